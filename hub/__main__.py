@@ -1,0 +1,7 @@
+"""`python -m hub` runs the `hub` command line."""
+
+import sys
+
+from hub.cli import main
+
+sys.exit(main())

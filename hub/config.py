@@ -1,0 +1,347 @@
+"""streams.toml -> frozen, typed config. Everything after this module sees typed objects only.
+
+`load_config` collects every problem before failing, so `hub check` can print
+them all at once, one line each, naming the stream and the field. No problem
+message ever contains a password: URLs are shown redacted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from hub.config_checks import Checker, check_keys
+from hub.redact import redact_url
+
+CATEGORIES = ("public-security", "property", "childcare", "vehicle")
+TRANSPORTS = ("tcp", "udp")
+FAULTS = ("stall", "drop", "freeze", "black", "lowfps", "auth", "notfound")
+SCENES = ("street", "gate", "room", "road", "bars")
+CODECS = ("h264", "h265")
+URL_SCHEMES = ("rtsp", "rtsps", "sim")
+
+_ID = re.compile(r"^[a-z0-9-]{1,64}$")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_FAULT = re.compile(r"^(?P<kind>[a-z]+)(?:@(?P<after>\d+(?:\.\d+)?)s)?$")
+_SIZE = re.compile(r"^(\d{2,4})x(\d{2,4})$")
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; `problems` holds one readable line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    listen: Listen = Listen("127.0.0.1", 8080)
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    stall_after_s: float = 5.0
+    picture_interval_s: float = 2.0
+    frozen_after_s: float = 8.0
+    min_fps_ratio: float = 0.5
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    listen: Listen = Listen("127.0.0.1", 8554)
+    control: Listen = Listen("127.0.0.1", 8555)
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    center: tuple[float, float] = (31.7750, 117.3030)
+    zoom: int = 16
+    tiles: str = ""
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    after_s: float = 0.0
+
+    def __str__(self) -> str:
+        return f"{self.kind}@{self.after_s:g}s" if self.after_s else self.kind
+
+
+@dataclass(frozen=True)
+class SimSource:
+    """A `sim://[user:pass@]scene?size=WxH&fps=N&codec=h264` source."""
+
+    scene: str
+    width: int = 640
+    height: int = 360
+    fps: int = 25
+    codec: str = "h264"
+    username: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Stream:
+    id: str
+    name: str
+    category: str
+    url: str = field(repr=False)  # may hold credentials: show `safe_url` instead
+    site: str = ""
+    transport: str = "tcp"
+    position: tuple[float, float] | None = None
+    fps: float | None = None
+    tags: tuple[str, ...] = ()
+    fault: Fault | None = None
+    sim: SimSource | None = None
+
+    @property
+    def safe_url(self) -> str:
+        return redact_url(self.url)
+
+
+@dataclass(frozen=True)
+class Config:
+    hub: HubSettings = HubSettings()
+    health: HealthSettings = HealthSettings()
+    sim: SimSettings = SimSettings()
+    map: MapSettings = MapSettings()
+    streams: tuple[Stream, ...] = ()
+    source: str = "<default>"
+
+    def stream(self, stream_id: str) -> Stream | None:
+        return next((s for s in self.streams if s.id == stream_id), None)
+
+
+def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a config file; raises ConfigError listing every problem."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{source}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{source}: not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
+    return parse_config(text, source, os.environ if env is None else env)
+
+
+def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | None = None) -> Config:
+    """Validate TOML text; raises ConfigError listing every problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+    check = Checker(source)
+    config = _build(raw, check, os.environ if env is None else env)
+    if check.problems:
+        raise ConfigError(check.problems)
+    return config
+
+
+def _build(raw: dict, check: Checker, env: Mapping[str, str]) -> Config:
+    check_keys(check, "", raw, {"hub", "health", "sim", "map", "streams"})
+    hub = _hub(check.table(raw, "hub"), check.at("[hub]"))
+    health = _health(check.table(raw, "health"), check.at("[health]"))
+    sim = _sim(check.table(raw, "sim"), check.at("[sim]"))
+    map_ = _map(check.table(raw, "map"), check.at("[map]"))
+    streams = _streams(raw.get("streams", []), check, env)
+    return Config(hub, health, sim, map_, streams, check.source)
+
+
+def parse_listen(value: object) -> Listen:
+    """'HOST:PORT' -> Listen; raises ValueError with a readable reason."""
+    if not isinstance(value, str) or ":" not in value:
+        raise ValueError(f"expected \"HOST:PORT\", got {value!r}")
+    host, _, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected \"HOST:PORT\" with a port from 1 to 65535, got {value!r}")
+    return Listen(host, int(port))
+
+
+def _listen(table: dict, key: str, default: Listen, check: Checker) -> Listen:
+    if key not in table:
+        return default
+    try:
+        return parse_listen(table[key])
+    except ValueError as exc:
+        check.add(key, str(exc))
+        return default
+
+
+def _hub(table: dict, check: Checker) -> HubSettings:
+    check_keys(check, "", table, {"listen"})
+    return HubSettings(_listen(table, "listen", HubSettings.listen, check))
+
+
+def _health(table: dict, check: Checker) -> HealthSettings:
+    defaults = HealthSettings()
+    check_keys(check, "", table, set(defaults.__dataclass_fields__))
+    values = {}
+    for key in defaults.__dataclass_fields__:
+        upper = 1.0 if key == "min_fps_ratio" else 3600.0
+        values[key] = check.number(table, key, getattr(defaults, key), above=0.0, at_most=upper)
+    return HealthSettings(**values)
+
+
+def _sim(table: dict, check: Checker) -> SimSettings:
+    check_keys(check, "", table, {"listen", "control"})
+    return SimSettings(
+        _listen(table, "listen", SimSettings.listen, check),
+        _listen(table, "control", SimSettings.control, check),
+    )
+
+
+def _map(table: dict, check: Checker) -> MapSettings:
+    check_keys(check, "", table, {"center", "zoom", "tiles"})
+    center = check.position(table, "center") or MapSettings.center
+    zoom = int(check.number(table, "zoom", MapSettings.zoom, above=-1, at_most=22, integer=True))
+    tiles = check.string(table, "tiles", "")
+    if tiles and not all(p in tiles for p in ("{z}", "{x}", "{y}")):
+        check.add("tiles", f"expected an XYZ URL template with {{z}}, {{x}} and {{y}}, got {tiles!r}")
+    return MapSettings(center, zoom, tiles)
+
+
+_STREAM_KEYS = {"id", "name", "category", "site", "url", "transport", "position", "fps", "tags", "fault"}
+
+
+def _streams(items: object, check: Checker, env: Mapping[str, str]) -> tuple[Stream, ...]:
+    if not isinstance(items, list):
+        check.add("streams", "expected an array of tables [[streams]]")
+        return ()
+    streams, seen = [], set()
+    for number, item in enumerate(items, start=1):
+        stream = _stream(item, number, check, env)
+        if stream is None:
+            continue
+        if stream.id in seen:
+            check.at(f'stream "{stream.id}"').add("id", "duplicate id: ids must be unique")
+            continue
+        seen.add(stream.id)
+        streams.append(stream)
+    return tuple(streams)
+
+
+def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -> Stream | None:
+    if not isinstance(item, dict):
+        check.add(f"streams[{number}]", "expected a table")
+        return None
+    stream_id = item.get("id")
+    where = check.at(f'stream "{stream_id}"' if isinstance(stream_id, str) else f"streams[{number}]")
+    problems_before = len(check.problems)
+    check_keys(where, "", item, _STREAM_KEYS)
+    if stream_id is None:
+        where.add("id", "missing (required)")
+    elif not isinstance(stream_id, str) or not _ID.match(stream_id):
+        where.add("id", f"{stream_id!r} is not valid: use 1 to 64 of a-z, 0-9 and '-'")
+    name = where.string(item, "name", None, required=True)
+    category = where.choice(item, "category", CATEGORIES, None, required=True)
+    url = _url(item, where, env)
+    sim = _sim_source(url, where) if url and url.startswith("sim://") else None
+    fault = _fault(item, where, sim)
+    position = where.position(item, "position")
+    if position is None and "position" not in item and category not in (None, "vehicle"):
+        where.add("position", "missing (required for every category but vehicle)")
+    stream = Stream(
+        id=stream_id if isinstance(stream_id, str) else "",
+        name=name or "",
+        category=category or "",
+        url=url or "",
+        site=where.string(item, "site", ""),
+        transport=where.choice(item, "transport", TRANSPORTS, "tcp"),
+        position=position,
+        fps=where.number(item, "fps", None, above=0.0, at_most=240.0),
+        tags=where.string_list(item, "tags"),
+        fault=fault,
+        sim=sim,
+    )
+    return stream if len(check.problems) == problems_before else None
+
+
+def _url(item: dict, check: Checker, env: Mapping[str, str]) -> str | None:
+    raw = check.string(item, "url", None, required=True)
+    if raw is None:
+        return None
+    missing = [name for name in _ENV.findall(raw) if name not in env]
+    for name in missing:
+        check.add("url", f"environment variable ${{{name}}} is not set")
+    if missing:
+        return None
+    url = _ENV.sub(lambda m: env[m.group(1)], raw)
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in URL_SCHEMES:
+        check.add("url", f"unsupported URL {redact_url(url)!r}: expected one of {', '.join(s + '://' for s in URL_SCHEMES)}")
+        return None
+    if not urlsplit(url).hostname:
+        check.add("url", f"{redact_url(url)!r} has no host")
+        return None
+    return url
+
+
+def _sim_source(url: str, check: Checker) -> SimSource | None:
+    parts = urlsplit(url)
+    scene = parts.hostname or ""
+    ok = True
+    if scene not in SCENES:
+        check.add("url", f"unknown sim scene {scene!r}: expected one of {', '.join(SCENES)}")
+        ok = False
+    values = {"width": 640, "height": 360, "fps": 25, "codec": "h264"}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        ok = _sim_query(key, value, values, check) and ok
+    if not ok:
+        return None
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    return SimSource(scene, username=user, password=password, **values)
+
+
+def _sim_query(key: str, value: str, values: dict, check: Checker) -> bool:
+    if key == "size" and (m := _SIZE.match(value)) and all(16 <= int(v) <= 3840 and int(v) % 2 == 0 for v in m.groups()):
+        values["width"], values["height"] = int(m.group(1)), int(m.group(2))
+    elif key == "fps" and value.isdigit() and 1 <= int(value) <= 60:
+        values["fps"] = int(value)
+    elif key == "codec" and value in CODECS:
+        values["codec"] = value
+    elif key in ("size", "fps", "codec"):
+        expected = {"size": "WIDTHxHEIGHT with even numbers", "fps": "an integer from 1 to 60", "codec": "h264 or h265"}
+        check.add("url", f"sim query {key}={value!r} is not valid: expected {expected[key]}")
+        return False
+    else:
+        check.add("url", f"unknown sim query key {key!r}: expected size, fps, codec")
+        return False
+    return True
+
+
+def _fault(item: dict, check: Checker, sim: SimSource | None) -> Fault | None:
+    raw = check.string(item, "fault", None)
+    if raw is None:
+        return None
+    fault = parse_fault(raw)
+    if fault is None:
+        check.add("fault", f"{raw!r} is not valid: expected KIND or KIND@Ns with KIND one of {'|'.join(FAULTS)}")
+    elif sim is None and isinstance(item.get("url"), str) and not item["url"].startswith("sim://"):
+        check.add("fault", "faults apply to simulated (sim://) streams only")
+        return None
+    return fault
+
+
+def parse_fault(text: str) -> Fault | None:
+    """'freeze@30s' -> Fault('freeze', 30.0); None if not valid."""
+    match = _FAULT.match(text.strip())
+    if not match or match.group("kind") not in FAULTS:
+        return None
+    return Fault(match.group("kind"), float(match.group("after") or 0))

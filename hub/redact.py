@@ -1,0 +1,21 @@
+"""Keep credentials out of everything a person can read: API, UI, logs, metrics, errors."""
+
+from __future__ import annotations
+
+import re
+
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]*@)")
+
+
+def redact_url(url: str) -> str:
+    """`rtsp://user:pass@host/path` -> `rtsp://***@host/path`; URLs without credentials are unchanged."""
+    return _USERINFO.sub(lambda m: m.group("scheme") + "***@", url)
+
+
+def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Redact URLs in free text (an FFmpeg error, say) and any known secret that is left."""
+    text = redact_url(text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,1 @@
+"""The camera simulator: sample clips, an RTSP server and faults (see README.md in this folder)."""

@@ -1,0 +1,106 @@
+"""The camera simulator: every `sim://` stream of a config served over RTSP, with faults.
+
+Who runs where: clips are encoded in a process pool (CPU-heavy, first use
+only); everything else (RTSP server, frame clock, control API) runs on one
+asyncio event loop. `Simulator.start()` returns once both ports listen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from hub.config import Config, Listen
+from hub.sim import clips
+from hub.sim.camera import Camera
+from hub.sim.clock import run_clock
+from hub.sim.control import create_control_app
+from hub.sim.faults import FaultBoard
+from hub.sim.rtsp_server import RtspServer
+
+log = logging.getLogger("hub.sim")
+
+
+@dataclass(frozen=True)
+class SimAddresses:
+    rtsp: Listen
+    control: Listen
+
+
+class Simulator:
+    def __init__(self, config: Config, rtsp: Listen | None = None, control: Listen | None = None):
+        self.config = config
+        self.rtsp_listen = rtsp or config.sim.listen
+        self.control_listen = control or config.sim.control
+        self.cameras: dict[str, Camera] = {}
+        self.addresses: SimAddresses | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._server: asyncio.Server | None = None
+        self._rtsp: RtspServer | None = None
+        self._runner: web.AppRunner | None = None
+        self._clock: asyncio.Task | None = None
+        self._board: FaultBoard | None = None
+
+    async def _load(self, spec: clips.ClipSpec) -> clips.Clip:
+        loop = asyncio.get_running_loop()
+        if not clips.is_cached(spec):
+            if self._pool is None:
+                # spawn, not fork: forking a process that runs an event loop and threads is unsafe
+                spawn = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), mp_context=spawn)
+            await loop.run_in_executor(self._pool, clips.encode_clip, spec)
+        return await loop.run_in_executor(None, clips.load_clip, spec)
+
+    async def _prepare_clips(self) -> dict[str, clips.Clip]:
+        """Encode what is missing (in parallel) and load each distinct clip once."""
+        wanted = {}
+        for stream in self.config.streams:
+            if stream.sim is not None:
+                s = stream.sim
+                wanted[stream.id] = clips.ClipSpec(s.scene, s.width, s.height, s.fps, s.codec, stream.name)
+        distinct = list(dict.fromkeys(wanted.values()))
+        missing = [spec for spec in distinct if not clips.is_cached(spec)]
+        if missing:
+            log.info("generating %d sample clip(s) into %s (first use only)", len(missing), clips.cache_dir())
+        loaded = dict(zip(distinct, await asyncio.gather(*(self._load(spec) for spec in distinct))))
+        return {stream_id: loaded[spec] for stream_id, spec in wanted.items()}
+
+    async def start(self) -> SimAddresses:
+        normal = await self._prepare_clips()
+        for stream in self.config.streams:
+            if stream.id in normal:
+                self.cameras[stream.id] = Camera(stream, normal[stream.id], self._load)
+        loop = asyncio.get_running_loop()
+        self._rtsp = RtspServer(self.cameras, self.rtsp_listen.host)
+        self._server = await loop.create_server(self._rtsp.protocol, self.rtsp_listen.host, self.rtsp_listen.port, reuse_address=True)
+        rtsp_port = self._server.sockets[0].getsockname()[1]
+        self._board = FaultBoard(self.cameras)
+        await self._board.start()
+        self._runner = web.AppRunner(create_control_app(self._board), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.control_listen.host, self.control_listen.port, reuse_address=True)
+        await site.start()
+        control_port = site._server.sockets[0].getsockname()[1]  # aiohttp exposes no public accessor
+        self._clock = loop.create_task(run_clock(self.cameras.values()), name="sim-clock")
+        self.addresses = SimAddresses(Listen(self.rtsp_listen.host, rtsp_port), Listen(self.control_listen.host, control_port))
+        return self.addresses
+
+    async def stop(self) -> None:
+        if self._clock is not None:
+            self._clock.cancel()
+        if self._board is not None:
+            self._board.stop()
+        if self._server is not None:
+            self._server.close()
+            self._rtsp.close_all()
+            await self._server.wait_closed()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
