@@ -169,8 +169,8 @@ def parse_listen(value: object) -> Listen:
         raise ValueError(f"expected \"HOST:PORT\", got {value!r}")
     host, _, port = value.rpartition(":")
     host = host.strip("[]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"expected \"HOST:PORT\" with a port from 1 to 65535, got {value!r}")
+    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"expected \"HOST:PORT\" with a port from 0 (any free port) to 65535, got {value!r}")
     return Listen(host, int(port))
 
 

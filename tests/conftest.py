@@ -1,0 +1,50 @@
+"""Shared fixtures: a real `hub sim` subprocess serving a small test estate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simproc import SimProcess, start_sim
+
+TEST_CAMERA = "Test camera"
+
+
+def sim_stream(stream_id: str, url: str, fault: str | None = None, category: str = "public-security") -> str:
+    lines = [
+        "[[streams]]",
+        f'id = "{stream_id}"',
+        f'name = "{TEST_CAMERA}"',
+        f'category = "{category}"',
+        "position = [31.775, 117.303]",
+        f'url = "{url}"',
+    ]
+    if fault:
+        lines.append(f'fault = "{fault}"')
+    return "\n".join(lines) + "\n"
+
+
+STREET = "sim://street?size=640x360&fps=25&codec=h264"
+
+SIM_ESTATE = "".join(
+    [
+        sim_stream("h264-360", STREET),
+        sim_stream("h265-360", "sim://street?size=640x360&fps=25&codec=h265"),
+        sim_stream("h264-720", "sim://street?size=1280x720&fps=25&codec=h264"),
+        sim_stream("h265-720-auth", "sim://viewer:s3cret@street?size=1280x720&fps=25&codec=h265"),
+        sim_stream("h264-auth", "sim://viewer:s3cret@street?size=640x360&fps=25&codec=h264"),
+        *(sim_stream(f"fault-{kind}", STREET) for kind in ("stall", "drop", "freeze", "black", "lowfps", "auth", "notfound")),
+        sim_stream("cfg-black", STREET, fault="black"),
+        sim_stream("cfg-late", STREET, fault="freeze@3s"),
+    ]
+)
+
+
+@pytest.fixture(scope="session")
+def sim(tmp_path_factory) -> SimProcess:
+    config = tmp_path_factory.mktemp("sim") / "streams.toml"
+    config.write_text(SIM_ESTATE)
+    process = start_sim(config)
+    yield process
+    process.stop()

@@ -1,0 +1,46 @@
+"""Read a stream with PyAV/FFmpeg's RTSP client, a client we did not write."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+
+@dataclass
+class Picture:
+    luma: np.ndarray  # height x width, uint8
+    pts_s: float
+    arrived: float  # time.monotonic() when decoded
+    keyframe: bool
+
+
+def open_stream(url: str, transport: str = "tcp", read_timeout: float = 5.0):
+    return av.open(url, options={"rtsp_transport": transport}, timeout=(20.0, read_timeout))
+
+
+def decode(container, count: int, deadline_s: float = 30.0) -> list[Picture]:
+    """Decode `count` pictures (or fewer if the stream ends or the deadline passes)."""
+    stream = container.streams.video[0]
+    pictures: list[Picture] = []
+    end = time.monotonic() + deadline_s
+    for frame in container.decode(stream):
+        luma = frame.to_ndarray(format="gray")
+        pts = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+        pictures.append(Picture(luma, pts, time.monotonic(), frame.key_frame))
+        if len(pictures) >= count or time.monotonic() > end:
+            break
+    return pictures
+
+
+def arrival_rate(pictures: list[Picture]) -> float:
+    """Pictures per wall-clock second, ignoring the burst FFmpeg buffers while probing."""
+    tail = pictures[len(pictures) // 2 :]
+    span = tail[-1].arrived - tail[0].arrived
+    return (len(tail) - 1) / span if span > 0 else float("inf")
+
+
+def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.abs(a.astype(np.int16) - b.astype(np.int16))))

@@ -1,0 +1,80 @@
+"""Run `hub sim` as a real subprocess for tests and benchmarks, and talk to its control API."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_READY = re.compile(r"rtsp://(?P<rtsp>[\d.]+:\d+)/<id>, control on http://(?P<control>[\d.]+:\d+)/faults")
+
+
+@dataclass
+class SimProcess:
+    """A running simulator: its RTSP and control addresses and its output so far."""
+
+    process: subprocess.Popen
+    rtsp: str
+    control: str
+    output: list[str] = field(default_factory=list)
+
+    def url(self, stream_id: str, credentials: str = "") -> str:
+        return f"rtsp://{credentials + '@' if credentials else ''}{self.rtsp}/{stream_id}"
+
+    def control_call(self, method: str, path: str, body: object | None = None) -> tuple[int, dict]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"http://{self.control}{path}", data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    def set_fault(self, stream_id: str, fault: str) -> None:
+        status, body = self.control_call("POST", f"/faults/{stream_id}", {"fault": fault})
+        assert status == 200, body
+
+    def clear_fault(self, stream_id: str) -> None:
+        status, body = self.control_call("DELETE", f"/faults/{stream_id}")
+        assert status == 200, body
+
+    def stop(self) -> int:
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+def start_sim(config: Path, ready_timeout: float = 300.0, extra_env: dict | None = None) -> SimProcess:
+    """Start `hub sim` on free ports; returns once it prints its addresses (clips may be encoded first)."""
+    command = [sys.executable, "-m", "hub", "sim", "--config", str(config), "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0"]
+    env = {**os.environ, **(extra_env or {})}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    output: list[str] = []
+    ready = threading.Event()
+    found: dict[str, str] = {}
+
+    def pump() -> None:
+        for line in process.stdout:
+            output.append(line.rstrip())
+            match = _READY.search(line)
+            if match:
+                found.update(match.groupdict())
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, name="sim-output", daemon=True).start()
+    if not ready.wait(ready_timeout) or not found:
+        process.kill()
+        raise RuntimeError("simulator did not start:\n" + "\n".join(output))
+    return SimProcess(process, found["rtsp"], found["control"], output)
