@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simproc import SimProcess, start_sim
+from hub.sim.process import SimProcess, start_sim
 
 TEST_CAMERA = "Test camera"
 

@@ -1,4 +1,7 @@
-"""Run `hub sim` as a real subprocess for tests and benchmarks, and talk to its control API."""
+"""Run `hub sim` as a child process and drive its control API: used by tests, benchmarks and scripts.
+
+Who runs where: the caller's thread starts the process; a daemon thread reads its output.
+"""
 
 from __future__ import annotations
 
