@@ -30,11 +30,13 @@ if [ ! -x "$ROOT/.venv/bin/python" ]; then
 fi
 STAMP="$ROOT/.venv/.installed-${EXTRA:-base}"
 if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
-  "$ROOT/.venv/bin/python" -m pip install -q --upgrade pip >/dev/null
-  if [ -n "$EXTRA" ]; then
-    "$ROOT/.venv/bin/python" -m pip install -q -e "$ROOT[$EXTRA]"
-  else
-    "$ROOT/.venv/bin/python" -m pip install -q -e "$ROOT"
+  echo "installing Python packages into .venv (log: .venv/pip.log)"
+  TARGET="$ROOT"
+  [ -n "$EXTRA" ] && TARGET="$ROOT[$EXTRA]"
+  if ! "$ROOT/.venv/bin/python" -m pip install -e "$TARGET" >"$ROOT/.venv/pip.log" 2>&1; then
+    tail -30 "$ROOT/.venv/pip.log" >&2
+    echo "pip install failed; full log in .venv/pip.log" >&2
+    exit 1
   fi
   touch "$STAMP"
 fi
