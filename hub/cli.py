@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sim":
         return _run(lambda stop: run_sim(config, args.listen, args.control, stop))
     if args.command == "demo":
-        return _run(lambda stop: run_demo(config, stop))
-    return _run(lambda stop: run_serve(config, args.listen, stop))
+        return _run(lambda stop: run_demo(config, stop, config.source))
+    return _run(lambda stop: run_serve(config, args.listen, stop, config.source))
 
 
 def _find_config(name: str) -> Path:
@@ -110,10 +110,56 @@ async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, s
         await sim.stop()
 
 
-async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event) -> None:
-    raise SystemExit("hub serve is not implemented yet (see issue 3); `hub sim` serves the cameras")
+async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, config_path: str | None = None) -> None:
+    """Run the hub until `stop` is set; SIGHUP re-reads the config file."""
+    from aiohttp import web
+
+    from hub.web.api import reload_from_disk
+    from hub.web.app import create_app
+
+    listen = listen or config.hub.listen
+    app = create_app(config, config_path)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, listen.host, listen.port, shutdown_timeout=2.0, reuse_address=True)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    port = site._server.sockets[0].getsockname()[1]  # aiohttp exposes no public accessor
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task] = set()
+
+    def on_sighup() -> None:
+        async def reload() -> None:
+            result = await reload_from_disk(app)
+            if "error" in result:
+                log.error("reload refused: %s", "; ".join(result["problems"]))
+            else:
+                log.info("reloaded: %s", {k: len(v) for k, v in result.items() if isinstance(v, list)})
+
+        task = loop.create_task(reload())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_sighup)
+    print(f"hub: {len(config.streams)} streams; UI and API on http://{listen.host}:{port}/", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
+        await runner.cleanup()
 
 
-async def run_demo(config: Config, stop: asyncio.Event) -> None:
-    print("hub demo: the hub itself is not built yet; running the camera simulator only", flush=True)
-    await run_sim(config, None, None, stop)
+async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None = None) -> None:
+    """The simulator as a child process on the config's [sim] ports, the hub in this one."""
+    from hub.sim.process import start_sim
+
+    print("hub demo: starting the camera simulator (the first start encodes sample clips)", flush=True)
+    sim = await asyncio.to_thread(start_sim, Path(config_path or config.source), config.sim.listen, config.sim.control)
+    print(f"hub demo: simulator on rtsp://{sim.rtsp}/<id>, faults on http://{sim.control}/faults", flush=True)
+    try:
+        await run_serve(config, None, stop, config_path)
+    finally:
+        await asyncio.to_thread(sim.stop)

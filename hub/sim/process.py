@@ -6,7 +6,6 @@ Who runs where: the caller's thread starts the process; a daemon thread reads it
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -58,11 +57,10 @@ class SimProcess:
             return self.process.wait()
 
 
-def start_sim(config: Path, ready_timeout: float = 300.0, extra_env: dict | None = None) -> SimProcess:
-    """Start `hub sim` on free ports; returns once it prints its addresses (clips may be encoded first)."""
-    command = [sys.executable, "-m", "hub", "sim", "--config", str(config), "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0"]
-    env = {**os.environ, **(extra_env or {})}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+def start_sim(config: Path, listen: object = "127.0.0.1:0", control: object = "127.0.0.1:0", ready_timeout: float = 300.0) -> SimProcess:
+    """Start `hub sim` (on free ports by default); returns once it prints its addresses (clips may be encoded first)."""
+    command = [sys.executable, "-m", "hub", "sim", "--config", str(config), "--listen", str(listen), "--control", str(control)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     ready = threading.Event()
     found: dict[str, str] = {}

@@ -1,0 +1,222 @@
+"""Health: observations in, state and reasons out. No I/O, no clock of its own, no threads.
+
+`StreamHealth` holds what has been observed of one stream; `observe` folds an
+observation into it and `evaluate` turns it into a `Verdict` at a given time.
+Everything takes `now` as an argument, so tests drive it with made-up
+observations and made-up times.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hub.config import HealthSettings
+from hub.ingest.observations import (
+    AUTH_FAILED,
+    Closed,
+    DecodeFailed,
+    Observation,
+    Opened,
+    PacketBatch,
+    Picture,
+)
+
+CONNECTING, ONLINE, DEGRADED, OFFLINE, UNAUTHORIZED = "connecting", "online", "degraded", "offline", "unauthorized"
+STATES = (CONNECTING, ONLINE, DEGRADED, OFFLINE, UNAUTHORIZED)
+UP_STATES = (ONLINE, DEGRADED)
+CHECKS = ("frozen", "black", "low_fps")
+REASONS = ("stalled", "unreachable", "ended", "not_found", "auth_failed", "frozen", "black", "low_fps", "resolution_changed", "decode_errors")
+
+FLOW_WINDOW_S = 5.0  # fps and bitrate are averaged over this sliding window
+BURST_S = 1.0  # FFmpeg hands over what it buffered while probing at once: rates skip it
+CHANGED_LEVEL = 6  # luma steps a thumbnail cell must move to count as changed
+CHANGED_CELLS = 2  # cells that must change: encoder noise on a still scene moves none
+BLACK_MEAN, BLACK_STD = 28.0, 4.0  # near-black and flat
+DECODE_ERROR_HOLD_S = 30.0
+RESOLUTION_CHANGE_HOLD_S = 60.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class Flow:
+    """Packets of the current connection, windowed for rates, plus running totals."""
+
+    window: deque = field(default_factory=deque)  # (arrival, size) within FLOW_WINDOW_S
+    keyframes: deque = field(default_factory=lambda: deque(maxlen=4))  # stream times (pts), else arrival
+    frames_total: int = 0
+    bytes_total: int = 0
+    first_at: float | None = None  # first packet of this connection
+    last_at: float | None = None
+
+
+@dataclass
+class StreamHealth:
+    settings: HealthSettings
+    nominal_fps: float | None = None  # from the config; else what the stream announces
+    opened: Opened | None = None
+    opened_at: float | None = None
+    close_reason: str | None = None
+    connected: bool = False
+    had_frame: bool = False
+    flow: Flow = field(default_factory=Flow)
+    reference: Picture | None = None  # first picture of the current run of similar pictures
+    latest: Picture | None = None
+    size: tuple[int, int] | None = None
+    resolution_changed_at: float | None = None
+    decode_errors: deque = field(default_factory=lambda: deque(maxlen=64))
+    reconnects: int = 0
+
+
+def observe(health: StreamHealth, observation: Observation, now: float) -> None:
+    """Fold one observation into the stream's health record."""
+    if isinstance(observation, PacketBatch):
+        _packets(health, observation, now)
+    elif isinstance(observation, Picture):
+        _picture(health, observation)
+    elif isinstance(observation, Opened):
+        _opened(health, observation, now)
+    elif isinstance(observation, Closed):
+        health.connected = False
+        health.close_reason = observation.reason
+    elif isinstance(observation, DecodeFailed):
+        health.decode_errors.append(observation.at)
+
+
+def _opened(health: StreamHealth, opened: Opened, now: float) -> None:
+    if health.opened is not None:
+        health.reconnects += 1
+    size = (opened.width, opened.height)
+    if health.size is not None and opened.width and size != health.size:
+        health.resolution_changed_at = now
+    if opened.width:
+        health.size = size
+    health.opened, health.opened_at, health.connected = opened, now, True
+    health.flow = Flow(frames_total=health.flow.frames_total, bytes_total=health.flow.bytes_total)
+    health.reference = health.latest = None
+
+
+def _packets(health: StreamHealth, batch: PacketBatch, now: float) -> None:
+    flow = health.flow
+    for packet in batch.packets:
+        flow.window.append((packet.arrival, packet.size))
+        flow.frames_total += 1
+        flow.bytes_total += packet.size
+        if packet.keyframe:
+            flow.keyframes.append(packet.pts_s if packet.pts_s is not None else packet.arrival)
+        if flow.first_at is None:
+            flow.first_at = packet.arrival
+        flow.last_at = packet.arrival
+    _trim(flow, now)
+    if batch.packets:
+        health.had_frame = True
+        health.close_reason = None
+    health.decode_errors.extend([now] * min(batch.corrupt, 8))
+
+
+def _trim(flow: Flow, now: float) -> None:
+    while flow.window and flow.window[0][0] < now - FLOW_WINDOW_S:
+        flow.window.popleft()
+
+
+def _picture(health: StreamHealth, picture: Picture) -> None:
+    size = (picture.width, picture.height)
+    if health.size is not None and size != health.size:
+        health.resolution_changed_at = picture.at
+        health.reference = None
+    health.size = size
+    if health.reference is None or pictures_differ(health.reference.thumb, picture.thumb):
+        health.reference = picture
+    health.latest = picture
+
+
+def pictures_differ(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two luma thumbnails show a real change, not just encoder noise."""
+    if a.shape != b.shape:
+        return True
+    moved = np.abs(a.astype(np.int16) - b.astype(np.int16)) > CHANGED_LEVEL
+    return int(np.count_nonzero(moved)) >= CHANGED_CELLS
+
+
+def is_black(thumb: np.ndarray) -> bool:
+    return float(thumb.mean()) < BLACK_MEAN and float(thumb.std()) < BLACK_STD
+
+
+def _rate_span(health: StreamHealth, now: float) -> float | None:
+    """Seconds of the window that rates are measured over (None until there is at least one)."""
+    flow = health.flow
+    if not health.connected or flow.first_at is None:
+        return None
+    span = min(FLOW_WINDOW_S, now - flow.first_at - BURST_S)
+    return span if span >= 1.0 else None
+
+
+def measured_fps(health: StreamHealth, now: float) -> float | None:
+    span = _rate_span(health, now)
+    if span is None:
+        return None
+    return sum(1 for at, _ in health.flow.window if at >= now - span) / span
+
+
+def measured_bitrate(health: StreamHealth, now: float) -> float | None:
+    span = _rate_span(health, now)
+    if span is None:
+        return None
+    return sum(size for at, size in health.flow.window if at >= now - span) * 8 / span
+
+
+def keyframe_interval(health: StreamHealth) -> float | None:
+    times = list(health.flow.keyframes)
+    if len(times) < 2 or times[-1] <= times[0]:
+        return None
+    return (times[-1] - times[0]) / (len(times) - 1)
+
+
+def expected_fps(health: StreamHealth) -> float | None:
+    if health.nominal_fps:
+        return health.nominal_fps
+    return health.opened.fps if health.opened and health.opened.fps else None
+
+
+def failing_checks(health: StreamHealth, now: float) -> list[str]:
+    """The picture and flow checks that fail now: frozen, black, low_fps (in that order)."""
+    settings, failing = health.settings, []
+    ref, latest = health.reference, health.latest
+    if ref is not None and latest is not None and latest is not ref and now - ref.at >= settings.frozen_after_s:
+        failing.append("frozen")
+    if latest is not None and is_black(latest.thumb):
+        failing.append("black")
+    nominal = expected_fps(health)
+    full_window = _rate_span(health, now) == FLOW_WINDOW_S
+    fps = measured_fps(health, now)
+    if nominal and full_window and fps is not None and fps < settings.min_fps_ratio * nominal:
+        failing.append("low_fps")
+    return failing
+
+
+def evaluate(health: StreamHealth, now: float) -> Verdict:
+    """The stream's state and reasons at time `now`."""
+    _trim(health.flow, now)
+    if health.close_reason == AUTH_FAILED:
+        return Verdict(UNAUTHORIZED, (AUTH_FAILED,))
+    if health.close_reason is not None:
+        return Verdict(OFFLINE, (health.close_reason,))
+    if health.connected:
+        last = health.flow.last_at if health.flow.last_at is not None else health.opened_at
+        if last is not None and now - last > health.settings.stall_after_s:
+            return Verdict(OFFLINE, ("stalled",))
+    if not health.had_frame or not health.connected:
+        return Verdict(CONNECTING)
+    reasons = failing_checks(health, now)
+    if health.resolution_changed_at is not None and now - health.resolution_changed_at < RESOLUTION_CHANGE_HOLD_S:
+        reasons.append("resolution_changed")
+    if health.decode_errors and now - health.decode_errors[-1] < DECODE_ERROR_HOLD_S:
+        reasons.append("decode_errors")
+    return Verdict(DEGRADED, tuple(reasons)) if reasons else Verdict(ONLINE)

@@ -1,0 +1,149 @@
+"""The common index: one normalised record per stream, the single source of truth.
+
+Runs on the event loop only. The monitor writes records; the API, the event
+feed and the metrics read them. Subscribers (SSE clients) get events through
+bounded queues: a subscriber that stops reading loses its oldest events, and
+is told so, rather than holding memory for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from hub.config import Stream
+from hub.health import CONNECTING, STATES
+
+EVENT_QUEUE_SIZE = 1024
+
+
+@dataclass
+class StreamRecord:
+    id: str
+    name: str
+    category: str
+    site: str
+    tags: tuple[str, ...]
+    position: tuple[float, float] | None
+    nominal_fps: float | None
+    position_at: float | None = None
+    state: str = CONNECTING
+    reasons: tuple[str, ...] = ()
+    since: float = field(default_factory=time.time)
+    codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    bitrate_bps: float | None = None
+    keyframe_interval_s: float | None = None
+    last_frame_at: float | None = None
+    frames_total: int = 0
+    bytes_total: int = 0
+    reconnects: int = 0
+    uptime_ratio: float = 0.0
+    failing_checks: tuple[str, ...] = ()
+    snapshot: bytes | None = None
+    snapshot_at: float | None = None
+    snapshot_seq: int = 0
+
+    @classmethod
+    def from_stream(cls, stream: Stream) -> StreamRecord:
+        return cls(stream.id, stream.name, stream.category, stream.site, stream.tags, stream.position, stream.fps)
+
+    def describe(self, stream: Stream) -> None:
+        """Take the config's descriptive fields (on reload), keeping measured ones."""
+        self.name, self.category, self.site, self.tags = stream.name, stream.category, stream.site, stream.tags
+        self.nominal_fps = stream.fps
+        if stream.position is not None and self.position_at is None:
+            self.position = stream.position
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "category": self.category,
+            "site": self.site,
+            "tags": list(self.tags),
+            "position": _position_json(self.position, self.position_at),
+            "state": self.state,
+            "reasons": list(self.reasons),
+            "since": _round(self.since, 3),
+            "codec": self.codec,
+            "width": self.width,
+            "height": self.height,
+            "fps": _round(self.fps, 2),
+            "nominal_fps": self.nominal_fps,
+            "bitrate_bps": _round(self.bitrate_bps, 0),
+            "keyframe_interval_s": _round(self.keyframe_interval_s, 2),
+            "last_frame_at": _round(self.last_frame_at, 3),
+            "frames_total": self.frames_total,
+            "reconnects": self.reconnects,
+            "uptime_ratio": round(self.uptime_ratio, 4),
+            "snapshot_at": _round(self.snapshot_at, 3),
+        }
+
+    def matches(self, query: str) -> bool:
+        """Case-insensitive search over name, id, site and tags."""
+        query = query.lower()
+        fields = (self.name, self.id, self.site, *self.tags)
+        return any(query in value.lower() for value in fields)
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _position_json(position: tuple[float, float] | None, at: float | None) -> dict | None:
+    if position is None:
+        return None
+    return {"lat": position[0], "lon": position[1], "at": _round(at, 3)}
+
+
+class Index:
+    def __init__(self) -> None:
+        self.records: dict[str, StreamRecord] = {}
+        self._subscribers: set[asyncio.Queue] = set()
+
+    def select(self, category: str | None = None, state: str | None = None, query: str | None = None) -> list[StreamRecord]:
+        out = []
+        for record in self.records.values():
+            if category and record.category != category:
+                continue
+            if state and record.state != state:
+                continue
+            if query and not record.matches(query):
+                continue
+            out.append(record)
+        return out
+
+    def summary(self, records: list[StreamRecord] | None = None) -> dict:
+        records = list(self.records.values()) if records is None else records
+        by_state = {state: 0 for state in STATES}
+        by_category: dict[str, int] = {}
+        for record in records:
+            by_state[record.state] = by_state.get(record.state, 0) + 1
+            by_category[record.category] = by_category.get(record.category, 0) + 1
+        return {"total": len(records), "by_state": by_state, "by_category": by_category}
+
+    def subscribe(self) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(EVENT_QUEUE_SIZE)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue) -> None:
+        self._subscribers.discard(queue)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, kind: str, data: dict) -> None:
+        """Send an event to every subscriber; a full queue loses its oldest event."""
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+                queue.put_nowait(("overflow", {"lost": 1}))
+                if queue.full():
+                    queue.get_nowait()
+            queue.put_nowait((kind, data))

@@ -1,0 +1,72 @@
+"""What a reader thread tells the event loop: small, immutable observations stamped with a generation.
+
+The generation id lets the supervisor ignore anything a stale reader (one it
+has already replaced) still manages to publish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Reasons a connection ends, as in DESIGN.md's reason codes.
+ENDED, UNREACHABLE, NOT_FOUND, AUTH_FAILED, STALLED = "ended", "unreachable", "not_found", "auth_failed", "stalled"
+
+
+@dataclass(frozen=True)
+class Opened:
+    generation: int
+    codec: str
+    width: int
+    height: int
+    fps: float | None  # as the stream announces it, if it does
+
+
+@dataclass(frozen=True)
+class Packet:
+    """One demuxed video packet (an access unit for RTSP video)."""
+
+    arrival: float  # monotonic seconds
+    size: int
+    keyframe: bool
+    pts_s: float | None = None  # presentation time in stream seconds, if the stream has one
+
+
+@dataclass(frozen=True)
+class PacketBatch:
+    generation: int
+    packets: tuple[Packet, ...]
+    corrupt: int = 0  # packets FFmpeg flagged as corrupt
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One decoded keyframe: a small luma thumbnail for checks and a JPEG for people."""
+
+    generation: int
+    at: float  # monotonic seconds
+    width: int
+    height: int
+    thumb: np.ndarray  # THUMB_HEIGHT x THUMB_WIDTH luma, uint8
+    jpeg: bytes
+
+
+@dataclass(frozen=True)
+class DecodeFailed:
+    generation: int
+    at: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Closed:
+    """The connection ended or could not be made; `reason` is a reason code, `message` is redacted."""
+
+    generation: int
+    reason: str
+    message: str
+    had_frames: bool
+
+
+Observation = Opened | PacketBatch | Picture | DecodeFailed | Closed

@@ -1,0 +1,161 @@
+"""The reader: PyAV demuxes one stream in its own named thread, never on the event loop.
+
+Who runs where: `Reader.run` is the body of thread `ingest-<id>-<generation>`.
+It opens the stream, then loops over packets: every packet becomes a small
+`Packet` observation (batched every ~100 ms); at most once per
+`picture_interval_s` a keyframe is decoded into a thumbnail and a JPEG. Other
+packets are never decoded. Reads time out every second so the thread notices
+`stop` promptly; the connection is given up after `silence_limit_s` without a
+packet. Everything goes to the loop through the `Mailbox`; the last thing a
+reader sends is always a `Closed`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import av
+import cv2
+
+from hub.ingest.mailbox import Mailbox
+from hub.ingest.observations import (
+    AUTH_FAILED,
+    ENDED,
+    NOT_FOUND,
+    STALLED,
+    UNREACHABLE,
+    Closed,
+    DecodeFailed,
+    Opened,
+    Packet,
+    PacketBatch,
+    Picture,
+)
+from hub.redact import redact_text
+
+THUMB_WIDTH, THUMB_HEIGHT = 64, 36
+POLL_S = 1.0  # read timeout: how often a blocked read comes back to check `stop`
+OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, probing)
+BATCH_S = 0.1
+SNAPSHOT_MAX_WIDTH = 1280
+JPEG_QUALITY = 80
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    url: str  # may hold credentials: never logged or shown
+    transport: str
+    picture_interval_s: float
+    silence_limit_s: float
+    secrets: tuple[str, ...] = ()
+
+
+class Reader:
+    def __init__(self, settings: ReaderSettings, generation: int, mailbox: Mailbox, stop: threading.Event):
+        self.settings = settings
+        self.generation = generation
+        self.mailbox = mailbox
+        self.stop = stop
+        self.had_frames = False
+
+    def run(self) -> None:
+        """Thread body: open, read until stopped or broken, always end with a Closed observation."""
+        reason, message = ENDED, "stopped"
+        try:
+            container = av.open(
+                self.settings.url,
+                options={"rtsp_transport": self.settings.transport, "analyzeduration": "1500000", "probesize": "1000000"},
+                timeout=(OPEN_TIMEOUT_S, POLL_S),
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure to open is reported, never raised
+            self._close(classify(exc, opening=True), exc)
+            return
+        try:
+            reason, message = self._read(container)
+        except Exception as exc:  # noqa: BLE001 - a malformed stream must not kill the hub
+            reason, message = classify(exc, opening=False), self._redact(exc)
+        finally:
+            container.close()
+        self.mailbox.put(Closed(self.generation, reason, message, self.had_frames))
+
+    def _close(self, reason: str, exc: Exception) -> None:
+        self.mailbox.put(Closed(self.generation, reason, self._redact(exc), self.had_frames))
+
+    def _redact(self, exc: Exception) -> str:
+        return redact_text(f"{type(exc).__name__}: {exc}", self.settings.secrets)
+
+    def _read(self, container) -> tuple[str, str]:
+        video = container.streams.video[0]
+        ctx = video.codec_context
+        ctx.thread_count = 1  # frame threads would hold a keyframe back until more packets come
+        fps = float(video.average_rate) if video.average_rate else None
+        self.mailbox.put(Opened(self.generation, ctx.name, ctx.width or 0, ctx.height or 0, fps))
+        batch: list[Packet] = []
+        corrupt, flushed_at, last_packet, last_picture = 0, time.monotonic(), time.monotonic(), -1e9
+        while not self.stop.is_set():
+            try:
+                for packet in container.demux(video):
+                    if not packet.size:
+                        continue
+                    now = time.monotonic()
+                    last_packet = now
+                    self.had_frames = True
+                    pts = float(packet.pts * packet.time_base) if packet.pts is not None and packet.time_base else None
+                    batch.append(Packet(now, packet.size, packet.is_keyframe, pts))
+                    corrupt += packet.is_corrupt
+                    if packet.is_keyframe and now - last_picture >= self.settings.picture_interval_s:
+                        last_picture = now
+                        self._picture(ctx, packet, now)
+                    if now - flushed_at >= BATCH_S:
+                        self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
+                        batch, corrupt, flushed_at = [], 0, now
+                    if self.stop.is_set():
+                        return ENDED, "stopped"
+                return ENDED, "the stream ended"
+            except av.error.ExitError:  # read timeout: no packet for POLL_S
+                if batch:
+                    self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
+                    batch, corrupt = [], 0
+                if time.monotonic() - last_packet > self.settings.silence_limit_s:
+                    return STALLED, f"no packet for {self.settings.silence_limit_s:g} s"
+        return ENDED, "stopped"
+
+    def _picture(self, ctx, packet, now: float) -> None:
+        """Decode one keyframe on its own; the decoder is flushed so it never waits for more."""
+        try:
+            frames = ctx.decode(packet) or ctx.decode(None)
+            ctx.flush_buffers()
+        except av.error.FFmpegError as exc:
+            ctx.flush_buffers()
+            self.mailbox.put(DecodeFailed(self.generation, now, self._redact(exc)))
+            return
+        if not frames:
+            self.mailbox.put(DecodeFailed(self.generation, now, "keyframe decoded to no picture"))
+            return
+        frame = frames[-1]
+        thumb = frame.reformat(width=THUMB_WIDTH, height=THUMB_HEIGHT, format="gray").to_ndarray()
+        self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb.copy(), _jpeg(frame)))
+
+
+def _jpeg(frame) -> bytes:
+    width, height = frame.width, frame.height
+    if width > SNAPSHOT_MAX_WIDTH:
+        width, height = SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width / 2) * 2
+    image = frame.to_ndarray(format="bgr24", width=width, height=height)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    return data.tobytes() if ok else b""
+
+
+def classify(exc: Exception, opening: bool) -> str:
+    """Map an FFmpeg/OS error to a reason code."""
+    if isinstance(exc, av.error.HTTPUnauthorizedError):
+        return AUTH_FAILED
+    if isinstance(exc, av.error.HTTPNotFoundError):
+        return NOT_FOUND
+    if isinstance(exc, av.error.ExitError):
+        return STALLED if not opening else UNREACHABLE
+    if isinstance(exc, EOFError):
+        return ENDED
+    return UNREACHABLE

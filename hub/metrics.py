@@ -1,0 +1,76 @@
+"""Prometheus metrics: a custom collector that reads the index at scrape time.
+
+Runs on the event loop (the /metrics handler calls `generate_latest` on a
+per-app registry); nothing is registered globally at import time.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from hub.health import CHECKS, STATES, UP_STATES
+from hub.index import Index
+
+LABELS = ["stream", "category"]
+
+
+def _families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
+    return {
+        "up": GaugeMetricFamily("hub_stream_up", "1 while the stream is online or degraded, else 0", labels=LABELS),
+        "state": GaugeMetricFamily("hub_stream_state", "1 for the stream's current state, 0 for the others", labels=LABELS + ["state"]),
+        "frames": CounterMetricFamily("hub_stream_frames", "Video frames received", labels=LABELS),
+        "bytes": CounterMetricFamily("hub_stream_bytes", "Video payload bytes received", labels=LABELS),
+        "reconnects": CounterMetricFamily("hub_stream_reconnects", "Reconnections after the first connection", labels=LABELS),
+        "fps": GaugeMetricFamily("hub_stream_fps", "Measured frames per second (sliding window)", labels=LABELS),
+        "age": GaugeMetricFamily("hub_stream_last_frame_age_seconds", "Seconds since the last frame arrived", labels=LABELS),
+        "keyframe": GaugeMetricFamily("hub_stream_keyframe_interval_seconds", "Measured time between keyframes", labels=LABELS),
+        "check": GaugeMetricFamily("hub_stream_check_failing", "1 while a picture or flow check fails", labels=LABELS + ["check"]),
+    }
+
+
+class IndexCollector(Collector):
+    def __init__(self, index: Index):
+        self.index = index
+
+    def describe(self):
+        families = list(_families().values())
+        families.append(GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"]))
+        return families
+
+    def collect(self):
+        families = _families()
+        counts: dict[tuple[str, str], int] = {}
+        now = time.time()
+        for record in self.index.records.values():
+            labels = [record.id, record.category]
+            families["up"].add_metric(labels, 1.0 if record.state in UP_STATES else 0.0)
+            for state in STATES:
+                families["state"].add_metric(labels + [state], 1.0 if record.state == state else 0.0)
+            families["frames"].add_metric(labels, record.frames_total)
+            families["bytes"].add_metric(labels, record.bytes_total)
+            families["reconnects"].add_metric(labels, record.reconnects)
+            if record.fps is not None:
+                families["fps"].add_metric(labels, record.fps)
+            if record.last_frame_at is not None:
+                families["age"].add_metric(labels, max(0.0, now - record.last_frame_at))
+            if record.keyframe_interval_s is not None:
+                families["keyframe"].add_metric(labels, record.keyframe_interval_s)
+            for check in CHECKS:
+                families["check"].add_metric(labels + [check], 1.0 if check in record.failing_checks else 0.0)
+            counts[(record.category, record.state)] = counts.get((record.category, record.state), 0) + 1
+        totals = GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"])
+        for category in sorted({r.category for r in self.index.records.values()}):
+            for state in STATES:
+                totals.add_metric([category, state], counts.get((category, state), 0))
+        yield from families.values()
+        yield totals
+
+
+def create_registry(index: Index) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(IndexCollector(index))
+    return registry

@@ -1,0 +1,157 @@
+"""The monitor: one supervisor and one health record per stream, evaluated into the index.
+
+Runs on the event loop. Observations arrive from supervisors and are folded
+into each stream's `StreamHealth`; every `TICK_S` every stream is evaluated,
+its record in the index refreshed, and a `state` event published when its
+state or reasons change. `apply` performs a hot reload: unchanged streams keep
+their connection, changed ones restart, removed ones stop, new ones start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from hub import health as h
+from hub.config import Config
+from hub.index import Index, StreamRecord
+from hub.ingest.observations import Observation, PacketBatch, Picture
+from hub.ingest.sources import reader_settings
+from hub.ingest.supervisor import StreamSupervisor
+
+log = logging.getLogger("hub.monitor")
+TICK_S = 0.5
+
+
+@dataclass
+class Watched:
+    supervisor: StreamSupervisor
+    health: h.StreamHealth
+    record: StreamRecord
+    up_s: float = 0.0
+    seen_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    started: tuple[str, ...]
+    stopped: tuple[str, ...]
+    restarted: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {k: list(getattr(self, k)) for k in ("started", "stopped", "restarted", "unchanged")}
+
+
+def _wall(monotonic: float, now_mono: float, now_wall: float) -> float:
+    return now_wall - (now_mono - monotonic)
+
+
+class Monitor:
+    def __init__(self, config: Config, index: Index):
+        self.config = config
+        self.index = index
+        self.watched: dict[str, Watched] = {}
+        self._tick_task: asyncio.Task | None = None
+        self._last_tick: float | None = None
+
+    async def start(self) -> None:
+        for stream in self.config.streams:
+            self._watch(stream)
+        self._tick_task = asyncio.get_running_loop().create_task(self._ticker(), name="health-tick")
+
+    def _watch(self, stream) -> None:
+        settings = reader_settings(stream, self.config.sim, self.config.health)
+        supervisor = StreamSupervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items))
+        record = self.index.records.get(stream.id) or StreamRecord.from_stream(stream)
+        record.describe(stream)
+        self.index.records[stream.id] = record
+        self.watched[stream.id] = Watched(supervisor, h.StreamHealth(self.config.health, stream.fps), record)
+        supervisor.start()
+
+    async def stop(self) -> None:
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+            await asyncio.gather(self._tick_task, return_exceptions=True)
+        await asyncio.gather(*(w.supervisor.stop() for w in self.watched.values()))
+
+    def _deliver(self, stream_id: str, items: list[Observation]) -> None:
+        watched = self.watched.get(stream_id)
+        if watched is None:
+            return
+        now = asyncio.get_running_loop().time()
+        for item in items:
+            h.observe(watched.health, item, now)
+            if isinstance(item, Picture) and item.jpeg:
+                record = watched.record
+                record.snapshot, record.snapshot_at = item.jpeg, _wall(item.at, now, time.time())
+                record.snapshot_seq += 1
+            if isinstance(item, PacketBatch) and item.packets:
+                watched.record.last_frame_at = _wall(item.packets[-1].arrival, now, time.time())
+
+    async def _ticker(self) -> None:
+        while True:
+            try:
+                self.evaluate_all()
+            except Exception:  # noqa: BLE001 - one bad record must not stop health for all
+                log.exception("health evaluation failed")
+            await asyncio.sleep(TICK_S)
+
+    def evaluate_all(self) -> None:
+        now, wall = asyncio.get_running_loop().time(), time.time()
+        elapsed = 0.0 if self._last_tick is None else now - self._last_tick
+        self._last_tick = now
+        for stream_id, watched in self.watched.items():
+            self._evaluate(stream_id, watched, now, wall, elapsed)
+
+    def _evaluate(self, stream_id: str, watched: Watched, now: float, wall: float, elapsed: float) -> None:
+        health, record = watched.health, watched.record
+        if record.state in h.UP_STATES:
+            watched.up_s += elapsed
+        if record.state != h.CONNECTING:  # time before the first verdict is not downtime
+            watched.seen_s += elapsed
+        verdict = h.evaluate(health, now)
+        opened = health.opened
+        record.codec = opened.codec if opened else record.codec
+        if health.size:
+            record.width, record.height = health.size
+        record.fps = h.measured_fps(health, now)
+        record.bitrate_bps = h.measured_bitrate(health, now)
+        record.keyframe_interval_s = h.keyframe_interval(health)
+        record.frames_total, record.bytes_total = health.flow.frames_total, health.flow.bytes_total
+        record.reconnects = health.reconnects
+        record.nominal_fps = h.expected_fps(health)
+        record.failing_checks = tuple(h.failing_checks(health, now)) if verdict.state in h.UP_STATES else ()
+        record.uptime_ratio = watched.up_s / watched.seen_s if watched.seen_s else 0.0
+        if (verdict.state, verdict.reasons) != (record.state, record.reasons):
+            previous = record.state
+            record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
+            log.info("stream %s: %s -> %s %s", stream_id, previous, verdict.state, ",".join(verdict.reasons))
+            self.index.publish("state", {"id": stream_id, "state": verdict.state, "reasons": list(verdict.reasons), "previous": previous, "at": round(wall, 3)})
+
+    async def apply(self, config: Config) -> ReloadResult:
+        """Hot reload: diff the streams of `config` against the running ones."""
+        self.config = config
+        new_ids = {s.id for s in config.streams}
+        stopped = [sid for sid in self.watched if sid not in new_ids]
+        started, restarted, unchanged = [], [], []
+        for sid in stopped:
+            await self.watched.pop(sid).supervisor.stop()
+            self.index.records.pop(sid, None)
+            self.index.publish("removed", {"id": sid})
+        for stream in config.streams:
+            watched = self.watched.get(stream.id)
+            if watched is None:
+                self._watch(stream)
+                started.append(stream.id)
+            elif watched.supervisor.settings != reader_settings(stream, config.sim, config.health):
+                await watched.supervisor.stop()
+                self._watch(stream)
+                restarted.append(stream.id)
+            else:
+                watched.record.describe(stream)
+                watched.health.settings, watched.health.nominal_fps = config.health, stream.fps
+                unchanged.append(stream.id)
+        return ReloadResult(tuple(started), tuple(stopped), tuple(restarted), tuple(unchanged))

@@ -1,0 +1,1 @@
+"""The hub's HTTP side: aiohttp app factory, REST API, SSE, snapshots, metrics, static UI."""

@@ -1,0 +1,125 @@
+"""REST handlers: stream list and records, snapshots, vehicle positions, reload, health, metrics."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from datetime import datetime
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from hub.config import CATEGORIES, ConfigError, load_config
+from hub.health import STATES
+from hub.index import StreamRecord
+from hub.web.keys import CONFIG_PATH, INDEX, MONITOR, REGISTRY, SNAPSHOTS
+from hub.web.middleware import json_error
+
+MAX_SNAPSHOT_WIDTH = 3840
+
+
+def _record(request: web.Request) -> StreamRecord:
+    record = request.app[INDEX].records.get(request.match_info["id"])
+    if record is None:
+        raise web.HTTPNotFound(text=json.dumps({"error": f"no stream {request.match_info['id']!r}"}), content_type="application/json")
+    return record
+
+
+def _bad(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def list_streams(request: web.Request) -> web.Response:
+    category = request.query.get("category") or None
+    state = request.query.get("state") or None
+    if category and category not in CATEGORIES:
+        raise _bad(f"unknown category {category!r}: expected one of {', '.join(CATEGORIES)}")
+    if state and state not in STATES:
+        raise _bad(f"unknown state {state!r}: expected one of {', '.join(STATES)}")
+    index = request.app[INDEX]
+    records = index.select(category, state, request.query.get("q") or None)
+    return web.json_response({"streams": [r.to_json() for r in records], "summary": index.summary(records)})
+
+
+async def get_stream(request: web.Request) -> web.Response:
+    return web.json_response(_record(request).to_json())
+
+
+async def get_snapshot(request: web.Request) -> web.Response:
+    record = _record(request)
+    width_text = request.query.get("width")
+    width = None
+    if width_text is not None:
+        if not width_text.isdigit() or not 16 <= int(width_text) <= MAX_SNAPSHOT_WIDTH:
+            raise _bad(f"width must be an integer from 16 to {MAX_SNAPSHOT_WIDTH}")
+        width = int(width_text)
+    if record.snapshot is None:
+        return json_error(503, f"no picture from stream {record.id!r} yet")
+    data = record.snapshot
+    if width is not None:
+        data = await request.app[SNAPSHOTS].scaled(record.id, record.snapshot_seq, data, width)
+    headers = {"Cache-Control": "no-store", "X-Snapshot-At": f"{record.snapshot_at:.3f}"}
+    return web.Response(body=data, content_type="image/jpeg", headers=headers)
+
+
+def _timestamp(value: object) -> float:
+    if value is None:
+        return time.time()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+    raise _bad('"at" must be seconds since the epoch or an ISO 8601 time')
+
+
+def _coordinate(body: dict, key: str, limit: float) -> float:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) > limit:
+        raise _bad(f'"{key}" must be a number from -{limit:g} to {limit:g}')
+    return float(value)
+
+
+async def put_position(request: web.Request) -> web.Response:
+    record = _record(request)
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _bad('body must be JSON like {"lat": 31.77, "lon": 117.30, "at": 1764000000}') from None
+    if not isinstance(body, dict):
+        raise _bad("body must be a JSON object")
+    lat, lon, at = _coordinate(body, "lat", 90), _coordinate(body, "lon", 180), _timestamp(body.get("at"))
+    if record.position_at is not None and at < record.position_at:
+        return web.json_response({"id": record.id, "applied": False, "reason": "older than the current fix"})
+    record.position, record.position_at = (lat, lon), at
+    request.app[INDEX].publish("position", {"id": record.id, "lat": lat, "lon": lon, "at": round(at, 3)})
+    return web.json_response({"id": record.id, "applied": True, "position": record.to_json()["position"]})
+
+
+async def reload_config(request: web.Request) -> web.Response:
+    result = await reload_from_disk(request.app)
+    status = 400 if "error" in result else 200
+    return web.json_response(result, status=status)
+
+
+async def reload_from_disk(app: web.Application) -> dict:
+    """Re-read the config file; a bad one is refused and the running config stays."""
+    path = app[CONFIG_PATH]
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return {"error": "the new config has problems; the running config is unchanged", "problems": exc.problems}
+    result = await app[MONITOR].apply(config)
+    return {"reloaded": path, **result.to_json()}
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True, "streams": len(request.app[INDEX].records)})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[REGISTRY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

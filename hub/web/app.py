@@ -1,0 +1,74 @@
+"""`create_app(config)`: the hub's aiohttp application, with the monitor started in `cleanup_ctx`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from aiohttp import web
+
+from hub.config import Config
+from hub.index import Index
+from hub.metrics import create_registry
+from hub.monitor import Monitor
+from hub.web import api, events
+from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, MONITOR, REGISTRY, SNAPSHOTS
+from hub.web.middleware import errors_as_json, security_headers
+from hub.web.snapshots import SnapshotCache
+
+WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
+
+
+def content_security_policy(config: Config) -> str:
+    tiles = ""
+    if config.map.tiles:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(config.map.tiles.replace("{s}", "a"))
+        tiles = f" {parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else ""
+    return (
+        "default-src 'self'; img-src 'self' data: blob:" + tiles + "; media-src 'self' blob:; "
+        "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+async def _run_monitor(app: web.Application):
+    app[CLOSING] = asyncio.Event()
+    await app[MONITOR].start()
+    yield
+    await app[MONITOR].stop()
+
+
+async def _close_event_streams(app: web.Application) -> None:
+    app[CLOSING].set()
+
+
+async def index_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(WEB_ROOT / "index.html")
+
+
+def create_app(config: Config, config_path: str | None = None) -> web.Application:
+    app = web.Application(middlewares=[errors_as_json], client_max_size=64 * 1024)
+    index = Index()
+    app[INDEX] = index
+    app[MONITOR] = Monitor(config, index)
+    app[SNAPSHOTS] = SnapshotCache()
+    app[REGISTRY] = create_registry(index)
+    app[CONFIG_PATH] = config_path or config.source
+    app.cleanup_ctx.append(_run_monitor)
+    app.on_shutdown.append(_close_event_streams)
+    app.on_response_prepare.append(security_headers(content_security_policy(config)))
+    router = app.router
+    router.add_get("/api/streams", api.list_streams)
+    router.add_get("/api/streams/{id}", api.get_stream)
+    router.add_get("/api/streams/{id}/snapshot.jpg", api.get_snapshot)
+    router.add_put("/api/streams/{id}/position", api.put_position)
+    router.add_get("/api/events", events.events)
+    router.add_post("/api/reload", api.reload_config)
+    router.add_get("/metrics", api.metrics)
+    router.add_get("/healthz", api.healthz)
+    if (WEB_ROOT / "index.html").exists():
+        router.add_get("/", index_page)
+        router.add_static("/web/", WEB_ROOT, follow_symlinks=False)
+    return app

@@ -1,0 +1,19 @@
+"""Typed application keys: everything a handler needs lives on the app, nothing in globals."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from hub.index import Index
+from hub.monitor import Monitor
+from hub.web.snapshots import SnapshotCache
+
+INDEX = web.AppKey("index", Index)
+MONITOR = web.AppKey("monitor", Monitor)
+SNAPSHOTS = web.AppKey("snapshots", SnapshotCache)
+REGISTRY = web.AppKey("registry", CollectorRegistry)
+CONFIG_PATH = web.AppKey("config_path", str)
+CLOSING = web.AppKey("closing", asyncio.Event)
