@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from hub.sim.process import SimProcess, start_sim
+from hubrun import hub_config_text, running_hub
 
 TEST_CAMERA = "Test camera"
 
@@ -48,3 +49,28 @@ def sim(tmp_path_factory) -> SimProcess:
     process = start_sim(config)
     yield process
     process.stop()
+
+
+UNREACHABLE = """
+[[streams]]
+id = "dead-camera"
+name = "Camera with <script>alert(1)</script> in its name"
+category = "property"
+site = "Nowhere"
+position = [31.776, 117.304]
+url = "rtsp://admin:topsecret@127.0.0.1:9/live"
+tags = ["dead"]
+"""
+
+
+@pytest.fixture
+def hub_config(sim, tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config_text(SIM_ESTATE + UNREACHABLE, sim.rtsp, sim.control))
+    return path
+
+
+@pytest.fixture
+async def hub(hub_config):
+    async with running_hub(hub_config) as running:
+        yield running

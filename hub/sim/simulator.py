@@ -11,6 +11,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -53,7 +54,13 @@ class Simulator:
             if self._pool is None:
                 # spawn, not fork: forking a process that runs an event loop and threads is unsafe
                 spawn = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), mp_context=spawn)
+                # Workers ignore Ctrl-C: the simulator shuts them down itself.
+                self._pool = ProcessPoolExecutor(
+                    max_workers=max(1, min(4, os.cpu_count() or 1)),
+                    mp_context=spawn,
+                    initializer=signal.signal,
+                    initargs=(signal.SIGINT, signal.SIG_IGN),
+                )
             await loop.run_in_executor(self._pool, clips.encode_clip, spec)
         return await loop.run_in_executor(None, clips.load_clip, spec)
 
@@ -73,6 +80,9 @@ class Simulator:
 
     async def start(self) -> SimAddresses:
         normal = await self._prepare_clips()
+        if self._pool is not None:  # idle workers cost memory; variants start a new pool if needed
+            self._pool.shutdown()
+            self._pool = None
         for stream in self.config.streams:
             if stream.id in normal:
                 self.cameras[stream.id] = Camera(stream, normal[stream.id], self._load)

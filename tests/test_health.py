@@ -1,0 +1,146 @@
+"""Health rules, driven with made-up observations and made-up times (no I/O)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hub import health as h
+from hub.config import HealthSettings
+from hub.ingest.observations import Closed, DecodeFailed, Opened, Packet, PacketBatch, Picture
+
+SETTINGS = HealthSettings(stall_after_s=5, picture_interval_s=2, frozen_after_s=8, min_fps_ratio=0.5)
+GEN = 1
+
+
+def thumb(seed: int, level: int = 120) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(level, 40, (36, 64)), 0, 255).astype(np.uint8)
+
+
+def stream(fps: float | None = 25) -> h.StreamHealth:
+    health = h.StreamHealth(SETTINGS, fps)
+    h.observe(health, Opened(GEN, "h264", 640, 360, 25.0), 0.0)
+    return health
+
+
+def feed(health: h.StreamHealth, start: float, end: float, fps: float = 25, pictures: list | None = None) -> None:
+    """Packets at `fps` from `start` to `end`, a keyframe every 2 s; pictures (thumbs) every 2 s if given."""
+    t, n = start, 0
+    step = 1 / fps
+    while t < end:
+        key = n % max(1, int(2 * fps)) == 0
+        h.observe(health, PacketBatch(GEN, (Packet(t, 2500, key, t),)), t)
+        if key and pictures is not None:
+            h.observe(health, Picture(GEN, t, 640, 360, pictures.pop(0) if len(pictures) > 1 else pictures[0], b"jpg"), t)
+        t += step
+        n += 1
+
+
+def test_connecting_until_the_first_frame_then_online():
+    health = stream()
+    assert h.evaluate(health, 0.5) == h.Verdict("connecting")
+    feed(health, 1.0, 10.0, pictures=[thumb(i) for i in range(10)])
+    assert h.evaluate(health, 10.0) == h.Verdict("online")
+    assert h.measured_fps(health, 10.0) == pytest.approx(25, rel=0.05)
+    assert h.measured_bitrate(health, 10.0) == pytest.approx(25 * 2500 * 8, rel=0.05)
+    assert h.keyframe_interval(health) == pytest.approx(2.0, abs=0.05)
+
+
+def test_no_packet_for_stall_after_s_is_offline_stalled():
+    health = stream()
+    feed(health, 0.0, 10.0, pictures=[thumb(i) for i in range(10)])
+    assert h.evaluate(health, 14.9).state == "online"
+    assert h.evaluate(health, 15.1) == h.Verdict("offline", ("stalled",))
+
+
+@pytest.mark.parametrize("reason", ["unreachable", "not_found", "ended", "stalled"])
+def test_closed_connection_is_offline_with_its_reason(reason):
+    health = stream()
+    feed(health, 0.0, 3.0)
+    h.observe(health, Closed(GEN, reason, "x", True), 3.0)
+    assert h.evaluate(health, 3.5) == h.Verdict("offline", (reason,))
+
+
+def test_auth_failure_is_unauthorized():
+    health = h.StreamHealth(SETTINGS, None)
+    h.observe(health, Closed(GEN, "auth_failed", "401", False), 1.0)
+    assert h.evaluate(health, 1.0) == h.Verdict("unauthorized", ("auth_failed",))
+
+
+def test_frames_after_a_failure_bring_it_back_online():
+    health = stream()
+    feed(health, 0.0, 3.0)
+    h.observe(health, Closed(GEN, "ended", "x", True), 3.0)
+    h.observe(health, Opened(GEN, "h264", 640, 360, 25.0), 5.0)
+    assert h.evaluate(health, 5.1).state == "offline"  # connected, but no frame yet
+    feed(health, 5.2, 9.0, pictures=[thumb(i) for i in range(5)])
+    assert h.evaluate(health, 9.0).state == "online"
+    assert health.reconnects == 1
+
+
+def test_same_picture_for_frozen_after_s_is_frozen():
+    health = stream()
+    feed(health, 0.0, 10.0, pictures=[thumb(i) for i in range(5)])
+    still = thumb(99)
+    noisy = [np.clip(still.astype(np.int16) + np.random.default_rng(i).integers(-3, 4, still.shape), 0, 255).astype(np.uint8) for i in range(12)]
+    feed(health, 10.0, 30.0, pictures=noisy)  # encoder noise on a still picture is not "live"
+    verdict = h.evaluate(health, 30.0)
+    assert verdict == h.Verdict("degraded", ("frozen",))
+    assert h.failing_checks(health, 30.0) == ["frozen"]
+
+
+def test_frozen_needs_the_full_interval():
+    health = stream()
+    feed(health, 0.0, 10.0, pictures=[thumb(i) for i in range(5)])
+    feed(health, 10.0, 17.0, pictures=[thumb(7)] * 4)
+    assert h.evaluate(health, 17.0).state == "online"
+
+
+def test_moving_picture_is_not_frozen():
+    health = stream()
+    feed(health, 0.0, 30.0, pictures=[thumb(i) for i in range(20)])
+    assert "frozen" not in h.evaluate(health, 30.0).reasons
+
+
+def test_black_flat_picture_is_black_but_a_dark_scene_is_not():
+    health = stream()
+    black = np.full((36, 64), 16, np.uint8)
+    feed(health, 0.0, 6.0, pictures=[black])
+    assert "black" in h.evaluate(health, 6.0).reasons
+    night = stream()
+    feed(night, 0.0, 6.0, pictures=[thumb(i, level=25) for i in range(5)])
+    assert "black" not in h.evaluate(night, 6.0).reasons
+
+
+def test_low_fps_against_nominal():
+    health = stream(fps=25)
+    feed(health, 0.0, 10.0, fps=25, pictures=[thumb(i) for i in range(10)])
+    feed(health, 10.0, 20.0, fps=5, pictures=[thumb(i) for i in range(10, 20)])
+    assert h.evaluate(health, 20.0) == h.Verdict("degraded", ("low_fps",))
+    assert h.measured_fps(health, 20.0) == pytest.approx(5, rel=0.1)
+
+
+def test_low_fps_uses_the_streams_own_rate_when_config_has_none():
+    health = stream(fps=None)
+    feed(health, 0.0, 10.0, fps=10, pictures=[thumb(i) for i in range(10)])
+    assert "low_fps" in h.evaluate(health, 10.0).reasons  # announced 25, delivers 10
+
+
+def test_resolution_change_and_decode_errors_degrade():
+    health = stream()
+    feed(health, 0.0, 6.0, pictures=[thumb(i) for i in range(5)])
+    h.observe(health, Picture(GEN, 6.0, 1280, 720, thumb(50), b"jpg"), 6.0)
+    h.observe(health, DecodeFailed(GEN, 6.0, "bad"), 6.0)
+    feed(health, 6.0, 7.0, pictures=[thumb(i) for i in range(60, 70)])
+    verdict = h.evaluate(health, 7.0)
+    assert verdict.state == "degraded"
+    assert set(verdict.reasons) >= {"resolution_changed", "decode_errors"}
+
+
+def test_probe_burst_does_not_inflate_fps():
+    health = stream()
+    burst = tuple(Packet(1.0 + i * 0.001, 2500, i % 50 == 0, i / 25) for i in range(25))
+    h.observe(health, PacketBatch(GEN, burst), 1.03)
+    feed(health, 1.04, 8.0)
+    assert h.measured_fps(health, 8.0) == pytest.approx(25, rel=0.08)
