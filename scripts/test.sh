@@ -2,6 +2,8 @@
 # One command from a fresh clone to a full test run: installs what is missing, then runs pytest.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh" test
+# GStreamer's RTSP server, run by Debian's own python3, is the interop peer we did not write.
+apt_need python3 python3-gi gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 cd "$ROOT"
 set +e
 python -m pytest "$@"

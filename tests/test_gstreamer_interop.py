@@ -1,0 +1,91 @@
+"""The hub against GStreamer's RTSP server (not ours): online with the right codec, size and fps,
+offline soon after the server is killed, online again after it restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+
+from hub.sim import scenes
+from hubrun import running_hub
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+SERVER = Path(__file__).with_name("gst_rtsp_server.py")
+
+
+def make_mp4(path: Path, codec: str, size: tuple[int, int], seconds: int, fps: int = 25) -> Path:
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264" if codec == "h264" else "libx265", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        stream.codec_context.gop_size = 2 * fps
+        stream.codec_context.options = {"preset": "ultrafast"} if codec == "h264" else {"preset": "ultrafast", "x265-params": "log-level=error"}
+        stream.codec_context.time_base = Fraction(1, fps)
+        for i in range(seconds * fps):
+            picture = scenes.draw("street", scenes.FrameSpec(i, size[0], size[1], fps, f"GStreamer {codec}"))
+            frame = av.VideoFrame.from_ndarray(picture, format="bgr24")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, files: dict[str, Path]) -> subprocess.Popen:
+    args = [SYSTEM_PYTHON, str(SERVER), str(port)] + [f"/{name}={file}" for name, file in files.items()]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = process.stdout.readline()
+    assert "ready" in line, line + process.stdout.read()
+    return process
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("gst")
+    return {"cam264": make_mp4(folder / "street-h264.mp4", "h264", (640, 360), 90),
+            "cam265": make_mp4(folder / "street-h265.mp4", "h265", (480, 272), 90)}
+
+
+async def test_hub_follows_a_gstreamer_server_through_kill_and_restart(media, tmp_path):
+    port = free_port()
+    config = tmp_path / "hub.toml"
+    config.write_text("".join(
+        f'[[streams]]\nid = "{name}"\nname = "GStreamer {name}"\ncategory = "public-security"\n'
+        f'position = [31.77, 117.30]\nurl = "rtsp://127.0.0.1:{port}/{name}"\n' for name in media))
+    server = start_server(port, media)
+    try:
+        async with running_hub(config) as hub:
+            expected = {"cam264": ("h264", 640, 360), "cam265": ("hevc", 480, 272)}
+            for name, (codec, width, height) in expected.items():
+                record = await hub.wait_for(name, "online", timeout=60)
+                deadline = time.monotonic() + 30
+                while record["fps"] is None and time.monotonic() < deadline:
+                    await asyncio.sleep(0.5)
+                    record = await hub.record(name)
+                assert (record["codec"], record["width"], record["height"]) == (codec, width, height)
+                assert record["nominal_fps"] == 25 and 20 <= record["fps"] <= 30, record
+            server.kill()
+            server.wait()
+            killed = time.monotonic()
+            await asyncio.gather(*(hub.wait_for(name, "offline", timeout=30) for name in media))
+            offline_after = time.monotonic() - killed
+            assert offline_after <= 5 + 2, f"offline only after {offline_after:.1f} s"
+            server = start_server(port, media)
+            restarted = time.monotonic()
+            await asyncio.gather(*(hub.wait_for(name, "online", timeout=90) for name in media))
+            print(f"\noffline {offline_after:.1f} s after kill; online {time.monotonic() - restarted:.1f} s after restart")
+    finally:
+        server.kill()
+        server.wait()
