@@ -60,3 +60,22 @@ def write_results(name: str, payload: dict) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
+
+
+def bench_estate(count: int, extra: str = "") -> str:
+    """N identical 640x360 25 fps H.264 street cameras (~500 kbit/s, keyframe every 2 s): one clip, N paths."""
+    blocks = [extra] if extra else []
+    for i in range(count):
+        blocks.append(
+            f'[[streams]]\nid = "bench-{i:04d}"\nname = "Bench camera"\ncategory = "public-security"\n'
+            f'position = [31.775, 117.303]\nurl = "sim://street?size=640x360&fps=25&codec=h264"\n'
+        )
+    return "\n".join(blocks)
+
+
+def measure_process(pid: int, window: float) -> dict:
+    """CPU (% of one core) and resident memory of one process over `window` seconds."""
+    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    time.sleep(window)
+    cpu1, t1 = cpu_seconds(pid), time.monotonic()
+    return {"cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0), "rss_bytes": rss_bytes(pid)}

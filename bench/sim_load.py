@@ -14,21 +14,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, header_markdown, machine, rss_bytes, table_markdown, write_results  # noqa: E402
+from common import bench_estate, cpu_seconds, header_markdown, machine, rss_bytes, table_markdown, write_results  # noqa: E402
 from rtsp_load import Counter, play  # noqa: E402
 
 from hub.sim.process import start_sim  # noqa: E402
-
-
-def estate(count: int) -> str:
-    """N identical 640x360 25 fps H.264 street cameras (one clip, N paths)."""
-    blocks = []
-    for i in range(count):
-        blocks.append(
-            f'[[streams]]\nid = "bench-{i:04d}"\nname = "Bench camera"\ncategory = "public-security"\n'
-            f'position = [31.775, 117.303]\nurl = "sim://street?size=640x360&fps=25&codec=h264"\n'
-        )
-    return "\n".join(blocks)
 
 
 async def measure(rtsp: str, pid: int, count: int, warmup: float, window: float) -> dict:
@@ -67,7 +56,7 @@ def main() -> None:
     for count in args.streams:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "streams.toml"
-            config.write_text(estate(count))
+            config.write_text(bench_estate(count))
             sim = start_sim(config)
             try:
                 rows.append(asyncio.run(measure(sim.rtsp, sim.process.pid, count, args.warmup, args.window)))

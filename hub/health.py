@@ -16,6 +16,7 @@ import numpy as np
 from hub.config import HealthSettings
 from hub.ingest.observations import (
     AUTH_FAILED,
+    STALLED,
     Closed,
     DecodeFailed,
     Observation,
@@ -32,6 +33,7 @@ REASONS = ("stalled", "unreachable", "ended", "not_found", "auth_failed", "froze
 
 FLOW_WINDOW_S = 5.0  # fps and bitrate are averaged over this sliding window
 BURST_S = 1.0  # FFmpeg hands over what it buffered while probing at once: rates skip it
+MIN_RATE_SPAN_S = 2.0  # shorter spans give jumpy rates
 CHANGED_LEVEL = 6  # luma steps a thumbnail cell must move to count as changed
 CHANGED_CELLS = 2  # cells that must change: encoder noise on a still scene moves none
 BLACK_MEAN, BLACK_STD = 28.0, 4.0  # near-black and flat
@@ -155,7 +157,7 @@ def _rate_span(health: StreamHealth, now: float) -> float | None:
     if not health.connected or flow.first_at is None:
         return None
     span = min(FLOW_WINDOW_S, now - flow.first_at - BURST_S)
-    return span if span >= 1.0 else None
+    return span if span >= MIN_RATE_SPAN_S else None
 
 
 def measured_fps(health: StreamHealth, now: float) -> float | None:
@@ -208,13 +210,16 @@ def evaluate(health: StreamHealth, now: float) -> Verdict:
     _trim(health.flow, now)
     if health.close_reason == AUTH_FAILED:
         return Verdict(UNAUTHORIZED, (AUTH_FAILED,))
-    if health.close_reason is not None:
+    last = health.flow.last_at if health.flow.last_at is not None else health.opened_at
+    silent = last is not None and now - last > health.settings.stall_after_s
+    # A reader may give up on a silent connection before stall_after_s (to stay responsive to stop);
+    # the stream is called stalled only once the stall rule agrees.
+    early_stall = health.close_reason == STALLED and health.had_frame and not silent
+    if health.close_reason is not None and not early_stall:
         return Verdict(OFFLINE, (health.close_reason,))
-    if health.connected:
-        last = health.flow.last_at if health.flow.last_at is not None else health.opened_at
-        if last is not None and now - last > health.settings.stall_after_s:
-            return Verdict(OFFLINE, ("stalled",))
-    if not health.had_frame or not health.connected:
+    if (health.connected or early_stall) and silent:
+        return Verdict(OFFLINE, (STALLED,))
+    if not health.had_frame:
         return Verdict(CONNECTING)
     reasons = failing_checks(health, now)
     if health.resolution_changed_at is not None and now - health.resolution_changed_at < RESOLUTION_CHANGE_HOLD_S:

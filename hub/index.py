@@ -43,6 +43,7 @@ class StreamRecord:
     reconnects: int = 0
     uptime_ratio: float = 0.0
     failing_checks: tuple[str, ...] = ()
+    retry_at: float | None = None  # while reconnecting: when the next attempt starts
     snapshot: bytes | None = None
     snapshot_at: float | None = None
     snapshot_seq: int = 0
@@ -81,6 +82,7 @@ class StreamRecord:
             "reconnects": self.reconnects,
             "uptime_ratio": round(self.uptime_ratio, 4),
             "snapshot_at": _round(self.snapshot_at, 3),
+            "retry_at": _round(self.retry_at, 3),
         }
 
     def matches(self, query: str) -> bool:

@@ -54,12 +54,20 @@ def test_no_packet_for_stall_after_s_is_offline_stalled():
     assert h.evaluate(health, 15.1) == h.Verdict("offline", ("stalled",))
 
 
-@pytest.mark.parametrize("reason", ["unreachable", "not_found", "ended", "stalled"])
+@pytest.mark.parametrize("reason", ["unreachable", "not_found", "ended"])
 def test_closed_connection_is_offline_with_its_reason(reason):
     health = stream()
     feed(health, 0.0, 3.0)
     h.observe(health, Closed(GEN, reason, "x", True), 3.0)
     assert h.evaluate(health, 3.5) == h.Verdict("offline", (reason,))
+
+
+def test_reader_giving_up_early_is_stalled_only_after_stall_after_s():
+    health = stream()
+    feed(health, 0.0, 3.0, pictures=[thumb(1), thumb(2)])
+    h.observe(health, Closed(GEN, "stalled", "no packet for 4 s", True), 7.0)
+    assert h.evaluate(health, 7.5).state == "online"
+    assert h.evaluate(health, 8.1) == h.Verdict("offline", ("stalled",))
 
 
 def test_auth_failure_is_unauthorized():

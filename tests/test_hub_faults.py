@@ -58,7 +58,8 @@ async def test_healthy_streams_report_codec_size_rate(hub):
     deadline = time.monotonic() + 30
     while True:  # rates need a few seconds of packets
         records = {i: await hub.record(i) for i in expectations}
-        if all(r["fps"] and r["keyframe_interval_s"] for r in records.values()) or time.monotonic() > deadline:
+        settled = all(r["fps"] and 20 <= r["fps"] <= 30 and r["keyframe_interval_s"] for r in records.values())
+        if settled or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
     for stream_id, (codec, width, height) in expectations.items():

@@ -7,6 +7,7 @@ has already replaced) still manages to publish.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,9 +24,8 @@ class Opened:
     fps: float | None  # as the stream announces it, if it does
 
 
-@dataclass(frozen=True)
-class Packet:
-    """One demuxed video packet (an access unit for RTSP video)."""
+class Packet(NamedTuple):
+    """One demuxed video packet (an access unit for RTSP video); a tuple, as thousands arrive per second."""
 
     arrival: float  # monotonic seconds
     size: int

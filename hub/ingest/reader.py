@@ -2,12 +2,14 @@
 
 Who runs where: `Reader.run` is the body of thread `ingest-<id>-<generation>`.
 It opens the stream, then loops over packets: every packet becomes a small
-`Packet` observation (batched every ~100 ms); at most once per
+`Packet` observation (batched every `BATCH_S`); at most once per
 `picture_interval_s` a keyframe is decoded into a thumbnail and a JPEG. Other
-packets are never decoded. Reads time out every second so the thread notices
-`stop` promptly; the connection is given up after `silence_limit_s` without a
-packet. Everything goes to the loop through the `Mailbox`; the last thing a
-reader sends is always a `Closed`.
+packets are never decoded. The thread checks `stop` after every packet; a
+silent stream is given up after `silence_limit_s` by FFmpeg's own socket
+timeout. PyAV's read timeout is deliberately not used: its interrupt callback
+takes the GIL on every socket poll, which with hundreds of reader threads
+costs more CPU than the demuxing itself. Everything goes to the loop through
+the `Mailbox`; the last thing a reader sends is always a `Closed`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 import av
 import cv2
+import numpy as np
 
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import (
@@ -36,9 +39,8 @@ from hub.ingest.observations import (
 from hub.redact import redact_text
 
 THUMB_WIDTH, THUMB_HEIGHT = 64, 36
-POLL_S = 1.0  # read timeout: how often a blocked read comes back to check `stop`
 OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, probing)
-BATCH_S = 0.1
+BATCH_S = 0.5  # arrival times are stamped per packet, so batching costs no precision
 SNAPSHOT_MAX_WIDTH = 1280
 JPEG_QUALITY = 80
 
@@ -64,11 +66,13 @@ class Reader:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
         reason, message = ENDED, "stopped"
         try:
-            container = av.open(
-                self.settings.url,
-                options={"rtsp_transport": self.settings.transport, "analyzeduration": "1500000", "probesize": "1000000"},
-                timeout=(OPEN_TIMEOUT_S, POLL_S),
-            )
+            options = {
+                "rtsp_transport": self.settings.transport,
+                "timeout": str(int(self.settings.silence_limit_s * 1_000_000)),  # FFmpeg's socket timeout, in µs
+                "analyzeduration": "1500000",
+                "probesize": "1000000",
+            }
+            container = av.open(self.settings.url, options=options, timeout=(OPEN_TIMEOUT_S, None))
         except Exception as exc:  # noqa: BLE001 - any failure to open is reported, never raised
             self._close(classify(exc, opening=True), exc)
             return
@@ -92,35 +96,33 @@ class Reader:
         ctx.thread_count = 1  # frame threads would hold a keyframe back until more packets come
         fps = float(video.average_rate) if video.average_rate else None
         self.mailbox.put(Opened(self.generation, ctx.name, ctx.width or 0, ctx.height or 0, fps))
+        time_base = float(video.time_base) if video.time_base else 0.0
         batch: list[Packet] = []
-        corrupt, flushed_at, last_packet, last_picture = 0, time.monotonic(), time.monotonic(), -1e9
-        while not self.stop.is_set():
-            try:
-                for packet in container.demux(video):
-                    if not packet.size:
-                        continue
-                    now = time.monotonic()
-                    last_packet = now
-                    self.had_frames = True
-                    pts = float(packet.pts * packet.time_base) if packet.pts is not None and packet.time_base else None
-                    batch.append(Packet(now, packet.size, packet.is_keyframe, pts))
-                    corrupt += packet.is_corrupt
-                    if packet.is_keyframe and now - last_picture >= self.settings.picture_interval_s:
-                        last_picture = now
-                        self._picture(ctx, packet, now)
-                    if now - flushed_at >= BATCH_S:
-                        self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
-                        batch, corrupt, flushed_at = [], 0, now
-                    if self.stop.is_set():
-                        return ENDED, "stopped"
-                return ENDED, "the stream ended"
-            except av.error.ExitError:  # read timeout: no packet for POLL_S
-                if batch:
+        corrupt, flushed_at, last_picture = 0, time.monotonic(), -1e9
+        try:
+            for packet in container.demux(video):
+                if not packet.size:
+                    continue
+                now = time.monotonic()
+                self.had_frames = True
+                pts = packet.pts
+                keyframe = packet.is_keyframe
+                batch.append(Packet(now, packet.size, keyframe, pts * time_base if pts is not None else None))
+                corrupt += packet.is_corrupt
+                if keyframe and now - last_picture >= self.settings.picture_interval_s:
+                    last_picture = now
+                    self._picture(ctx, packet, now)
+                if now - flushed_at >= BATCH_S:
                     self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
-                    batch, corrupt = [], 0
-                if time.monotonic() - last_packet > self.settings.silence_limit_s:
-                    return STALLED, f"no packet for {self.settings.silence_limit_s:g} s"
-        return ENDED, "stopped"
+                    batch, corrupt, flushed_at = [], 0, now
+                    if self.stop.is_set():  # checked per batch: at most BATCH_S late
+                        return ENDED, "stopped"
+            return ENDED, "the stream ended"
+        except av.error.TimeoutError:
+            return STALLED, f"no packet for {self.settings.silence_limit_s:g} s"
+        finally:
+            if batch:
+                self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
 
     def _picture(self, ctx, packet, now: float) -> None:
         """Decode one keyframe on its own; the decoder is flushed so it never waits for more."""
@@ -135,17 +137,29 @@ class Reader:
             self.mailbox.put(DecodeFailed(self.generation, now, "keyframe decoded to no picture"))
             return
         frame = frames[-1]
-        thumb = frame.reformat(width=THUMB_WIDTH, height=THUMB_HEIGHT, format="gray").to_ndarray()
-        self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb.copy(), _jpeg(frame)))
+        try:
+            thumb, jpeg = _thumb_and_jpeg(frame)
+        except (ValueError, av.error.FFmpegError) as exc:
+            self.mailbox.put(DecodeFailed(self.generation, now, self._redact(exc)))
+            return
+        self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg))
 
 
-def _jpeg(frame) -> bytes:
+def _thumb_and_jpeg(frame) -> tuple[np.ndarray, bytes]:
+    """A luma thumbnail and a JPEG of one decoded frame; the common 8-bit 4:2:0 case skips swscale."""
     width, height = frame.width, frame.height
+    if frame.format.name in ("yuv420p", "yuvj420p"):
+        planar = frame.to_ndarray()  # (height * 3 / 2) x width: Y, then U and V
+        luma = planar[:height]
+        image = cv2.cvtColor(planar, cv2.COLOR_YUV2BGR_I420)
+    else:
+        luma = frame.to_ndarray(format="gray")
+        image = frame.to_ndarray(format="bgr24")
+    thumb = cv2.resize(luma, (THUMB_WIDTH, THUMB_HEIGHT), interpolation=cv2.INTER_AREA)
     if width > SNAPSHOT_MAX_WIDTH:
-        width, height = SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width / 2) * 2
-    image = frame.to_ndarray(format="bgr24", width=width, height=height)
+        image = cv2.resize(image, (SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width)), interpolation=cv2.INTER_AREA)
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    return data.tobytes() if ok else b""
+    return thumb, (data.tobytes() if ok else b"")
 
 
 def classify(exc: Exception, opening: bool) -> str:
@@ -154,7 +168,7 @@ def classify(exc: Exception, opening: bool) -> str:
         return AUTH_FAILED
     if isinstance(exc, av.error.HTTPNotFoundError):
         return NOT_FOUND
-    if isinstance(exc, av.error.ExitError):
+    if isinstance(exc, (av.error.ExitError, av.error.TimeoutError)):
         return STALLED if not opening else UNREACHABLE
     if isinstance(exc, EOFError):
         return ENDED

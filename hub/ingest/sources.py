@@ -8,6 +8,7 @@ from hub.config import HealthSettings, SimSettings, Stream
 from hub.ingest.reader import ReaderSettings
 
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+SILENCE_LIMIT_CAP_S = 4.0
 
 
 def source_url(stream: Stream, sim: SimSettings) -> str:
@@ -30,6 +31,7 @@ def reader_settings(stream: Stream, sim: SimSettings, health: HealthSettings) ->
         url=url,
         transport=stream.transport,
         picture_interval_s=health.picture_interval_s,
-        silence_limit_s=max(2 * health.stall_after_s, 10.0),
+        # Short enough that a silent reader notices `stop` soon; health still waits for stall_after_s.
+        silence_limit_s=min(health.stall_after_s, SILENCE_LIMIT_CAP_S),
         secrets=(password,) if password else (),
     )

@@ -40,7 +40,7 @@ class StreamSupervisor:
         self._deliver = deliver
         self.generation = 0
         self.failures = 0
-        self.next_attempt_in: float | None = None
+        self.retry_at: float | None = None  # loop time of the next attempt while backing off
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._thread: threading.Thread | None = None
@@ -75,12 +75,12 @@ class StreamSupervisor:
             self.failures = 0 if healthy else self.failures + 1
             delay = backoff_delay(0 if healthy else self.failures - 1)
             log.info("stream %s: %s (%s); retrying in %.0f s", self.stream_id, closed.reason, closed.message, delay)
-            self.next_attempt_in = delay
+            self.retry_at = loop.time() + delay
             try:
                 await asyncio.wait_for(self._stop.wait(), delay)
             except asyncio.TimeoutError:
                 pass
-            self.next_attempt_in = None
+            self.retry_at = None
 
     async def _connect_once(self, loop: asyncio.AbstractEventLoop) -> Closed:
         self.generation += 1

@@ -1,0 +1,61 @@
+"""Run `hub serve` as a child process for benchmarks, and read its API and event stream."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HubProcess:
+    def __init__(self, config: Path, log_level: str = "WARNING"):
+        self.port = free_port()
+        command = [sys.executable, "-m", "hub", "--log-level", log_level, "serve", "--config", str(config), "--listen", f"127.0.0.1:{self.port}"]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"hub exited with {self.process.poll()}")
+            if "UI and API on" in line:
+                return
+        raise RuntimeError("hub did not start")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(self.url(path), timeout=30) as reply:
+            return json.loads(reply.read())
+
+    def wait_online(self, count: int, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        summary = {}
+        while time.monotonic() < deadline:
+            summary = self.get("/api/streams")["summary"]
+            if summary["by_state"]["online"] >= count:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"only {summary} online after {timeout} s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
