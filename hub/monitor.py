@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hub import health as h
 from hub.config import Config
 from hub.index import Index, StreamRecord
+from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import Observation, PacketBatch, Picture
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
@@ -50,12 +52,17 @@ def _wall(monotonic: float, now_mono: float, now_wall: float) -> float:
 
 
 class Monitor:
-    def __init__(self, config: Config, index: Index):
+    def __init__(self, config: Config, index: Index, tap_for: Callable[[str], LiveTap] | None = None):
         self.config = config
         self.index = index
+        self._tap_for = tap_for
         self.watched: dict[str, Watched] = {}
         self._tick_task: asyncio.Task | None = None
         self._last_tick: float | None = None
+
+    def set_tap_factory(self, tap_for: Callable[[str], LiveTap]) -> None:
+        """Live-video taps come from the app once its loop runs; set before `start`."""
+        self._tap_for = tap_for
 
     async def start(self) -> None:
         for stream in self.config.streams:
@@ -64,7 +71,8 @@ class Monitor:
 
     def _watch(self, stream) -> None:
         settings = reader_settings(stream, self.config.sim, self.config.health)
-        supervisor = StreamSupervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items))
+        tap = self._tap_for(stream.id) if self._tap_for else None
+        supervisor = StreamSupervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
         record = self.index.records.get(stream.id) or StreamRecord.from_stream(stream)
         record.describe(stream)
         self.index.records[stream.id] = record

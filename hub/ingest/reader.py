@@ -22,6 +22,7 @@ import av
 import cv2
 import numpy as np
 
+from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import (
     AUTH_FAILED,
@@ -36,6 +37,7 @@ from hub.ingest.observations import (
     PacketBatch,
     Picture,
 )
+from hub.ingest.remux import FragmentWriter
 from hub.redact import redact_text
 
 THUMB_WIDTH, THUMB_HEIGHT = 64, 36
@@ -55,12 +57,14 @@ class ReaderSettings:
 
 
 class Reader:
-    def __init__(self, settings: ReaderSettings, generation: int, mailbox: Mailbox, stop: threading.Event):
+    def __init__(self, settings: ReaderSettings, generation: int, mailbox: Mailbox, stop: threading.Event, live: LiveTap | None = None):
         self.settings = settings
         self.generation = generation
         self.mailbox = mailbox
         self.stop = stop
+        self.live = live
         self.had_frames = False
+        self._writer: FragmentWriter | None = None
 
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
@@ -112,6 +116,8 @@ class Reader:
                 if keyframe and now - last_picture >= self.settings.picture_interval_s:
                     last_picture = now
                     self._picture(ctx, packet, now)
+                if self.live is not None and (self.live.wanted or self._writer is not None):
+                    self._remux(video, packet, keyframe)
                 if now - flushed_at >= BATCH_S:
                     self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
                     batch, corrupt, flushed_at = [], 0, now
@@ -121,8 +127,31 @@ class Reader:
         except av.error.TimeoutError:
             return STALLED, f"no packet for {self.settings.silence_limit_s:g} s"
         finally:
+            self._stop_remux()
             if batch:
                 self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
+
+    def _remux(self, video, packet, keyframe: bool) -> None:
+        """Feed live viewers: start at a keyframe, stop when nobody watches any more."""
+        if not self.live.wanted:
+            self._stop_remux()
+            return
+        if self._writer is None:
+            if not keyframe:
+                return
+            self._writer = FragmentWriter(video)
+        if packet.dts is None:
+            return
+        try:
+            for chunk in self._writer.write(packet):
+                self.live.publish(chunk)
+        except (av.error.FFmpegError, ValueError):
+            self._stop_remux()  # odd timestamps, say: start over at the next keyframe
+
+    def _stop_remux(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def _picture(self, ctx, packet, now: float) -> None:
         """Decode one keyframe on its own; the decoder is flushed so it never waits for more."""

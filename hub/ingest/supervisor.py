@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import STALLED, UNREACHABLE, Closed, Observation, PacketBatch
 from hub.ingest.reader import Reader, ReaderSettings
@@ -34,9 +35,10 @@ def backoff_delay(failures: int) -> float:
 
 
 class StreamSupervisor:
-    def __init__(self, stream_id: str, settings: ReaderSettings, deliver: Deliver):
+    def __init__(self, stream_id: str, settings: ReaderSettings, deliver: Deliver, live: LiveTap | None = None):
         self.stream_id = stream_id
         self.settings = settings
+        self.live = live
         self._deliver = deliver
         self.generation = 0
         self.failures = 0
@@ -91,7 +93,7 @@ class StreamSupervisor:
         if self._stop.is_set():
             self._thread_stop.set()
         mailbox = Mailbox(loop, lambda items: self._receive(generation, items))
-        reader = Reader(self.settings, generation, mailbox, self._thread_stop)
+        reader = Reader(self.settings, generation, mailbox, self._thread_stop, self.live)
         self._thread = threading.Thread(target=reader.run, name=f"ingest-{self.stream_id}-{generation}", daemon=True)
         self._thread.start()
         stop_wait = loop.create_task(self._stop.wait())

@@ -7,12 +7,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from hub.config import Config
+from hub.config import CATEGORIES, Config
+from hub.health import STATES
 from hub.index import Index
 from hub.metrics import create_registry
 from hub.monitor import Monitor
-from hub.web import api, events
-from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, MONITOR, REGISTRY, SNAPSHOTS
+from hub.web import api, events, layouts
+from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIVE, MONITOR, REGISTRY, SNAPSHOTS, UI
+from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
+from hub.web.live import LiveHub, close_sockets, live_socket
 from hub.web.middleware import errors_as_json, security_headers
 from hub.web.snapshots import SnapshotCache
 
@@ -35,6 +38,9 @@ def content_security_policy(config: Config) -> str:
 
 async def _run_monitor(app: web.Application):
     app[CLOSING] = asyncio.Event()
+    live = LiveHub(asyncio.get_running_loop())
+    app[LIVE] = live
+    app[MONITOR].set_tap_factory(live.tap)
     await app[MONITOR].start()
     yield
     await app[MONITOR].stop()
@@ -42,10 +48,25 @@ async def _run_monitor(app: web.Application):
 
 async def _close_event_streams(app: web.Application) -> None:
     app[CLOSING].set()
+    await close_sockets(app)
+
+
+async def ui_settings(request: web.Request) -> web.Response:
+    return web.json_response(request.app[UI])
 
 
 async def index_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_ROOT / "index.html")
+
+
+def _ui(config: Config) -> dict:
+    return {
+        "map": {"center": list(config.map.center), "zoom": config.map.zoom, "tiles": config.map.tiles},
+        "categories": list(CATEGORIES),
+        "states": list(STATES),
+        "picture_interval_s": config.health.picture_interval_s,
+        "layout_sizes": list(SIZES),
+    }
 
 
 def create_app(config: Config, config_path: str | None = None) -> web.Application:
@@ -56,6 +77,9 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[SNAPSHOTS] = SnapshotCache()
     app[REGISTRY] = create_registry(index)
     app[CONFIG_PATH] = config_path or config.source
+    app[UI] = _ui(config)
+    source = Path(app[CONFIG_PATH])
+    app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
     app.cleanup_ctx.append(_run_monitor)
     app.on_shutdown.append(_close_event_streams)
     app.on_response_prepare.append(security_headers(content_security_policy(config)))
@@ -66,6 +90,11 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     router.add_put("/api/streams/{id}/position", api.put_position)
     router.add_get("/api/events", events.events)
     router.add_post("/api/reload", api.reload_config)
+    router.add_get("/api/ui", ui_settings)
+    router.add_get("/api/live", live_socket)
+    router.add_get("/api/layouts", layouts.list_layouts)
+    router.add_put("/api/layouts/{name}", layouts.put_layout)
+    router.add_delete("/api/layouts/{name}", layouts.delete_layout)
     router.add_get("/metrics", api.metrics)
     router.add_get("/healthz", api.healthz)
     if (WEB_ROOT / "index.html").exists():

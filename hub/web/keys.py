@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from hub.index import Index
 from hub.monitor import Monitor
+from hub.web.live import LiveHub
 from hub.web.snapshots import SnapshotCache
 
 INDEX = web.AppKey("index", Index)
@@ -17,3 +18,5 @@ SNAPSHOTS = web.AppKey("snapshots", SnapshotCache)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 CONFIG_PATH = web.AppKey("config_path", str)
 CLOSING = web.AppKey("closing", asyncio.Event)
+LIVE = web.AppKey("live", LiveHub)
+UI = web.AppKey("ui", dict)

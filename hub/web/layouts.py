@@ -1,0 +1,86 @@
+"""Named wall layouts, saved on the server in one JSON file (written atomically) next to the config."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from aiohttp import web
+
+SIZES = (1, 4, 9, 16, 25, 36)
+NAME = re.compile(r"^[\w .-]{1,64}$")
+MAX_LAYOUTS = 200
+LAYOUTS = web.AppKey("layouts", "LayoutStore")
+
+
+class LayoutStore:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def load(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save(self, layouts: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".layouts-")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(layouts, out, indent=1, ensure_ascii=False)
+        os.replace(tmp, self.path)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def validate(body: object) -> tuple[dict | None, str]:
+    if not isinstance(body, dict):
+        return None, "body must be a JSON object"
+    size, tiles = body.get("size"), body.get("tiles", [])
+    if size not in SIZES:
+        return None, f'"size" must be one of {", ".join(map(str, SIZES))}'
+    if not isinstance(tiles, list) or len(tiles) > size or not all(t is None or isinstance(t, str) for t in tiles):
+        return None, '"tiles" must be a list of at most "size" stream ids (or null for an empty tile)'
+    rotate = body.get("tour_s")
+    if rotate is not None and (not isinstance(rotate, (int, float)) or isinstance(rotate, bool) or not 2 <= rotate <= 3600):
+        return None, '"tour_s" must be seconds from 2 to 3600'
+    return {"size": size, "tiles": tiles, "tour_s": rotate}, ""
+
+
+async def list_layouts(request: web.Request) -> web.Response:
+    return web.json_response({"layouts": request.app[LAYOUTS].load()})
+
+
+async def put_layout(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if not NAME.match(name):
+        return _error(400, "layout names are 1 to 64 letters, digits, spaces, '.', '_' or '-'")
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(400, "body must be JSON")
+    layout, problem = validate(body)
+    if layout is None:
+        return _error(400, problem)
+    store = request.app[LAYOUTS]
+    layouts = store.load()
+    if name not in layouts and len(layouts) >= MAX_LAYOUTS:
+        return _error(409, f"at most {MAX_LAYOUTS} layouts")
+    layouts[name] = layout
+    store.save(layouts)
+    return web.json_response({"name": name, **layout})
+
+
+async def delete_layout(request: web.Request) -> web.Response:
+    store = request.app[LAYOUTS]
+    layouts = store.load()
+    if layouts.pop(request.match_info["name"], None) is None:
+        return _error(404, "no such layout")
+    store.save(layouts)
+    return web.json_response({"deleted": request.match_info["name"]})

@@ -1,0 +1,161 @@
+"""Live video for the wall: one WebSocket per browser carries every tile's fMP4 stream.
+
+Runs on the event loop. The browser sends `{"watch": [ids]}` whenever its
+tiles change; the hub turns remuxing on for streams somebody watches and off
+for the rest. Each stream's chunks go to its viewers as binary messages
+`[kind][id length][id][payload]` (kind 1 = init segment, 2 = fragment),
+preceded by a text message `{"type": "init", "stream", "mime"}` so the
+browser can create its SourceBuffer. A viewer joins at a keyframe; a viewer
+whose socket backs up skips to the next keyframe rather than lag behind live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from aiohttp import WSMsgType, web
+
+from hub.ingest.live_tap import LiveTap
+from hub.ingest.remux import INIT, Chunk
+
+log = logging.getLogger("hub.live")
+
+KIND_INIT, KIND_FRAGMENT = 1, 2
+MAX_QUEUED = 120  # messages per viewer (~2 s of 36 tiles' worth of frames) before it skips ahead
+MAX_WATCH = 64
+
+
+class Viewer:
+    """One browser's socket: a bounded send queue drained by its own task."""
+
+    def __init__(self, ws: web.WebSocketResponse):
+        self.ws = ws
+        self.queue: asyncio.Queue = asyncio.Queue(MAX_QUEUED)
+        self.watching: set[str] = set()
+        self.waiting_for_keyframe: set[str] = set()
+
+    def offer(self, message: str | bytes, stream_id: str) -> None:
+        if self.queue.full():
+            self.waiting_for_keyframe.add(stream_id)  # too slow: drop, rejoin at the next keyframe
+            return
+        self.queue.put_nowait(message)
+
+    async def pump(self) -> None:
+        while True:
+            message = await self.queue.get()
+            if isinstance(message, str):
+                await self.ws.send_str(message)
+            else:
+                await self.ws.send_bytes(message)
+
+
+def _frame(kind: int, stream_id: str, payload: bytes) -> bytes:
+    name = stream_id.encode()
+    return bytes((kind, len(name))) + name + payload
+
+
+class LiveHub:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._taps: dict[str, LiveTap] = {}
+        self._viewers: dict[str, set[Viewer]] = {}
+        self._init: dict[str, Chunk] = {}
+        self.sockets: set[web.WebSocketResponse] = set()
+        self.chunks_sent = 0
+
+    def tap(self, stream_id: str) -> LiveTap:
+        tap = self._taps.get(stream_id)
+        if tap is None:
+            tap = self._taps[stream_id] = LiveTap(self._loop, stream_id, self.on_chunk)
+            tap.wanted = bool(self._viewers.get(stream_id))
+        return tap
+
+    def watch(self, viewer: Viewer, stream_ids: set[str]) -> None:
+        for stream_id in viewer.watching - stream_ids:
+            self._viewers.get(stream_id, set()).discard(viewer)
+            self._update(stream_id)
+        for stream_id in stream_ids - viewer.watching:
+            self._viewers.setdefault(stream_id, set()).add(viewer)
+            viewer.waiting_for_keyframe.add(stream_id)
+            init = self._init.get(stream_id)
+            if init is not None:
+                self._send_init(viewer, stream_id, init)
+            self._update(stream_id)
+        viewer.watching = set(stream_ids)
+
+    def leave(self, viewer: Viewer) -> None:
+        self.watch(viewer, set())
+
+    def _update(self, stream_id: str) -> None:
+        wanted = bool(self._viewers.get(stream_id))
+        if stream_id in self._taps:
+            self._taps[stream_id].wanted = wanted
+        if not wanted:
+            self._init.pop(stream_id, None)
+
+    def watched(self) -> set[str]:
+        return {sid for sid, viewers in self._viewers.items() if viewers}
+
+    def _send_init(self, viewer: Viewer, stream_id: str, chunk: Chunk) -> None:
+        viewer.offer(json.dumps({"type": "init", "stream": stream_id, "mime": chunk.mime}), stream_id)
+        viewer.offer(_frame(KIND_INIT, stream_id, chunk.data), stream_id)
+        viewer.waiting_for_keyframe.add(stream_id)
+
+    def on_chunk(self, stream_id: str, chunk: Chunk) -> None:
+        viewers = self._viewers.get(stream_id)
+        if not viewers:
+            return
+        if chunk.kind == INIT:
+            self._init[stream_id] = chunk
+            for viewer in viewers:
+                self._send_init(viewer, stream_id, chunk)
+            return
+        message = _frame(KIND_FRAGMENT, stream_id, chunk.data)
+        for viewer in viewers:
+            if stream_id in viewer.waiting_for_keyframe:
+                if not chunk.keyframe:
+                    continue
+                viewer.waiting_for_keyframe.discard(stream_id)
+            viewer.offer(message, stream_id)
+            self.chunks_sent += 1
+
+
+async def live_socket(request: web.Request) -> web.WebSocketResponse:
+    from hub.web.keys import INDEX, LIVE
+
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    hub, index = request.app[LIVE], request.app[INDEX]
+    hub.sockets.add(ws)
+    viewer = Viewer(ws)
+    pump = asyncio.ensure_future(viewer.pump())
+    try:
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                wanted = json.loads(message.data).get("watch", [])
+                ids = {i for i in wanted if isinstance(i, str) and i in index.records}
+            except (json.JSONDecodeError, AttributeError):
+                await ws.send_str(json.dumps({"type": "error", "error": 'send {"watch": [stream ids]}'}))
+                continue
+            if len(ids) > MAX_WATCH:
+                await ws.send_str(json.dumps({"type": "error", "error": f"at most {MAX_WATCH} streams per socket"}))
+                continue
+            hub.watch(viewer, ids)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        hub.leave(viewer)
+        hub.sockets.discard(ws)
+        pump.cancel()
+    return ws
+
+
+async def close_sockets(app: web.Application) -> None:
+    from hub.web.keys import LIVE
+
+    for ws in list(app[LIVE].sockets):
+        await ws.close(code=1001, message=b"hub shutting down")

@@ -1,0 +1,69 @@
+"""Screenshots of the map and the wall for the README, taken from the demo estate by the test tooling.
+
+Run: .venv/bin/python scripts/screenshots.py   (needs Debian's chromium; writes docs/map.png, docs/wall.png)
+Starts the simulator and the hub on the default streams.toml (on free ports), waits until the streams
+are up, then drives headless Chromium with Playwright.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from hubproc import HubProcess  # noqa: E402
+from playwright.async_api import async_playwright  # noqa: E402
+
+from hub.sim.process import start_sim  # noqa: E402
+
+WALL = ["ps-0001", "ps-0002", "ps-0003", "ps-0007", "pr-0001", "pr-0006", "cc-0001", "cc-0002", "vh-0001"]
+
+
+async def shoot(hub: HubProcess, out: Path) -> None:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"])
+        page = await browser.new_page(viewport={"width": 1280, "height": 720}, bypass_csp=True)
+        await page.goto(hub.url("/"))
+        await page.wait_for_function("window.hubUI && window.hubUI.ready")
+        await page.wait_for_timeout(1500)
+        await page.click("#stream-list li[data-stream-id='ps-0007'] .name")
+        await page.wait_for_function("document.querySelector('.leaflet-popup img')?.naturalWidth > 0", timeout=20_000)
+        await page.screenshot(path=str(out / "map.png"))
+        await page.click("#tab-wall")
+        await page.select_option("#layout-size", "9")
+        for stream_id in WALL:
+            await page.click(f"#stream-list li[data-stream-id='{stream_id}'] button")
+        await page.wait_for_timeout(6000)
+        await page.screenshot(path=str(out / "wall.png"))
+        await browser.close()
+
+
+def main() -> None:
+    out = ROOT / "docs"
+    out.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        sim = start_sim(ROOT / "streams.toml")
+        hub = None
+        try:
+            config = Path(tmp) / "streams.toml"
+            text = (ROOT / "streams.toml").read_text()
+            text = text.replace('listen = "127.0.0.1:8554"', f'listen = "{sim.rtsp}"').replace('control = "127.0.0.1:8555"', f'control = "{sim.control}"')
+            config.write_text(text)
+            hub = HubProcess(config)
+            hub.wait_online(30)
+            asyncio.run(asyncio.sleep(25))  # let the configured faults (freeze@20s) show
+            asyncio.run(shoot(hub, out))
+        finally:
+            if hub is not None:
+                hub.stop()
+            sim.stop()
+    print(f"wrote {out / 'map.png'} and {out / 'wall.png'}")
+
+
+if __name__ == "__main__":
+    main()

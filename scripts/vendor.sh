@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Re-vendor the UI's third-party front-end code from the npm registry into web/vendor/
+# (run by hand when upgrading; the result is committed, nothing is fetched at run time).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+LEAFLET=1.9.4
+CLUSTER=1.5.3
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+npm pack "leaflet@$LEAFLET" "leaflet.markercluster@$CLUSTER" >/dev/null 2>&1
+mkdir l m
+tar xzf "leaflet-$LEAFLET.tgz" -C l
+tar xzf "leaflet.markercluster-$CLUSTER.tgz" -C m
+DEST="$ROOT/web/vendor"
+rm -rf "$DEST/leaflet" "$DEST/leaflet.markercluster"
+mkdir -p "$DEST/leaflet/images" "$DEST/leaflet.markercluster"
+cp l/package/dist/leaflet.js l/package/dist/leaflet.css l/package/LICENSE "$DEST/leaflet/"
+cp l/package/dist/images/* "$DEST/leaflet/images/"
+cp m/package/dist/leaflet.markercluster.js m/package/dist/MarkerCluster.css m/package/dist/MarkerCluster.Default.css m/package/MIT-LICENCE.txt "$DEST/leaflet.markercluster/"
+printf 'leaflet %s\nleaflet.markercluster %s\n' "$LEAFLET" "$CLUSTER" > "$DEST/VERSIONS"
+echo "vendored into $DEST"

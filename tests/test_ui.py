@@ -1,0 +1,150 @@
+"""The operator UI in a real browser: Debian's Chromium, headless, driven by Playwright for Python."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from playwright.async_api import async_playwright
+
+from conftest import SIM_ESTATE, UNREACHABLE
+from hubrun import hub_config_text, running_hub
+
+CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
+WALL_STREAMS = ["h264-360", "h264-720", "h264-auth", "fault-stall", "fault-drop", "fault-freeze", "fault-black", "fault-lowfps", "cfg-late"]
+
+def ui_estate() -> str:
+    """The simulator estate, with h265-360 playing a vehicle (it reports GPS positions)."""
+    return SIM_ESTATE.replace('id = "h265-360"\nname = "Test camera"\ncategory = "public-security"',
+                              'id = "h265-360"\nname = "Patrol car"\ncategory = "vehicle"') + UNREACHABLE
+
+
+@pytest.fixture
+async def ui(sim, tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config_text(ui_estate(), sim.rtsp, sim.control))
+    async with running_hub(path) as hub:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking",
+                                                                             "--disable-component-update", "--autoplay-policy=no-user-gesture-required"])
+            # The hub forbids eval in its CSP; Playwright's wait_for_function needs it, so tests bypass CSP.
+            page = await browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+            page.dialogs = []
+            page.on("dialog", lambda d: (page.dialogs.append(d.message), asyncio.ensure_future(d.dismiss())))
+            await page.goto(hub.url("/"))
+            await page.wait_for_function("window.hubUI && window.hubUI.ready", timeout=30_000)
+            yield hub, page
+            await browser.close()
+
+
+async def test_map_has_one_marker_per_stream_and_a_popup_with_a_real_snapshot(ui):
+    hub, page = ui
+    await hub.wait_for("h264-720", "online")
+    await page.uncheck("#cluster-toggle")
+    markers = page.locator(".leaflet-marker-pane [data-stream-id]")
+    await markers.first.wait_for()
+    positioned = [r for r in (await hub.get_json("/api/streams"))[1]["streams"] if r["position"]]
+    assert await markers.count() == len(positioned) == 15
+    await page.click("#stream-list li[data-stream-id='h264-720'] .name")
+    image = page.locator(".leaflet-popup .popup img")
+    await image.wait_for()
+    await page.wait_for_function("document.querySelector('.leaflet-popup .popup img').naturalWidth > 0", timeout=20_000)
+    assert await page.evaluate("document.querySelector('.leaflet-popup .popup img').naturalWidth") == 320
+    assert "Test camera" in await page.locator(".leaflet-popup .popup h4").inner_text()
+
+
+async def test_clusters_group_markers_until_expanded(ui):
+    hub, page = ui
+    await page.wait_for_selector(".leaflet-marker-pane .cluster")
+    assert await page.locator(".leaflet-marker-pane [data-stream-id]").count() < 15
+
+
+async def test_wall_of_nine_plays_live_video(ui):
+    hub, page = ui
+    await asyncio.gather(*(hub.wait_for(i, "online", timeout=60) for i in WALL_STREAMS if not i.startswith("cfg")))
+    await page.click("#tab-wall")
+    await page.select_option("#layout-size", "9")
+    for stream_id in WALL_STREAMS:
+        await page.click(f"#stream-list li[data-stream-id='{stream_id}'] button")
+    await page.wait_for_function("document.querySelectorAll('.tile video').length === 9")
+    first = await page.evaluate("[...document.querySelectorAll('.tile video')].map(v => v.currentTime)")
+    await page.wait_for_function(
+        f"[...document.querySelectorAll('.tile video')].every((v, i) => v.currentTime > {first}[i] + 1.0)", timeout=30_000)
+    latencies = await page.evaluate("[...Array(9).keys()].map(i => window.hubUI.tileLatency(i))")
+    assert all(lat is not None and lat < 1.5 for lat in latencies), latencies
+    print(f"\ntile buffer latency behind the newest received frame (s): {[round(x, 2) for x in latencies]}")
+    tiles = await page.evaluate("[...document.querySelectorAll('.tile')].map(t => [t.dataset.streamId, t.classList.contains('stale')])")
+    assert [t[0] for t in tiles] == WALL_STREAMS
+    assert not any(stale for _, stale in tiles), tiles
+
+
+async def test_fault_turns_marker_and_tile_to_the_problem_colour(ui, sim):
+    hub, page = ui
+    await hub.wait_for("fault-notfound", "online", timeout=60)
+    await page.uncheck("#cluster-toggle")
+    await page.click("#tab-wall")
+    await page.click("#stream-list li[data-stream-id='fault-notfound'] button")
+    tile = page.locator(".tile[data-stream-id='fault-notfound']")
+    await page.wait_for_function("document.querySelector(\".tile[data-stream-id='fault-notfound'] video\")?.currentTime > 0", timeout=30_000)
+    await asyncio.to_thread(sim.set_fault, "fault-notfound", "notfound")
+    try:
+        await page.wait_for_function("document.querySelector(\".tile[data-stream-id='fault-notfound']\").classList.contains('problem')", timeout=10_000)
+        assert "stale" in (await tile.get_attribute("class"))
+        assert "offline" in (await tile.locator(".badge").inner_text()).lower()
+        await page.click("#tab-map")
+        await page.wait_for_selector(".leaflet-marker-pane [data-stream-id='fault-notfound'] .marker.state-offline", timeout=10_000)
+    finally:
+        await asyncio.to_thread(sim.clear_fault, "fault-notfound")
+
+
+async def test_vehicle_marker_moves_with_its_position(ui):
+    hub, page = ui
+    await page.uncheck("#cluster-toggle")
+    before = await page.evaluate("window.hubUI.markerLatLng('h265-360')")
+    assert before is not None
+    async with hub.session.put(hub.url("/api/streams/h265-360/position"), json={"lat": 31.7801, "lon": 117.3105}) as reply:
+        assert reply.status == 200
+    await page.wait_for_function("window.hubUI.markerLatLng('h265-360')[0] === 31.7801", timeout=10_000)
+    assert await page.evaluate("window.hubUI.markerLatLng('h265-360')") == [31.7801, 117.3105]
+    await page.click("#stream-list li[data-stream-id='h265-360'] .name")
+    await page.wait_for_selector(".leaflet-popup .fix")
+    assert "GPS fix" in await page.locator(".leaflet-popup .fix").inner_text()
+
+
+async def test_names_are_shown_as_text_never_run(ui):
+    hub, page = ui
+    row = page.locator("#stream-list li[data-stream-id='dead-camera'] .name")
+    assert await row.inner_text() == "Camera with <script>alert(1)</script> in its name"
+    await page.uncheck("#cluster-toggle")
+    await page.click("#stream-list li[data-stream-id='dead-camera'] .name")
+    await page.wait_for_selector(".leaflet-popup .popup h4")
+    assert "<script>" in await page.locator(".leaflet-popup .popup h4").inner_text()
+    assert await page.evaluate("document.querySelectorAll('#stream-list script, .leaflet-popup script').length") == 0
+    assert page.dialogs == []
+
+
+async def test_layouts_are_saved_on_the_server_and_restored_on_reload(ui):
+    hub, page = ui
+    await page.click("#tab-wall")
+    await page.select_option("#layout-size", "4")
+    await page.click("#stream-list li[data-stream-id='h264-360'] button")
+    await page.fill("#layout-name", "night shift")
+    await page.click("#layout-save")
+    await page.wait_for_function("[...document.querySelectorAll('#layout-saved option')].some(o => o.value === 'night shift')")
+    status, body = await hub.get_json("/api/layouts")
+    assert body["layouts"]["night shift"]["size"] == 4 and body["layouts"]["night shift"]["tiles"][0] == "h264-360"
+    await page.reload()
+    await page.wait_for_function("window.hubUI && window.hubUI.ready")
+    await page.wait_for_selector(".tile[data-stream-id='h264-360']")
+    assert await page.locator(".tile").count() == 4
+
+
+async def test_problems_wall_fills_itself(ui):
+    hub, page = ui
+    await hub.wait_for("dead-camera", "offline", timeout=60)
+    await page.click("#tab-wall")
+    await page.check("#problems-toggle")
+    await page.wait_for_selector(".tile[data-stream-id='dead-camera']", timeout=10_000)
+    states = await page.evaluate("[...document.querySelectorAll('.tile[data-stream-id]')].map(t => t.dataset.state)")
+    assert states and "online" not in states

@@ -1,0 +1,100 @@
+// Wires the page together: the store (API + SSE), the map, the side panel and the wall.
+import { MapView } from "./map.js";
+import { Side } from "./side.js";
+import { Store } from "./store.js";
+import { Wall } from "./wall.js";
+
+const store = new Store();
+await store.load();
+
+const wall = new Wall(store);
+const putOnWall = (id) => { showView("wall"); wall.put(id); };
+const map = new MapView(store, putOnWall);
+const side = new Side(store, {
+  onFilter: (visible) => map.applyFilter(visible),
+  onFocus: (id) => { showView("map"); map.focus(id); },
+  onWall: putOnWall,
+});
+
+for (const record of store.records.values()) map.upsert(record);
+map.applyFilter(side.visible);
+side.renderList();
+side.renderCounts();
+
+store.addEventListener("record", (e) => { map.upsert(e.detail); side.updateRecord(e.detail); side.renderCounts(); });
+store.addEventListener("removed", (e) => { map.remove(e.detail.id); side.renderList(); side.renderCounts(); });
+store.addEventListener("change", () => { side.renderChanges(); wall.fillProblems(); });
+store.addEventListener("connection", (e) => {
+  const conn = document.getElementById("conn");
+  conn.textContent = e.detail.ok ? "live" : "reconnecting…";
+  conn.classList.toggle("ok", e.detail.ok);
+});
+store.follow();
+setInterval(() => store.refresh().then(() => side.renderCounts()).catch(() => {}), 5000);
+
+document.getElementById("cluster-toggle").addEventListener("change", (e) => map.setGrouped(e.target.checked));
+
+function showView(name) {
+  document.getElementById("map-view").hidden = name !== "map";
+  document.getElementById("wall-view").hidden = name !== "wall";
+  document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.dataset.view === name));
+  if (name === "map") map.map.invalidateSize();
+  localStorage.setItem("hub.view", name);
+}
+document.querySelectorAll(".tab").forEach((t) => t.addEventListener("click", () => showView(t.dataset.view)));
+
+// Wall toolbar
+const sizeSelect = document.getElementById("layout-size");
+for (const size of store.ui.layout_sizes) sizeSelect.append(new Option(`${size} (${Math.sqrt(size)}×${Math.sqrt(size)})`, String(size)));
+sizeSelect.value = String(wall.size);
+sizeSelect.addEventListener("change", () => { wall.setSize(Number(sizeSelect.value)); wall.fillProblems(); });
+document.getElementById("problems-toggle").addEventListener("change", (e) => wall.setProblems(e.target.checked));
+const tourButton = document.getElementById("tour-toggle");
+tourButton.addEventListener("click", () => {
+  if (wall.tour) { wall.stopTour(); tourButton.textContent = "Start tour"; return; }
+  const seconds = Math.min(3600, Math.max(2, Number(document.getElementById("tour-seconds").value) || 10));
+  wall.startTour((side.shown || []).map((r) => r.id), seconds);
+  tourButton.textContent = "Stop tour";
+});
+document.getElementById("wall-clear").addEventListener("click", () => wall.fill([]));
+document.getElementById("wall-fullscreen").addEventListener("click", () => document.getElementById("wall").requestFullscreen?.());
+
+const savedSelect = document.getElementById("layout-saved");
+async function loadLayouts() {
+  const body = await (await fetch("/api/layouts")).json();
+  savedSelect.replaceChildren(new Option("saved layouts…", ""));
+  for (const name of Object.keys(body.layouts).sort()) savedSelect.append(new Option(name, name));
+  return body.layouts;
+}
+document.getElementById("layout-save").addEventListener("click", async () => {
+  const name = document.getElementById("layout-name").value.trim();
+  if (!name) return;
+  const reply = await fetch(`/api/layouts/${encodeURIComponent(name)}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(wall.layout()) });
+  if (reply.ok) { localStorage.setItem("hub.layout", name); await loadLayouts(); savedSelect.value = name; }
+});
+savedSelect.addEventListener("change", async () => {
+  const layouts = await loadLayouts();
+  const name = savedSelect.value;
+  if (layouts[name]) { wall.applyLayout(layouts[name]); localStorage.setItem("hub.layout", name); savedSelect.value = name; }
+});
+document.getElementById("layout-delete").addEventListener("click", async () => {
+  const name = savedSelect.value;
+  if (!name) return;
+  await fetch(`/api/layouts/${encodeURIComponent(name)}`, { method: "DELETE" });
+  localStorage.removeItem("hub.layout");
+  await loadLayouts();
+});
+
+const layouts = await loadLayouts();
+const last = localStorage.getItem("hub.layout");
+if (last && layouts[last]) { wall.applyLayout(layouts[last]); savedSelect.value = last; document.getElementById("layout-name").value = last; }
+showView(localStorage.getItem("hub.view") || "map");
+
+// A read-only window for tests and debugging: what the page shows, not how it works.
+window.hubUI = {
+  ready: true,
+  markerCount: () => map.markers.size,
+  markerLatLng: (id) => { const m = map.markers.get(id); return m ? [m.getLatLng().lat, m.getLatLng().lng] : null; },
+  tileLatency: (index) => wall.tiles[index]?.player?.latency() ?? null,
+  chunksForTile: (index) => wall.tiles[index]?.streamId ?? null,
+};

@@ -1,0 +1,47 @@
+// Tiny DOM helpers. Everything that comes from the config or a camera is set as text, never as HTML.
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export const STATE_COLOURS = {
+  online: "#2e9d4b", degraded: "#e0a100", offline: "#d93025", unauthorized: "#8e44ad", connecting: "#8a8f98",
+};
+
+export const REASON_WORDS = {
+  stalled: "no video arriving", unreachable: "cannot connect", ended: "stream ended", not_found: "camera path not found",
+  auth_failed: "password refused", frozen: "picture frozen", black: "picture black", low_fps: "frame rate too low",
+  resolution_changed: "resolution changed", decode_errors: "decode errors",
+};
+
+export const CATEGORY_GLYPHS = { "public-security": "S", property: "P", childcare: "C", vehicle: "V" };
+
+export function reasonsInWords(reasons) {
+  return (reasons || []).map((r) => REASON_WORDS[r] || r).join(", ");
+}
+
+export function ago(seconds) {
+  if (seconds === null || seconds === undefined || !isFinite(seconds)) return "—";
+  if (seconds < 1.5) return "now";
+  if (seconds < 90) return `${Math.round(seconds)} s ago`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+  return `${Math.round(seconds / 3600)} h ago`;
+}
+
+export function formatRate(record) {
+  const fps = record.fps === null || record.fps === undefined ? "—" : record.fps.toFixed(1);
+  const kbps = record.bitrate_bps ? Math.round(record.bitrate_bps / 1000) : "—";
+  return `${fps} fps · ${kbps} kbit/s`;
+}

@@ -1,0 +1,142 @@
+// Live video: one WebSocket carries every tile's fMP4 stream; each tile plays through Media Source Extensions.
+
+const KIND_INIT = 1;
+const LIVE_EDGE_S = 1.0; // further behind than this: jump to the live edge
+const KEEP_S = 10; // buffer kept behind the playhead
+
+export class LiveSocket {
+  constructor() {
+    this.players = new Map(); // stream id -> Set of players
+    this.watching = [];
+    this.connect();
+  }
+
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    this.ws = new WebSocket(`${scheme}://${location.host}/api/live`);
+    this.ws.binaryType = "arraybuffer";
+    this.ws.addEventListener("open", () => this.send());
+    this.ws.addEventListener("message", (event) => this.receive(event.data));
+    this.ws.addEventListener("close", () => setTimeout(() => this.connect(), 2000));
+  }
+
+  attach(streamId, player) {
+    if (!this.players.has(streamId)) this.players.set(streamId, new Set());
+    this.players.get(streamId).add(player);
+    this.update();
+  }
+
+  detach(streamId, player) {
+    this.players.get(streamId)?.delete(player);
+    if (!this.players.get(streamId)?.size) this.players.delete(streamId);
+    this.update();
+  }
+
+  update() {
+    const ids = [...this.players.keys()].sort();
+    if (ids.join() === this.watching.join()) return;
+    this.watching = ids;
+    this.send();
+  }
+
+  send() {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ watch: this.watching }));
+  }
+
+  receive(data) {
+    if (typeof data === "string") {
+      const message = JSON.parse(data);
+      if (message.type === "init") for (const p of this.players.get(message.stream) || []) p.expect(message.mime);
+      return;
+    }
+    const bytes = new Uint8Array(data);
+    const kind = bytes[0];
+    const length = bytes[1];
+    const id = new TextDecoder().decode(bytes.subarray(2, 2 + length));
+    const payload = bytes.subarray(2 + length);
+    for (const player of this.players.get(id) || []) {
+      if (kind === KIND_INIT) player.init(payload);
+      else player.append(payload);
+    }
+  }
+}
+
+export class MsePlayer {
+  constructor(video, onUnsupported) {
+    this.video = video;
+    this.onUnsupported = onUnsupported;
+    this.queue = [];
+    this.mime = null;
+    this.buffer = null;
+  }
+
+  static supports(codec) {
+    const mime = codec === "hevc" ? 'video/mp4; codecs="hvc1.1.6.L93.B0"' : 'video/mp4; codecs="avc1.64001e"';
+    return window.MediaSource && MediaSource.isTypeSupported(mime);
+  }
+
+  expect(mime) {
+    this.mime = mime;
+  }
+
+  init(bytes) {
+    if (!this.mime || !MediaSource.isTypeSupported(this.mime)) {
+      this.onUnsupported();
+      return;
+    }
+    this.reset();
+    this.queue = [bytes.slice()];
+    const source = new MediaSource();
+    this.source = source;
+    this.video.src = URL.createObjectURL(source);
+    source.addEventListener("sourceopen", () => {
+      if (this.source !== source) return;
+      this.buffer = source.addSourceBuffer(this.mime);
+      this.buffer.mode = "segments";
+      this.buffer.addEventListener("updateend", () => this.pump());
+      this.pump();
+    });
+  }
+
+  append(bytes) {
+    if (!this.source) return;
+    this.queue.push(bytes.slice());
+    if (this.queue.length > 200) this.queue.splice(1, this.queue.length - 100); // far behind: keep the newest
+    this.pump();
+  }
+
+  pump() {
+    const buffer = this.buffer;
+    if (!buffer || buffer.updating || !this.queue.length) return;
+    this.chase();
+    try {
+      buffer.appendBuffer(this.queue.shift());
+    } catch (error) {
+      if (error.name === "QuotaExceededError" && this.video.currentTime > 2) buffer.remove(0, this.video.currentTime - 1);
+    }
+  }
+
+  chase() {
+    const video = this.video;
+    const ranges = video.buffered;
+    if (!ranges.length) return;
+    const end = ranges.end(ranges.length - 1);
+    if (video.currentTime < ranges.start(0) || end - video.currentTime > LIVE_EDGE_S) video.currentTime = Math.max(ranges.start(0), end - 0.2);
+    if (video.paused) video.play().catch(() => {});
+    if (!this.buffer.updating && video.currentTime - ranges.start(0) > 2 * KEEP_S) this.buffer.remove(0, video.currentTime - KEEP_S);
+  }
+
+  latency() {
+    const ranges = this.video.buffered;
+    return ranges.length ? ranges.end(ranges.length - 1) - this.video.currentTime : null;
+  }
+
+  reset() {
+    if (this.source && this.source.readyState === "open") {
+      try { this.source.endOfStream(); } catch (error) { /* already ended */ }
+    }
+    if (this.video.src) URL.revokeObjectURL(this.video.src);
+    this.source = null;
+    this.buffer = null;
+  }
+}

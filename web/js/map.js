@@ -1,0 +1,169 @@
+// The map: every stream a marker at its position, coloured by state, one icon per category,
+// clustered (optional), filtered by the side panel. Vehicles move when their position changes.
+/* global L */
+import { ago, CATEGORY_GLYPHS, el, formatRate, reasonsInWords, STATE_COLOURS } from "./dom.js";
+
+const WORST = ["offline", "unauthorized", "degraded", "connecting", "online"];
+
+export class MapView {
+  constructor(store, onWall) {
+    this.store = store;
+    this.onWall = onWall;
+    this.markers = new Map();
+    this.visible = () => true;
+    const { center, zoom, tiles } = store.ui.map;
+    this.map = L.map("map", { zoomControl: true, maxZoom: 21 }).setView(center, zoom);
+    if (tiles) L.tileLayer(tiles, { maxZoom: 21, attribution: "" }).addTo(this.map);
+    else this.offlineBasemap();
+    this.cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50, iconCreateFunction: (c) => this.clusterIcon(c) });
+    this.plain = L.layerGroup();
+    this.grouped = true;
+    this.map.addLayer(this.cluster);
+    setInterval(() => this.tickVehicles(), 1000);
+  }
+
+  async offlineBasemap() {
+    const data = await (await fetch("/web/basemap.geojson")).json();
+    const styles = {
+      site: { color: "#6b7280", weight: 2, fillColor: "#f5f1e6", fillOpacity: 0.9, dashArray: "6 4" },
+      block: { color: "#b9b2a0", weight: 1, fillColor: "#e6dfcc", fillOpacity: 1 },
+      street: { color: "#ffffff", weight: 7, opacity: 1 },
+    };
+    const layer = L.geoJSON(data, {
+      style: (f) => styles[f.properties.kind] || {},
+      interactive: false,
+      onEachFeature: (f, l) => {
+        if (f.properties.kind === "street") l.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "street-label" });
+      },
+    });
+    layer.addTo(this.map);
+    layer.bringToBack();
+    this.grid();
+  }
+
+  grid() {
+    const lines = [];
+    const [lat0, lon0] = this.store.ui.map.center;
+    for (let i = -10; i <= 10; i++) {
+      lines.push([[lat0 + i * 0.002, lon0 - 0.02], [lat0 + i * 0.002, lon0 + 0.02]]);
+      lines.push([[lat0 - 0.02, lon0 + i * 0.002], [lat0 + 0.02, lon0 + i * 0.002]]);
+    }
+    L.polyline(lines, { color: "#c4c9d0", weight: 0.5, interactive: false }).addTo(this.map).bringToBack();
+  }
+
+  icon(record) {
+    const glyph = CATEGORY_GLYPHS[record.category] || "?";
+    return L.divIcon({ className: "", html: `<div class="marker cat-${record.category} state-${record.state}">${glyph}</div>`, iconSize: [26, 26], iconAnchor: [13, 13] });
+  }
+
+  clusterIcon(cluster) {
+    const states = cluster.getAllChildMarkers().map((m) => m.options.hubState);
+    const worst = WORST.find((s) => states.includes(s)) || "online";
+    const size = 40;
+    return L.divIcon({ className: "", html: `<div class="cluster" style="width:${size}px;height:${size}px;background:${STATE_COLOURS[worst]}">${states.length}</div>`, iconSize: [size, size] });
+  }
+
+  upsert(record) {
+    const position = record.position;
+    let marker = this.markers.get(record.id);
+    if (!position) {
+      if (marker) this.remove(record.id);
+      return;
+    }
+    const latlng = [position.lat, position.lon];
+    if (!marker) {
+      marker = L.marker(latlng, { icon: this.icon(record), hubState: record.state, title: record.name });
+      marker.hubId = record.id;
+      marker.on("add", () => { const e = marker.getElement(); if (e) e.dataset.streamId = record.id; });
+      marker.bindPopup(() => this.popup(this.store.records.get(record.id)), { minWidth: 280, maxWidth: 360 });
+      marker.on("popupopen", () => this.popupTimer(marker));
+      this.markers.set(record.id, marker);
+      if (this.visible(record)) this.layer().addLayer(marker);
+      return;
+    }
+    const moved = marker.getLatLng().lat !== latlng[0] || marker.getLatLng().lng !== latlng[1];
+    if (marker.options.hubState !== record.state) {
+      marker.options.hubState = record.state;
+      marker.setIcon(this.icon(record));
+      const e = marker.getElement();
+      if (e) e.dataset.streamId = record.id;
+      if (this.grouped) this.cluster.refreshClusters(marker);
+    }
+    if (moved) marker.setLatLng(latlng);
+  }
+
+  remove(id) {
+    const marker = this.markers.get(id);
+    if (!marker) return;
+    this.cluster.removeLayer(marker);
+    this.plain.removeLayer(marker);
+    this.markers.delete(id);
+  }
+
+  layer() {
+    return this.grouped ? this.cluster : this.plain;
+  }
+
+  setGrouped(grouped) {
+    if (grouped === this.grouped) return;
+    this.map.removeLayer(this.layer());
+    this.layer().clearLayers();
+    this.grouped = grouped;
+    this.map.addLayer(this.layer());
+    this.applyFilter(this.visible);
+  }
+
+  applyFilter(visible) {
+    this.visible = visible;
+    const layer = this.layer();
+    layer.clearLayers();
+    const shown = [];
+    for (const [id, marker] of this.markers) {
+      const record = this.store.records.get(id);
+      if (record && visible(record)) shown.push(marker);
+    }
+    if (this.grouped) this.cluster.addLayers(shown);
+    else for (const m of shown) this.plain.addLayer(m);
+  }
+
+  focus(id) {
+    const marker = this.markers.get(id);
+    if (!marker) return;
+    if (this.grouped) this.cluster.zoomToShowLayer(marker, () => marker.openPopup());
+    else { this.map.setView(marker.getLatLng(), Math.max(this.map.getZoom(), 18)); marker.openPopup(); }
+  }
+
+  popup(record) {
+    const img = el("img", { alt: `latest picture of ${record.name}`, src: `/api/streams/${encodeURIComponent(record.id)}/snapshot.jpg?width=320&t=${Date.now()}` });
+    img.addEventListener("error", () => { img.alt = "no picture yet"; });
+    const fix = record.category === "vehicle" && record.position ? el("div", { class: "fix" }, `GPS fix ${ago(Date.now() / 1000 - (record.position.at || record.since))}`) : null;
+    return el("div", { class: "popup", dataset: { streamId: record.id } },
+      el("h4", {}, record.name),
+      el("div", {}, `${record.category} · ${record.site || "no site"} · ${record.id}`),
+      el("div", {}, el("strong", { style: `color:${STATE_COLOURS[record.state]}` }, record.state), " ", el("span", { class: "reasons" }, reasonsInWords(record.reasons))),
+      el("div", {}, formatRate(record), record.width ? ` · ${record.width}×${record.height} ${record.codec || ""}` : ""),
+      fix,
+      img,
+      el("button", { class: "to-wall", onclick: () => this.onWall(record.id) }, "Put on wall"));
+  }
+
+  popupTimer(marker) {
+    const update = setInterval(() => {
+      if (!marker.isPopupOpen()) { clearInterval(update); return; }
+      const record = this.store.records.get(marker.hubId);
+      const fix = marker.getPopup().getElement()?.querySelector(".fix");
+      if (fix && record?.position) fix.textContent = `GPS fix ${ago(Date.now() / 1000 - record.position.at)}`;
+    }, 1000);
+  }
+
+  tickVehicles() {
+    for (const [id, marker] of this.markers) {
+      const record = this.store.records.get(id);
+      if (record?.category !== "vehicle" || !record.position) continue;
+      const age = record.position.at ? Date.now() / 1000 - record.position.at : null;
+      marker.options.title = `${record.name}: fix ${ago(age)}`;
+      const e = marker.getElement();
+      if (e) e.title = marker.options.title;
+    }
+  }
+}

@@ -1,0 +1,198 @@
+// The video wall: 1 to 36 tiles, fed from the map, the list or by drag-and-drop; named layouts on the
+// server; tour mode; a problems wall that fills itself; fullscreen. A tile whose picture stops is greyed.
+import { ago, el, reasonsInWords, STATE_COLOURS } from "./dom.js";
+import { LiveSocket, MsePlayer } from "./live.js";
+
+const STALE_VIDEO_S = 3;
+
+class Tile {
+  constructor(wall, index) {
+    this.wall = wall;
+    this.index = index;
+    this.streamId = null;
+    this.node = el("div", { class: "tile", dataset: { index } });
+    this.node.addEventListener("dragover", (e) => { e.preventDefault(); this.node.classList.add("over"); });
+    this.node.addEventListener("dragleave", () => this.node.classList.remove("over"));
+    this.node.addEventListener("drop", (e) => {
+      e.preventDefault();
+      this.node.classList.remove("over");
+      const id = e.dataTransfer.getData("text/plain");
+      if (id) wall.assign(this.index, id);
+    });
+    this.renderEmpty();
+  }
+
+  renderEmpty() {
+    this.node.replaceChildren(el("div", { class: "empty" }, "drop a stream here"));
+    this.node.className = "tile";
+    delete this.node.dataset.streamId;
+  }
+
+  show(streamId) {
+    if (streamId === this.streamId) return;
+    this.clear();
+    this.streamId = streamId;
+    const record = this.wall.store.records.get(streamId);
+    if (!record) { this.streamId = null; return; }
+    this.node.dataset.streamId = streamId;
+    this.title = el("span", { class: "title" }, record.name);
+    this.badge = el("span", { class: "badge" });
+    this.age = el("span", { class: "age" });
+    this.mode = el("span", { class: "mode" });
+    const close = el("button", { class: "close", title: "remove from wall", onclick: () => this.wall.assign(this.index, null) }, "×");
+    const bar = el("div", { class: "bar" }, this.title, this.badge, this.age, close);
+    this.staleBadge = el("div", { class: "stale-badge" }, "NO LIVE PICTURE");
+    this.lastProgress = performance.now();
+    this.lastTime = -1;
+    if (MsePlayer.supports(record.codec || "h264")) this.startVideo(bar);
+    else this.startSnapshots(bar);
+    this.update();
+  }
+
+  startVideo(bar) {
+    this.video = el("video", { muted: true, autoplay: true, playsinline: true });
+    this.video.muted = true;
+    this.player = new MsePlayer(this.video, () => this.fallBack());
+    this.mode.textContent = "live";
+    this.node.replaceChildren(this.video, bar, this.mode, this.staleBadge);
+    this.wall.live.attach(this.streamId, this.player);
+  }
+
+  fallBack() {
+    if (!this.player) return;
+    this.wall.live.detach(this.streamId, this.player);
+    this.player.reset();
+    this.player = null;
+    const bar = this.node.querySelector(".bar");
+    this.startSnapshots(bar);
+  }
+
+  startSnapshots(bar) {
+    this.img = el("img", { alt: "" });
+    this.mode.textContent = "snapshot mode (codec not playable here)";
+    this.node.replaceChildren(this.img, bar, this.mode, this.staleBadge);
+    this.refreshSnapshot();
+    const every = Math.max(1, this.wall.store.ui.picture_interval_s) * 1000;
+    this.snapshotTimer = setInterval(() => this.refreshSnapshot(), every);
+  }
+
+  refreshSnapshot() {
+    if (!this.img || !this.streamId) return;
+    this.img.src = `/api/streams/${encodeURIComponent(this.streamId)}/snapshot.jpg?width=640&t=${Date.now()}`;
+  }
+
+  clear() {
+    if (this.player) { this.wall.live.detach(this.streamId, this.player); this.player.reset(); }
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    this.player = this.video = this.img = this.snapshotTimer = null;
+    this.streamId = null;
+    this.renderEmpty();
+  }
+
+  update() {
+    if (!this.streamId) return;
+    const record = this.wall.store.records.get(this.streamId);
+    if (!record) { this.wall.assign(this.index, null); return; }
+    this.title.textContent = record.name;
+    this.badge.textContent = record.reasons?.length ? `${record.state}: ${reasonsInWords(record.reasons)}` : record.state;
+    this.badge.style.background = STATE_COLOURS[record.state];
+    let age;
+    if (this.video) {
+      if (this.video.currentTime !== this.lastTime) { this.lastTime = this.video.currentTime; this.lastProgress = performance.now(); }
+      age = (performance.now() - this.lastProgress) / 1000;
+    } else {
+      age = record.snapshot_at ? Date.now() / 1000 - record.snapshot_at : null;
+    }
+    this.age.textContent = `picture ${ago(age)}`;
+    const limit = this.video ? STALE_VIDEO_S : 3 * this.wall.store.ui.picture_interval_s;
+    const up = record.state === "online" || record.state === "degraded";
+    const stale = !up || age === null || age > limit;
+    this.node.classList.toggle("stale", stale);
+    this.node.classList.toggle("problem", record.state !== "online");
+    this.node.dataset.state = record.state;
+  }
+}
+
+export class Wall {
+  constructor(store) {
+    this.store = store;
+    this.live = new LiveSocket();
+    this.node = document.getElementById("wall");
+    this.tiles = [];
+    this.size = 0;
+    this.tour = null;
+    this.problems = false;
+    this.setSize(4);
+    setInterval(() => this.tiles.forEach((t) => t.update()), 500);
+  }
+
+  setSize(size) {
+    const ids = this.tiles.map((t) => t.streamId);
+    this.tiles.forEach((t) => t.clear());
+    this.size = size;
+    const side = Math.sqrt(size);
+    this.node.style.gridTemplateColumns = `repeat(${side}, 1fr)`;
+    this.node.style.gridTemplateRows = `repeat(${side}, 1fr)`;
+    this.tiles = Array.from({ length: size }, (_, i) => new Tile(this, i));
+    this.node.replaceChildren(...this.tiles.map((t) => t.node));
+    ids.slice(0, size).forEach((id, i) => id && this.tiles[i].show(id));
+    document.getElementById("layout-size").value = String(size);
+  }
+
+  assign(index, streamId) {
+    const tile = this.tiles[index];
+    if (!tile) return;
+    if (streamId) tile.show(streamId);
+    else tile.clear();
+  }
+
+  put(streamId) {
+    const free = this.tiles.find((t) => !t.streamId) || this.tiles[this.tiles.length - 1];
+    this.assign(free.index, streamId);
+  }
+
+  fill(ids) {
+    this.tiles.forEach((tile, i) => (ids[i] ? tile.show(ids[i]) : tile.clear()));
+  }
+
+  layout() {
+    return { size: this.size, tiles: this.tiles.map((t) => t.streamId) };
+  }
+
+  applyLayout(layout) {
+    this.setSize(layout.size);
+    this.fill(layout.tiles || []);
+  }
+
+  setProblems(on) {
+    this.problems = on;
+    if (on) this.fillProblems();
+  }
+
+  fillProblems() {
+    if (!this.problems) return;
+    const order = { offline: 0, unauthorized: 1, degraded: 2, connecting: 3 };
+    const broken = [...this.store.records.values()].filter((r) => r.state !== "online").sort((a, b) => order[a.state] - order[b.state] || a.id.localeCompare(b.id));
+    const ids = broken.slice(0, this.size).map((r) => r.id);
+    const current = this.tiles.map((t) => t.streamId);
+    if (ids.join() !== current.slice(0, ids.length).join() || current.filter(Boolean).length !== ids.length) this.fill(ids);
+  }
+
+  startTour(ids, seconds) {
+    this.stopTour();
+    if (!ids.length) return;
+    let page = 0;
+    const step = () => {
+      const start = (page * this.size) % ids.length;
+      this.fill(Array.from({ length: Math.min(this.size, ids.length) }, (_, i) => ids[(start + i) % ids.length]));
+      page += 1;
+    };
+    step();
+    this.tour = setInterval(step, seconds * 1000);
+  }
+
+  stopTour() {
+    if (this.tour) clearInterval(this.tour);
+    this.tour = null;
+  }
+}
