@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -25,46 +26,69 @@ from common import bench_estate, header_markdown, machine, measure_process, tabl
 from hub.sim.process import start_sim  # noqa: E402
 
 
-def _wait_line(process: subprocess.Popen, marker: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"contender exited early with {process.poll()}")
-        if marker in line:
-            return
-    raise RuntimeError(f"no {marker!r} within {timeout} s")
+class Contender:
+    """A contender process: its output is read by a thread, so waiting never blocks past a deadline."""
+
+    def __init__(self, name: str, command: list[str]):
+        self.name = name
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self.frames_reported = 0
+        self.opened: int | None = None
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.process.stdout:
+            line = line.strip()
+            self.lines.append(line)
+            if line.startswith("frames "):
+                self.frames_reported = int(line.split()[1])
+            elif line.startswith("ready "):
+                self.opened = int(line.split()[1])
+
+    def wait_for(self, predicate, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.lines[-5:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: no {what} within {timeout} s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
 
 
-def _hub_online(port: int, count: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/streams", timeout=10) as reply:
-                summary = json.loads(reply.read())["summary"]
-            if summary["by_state"]["online"] == count:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"not all {count} streams online within {timeout} s: {summary}")
+def _hub_frames(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/streams", timeout=30) as reply:
+        return sum(s["frames_total"] for s in json.loads(reply.read())["streams"])
 
 
-def start_contender(name: str, sim, count: int, folder: Path) -> subprocess.Popen:
+def _hub_online(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/streams", timeout=10) as reply:
+            return json.loads(reply.read())["summary"]["by_state"]["online"]
+    except OSError:
+        return 0
+
+
+def start_contender(name: str, sim, count: int, folder: Path) -> tuple[Contender, object]:
+    """Start one contender; returns it and a function giving its total frames received so far."""
     urls = [sim.url(f"bench-{i:04d}") for i in range(count)]
     if name == "hub":
         config = folder / "hub.toml"
         config.write_text(bench_estate(count, f'[sim]\nlisten = "{sim.rtsp}"\ncontrol = "{sim.control}"\n'))
         port = _free_port()
         command = [sys.executable, "-m", "hub", "--log-level", "WARNING", "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        _wait_line(process, "UI and API on", 60)
-        _hub_online(port, count, 120)
-        return process
+        contender = Contender(name, command)
+        contender.wait_for(lambda: any("UI and API on" in line for line in contender.lines), 60, "start")
+        contender.wait_for(lambda: _hub_online(port) == count, 180, "all streams online")
+        return contender, lambda: _hub_frames(port)
     script = HERE / "contenders" / ("pyav_demux.py" if name == "pyav" else "opencv_read.py")
-    process = subprocess.Popen([sys.executable, str(script), *urls], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    _wait_line(process, "ready", 120)
-    return process
+    contender = Contender(name, [sys.executable, str(script), *urls])
+    contender.wait_for(lambda: contender.opened is not None, 180, "ready line")
+    return contender, lambda: contender.frames_reported
 
 
 def _free_port() -> int:
@@ -83,13 +107,14 @@ def run_size(count: int, contenders: list[str], warmup: float, window: float) ->
         sim = start_sim(folder / "sim.toml")
         try:
             for name in contenders:
-                process = start_contender(name, sim, count, folder)
+                contender, frames = start_contender(name, sim, count, folder)
                 try:
                     time.sleep(warmup)
-                    m = measure_process(process.pid, window)
+                    before = frames()
+                    m = measure_process(contender.process.pid, window)
+                    received = frames() - before
                 finally:
-                    process.kill()
-                    process.wait()
+                    contender.stop()
                 rows.append({
                     "streams": count,
                     "contender": name,
@@ -97,7 +122,9 @@ def run_size(count: int, contenders: list[str], warmup: float, window: float) ->
                     "cpu_percent_per_stream": round(m["cpu_percent"] / count, 3),
                     "rss_mib": round(m["rss_bytes"] / 2**20, 1),
                     "rss_mib_per_stream": round(m["rss_bytes"] / 2**20 / count, 2),
+                    "fps_per_stream": round(received / window / count, 1),
                 })
+                print(rows[-1], flush=True)
         finally:
             sim.stop()
     return rows

@@ -19,7 +19,7 @@ from hub import health as h
 from hub.config import Config
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
-from hub.ingest.observations import Observation, PacketBatch, Picture
+from hub.ingest.observations import Closed, Observation, Opened, PacketBatch, Picture
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
 
@@ -90,14 +90,18 @@ class Monitor:
         if watched is None:
             return
         now = asyncio.get_running_loop().time()
+        urgent = False
         for item in items:
             h.observe(watched.health, item, now)
+            urgent = urgent or isinstance(item, (Picture, Closed, Opened))
             if isinstance(item, Picture) and item.jpeg:
                 record = watched.record
                 record.snapshot, record.snapshot_at = item.jpeg, _wall(item.at, now, time.time())
                 record.snapshot_seq += 1
             if isinstance(item, PacketBatch) and item.packets:
                 watched.record.last_frame_at = _wall(item.packets[-1].arrival, now, time.time())
+        if urgent:  # a new picture or a connection change can flip the state: judge now, not at the next tick
+            self._evaluate(stream_id, watched, now, time.time(), 0.0)
 
     async def _ticker(self) -> None:
         while True:

@@ -152,3 +152,15 @@ def test_probe_burst_does_not_inflate_fps():
     h.observe(health, PacketBatch(GEN, burst), 1.03)
     feed(health, 1.04, 8.0)
     assert h.measured_fps(health, 8.0) == pytest.approx(25, rel=0.08)
+
+
+def test_arrival_clock_restamps_late_flushes_but_follows_real_time():
+    from hub.ingest.reader import ArrivalClock
+
+    clock = ArrivalClock()
+    for i in range(100):  # steady: 40 ms apart, 50 ms network latency
+        assert clock.stamp(100.05 + i * 0.04, i * 0.04) == pytest.approx(100.05 + i * 0.04)
+    # A packet stamped pts 4.0 handed over 4 s late is stamped when it should have come.
+    assert clock.stamp(108.05, 4.0) == pytest.approx(104.05, abs=0.01)
+    # Timestamps restarting far back is a discontinuity, not a 30 s late packet.
+    assert clock.stamp(200.0, 0.0) == 200.0

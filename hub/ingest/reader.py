@@ -56,6 +56,33 @@ class ReaderSettings:
     secrets: tuple[str, ...] = ()
 
 
+class ArrivalClock:
+    """Stamps each packet with when it should have arrived, judged by its timestamp.
+
+    FFmpeg can hand over a packet seconds after it came off the wire: when a read times
+    out it flushes what its depacketiser still held. Stamped with the hand-over time,
+    such a packet would look like fresh video and hide a stall. The clock tracks the
+    smallest (arrival - pts) seen, creeping up slowly so clock drift cannot accumulate;
+    a packet later than that by more than `LATE_S` is stamped when it should have come.
+    """
+
+    LATE_S = 0.75
+    DISCONTINUITY_S = 30.0  # timestamps jumped (camera restarted its clock): start over
+
+    def __init__(self) -> None:
+        self.base: float | None = None
+
+    def stamp(self, now: float, pts: float | None) -> float:
+        if pts is None:
+            return now
+        latency = now - pts
+        if self.base is None or latency < self.base or latency - self.base > self.DISCONTINUITY_S:
+            self.base = latency
+            return now
+        self.base += (latency - self.base) * 0.001
+        return now if latency - self.base <= self.LATE_S else pts + self.base
+
+
 class Reader:
     def __init__(self, settings: ReaderSettings, generation: int, mailbox: Mailbox, stop: threading.Event, live: LiveTap | None = None):
         self.settings = settings
@@ -101,6 +128,7 @@ class Reader:
         fps = float(video.average_rate) if video.average_rate else None
         self.mailbox.put(Opened(self.generation, ctx.name, ctx.width or 0, ctx.height or 0, fps))
         time_base = float(video.time_base) if video.time_base else 0.0
+        clock = ArrivalClock()
         batch: list[Packet] = []
         corrupt, flushed_at, last_picture = 0, time.monotonic(), -1e9
         try:
@@ -109,11 +137,12 @@ class Reader:
                     continue
                 now = time.monotonic()
                 self.had_frames = True
-                pts = packet.pts
+                pts = packet.pts * time_base if packet.pts is not None and time_base else None
                 keyframe = packet.is_keyframe
-                batch.append(Packet(now, packet.size, keyframe, pts * time_base if pts is not None else None))
+                batch.append(Packet(clock.stamp(now, pts), packet.size, keyframe, pts))
                 corrupt += packet.is_corrupt
-                if keyframe and now - last_picture >= self.settings.picture_interval_s:
+                # 0.9: keyframes every 2.00 s with jitter must not turn a 2 s interval into 4 s
+                if keyframe and now - last_picture >= 0.9 * self.settings.picture_interval_s:
                     last_picture = now
                     self._picture(ctx, packet, now)
                 if self.live is not None and (self.live.wanted or self._writer is not None):

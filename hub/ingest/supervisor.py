@@ -122,8 +122,8 @@ class StreamSupervisor:
         self._deliver(delivered)
 
     def _reason_for(self, closed: Closed) -> Closed:
-        """A camera that hung and now times out on reconnect is still 'stalled', not 'unreachable'."""
-        if closed.reason == UNREACHABLE and self._last_reason == STALLED and "ExitError" in closed.message:
+        """A camera that hung and gives no answer on reconnect is still 'stalled'; refusing is 'unreachable'."""
+        if closed.reason == UNREACHABLE and self._last_reason == STALLED and "refused" not in closed.message.lower():
             closed = Closed(closed.generation, STALLED, closed.message, closed.had_frames)
         self._last_reason = closed.reason
         return closed
