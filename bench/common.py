@@ -8,7 +8,8 @@ import platform
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+# Smoke runs (CI) write elsewhere so they never overwrite the committed results of real runs.
+RESULTS = Path(os.environ.get("HUB_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

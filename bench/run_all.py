@@ -1,0 +1,49 @@
+"""Run every benchmark in turn (`make bench`); `--smoke` runs each once at its smallest size (CI).
+
+Smoke runs write their JSON to a temporary folder, never over bench/results/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+FULL = [
+    ["sim_load.py", "--streams", "50", "200", "--window", "15"],
+    ["ingest_cost.py", "--streams", "16", "64", "256"],
+    ["detect_times.py", "--trials", "10"],
+    ["api_scale.py"],
+    ["wall_cpu.py"],
+]
+SMOKE = [
+    ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
+    ["ingest_cost.py", "--streams", "4", "--warmup", "2", "--window", "3"],
+    ["detect_times.py", "--trials", "1"],
+    ["api_scale.py", "--pulling", "4", "--requests", "200"],
+    ["wall_cpu.py", "--window", "3"],
+]
+
+
+def main() -> int:
+    smoke = "--smoke" in sys.argv
+    env = dict(os.environ)
+    if smoke:
+        env["HUB_BENCH_RESULTS"] = tempfile.mkdtemp(prefix="hub-bench-smoke-")
+    failed = []
+    for args in SMOKE if smoke else FULL:
+        print(f"\n## {' '.join(args)}\n", flush=True)
+        if subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]], env=env).returncode != 0:
+            failed.append(args[0])
+    if failed:
+        print(f"\nbenchmarks failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
