@@ -5,8 +5,9 @@ Run: python bench/api_scale.py [--pulling 40] [--requests 2000]
 The first `--pulling` streams pull real video from the simulator; the rest
 point at a closed local port, so their records are real (offline,
 unreachable, reconnecting with backoff) without costing video. Measured from
-a client process: GET /api/streams p50/p99, GET /api/streams/{id} p99, one
-/metrics scrape's time and size, and SSE fan-out to 100 subscribers.
+wrk (50 connections): GET /api/streams p50/p99, GET /api/streams/{id} p99 (random
+ids); from a Python client: one /metrics scrape's time and size, and SSE fan-out
+to 100 subscribers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,9 +28,8 @@ import aiohttp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import header_markdown, machine, table_markdown, write_results  # noqa: E402
-from hubproc import HubProcess  # noqa: E402
+from hubproc import HubProcess, sim_and_hub  # noqa: E402
 
-from hub.sim.process import start_sim  # noqa: E402
 
 ESTATE = (("public-security", 1000, "ps"), ("property", 538, "pr"), ("childcare", 14, "cc"), ("vehicle", 3, "vh"))
 TARGETS = {"list_p99_ms": 50, "record_p99_ms": 5, "scrape_ms": 250}
@@ -87,7 +89,7 @@ async def fan_out(hub: HubProcess, session: aiohttp.ClientSession, subscribers: 
             got = 0
             async for raw in response.content:
                 if raw.startswith(b"data: ") and b'"lat"' in raw:
-                    key = raw.split(b'"at":')[1].split(b"}")[0].decode()
+                    key = str(int(float(raw.split(b'"at":')[1].split(b"}")[0])))
                     received.append((time.perf_counter() - sent_at[key]) * 1000)
                     got += 1
                     if got == events:
@@ -106,13 +108,37 @@ async def fan_out(hub: HubProcess, session: aiohttp.ClientSession, subscribers: 
     return received
 
 
-async def measure(hub: HubProcess, requests: int) -> dict:
+RANDOM_RECORD_LUA = """
+request = function()
+  return wrk.format("GET", string.format("/api/streams/ps-%04d", math.random(0, 999)))
+end
+"""
+
+
+def wrk(url: str, seconds: float, script: str | None = None) -> dict[str, float]:
+    """Latency percentiles (ms) from wrk: 50 connections, 2 threads (a C client: the client's own cost stays small)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        command = ["wrk", "-t2", "-c50", f"-d{max(1, int(seconds))}s", "--latency", url]
+        if script:
+            lua.write(script)
+            lua.flush()
+            command[1:1] = ["-s", lua.name]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in output.splitlines():
+        match = re.match(r"\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)", line)
+        if match:
+            found[match.group(1)] = float(match.group(2)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(3)]
+        if "Requests/sec" in line:
+            found["rps"] = float(line.split()[-1])
+    return found
+
+
+async def measure(hub: HubProcess, seconds: float) -> dict:
+    lists = await asyncio.to_thread(wrk, hub.url("/api/streams"), seconds)
+    records = await asyncio.to_thread(wrk, hub.url("/api/streams/ps-0000"), seconds, RANDOM_RECORD_LUA)
     connector = aiohttp.TCPConnector(limit=200)
     async with aiohttp.ClientSession(connector=connector) as session:
-        await latencies(session, [hub.url("/api/streams")] * 20, 5)  # warm-up
-        lists = await latencies(session, [hub.url("/api/streams")] * (requests // 4), 50)
-        ids = [f"ps-{random.randrange(1000):04d}" for _ in range(requests)]
-        records = await latencies(session, [hub.url(f"/api/streams/{i}") for i in ids], 50)
         scrapes = await latencies(session, [hub.url("/metrics")] * 20, 1)
         async with session.get(hub.url("/metrics")) as response:
             size = len(await response.read())
@@ -120,46 +146,37 @@ async def measure(hub: HubProcess, requests: int) -> dict:
             list_size = len(await response.read())
         fan = await fan_out(hub, session, 100, 20)
     return {
-        "list_p50_ms": statistics.median(lists), "list_p99_ms": percentile(lists, 0.99), "list_bytes": list_size,
-        "record_p50_ms": statistics.median(records), "record_p99_ms": percentile(records, 0.99),
+        "list_p50_ms": lists["50"], "list_p99_ms": lists["99"], "list_rps": lists["rps"], "list_bytes": list_size,
+        "record_p50_ms": records["50"], "record_p99_ms": records["99"], "record_rps": records["rps"],
         "scrape_ms": statistics.median(scrapes), "scrape_max_ms": max(scrapes), "scrape_bytes": size,
         "sse_subscribers": 100, "sse_p50_ms": statistics.median(fan), "sse_p99_ms": percentile(fan, 0.99),
     }
 
 
-async def run(pulling: int, requests: int) -> dict:
+async def run(pulling: int, seconds: float) -> dict:
     random.seed(7)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        placeholder_sim, _ = estate_config(pulling, "127.0.0.1:1", "127.0.0.1:1")
-        (folder / "sim.toml").write_text(placeholder_sim)
-        sim = start_sim(folder / "sim.toml")
-        hub = None
-        try:
-            random.seed(7)
-            _, hub_config = estate_config(pulling, sim.rtsp, sim.control)
-            (folder / "hub.toml").write_text(hub_config)
-            hub = HubProcess(folder / "hub.toml")
-            await asyncio.to_thread(hub.wait_online, pulling)
-            return await measure(hub, requests)
-        finally:
-            if hub is not None:
-                hub.stop()
-            sim.stop()
+    sim_config, _ = estate_config(pulling, "127.0.0.1:1", "127.0.0.1:1")
+
+    def hub_config(sim) -> str:
+        random.seed(7)  # the same positions as the simulator's copy
+        return estate_config(pulling, sim.rtsp, sim.control)[1]
+
+    with sim_and_hub(sim_config, hub_config, pulling) as (_, hub):
+        return await measure(hub, seconds)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pulling", type=int, default=40)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=10.0, help="wrk run length per endpoint")
     args = parser.parse_args()
     info = machine()
-    result = asyncio.run(run(args.pulling, args.requests))
+    result = asyncio.run(run(args.pulling, args.seconds))
     rows = [[k, f"{v:.1f}" if isinstance(v, float) else v, TARGETS.get(k, "")] for k, v in result.items()]
     print(header_markdown(info))
     print(f"\n1,555 streams ({args.pulling} pulling video), 50 concurrent clients\n")
     print(table_markdown(["measure", "value", "target"], rows))
-    path = write_results("api_scale", {"machine": info, "pulling": args.pulling, "requests": args.requests, **result})
+    path = write_results("api_scale", {"machine": info, "pulling": args.pulling, "seconds": args.seconds, **result})
     print(f"\nwritten to {path}")
 
 

@@ -16,7 +16,6 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,10 +24,9 @@ import aiohttp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import bench_estate, header_markdown, machine, table_markdown, write_results  # noqa: E402
-from hubproc import HubProcess  # noqa: E402
+from hubproc import HubProcess, sim_and_hub, sim_section  # noqa: E402
 
 from hub.config import HealthSettings  # noqa: E402
-from hub.sim.process import start_sim  # noqa: E402
 
 FAULTS = {  # fault -> (state, reason) the hub must report
     "stall": ("offline", "stalled"),
@@ -115,27 +113,15 @@ def summarise(results: list[dict]) -> list[list]:
 
 
 async def run(trials: int) -> list[dict]:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        count = trials * len(FAULTS)
-        (folder / "sim.toml").write_text(bench_estate(count))
-        sim = start_sim(folder / "sim.toml")
-        hub = None
-        try:
-            (folder / "hub.toml").write_text(bench_estate(count, f'[sim]\nlisten = "{sim.rtsp}"\ncontrol = "{sim.control}"\n'))
-            hub = HubProcess(folder / "hub.toml")
-            await asyncio.to_thread(hub.wait_online, count)
-            log = EventLog()
-            follower = asyncio.create_task(log.follow(hub.url("/api/events")))
-            await asyncio.sleep(1)
-            jobs = [trial(sim, hub, log, kind, f"bench-{i * len(FAULTS) + k:04d}") for k, kind in enumerate(FAULTS) for i in range(trials)]
-            results = await asyncio.gather(*jobs)
-            follower.cancel()
-            return list(results)
-        finally:
-            if hub is not None:
-                hub.stop()
-            sim.stop()
+    count = trials * len(FAULTS)
+    with sim_and_hub(bench_estate(count), lambda sim: bench_estate(count, sim_section(sim)), count) as (sim, hub):
+        log = EventLog()
+        follower = asyncio.create_task(log.follow(hub.url("/api/events")))
+        await asyncio.sleep(1)
+        jobs = [trial(sim, hub, log, kind, f"bench-{i * len(FAULTS) + k:04d}") for k, kind in enumerate(FAULTS) for i in range(trials)]
+        results = await asyncio.gather(*jobs)
+        follower.cancel()
+        return list(results)
 
 
 def main() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 import urllib.request
 from pathlib import Path
 
@@ -59,3 +62,28 @@ class HubProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def sim_section(sim) -> str:
+    return f'[sim]\nlisten = "{sim.rtsp}"\ncontrol = "{sim.control}"\n'
+
+
+@contextlib.contextmanager
+def sim_and_hub(sim_config: str, hub_config: Callable[[object], str], online: int):
+    """A simulator (its own process) and a hub (another) on it; yields (sim, hub) once `online` streams are up."""
+    from hub.sim.process import start_sim
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "sim.toml").write_text(sim_config)
+        sim = start_sim(folder / "sim.toml")
+        hub = None
+        try:
+            (folder / "hub.toml").write_text(hub_config(sim))
+            hub = HubProcess(folder / "hub.toml")
+            hub.wait_online(online)
+            yield sim, hub
+        finally:
+            if hub is not None:
+                hub.stop()
+            sim.stop()

@@ -24,7 +24,7 @@ SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
     ["ingest_cost.py", "--streams", "4", "--warmup", "2", "--window", "3"],
     ["detect_times.py", "--trials", "1"],
-    ["api_scale.py", "--pulling", "4", "--requests", "200"],
+    ["api_scale.py", "--pulling", "4", "--seconds", "2"],
     ["wall_cpu.py", "--window", "3"],
 ]
 

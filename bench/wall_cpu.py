@@ -13,17 +13,15 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import bench_estate, cpu_seconds, header_markdown, machine, table_markdown, write_results  # noqa: E402
-from hubproc import HubProcess  # noqa: E402
+from hubproc import HubProcess, sim_and_hub, sim_section  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
-from hub.sim.process import start_sim  # noqa: E402
 
 TILES = 16
 
@@ -59,21 +57,9 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=20.0)
     args = parser.parse_args()
     info = machine()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "sim.toml").write_text(bench_estate(TILES))
-        sim = start_sim(folder / "sim.toml")
-        hub = None
-        try:
-            (folder / "hub.toml").write_text(bench_estate(TILES, f'[sim]\nlisten = "{sim.rtsp}"\ncontrol = "{sim.control}"\n'))
-            hub = HubProcess(folder / "hub.toml")
-            hub.wait_online(TILES)
-            time.sleep(5)
-            result = asyncio.run(measure(hub, args.window))
-        finally:
-            if hub is not None:
-                hub.stop()
-            sim.stop()
+    with sim_and_hub(bench_estate(TILES), lambda sim: bench_estate(TILES, sim_section(sim)), TILES) as (_, hub):
+        time.sleep(5)
+        result = asyncio.run(measure(hub, args.window))
     print(header_markdown(info))
     print()
     print(table_markdown(list(result), [list(result.values())]))

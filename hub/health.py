@@ -52,6 +52,7 @@ class Flow:
     """Packets of the current connection, windowed for rates, plus running totals."""
 
     window: deque = field(default_factory=deque)  # (arrival, size) within FLOW_WINDOW_S
+    window_bytes: int = 0  # sum of sizes in `window`, kept so rates cost O(1) per evaluation
     keyframes: deque = field(default_factory=lambda: deque(maxlen=4))  # stream times (pts), else arrival
     frames_total: int = 0
     bytes_total: int = 0
@@ -109,6 +110,7 @@ def _packets(health: StreamHealth, batch: PacketBatch, now: float) -> None:
     flow = health.flow
     for packet in batch.packets:
         flow.window.append((packet.arrival, packet.size))
+        flow.window_bytes += packet.size
         flow.frames_total += 1
         flow.bytes_total += packet.size
         if packet.keyframe:
@@ -125,7 +127,7 @@ def _packets(health: StreamHealth, batch: PacketBatch, now: float) -> None:
 
 def _trim(flow: Flow, now: float) -> None:
     while flow.window and flow.window[0][0] < now - FLOW_WINDOW_S:
-        flow.window.popleft()
+        flow.window_bytes -= flow.window.popleft()[1]
 
 
 def _picture(health: StreamHealth, picture: Picture) -> None:
@@ -160,18 +162,28 @@ def _rate_span(health: StreamHealth, now: float) -> float | None:
     return span if span >= MIN_RATE_SPAN_S else None
 
 
+def _window_totals(health: StreamHealth, now: float, span: float) -> tuple[int, int]:
+    """(packets, bytes) that arrived within `span` seconds before `now`."""
+    flow = health.flow
+    _trim(flow, now)
+    if span >= FLOW_WINDOW_S:
+        return len(flow.window), flow.window_bytes
+    recent = [size for at, size in flow.window if at >= now - span]  # only in a connection's first seconds
+    return len(recent), sum(recent)
+
+
 def measured_fps(health: StreamHealth, now: float) -> float | None:
     span = _rate_span(health, now)
     if span is None:
         return None
-    return sum(1 for at, _ in health.flow.window if at >= now - span) / span
+    return _window_totals(health, now, span)[0] / span
 
 
 def measured_bitrate(health: StreamHealth, now: float) -> float | None:
     span = _rate_span(health, now)
     if span is None:
         return None
-    return sum(size for at, size in health.flow.window if at >= now - span) * 8 / span
+    return _window_totals(health, now, span)[1] * 8 / span
 
 
 def keyframe_interval(health: StreamHealth) -> float | None:
@@ -191,7 +203,9 @@ def failing_checks(health: StreamHealth, now: float) -> list[str]:
     """The picture and flow checks that fail now: frozen, black, low_fps (in that order)."""
     settings, failing = health.settings, []
     ref, latest = health.reference, health.latest
-    if ref is not None and latest is not None and latest is not ref and now - ref.at >= settings.frozen_after_s:
+    # The picture froze before its first frozen sample; a tenth of a sampling interval absorbs keyframe jitter.
+    frozen_for = settings.frozen_after_s - 0.1 * settings.picture_interval_s
+    if ref is not None and latest is not None and latest is not ref and now - ref.at >= frozen_for:
         failing.append("frozen")
     if latest is not None and is_black(latest.thumb):
         failing.append("black")

@@ -106,6 +106,10 @@ class Index:
     def __init__(self) -> None:
         self.records: dict[str, StreamRecord] = {}
         self._subscribers: set[asyncio.Queue] = set()
+        self.version = 0  # bumped whenever what readers see may have changed (lets the API cache responses)
+
+    def touch(self) -> None:
+        self.version += 1
 
     def select(self, category: str | None = None, state: str | None = None, query: str | None = None) -> list[StreamRecord]:
         out = []
@@ -142,6 +146,7 @@ class Index:
 
     def publish(self, kind: str, data: dict) -> None:
         """Send an event to every subscriber; a full queue loses its oldest event."""
+        self.touch()
         for queue in self._subscribers:
             if queue.full():
                 queue.get_nowait()

@@ -25,6 +25,7 @@ from hub.ingest.supervisor import StreamSupervisor
 
 log = logging.getLogger("hub.monitor")
 TICK_S = 0.5
+TICK_SLICE = 200
 
 
 @dataclass
@@ -104,19 +105,27 @@ class Monitor:
             self._evaluate(stream_id, watched, now, time.time(), 0.0)
 
     async def _ticker(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             try:
-                self.evaluate_all()
+                await self.evaluate_all()
             except Exception:  # noqa: BLE001 - one bad record must not stop health for all
                 log.exception("health evaluation failed")
-            await asyncio.sleep(TICK_S)
+            await asyncio.sleep(max(0.05, TICK_S - (loop.time() - started)))
 
-    def evaluate_all(self) -> None:
+    async def evaluate_all(self) -> None:
+        """Judge every stream, in slices so that 1,555 streams never hold the loop for long."""
         now, wall = asyncio.get_running_loop().time(), time.time()
         elapsed = 0.0 if self._last_tick is None else now - self._last_tick
         self._last_tick = now
-        for stream_id, watched in self.watched.items():
-            self._evaluate(stream_id, watched, now, wall, elapsed)
+        items = list(self.watched.items())
+        for start in range(0, len(items), TICK_SLICE):
+            for stream_id, watched in items[start : start + TICK_SLICE]:
+                if self.watched.get(stream_id) is watched:  # a reload may have replaced it meanwhile
+                    self._evaluate(stream_id, watched, now, wall, elapsed)
+            await asyncio.sleep(0)
+        self.index.touch()
 
     def _evaluate(self, stream_id: str, watched: Watched, now: float, wall: float, elapsed: float) -> None:
         health, record = watched.health, watched.record
@@ -168,4 +177,5 @@ class Monitor:
                 watched.record.describe(stream)
                 watched.health.settings, watched.health.nominal_fps = config.health, stream.fps
                 unchanged.append(stream.id)
+        self.index.touch()
         return ReloadResult(tuple(started), tuple(stopped), tuple(restarted), tuple(unchanged))

@@ -121,33 +121,42 @@ class Reader:
     def _redact(self, exc: Exception) -> str:
         return redact_text(f"{type(exc).__name__}: {exc}", self.settings.secrets)
 
-    def _read(self, container) -> tuple[str, str]:
-        video = container.streams.video[0]
+    def _open_decoder(self, video):
         ctx = video.codec_context
         ctx.thread_count = 1  # frame threads would hold a keyframe back until more packets come
+        ctx.options = {"skip_loop_filter": "all"}  # ~20 % cheaper keyframes; deblocking is not needed for checks
         fps = float(video.average_rate) if video.average_rate else None
         self.mailbox.put(Opened(self.generation, ctx.name, ctx.width or 0, ctx.height or 0, fps))
+        return ctx
+
+    def _read(self, container) -> tuple[str, str]:
+        """The per-packet loop: hot (25 times a second per stream), so it keeps its lookups local."""
+        video = container.streams.video[0]
+        ctx = self._open_decoder(video)
         time_base = float(video.time_base) if video.time_base else 0.0
-        clock = ArrivalClock()
+        stamp, monotonic, live = ArrivalClock().stamp, time.monotonic, self.live
+        # 0.9: keyframes every 2.00 s with jitter must not turn a 2 s interval into 4 s
+        picture_every = 0.9 * self.settings.picture_interval_s
         batch: list[Packet] = []
-        corrupt, flushed_at, last_picture = 0, time.monotonic(), -1e9
+        corrupt, flushed_at, last_picture = 0, monotonic(), -1e9
         try:
             for packet in container.demux(video):
-                if not packet.size:
+                size = packet.size
+                if not size:
                     continue
-                now = time.monotonic()
-                self.had_frames = True
-                pts = packet.pts * time_base if packet.pts is not None and time_base else None
+                now = monotonic()
+                pts = packet.pts
+                pts = pts * time_base if pts is not None and time_base else None
                 keyframe = packet.is_keyframe
-                batch.append(Packet(clock.stamp(now, pts), packet.size, keyframe, pts))
+                batch.append(Packet(stamp(now, pts), size, keyframe, pts))
                 corrupt += packet.is_corrupt
-                # 0.9: keyframes every 2.00 s with jitter must not turn a 2 s interval into 4 s
-                if keyframe and now - last_picture >= 0.9 * self.settings.picture_interval_s:
+                if keyframe and now - last_picture >= picture_every:
                     last_picture = now
                     self._picture(ctx, packet, now)
-                if self.live is not None and (self.live.wanted or self._writer is not None):
+                if live is not None and (live.wanted or self._writer is not None):
                     self._remux(video, packet, keyframe)
                 if now - flushed_at >= BATCH_S:
+                    self.had_frames = True
                     self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
                     batch, corrupt, flushed_at = [], 0, now
                     if self.stop.is_set():  # checked per batch: at most BATCH_S late
@@ -158,6 +167,7 @@ class Reader:
         finally:
             self._stop_remux()
             if batch:
+                self.had_frames = True
                 self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
 
     def _remux(self, video, packet, keyframe: bool) -> None:

@@ -13,10 +13,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from hub.config import CATEGORIES, ConfigError, load_config
 from hub.health import STATES
 from hub.index import StreamRecord
-from hub.web.keys import CONFIG_PATH, INDEX, MONITOR, REGISTRY, SNAPSHOTS
+from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, MONITOR, REGISTRY, SNAPSHOTS
 from hub.web.middleware import json_error
 
 MAX_SNAPSHOT_WIDTH = 3840
+LIST_CACHE_ENTRIES = 32
 
 
 def _record(request: web.Request) -> StreamRecord:
@@ -37,9 +38,17 @@ async def list_streams(request: web.Request) -> web.Response:
         raise _bad(f"unknown category {category!r}: expected one of {', '.join(CATEGORIES)}")
     if state and state not in STATES:
         raise _bad(f"unknown state {state!r}: expected one of {', '.join(STATES)}")
-    index = request.app[INDEX]
-    records = index.select(category, state, request.query.get("q") or None)
-    return web.json_response({"streams": [r.to_json() for r in records], "summary": index.summary(records)})
+    index, cache = request.app[INDEX], request.app[LIST_CACHE]
+    query = request.query.get("q") or None
+    key = (index.version, category, state, query)
+    body = cache.get(key)
+    if body is None:  # built once per index change and filter, however many clients ask
+        records = index.select(category, state, query)
+        body = json.dumps({"streams": [r.to_json() for r in records], "summary": index.summary(records)}).encode()
+        cache[key] = body
+        while len(cache) > LIST_CACHE_ENTRIES:
+            cache.pop(next(iter(cache)))
+    return web.Response(body=body, content_type="application/json")
 
 
 async def get_stream(request: web.Request) -> web.Response:
@@ -94,7 +103,7 @@ async def put_position(request: web.Request) -> web.Response:
     lat, lon, at = _coordinate(body, "lat", 90), _coordinate(body, "lon", 180), _timestamp(body.get("at"))
     if record.position_at is not None and at < record.position_at:
         return web.json_response({"id": record.id, "applied": False, "reason": "older than the current fix"})
-    record.position, record.position_at = (lat, lon), at
+    record.position, record.position_at = (lat, lon), at  # publish() below bumps the index version
     request.app[INDEX].publish("position", {"id": record.id, "lat": lat, "lon": lon, "at": round(at, 3)})
     return web.json_response({"id": record.id, "applied": True, "position": record.to_json()["position"]})
 

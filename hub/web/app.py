@@ -13,7 +13,7 @@ from hub.index import Index
 from hub.metrics import create_registry
 from hub.monitor import Monitor
 from hub.web import api, events, layouts
-from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIVE, MONITOR, REGISTRY, SNAPSHOTS, UI
+from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIST_CACHE, LIVE, MONITOR, REGISTRY, SNAPSHOTS, UI
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
 from hub.web.live import LiveHub, close_sockets, live_socket
 from hub.web.middleware import errors_as_json, security_headers
@@ -78,6 +78,7 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[REGISTRY] = create_registry(index)
     app[CONFIG_PATH] = config_path or config.source
     app[UI] = _ui(config)
+    app[LIST_CACHE] = {}
     source = Path(app[CONFIG_PATH])
     app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
     app.cleanup_ctx.append(_run_monitor)

@@ -20,3 +20,4 @@ CONFIG_PATH = web.AppKey("config_path", str)
 CLOSING = web.AppKey("closing", asyncio.Event)
 LIVE = web.AppKey("live", LiveHub)
 UI = web.AppKey("ui", dict)
+LIST_CACHE = web.AppKey("list_cache", dict)  # (index version, filters) -> JSON bytes of GET /api/streams
