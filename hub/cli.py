@@ -148,6 +148,9 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
     # Everything built so far lives as long as the hub: keep it out of the collector's full passes,
     # which otherwise pause the loop for tens of milliseconds with thousands of streams.
     gc.freeze()
+    # Hundreds of reader threads take turns on the GIL; a shorter switch interval keeps the event
+    # loop (API, SSE, health) from queueing behind them for 5 ms at a time.
+    sys.setswitchinterval(0.001)
     print(f"hub: {len(config.streams)} streams; UI and API on http://{listen.host}:{port}/", flush=True)
     try:
         await stop.wait()

@@ -9,6 +9,7 @@ is told so, rather than holding memory for ever.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -47,6 +48,8 @@ class StreamRecord:
     snapshot: bytes | None = None
     snapshot_at: float | None = None
     snapshot_seq: int = 0
+    _json: bytes = field(default=b"", repr=False, compare=False)
+    _json_of: tuple = field(default=(), repr=False, compare=False)
 
     @classmethod
     def from_stream(cls, stream: Stream) -> StreamRecord:
@@ -84,6 +87,20 @@ class StreamRecord:
             "snapshot_at": _round(self.snapshot_at, 3),
             "retry_at": _round(self.retry_at, 3),
         }
+
+    def _shown(self) -> tuple:
+        """Every value `to_json` shows, cheap to compare: the cached JSON is rebuilt only when it changes."""
+        return (self.name, self.category, self.site, self.tags, self.position, self.position_at, self.state, self.reasons,
+                self.since, self.codec, self.width, self.height, self.fps, self.nominal_fps, self.bitrate_bps,
+                self.keyframe_interval_s, self.last_frame_at, self.frames_total, self.reconnects, self.uptime_ratio,
+                self.snapshot_at, self.retry_at)
+
+    def json_bytes(self) -> bytes:
+        """`to_json()` serialised, cached: listing 1,555 streams re-serialises only those that changed."""
+        shown = self._shown()
+        if shown != self._json_of:
+            self._json, self._json_of = json.dumps(self.to_json(), separators=(",", ":")).encode(), shown
+        return self._json
 
     def matches(self, query: str) -> bool:
         """Case-insensitive search over name, id, site and tags."""

@@ -25,7 +25,7 @@ from hub.ingest.supervisor import StreamSupervisor
 
 log = logging.getLogger("hub.monitor")
 TICK_S = 0.5
-TICK_SLICE = 200
+TICK_SLICE = 100
 
 
 @dataclass

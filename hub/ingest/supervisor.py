@@ -95,7 +95,9 @@ class StreamSupervisor:
         mailbox = Mailbox(loop, lambda items: self._receive(generation, items))
         reader = Reader(self.settings, generation, mailbox, self._thread_stop, self.live)
         self._thread = threading.Thread(target=reader.run, name=f"ingest-{self.stream_id}-{generation}", daemon=True)
-        self._thread.start()
+        # Thread.start() waits until the new thread runs; under GIL contention that can take milliseconds,
+        # which would stall every other stream and request, so it waits on a helper thread instead.
+        await asyncio.to_thread(self._thread.start)
         stop_wait = loop.create_task(self._stop.wait())
         try:
             await asyncio.wait({self._closed, stop_wait}, return_when=asyncio.FIRST_COMPLETED)

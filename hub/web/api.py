@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -44,7 +45,8 @@ async def list_streams(request: web.Request) -> web.Response:
     body = cache.get(key)
     if body is None:  # built once per index change and filter, however many clients ask
         records = index.select(category, state, query)
-        body = json.dumps({"streams": [r.to_json() for r in records], "summary": index.summary(records)}).encode()
+        summary = json.dumps(index.summary(records)).encode()
+        body = b'{"streams":[' + b",".join(r.json_bytes() for r in records) + b'],"summary":' + summary + b"}"
         cache[key] = body
         while len(cache) > LIST_CACHE_ENTRIES:
             cache.pop(next(iter(cache)))
@@ -130,5 +132,5 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[REGISTRY])
+    body = await asyncio.to_thread(generate_latest, request.app[REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
