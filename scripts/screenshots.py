@@ -1,6 +1,6 @@
 """Screenshots of the map and the wall for the README, taken from the demo estate by the test tooling.
 
-Run: .venv/bin/python scripts/screenshots.py   (needs Debian's chromium; writes docs/map.png, docs/wall.png)
+Run: .venv/bin/python scripts/screenshots.py   (needs Debian's chromium; writes docs/map.png, docs/map-clusters.png, docs/wall.png)
 Starts the simulator and the hub on the default streams.toml (on free ports), waits until the streams
 are up, then drives headless Chromium with Playwright.
 """
@@ -31,8 +31,11 @@ async def shoot(hub: HubProcess, out: Path) -> None:
         await page.goto(hub.url("/"))
         await page.wait_for_function("window.hubUI && window.hubUI.ready")
         await page.wait_for_timeout(1500)
-        await page.click("#stream-list li[data-stream-id='ps-0007'] .name")
+        await page.screenshot(path=str(out / "map-clusters.png"))
+        await page.uncheck("#cluster-toggle")
+        await page.click(".leaflet-marker-pane [data-stream-id='pr-0003']")
         await page.wait_for_function("document.querySelector('.leaflet-popup img')?.naturalWidth > 0", timeout=20_000)
+        await page.wait_for_timeout(800)  # let the popup finish fading in
         await page.screenshot(path=str(out / "map.png"))
         await page.click("#tab-wall")
         await page.select_option("#layout-size", "9")
@@ -62,7 +65,7 @@ def main() -> None:
             if hub is not None:
                 hub.stop()
             sim.stop()
-    print(f"wrote {out / 'map.png'} and {out / 'wall.png'}")
+    print(f"wrote {out / 'map.png'}, {out / 'map-clusters.png'} and {out / 'wall.png'}")
 
 
 if __name__ == "__main__":
