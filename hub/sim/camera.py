@@ -47,6 +47,7 @@ class Camera:
         self._variant = clips.NORMAL
         self._position = 0
         self.next_due = 0.0
+        self._on_resume: list[Callable[[], None]] = []
 
     @property
     def id(self) -> str:
@@ -71,12 +72,21 @@ class Camera:
     def spec(self, variant: str) -> clips.ClipSpec:
         return clips.ClipSpec(self.sim.scene, self.sim.width, self.sim.height, self.sim.fps, self.sim.codec, self.stream.name, variant)
 
+    def when_resumed(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when a stall ends (a hung camera reads the requests that queued up meanwhile)."""
+        self._on_resume.append(callback)
+
     async def set_fault(self, fault: Fault | None) -> None:
         """Apply a fault now; returns once the camera shows it (a variant clip may need encoding first)."""
         variant = FAULT_VARIANTS.get(fault.kind, clips.NORMAL) if fault else clips.NORMAL
         if variant not in self._clips:
             self._clips[variant] = await self._load(self.spec(variant))
+        was_stalled = self.fault_kind == "stall"
         self.fault = fault
+        if was_stalled and self.fault_kind != "stall":
+            callbacks, self._on_resume = self._on_resume, []
+            for callback in callbacks:
+                callback()
         if fault and fault.kind in CLOSING_FAULTS:
             for viewer in list(self.viewers):
                 viewer.close()

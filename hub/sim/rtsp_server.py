@@ -152,8 +152,9 @@ class RtspConnection(asyncio.Protocol):
             return
         camera = self.server.cameras.get(request.stream_id)
         fault = camera.fault_kind if camera else None
-        if fault == "stall":
-            return  # a hung camera answers nothing
+        if fault == "stall":  # a hung camera answers nothing until it recovers
+            camera.when_resumed(lambda: self._resume(request))
+            return
         if fault == "drop":
             self.close_connection()
             return
@@ -171,6 +172,10 @@ class RtspConnection(asyncio.Protocol):
             self.reply(response(501, request.cseq, {"Public": PUBLIC}))
             return
         handler(camera, request)
+
+    def _resume(self, request: Request) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.handle(request)
 
     def authorized(self, camera: Camera, request: Request) -> bool:
         if camera.fault_kind == "auth":
