@@ -111,11 +111,31 @@ async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, s
         await sim.stop()
 
 
+def _reload_on_signal(app) -> Callable[[], None]:
+    """A SIGHUP handler (event loop) that re-reads the config and logs what changed or why not."""
+    from hub.web.api import reload_from_disk
+
+    tasks: set[asyncio.Task] = set()
+
+    async def reload() -> None:
+        result = await reload_from_disk(app)
+        if "error" in result:
+            log.error("reload refused: %s", "; ".join(result["problems"]))
+        else:
+            log.info("reloaded: %s", {k: len(v) for k, v in result.items() if isinstance(v, list)})
+
+    def on_sighup() -> None:
+        task = asyncio.get_running_loop().create_task(reload())
+        tasks.add(task)  # keep a reference until it finishes
+        task.add_done_callback(tasks.discard)
+
+    return on_sighup
+
+
 async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, config_path: str | None = None) -> None:
     """Run the hub until `stop` is set; SIGHUP re-reads the config file."""
     from aiohttp import web
 
-    from hub.web.api import reload_from_disk
     from hub.web.app import create_app
 
     listen = listen or config.hub.listen
@@ -130,21 +150,7 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
         raise
     port = site._server.sockets[0].getsockname()[1]  # aiohttp exposes no public accessor
     loop = asyncio.get_running_loop()
-    tasks: set[asyncio.Task] = set()
-
-    def on_sighup() -> None:
-        async def reload() -> None:
-            result = await reload_from_disk(app)
-            if "error" in result:
-                log.error("reload refused: %s", "; ".join(result["problems"]))
-            else:
-                log.info("reloaded: %s", {k: len(v) for k, v in result.items() if isinstance(v, list)})
-
-        task = loop.create_task(reload())
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-
-    loop.add_signal_handler(signal.SIGHUP, on_sighup)
+    loop.add_signal_handler(signal.SIGHUP, _reload_on_signal(app))
     # Everything built so far lives as long as the hub: keep it out of the collector's full passes,
     # which otherwise pause the loop for tens of milliseconds with thousands of streams.
     gc.freeze()
