@@ -19,6 +19,7 @@ FULL = [
     ["detect_times.py", "--trials", "10"],
     ["api_scale.py"],
     ["wall_cpu.py"],
+    ["map_markers.py", "--streams", "2000"],
 ]
 SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
@@ -26,6 +27,7 @@ SMOKE = [
     ["detect_times.py", "--trials", "1"],
     ["api_scale.py", "--pulling", "4", "--seconds", "2"],
     ["wall_cpu.py", "--window", "3"],
+    ["map_markers.py", "--streams", "50"],
 ]
 
 
