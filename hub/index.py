@@ -45,6 +45,7 @@ class StreamRecord:
     uptime_ratio: float = 0.0
     failing_checks: tuple[str, ...] = ()
     retry_at: float | None = None  # while reconnecting: when the next attempt starts
+    dropped_observations: int = 0  # dropped between reader thread and loop (the loop fell behind)
     snapshot: bytes | None = None
     snapshot_at: float | None = None
     snapshot_seq: int = 0
@@ -86,6 +87,7 @@ class StreamRecord:
             "uptime_ratio": round(self.uptime_ratio, 4),
             "snapshot_at": _round(self.snapshot_at, 3),
             "retry_at": _round(self.retry_at, 3),
+            "dropped_observations": self.dropped_observations,
         }
 
     def _shown(self) -> tuple:
@@ -93,7 +95,7 @@ class StreamRecord:
         return (self.name, self.category, self.site, self.tags, self.position, self.position_at, self.state, self.reasons,
                 self.since, self.codec, self.width, self.height, self.fps, self.nominal_fps, self.bitrate_bps,
                 self.keyframe_interval_s, self.last_frame_at, self.frames_total, self.reconnects, self.uptime_ratio,
-                self.snapshot_at, self.retry_at)
+                self.snapshot_at, self.retry_at, self.dropped_observations)
 
     def json_bytes(self) -> bytes:
         """`to_json()` serialised, cached: listing 1,555 streams re-serialises only those that changed."""

@@ -146,6 +146,7 @@ class Monitor:
         record.nominal_fps = h.expected_fps(health)
         record.failing_checks = tuple(h.failing_checks(health, now)) if verdict.state in h.UP_STATES else ()
         record.uptime_ratio = watched.up_s / watched.seen_s if watched.seen_s else 0.0
+        record.dropped_observations = watched.supervisor.dropped
         retry_at = watched.supervisor.retry_at
         record.retry_at = None if retry_at is None else _wall(retry_at, now, wall)
         if (verdict.state, verdict.reasons) != (record.state, record.reasons):

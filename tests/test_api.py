@@ -44,6 +44,7 @@ async def test_record_has_every_contract_field(hub):
               "height", "fps", "nominal_fps", "bitrate_bps", "last_frame_at", "reconnects", "uptime_ratio"}
     assert fields <= set(record)
     assert record["position"]["lat"] == 31.775
+    assert record["dropped_observations"] == 0  # the loop keeps up with one stream's observations
 
 
 async def test_snapshot_is_a_real_picture_and_scales(hub):

@@ -48,9 +48,16 @@ class StreamSupervisor:
         self._thread: threading.Thread | None = None
         self._thread_stop = threading.Event()
         self._closed: asyncio.Future | None = None
+        self._mailbox: Mailbox | None = None
+        self._dropped_before = 0  # observations dropped by earlier generations' mailboxes
         self._run_started = 0.0
         self._first_frame_at: float | None = None
         self._last_reason: str | None = None
+
+    @property
+    def dropped(self) -> int:
+        """Observations the bounded hand-over had to drop because the loop fell behind."""
+        return self._dropped_before + (self._mailbox.dropped if self._mailbox is not None else 0)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"supervise-{self.stream_id}")
@@ -92,7 +99,9 @@ class StreamSupervisor:
         self._thread_stop = threading.Event()
         if self._stop.is_set():
             self._thread_stop.set()
-        mailbox = Mailbox(loop, lambda items: self._receive(generation, items))
+        if self._mailbox is not None:
+            self._dropped_before += self._mailbox.dropped
+        mailbox = self._mailbox = Mailbox(loop, lambda items: self._receive(generation, items))
         reader = Reader(self.settings, generation, mailbox, self._thread_stop, self.live)
         self._thread = threading.Thread(target=reader.run, name=f"ingest-{self.stream_id}-{generation}", daemon=True)
         # Thread.start() waits until the new thread runs; under GIL contention that can take milliseconds,

@@ -63,6 +63,7 @@ class Tile {
     this.wall.live.detach(this.streamId, this.player);
     this.player.reset();
     this.player = null;
+    this.video = null; // the tile's age now comes from the snapshots
     const bar = this.node.querySelector(".bar");
     this.startSnapshots(bar);
   }
