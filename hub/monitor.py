@@ -144,7 +144,7 @@ class Monitor:
         record.frames_total, record.bytes_total = health.flow.frames_total, health.flow.bytes_total
         record.reconnects = health.reconnects
         record.nominal_fps = h.expected_fps(health)
-        record.failing_checks = tuple(h.failing_checks(health, now)) if verdict.state in h.UP_STATES else ()
+        record.failing_checks = tuple(r for r in verdict.reasons if r in h.CHECKS)  # the verdict already ran them
         record.uptime_ratio = watched.up_s / watched.seen_s if watched.seen_s else 0.0
         record.dropped_observations = watched.supervisor.dropped
         retry_at = watched.supervisor.retry_at

@@ -38,13 +38,13 @@ from hub.ingest.observations import (
     Picture,
 )
 from hub.ingest.remux import FragmentWriter
+from hub.jpeg import encode_jpeg
 from hub.redact import redact_text
 
 THUMB_WIDTH, THUMB_HEIGHT = 64, 36
 OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, probing)
 BATCH_S = 0.5  # arrival times are stamped per packet, so batching costs no precision
 SNAPSHOT_MAX_WIDTH = 1280
-JPEG_QUALITY = 80
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,6 @@ class Reader:
 
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
-        reason, message = ENDED, "stopped"
         try:
             options = {
                 "rtsp_transport": self.settings.transport,
@@ -226,8 +225,7 @@ def _thumb_and_jpeg(frame) -> tuple[np.ndarray, bytes]:
     thumb = cv2.resize(luma, (THUMB_WIDTH, THUMB_HEIGHT), interpolation=cv2.INTER_AREA)
     if width > SNAPSHOT_MAX_WIDTH:
         image = cv2.resize(image, (SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width)), interpolation=cv2.INTER_AREA)
-    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    return thumb, (data.tobytes() if ok else b"")
+    return thumb, encode_jpeg(image)
 
 
 def classify(exc: Exception, opening: bool) -> str:

@@ -87,9 +87,11 @@ def take_request(buffer: bytearray) -> Request | None:
     return Request(parts[0].upper(), parts[1], headers, body)
 
 
-def response(status: int, cseq: str, headers: dict[str, str] | None = None, body: bytes = b"") -> bytes:
+def response(status: int, cseq: str, headers: dict[str, str] | list[tuple[str, str]] | None = None, body: bytes = b"") -> bytes:
+    """A response; `headers` as a list of pairs may repeat a name (two WWW-Authenticate challenges)."""
     lines = [f"RTSP/1.0 {status} {REASONS.get(status, 'Error')}", f"CSeq: {cseq}", "Server: hub-sim"]
-    for name, value in (headers or {}).items():
+    pairs = headers.items() if isinstance(headers, dict) else headers or []
+    for name, value in pairs:
         lines.append(f"{name}: {value}")
     if body:
         lines.append(f"Content-Length: {len(body)}")

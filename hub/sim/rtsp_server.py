@@ -162,10 +162,8 @@ class RtspConnection(asyncio.Protocol):
             self.reply(response(404, request.cseq))
             return
         if not self.authorized(camera, request):
-            challenges = auth.challenge_headers(self.server.nonce)
-            headers = {"WWW-Authenticate": challenges[0]}
-            extra = f"WWW-Authenticate: {challenges[1]}\r\n".encode()
-            self.reply(response(401, request.cseq, headers)[:-2] + extra + b"\r\n")
+            challenges = [("WWW-Authenticate", c) for c in auth.challenge_headers(self.server.nonce)]
+            self.reply(response(401, request.cseq, challenges))
             return
         handler = getattr(self, "on_" + request.method.lower(), None)
         if handler is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -25,8 +26,6 @@ WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
 def content_security_policy(config: Config) -> str:
     tiles = ""
     if config.map.tiles:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(config.map.tiles.replace("{s}", "a"))
         tiles = f" {parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else ""
     return (

@@ -12,8 +12,9 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 
+from hub.jpeg import encode_jpeg
+
 CACHE_ENTRIES = 512
-JPEG_QUALITY = 80
 
 
 def scale_jpeg(data: bytes, width: int) -> bytes:
@@ -23,8 +24,7 @@ def scale_jpeg(data: bytes, width: int) -> bytes:
         return data
     height = max(2, round(image.shape[0] * width / image.shape[1]))
     small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-    ok, out = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    return out.tobytes() if ok else data
+    return encode_jpeg(small) or data
 
 
 class SnapshotCache:
