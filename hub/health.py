@@ -200,15 +200,17 @@ def expected_fps(health: StreamHealth) -> float | None:
 
 
 def failing_checks(health: StreamHealth, now: float) -> list[str]:
-    """The picture and flow checks that fail now: frozen, black, low_fps (in that order)."""
+    """The picture and flow checks that fail now: black or frozen (never both), then low_fps."""
     settings, failing = health.settings, []
     ref, latest = health.reference, health.latest
     # The picture froze before its first frozen sample; a tenth of a sampling interval absorbs keyframe jitter.
     frozen_for = settings.frozen_after_s - 0.1 * settings.picture_interval_s
-    if ref is not None and latest is not None and latest is not ref and now - ref.at >= frozen_for:
-        failing.append("frozen")
-    if latest is not None and is_black(latest.thumb):
+    black = latest is not None and is_black(latest.thumb)
+    # A black picture never changes either; "black" is the more specific diagnosis, so it replaces "frozen".
+    if black:
         failing.append("black")
+    elif ref is not None and latest is not None and latest is not ref and now - ref.at >= frozen_for:
+        failing.append("frozen")
     nominal = expected_fps(health)
     full_window = _rate_span(health, now) == FLOW_WINDOW_S
     # A pause is the stall rule's business: low_fps needs frames still arriving, only too few.
@@ -217,6 +219,11 @@ def failing_checks(health: StreamHealth, now: float) -> list[str]:
     if flowing and full_window and fps is not None and fps < settings.min_fps_ratio * nominal:
         failing.append("low_fps")
     return failing
+
+
+def picture_unchanged_since(health: StreamHealth) -> float | None:
+    """When the current run of identical pictures began (monotonic), None without a picture this connection."""
+    return health.reference.at if health.reference is not None else None
 
 
 def evaluate(health: StreamHealth, now: float) -> Verdict:

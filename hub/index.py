@@ -49,6 +49,7 @@ class StreamRecord:
     snapshot: bytes | None = None
     snapshot_at: float | None = None
     snapshot_seq: int = 0
+    picture_changed_at: float | None = None  # start of the current run of identical pictures (frozen since)
     _json: bytes = field(default=b"", repr=False, compare=False)
     _json_of: tuple = field(default=(), repr=False, compare=False)
 
@@ -86,6 +87,7 @@ class StreamRecord:
             "reconnects": self.reconnects,
             "uptime_ratio": round(self.uptime_ratio, 4),
             "snapshot_at": _round(self.snapshot_at, 3),
+            "picture_changed_at": _round(self.picture_changed_at, 3),
             "retry_at": _round(self.retry_at, 3),
             "dropped_observations": self.dropped_observations,
         }
@@ -95,7 +97,7 @@ class StreamRecord:
         return (self.name, self.category, self.site, self.tags, self.position, self.position_at, self.state, self.reasons,
                 self.since, self.codec, self.width, self.height, self.fps, self.nominal_fps, self.bitrate_bps,
                 self.keyframe_interval_s, self.last_frame_at, self.frames_total, self.reconnects, self.uptime_ratio,
-                self.snapshot_at, self.retry_at, self.dropped_observations)
+                self.snapshot_at, self.picture_changed_at, self.retry_at, self.dropped_observations)
 
     def json_bytes(self) -> bytes:
         """`to_json()` serialised, cached: listing 1,555 streams re-serialises only those that changed."""
@@ -103,6 +105,17 @@ class StreamRecord:
         if shown != self._json_of:
             self._json, self._json_of = json.dumps(self.to_json(), separators=(",", ":")).encode(), shown
         return self._json
+
+    def tile_status(self) -> dict:
+        """What a wall tile needs to tell the truth about its picture (sent on the live socket)."""
+        return {
+            "state": self.state,
+            "reasons": list(self.reasons),
+            "codec": self.codec,
+            "last_frame_at": _round(self.last_frame_at, 3),
+            "snapshot_at": _round(self.snapshot_at, 3),
+            "picture_changed_at": _round(self.picture_changed_at, 3),
+        }
 
     def matches(self, query: str) -> bool:
         """Case-insensitive search over name, id, site and tags."""

@@ -144,6 +144,8 @@ class Monitor:
         record.frames_total, record.bytes_total = health.flow.frames_total, health.flow.bytes_total
         record.reconnects = health.reconnects
         record.nominal_fps = h.expected_fps(health)
+        unchanged_since = h.picture_unchanged_since(health)
+        record.picture_changed_at = None if unchanged_since is None else _wall(unchanged_since, now, wall)
         record.failing_checks = tuple(r for r in verdict.reasons if r in h.CHECKS)  # the verdict already ran them
         record.uptime_ratio = watched.up_s / watched.seen_s if watched.seen_s else 0.0
         record.dropped_observations = watched.supervisor.dropped

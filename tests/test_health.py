@@ -121,6 +121,22 @@ def test_black_flat_picture_is_black_but_a_dark_scene_is_not():
     assert "black" not in h.evaluate(night, 6.0).reasons
 
 
+def test_a_long_black_picture_is_black_not_also_frozen():
+    health = stream()
+    feed(health, 0.0, 30.0, pictures=[np.full((36, 64), 16, np.uint8)])
+    assert h.evaluate(health, 30.0) == h.Verdict("degraded", ("black",))
+
+
+def test_unchanged_since_is_when_the_current_still_picture_began():
+    health = stream()
+    feed(health, 0.0, 10.0, pictures=[thumb(i) for i in range(5)])
+    moving_until = h.picture_unchanged_since(health)
+    assert moving_until == pytest.approx(8.0)  # the last keyframe that differed from the one before
+    feed(health, 10.0, 30.0, pictures=[thumb(99)])
+    assert h.picture_unchanged_since(health) == pytest.approx(10.0)
+    assert "frozen" in h.evaluate(health, 30.0).reasons
+
+
 def test_low_fps_against_nominal():
     health = stream(fps=25)
     feed(health, 0.0, 10.0, fps=25, pictures=[thumb(i) for i in range(10)])

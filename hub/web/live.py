@@ -7,6 +7,13 @@ for the rest. Each stream's chunks go to its viewers as binary messages
 preceded by a text message `{"type": "init", "stream", "mime"}` so the
 browser can create its SourceBuffer. A viewer joins at a keyframe; a viewer
 whose socket backs up skips to the next keyframe rather than lag behind live.
+
+Tiles also need the truth about their picture, whether they play video or
+show snapshots: `{"follow": [ids]}` (snapshot tiles, no remux) and every
+watched id get a text message `{"type": "status", "now", "streams": {id:
+{state, reasons, codec, last_frame_at, snapshot_at, picture_changed_at}}}`
+at once and then every `STATUS_EVERY_S`, stamped with the hub's clock so the
+page can show ages without trusting its own.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 
 from aiohttp import WSMsgType, web
 
@@ -25,6 +33,7 @@ log = logging.getLogger("hub.live")
 KIND_INIT, KIND_FRAGMENT = 1, 2
 MAX_QUEUED = 120  # messages per viewer (~2 s of 36 tiles' worth of frames) before it skips ahead
 MAX_WATCH = 64
+STATUS_EVERY_S = 1.0
 
 
 class Viewer:
@@ -34,6 +43,7 @@ class Viewer:
         self.ws = ws
         self.queue: asyncio.Queue = asyncio.Queue(MAX_QUEUED)
         self.watching: set[str] = set()
+        self.following: set[str] = set()  # status only (snapshot tiles)
         self.waiting_for_keyframe: set[str] = set()
 
     def offer(self, message: str | bytes, stream_id: str) -> None:
@@ -41,6 +51,14 @@ class Viewer:
             self.waiting_for_keyframe.add(stream_id)  # too slow: drop, rejoin at the next keyframe
             return
         self.queue.put_nowait(message)
+
+    def offer_status(self, records: dict) -> None:
+        """Queue a status message for every stream this viewer shows; skipped while the queue is full."""
+        ids = sorted((self.watching | self.following) & records.keys())
+        if not ids or self.queue.full():
+            return
+        status = {"type": "status", "now": round(time.time(), 3), "streams": {i: records[i].tile_status() for i in ids}}
+        self.queue.put_nowait(json.dumps(status, separators=(",", ":")))
 
     async def pump(self) -> None:
         while True:
@@ -131,27 +149,45 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
     hub.sockets.add(ws)
     viewer = Viewer(ws)
     pump = asyncio.ensure_future(viewer.pump())
+    status = asyncio.ensure_future(_send_status(viewer, index))
     try:
         async for message in ws:
             if message.type != WSMsgType.TEXT:
                 continue
-            try:
-                wanted = json.loads(message.data).get("watch", [])
-                ids = {i for i in wanted if isinstance(i, str) and i in index.records}
-            except (json.JSONDecodeError, AttributeError):
-                await ws.send_str(json.dumps({"type": "error", "error": 'send {"watch": [stream ids]}'}))
+            request_ids = _parse_request(message.data, index.records)
+            if isinstance(request_ids, str):
+                await ws.send_str(json.dumps({"type": "error", "error": request_ids}))
                 continue
-            if len(ids) > MAX_WATCH:
-                await ws.send_str(json.dumps({"type": "error", "error": f"at most {MAX_WATCH} streams per socket"}))
-                continue
-            hub.watch(viewer, ids)
+            hub.watch(viewer, request_ids[0])
+            viewer.following = request_ids[1]
+            viewer.offer_status(index.records)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
         hub.leave(viewer)
         hub.sockets.discard(ws)
         pump.cancel()
+        status.cancel()
     return ws
+
+
+def _parse_request(text: str, known: dict) -> tuple[set[str], set[str]] | str:
+    """`{"watch": [ids], "follow": [ids]}` -> (video ids, status-only ids), or an error message."""
+    try:
+        body = json.loads(text)
+        watch = {i for i in body.get("watch", []) if isinstance(i, str) and i in known}
+        follow = {i for i in body.get("follow", []) if isinstance(i, str) and i in known} - watch
+    except (json.JSONDecodeError, AttributeError, TypeError):
+        return 'send {"watch": [stream ids], "follow": [stream ids]}'
+    if len(watch) + len(follow) > MAX_WATCH:
+        return f"at most {MAX_WATCH} streams per socket"
+    return watch, follow
+
+
+async def _send_status(viewer: Viewer, index) -> None:
+    while True:
+        await asyncio.sleep(STATUS_EVERY_S)
+        viewer.offer_status(index.records)
 
 
 async def close_sockets(app: web.Application) -> None:

@@ -40,6 +40,13 @@ export function ago(seconds) {
   return `${Math.round(seconds / 3600)} h ago`;
 }
 
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined || !isFinite(seconds)) return "—";
+  if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
+}
+
 export function formatRate(record) {
   const fps = record.fps === null || record.fps === undefined ? "—" : record.fps.toFixed(1);
   const kbps = record.bitrate_bps ? Math.round(record.bitrate_bps / 1000) : "—";

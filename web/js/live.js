@@ -1,4 +1,5 @@
 // Live video: one WebSocket carries every tile's fMP4 stream; each tile plays through Media Source Extensions.
+// The same socket brings each tile's status (state, newest frame, frozen since) every second on the hub's clock.
 
 const KIND_INIT = 1;
 const LIVE_EDGE_S = 1.0; // further behind than this: jump to the live edge
@@ -7,7 +8,8 @@ const KEEP_S = 10; // buffer kept behind the playhead
 export class LiveSocket {
   constructor() {
     this.players = new Map(); // stream id -> Set of players
-    this.watching = [];
+    this.followers = new Map(); // stream id -> Set of status callbacks (every tile, video or snapshots)
+    this.watching = "";
     this.connect();
   }
 
@@ -32,21 +34,42 @@ export class LiveSocket {
     this.update();
   }
 
+  follow(streamId, callback) {
+    if (!this.followers.has(streamId)) this.followers.set(streamId, new Set());
+    this.followers.get(streamId).add(callback);
+    this.update();
+  }
+
+  unfollow(streamId, callback) {
+    this.followers.get(streamId)?.delete(callback);
+    if (!this.followers.get(streamId)?.size) this.followers.delete(streamId);
+    this.update();
+  }
+
+  request() {
+    const watch = [...this.players.keys()].sort();
+    const follow = [...this.followers.keys()].filter((id) => !this.players.has(id)).sort();
+    return JSON.stringify({ watch, follow });
+  }
+
   update() {
-    const ids = [...this.players.keys()].sort();
-    if (ids.join() === this.watching.join()) return;
-    this.watching = ids;
+    const request = this.request();
+    if (request === this.watching) return;
+    this.watching = request;
     this.send();
   }
 
   send() {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ watch: this.watching }));
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(this.request());
   }
 
   receive(data) {
     if (typeof data === "string") {
       const message = JSON.parse(data);
       if (message.type === "init") for (const p of this.players.get(message.stream) || []) p.expect(message.mime);
+      if (message.type === "status") {
+        for (const [id, status] of Object.entries(message.streams)) for (const callback of this.followers.get(id) || []) callback(status, message.now);
+      }
       return;
     }
     const bytes = new Uint8Array(data);

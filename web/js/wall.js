@@ -1,15 +1,16 @@
 // The video wall: 1 to 36 tiles, fed from the map, the list or by drag-and-drop; named layouts on the
-// server; tour mode; a problems wall that fills itself; fullscreen. A tile whose picture stops is greyed.
-import { ago, el, reasonsInWords, STATE_COLOURS } from "./dom.js";
+// server; tour mode; a problems wall that fills itself; fullscreen. A tile says "live" only when the hub
+// says frames arrive and every check passes; otherwise it is greyed with the reason (see tile_truth.js).
+import { el, reasonsInWords, STATE_COLOURS } from "./dom.js";
 import { LiveSocket, MsePlayer } from "./live.js";
-
-const STALE_VIDEO_S = 3;
+import { tileVerdict } from "./tile_truth.js";
 
 class Tile {
   constructor(wall, index) {
     this.wall = wall;
     this.index = index;
     this.streamId = null;
+    this.onStatus = (status, now) => this.receiveStatus(status, now);
     this.node = el("div", { class: "tile", dataset: { index } });
     this.node.addEventListener("dragover", (e) => { e.preventDefault(); this.node.classList.add("over"); });
     this.node.addEventListener("dragleave", () => this.node.classList.remove("over"));
@@ -26,6 +27,8 @@ class Tile {
     this.node.replaceChildren(el("div", { class: "empty" }, "drop a stream here"));
     this.node.className = "tile";
     delete this.node.dataset.streamId;
+    delete this.node.dataset.state;
+    delete this.node.dataset.live;
   }
 
   show(streamId) {
@@ -35,26 +38,33 @@ class Tile {
     const record = this.wall.store.records.get(streamId);
     if (!record) { this.streamId = null; return; }
     this.node.dataset.streamId = streamId;
-    this.title = el("span", { class: "title" }, record.name);
+    this.status = null; // what the hub last said about this stream, on its own clock
+    this.title = el("span", { class: "title", title: record.name }, record.name);
     this.badge = el("span", { class: "badge" });
     this.age = el("span", { class: "age" });
     this.mode = el("span", { class: "mode" });
     const close = el("button", { class: "close", title: "remove from wall", onclick: () => this.wall.assign(this.index, null) }, "×");
-    const bar = el("div", { class: "bar" }, this.title, this.badge, this.age, close);
-    this.staleBadge = el("div", { class: "stale-badge" }, "NO LIVE PICTURE");
+    this.bars = [el("div", { class: "bar" }, this.title, close), el("div", { class: "info" }, this.badge, this.age, this.mode)];
+    this.headline = el("div", { class: "stale-badge" });
     this.lastProgress = performance.now();
     this.lastTime = -1;
-    if (MsePlayer.supports(record.codec || "h264")) this.startVideo(bar);
-    else this.startSnapshots(bar);
+    if (MsePlayer.supports(record.codec || "h264")) this.startVideo();
+    else this.startSnapshots();
+    this.wall.live.follow(streamId, this.onStatus);
     this.update();
   }
 
-  startVideo(bar) {
+  receiveStatus(status, now) {
+    this.status = status;
+    this.statusReceived = performance.now();
+    this.clockOffset = now - Date.now() / 1000; // hub clock minus page clock: ages never trust the page's clock
+  }
+
+  startVideo() {
     this.video = el("video", { muted: true, autoplay: true, playsinline: true });
     this.video.muted = true;
     this.player = new MsePlayer(this.video, () => this.fallBack());
-    this.mode.textContent = "live";
-    this.node.replaceChildren(this.video, bar, this.mode, this.staleBadge);
+    this.node.replaceChildren(this.video, ...this.bars, this.headline);
     this.wall.live.attach(this.streamId, this.player);
   }
 
@@ -63,15 +73,13 @@ class Tile {
     this.wall.live.detach(this.streamId, this.player);
     this.player.reset();
     this.player = null;
-    this.video = null; // the tile's age now comes from the snapshots
-    const bar = this.node.querySelector(".bar");
-    this.startSnapshots(bar);
+    this.video = null;
+    this.startSnapshots();
   }
 
-  startSnapshots(bar) {
+  startSnapshots() {
     this.img = el("img", { alt: "" });
-    this.mode.textContent = "snapshot mode (codec not playable here)";
-    this.node.replaceChildren(this.img, bar, this.mode, this.staleBadge);
+    this.node.replaceChildren(this.img, ...this.bars, this.headline);
     this.refreshSnapshot();
     const every = Math.max(1, this.wall.store.ui.picture_interval_s) * 1000;
     this.snapshotTimer = setInterval(() => this.refreshSnapshot(), every);
@@ -84,8 +92,9 @@ class Tile {
 
   clear() {
     if (this.player) { this.wall.live.detach(this.streamId, this.player); this.player.reset(); }
+    if (this.streamId) this.wall.live.unfollow(this.streamId, this.onStatus);
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
-    this.player = this.video = this.img = this.snapshotTimer = null;
+    this.player = this.video = this.img = this.snapshotTimer = this.status = null;
     this.streamId = null;
     this.renderEmpty();
   }
@@ -94,23 +103,30 @@ class Tile {
     if (!this.streamId) return;
     const record = this.wall.store.records.get(this.streamId);
     if (!record) { this.wall.assign(this.index, null); return; }
+    if (this.video && this.video.currentTime !== this.lastTime) { this.lastTime = this.video.currentTime; this.lastProgress = performance.now(); }
+    const status = this.status;
+    const verdict = tileVerdict({
+      status,
+      statusAge: status ? (performance.now() - this.statusReceived) / 1000 : Infinity,
+      serverNow: Date.now() / 1000 + (this.clockOffset || 0),
+      playing: this.video ? "video" : "snapshots",
+      videoStillFor: (performance.now() - this.lastProgress) / 1000,
+      snapshotInterval: this.wall.store.ui.picture_interval_s,
+    });
+    const state = status ? status.state : record.state;
+    const reasons = status ? status.reasons : record.reasons;
     this.title.textContent = record.name;
-    this.badge.textContent = record.reasons?.length ? `${record.state}: ${reasonsInWords(record.reasons)}` : record.state;
-    this.badge.style.background = STATE_COLOURS[record.state];
-    let age;
-    if (this.video) {
-      if (this.video.currentTime !== this.lastTime) { this.lastTime = this.video.currentTime; this.lastProgress = performance.now(); }
-      age = (performance.now() - this.lastProgress) / 1000;
-    } else {
-      age = record.snapshot_at ? Date.now() / 1000 - record.snapshot_at : null;
-    }
-    this.age.textContent = `picture ${ago(age)}`;
-    const limit = this.video ? STALE_VIDEO_S : 3 * this.wall.store.ui.picture_interval_s;
-    const up = record.state === "online" || record.state === "degraded";
-    const stale = !up || age === null || age > limit;
-    this.node.classList.toggle("stale", stale);
-    this.node.classList.toggle("problem", record.state !== "online");
-    this.node.dataset.state = record.state;
+    this.title.title = record.name;
+    this.badge.textContent = reasons?.length ? `${state}: ${reasonsInWords(reasons)}` : state;
+    this.badge.style.background = STATE_COLOURS[state];
+    this.age.textContent = verdict.age;
+    this.mode.textContent = verdict.mode;
+    this.mode.hidden = !verdict.mode;
+    this.headline.textContent = verdict.headline;
+    this.node.classList.toggle("stale", verdict.stale);
+    this.node.classList.toggle("problem", state !== "online");
+    this.node.dataset.state = state;
+    this.node.dataset.live = String(verdict.live);
   }
 }
 
