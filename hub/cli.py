@@ -79,8 +79,14 @@ def run_check(path: str) -> int:
     except ConfigError as exc:
         print("\n".join(exc.problems))
         return 1
+    if not config.streams:
+        print(f"{path}: warning: no [[streams]]: the hub would watch nothing")
     print(f"{path}: OK, {len(config.streams)} streams")
     return 0
+
+
+class StartFailed(Exception):
+    """A command could not start; the message is one line for a person."""
 
 
 def _run(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:
@@ -91,19 +97,52 @@ def _run(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:
             loop.add_signal_handler(sig, stop.set)
         await body(stop)
 
+    from hub.binding import PortBusy
+
     try:
         asyncio.run(runner())
-    except OSError as exc:  # a port in use, typically
+    except (PortBusy, StartFailed) as exc:
+        print(f"hub: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except OSError as exc:
         log.error("%s", exc)
         return 1
     return 0
 
 
+async def _unless_stopped(work: Awaitable, stop: asyncio.Event) -> tuple[bool, object]:
+    """Run `work` unless `stop` is set first, then cancel it: (finished, its result)."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if task.done():
+        return True, task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return False, None
+
+
 async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, stop: asyncio.Event) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
     from hub.sim.simulator import Simulator
 
     sim = Simulator(config, rtsp, control)
-    addresses = await sim.start()
+    try:
+        started, addresses = await _unless_stopped(sim.start(), stop)
+    except BrokenProcessPool:  # Ctrl-C reached a clip encoder as it started: a stop, not a crash
+        await sim.stop()
+        await _unless_stopped(asyncio.sleep(1.0), stop)
+        if not stop.is_set():
+            raise StartFailed("simulator: a clip-encoding process died; run `hub sim` again") from None
+        started = False
+    if not started:
+        await sim.stop()
+        print("simulator: stopped before it was ready; clips encoded so far are kept for the next start", flush=True)
+        return
     print(f"simulator: {len(sim.cameras)} cameras on rtsp://{addresses.rtsp}/<id>, control on http://{addresses.control}/faults", flush=True)
     try:
         await stop.wait()
@@ -132,23 +171,31 @@ def _reload_on_signal(app) -> Callable[[], None]:
     return on_sighup
 
 
-async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, config_path: str | None = None) -> None:
-    """Run the hub until `stop` is set; SIGHUP re-reads the config file."""
+HUB_REMEDY = "Is another hub or `hub demo` running? Stop it, or choose another port with --listen HOST:PORT."
+
+
+async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, config_path: str | None = None, sock=None) -> None:
+    """Run the hub until `stop` is set; SIGHUP re-reads the config file.
+
+    The port is bound (or `sock` is already bound) before any camera is contacted.
+    """
     from aiohttp import web
 
+    from hub.binding import bind_tcp, bound_port
     from hub.web.app import create_app
 
     listen = listen or config.hub.listen
+    sock = sock or bind_tcp(listen, "the hub's UI and API", HUB_REMEDY)
     app = create_app(config, config_path)
     runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, listen.host, listen.port, shutdown_timeout=2.0, reuse_address=True)
     try:
-        await site.start()
-    except OSError:
+        await runner.setup()  # starts the monitor: cameras are contacted from here on
+        await web.SockSite(runner, sock, shutdown_timeout=2.0).start()
+    except BaseException:
         await runner.cleanup()
+        sock.close()
         raise
-    port = site._server.sockets[0].getsockname()[1]  # aiohttp exposes no public accessor
+    port = bound_port(sock)
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGHUP, _reload_on_signal(app))
     # Everything built so far lives as long as the hub: keep it out of the collector's full passes,
@@ -165,14 +212,45 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
         await runner.cleanup()
 
 
-async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None = None) -> None:
-    """The simulator as a child process on the config's [sim] ports, the hub in this one."""
-    from hub.sim.process import start_sim
+DEMO_REMEDY = "Is another `hub demo` running? Stop it (Ctrl-C in its terminal) first."
 
-    print("hub demo: starting the camera simulator (the first start encodes sample clips)", flush=True)
-    sim = await asyncio.to_thread(start_sim, Path(config_path or config.source), config.sim.listen, config.sim.control)
+
+async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None = None) -> None:
+    """The simulator as a child process on the config's [sim] ports, the hub in this one.
+
+    Every port is checked before anything starts. The simulator runs in its own session, so Ctrl-C
+    reaches only this process, which stops the hub first and then the simulator: no stream is seen to
+    end because its camera went away first.
+    """
+    from hub.binding import bind_tcp, ensure_free
+    from hub.sim.clips import cache_dir
+    from hub.sim.process import spawn_sim
+    from hub.sim.simulator import missing_clips
+
+    sock = bind_tcp(config.hub.listen, "the hub's UI and API", DEMO_REMEDY)
+    try:
+        ensure_free(config.sim.listen, "the simulator's RTSP", DEMO_REMEDY)
+        ensure_free(config.sim.control, "the simulator's control API", DEMO_REMEDY)
+    except BaseException:
+        sock.close()
+        raise
+    missing = missing_clips(config)
+    if missing:
+        print(f"hub demo: encoding {len(missing)} sample clips into {cache_dir()} (first start only, about a minute)", flush=True)
+    sim = spawn_sim(Path(config_path or config.source), config.sim.listen, config.sim.control, own_session=True)
+    try:
+        ready, _ = await _unless_stopped(asyncio.to_thread(sim.wait_ready), stop)
+    except RuntimeError:
+        sock.close()
+        raise StartFailed(f"demo: the simulator did not start: {sim.last_words()}") from None
+    if not ready:
+        sock.close()
+        await asyncio.to_thread(sim.stop)
+        print("hub demo: stopped", flush=True)
+        return
     print(f"hub demo: simulator on rtsp://{sim.rtsp}/<id>, faults on http://{sim.control}/faults", flush=True)
     try:
-        await run_serve(config, None, stop, config_path)
+        await run_serve(config, None, stop, config_path, sock)
     finally:
         await asyncio.to_thread(sim.stop)
+        print("hub demo: stopped the hub, then the simulator", flush=True)

@@ -60,6 +60,7 @@ class Monitor:
         self.watched: dict[str, Watched] = {}
         self._tick_task: asyncio.Task | None = None
         self._last_tick: float | None = None
+        self._stopping = False  # set by `stop`: connections closed by the hub itself are not state changes
 
     def set_tap_factory(self, tap_for: Callable[[str], LiveTap]) -> None:
         """Live-video taps come from the app once its loop runs; set before `start`."""
@@ -81,6 +82,7 @@ class Monitor:
         supervisor.start()
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._tick_task is not None:
             self._tick_task.cancel()
             await asyncio.gather(self._tick_task, return_exceptions=True)
@@ -88,7 +90,7 @@ class Monitor:
 
     def _deliver(self, stream_id: str, items: list[Observation]) -> None:
         watched = self.watched.get(stream_id)
-        if watched is None:
+        if watched is None or self._stopping:
             return
         now = asyncio.get_running_loop().time()
         urgent = False

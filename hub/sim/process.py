@@ -23,9 +23,21 @@ class SimProcess:
     """A running simulator: its RTSP and control addresses and its output so far."""
 
     process: subprocess.Popen
-    rtsp: str
-    control: str
+    rtsp: str = ""
+    control: str = ""
     output: list[str] = field(default_factory=list)
+    ready: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def wait_ready(self, timeout: float = 300.0) -> None:
+        """Block until the simulator prints its addresses (clips may be encoded first); RuntimeError if it exits."""
+        if not self.ready.wait(timeout) or not self.rtsp:
+            if self.process.poll() is None:
+                self.process.kill()
+            raise RuntimeError("simulator did not start:\n" + "\n".join(self.output))
+
+    def last_words(self) -> str:
+        """The simulator's last line of output: its reason, when it did not start."""
+        return next((line for line in reversed(self.output) if line.strip()), "no output")
 
     def url(self, stream_id: str, credentials: str = "") -> str:
         return f"rtsp://{credentials + '@' if credentials else ''}{self.rtsp}/{stream_id}"
@@ -57,25 +69,31 @@ class SimProcess:
             return self.process.wait()
 
 
-def start_sim(config: Path, listen: object = "127.0.0.1:0", control: object = "127.0.0.1:0", ready_timeout: float = 300.0) -> SimProcess:
-    """Start `hub sim` (on free ports by default); returns once it prints its addresses (clips may be encoded first)."""
+def spawn_sim(config: Path, listen: object = "127.0.0.1:0", control: object = "127.0.0.1:0", own_session: bool = False) -> SimProcess:
+    """Start `hub sim` (on free ports by default) and return at once; `wait_ready` waits for its addresses.
+
+    `own_session` keeps the terminal's Ctrl-C from reaching the simulator, so that its parent (`hub demo`)
+    stops the hub first and only then the cameras it watches.
+    """
     command = [sys.executable, "-m", "hub", "sim", "--config", str(config), "--listen", str(listen), "--control", str(control)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output: list[str] = []
-    ready = threading.Event()
-    found: dict[str, str] = {}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=own_session)
+    sim = SimProcess(process)
 
     def pump() -> None:
         for line in process.stdout:
-            output.append(line.rstrip())
+            sim.output.append(line.rstrip())
             match = _READY.search(line)
             if match:
-                found.update(match.groupdict())
-                ready.set()
-        ready.set()
+                sim.rtsp, sim.control = match["rtsp"], match["control"]
+                sim.ready.set()
+        sim.ready.set()
 
     threading.Thread(target=pump, name="sim-output", daemon=True).start()
-    if not ready.wait(ready_timeout) or not found:
-        process.kill()
-        raise RuntimeError("simulator did not start:\n" + "\n".join(output))
-    return SimProcess(process, found["rtsp"], found["control"], output)
+    return sim
+
+
+def start_sim(config: Path, listen: object = "127.0.0.1:0", control: object = "127.0.0.1:0", ready_timeout: float = 300.0) -> SimProcess:
+    """Start `hub sim` and return once it prints its addresses (clips may be encoded first)."""
+    sim = spawn_sim(config, listen, control)
+    sim.wait_ready(ready_timeout)
+    return sim

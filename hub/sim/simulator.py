@@ -12,11 +12,13 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from hub.binding import PortBusy, bind_tcp, bound_port
 from hub.config import Config, Listen
 from hub.sim import clips
 from hub.sim.camera import Camera
@@ -32,6 +34,24 @@ log = logging.getLogger("hub.sim")
 class SimAddresses:
     rtsp: Listen
     control: Listen
+
+
+SIM_REMEDY = "Is another simulator or `hub demo` running? Stop it, or choose another port with {option} HOST:PORT."
+
+
+def clip_specs(config: Config) -> dict[str, clips.ClipSpec]:
+    """The sample clip each simulated stream plays, by stream id."""
+    wanted = {}
+    for stream in config.streams:
+        if stream.sim is not None:
+            s = stream.sim
+            wanted[stream.id] = clips.ClipSpec(s.scene, s.width, s.height, s.fps, s.codec, stream.name)
+    return wanted
+
+
+def missing_clips(config: Config) -> list[clips.ClipSpec]:
+    """The distinct clips not yet in the cache: what a start would have to encode first."""
+    return [spec for spec in dict.fromkeys(clip_specs(config).values()) if not clips.is_cached(spec)]
 
 
 class Simulator:
@@ -66,19 +86,30 @@ class Simulator:
 
     async def _prepare_clips(self) -> dict[str, clips.Clip]:
         """Encode what is missing (in parallel) and load each distinct clip once."""
-        wanted = {}
-        for stream in self.config.streams:
-            if stream.sim is not None:
-                s = stream.sim
-                wanted[stream.id] = clips.ClipSpec(s.scene, s.width, s.height, s.fps, s.codec, stream.name)
+        wanted = clip_specs(self.config)
         distinct = list(dict.fromkeys(wanted.values()))
-        missing = [spec for spec in distinct if not clips.is_cached(spec)]
+        missing = missing_clips(self.config)
         if missing:
             log.info("generating %d sample clip(s) into %s (first use only)", len(missing), clips.cache_dir())
         loaded = dict(zip(distinct, await asyncio.gather(*(self._load(spec) for spec in distinct))))
         return {stream_id: loaded[spec] for stream_id, spec in wanted.items()}
 
     async def start(self) -> SimAddresses:
+        """Bind both ports (PortBusy if taken), encode missing clips, then serve. Cancellable throughout."""
+        rtsp_sock = bind_tcp(self.rtsp_listen, "the simulator's RTSP", SIM_REMEDY.format(option="--listen"))
+        try:
+            control_sock = bind_tcp(self.control_listen, "the simulator's control API", SIM_REMEDY.format(option="--control"))
+        except PortBusy:
+            rtsp_sock.close()
+            raise
+        try:
+            return await self._serve(rtsp_sock, control_sock)
+        except BaseException:
+            rtsp_sock.close()
+            control_sock.close()
+            raise
+
+    async def _serve(self, rtsp_sock: socket.socket, control_sock: socket.socket) -> SimAddresses:
         normal = await self._prepare_clips()
         if self._pool is not None:  # idle workers cost memory; variants start a new pool if needed
             self._pool.shutdown()
@@ -88,17 +119,14 @@ class Simulator:
                 self.cameras[stream.id] = Camera(stream, normal[stream.id], self._load)
         loop = asyncio.get_running_loop()
         self._rtsp = RtspServer(self.cameras, self.rtsp_listen.host)
-        self._server = await loop.create_server(self._rtsp.protocol, self.rtsp_listen.host, self.rtsp_listen.port, reuse_address=True)
-        rtsp_port = self._server.sockets[0].getsockname()[1]
+        self._server = await loop.create_server(self._rtsp.protocol, sock=rtsp_sock)
         self._board = FaultBoard(self.cameras)
         await self._board.start()
         self._runner = web.AppRunner(create_control_app(self._board), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.control_listen.host, self.control_listen.port, reuse_address=True)
-        await site.start()
-        control_port = site._server.sockets[0].getsockname()[1]  # aiohttp exposes no public accessor
+        await web.SockSite(self._runner, control_sock).start()
         self._clock = loop.create_task(run_clock(self.cameras.values()), name="sim-clock")
-        self.addresses = SimAddresses(Listen(self.rtsp_listen.host, rtsp_port), Listen(self.control_listen.host, control_port))
+        self.addresses = SimAddresses(Listen(self.rtsp_listen.host, bound_port(rtsp_sock)), Listen(self.control_listen.host, bound_port(control_sock)))
         return self.addresses
 
     async def stop(self) -> None:
@@ -112,5 +140,6 @@ class Simulator:
             await self._server.wait_closed()
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        if self._pool is not None:  # stopped while encoding: queued clips are dropped, running ones finish
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

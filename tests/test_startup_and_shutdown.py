@@ -1,0 +1,138 @@
+"""`hub demo`, `hub serve` and `hub sim` as an operator runs them: busy ports, Ctrl-C, first-start clip encoding.
+
+Each command runs as a real subprocess in its own process group, and Ctrl-C is sent to the whole group, as
+a terminal does. Waits are on output lines and process exits, with generous deadlines.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from conftest import STREET, sim_stream
+
+CAMERAS = sim_stream("cam-a", STREET) + sim_stream("cam-b", STREET)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(folder: Path, streams: str = CAMERAS) -> tuple[Path, dict[str, int]]:
+    ports = {"hub": free_port(), "rtsp": free_port(), "control": free_port()}
+    text = (f'[hub]\nlisten = "127.0.0.1:{ports["hub"]}"\n[sim]\nlisten = "127.0.0.1:{ports["rtsp"]}"\n'
+            f'control = "127.0.0.1:{ports["control"]}"\n' + streams)
+    path = folder / "streams.toml"
+    path.write_text(text)
+    return path, ports
+
+
+class Command:
+    """A `hub` subprocess in its own process group; its output lines are collected as they come."""
+
+    def __init__(self, *args: str, env: dict | None = None):
+        self.process = subprocess.Popen([sys.executable, "-m", "hub", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, start_new_session=True, env={**os.environ, **(env or {})})
+        self.lines: list[str] = []
+        self._new: queue.Queue = queue.Queue()
+        for stream in (self.process.stdout, self.process.stderr):
+            threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self.lines.append(line.rstrip())
+            self._new.put(line)
+        self._new.put(None)
+
+    def wait_for_line(self, text: str, timeout: float = 120.0) -> None:
+        closed = 0
+        while not any(text in line for line in self.lines):
+            try:
+                if self._new.get(timeout=timeout) is None:
+                    closed += 1
+            except queue.Empty:
+                raise AssertionError(f"no line with {text!r} in {timeout} s:\n" + "\n".join(self.lines)) from None
+            if closed == 2 and not any(text in line for line in self.lines):
+                raise AssertionError(f"exited without a line with {text!r}:\n" + "\n".join(self.lines))
+
+    def ctrl_c(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def finish(self, timeout: float = 60.0) -> int:
+        try:
+            return self.process.wait(timeout)
+        finally:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def test_demo_refuses_a_second_instance_and_stops_the_hub_before_the_simulator(sim, tmp_path):
+    path, ports = write_config(tmp_path)  # the clips are cached by the session's simulator
+    first = Command("demo", "--config", str(path))
+    try:
+        first.wait_for_line("UI and API on")
+        first.wait_for_line("connecting -> online")
+        assert "encoding" not in first.text, "clips were cached: nothing to encode, nothing to announce"
+        second = Command("demo", "--config", str(path))
+        assert second.finish() == 1
+        assert second.lines == [f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already "
+                                "in use. Is another `hub demo` running? Stop it (Ctrl-C in its terminal) first."], second.lines
+        first.ctrl_c()
+        assert first.finish() == 0, first.text
+    finally:
+        first.finish(5)
+    assert "-> offline" not in first.text and "Traceback" not in first.text, first.text
+    assert first.lines[-1] == "hub demo: stopped the hub, then the simulator"
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", ports["rtsp"])) != 0, "the simulator outlived the demo"
+
+
+def test_serve_on_a_busy_port_says_so_before_contacting_any_camera(sim, tmp_path):
+    path, ports = write_config(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", ports["hub"]))
+        taken.listen()
+        serve = Command("serve", "--config", str(path))
+        assert serve.finish() == 1
+    assert serve.lines == [f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
+                           "Is another hub or `hub demo` running? Stop it, or choose another port with --listen HOST:PORT."], serve.lines
+
+
+def test_simulator_stopped_while_it_encodes_clips_exits_cleanly(tmp_path):
+    streams = "".join(sim_stream(f"enc-{n}", STREET).replace('name = "Test camera"', f'name = "Encode me {n}"') for n in range(6))
+    path, _ = write_config(tmp_path, streams)
+    simulator = Command("sim", "--config", str(path), env={"HUB_CACHE_DIR": str(tmp_path / "clips")})
+    try:
+        simulator.wait_for_line("generating 6 sample clip(s)")
+        simulator.ctrl_c()
+        assert simulator.finish() == 0, simulator.text
+    finally:
+        simulator.finish(5)
+    assert "Traceback" not in simulator.text and "BrokenProcessPool" not in simulator.text, simulator.text
+    assert simulator.lines[-1].startswith("simulator: stopped before it was ready"), simulator.text
+
+
+def test_demo_announces_encoding_only_when_it_encodes_and_stops_cleanly_meanwhile(tmp_path):
+    streams = "".join(sim_stream(f"new-{n}", STREET).replace('name = "Test camera"', f'name = "Fresh clip {n}"') for n in range(4))
+    path, _ = write_config(tmp_path, streams)
+    demo = Command("demo", "--config", str(path), env={"HUB_CACHE_DIR": str(tmp_path / "clips")})
+    try:
+        demo.wait_for_line("hub demo: encoding 4 sample clips")
+        demo.ctrl_c()
+        assert demo.finish() == 0, demo.text
+    finally:
+        demo.finish(5)
+    assert "Traceback" not in demo.text, demo.text
+    assert demo.lines[-1] == "hub demo: stopped", demo.text
