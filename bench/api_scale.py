@@ -99,8 +99,9 @@ async def fan_out(hub: HubProcess, session: aiohttp.ClientSession, subscribers: 
     tasks = [asyncio.create_task(subscriber()) for _ in range(subscribers)]
     for _ in range(subscribers):
         await ready.acquire()
+    first_at = int(time.time()) - events  # past fixes in order: a fix dated in the future is refused
     for i in range(events):
-        at = 1_800_000_000 + i
+        at = first_at + i
         sent_at[f"{at}"] = time.perf_counter()
         async with session.put(hub.url("/api/streams/vh-0000/position"), json={"lat": 31.77, "lon": 117.3, "at": at}) as r:
             assert r.status == 200

@@ -109,6 +109,11 @@ class Stream:
     tags: tuple[str, ...] = ()
     fault: Fault | None = None
     sim: SimSource | None = None
+    mobile: bool = False  # reports its own positions (PUT .../position); vehicles always do
+
+    @property
+    def reports_position(self) -> bool:
+        return self.mobile or self.category == "vehicle"
 
     @property
     def safe_url(self) -> str:
@@ -217,23 +222,24 @@ def _map(table: dict, check: Checker) -> MapSettings:
     return MapSettings(center, zoom, tiles)
 
 
-_STREAM_KEYS = {"id", "name", "category", "site", "url", "transport", "position", "fps", "tags", "fault"}
+_STREAM_KEYS = {"id", "name", "category", "site", "url", "transport", "position", "fps", "tags", "fault", "mobile"}
 
 
 def _streams(items: object, check: Checker, env: Mapping[str, str]) -> tuple[Stream, ...]:
     if not isinstance(items, list):
         check.add("streams", "expected an array of tables [[streams]]")
         return ()
-    streams, seen = [], set()
+    streams, seen = [], {}
     for number, item in enumerate(items, start=1):
+        stream_id = item.get("id") if isinstance(item, dict) else None
+        duplicate = isinstance(stream_id, str) and stream_id in seen
         stream = _stream(item, number, check, env)
-        if stream is None:
-            continue
-        if stream.id in seen:
-            check.at(f'stream "{stream.id}"').add("id", "duplicate id: ids must be unique")
-            continue
-        seen.add(stream.id)
-        streams.append(stream)
+        if duplicate:  # reported whatever else is wrong with either entry
+            check.at(f'stream "{stream_id}"').add("id", f"duplicate id (streams[{seen[stream_id]}] and streams[{number}]): ids must be unique")
+        elif isinstance(stream_id, str):
+            seen[stream_id] = number
+        if stream is not None and not duplicate:
+            streams.append(stream)
     return tuple(streams)
 
 
@@ -269,6 +275,7 @@ def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -
         tags=where.string_list(item, "tags"),
         fault=fault,
         sim=sim,
+        mobile=where.boolean(item, "mobile", False),
     )
     return stream if len(check.problems) == problems_before else None
 

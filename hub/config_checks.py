@@ -78,6 +78,13 @@ class Checker:
             return None
         return lat, lon
 
+    def boolean(self, table: dict, key: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.add(key, f"expected true or false, got {_show(value)}")
+            return default
+        return value
+
     def string_list(self, table: dict, key: str) -> tuple[str, ...]:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -28,6 +28,7 @@ class StreamRecord:
     tags: tuple[str, ...]
     position: tuple[float, float] | None
     nominal_fps: float | None
+    reports_position: bool = False  # a vehicle, or a camera the config calls mobile
     position_at: float | None = None
     state: str = CONNECTING
     reasons: tuple[str, ...] = ()
@@ -55,12 +56,13 @@ class StreamRecord:
 
     @classmethod
     def from_stream(cls, stream: Stream) -> StreamRecord:
-        return cls(stream.id, stream.name, stream.category, stream.site, stream.tags, stream.position, stream.fps)
+        return cls(stream.id, stream.name, stream.category, stream.site, stream.tags, stream.position, stream.fps, stream.reports_position)
 
     def describe(self, stream: Stream) -> None:
         """Take the config's descriptive fields (on reload), keeping measured ones."""
         self.name, self.category, self.site, self.tags = stream.name, stream.category, stream.site, stream.tags
         self.nominal_fps = stream.fps
+        self.reports_position = stream.reports_position
         if stream.position is not None and self.position_at is None:
             self.position = stream.position
 

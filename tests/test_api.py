@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from datetime import datetime, timezone
 
 import cv2
 import numpy as np
+import pytest
 
+from conftest import STREET, sim_stream
 from hub.web.keys import INDEX, SNAPSHOTS
+from hubrun import hub_config_text, running_hub
 
 
 async def test_list_filters_and_summary(hub):
@@ -18,8 +23,12 @@ async def test_list_filters_and_summary(hub):
     assert body["summary"]["total"] == len(body["streams"]) == 15
     assert sum(body["summary"]["by_state"].values()) == 15
     assert body["summary"]["by_category"] == {"public-security": 14, "property": 1}
+    assert body["estate"] == body["summary"]
     status, body = await hub.get_json("/api/streams?category=property")
     assert [s["id"] for s in body["streams"]] == ["dead-camera"]
+    # `summary` counts what the filters selected, `estate` every stream
+    assert body["summary"]["total"] == 1 and body["summary"]["by_category"] == {"property": 1}
+    assert body["estate"]["total"] == 15 and body["estate"]["by_category"] == {"public-security": 14, "property": 1}
     status, body = await hub.get_json("/api/streams?state=online")
     assert body["streams"] and all(s["state"] == "online" for s in body["streams"])
     status, body = await hub.get_json("/api/streams?q=NOWHERE")
@@ -83,35 +92,95 @@ async def test_no_snapshot_yet_is_503(hub):
         assert "no picture" in (await response.json())["error"]
 
 
-async def test_vehicle_position_updates_and_events(hub):
+VEHICLE = """
+[[streams]]
+id = "patrol-car"
+name = "Patrol car"
+category = "vehicle"
+url = "rtsp://127.0.0.1:9/car"
+"""
+MOBILE_CAMERA = """
+[[streams]]
+id = "body-cam"
+name = "Body camera on a mast"
+category = "public-security"
+position = [31.775, 117.303]
+url = "rtsp://127.0.0.1:9/mast"
+mobile = true
+"""
+
+
+@pytest.fixture
+async def fleet(sim, tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config_text(sim_stream("h264-360", STREET) + VEHICLE + MOBILE_CAMERA, sim.rtsp, sim.control))
+    async with running_hub(path) as running:
+        yield running
+
+
+async def put_position(hub, stream_id: str, body) -> tuple[int, dict]:
+    async with hub.session.put(hub.url(f"/api/streams/{stream_id}/position"), json=body) as reply:
+        return reply.status, await reply.json()
+
+
+async def test_vehicle_position_updates_and_events(fleet):
+    hub = fleet
+    now = round(time.time(), 3)
     async with hub.session.get(hub.url("/api/events")) as events:
         assert events.headers["Content-Type"].startswith("text/event-stream")
         first = await events.content.readuntil(b"\n\n")
         assert first.startswith(b"event: hello")
-        async with hub.session.put(hub.url("/api/streams/h264-360/position"), json={"lat": 31.78, "lon": 117.31, "at": 2_000_000_000}) as r:
-            assert r.status == 200 and (await r.json())["applied"]
+        status, body = await put_position(hub, "patrol-car", {"lat": 31.78, "lon": 117.31, "at": now})
+        assert status == 200 and body["applied"]
         while True:
             chunk = await asyncio.wait_for(events.content.readuntil(b"\n\n"), 30)
             if chunk.startswith(b"event: position"):
                 break
         data = json.loads(chunk.split(b"data: ", 1)[1])
-        assert data == {"id": "h264-360", "lat": 31.78, "lon": 117.31, "at": 2_000_000_000}
-    record = await hub.record("h264-360")
-    assert record["position"] == {"lat": 31.78, "lon": 117.31, "at": 2_000_000_000}
-    async with hub.session.put(hub.url("/api/streams/h264-360/position"), json={"lat": 1, "lon": 1, "at": 1_000}) as r:
-        assert r.status == 200 and not (await r.json())["applied"], "an older fix never replaces a newer one"
-    async with hub.session.put(hub.url("/api/streams/h264-360/position"), json={"lat": 1, "lon": 1, "at": "2040-01-01T00:00:00Z"}) as r:
-        assert (await r.json())["applied"]
+        assert data == {"id": "patrol-car", "lat": 31.78, "lon": 117.31, "at": now}
+    record = await hub.record("patrol-car")
+    assert record["position"] == {"lat": 31.78, "lon": 117.31, "at": now}
+    status, body = await put_position(hub, "patrol-car", {"lat": 1, "lon": 1, "at": now - 60})
+    assert status == 200 and not body["applied"], "an older fix never replaces a newer one"
+    iso_now = datetime.fromtimestamp(now + 1, timezone.utc).isoformat().replace("+00:00", "Z")
+    status, body = await put_position(hub, "patrol-car", {"lat": 1, "lon": 1, "at": iso_now})
+    assert status == 200 and body["applied"]
+    status, body = await put_position(hub, "body-cam", {"lat": 31.7, "lon": 117.2})  # mobile = true in the config
+    assert status == 200 and body["applied"]
 
 
-async def test_bad_position_updates_are_refused(hub):
+async def test_fixed_cameras_and_future_fixes_are_refused(fleet):
+    hub = fleet
+    status, body = await put_position(hub, "h264-360", {"lat": 31.78, "lon": 117.31})
+    assert status == 409 and "fixed public-security camera" in body["error"] and "mobile = true" in body["error"], body
+    assert (await hub.record("h264-360"))["position"]["lat"] == 31.775
+    status, body = await put_position(hub, "patrol-car", {"lat": 31.78, "lon": 117.31, "at": "2999-01-01T00:00:00Z"})
+    assert status == 400 and "ahead of the hub's clock" in body["error"], body
+    status, body = await put_position(hub, "patrol-car", {"lat": 31.8, "lon": 117.33})
+    assert status == 200 and body["applied"], "the refused fix from 2999 did not block later real ones"
+    status, body = await put_position(hub, "patrol-car", {"lat": 31.79, "lon": 117.32, "at": time.time() + 2})  # clock skew
+    assert status == 200 and body["applied"], "a fix a little ahead (clock skew) is accepted"
+
+
+async def test_bad_position_updates_are_refused(fleet):
+    hub = fleet
     for body in [{"lat": 91, "lon": 0}, {"lat": "x", "lon": 0}, {"lon": 0}, {"lat": 1, "lon": 1, "at": "yesterday"}, [1, 2]]:
-        async with hub.session.put(hub.url("/api/streams/h264-360/position"), json=body) as r:
-            assert r.status == 400 and "error" in await r.json(), body
-    async with hub.session.put(hub.url("/api/streams/h264-360/position"), data=b"{not json") as r:
+        status, reply = await put_position(hub, "patrol-car", body)
+        assert status == 400 and "error" in reply, body
+    async with hub.session.put(hub.url("/api/streams/patrol-car/position"), data=b"{not json") as r:
         assert r.status == 400
     async with hub.session.put(hub.url("/api/streams/nope/position"), json={"lat": 1, "lon": 1}) as r:
         assert r.status == 404
+
+
+async def test_layouts_naming_unknown_streams_are_refused(hub):
+    async with hub.session.put(hub.url("/api/layouts/day"), json={"size": 4, "tiles": ["h264-360", "ghost-2", None, "ghost-1"]}) as r:
+        assert r.status == 400
+        assert (await r.json())["error"] == "unknown stream ids: ghost-1, ghost-2"
+    status, body = await hub.get_json("/api/layouts")
+    assert "day" not in body["layouts"]
+    async with hub.session.put(hub.url("/api/layouts/day"), json={"size": 4, "tiles": ["h264-360", None]}) as r:
+        assert r.status == 200
 
 
 async def test_state_change_arrives_as_an_event(hub, sim):

@@ -57,7 +57,8 @@ def test_default_streams_toml_is_valid():
         ("[health]\nstall_after = 5\n", "[health]: stall_after: unknown key"),
         ("[extra]\n", "extra: unknown key"),
         (stream(id=None), "streams[1]: id: missing (required)"),
-        (stream() + stream(), 'stream "ps-0001": id: duplicate id'),
+        (stream() + stream(), 'stream "ps-0001": id: duplicate id (streams[1] and streams[2])'),
+        (stream(mobile='"yes"'), "mobile: expected true or false, got 'yes'"),
         (stream(id='"PS_0001"'), "id: 'PS_0001' is not valid"),
         (stream(id='"' + "a" * 65 + '"'), "is not valid: use 1 to 64"),
         (stream(category='"traffic"'), "category: 'traffic' is not one of public-security, property, childcare, vehicle"),
@@ -141,3 +142,24 @@ def test_sim_url_parts_and_credentials():
     assert (s.sim.scene, s.sim.width, s.sim.height, s.sim.fps, s.sim.codec) == ("gate", 1280, 720, 15, "h265")
     assert (s.sim.username, s.sim.password) == ("cam", "p@ss")
     assert (s.fault.kind, s.fault.after_s) == ("freeze", 30.0)
+
+
+def test_duplicate_ids_are_listed_with_every_other_problem():
+    found = problems(stream(category='"traffic"') + stream() + stream(id='"cc-0001"') + stream(id='"cc-0001"', position="[91, 0]"))
+    assert 'test.toml: stream "ps-0001": category: \'traffic\' is not one of public-security, property, childcare, vehicle' in found
+    assert 'test.toml: stream "ps-0001": id: duplicate id (streams[1] and streams[2]): ids must be unique' in found
+    assert 'test.toml: stream "cc-0001": position: latitude 91 is out of range -90..90' in found
+    assert 'test.toml: stream "cc-0001": id: duplicate id (streams[3] and streams[4]): ids must be unique' in found
+    assert len(found) == 4, found
+
+
+def test_hub_check_warns_on_a_config_without_streams(tmp_path, capsys):
+    empty = tmp_path / "empty.toml"
+    empty.write_text('[hub]\nlisten = "127.0.0.1:8080"\n')
+    assert main(["check", str(empty)]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{empty}: warning: no [[streams]]: the hub would watch nothing", f"{empty}: OK, 0 streams"]
+
+
+def test_mobile_cameras_and_vehicles_report_positions_fixed_ones_do_not():
+    config = parse_config(stream() + stream(id='"ps-0002"', mobile="true") + stream(id='"vh-0001"', category='"vehicle"'), "t", {})
+    assert [s.reports_position for s in config.streams] == [False, True, True]

@@ -18,6 +18,7 @@ from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, MONITOR, REGISTRY, SNAP
 from hub.web.middleware import json_error
 
 MAX_SNAPSHOT_WIDTH = 3840
+FUTURE_FIX_TOLERANCE_S = 5.0  # a GPS fix dated later than this ahead of the hub's clock is refused
 LIST_CACHE_ENTRIES = 32
 
 
@@ -45,8 +46,10 @@ async def list_streams(request: web.Request) -> web.Response:
     body = cache.get(key)
     if body is None:  # built once per index change and filter, however many clients ask
         records = index.select(category, state, query)
-        summary = json.dumps(index.summary(records)).encode()
-        body = b'{"streams":[' + b",".join(r.json_bytes() for r in records) + b'],"summary":' + summary + b"}"
+        summary = json.dumps(index.summary(records)).encode()  # the filtered set
+        estate = json.dumps(index.summary()).encode()  # every stream, whatever the filters
+        body = (b'{"streams":[' + b",".join(r.json_bytes() for r in records) + b'],"summary":' + summary
+                + b',"estate":' + estate + b"}")
         cache[key] = body
         while len(cache) > LIST_CACHE_ENTRIES:
             cache.pop(next(iter(cache)))
@@ -96,6 +99,9 @@ def _coordinate(body: dict, key: str, limit: float) -> float:
 
 async def put_position(request: web.Request) -> web.Response:
     record = _record(request)
+    if not record.reports_position:
+        return json_error(409, f"stream {record.id!r} is a fixed {record.category} camera: only vehicles, and cameras "
+                               "with mobile = true in the config, report positions")
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -103,6 +109,10 @@ async def put_position(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         raise _bad("body must be a JSON object")
     lat, lon, at = _coordinate(body, "lat", 90), _coordinate(body, "lon", 180), _timestamp(body.get("at"))
+    ahead = at - time.time()
+    if ahead > FUTURE_FIX_TOLERANCE_S:  # kept, it would block every real fix until that date
+        raise _bad(f'"at" is {ahead:.0f} s ahead of the hub\'s clock (more than {FUTURE_FIX_TOLERANCE_S:g} s): '
+                   "fix the sender's clock or omit \"at\"")
     if record.position_at is not None and at < record.position_at:
         return web.json_response({"id": record.id, "applied": False, "reason": "older than the current fix"})
     record.position, record.position_at = (lat, lon), at  # publish() below bumps the index version

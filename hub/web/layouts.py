@@ -6,9 +6,12 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Container
 from pathlib import Path
 
 from aiohttp import web
+
+from hub.web.keys import INDEX
 
 SIZES = (1, 4, 9, 16, 25, 36)
 NAME = re.compile(r"^[\w .-]{1,64}$")
@@ -39,7 +42,8 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def validate(body: object) -> tuple[dict | None, str]:
+def validate(body: object, known: Container[str]) -> tuple[dict | None, str]:
+    """A layout from a request body, or (None, why not); every tile must name a stream in `known`."""
     if not isinstance(body, dict):
         return None, "body must be a JSON object"
     size, tiles = body.get("size"), body.get("tiles", [])
@@ -47,6 +51,9 @@ def validate(body: object) -> tuple[dict | None, str]:
         return None, f'"size" must be one of {", ".join(map(str, SIZES))}'
     if not isinstance(tiles, list) or len(tiles) > size or not all(t is None or isinstance(t, str) for t in tiles):
         return None, '"tiles" must be a list of at most "size" stream ids (or null for an empty tile)'
+    unknown = sorted({t for t in tiles if t is not None and t not in known})
+    if unknown:
+        return None, f"unknown stream ids: {', '.join(unknown)}"
     rotate = body.get("tour_s")
     if rotate is not None and (not isinstance(rotate, (int, float)) or isinstance(rotate, bool) or not 2 <= rotate <= 3600):
         return None, '"tour_s" must be seconds from 2 to 3600'
@@ -65,7 +72,7 @@ async def put_layout(request: web.Request) -> web.Response:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         return _error(400, "body must be JSON")
-    layout, problem = validate(body)
+    layout, problem = validate(body, request.app[INDEX].records)
     if layout is None:
         return _error(400, problem)
     store = request.app[LAYOUTS]
