@@ -55,6 +55,17 @@ class HubProcess:
             time.sleep(0.5)
         raise RuntimeError(f"only {summary} online after {timeout} s")
 
+    def wait_for(self, stream_id: str, state: str, reason: str, timeout: float = 120.0) -> None:
+        """Poll until the stream is in `state` with `reason` among its reasons."""
+        deadline = time.monotonic() + timeout
+        record = {}
+        while time.monotonic() < deadline:
+            record = self.get(f"/api/streams/{stream_id}")
+            if record["state"] == state and reason in record["reasons"]:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"{stream_id} not {state}/{reason} after {timeout} s: {record.get('state')} {record.get('reasons')}")
+
     def stop(self) -> None:
         self.process.terminate()
         try:

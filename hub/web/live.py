@@ -22,6 +22,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
@@ -31,42 +32,64 @@ from hub.ingest.remux import INIT, Chunk
 log = logging.getLogger("hub.live")
 
 KIND_INIT, KIND_FRAGMENT = 1, 2
-MAX_QUEUED = 120  # messages per viewer (~2 s of 36 tiles' worth of frames) before it skips ahead
+MAX_QUEUED = 120  # video messages per viewer (~2 s of 36 tiles' worth of frames) before it skips ahead
 MAX_WATCH = 64
 STATUS_EVERY_S = 1.0
 
 
-class Viewer:
-    """One browser's socket: a bounded send queue drained by its own task."""
+STATUS_DUE = object()  # queue marker: the status is built when the pump reaches it, so its clock is exact
 
-    def __init__(self, ws: web.WebSocketResponse):
+
+class Viewer:
+    """One browser's socket: a send queue drained by its own task.
+
+    The queue holds at most MAX_QUEUED video messages (a viewer that falls behind skips to the next
+    keyframe) plus at most one status marker, which is never skipped: a tile must not lose its status
+    because video for other tiles backs up.
+    """
+
+    def __init__(self, ws: web.WebSocketResponse, status_for: Callable[[set[str]], str | None]):
         self.ws = ws
-        self.queue: asyncio.Queue = asyncio.Queue(MAX_QUEUED)
+        self.queue: asyncio.Queue = asyncio.Queue()
         self.watching: set[str] = set()
         self.following: set[str] = set()  # status only (snapshot tiles)
         self.waiting_for_keyframe: set[str] = set()
+        self._status_for = status_for
+        self._status_queued = False
 
     def offer(self, message: str | bytes, stream_id: str) -> None:
-        if self.queue.full():
+        if self.queue.qsize() >= MAX_QUEUED:
             self.waiting_for_keyframe.add(stream_id)  # too slow: drop, rejoin at the next keyframe
             return
         self.queue.put_nowait(message)
 
-    def offer_status(self, records: dict) -> None:
-        """Queue a status message for every stream this viewer shows; skipped while the queue is full."""
-        ids = sorted((self.watching | self.following) & records.keys())
-        if not ids or self.queue.full():
-            return
-        status = {"type": "status", "now": round(time.time(), 3), "streams": {i: records[i].tile_status() for i in ids}}
-        self.queue.put_nowait(json.dumps(status, separators=(",", ":")))
+    def offer_status(self) -> None:
+        """Ask for a status message for every stream this viewer shows (one at most waits in the queue)."""
+        if not self._status_queued:
+            self._status_queued = True
+            self.queue.put_nowait(STATUS_DUE)
 
     async def pump(self) -> None:
         while True:
             message = await self.queue.get()
+            if message is STATUS_DUE:
+                self._status_queued = False
+                message = self._status_for(self.watching | self.following)
+                if message is None:
+                    continue
             if isinstance(message, str):
                 await self.ws.send_str(message)
             else:
                 await self.ws.send_bytes(message)
+
+
+def status_message(records: dict, stream_ids: set[str]) -> str | None:
+    """The `status` message for those of `stream_ids` that exist, stamped with the hub's clock."""
+    ids = sorted(stream_ids & records.keys())
+    if not ids:
+        return None
+    status = {"type": "status", "now": round(time.time(), 3), "streams": {i: records[i].tile_status() for i in ids}}
+    return json.dumps(status, separators=(",", ":"))
 
 
 def _frame(kind: int, stream_id: str, payload: bytes) -> bytes:
@@ -147,9 +170,9 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     hub, index = request.app[LIVE], request.app[INDEX]
     hub.sockets.add(ws)
-    viewer = Viewer(ws)
+    viewer = Viewer(ws, lambda ids: status_message(index.records, ids))
     pump = asyncio.ensure_future(viewer.pump())
-    status = asyncio.ensure_future(_send_status(viewer, index))
+    status = asyncio.ensure_future(_send_status(viewer))
     try:
         async for message in ws:
             if message.type != WSMsgType.TEXT:
@@ -160,7 +183,7 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
                 continue
             hub.watch(viewer, request_ids[0])
             viewer.following = request_ids[1]
-            viewer.offer_status(index.records)
+            viewer.offer_status()
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
@@ -184,10 +207,10 @@ def _parse_request(text: str, known: dict) -> tuple[set[str], set[str]] | str:
     return watch, follow
 
 
-async def _send_status(viewer: Viewer, index) -> None:
+async def _send_status(viewer: Viewer) -> None:
     while True:
         await asyncio.sleep(STATUS_EVERY_S)
-        viewer.offer_status(index.records)
+        viewer.offer_status()
 
 
 async def close_sockets(app: web.Application) -> None:

@@ -24,7 +24,9 @@ side.renderCounts();
 store.addEventListener("record", (e) => { map.upsert(e.detail); side.updateRecord(e.detail); side.renderCounts(); });
 store.addEventListener("removed", (e) => { map.remove(e.detail.id); side.renderList(); side.renderCounts(); });
 store.addEventListener("change", () => { side.renderChanges(); wall.fillProblems(); });
+let eventsConnected = false;
 store.addEventListener("connection", (e) => {
+  eventsConnected = e.detail.ok;
   const conn = document.getElementById("conn");
   conn.textContent = e.detail.ok ? "live" : "reconnecting…";
   conn.classList.toggle("ok", e.detail.ok);
@@ -96,5 +98,10 @@ window.hubUI = {
   markerCount: () => map.markers.size,
   markerLatLng: (id) => { const m = map.markers.get(id); return m ? [m.getLatLng().lat, m.getLatLng().lng] : null; },
   tileLatency: (index) => wall.tiles[index]?.player?.latency() ?? null,
+  // True once the page shows real data: streams listed, events flowing, every marker placed, and every wall
+  // tile either playing or saying why not. Screenshot tools wait on this rather than on a fixed delay.
+  settled: () => eventsConnected && store.records.size > 0
+    && map.markers.size === [...store.records.values()].filter((r) => r.position).length
+    && wall.tiles.every((t) => t.settled()),
   chunksForTile: (index) => wall.tiles[index]?.streamId ?? null,
 };

@@ -99,6 +99,12 @@ class Tile {
     this.renderEmpty();
   }
 
+  settled() {
+    if (!this.streamId) return true;
+    if (!this.status || this.node.classList.contains("stale")) return Boolean(this.status);
+    return this.video ? this.video.currentTime > 0 : Boolean(this.img?.naturalWidth);
+  }
+
   update() {
     if (!this.streamId) return;
     const record = this.wall.store.records.get(this.streamId);
