@@ -125,6 +125,12 @@ async def _unless_stopped(work: Awaitable, stop: asyncio.Event) -> tuple[bool, o
     return False, None
 
 
+async def _stop_follows(stop: asyncio.Event, within_s: float = 1.0) -> bool:
+    """True if `stop` is (or within a second becomes) set: a child that died of the same Ctrl-C is a stop."""
+    await _unless_stopped(asyncio.sleep(within_s), stop)
+    return stop.is_set()
+
+
 async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, stop: asyncio.Event) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
@@ -135,8 +141,7 @@ async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, s
         started, addresses = await _unless_stopped(sim.start(), stop)
     except BrokenProcessPool:  # Ctrl-C reached a clip encoder as it started: a stop, not a crash
         await sim.stop()
-        await _unless_stopped(asyncio.sleep(1.0), stop)
-        if not stop.is_set():
+        if not await _stop_follows(stop):
             raise StartFailed("simulator: a clip-encoding process died; run `hub sim` again") from None
         started = False
     if not started:
@@ -241,8 +246,11 @@ async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None 
     try:
         ready, _ = await _unless_stopped(asyncio.to_thread(sim.wait_ready), stop)
     except RuntimeError:
-        sock.close()
-        raise StartFailed(f"demo: the simulator did not start: {sim.last_words()}") from None
+        # A Ctrl-C in the instant the child is spawned can reach it before it leaves our session.
+        ready = False
+        if not await _stop_follows(stop):
+            sock.close()
+            raise StartFailed(f"demo: the simulator did not start: {sim.last_words()}") from None
     if not ready:
         sock.close()
         await asyncio.to_thread(sim.stop)

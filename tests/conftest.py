@@ -12,11 +12,11 @@ from hubrun import hub_config_text, running_hub
 TEST_CAMERA = "Test camera"
 
 
-def sim_stream(stream_id: str, url: str, fault: str | None = None, category: str = "public-security") -> str:
+def sim_stream(stream_id: str, url: str, fault: str | None = None, category: str = "public-security", name: str = TEST_CAMERA) -> str:
     lines = [
         "[[streams]]",
         f'id = "{stream_id}"',
-        f'name = "{TEST_CAMERA}"',
+        f'name = "{name}"',
         f'category = "{category}"',
         "position = [31.775, 117.303]",
         f'url = "{url}"',

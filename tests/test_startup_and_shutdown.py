@@ -110,29 +110,26 @@ def test_serve_on_a_busy_port_says_so_before_contacting_any_camera(sim, tmp_path
                            "Is another hub or `hub demo` running? Stop it, or choose another port with --listen HOST:PORT."], serve.lines
 
 
-def test_simulator_stopped_while_it_encodes_clips_exits_cleanly(tmp_path):
-    streams = "".join(sim_stream(f"enc-{n}", STREET).replace('name = "Test camera"', f'name = "Encode me {n}"') for n in range(6))
+def interrupted_while_encoding(tmp_path: Path, command: str, clips: int, announcement: str) -> Command:
+    """Run `hub COMMAND` on `clips` cameras whose clips are not cached yet; Ctrl-C once it announces encoding."""
+    streams = "".join(sim_stream(f"new-{n}", STREET, name=f"Fresh clip {n}") for n in range(clips))
     path, _ = write_config(tmp_path, streams)
-    simulator = Command("sim", "--config", str(path), env={"HUB_CACHE_DIR": str(tmp_path / "clips")})
+    running = Command(command, "--config", str(path), env={"HUB_CACHE_DIR": str(tmp_path / "clips")})
     try:
-        simulator.wait_for_line("generating 6 sample clip(s)")
-        simulator.ctrl_c()
-        assert simulator.finish() == 0, simulator.text
+        running.wait_for_line(announcement)
+        running.ctrl_c()
+        assert running.finish() == 0, running.text
     finally:
-        simulator.finish(5)
-    assert "Traceback" not in simulator.text and "BrokenProcessPool" not in simulator.text, simulator.text
+        running.finish(5)
+    assert "Traceback" not in running.text and "BrokenProcessPool" not in running.text, running.text
+    return running
+
+
+def test_simulator_stopped_while_it_encodes_clips_exits_cleanly(tmp_path):
+    simulator = interrupted_while_encoding(tmp_path, "sim", 6, "generating 6 sample clip(s)")
     assert simulator.lines[-1].startswith("simulator: stopped before it was ready"), simulator.text
 
 
 def test_demo_announces_encoding_only_when_it_encodes_and_stops_cleanly_meanwhile(tmp_path):
-    streams = "".join(sim_stream(f"new-{n}", STREET).replace('name = "Test camera"', f'name = "Fresh clip {n}"') for n in range(4))
-    path, _ = write_config(tmp_path, streams)
-    demo = Command("demo", "--config", str(path), env={"HUB_CACHE_DIR": str(tmp_path / "clips")})
-    try:
-        demo.wait_for_line("hub demo: encoding 4 sample clips")
-        demo.ctrl_c()
-        assert demo.finish() == 0, demo.text
-    finally:
-        demo.finish(5)
-    assert "Traceback" not in demo.text, demo.text
+    demo = interrupted_while_encoding(tmp_path, "demo", 4, "hub demo: encoding 4 sample clips")
     assert demo.lines[-1] == "hub demo: stopped", demo.text

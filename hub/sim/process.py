@@ -37,7 +37,11 @@ class SimProcess:
 
     def last_words(self) -> str:
         """The simulator's last line of output: its reason, when it did not start."""
-        return next((line for line in reversed(self.output) if line.strip()), "no output")
+        last = next((line for line in reversed(self.output) if line.strip()), None)
+        if last is not None:
+            return last
+        code = self.process.poll()
+        return "no output" + ("" if code is None else f", exit status {code}")
 
     def url(self, stream_id: str, credentials: str = "") -> str:
         return f"rtsp://{credentials + '@' if credentials else ''}{self.rtsp}/{stream_id}"
