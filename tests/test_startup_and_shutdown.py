@@ -15,6 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from conftest import STREET, sim_stream
 
 CAMERAS = sim_stream("cam-a", STREET) + sim_stream("cam-b", STREET)
@@ -87,8 +88,9 @@ def test_demo_refuses_a_second_instance_and_stops_the_hub_before_the_simulator(s
         assert "encoding" not in first.text, "clips were cached: nothing to encode, nothing to announce"
         second = Command("demo", "--config", str(path))
         assert second.finish() == 1
-        assert second.lines == [f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already "
-                                "in use. Is another `hub demo` running? Stop it (Ctrl-C in its terminal) first."], second.lines
+        expected = (f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
+                    "Is another `hub demo` running? Stop it (Ctrl-C in its terminal) first.")
+        assert second.lines == [expected], second.lines
         first.ctrl_c()
         assert first.finish() == 0, first.text
     finally:
@@ -99,15 +101,21 @@ def test_demo_refuses_a_second_instance_and_stops_the_hub_before_the_simulator(s
         assert probe.connect_ex(("127.0.0.1", ports["rtsp"])) != 0, "the simulator outlived the demo"
 
 
-def test_serve_on_a_busy_port_says_so_before_contacting_any_camera(sim, tmp_path):
-    path, ports = write_config(tmp_path)
-    with socket.socket() as taken:
+def test_serve_on_a_busy_port_says_so_before_contacting_any_camera(tmp_path):
+    with socket.socket() as camera, socket.socket() as taken:
+        camera.bind(("127.0.0.1", 0))  # a "camera" that records whether anybody knocked
+        camera.listen()
+        camera.setblocking(False)
+        path, ports = write_config(tmp_path, sim_stream("cam", f"rtsp://127.0.0.1:{camera.getsockname()[1]}/live"))
         taken.bind(("127.0.0.1", ports["hub"]))
         taken.listen()
         serve = Command("serve", "--config", str(path))
         assert serve.finish() == 1
-    assert serve.lines == [f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
-                           "Is another hub or `hub demo` running? Stop it, or choose another port with --listen HOST:PORT."], serve.lines
+        with pytest.raises(BlockingIOError):
+            camera.accept()
+    expected = (f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
+                "Is another hub or `hub demo` running? Stop it, or choose another port with --listen HOST:PORT.")
+    assert serve.lines == [expected], serve.lines
 
 
 def interrupted_while_encoding(tmp_path: Path, command: str, clips: int, announcement: str) -> Command:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-# Reasons a connection ends, as in DESIGN.md's reason codes.
+# Reasons a connection ends: the reason codes listed in the README's states table.
 ENDED, UNREACHABLE, NOT_FOUND, AUTH_FAILED, STALLED = "ended", "unreachable", "not_found", "auth_failed", "stalled"
 
 
