@@ -28,7 +28,7 @@ let eventsConnected = false;
 store.addEventListener("connection", (e) => {
   eventsConnected = e.detail.ok;
   const conn = document.getElementById("conn");
-  conn.textContent = e.detail.ok ? "live" : "reconnecting…";
+  conn.textContent = e.detail.ok ? "updates on" : "updates lost, reconnecting…";
   conn.classList.toggle("ok", e.detail.ok);
 });
 store.follow();
