@@ -53,6 +53,8 @@ async def test_map_has_one_marker_per_stream_and_a_popup_with_a_real_snapshot(ui
     await image.wait_for()
     await page.wait_for_function("document.querySelector('.leaflet-popup .popup img').naturalWidth > 0", timeout=20_000)
     assert await page.evaluate("document.querySelector('.leaflet-popup .popup img').naturalWidth") == 320
+    caption = await page.locator(".leaflet-popup .snapshot-age").inner_text()
+    assert re.fullmatch(r"picture (now|\d s ago)", caption), caption  # its age on the hub's clock
     assert "Test camera" in await page.locator(".leaflet-popup .popup h4").inner_text()
 
 
@@ -124,6 +126,8 @@ async def test_names_are_shown_as_text_never_run(ui):
     await page.click("#stream-list li[data-stream-id='dead-camera'] .name")
     await page.wait_for_selector(".leaflet-popup .popup h4")
     assert "<script>" in await page.locator(".leaflet-popup .popup h4").inner_text()
+    await page.wait_for_function("document.querySelector('.leaflet-popup .snapshot-age').textContent !== 'loading picture…'")
+    assert await page.locator(".leaflet-popup .snapshot-age").inner_text() == "no picture yet"
     assert await page.evaluate("document.querySelectorAll('#stream-list script, .leaflet-popup script').length") == 0
     assert page.dialogs == []
 

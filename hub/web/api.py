@@ -73,7 +73,9 @@ async def get_snapshot(request: web.Request) -> web.Response:
     data = record.snapshot
     if width is not None:
         data = await request.app[SNAPSHOTS].scaled(record.id, record.snapshot_seq, data, width)
-    headers = {"Cache-Control": "no-store", "X-Snapshot-At": f"{record.snapshot_at:.3f}"}
+    # The age, on the hub's clock, lets a page say how old the picture is without trusting its own clock.
+    headers = {"Cache-Control": "no-store", "X-Snapshot-At": f"{record.snapshot_at:.3f}",
+               "X-Snapshot-Age": f"{max(0.0, time.time() - record.snapshot_at):.3f}"}
     return web.Response(body=data, content_type="image/jpeg", headers=headers)
 
 

@@ -134,8 +134,9 @@ export class MapView {
   }
 
   popup(record) {
-    const img = el("img", { alt: `latest picture of ${record.name}`, src: `/api/streams/${encodeURIComponent(record.id)}/snapshot.jpg?width=320&t=${Date.now()}` });
-    img.addEventListener("error", () => { img.alt = "no picture yet"; });
+    const img = el("img", { alt: `latest picture of ${record.name}` });
+    const caption = el("div", { class: "snapshot-age" }, "loading picture…");
+    loadSnapshot(record, img, caption);
     const fix = record.category === "vehicle" && record.position ? el("div", { class: "fix" }, `GPS fix ${ago(Date.now() / 1000 - (record.position.at || record.since))}`) : null;
     return el("div", { class: "popup", dataset: { streamId: record.id } },
       el("h4", {}, record.name),
@@ -144,6 +145,7 @@ export class MapView {
       el("div", {}, formatRate(record), record.width ? ` · ${record.width}×${record.height} ${record.codec || ""}` : ""),
       fix,
       img,
+      caption,
       el("button", { class: "to-wall", onclick: () => this.onWall(record.id) }, "Put on wall"));
   }
 
@@ -166,4 +168,23 @@ export class MapView {
       if (e) e.title = marker.options.title;
     }
   }
+}
+
+// The popup's picture, captioned with its age on the hub's clock (X-Snapshot-Age), so that the last picture
+// of a camera that went offline never passes for a current one.
+async function loadSnapshot(record, img, caption) {
+  let reply;
+  try {
+    reply = await fetch(`/api/streams/${encodeURIComponent(record.id)}/snapshot.jpg?width=320`, { cache: "no-store" });
+  } catch (error) {
+    caption.textContent = "picture unavailable: the hub did not answer";
+    return;
+  }
+  if (!reply.ok) { caption.textContent = "no picture yet"; return; }
+  const age = Number(reply.headers.get("X-Snapshot-Age"));
+  img.src = URL.createObjectURL(await reply.blob());
+  img.addEventListener("load", () => URL.revokeObjectURL(img.src), { once: true });
+  const up = record.state === "online" || record.state === "degraded";
+  caption.textContent = up ? `picture ${ago(age)}` : `last picture, ${ago(age)}: the camera is ${record.state}`;
+  caption.classList.toggle("old", !up);
 }
