@@ -195,6 +195,9 @@ async def test_tiles_claim_live_only_with_fresh_frames_and_passing_checks(ui, si
     await page.click("#tab-wall")
     for stream_id in ("h264-360", "cfg-late", "dead-camera", "fault-stall"):
         await page.click(f"#stream-list li[data-stream-id='{stream_id}'] button")
+    for stream_id in ("cfg-late", "dead-camera"):  # each tile has heard from the hub at least once
+        await page.wait_for_function(f"document.querySelector(\".tile[data-stream-id='{stream_id}'] .age\")"
+                                     ".textContent !== 'picture age unknown'", timeout=20_000)
     live = ".tile[data-stream-id='h264-360']"
     await page.wait_for_function(f"document.querySelector(\"{live}\").dataset.live === 'true'", timeout=20_000)
     texts = await tile_texts(page, "h264-360")
