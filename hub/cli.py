@@ -220,17 +220,9 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
 DEMO_REMEDY = "Is another `hub demo` running? Stop it (Ctrl-C in its terminal) first."
 
 
-async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None = None) -> None:
-    """The simulator as a child process on the config's [sim] ports, the hub in this one.
-
-    Every port is checked before anything starts. The simulator runs in its own session, so Ctrl-C
-    reaches only this process, which stops the hub first and then the simulator: no stream is seen to
-    end because its camera went away first.
-    """
+def _reserve_demo_ports(config: Config):
+    """Bind the hub's port and check the simulator's, before anything starts; PortBusy names the one taken."""
     from hub.binding import bind_tcp, ensure_free
-    from hub.sim.clips import cache_dir
-    from hub.sim.process import spawn_sim
-    from hub.sim.simulator import missing_clips
 
     sock = bind_tcp(config.hub.listen, "the hub's UI and API", DEMO_REMEDY)
     try:
@@ -239,6 +231,21 @@ async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None 
     except BaseException:
         sock.close()
         raise
+    return sock
+
+
+async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None = None) -> None:
+    """The simulator as a child process on the config's [sim] ports, the hub in this one.
+
+    Every port is checked before anything starts. The simulator runs in its own session, so Ctrl-C
+    reaches only this process, which stops the hub first and then the simulator: no stream is seen to
+    end because its camera went away first.
+    """
+    from hub.sim.clips import cache_dir
+    from hub.sim.process import spawn_sim
+    from hub.sim.simulator import missing_clips
+
+    sock = _reserve_demo_ports(config)
     missing = missing_clips(config)
     if missing:
         print(f"hub demo: encoding {len(missing)} sample clips into {cache_dir()} (first start only, about a minute)", flush=True)
