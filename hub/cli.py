@@ -176,8 +176,6 @@ def _reload_on_signal(app) -> Callable[[], None]:
     return on_sighup
 
 
-HUB_REMEDY = "Is another hub or `hub demo` running? Stop it, or choose another port with --listen HOST:PORT."
-
 
 async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, config_path: str | None = None, sock=None) -> None:
     """Run the hub until `stop` is set; SIGHUP re-reads the config file.
@@ -190,7 +188,7 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
     from hub.web.app import create_app
 
     listen = listen or config.hub.listen
-    sock = sock or bind_tcp(listen, "the hub's UI and API", HUB_REMEDY)
+    sock = sock or bind_tcp(listen, "the hub's UI and API", "another hub or `hub demo`", "--listen")
     app = create_app(config, config_path)
     runner = web.AppRunner(app, access_log=None)
     try:
@@ -217,17 +215,17 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
         await runner.cleanup()
 
 
-DEMO_REMEDY = "Is another `hub demo` running? Stop it (Ctrl-C in its terminal) first."
+DEMO_RIVAL = "another `hub demo` (Ctrl-C in its terminal stops it)"
 
 
 def _reserve_demo_ports(config: Config):
     """Bind the hub's port and check the simulator's, before anything starts; PortBusy names the one taken."""
     from hub.binding import bind_tcp, ensure_free
 
-    sock = bind_tcp(config.hub.listen, "the hub's UI and API", DEMO_REMEDY)
+    sock = bind_tcp(config.hub.listen, "the hub's UI and API", DEMO_RIVAL, None)
     try:
-        ensure_free(config.sim.listen, "the simulator's RTSP", DEMO_REMEDY)
-        ensure_free(config.sim.control, "the simulator's control API", DEMO_REMEDY)
+        ensure_free(config.sim.listen, "the simulator's RTSP", DEMO_RIVAL, None)
+        ensure_free(config.sim.control, "the simulator's control API", DEMO_RIVAL, None)
     except BaseException:
         sock.close()
         raise

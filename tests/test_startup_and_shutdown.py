@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from conftest import STREET, sim_stream
+from hub.binding import PortBusy, bind_tcp
+from hub.config import Listen
 
 CAMERAS = sim_stream("cam-a", STREET) + sim_stream("cam-b", STREET)
 
@@ -89,7 +91,7 @@ def test_demo_refuses_a_second_instance_and_stops_the_hub_before_the_simulator(s
         second = Command("demo", "--config", str(path))
         assert second.finish() == 1
         expected = (f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
-                    "Is another `hub demo` running? Stop it (Ctrl-C in its terminal) first.")
+                    "Is another `hub demo` (Ctrl-C in its terminal stops it) running? Stop it first.")
         assert second.lines == [expected], second.lines
         first.ctrl_c()
         assert first.finish() == 0, first.text
@@ -141,3 +143,17 @@ def test_simulator_stopped_while_it_encodes_clips_exits_cleanly(tmp_path):
 def test_demo_announces_encoding_only_when_it_encodes_and_stops_cleanly_meanwhile(tmp_path):
     demo = interrupted_while_encoding(tmp_path, "demo", 4, "hub demo: encoding 4 sample clips")
     assert demo.lines[-1] == "hub demo: stopped", demo.text
+
+
+def test_each_listening_problem_gets_its_own_advice():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(PortBusy) as busy:
+            bind_tcp(Listen("127.0.0.1", port), "the UI", "another hub", None)
+    assert str(busy.value) == f"cannot listen on 127.0.0.1:{port} for the UI: the port is already in use. Is another hub running? Stop it first."
+    with pytest.raises(PortBusy) as foreign:  # a documentation address (TEST-NET-1): binding sends nothing
+        bind_tcp(Listen("192.0.2.1", 8080), "the UI", "another hub", "--listen")
+    assert str(foreign.value) == ("cannot listen on 192.0.2.1:8080 for the UI: 192.0.2.1 is not an address of this machine. "
+                                  "Choose another with --listen HOST:PORT.")

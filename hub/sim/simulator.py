@@ -36,7 +36,7 @@ class SimAddresses:
     control: Listen
 
 
-SIM_REMEDY = "Is another simulator or `hub demo` running? Stop it, or choose another port with {option} HOST:PORT."
+SIM_RIVAL = "another simulator or `hub demo`"
 
 
 def clip_specs(config: Config) -> dict[str, clips.ClipSpec]:
@@ -96,9 +96,9 @@ class Simulator:
 
     async def start(self) -> SimAddresses:
         """Bind both ports (PortBusy if taken), encode missing clips, then serve. Cancellable throughout."""
-        rtsp_sock = bind_tcp(self.rtsp_listen, "the simulator's RTSP", SIM_REMEDY.format(option="--listen"))
+        rtsp_sock = bind_tcp(self.rtsp_listen, "the simulator's RTSP", SIM_RIVAL, "--listen")
         try:
-            control_sock = bind_tcp(self.control_listen, "the simulator's control API", SIM_REMEDY.format(option="--control"))
+            control_sock = bind_tcp(self.control_listen, "the simulator's control API", SIM_RIVAL, "--control")
         except PortBusy:
             rtsp_sock.close()
             raise
