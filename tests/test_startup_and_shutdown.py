@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import STREET, sim_stream
+
 from hub.binding import PortBusy, bind_tcp
 from hub.config import Listen
 
