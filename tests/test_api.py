@@ -62,6 +62,7 @@ async def test_snapshot_is_a_real_picture_and_scales(hub):
         assert response.status == 200 and response.content_type == "image/jpeg"
         age = float(response.headers["X-Snapshot-Age"])  # the hub's own measure: pages need not trust their clock
         assert 0 <= age <= 2 * 2 + 1 and abs(time.time() - age - float(response.headers["X-Snapshot-At"])) < 0.5
+        assert response.headers["X-Stream-State"] == "online"
         image = cv2.imdecode(np.frombuffer(await response.read(), np.uint8), cv2.IMREAD_COLOR)
     assert image.shape == (720, 1280, 3)
     assert image.std() > 10, "a real scene, not a blank"

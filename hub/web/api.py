@@ -73,9 +73,10 @@ async def get_snapshot(request: web.Request) -> web.Response:
     data = record.snapshot
     if width is not None:
         data = await request.app[SNAPSHOTS].scaled(record.id, record.snapshot_seq, data, width)
-    # The age, on the hub's clock, lets a page say how old the picture is without trusting its own clock.
+    # The age on the hub's clock and the state at the same instant let a page caption the picture truthfully
+    # without trusting its own clock or its own (possibly a moment old) copy of the state.
     headers = {"Cache-Control": "no-store", "X-Snapshot-At": f"{record.snapshot_at:.3f}",
-               "X-Snapshot-Age": f"{max(0.0, time.time() - record.snapshot_at):.3f}"}
+               "X-Snapshot-Age": f"{max(0.0, time.time() - record.snapshot_at):.3f}", "X-Stream-State": record.state}
     return web.Response(body=data, content_type="image/jpeg", headers=headers)
 
 

@@ -170,8 +170,8 @@ export class MapView {
   }
 }
 
-// The popup's picture, captioned with its age on the hub's clock (X-Snapshot-Age), so that the last picture
-// of a camera that went offline never passes for a current one.
+// The popup's picture, captioned with its age on the hub's clock and the state at that instant (both from the
+// snapshot's reply), so that the last picture of a camera that went offline never passes for a current one.
 async function loadSnapshot(record, img, caption) {
   let reply;
   try {
@@ -184,7 +184,8 @@ async function loadSnapshot(record, img, caption) {
   const age = Number(reply.headers.get("X-Snapshot-Age"));
   img.src = URL.createObjectURL(await reply.blob());
   img.addEventListener("load", () => URL.revokeObjectURL(img.src), { once: true });
-  const up = record.state === "online" || record.state === "degraded";
-  caption.textContent = up ? `picture ${ago(age)}` : `last picture, ${ago(age)}: the camera is ${record.state}`;
+  const state = reply.headers.get("X-Stream-State") || record.state;
+  const up = state === "online" || state === "degraded";
+  caption.textContent = up ? `picture ${ago(age)}` : `last picture, ${ago(age)}: the camera is ${state}`;
   caption.classList.toggle("old", !up);
 }
