@@ -23,26 +23,22 @@ export class LiveSocket {
   }
 
   attach(streamId, player) {
-    if (!this.players.has(streamId)) this.players.set(streamId, new Set());
-    this.players.get(streamId).add(player);
+    addTo(this.players, streamId, player);
     this.update();
   }
 
   detach(streamId, player) {
-    this.players.get(streamId)?.delete(player);
-    if (!this.players.get(streamId)?.size) this.players.delete(streamId);
+    removeFrom(this.players, streamId, player);
     this.update();
   }
 
   follow(streamId, callback) {
-    if (!this.followers.has(streamId)) this.followers.set(streamId, new Set());
-    this.followers.get(streamId).add(callback);
+    addTo(this.followers, streamId, callback);
     this.update();
   }
 
   unfollow(streamId, callback) {
-    this.followers.get(streamId)?.delete(callback);
-    if (!this.followers.get(streamId)?.size) this.followers.delete(streamId);
+    removeFrom(this.followers, streamId, callback);
     this.update();
   }
 
@@ -162,4 +158,15 @@ export class MsePlayer {
     this.source = null;
     this.buffer = null;
   }
+}
+
+// A Map of Sets keyed by stream id: a key lives only while its set has members.
+function addTo(map, key, value) {
+  if (!map.has(key)) map.set(key, new Set());
+  map.get(key).add(value);
+}
+
+function removeFrom(map, key, value) {
+  map.get(key)?.delete(value);
+  if (!map.get(key)?.size) map.delete(key);
 }
