@@ -89,3 +89,17 @@ async def test_hub_follows_a_gstreamer_server_through_kill_and_restart(media, tm
     finally:
         server.kill()
         server.wait()
+
+
+async def test_probe_against_gstreamer_answers_ok_and_not_found(media):
+    from hub.patrol.probe import probe
+
+    port = free_port()
+    server = start_server(port, {"cam264": media["cam264"]})
+    try:
+        found, missing = await asyncio.gather(probe(f"rtsp://127.0.0.1:{port}/cam264", 10), probe(f"rtsp://127.0.0.1:{port}/nope", 10))
+    finally:
+        server.kill()
+        server.wait()
+    assert found.outcome == "ok" and found.status == 200, found
+    assert missing.outcome == "not_found" and missing.status == 404, missing

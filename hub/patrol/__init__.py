@@ -1,0 +1,1 @@
+"""Patrol monitoring: cheap RTSP probes between visits, and (to come) visits in rotation."""
