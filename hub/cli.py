@@ -176,7 +176,6 @@ def _reload_on_signal(app) -> Callable[[], None]:
     return on_sighup
 
 
-
 async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, config_path: str | None = None, sock=None) -> None:
     """Run the hub until `stop` is set; SIGHUP re-reads the config file.
 

@@ -7,15 +7,15 @@ most IP cameras do); Basic is used only when the camera offers nothing else.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 
+from hub import digest_auth
+
 MAX_HEAD_BYTES = 16 * 1024
 USER_AGENT = "hub-probe"
 _STATUS = re.compile(rb"^RTSP/1\.\d (\d{3}) ?([^\r\n]*)$")
-_PARAM = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))')
 
 
 class NotRtsp(Exception):
@@ -78,7 +78,7 @@ def authorization(challenges: list[str], method: str, uri: str, username: str, p
     """The Authorization header answering the camera's WWW-Authenticate `challenges`; None if none is usable."""
     offered = {c.partition(" ")[0].lower(): c.partition(" ")[2] for c in reversed(challenges)}
     if "digest" in offered:
-        params = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3) for m in _PARAM.finditer(offered["digest"])}
+        params = digest_auth.parameters(offered["digest"])
         if "nonce" in params and params.get("algorithm", "MD5").upper() == "MD5":
             return _digest(params, method, uri, username, password, cnonce or os.urandom(8).hex())
     if "basic" in offered:
@@ -86,19 +86,15 @@ def authorization(challenges: list[str], method: str, uri: str, username: str, p
     return None
 
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
-
-
 def _digest(params: dict[str, str], method: str, uri: str, username: str, password: str, cnonce: str) -> str:
     realm, nonce = params.get("realm", ""), params["nonce"]
-    ha1, ha2 = _md5(f"{username}:{realm}:{password}"), _md5(f"{method}:{uri}")
     fields = [f'username="{username}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"']
     if "auth" in [q.strip() for q in params.get("qop", "").split(",")]:
         nc = "00000001"
-        fields += [f'response="{_md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")}"', "qop=auth", f"nc={nc}", f'cnonce="{cnonce}"']
+        answer = digest_auth.response((username, password), realm, method, uri, nonce, (nc, cnonce))
+        fields += [f'response="{answer}"', "qop=auth", f"nc={nc}", f'cnonce="{cnonce}"']
     else:
-        fields.append(f'response="{_md5(f"{ha1}:{nonce}:{ha2}")}"')
+        fields.append(f'response="{digest_auth.response((username, password), realm, method, uri, nonce)}"')
     if "opaque" in params:
         fields.append(f'opaque="{params["opaque"]}"')
     return "Digest " + ", ".join(fields + ['algorithm="MD5"'])

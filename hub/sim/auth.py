@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
-import re
+
+from hub import digest_auth
 
 REALM = "hub-sim"
-_PARAM = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))')
 
 
 def challenge_headers(nonce: str) -> list[str]:
     """WWW-Authenticate values offered on a 401: Digest first, Basic as a fallback."""
     return [f'Digest realm="{REALM}", nonce="{nonce}", algorithm="MD5"', f'Basic realm="{REALM}"']
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
 
 
 def is_authorized(header: str | None, method: str, username: str, password: str, nonce: str) -> bool:
@@ -34,12 +29,10 @@ def is_authorized(header: str | None, method: str, username: str, password: str,
         return hmac.compare_digest(given, f"{username}:{password}")
     if scheme.lower() != "digest":
         return False
-    params = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3) for m in _PARAM.finditer(rest)}
+    params = digest_auth.parameters(rest)
     if params.get("username") != username or params.get("nonce") != nonce or params.get("realm") != REALM:
         return False
     if "uri" not in params:
         return False
-    ha1 = _md5(f"{username}:{REALM}:{password}")
-    ha2 = _md5(f"{method}:{params['uri']}")
-    expected = _md5(f"{ha1}:{nonce}:{ha2}")
+    expected = digest_auth.response((username, password), REALM, method, params["uri"], nonce)
     return hmac.compare_digest(params.get("response", ""), expected)

@@ -51,7 +51,11 @@ def clip_specs(config: Config) -> dict[str, clips.ClipSpec]:
 
 def missing_clips(config: Config) -> list[clips.ClipSpec]:
     """The distinct clips not yet in the cache: what a start would have to encode first."""
-    return [spec for spec in dict.fromkeys(clip_specs(config).values()) if not clips.is_cached(spec)]
+    return _uncached(dict.fromkeys(clip_specs(config).values()))
+
+
+def _uncached(specs) -> list[clips.ClipSpec]:
+    return [spec for spec in specs if not clips.is_cached(spec)]
 
 
 class Simulator:
@@ -88,7 +92,7 @@ class Simulator:
         """Encode what is missing (in parallel) and load each distinct clip once."""
         wanted = clip_specs(self.config)
         distinct = list(dict.fromkeys(wanted.values()))
-        missing = missing_clips(self.config)
+        missing = _uncached(distinct)
         if missing:
             log.info("generating %d sample clip(s) into %s (first use only)", len(missing), clips.cache_dir())
         loaded = dict(zip(distinct, await asyncio.gather(*(self._load(spec) for spec in distinct))))

@@ -34,10 +34,7 @@ export function reasonsInWords(reasons) {
 
 export function ago(seconds) {
   if (seconds === null || seconds === undefined || !isFinite(seconds)) return "—";
-  if (seconds < 1.5) return "now";
-  if (seconds < 90) return `${Math.round(seconds)} s ago`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
-  return `${Math.round(seconds / 3600)} h ago`;
+  return seconds < 1.5 ? "now" : `${duration(seconds)} ago`;
 }
 
 export function duration(seconds) {

@@ -9,7 +9,7 @@ export class LiveSocket {
   constructor() {
     this.players = new Map(); // stream id -> Set of players
     this.followers = new Map(); // stream id -> Set of status callbacks (every tile, video or snapshots)
-    this.watching = "";
+    this.sentRequest = ""; // the last {watch, follow} sent, so unchanged tiles send nothing
     this.connect();
   }
 
@@ -50,8 +50,8 @@ export class LiveSocket {
 
   update() {
     const request = this.request();
-    if (request === this.watching) return;
-    this.watching = request;
+    if (request === this.sentRequest) return;
+    this.sentRequest = request;
     this.send();
   }
 
