@@ -20,6 +20,9 @@ from hub.redact import redact_url
 
 CATEGORIES = ("public-security", "property", "childcare", "vehicle")
 TRANSPORTS = ("tcp", "udp")
+MODES = ("live", "patrol")
+CLIP_LABELS = ("name", "scene")
+DEFAULT_MODES = (("public-security", "patrol"), ("property", "patrol"), ("childcare", "live"), ("vehicle", "live"))
 FAULTS = ("stall", "drop", "freeze", "black", "lowfps", "auth", "notfound")
 SCENES = ("street", "gate", "room", "road", "bars")
 CODECS = ("h264", "h265")
@@ -51,6 +54,21 @@ class Listen:
 @dataclass(frozen=True)
 class HubSettings:
     listen: Listen = Listen("127.0.0.1", 8080)
+    ingest_processes: int = 1  # "auto" in the file becomes the number of cores
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    """How each stream is watched: live (always connected) or on patrol (visited in turn, probed between)."""
+
+    patrol_period_s: float = 300.0  # every patrolled camera's picture checked at least this often
+    probe_interval_s: float = 30.0  # media-free RTSP probe of every patrolled camera
+    patrol_concurrency: int = 32  # visits at once
+    modes: tuple[tuple[str, str], ...] = DEFAULT_MODES  # category -> mode
+    live_grace_s: float = 60.0  # a patrolled stream somebody opened stays live this long after the last look
+
+    def mode_for(self, category: str) -> str:
+        return dict(self.modes).get(category, "live")
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,7 @@ class HealthSettings:
 class SimSettings:
     listen: Listen = Listen("127.0.0.1", 8554)
     control: Listen = Listen("127.0.0.1", 8555)
+    clip_labels: str = "name"  # "name": each camera's clip shows its name; "scene": cameras of one scene share clips
 
 
 @dataclass(frozen=True)
@@ -92,6 +111,8 @@ class SimSource:
     height: int = 360
     fps: int = 25
     codec: str = "h264"
+    sub_width: int = 0  # `&sub=WxH`: the simulator also serves rtsp://<sim>/<id>/sub at this size
+    sub_height: int = 0
     username: str = field(default="", repr=False)
     password: str = field(default="", repr=False)
 
@@ -110,6 +131,12 @@ class Stream:
     fault: Fault | None = None
     sim: SimSource | None = None
     mobile: bool = False  # reports its own positions (PUT .../position); vehicles always do
+    mode: str | None = None  # live | patrol; None = the category's mode from [monitor] modes
+    sub_url: str = field(default="", repr=False)  # optional substream (may hold credentials)
+
+    @property
+    def has_substream(self) -> bool:
+        return bool(self.sub_url) or bool(self.sim and self.sim.sub_width)
 
     @property
     def reports_position(self) -> bool:
@@ -128,9 +155,14 @@ class Config:
     map: MapSettings = MapSettings()
     streams: tuple[Stream, ...] = ()
     source: str = "<default>"
+    monitor: MonitorSettings = MonitorSettings()
 
     def stream(self, stream_id: str) -> Stream | None:
         return next((s for s in self.streams if s.id == stream_id), None)
+
+    def mode_of(self, stream: Stream) -> str:
+        """The stream's own `mode`, else its category's from [monitor] modes."""
+        return stream.mode or self.monitor.mode_for(stream.category)
 
 
 def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -> Config:
@@ -159,13 +191,14 @@ def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | N
 
 
 def _build(raw: dict, check: Checker, env: Mapping[str, str]) -> Config:
-    check_keys(check, "", raw, {"hub", "health", "sim", "map", "streams"})
+    check_keys(check, "", raw, {"hub", "health", "sim", "map", "monitor", "streams"})
     hub = _hub(check.table(raw, "hub"), check.at("[hub]"))
+    monitor = _monitor(check.table(raw, "monitor"), check.at("[monitor]"))
     health = _health(check.table(raw, "health"), check.at("[health]"))
     sim = _sim(check.table(raw, "sim"), check.at("[sim]"))
     map_ = _map(check.table(raw, "map"), check.at("[map]"))
     streams = _streams(raw.get("streams", []), check, env)
-    return Config(hub, health, sim, map_, streams, check.source)
+    return Config(hub, health, sim, map_, streams, check.source, monitor)
 
 
 def parse_listen(value: object) -> Listen:
@@ -190,8 +223,35 @@ def _listen(table: dict, key: str, default: Listen, check: Checker) -> Listen:
 
 
 def _hub(table: dict, check: Checker) -> HubSettings:
-    check_keys(check, "", table, {"listen"})
-    return HubSettings(_listen(table, "listen", HubSettings.listen, check))
+    check_keys(check, "", table, {"listen", "ingest_processes"})
+    processes = table.get("ingest_processes", 1)
+    if processes == "auto":
+        processes = os.cpu_count() or 1
+    elif isinstance(processes, bool) or not isinstance(processes, int) or not 1 <= processes <= 256:
+        check.add("ingest_processes", f'expected "auto" or a whole number from 1 to 256, got {processes!r}')
+        processes = 1
+    return HubSettings(_listen(table, "listen", HubSettings.listen, check), processes)
+
+
+def _monitor(table: dict, check: Checker) -> MonitorSettings:
+    defaults = MonitorSettings()
+    check_keys(check, "", table, set(defaults.__dataclass_fields__))
+    modes = dict(defaults.modes)
+    raw_modes = check.table(table, "modes")
+    for category, mode in raw_modes.items():
+        if category not in CATEGORIES:
+            check.add(f"modes.{category}", f"unknown category (expected one of {', '.join(CATEGORIES)})")
+        elif mode not in MODES:
+            check.add(f"modes.{category}", f"{mode!r} is not one of {', '.join(MODES)}")
+        else:
+            modes[category] = mode
+    return MonitorSettings(
+        patrol_period_s=check.number(table, "patrol_period_s", defaults.patrol_period_s, above=4.0, at_most=86400.0),
+        probe_interval_s=check.number(table, "probe_interval_s", defaults.probe_interval_s, above=0.5, at_most=3600.0),
+        patrol_concurrency=check.number(table, "patrol_concurrency", defaults.patrol_concurrency, above=0, at_most=1024, integer=True),
+        modes=tuple(modes.items()),
+        live_grace_s=check.number(table, "live_grace_s", defaults.live_grace_s, above=0.0, at_most=3600.0),
+    )
 
 
 def _health(table: dict, check: Checker) -> HealthSettings:
@@ -205,10 +265,11 @@ def _health(table: dict, check: Checker) -> HealthSettings:
 
 
 def _sim(table: dict, check: Checker) -> SimSettings:
-    check_keys(check, "", table, {"listen", "control"})
+    check_keys(check, "", table, {"listen", "control", "clip_labels"})
     return SimSettings(
         _listen(table, "listen", SimSettings.listen, check),
         _listen(table, "control", SimSettings.control, check),
+        check.choice(table, "clip_labels", CLIP_LABELS, "name"),
     )
 
 
@@ -222,7 +283,7 @@ def _map(table: dict, check: Checker) -> MapSettings:
     return MapSettings(center, zoom, tiles)
 
 
-_STREAM_KEYS = {"id", "name", "category", "site", "url", "transport", "position", "fps", "tags", "fault", "mobile"}
+_STREAM_KEYS = {"id", "name", "category", "site", "url", "transport", "position", "fps", "tags", "fault", "mobile", "mode", "sub_url"}
 
 
 def _streams(items: object, check: Checker, env: Mapping[str, str]) -> tuple[Stream, ...]:
@@ -259,6 +320,7 @@ def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -
     category = where.choice(item, "category", CATEGORIES, None, required=True)
     url = _url(item, where, env)
     sim = _sim_source(url, where) if url and url.startswith("sim://") else None
+    sub_url = _url(item, where, env, key="sub_url", schemes=("rtsp", "rtsps")) if "sub_url" in item else ""
     fault = _fault(item, where, sim)
     position = where.position(item, "position")
     if position is None and "position" not in item and category not in (None, "vehicle"):
@@ -276,26 +338,28 @@ def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -
         fault=fault,
         sim=sim,
         mobile=where.boolean(item, "mobile", False),
+        mode=where.choice(item, "mode", MODES, None),
+        sub_url=sub_url or "",
     )
     return stream if len(check.problems) == problems_before else None
 
 
-def _url(item: dict, check: Checker, env: Mapping[str, str]) -> str | None:
-    raw = check.string(item, "url", None, required=True)
+def _url(item: dict, check: Checker, env: Mapping[str, str], key: str = "url", schemes: tuple[str, ...] = URL_SCHEMES) -> str | None:
+    raw = check.string(item, key, None, required=True)
     if raw is None:
         return None
     missing = [name for name in _ENV.findall(raw) if name not in env]
     for name in missing:
-        check.add("url", f"environment variable ${{{name}}} is not set")
+        check.add(key, f"environment variable ${{{name}}} is not set")
     if missing:
         return None
     url = _ENV.sub(lambda m: env[m.group(1)], raw)
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme not in URL_SCHEMES:
-        check.add("url", f"unsupported URL {redact_url(url)!r}: expected one of {', '.join(s + '://' for s in URL_SCHEMES)}")
+    if scheme not in schemes:
+        check.add(key, f"unsupported URL {redact_url(url)!r}: expected one of {', '.join(s + '://' for s in schemes)}")
         return None
     if not urlsplit(url).hostname:
-        check.add("url", f"{redact_url(url)!r} has no host")
+        check.add(key, f"{redact_url(url)!r} has no host")
         return None
     return url
 
@@ -319,16 +383,19 @@ def _sim_source(url: str, check: Checker) -> SimSource | None:
 def _sim_query(key: str, value: str, values: dict, check: Checker) -> bool:
     if key == "size" and (m := _SIZE.match(value)) and all(16 <= int(v) <= 3840 and int(v) % 2 == 0 for v in m.groups()):
         values["width"], values["height"] = int(m.group(1)), int(m.group(2))
+    elif key == "sub" and (m := _SIZE.match(value)) and all(16 <= int(v) <= 3840 and int(v) % 2 == 0 for v in m.groups()):
+        values["sub_width"], values["sub_height"] = int(m.group(1)), int(m.group(2))
     elif key == "fps" and value.isdigit() and 1 <= int(value) <= 60:
         values["fps"] = int(value)
     elif key == "codec" and value in CODECS:
         values["codec"] = value
-    elif key in ("size", "fps", "codec"):
-        expected = {"size": "WIDTHxHEIGHT with even numbers", "fps": "an integer from 1 to 60", "codec": "h264 or h265"}
+    elif key in ("size", "sub", "fps", "codec"):
+        even = "WIDTHxHEIGHT with even numbers from 16 to 3840"
+        expected = {"size": even, "sub": even, "fps": "an integer from 1 to 60", "codec": "h264 or h265"}
         check.add("url", f"sim query {key}={value!r} is not valid: expected {expected[key]}")
         return False
     else:
-        check.add("url", f"unknown sim query key {key!r}: expected size, fps, codec")
+        check.add("url", f"unknown sim query key {key!r}: expected size, sub, fps, codec")
         return False
     return True
 

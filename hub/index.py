@@ -51,6 +51,10 @@ class StreamRecord:
     snapshot_at: float | None = None
     snapshot_seq: int = 0
     picture_changed_at: float | None = None  # start of the current run of identical pictures (frozen since)
+    mode: str = "live"  # as configured: live | patrol
+    promoted: bool = False  # a patrolled stream running live because somebody looks at it
+    checked_at: float | None = None  # the last picture check (live: the last decoded picture; patrol: the last visit)
+    probed_at: float | None = None  # the last RTSP probe (patrol only)
     _json: bytes = field(default=b"", repr=False, compare=False)
     _json_of: tuple = field(default=(), repr=False, compare=False)
 
@@ -92,6 +96,10 @@ class StreamRecord:
             "picture_changed_at": _round(self.picture_changed_at, 3),
             "retry_at": _round(self.retry_at, 3),
             "dropped_observations": self.dropped_observations,
+            "mode": self.mode,
+            "promoted": self.promoted,
+            "checked_at": _round(self.checked_at, 3),
+            "probed_at": _round(self.probed_at, 3),
         }
 
     def _shown(self) -> tuple:
@@ -99,7 +107,8 @@ class StreamRecord:
         return (self.name, self.category, self.site, self.tags, self.position, self.position_at, self.state, self.reasons,
                 self.since, self.codec, self.width, self.height, self.fps, self.nominal_fps, self.bitrate_bps,
                 self.keyframe_interval_s, self.last_frame_at, self.frames_total, self.reconnects, self.uptime_ratio,
-                self.snapshot_at, self.picture_changed_at, self.retry_at, self.dropped_observations)
+                self.snapshot_at, self.picture_changed_at, self.retry_at, self.dropped_observations, self.mode,
+                self.promoted, self.checked_at, self.probed_at)
 
     def json_bytes(self) -> bytes:
         """`to_json()` serialised, cached: listing 1,555 streams re-serialises only those that changed."""
@@ -117,6 +126,8 @@ class StreamRecord:
             "last_frame_at": _round(self.last_frame_at, 3),
             "snapshot_at": _round(self.snapshot_at, 3),
             "picture_changed_at": _round(self.picture_changed_at, 3),
+            "mode": self.mode,
+            "checked_at": _round(self.checked_at, 3),
         }
 
     def matches(self, query: str) -> bool:
@@ -141,6 +152,7 @@ class Index:
         self.records: dict[str, StreamRecord] = {}
         self._subscribers: set[asyncio.Queue] = set()
         self.version = 0  # bumped whenever what readers see may have changed (lets the API cache responses)
+        self.ticks = 0  # health evaluations of every stream so far (lets /metrics render once per tick)
 
     def touch(self) -> None:
         self.version += 1

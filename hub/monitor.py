@@ -1,10 +1,15 @@
-"""The monitor: one supervisor and one health record per stream, evaluated into the index.
+"""The monitor: one health record per stream, watched live or on patrol, evaluated into the index.
 
-Runs on the event loop. Observations arrive from supervisors and are folded
-into each stream's `StreamHealth`; every `TICK_S` every stream is evaluated,
-its record in the index refreshed, and a `state` event published when its
-state or reasons change. `apply` performs a hot reload: unchanged streams keep
-their connection, changed ones restart, removed ones stop, new ones start.
+Runs on the event loop. A live stream has a supervisor whose observations are
+folded into its `StreamHealth`. A patrolled stream has none: the patroller
+visits and probes it, and the monitor keeps the last visit's health and the
+last probe's outcome (`hub.patrol.verdict` merges them). A patrolled stream
+somebody looks at (`interest`) gets a supervisor while watched plus a grace,
+then returns to patrol with what the live connection saw as its last visit.
+Every `TICK_S` every stream is evaluated, its record in the index refreshed,
+and a `state` event published when its state or reasons change. `apply`
+performs a hot reload: unchanged streams keep their connection, changed ones
+restart, removed ones stop, new ones start.
 """
 
 from __future__ import annotations
@@ -13,28 +18,42 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hub import health as h
-from hub.config import Config
+from hub.config import Config, Stream
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import Closed, Observation, Opened, PacketBatch, Picture
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
+from hub.patrol.interest import Interest
+from hub.patrol.patroller import Patroller, PatrolTarget
+from hub.patrol.schedule import PatrolTiming
+from hub.patrol.verdict import PROBE_OK, ProbeOutcome, VisitOutcome, patrol_verdict
+from hub.patrol.visit import Visit
 
 log = logging.getLogger("hub.monitor")
 TICK_S = 0.5
 TICK_SLICE = 100
+MAIN_FEED_PICTURE_S = 1e9  # a main-stream video reader decodes no pictures: health has its own
 
 
 @dataclass
 class Watched:
-    supervisor: StreamSupervisor
-    health: h.StreamHealth
+    stream: Stream
+    mode: str  # as configured: live | patrol
+    supervisor: StreamSupervisor | None  # None while on patrol
+    health: h.StreamHealth  # live: the connection's; patrol: the last visit's, frozen at `visit.ended`
     record: StreamRecord
     up_s: float = 0.0
     seen_s: float = 0.0
+    visit: VisitOutcome | None = None
+    probe: ProbeOutcome | None = None
+
+    @property
+    def live_now(self) -> bool:
+        return self.supervisor is not None
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,11 @@ def _wall(monotonic: float, now_mono: float, now_wall: float) -> float:
     return now_wall - (now_mono - monotonic)
 
 
+def _timing(config: Config) -> PatrolTiming:
+    m = config.monitor
+    return PatrolTiming(m.patrol_period_s, m.probe_interval_s, m.patrol_concurrency)
+
+
 class Monitor:
     def __init__(self, config: Config, index: Index, tap_for: Callable[[str], LiveTap] | None = None):
         self.config = config
@@ -61,6 +85,11 @@ class Monitor:
         self._tick_task: asyncio.Task | None = None
         self._last_tick: float | None = None
         self._stopping = False  # set by `stop`: connections closed by the hub itself are not state changes
+        self.interest = Interest(config.monitor.live_grace_s)
+        self.patroller = Patroller(_timing(config), self._patrol_target, self._on_visit, self._on_probe)
+        self._patrol_task: asyncio.Task | None = None
+        self._demotions: set[asyncio.Task] = set()
+        self._main_feeds: dict[str, StreamSupervisor] = {}
 
     def set_tap_factory(self, tap_for: Callable[[str], LiveTap]) -> None:
         """Live-video taps come from the app once its loop runs; set before `start`."""
@@ -69,24 +98,121 @@ class Monitor:
     async def start(self) -> None:
         for stream in self.config.streams:
             self._watch(stream)
-        self._tick_task = asyncio.get_running_loop().create_task(self._ticker(), name="health-tick")
+        loop = asyncio.get_running_loop()
+        self._tick_task = loop.create_task(self._ticker(), name="health-tick")
+        self._patrol_task = loop.create_task(self.patroller.run(), name="patrol")
 
-    def _watch(self, stream) -> None:
+    def _watch(self, stream: Stream) -> None:
+        record = self.index.records.get(stream.id) or StreamRecord.from_stream(stream)
+        record.describe(stream)
+        mode = self.config.mode_of(stream)
+        record.mode = mode
+        self.index.records[stream.id] = record
+        watched = self.watched[stream.id] = Watched(stream, mode, None, self._fresh_health(stream), record)
+        if mode == "live":
+            self._go_live(watched)
+        else:
+            self.patroller.add([stream.id])
+
+    def _fresh_health(self, stream: Stream) -> h.StreamHealth:
+        return h.StreamHealth(self.config.health, stream.fps)
+
+    def _go_live(self, watched: Watched) -> None:
+        stream = watched.stream
         settings = reader_settings(stream, self.config.sim, self.config.health)
         tap = self._tap_for(stream.id) if self._tap_for else None
         supervisor = StreamSupervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
-        record = self.index.records.get(stream.id) or StreamRecord.from_stream(stream)
-        record.describe(stream)
-        self.index.records[stream.id] = record
-        self.watched[stream.id] = Watched(supervisor, h.StreamHealth(self.config.health, stream.fps), record)
+        if watched.mode == "patrol":  # promoted: the patrol verdict stands until the live connection has its own
+            self.patroller.remove(stream.id)
+            watched.health = self._fresh_health(stream)
+        watched.supervisor = supervisor
+        watched.record.promoted = watched.mode == "patrol"
         supervisor.start()
+
+    def _back_to_patrol(self, watched: Watched, now: float) -> None:
+        """Nobody looks any more: what the live connection saw becomes the last visit."""
+        supervisor, watched.supervisor = watched.supervisor, None
+        if watched.health.had_frame:
+            watched.visit = VisitOutcome(h.evaluate(watched.health, now), now)
+            watched.record.checked_at = _wall(now, now, time.time())
+        self._stop_later(supervisor)
+        watched.record.promoted = False
+        self.patroller.add([watched.stream.id])
+
+    def _stop_later(self, supervisor: StreamSupervisor) -> None:
+        task = asyncio.get_running_loop().create_task(supervisor.stop())
+        self._demotions.add(task)
+        task.add_done_callback(self._demotions.discard)
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._tick_task is not None:
-            self._tick_task.cancel()
-            await asyncio.gather(self._tick_task, return_exceptions=True)
-        await asyncio.gather(*(w.supervisor.stop() for w in self.watched.values()))
+        for task in (self._tick_task, self._patrol_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        supervisors = [w.supervisor for w in self.watched.values() if w.supervisor is not None]
+        supervisors += self._main_feeds.values()
+        await asyncio.gather(*(s.stop() for s in supervisors), *self._demotions)
+
+    def has_substream(self, stream_id: str) -> bool:
+        watched = self.watched.get(stream_id)
+        return watched is not None and watched.stream.has_substream
+
+    def main_feed(self, stream_id: str, wanted: bool) -> None:
+        """Big wall tiles play the main stream of a stream whose health reads its substream: a second
+        reader, video only (its observations are not health's business), while anybody watches."""
+        supervisor = self._main_feeds.pop(stream_id, None)
+        if supervisor is not None:
+            self._stop_later(supervisor)
+        watched = self.watched.get(stream_id)
+        if not wanted or watched is None or self._stopping or self._tap_for is None:
+            return
+        settings = replace(reader_settings(watched.stream, self.config.sim, self.config.health, sub=False),
+                           picture_interval_s=MAIN_FEED_PICTURE_S)
+        supervisor = StreamSupervisor(f"{stream_id}/main", settings, lambda items: None, self._tap_for(f"{stream_id}/main"))
+        self._main_feeds[stream_id] = supervisor
+        supervisor.start()
+
+    def _patrol_target(self, stream_id: str) -> PatrolTarget | None:
+        watched = self.watched.get(stream_id)
+        if watched is None or watched.live_now or self._stopping:
+            return None
+        settings = reader_settings(watched.stream, self.config.sim, self.config.health)
+        return PatrolTarget(settings, self._fresh_health(watched.stream), watched.probe)
+
+    def _on_visit(self, stream_id: str, visit: Visit) -> bool:
+        """A visit ended: keep its health and verdict. Returns False (a visit never asks for another)."""
+        watched = self.watched.get(stream_id)
+        if watched is None or watched.live_now or self._stopping:
+            return False
+        now, wall = asyncio.get_running_loop().time(), time.time()
+        watched.visit, watched.health = visit.outcome, visit.health
+        record = watched.record
+        record.checked_at = _wall(visit.outcome.ended, now, wall)
+        if visit.pictures and visit.pictures[-1].jpeg:
+            picture = visit.pictures[-1]
+            record.snapshot, record.snapshot_at = picture.jpeg, _wall(picture.at, now, wall)
+            record.snapshot_seq += 1
+        if visit.health.flow.last_at is not None:
+            record.last_frame_at = _wall(visit.health.flow.last_at, now, wall)
+        self._evaluate(stream_id, watched, now, wall, 0.0)
+        return False
+
+    def _on_probe(self, stream_id: str, outcome: ProbeOutcome) -> bool:
+        """A probe ended. Returns True when a visit should follow at once: the probe failed, or the
+        camera answers again while its last verdict says it is down."""
+        watched = self.watched.get(stream_id)
+        if watched is None or watched.live_now or self._stopping:
+            return False
+        now, wall = asyncio.get_running_loop().time(), time.time()
+        previous, watched.probe = watched.probe, outcome
+        watched.record.probed_at = _wall(outcome.at, now, wall)
+        self._evaluate(stream_id, watched, now, wall, 0.0)
+        down = watched.visit is None or watched.visit.verdict.state not in h.UP_STATES
+        if outcome.outcome == PROBE_OK:
+            return down
+        confirmed = down and previous is not None and previous.outcome == outcome.outcome
+        return not confirmed
 
     def _deliver(self, stream_id: str, items: list[Observation]) -> None:
         watched = self.watched.get(stream_id)
@@ -125,9 +251,34 @@ class Monitor:
         for start in range(0, len(items), TICK_SLICE):
             for stream_id, watched in items[start : start + TICK_SLICE]:
                 if self.watched.get(stream_id) is watched:  # a reload may have replaced it meanwhile
+                    self._promote_or_demote(watched, now)
                     self._evaluate(stream_id, watched, now, wall, elapsed)
             await asyncio.sleep(0)
+        self.index.ticks += 1
         self.index.touch()
+
+    def _promote_or_demote(self, watched: Watched, now: float) -> None:
+        if watched.mode != "patrol" or self._stopping:
+            return
+        wanted = self.interest.wants_live(watched.stream.id, now)
+        if wanted and not watched.live_now:
+            log.info("stream %s: watched, live until nobody looks", watched.stream.id)
+            self._go_live(watched)
+        elif not wanted and watched.live_now:
+            log.info("stream %s: nobody looks any more, back on patrol", watched.stream.id)
+            self._back_to_patrol(watched, now)
+
+    def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:
+        """The stream's verdict and the time its measurements are taken at (a visit's end, on patrol)."""
+        patrolled = patrol_verdict(watched.visit, watched.probe, now, self.config.monitor.patrol_period_s)
+        if not watched.live_now:
+            return patrolled, watched.visit.ended if watched.visit else now
+        live = h.evaluate(watched.health, now)
+        if watched.mode == "patrol" and live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
+            return patrolled, now  # promoted, no frame yet on the live connection: the patrol verdict stands
+        if watched.health.latest is not None:
+            watched.record.checked_at = _wall(watched.health.latest.at, now, time.time())
+        return live, now
 
     def _evaluate(self, stream_id: str, watched: Watched, now: float, wall: float, elapsed: float) -> None:
         health, record = watched.health, watched.record
@@ -135,23 +286,25 @@ class Monitor:
             watched.up_s += elapsed
         if record.state != h.CONNECTING:  # time before the first verdict is not downtime
             watched.seen_s += elapsed
-        verdict = h.evaluate(health, now)
+        verdict, at = self._verdict(watched, now)
         opened = health.opened
         record.codec = opened.codec if opened else record.codec
         if health.size:
             record.width, record.height = health.size
-        record.fps = h.measured_fps(health, now)
-        record.bitrate_bps = h.measured_bitrate(health, now)
+        record.fps = h.measured_fps(health, at)
+        record.bitrate_bps = h.measured_bitrate(health, at)
         record.keyframe_interval_s = h.keyframe_interval(health)
-        record.frames_total, record.bytes_total = health.flow.frames_total, health.flow.bytes_total
-        record.reconnects = health.reconnects
         record.nominal_fps = h.expected_fps(health)
         unchanged_since = h.picture_unchanged_since(health)
         record.picture_changed_at = None if unchanged_since is None else _wall(unchanged_since, now, wall)
         record.failing_checks = tuple(r for r in verdict.reasons if r in h.CHECKS)  # the verdict already ran them
         record.uptime_ratio = watched.up_s / watched.seen_s if watched.seen_s else 0.0
-        record.dropped_observations = watched.supervisor.dropped
-        retry_at = watched.supervisor.retry_at
+        supervisor = watched.supervisor
+        if supervisor is not None:
+            record.frames_total, record.bytes_total = health.flow.frames_total, health.flow.bytes_total
+            record.reconnects = health.reconnects
+            record.dropped_observations = supervisor.dropped
+        retry_at = supervisor.retry_at if supervisor is not None else None
         record.retry_at = None if retry_at is None else _wall(retry_at, now, wall)
         if (verdict.state, verdict.reasons) != (record.state, record.reasons):
             previous = record.state
@@ -159,14 +312,22 @@ class Monitor:
             log.info("stream %s: %s -> %s %s", stream_id, previous, verdict.state, ",".join(verdict.reasons))
             self.index.publish("state", {"id": stream_id, "state": verdict.state, "reasons": list(verdict.reasons), "previous": previous, "at": round(wall, 3)})
 
+    async def _unwatch(self, watched: Watched) -> None:
+        self.patroller.remove(watched.stream.id)
+        main = self._main_feeds.pop(watched.stream.id, None)
+        if main is not None:
+            await main.stop()
+        if watched.supervisor is not None:
+            await watched.supervisor.stop()
+
     async def apply(self, config: Config) -> ReloadResult:
         """Hot reload: diff the streams of `config` against the running ones."""
-        self.config = config
+        old, self.config = self.config, config
         new_ids = {s.id for s in config.streams}
         stopped = [sid for sid in self.watched if sid not in new_ids]
         started, restarted, unchanged = [], [], []
         for sid in stopped:
-            await self.watched.pop(sid).supervisor.stop()
+            await self._unwatch(self.watched.pop(sid))
             self.index.records.pop(sid, None)
             self.index.publish("removed", {"id": sid})
         for stream in config.streams:
@@ -174,13 +335,17 @@ class Monitor:
             if watched is None:
                 self._watch(stream)
                 started.append(stream.id)
-            elif watched.supervisor.settings != reader_settings(stream, config.sim, config.health):
-                await watched.supervisor.stop()
+            elif (reader_settings(watched.stream, old.sim, old.health) != reader_settings(stream, config.sim, config.health)
+                  or watched.mode != config.mode_of(stream)):
+                await self._unwatch(watched)
                 self._watch(stream)
                 restarted.append(stream.id)
             else:
+                watched.stream = stream
                 watched.record.describe(stream)
                 watched.health.settings, watched.health.nominal_fps = config.health, stream.fps
                 unchanged.append(stream.id)
+        self.patroller.plan.retime(_timing(config))
+        self.interest.grace_s = config.monitor.live_grace_s
         self.index.touch()
         return ReloadResult(tuple(started), tuple(stopped), tuple(restarted), tuple(unchanged))

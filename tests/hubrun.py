@@ -57,6 +57,12 @@ async def running_hub(config_path: Path):
         await server.close()
 
 
-def hub_config_text(estate: str, rtsp: str, control: str, extra: str = "") -> str:
-    """A hub config over the simulator's estate, pointing sim:// streams at the running simulator."""
-    return f'[sim]\nlisten = "{rtsp}"\ncontrol = "{control}"\n{extra}\n' + estate
+ALL_LIVE = '[monitor]\nmodes = { public-security = "live", property = "live", childcare = "live", vehicle = "live" }\n'
+
+
+def hub_config_text(estate: str, rtsp: str, control: str, extra: str = "", monitor: str = ALL_LIVE) -> str:
+    """A hub config over the simulator's estate, pointing sim:// streams at the running simulator.
+
+    Every stream is live unless `monitor` says otherwise: these tests are about live behaviour;
+    the patrol tests pass their own [monitor] table."""
+    return f'[sim]\nlisten = "{rtsp}"\ncontrol = "{control}"\n{monitor}{extra}\n' + estate

@@ -14,7 +14,7 @@ import av
 import pytest
 
 from hub.sim import scenes
-from hubrun import running_hub
+from hubrun import ALL_LIVE, running_hub
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVER = Path(__file__).with_name("gst_rtsp_server.py")
@@ -61,7 +61,7 @@ def media(tmp_path_factory) -> dict[str, Path]:
 async def test_hub_follows_a_gstreamer_server_through_kill_and_restart(media, tmp_path):
     port = free_port()
     config = tmp_path / "hub.toml"
-    config.write_text("".join(
+    config.write_text(ALL_LIVE + "".join(
         f'[[streams]]\nid = "{name}"\nname = "GStreamer {name}"\ncategory = "public-security"\n'
         f'position = [31.77, 117.30]\nurl = "rtsp://127.0.0.1:{port}/{name}"\n' for name in media))
     server = start_server(port, media)

@@ -9,7 +9,7 @@ import time
 import aiohttp
 
 from hub.index import StreamRecord
-from hub.web.live import MAX_QUEUED, STATUS_DUE, Viewer, status_message
+from hub.web.live import MAX_QUEUED, STATUS_DUE, USAGE, Viewer, status_message
 
 
 def test_status_is_never_crowded_out_by_video_for_other_tiles():
@@ -30,7 +30,8 @@ def test_status_message_carries_the_hub_clock_and_what_a_tile_needs():
     message = json.loads(status_message({"cam": record}, {"cam", "gone"}))
     assert before - 0.001 <= message["now"] <= time.time() + 0.001  # rounded to the millisecond
     assert message["streams"] == {"cam": {"state": "degraded", "reasons": ["frozen"], "codec": None, "last_frame_at": 100.0,
-                                          "snapshot_at": None, "picture_changed_at": 80.0}}
+                                          "snapshot_at": None, "picture_changed_at": 80.0, "mode": "live",
+                                          "checked_at": None}}
     assert status_message({"cam": record}, {"gone"}) is None
 
 
@@ -51,4 +52,4 @@ async def test_followed_streams_get_status_every_second_without_video(hub):
         await ws.send_str("not json")
         while (reply := json.loads((await asyncio.wait_for(ws.receive(), 10)).data))["type"] == "status":
             pass
-        assert reply == {"type": "error", "error": 'send {"watch": [stream ids], "follow": [stream ids]}'}
+        assert reply == {"type": "error", "error": USAGE}

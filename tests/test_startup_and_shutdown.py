@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import STREET, sim_stream
+from hubrun import ALL_LIVE
 
 from hub.binding import PortBusy, bind_tcp
 from hub.config import Listen
@@ -33,7 +34,7 @@ def free_port() -> int:
 def write_config(folder: Path, streams: str = CAMERAS) -> tuple[Path, dict[str, int]]:
     ports = {"hub": free_port(), "rtsp": free_port(), "control": free_port()}
     text = (f'[hub]\nlisten = "127.0.0.1:{ports["hub"]}"\n[sim]\nlisten = "127.0.0.1:{ports["rtsp"]}"\n'
-            f'control = "127.0.0.1:{ports["control"]}"\n' + streams)
+            f'control = "127.0.0.1:{ports["control"]}"\n' + ALL_LIVE + streams)
     path = folder / "streams.toml"
     path.write_text(text)
     return path, ports

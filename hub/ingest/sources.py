@@ -11,8 +11,11 @@ WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 SILENCE_LIMIT_CAP_S = 4.0
 
 
-def source_url(stream: Stream, sim: SimSettings) -> str:
-    """`sim://user:pass@scene?...` -> `rtsp://user:pass@<[sim] listen>/<id>`; other URLs unchanged."""
+def source_url(stream: Stream, sim: SimSettings, sub: bool = False) -> str:
+    """`sim://user:pass@scene?...` -> `rtsp://user:pass@<[sim] listen>/<id>` (`.../<id>/sub` for the
+    substream); other URLs unchanged. `sub` falls back to the main stream when there is no substream."""
+    if sub and stream.sub_url:
+        return stream.sub_url
     if stream.sim is None:
         return stream.url
     host = "127.0.0.1" if sim.listen.host in WILDCARD_HOSTS else sim.listen.host
@@ -21,11 +24,13 @@ def source_url(stream: Stream, sim: SimSettings) -> str:
     credentials = ""
     if stream.sim.username:
         credentials = f"{quote(stream.sim.username, safe='')}:{quote(stream.sim.password, safe='')}@"
-    return f"rtsp://{credentials}{host}:{sim.listen.port}/{stream.id}"
+    path = f"{stream.id}/sub" if sub and stream.sim.sub_width else stream.id
+    return f"rtsp://{credentials}{host}:{sim.listen.port}/{path}"
 
 
-def reader_settings(stream: Stream, sim: SimSettings, health: HealthSettings) -> ReaderSettings:
-    url = source_url(stream, sim)
+def reader_settings(stream: Stream, sim: SimSettings, health: HealthSettings, sub: bool = True) -> ReaderSettings:
+    """What a reader needs; health and patrol read the substream when there is one (NVRs' adaptive streaming)."""
+    url = source_url(stream, sim, sub)
     password = unquote(urlsplit(url).password or "")
     return ReaderSettings(
         url=url,

@@ -33,10 +33,14 @@ ClipLoader = Callable[[clips.ClipSpec], Awaitable[clips.Clip]]
 
 
 class Camera:
-    def __init__(self, stream: Stream, normal: clips.Clip, load: ClipLoader):
+    """A stream's main feed; its substream (if the scene asks for one) is a second Camera that follows its faults."""
+
+    def __init__(self, stream: Stream, normal: clips.Clip, load: ClipLoader, label: str | None = None):
         assert stream.sim is not None
         self.stream = stream
         self.sim = stream.sim
+        self.label = stream.name if label is None else label
+        self.substream: Camera | None = None
         self._clips = {clips.NORMAL: normal}
         self._load = load
         self.fault: Fault | None = None
@@ -70,7 +74,7 @@ class Camera:
         return self.fault.kind if self.fault else None
 
     def spec(self, variant: str) -> clips.ClipSpec:
-        return clips.ClipSpec(self.sim.scene, self.sim.width, self.sim.height, self.sim.fps, self.sim.codec, self.stream.name, variant)
+        return clips.ClipSpec(self.sim.scene, self.sim.width, self.sim.height, self.sim.fps, self.sim.codec, self.label, variant)
 
     def when_resumed(self, callback: Callable[[], None]) -> None:
         """Run `callback` when a stall ends (a hung camera reads the requests that queued up meanwhile)."""
@@ -78,6 +82,8 @@ class Camera:
 
     async def set_fault(self, fault: Fault | None) -> None:
         """Apply a fault now; returns once the camera shows it (a variant clip may need encoding first)."""
+        if self.substream is not None:  # one camera, two encodings: a fault shows on both
+            await self.substream.set_fault(fault)
         variant = FAULT_VARIANTS.get(fault.kind, clips.NORMAL) if fault else clips.NORMAL
         if variant not in self._clips:
             self._clips[variant] = await self._load(self.spec(variant))

@@ -1,8 +1,10 @@
-"""The simulator's control API (aiohttp, on the simulator's event loop): set, clear and list faults."""
+"""The simulator's control API (aiohttp, on the simulator's event loop): set, clear and list faults;
+list the RTSP sessions playing each feed."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -10,6 +12,7 @@ from hub.config import FAULTS, parse_fault
 from hub.sim.faults import FaultBoard
 
 BOARD = web.AppKey("board", FaultBoard)
+SESSIONS = web.AppKey("sessions", Callable[[], dict[str, int]])
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -18,6 +21,11 @@ def _error(status: int, message: str) -> web.Response:
 
 async def list_faults(request: web.Request) -> web.Response:
     return web.json_response({"faults": request.app[BOARD].describe()})
+
+
+async def list_sessions(request: web.Request) -> web.Response:
+    """{"sessions": {feed path: playing sessions}} for every feed (`<id>` and `<id>/sub`)."""
+    return web.json_response({"sessions": request.app[SESSIONS]()})
 
 
 async def set_fault(request: web.Request) -> web.Response:
@@ -56,9 +64,11 @@ async def json_errors(request: web.Request, handler):
         return _error(exc.status, exc.reason)
 
 
-def create_control_app(board: FaultBoard) -> web.Application:
+def create_control_app(board: FaultBoard, sessions: Callable[[], dict[str, int]]) -> web.Application:
     app = web.Application(middlewares=[json_errors])
     app[BOARD] = board
+    app[SESSIONS] = sessions
+    app.router.add_get("/sessions", list_sessions)
     app.router.add_get("/faults", list_faults)
     app.router.add_post("/faults/{id}", set_fault)
     app.router.add_delete("/faults/{id}", clear_fault)

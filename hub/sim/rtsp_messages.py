@@ -41,8 +41,18 @@ class Request:
     @property
     def stream_id(self) -> str:
         """The first path segment names the stream: rtsp://host/<id>/trackID=0."""
+        return self._segments[0]
+
+    @property
+    def feed_path(self) -> str:
+        """Which feed of the stream: `<id>` (main) or `<id>/sub` (rtsp://host/<id>/sub/trackID=0)."""
+        segments = self._segments
+        return f"{segments[0]}/sub" if len(segments) > 1 and segments[1] == "sub" else segments[0]
+
+    @property
+    def _segments(self) -> list[str]:
         path = urlsplit(self.url).path if "://" in self.url else self.url
-        return path.strip("/").split("/")[0]
+        return path.strip("/").split("/")
 
 
 def take_interleaved(buffer: bytearray) -> bool | None:

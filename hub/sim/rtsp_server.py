@@ -150,7 +150,7 @@ class RtspConnection(asyncio.Protocol):
         if request.method == "OPTIONS":
             self.reply(response(200, request.cseq, {"Public": PUBLIC}))
             return
-        camera = self.server.cameras.get(request.stream_id)
+        camera = self.server.cameras.get(request.feed_path)
         fault = camera.fault_kind if camera else None
         if fault == "stall":  # a hung camera answers nothing until it recovers
             camera.when_resumed(lambda: self._resume(request))

@@ -14,12 +14,12 @@ import os
 import signal
 import socket
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
 from hub.binding import PortBusy, bind_tcp, bound_port
-from hub.config import Config, Listen
+from hub.config import Config, Listen, Stream
 from hub.sim import clips
 from hub.sim.camera import Camera
 from hub.sim.clock import run_clock
@@ -39,14 +39,28 @@ class SimAddresses:
 SIM_RIVAL = "another simulator or `hub demo`"
 
 
+def clip_label(stream: Stream, config: Config) -> str:
+    """What the clip draws: the camera's name, or (`[sim] clip_labels = "scene"`) only its scene, so that
+    a large estate encodes one clip per scene and size instead of one per camera."""
+    return stream.name if config.sim.clip_labels == "name" else stream.sim.scene
+
+
 def clip_specs(config: Config) -> dict[str, clips.ClipSpec]:
-    """The sample clip each simulated stream plays, by stream id."""
+    """The sample clip each simulated feed plays, by feed path (`<id>`, and `<id>/sub` for substreams)."""
     wanted = {}
     for stream in config.streams:
         if stream.sim is not None:
-            s = stream.sim
-            wanted[stream.id] = clips.ClipSpec(s.scene, s.width, s.height, s.fps, s.codec, stream.name)
+            s, label = stream.sim, clip_label(stream, config)
+            wanted[stream.id] = clips.ClipSpec(s.scene, s.width, s.height, s.fps, s.codec, label)
+            if s.sub_width:
+                wanted[f"{stream.id}/sub"] = clips.ClipSpec(s.scene, s.sub_width, s.sub_height, s.fps, s.codec, label)
     return wanted
+
+
+def substream_of(stream: Stream) -> Stream:
+    """The same camera at its substream's size (what the simulator's `<id>/sub` feed plays)."""
+    sim = replace(stream.sim, width=stream.sim.sub_width, height=stream.sim.sub_height, sub_width=0, sub_height=0)
+    return replace(stream, sim=sim)
 
 
 def missing_clips(config: Config) -> list[clips.ClipSpec]:
@@ -71,8 +85,20 @@ class Simulator:
         self._runner: web.AppRunner | None = None
         self._clock: asyncio.Task | None = None
         self._board: FaultBoard | None = None
+        self._loaded: dict[clips.ClipSpec, asyncio.Future] = {}
 
     async def _load(self, spec: clips.ClipSpec) -> clips.Clip:
+        """The clip for `spec`, encoded if missing; loaded once and shared by every camera that plays it."""
+        if spec not in self._loaded:
+            self._loaded[spec] = asyncio.ensure_future(self._encode_and_load(spec))
+        try:
+            return await asyncio.shield(self._loaded[spec])
+        except BaseException:
+            if self._loaded.get(spec) is not None and self._loaded[spec].done():
+                self._loaded.pop(spec, None)  # a failed or cancelled load is tried again next time
+            raise
+
+    async def _encode_and_load(self, spec: clips.ClipSpec) -> clips.Clip:
         loop = asyncio.get_running_loop()
         if not clips.is_cached(spec):
             if self._pool is None:
@@ -118,18 +144,23 @@ class Simulator:
         if self._pool is not None:  # idle workers cost memory; variants start a new pool if needed
             self._pool.shutdown()
             self._pool = None
+        feeds = {}
         for stream in self.config.streams:
             if stream.id in normal:
-                self.cameras[stream.id] = Camera(stream, normal[stream.id], self._load)
+                label = clip_label(stream, self.config)
+                camera = self.cameras[stream.id] = feeds[stream.id] = Camera(stream, normal[stream.id], self._load, label)
+                if stream.sim.sub_width:
+                    sub_path = f"{stream.id}/sub"
+                    camera.substream = feeds[sub_path] = Camera(substream_of(stream), normal[sub_path], self._load, label)
         loop = asyncio.get_running_loop()
-        self._rtsp = RtspServer(self.cameras, self.rtsp_listen.host)
+        self._rtsp = RtspServer(feeds, self.rtsp_listen.host)
         self._server = await loop.create_server(self._rtsp.protocol, sock=rtsp_sock)
         self._board = FaultBoard(self.cameras)
         await self._board.start()
-        self._runner = web.AppRunner(create_control_app(self._board), access_log=None)
+        self._runner = web.AppRunner(create_control_app(self._board, lambda: {path: len(feed.viewers) for path, feed in feeds.items()}), access_log=None)
         await self._runner.setup()
         await web.SockSite(self._runner, control_sock).start()
-        self._clock = loop.create_task(run_clock(self.cameras.values()), name="sim-clock")
+        self._clock = loop.create_task(run_clock(feeds.values()), name="sim-clock")
         self.addresses = SimAddresses(Listen(self.rtsp_listen.host, bound_port(rtsp_sock)), Listen(self.control_listen.host, bound_port(control_sock)))
         return self.addresses
 
@@ -144,6 +175,8 @@ class Simulator:
             await self._server.wait_closed()
         if self._runner is not None:
             await self._runner.cleanup()
+        for loading in self._loaded.values():
+            loading.cancel()
         if self._pool is not None:  # stopped while encoding: queued clips are dropped, running ones finish
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None

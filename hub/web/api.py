@@ -9,12 +9,12 @@ import time
 from datetime import datetime
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from hub.config import CATEGORIES, ConfigError, load_config
 from hub.health import STATES
 from hub.index import StreamRecord
-from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, MONITOR, REGISTRY, SNAPSHOTS
+from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, METRICS, MONITOR, SNAPSHOTS
 from hub.web.middleware import json_error
 
 MAX_SNAPSHOT_WIDTH = 3840
@@ -62,6 +62,8 @@ async def get_stream(request: web.Request) -> web.Response:
 
 async def get_snapshot(request: web.Request) -> web.Response:
     record = _record(request)
+    # Somebody opened this camera (a map popup, say): a patrolled one goes live for a while.
+    request.app[MONITOR].interest.look(record.id, asyncio.get_running_loop().time())
     width_text = request.query.get("width")
     width = None
     if width_text is not None:
@@ -145,5 +147,5 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = await asyncio.to_thread(generate_latest, request.app[REGISTRY])
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    body, age = await request.app[METRICS].serve()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "X-Metrics-Age": f"{age:.3f}"})

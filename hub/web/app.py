@@ -14,9 +14,10 @@ from hub.index import Index
 from hub.metrics import create_registry
 from hub.monitor import Monitor
 from hub.web import api, events, layouts
-from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIST_CACHE, LIVE, MONITOR, REGISTRY, SNAPSHOTS, UI
+from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIST_CACHE, LIVE, METRICS, MONITOR, SNAPSHOTS, UI
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
 from hub.web.live import LiveHub, close_sockets, live_socket
+from hub.web.metrics_cache import MetricsCache
 from hub.web.middleware import errors_as_json, security_headers
 from hub.web.snapshots import SnapshotCache
 
@@ -37,11 +38,12 @@ def content_security_policy(config: Config) -> str:
 
 async def _run_monitor(app: web.Application):
     app[CLOSING] = asyncio.Event()
-    live = LiveHub(asyncio.get_running_loop())
+    live = LiveHub(asyncio.get_running_loop(), app[MONITOR].main_feed)
     app[LIVE] = live
     app[MONITOR].set_tap_factory(live.tap)
     await app[MONITOR].start()
     yield
+    await app[METRICS].close()
     await app[MONITOR].stop()
 
 
@@ -74,7 +76,7 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[INDEX] = index
     app[MONITOR] = Monitor(config, index)
     app[SNAPSHOTS] = SnapshotCache()
-    app[REGISTRY] = create_registry(index)
+    app[METRICS] = MetricsCache(create_registry(index), lambda: index.ticks)
     app[CONFIG_PATH] = config_path or config.source
     app[UI] = _ui(config)
     app[LIST_CACHE] = {}

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry
 
 from hub.index import Index
 from hub.monitor import Monitor
 from hub.web.live import LiveHub
+from hub.web.metrics_cache import MetricsCache
 from hub.web.snapshots import SnapshotCache
 
 INDEX = web.AppKey("index", Index)
 MONITOR = web.AppKey("monitor", Monitor)
 SNAPSHOTS = web.AppKey("snapshots", SnapshotCache)
-REGISTRY = web.AppKey("registry", CollectorRegistry)
+METRICS = web.AppKey("metrics", MetricsCache)
 CONFIG_PATH = web.AppKey("config_path", str)
 CLOSING = web.AppKey("closing", asyncio.Event)
 LIVE = web.AppKey("live", LiveHub)

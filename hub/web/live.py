@@ -1,8 +1,11 @@
 """Live video for the wall: one WebSocket per browser carries every tile's fMP4 stream.
 
-Runs on the event loop. The browser sends `{"watch": [ids]}` whenever its
-tiles change; the hub turns remuxing on for streams somebody watches and off
-for the rest. Each stream's chunks go to its viewers as binary messages
+Runs on the event loop. The browser sends `{"watch": [ids], "quality":
+"main"|"sub"}` whenever its tiles change; the hub turns remuxing on for
+streams somebody watches and off for the rest. Small tiles ("sub", the
+default) play the stream the health reader pulls, which is the substream
+where there is one; big tiles ("main") of a stream with a substream get a
+second reader on the main stream, started and stopped by the monitor. Each stream's chunks go to its viewers as binary messages
 `[kind][id length][id][payload]` (kind 1 = init segment, 2 = fragment),
 preceded by a text message `{"type": "init", "stream", "mime"}` so the
 browser can create its SourceBuffer. A viewer joins at a keyframe; a viewer
@@ -28,6 +31,7 @@ from aiohttp import WSMsgType, web
 
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.remux import INIT, Chunk
+from hub.patrol.interest import Interest
 
 log = logging.getLogger("hub.live")
 
@@ -35,6 +39,7 @@ KIND_INIT, KIND_FRAGMENT = 1, 2
 MAX_QUEUED = 120  # video messages per viewer (~2 s of 36 tiles' worth of frames) before it skips ahead
 MAX_WATCH = 64
 STATUS_EVERY_S = 1.0
+USAGE = 'send {"watch": [stream ids], "follow": [stream ids], "quality": "main" or "sub"}'
 
 
 STATUS_DUE = object()  # queue marker: the status is built when the pump reaches it, so its clock is exact
@@ -51,7 +56,8 @@ class Viewer:
     def __init__(self, ws: web.WebSocketResponse, status_for: Callable[[set[str]], str | None]):
         self.ws = ws
         self.queue: asyncio.Queue = asyncio.Queue()
-        self.watching: set[str] = set()
+        self.watching: set[str] = set()  # stream ids playing video
+        self.feeds: set[str] = set()  # the feeds they play (`feed_key`)
         self.following: set[str] = set()  # status only (snapshot tiles)
         self.waiting_for_keyframe: set[str] = set()
         self._status_for = status_for
@@ -97,78 +103,108 @@ def _frame(kind: int, stream_id: str, payload: bytes) -> bytes:
     return bytes((kind, len(name))) + name + payload
 
 
+def feed_key(stream_id: str, main: bool) -> str:
+    """Which feed a tile plays: the health reader's (`<id>`, the substream when there is one) or, for
+    big tiles of a stream with a substream, a reader of the main stream (`<id>/main`)."""
+    return f"{stream_id}/main" if main else stream_id
+
+
+def feed_stream(key: str) -> str:
+    return key.split("/", 1)[0]
+
+
 class LiveHub:
-    def __init__(self, loop: asyncio.AbstractEventLoop):
+    """Viewers per feed, and the taps that feed them. `on_main_feed(stream_id, wanted)` is told when a
+    main-stream feed gains its first viewer or loses its last (the monitor runs a reader for it)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_main_feed: Callable[[str, bool], None] | None = None):
         self._loop = loop
         self._taps: dict[str, LiveTap] = {}
         self._viewers: dict[str, set[Viewer]] = {}
         self._init: dict[str, Chunk] = {}
+        self._on_main_feed = on_main_feed
         self.sockets: set[web.WebSocketResponse] = set()
         self.chunks_sent = 0
 
-    def tap(self, stream_id: str) -> LiveTap:
-        tap = self._taps.get(stream_id)
+    def tap(self, key: str) -> LiveTap:
+        tap = self._taps.get(key)
         if tap is None:
-            tap = self._taps[stream_id] = LiveTap(self._loop, stream_id, self.on_chunk)
-            tap.wanted = bool(self._viewers.get(stream_id))
+            tap = self._taps[key] = LiveTap(self._loop, key, self.on_chunk)
+            tap.wanted = bool(self._viewers.get(key))
         return tap
 
-    def watch(self, viewer: Viewer, stream_ids: set[str]) -> None:
-        for stream_id in viewer.watching - stream_ids:
-            self._viewers.get(stream_id, set()).discard(viewer)
-            self._update(stream_id)
-        for stream_id in stream_ids - viewer.watching:
-            self._viewers.setdefault(stream_id, set()).add(viewer)
-            viewer.waiting_for_keyframe.add(stream_id)
-            init = self._init.get(stream_id)
+    def watch(self, viewer: Viewer, feeds: set[str]) -> None:
+        """Set the feeds (see `feed_key`) one viewer plays."""
+        for key in viewer.feeds - feeds:
+            self._viewers.get(key, set()).discard(viewer)
+            self._update(key)
+        for key in feeds - viewer.feeds:
+            self._viewers.setdefault(key, set()).add(viewer)
+            viewer.waiting_for_keyframe.add(key)
+            init = self._init.get(key)
             if init is not None:
-                self._send_init(viewer, stream_id, init)
-            self._update(stream_id)
-        viewer.watching = set(stream_ids)
+                self._send_init(viewer, key, init)
+            self._update(key)
+        viewer.feeds = set(feeds)
 
     def leave(self, viewer: Viewer) -> None:
         self.watch(viewer, set())
 
-    def _update(self, stream_id: str) -> None:
-        wanted = bool(self._viewers.get(stream_id))
-        if stream_id in self._taps:
-            self._taps[stream_id].wanted = wanted
+    def _update(self, key: str) -> None:
+        wanted = bool(self._viewers.get(key))
+        if key in self._taps:
+            self._taps[key].wanted = wanted
         if not wanted:
-            self._init.pop(stream_id, None)
+            self._init.pop(key, None)
+            self._viewers.pop(key, None)
+        if key != feed_stream(key) and self._on_main_feed is not None:
+            self._on_main_feed(feed_stream(key), wanted)
 
     def watched(self) -> set[str]:
-        return {sid for sid, viewers in self._viewers.items() if viewers}
+        """Streams with at least one viewer of any of their feeds."""
+        return {feed_stream(key) for key, viewers in self._viewers.items() if viewers}
 
-    def _send_init(self, viewer: Viewer, stream_id: str, chunk: Chunk) -> None:
-        viewer.offer(json.dumps({"type": "init", "stream": stream_id, "mime": chunk.mime}), stream_id)
-        viewer.offer(_frame(KIND_INIT, stream_id, chunk.data), stream_id)
-        viewer.waiting_for_keyframe.add(stream_id)
+    def _send_init(self, viewer: Viewer, key: str, chunk: Chunk) -> None:
+        stream_id = feed_stream(key)  # the page knows streams, not feeds
+        viewer.offer(json.dumps({"type": "init", "stream": stream_id, "mime": chunk.mime}), key)
+        viewer.offer(_frame(KIND_INIT, stream_id, chunk.data), key)
+        viewer.waiting_for_keyframe.add(key)
 
-    def on_chunk(self, stream_id: str, chunk: Chunk) -> None:
-        viewers = self._viewers.get(stream_id)
+    def on_chunk(self, key: str, chunk: Chunk) -> None:
+        viewers = self._viewers.get(key)
         if not viewers:
             return
         if chunk.kind == INIT:
-            self._init[stream_id] = chunk
+            self._init[key] = chunk
             for viewer in viewers:
-                self._send_init(viewer, stream_id, chunk)
+                self._send_init(viewer, key, chunk)
             return
-        message = _frame(KIND_FRAGMENT, stream_id, chunk.data)
+        message = _frame(KIND_FRAGMENT, feed_stream(key), chunk.data)
         for viewer in viewers:
-            if stream_id in viewer.waiting_for_keyframe:
+            if key in viewer.waiting_for_keyframe:
                 if not chunk.keyframe:
                     continue
-                viewer.waiting_for_keyframe.discard(stream_id)
-            viewer.offer(message, stream_id)
+                viewer.waiting_for_keyframe.discard(key)
+            viewer.offer(message, key)
             self.chunks_sent += 1
 
 
+def _look_changes(interest: Interest, before: set[str], after: set[str]) -> None:
+    """Streams on a wall are held live (patrolled ones are promoted) while the wall shows them."""
+    now = asyncio.get_running_loop().time()
+    for stream_id in after - before:
+        interest.hold(stream_id, now)
+    for stream_id in before - after:
+        interest.release(stream_id, now)
+
+
 async def live_socket(request: web.Request) -> web.WebSocketResponse:
-    from hub.web.keys import INDEX, LIVE
+    from hub.web.keys import INDEX, LIVE, MONITOR
 
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
     await ws.prepare(request)
-    hub, index = request.app[LIVE], request.app[INDEX]
+    hub, index, monitor = request.app[LIVE], request.app[INDEX], request.app[MONITOR]
+    interest = monitor.interest
     hub.sockets.add(ws)
     viewer = Viewer(ws, lambda ids: status_message(index.records, ids))
     pump = asyncio.ensure_future(viewer.pump())
@@ -181,12 +217,16 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
             if isinstance(request_ids, str):
                 await ws.send_str(json.dumps({"type": "error", "error": request_ids}))
                 continue
-            hub.watch(viewer, request_ids[0])
-            viewer.following = request_ids[1]
+            before = viewer.watching | viewer.following
+            watch, viewer.following, main = request_ids
+            hub.watch(viewer, {feed_key(i, main and monitor.has_substream(i)) for i in watch})
+            viewer.watching = watch
+            _look_changes(interest, before, viewer.watching | viewer.following)
             viewer.offer_status()
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
+        _look_changes(interest, viewer.watching | viewer.following, set())
         hub.leave(viewer)
         hub.sockets.discard(ws)
         pump.cancel()
@@ -194,17 +234,21 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-def _parse_request(text: str, known: dict) -> tuple[set[str], set[str]] | str:
-    """`{"watch": [ids], "follow": [ids]}` -> (video ids, status-only ids), or an error message."""
+def _parse_request(text: str, known: dict) -> tuple[set[str], set[str], bool] | str:
+    """`{"watch": [ids], "follow": [ids], "quality": "main"|"sub"}` -> (video ids, status-only ids, main?),
+    or an error message. "sub" (the default) plays each stream's substream where it has one."""
     try:
         body = json.loads(text)
         watch = {i for i in body.get("watch", []) if isinstance(i, str) and i in known}
         follow = {i for i in body.get("follow", []) if isinstance(i, str) and i in known} - watch
+        quality = body.get("quality", "sub")
     except (json.JSONDecodeError, AttributeError, TypeError):
-        return 'send {"watch": [stream ids], "follow": [stream ids]}'
+        return USAGE
+    if quality not in ("main", "sub"):
+        return USAGE
     if len(watch) + len(follow) > MAX_WATCH:
         return f"at most {MAX_WATCH} streams per socket"
-    return watch, follow
+    return watch, follow, quality == "main"
 
 
 async def _send_status(viewer: Viewer) -> None:

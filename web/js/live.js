@@ -9,7 +9,8 @@ export class LiveSocket {
   constructor() {
     this.players = new Map(); // stream id -> Set of players
     this.followers = new Map(); // stream id -> Set of status callbacks (every tile, video or snapshots)
-    this.sentRequest = ""; // the last {watch, follow} sent, so unchanged tiles send nothing
+    this.sentRequest = ""; // the last {watch, follow, quality} sent, so unchanged tiles send nothing
+    this.quality = "sub"; // big tiles ask for the main stream, small ones for the substream (where there is one)
     this.connect();
   }
 
@@ -42,10 +43,15 @@ export class LiveSocket {
     this.update();
   }
 
+  setQuality(quality) {
+    this.quality = quality;
+    this.update();
+  }
+
   request() {
     const watch = [...this.players.keys()].sort();
     const follow = [...this.followers.keys()].filter((id) => !this.players.has(id)).sort();
-    return JSON.stringify({ watch, follow });
+    return JSON.stringify({ watch, follow, quality: this.quality });
   }
 
   update() {

@@ -5,6 +5,8 @@ import { el, reasonsInWords, STATE_COLOURS } from "./dom.js";
 import { LiveSocket, MsePlayer } from "./live.js";
 import { tileVerdict } from "./tile_truth.js";
 
+const MAIN_STREAM_MAX_TILES = 4; // 1 and 4 tiles play main streams; 9 and more play substreams (adaptive streaming)
+
 class Tile {
   constructor(wall, index) {
     this.wall = wall;
@@ -153,6 +155,7 @@ export class Wall {
     const ids = this.tiles.map((t) => t.streamId);
     this.tiles.forEach((t) => t.clear());
     this.size = size;
+    this.live.setQuality(size <= MAIN_STREAM_MAX_TILES ? "main" : "sub");
     const side = Math.sqrt(size);
     this.node.style.gridTemplateColumns = `repeat(${side}, 1fr)`;
     this.node.style.gridTemplateRows = `repeat(${side}, 1fr)`;

@@ -1,0 +1,46 @@
+"""Who is looking at which stream: a patrolled stream somebody opens goes live while watched, plus a grace.
+
+Runs on the event loop, no I/O. Continuing looks (a wall tile, a live WebSocket) `hold` and `release`
+a stream; one-off looks (a map popup fetching a snapshot) `look` at it. `wants_live` answers for a
+given time, so tests drive it with made-up times.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+class Interest:
+    def __init__(self, grace_s: float):
+        self.grace_s = grace_s
+        self._holds: Counter[str] = Counter()
+        self._last_look: dict[str, float] = {}
+
+    def hold(self, stream_id: str, now: float) -> None:
+        self._holds[stream_id] += 1
+        self._last_look[stream_id] = now
+
+    def release(self, stream_id: str, now: float) -> None:
+        if self._holds[stream_id] > 0:
+            self._holds[stream_id] -= 1
+        if self._holds[stream_id] <= 0:
+            del self._holds[stream_id]
+        self._last_look[stream_id] = now  # the grace starts when the last viewer leaves
+
+    def look(self, stream_id: str, now: float) -> None:
+        self._last_look[stream_id] = now
+
+    def wants_live(self, stream_id: str, now: float) -> bool:
+        if self._holds.get(stream_id, 0) > 0:
+            return True
+        last = self._last_look.get(stream_id)
+        if last is None:
+            return False
+        if now - last > self.grace_s:
+            del self._last_look[stream_id]
+            return False
+        return True
+
+    def watched(self) -> set[str]:
+        """Streams held right now (not counting the grace after a look)."""
+        return set(self._holds)

@@ -1,0 +1,107 @@
+"""When each patrolled camera is next visited and probed. Pure: no I/O, no clock of its own.
+
+The patroller (on the event loop) asks `due_visits` and `due_probes` with the current time and
+reports back with `visit_started`, `visited` and `probed`. Everything takes `now`, so tests drive a
+whole estate's rotation with made-up times.
+
+Spreading: cameras added together get their first visits and probes staggered evenly, so the load
+is flat from the start instead of a burst every period. The first round of visits is paced no
+faster than the visits can run (`concurrency / VISIT_ESTIMATE_S` a second) and no slower than one
+that fits in `FIRST_ROUND_SHARE` of the period; later visits follow `REVISIT_SHARE` of a period
+after each visit started, which keeps that spacing. Urgent visits (a failed probe, a probe that
+recovered) go before everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VISIT_ESTIMATE_S = 5.0  # a typical visit: open, a keyframe, a few seconds of flow
+FIRST_ROUND_SHARE = 0.8
+REVISIT_SHARE = 0.9  # revisit a little before the period ends: queueing never makes a verdict overdue
+
+
+@dataclass
+class Slot:
+    next_visit: float
+    next_probe: float
+    urgent: bool = False
+    visiting: bool = False
+    probing: bool = False
+
+
+@dataclass(frozen=True)
+class PatrolTiming:
+    period_s: float
+    probe_interval_s: float
+    concurrency: int
+
+
+class PatrolPlan:
+    def __init__(self, timing: PatrolTiming):
+        self.timing = timing
+        self.slots: dict[str, Slot] = {}
+
+    def add(self, stream_ids: list[str], now: float) -> None:
+        """Schedule new cameras: first visits staggered at the pace the visits can keep, probes over one interval."""
+        fresh = [sid for sid in stream_ids if sid not in self.slots]
+        if not fresh:
+            return
+        visit_gap = min(FIRST_ROUND_SHARE * self.timing.period_s / len(fresh), VISIT_ESTIMATE_S / self.timing.concurrency)
+        probe_gap = self.timing.probe_interval_s / len(fresh)
+        for i, stream_id in enumerate(fresh):
+            # The first probe waits for the first visit's slot at most: a visit already answers what a probe asks.
+            self.slots[stream_id] = Slot(now + i * visit_gap, now + self.timing.probe_interval_s + i * probe_gap)
+
+    def remove(self, stream_id: str) -> None:
+        self.slots.pop(stream_id, None)
+
+    def retime(self, timing: PatrolTiming) -> None:
+        self.timing = timing
+
+    def due_visits(self, now: float, free: int) -> list[str]:
+        """Up to `free` cameras to visit now: urgent ones first, then the most overdue."""
+        if free <= 0:
+            return []
+        due = [(not slot.urgent, slot.next_visit, sid) for sid, slot in self.slots.items()
+               if not slot.visiting and (slot.urgent or slot.next_visit <= now)]
+        return [sid for _, _, sid in sorted(due)[:free]]
+
+    def due_probes(self, now: float) -> list[str]:
+        """Cameras whose probe is due and not under way (a visit under way may still fail to answer in time)."""
+        return [sid for sid, slot in self.slots.items() if slot.next_probe <= now and not slot.probing]
+
+    def visit_started(self, stream_id: str, now: float) -> None:
+        slot = self.slots.get(stream_id)
+        if slot is not None:
+            slot.visiting, slot.urgent = True, False
+            slot.next_visit = max(slot.next_visit, now - self.timing.period_s) + REVISIT_SHARE * self.timing.period_s
+            slot.next_visit = max(slot.next_visit, now + 1.0)
+
+    def visited(self, stream_id: str, now: float) -> None:
+        slot = self.slots.get(stream_id)
+        if slot is not None:
+            slot.visiting = False
+            slot.next_probe = max(slot.next_probe, now + self.timing.probe_interval_s)  # a visit answers what a probe asks
+
+    def probe_started(self, stream_id: str) -> None:
+        slot = self.slots.get(stream_id)
+        if slot is not None:
+            slot.probing = True
+
+    def probed(self, stream_id: str, now: float, needs_visit: bool) -> None:
+        """A probe finished; `needs_visit` (it failed, or it recovered) moves the camera to the front."""
+        slot = self.slots.get(stream_id)
+        if slot is None:
+            return
+        slot.probing = False
+        late = now - slot.next_probe
+        slot.next_probe = now + self.timing.probe_interval_s if late > self.timing.probe_interval_s else slot.next_probe + self.timing.probe_interval_s
+        slot.next_probe = max(slot.next_probe, now + 0.5)
+        if needs_visit:
+            slot.urgent = True
+
+    def urge(self, stream_id: str) -> None:
+        slot = self.slots.get(stream_id)
+        if slot is not None:
+            slot.urgent = True

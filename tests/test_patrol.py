@@ -1,0 +1,176 @@
+"""Patrol against the real simulator: visits that judge and disconnect, probes that catch faults between
+visits, a camera somebody opens going live and back, substreams used for health."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from conftest import STREET, sim_stream
+
+from hub.sim.process import SimProcess, start_sim
+from hubrun import hub_config_text, running_hub
+
+PATROL = '[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 1\n'
+FAULTS = ("freeze", "black", "lowfps", "stall", "auth", "notfound")
+ESTATE = "".join([
+    sim_stream("p-ok", STREET),
+    sim_stream("p-sub", "sim://street?size=640x360&sub=320x180"),
+    sim_stream("p-live", STREET, category="childcare"),
+    sim_stream("p-runtime", STREET),
+    *(sim_stream(f"p-{kind}", STREET, fault=kind) for kind in FAULTS),
+])
+EXPECTED = {"freeze": ("degraded", "frozen"), "black": ("degraded", "black"), "lowfps": ("degraded", "low_fps"),
+            "stall": ("offline", "stalled"), "auth": ("unauthorized", "auth_failed"), "notfound": ("offline", "not_found")}
+
+
+@pytest.fixture(scope="module")
+def patrol_sim(tmp_path_factory) -> SimProcess:
+    config = tmp_path_factory.mktemp("patrol-sim") / "streams.toml"
+    config.write_text(ESTATE)
+    process = start_sim(config)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+async def patrol_hub(patrol_sim, tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config_text(ESTATE, patrol_sim.rtsp, patrol_sim.control, monitor=PATROL))
+    async with running_hub(path) as hub:
+        yield hub
+
+
+async def _sessions(sim: SimProcess) -> dict[str, int]:
+    status, body = await asyncio.to_thread(sim.control_call, "GET", "/sessions")
+    assert status == 200, body
+    return body["sessions"]
+
+
+async def _until(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        await asyncio.sleep(0.2)
+
+
+async def test_patrolled_cameras_are_judged_by_visits_and_left_alone_between_them(patrol_hub, patrol_sim):
+    record = await patrol_hub.wait_for("p-ok", "online", timeout=60)
+    assert record["mode"] == "patrol" and not record["promoted"]
+    assert time.time() - record["checked_at"] < 30 and 20 <= record["fps"] <= 30 and record["width"] == 640
+    assert record["snapshot_at"] is not None, "a visit leaves a picture behind"
+    for kind, (state, reason) in EXPECTED.items():
+        found = await patrol_hub.wait_for(f"p-{kind}", state, reason, timeout=60)
+        assert found["mode"] == "patrol"
+    live = await patrol_hub.record("p-live")
+    assert live["mode"] == "live", "childcare is live by default"
+    # Between visits a patrolled camera has no session on the simulator; a live one always has.
+    sessions = await _until(lambda: _idle_sessions(patrol_sim), 40, "a moment with no visit to p-ok")
+    assert sessions.get("p-live") == 1
+
+
+async def _idle_sessions(sim: SimProcess) -> dict[str, int] | None:
+    sessions = await _sessions(sim)
+    return sessions if sessions.get("p-ok") == 0 else None
+
+
+async def test_probes_catch_a_fault_between_visits_and_the_recovery(patrol_hub, patrol_sim):
+    await patrol_hub.wait_for("p-runtime", "online", timeout=60)
+    started = time.monotonic()
+    await asyncio.to_thread(patrol_sim.set_fault, "p-runtime", "notfound")
+    try:
+        record = await patrol_hub.wait_for("p-runtime", "offline", "not_found", timeout=2 + 10)
+        assert time.monotonic() - started < 2 + 10, "within about one probe interval, not a patrol period"
+        assert record["probed_at"] is not None
+    finally:
+        await asyncio.to_thread(patrol_sim.clear_fault, "p-runtime")
+    cleared = time.monotonic()
+    record = await patrol_hub.wait_for("p-runtime", "online", timeout=30)
+    assert time.monotonic() - cleared < 25, "a probe that answers again brings a visit at once"
+    assert time.time() - record["checked_at"] < 25
+
+
+async def test_a_camera_somebody_watches_goes_live_and_returns_to_patrol(patrol_hub, patrol_sim):
+    await patrol_hub.wait_for("p-ok", "online", timeout=60)
+    async with patrol_hub.session.ws_connect(patrol_hub.url("/api/live")) as ws:
+        await ws.send_str(json.dumps({"watch": ["p-ok"]}))
+
+        async def promoted():
+            record = await patrol_hub.record("p-ok")
+            return record if record["promoted"] and time.time() - (record["last_frame_at"] or 0) < 2 else None
+
+        record = await _until(promoted, 15, "p-ok going live")
+        assert record["state"] == "online", "no flicker through 'connecting' on the way"
+        assert (await _sessions(patrol_sim))["p-ok"] >= 1
+        message = await asyncio.wait_for(ws.receive(), 10)
+        assert message.type.name in ("TEXT", "BINARY")
+    # Socket closed: after the 1 s grace the camera is back on patrol, with what the live view saw as its check.
+
+    async def demoted():
+        record = await patrol_hub.record("p-ok")
+        return record if not record["promoted"] else None
+
+    record = await _until(demoted, 15, "p-ok returning to patrol")
+    assert record["state"] == "online" and time.time() - record["checked_at"] < 15
+
+
+async def test_a_snapshot_look_promotes_for_the_grace_only(patrol_hub):
+    await patrol_hub.wait_for("p-ok", "online", timeout=60)
+    async with patrol_hub.session.get(patrol_hub.url("/api/streams/p-ok/snapshot.jpg?width=320")) as reply:
+        assert reply.status == 200
+
+    async def promoted():
+        return (await patrol_hub.record("p-ok"))["promoted"]
+
+    async def demoted():
+        return not (await patrol_hub.record("p-ok"))["promoted"]
+
+    await _until(promoted, 5, "the popup's look promoting p-ok")
+    await _until(demoted, 10, "p-ok returning to patrol after the grace")
+
+
+async def test_health_reads_the_substream(patrol_hub, patrol_sim):
+    record = await patrol_hub.wait_for("p-sub", "online", timeout=60)
+    assert (record["width"], record["height"]) == (320, 180)
+    seen = set()
+
+    async def sub_visited():
+        sessions = await _sessions(patrol_sim)
+        seen.update(path for path, n in sessions.items() if n and path.startswith("p-sub"))
+        return "p-sub/sub" in seen
+
+    await _until(sub_visited, 45, "a visit to p-sub's substream")
+    assert "p-sub" not in seen, "the main stream is left alone by health"
+
+
+async def test_big_tiles_play_the_main_stream_and_small_ones_the_substream(patrol_hub, patrol_sim):
+    await patrol_hub.wait_for("p-sub", "online", timeout=60)
+    async with patrol_hub.session.ws_connect(patrol_hub.url("/api/live")) as ws:
+        await ws.send_str(json.dumps({"watch": ["p-sub"], "quality": "main"}))
+
+        async def playing(path: str, other: str):
+            sessions = await _sessions(patrol_sim)
+            return sessions.get(path, 0) >= 1 and sessions.get(other, 0) == 0 and sessions
+
+        await _until(lambda: playing("p-sub", "never"), 15, "a main-stream reader for a 1- or 4-tile wall")
+        init = await _until(lambda: _next_text(ws, "init"), 15, "an init segment")
+        assert init["stream"] == "p-sub", "the page hears of streams, not feeds"
+        await ws.send_str(json.dumps({"watch": ["p-sub"], "quality": "sub"}))
+        await _until(lambda: playing("p-sub/sub", "p-sub"), 15, "the 9-tile wall on the substream, main reader gone")
+        await ws.send_str(json.dumps({"watch": ["p-sub"], "quality": "best"}))
+        reply = await _until(lambda: _next_text(ws, "error"), 15, "an error for an unknown quality")
+        assert "quality" in reply["error"]
+
+
+async def _next_text(ws, kind: str) -> dict | None:
+    """The next message if it is a text message of type `kind` (video and other messages are skipped)."""
+    message = await asyncio.wait_for(ws.receive(), 10)
+    if message.type.name == "TEXT" and (body := json.loads(message.data))["type"] == kind:
+        return body
+    return None
