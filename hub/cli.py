@@ -1,4 +1,4 @@
-"""The `hub` command line: serve, sim, demo, check.
+"""The `hub` command line: serve, sim, demo, check, estate.
 
 Each long-running command runs one asyncio event loop in the main thread and
 stops cleanly on SIGINT or SIGTERM.
@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--control", type=_listen_arg, help="control API HOST:PORT, overrides [sim] control")
     demo = commands.add_parser("demo", help="simulator and hub together on the default config")
     demo.add_argument("--config", default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
+    demo.add_argument("--estate", action="store_true",
+                      help="the whole 1,555-camera reference estate (written to %s) instead of the 40-camera demo" % "<cache>/estate.toml")
+    estate = commands.add_parser("estate", help="write the 1,555-camera reference estate as a config")
+    estate.add_argument("--out", required=True, help="file to write ('-' for standard output)")
+    estate.add_argument("--seed", type=int, default=1555, help="which faults land where (default: %(default)s)")
     check = commands.add_parser("check", help="validate a config file")
     check.add_argument("file")
     return parser
@@ -51,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "check":
         return run_check(args.file)
+    if args.command == "estate":
+        return run_estate(args.out, args.seed)
+    if args.command == "demo" and args.estate:
+        args.config = str(_write_demo_estate())
     try:
         config = load_config(_find_config(args.config))
     except ConfigError as exc:
@@ -83,6 +92,35 @@ def run_check(path: str) -> int:
         print(f"{path}: warning: no [[streams]]: the hub would watch nothing")
     print(f"{path}: OK, {len(config.streams)} streams")
     return 0
+
+
+def run_estate(out: str, seed: int) -> int:
+    from hub.estate import estate_config
+
+    text = estate_config(seed)
+    if out == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"hub estate: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"{out}: the reference estate, {text.count('[[streams]]')} streams")
+    return 0
+
+
+def _write_demo_estate() -> Path:
+    """The estate config for `hub demo --estate`, next to the clip cache (its saved layouts live beside it)."""
+    from hub.estate import estate_config
+    from hub.sim.clips import cache_dir
+
+    path = cache_dir().parent / "estate.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = estate_config()
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
 
 
 class StartFailed(Exception):
@@ -231,6 +269,17 @@ def _reserve_demo_ports(config: Config):
     return sock
 
 
+def _drive_vehicles(config: Config, sock, stop: asyncio.Event) -> asyncio.Task:
+    """The demo's simulated vehicles report GPS fixes to the hub, driving along the basemap's streets."""
+    from hub.binding import bound_port
+    from hub.sim.vehicles import drive
+
+    host = config.hub.listen.host if config.hub.listen.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    vehicles = [s.id for s in config.streams if s.sim is not None and s.reports_position]
+    return asyncio.get_running_loop().create_task(drive(f"http://{host}:{bound_port(sock)}", vehicles, stop), name="vehicles")
+
+
 async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None = None) -> None:
     """The simulator as a child process on the config's [sim] ports, the hub in this one.
 
@@ -261,8 +310,11 @@ async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None 
         print("hub demo: stopped", flush=True)
         return
     print(f"hub demo: simulator on rtsp://{sim.rtsp}/<id>, faults on http://{sim.control}/faults", flush=True)
+    driving = _drive_vehicles(config, sock, stop)
     try:
         await run_serve(config, None, stop, config_path, sock)
     finally:
+        driving.cancel()
+        await asyncio.gather(driving, return_exceptions=True)
         await asyncio.to_thread(sim.stop)
         print("hub demo: stopped the hub, then the simulator", flush=True)

@@ -23,8 +23,9 @@ class FaultBoard:
         return stream_id in self._cameras
 
     async def start(self) -> None:
-        """Apply the configured faults: at once, or after their `@Ns` delay."""
+        """Apply the configured faults: at once (together: a fault's clip may need encoding), or after their `@Ns` delay."""
         loop = asyncio.get_running_loop()
+        now = []
         for camera in self._cameras.values():
             fault = camera.stream.fault
             if fault is None:
@@ -32,7 +33,8 @@ class FaultBoard:
             if fault.after_s:
                 self._pending[camera.id] = loop.call_later(fault.after_s, self._apply_later, camera.id, fault)
             else:
-                await self.apply(camera.id, fault, from_config=True)
+                now.append(self.apply(camera.id, fault, from_config=True))
+        await asyncio.gather(*now)
 
     def _apply_later(self, stream_id: str, fault: Fault) -> None:
         self._pending.pop(stream_id, None)
