@@ -31,7 +31,8 @@ from hub.patrol.interest import Interest
 from hub.patrol.patroller import Patroller, PatrolTarget
 from hub.patrol.schedule import PatrolTiming
 from hub.patrol.verdict import PROBE_OK, ProbeOutcome, VisitOutcome, patrol_verdict
-from hub.patrol.visit import Visit
+from hub.patrol.visit import Visit, run_visit
+from hub.workers.pool import RemoteSupervisor, WorkerPool
 
 log = logging.getLogger("hub.monitor")
 TICK_S = 0.5
@@ -43,7 +44,7 @@ MAIN_FEED_PICTURE_S = 1e9  # a main-stream video reader decodes no pictures: hea
 class Watched:
     stream: Stream
     mode: str  # as configured: live | patrol
-    supervisor: StreamSupervisor | None  # None while on patrol
+    supervisor: StreamSupervisor | RemoteSupervisor | None  # None while on patrol
     health: h.StreamHealth  # live: the connection's; patrol: the last visit's, frozen at `visit.ended`
     record: StreamRecord
     up_s: float = 0.0
@@ -86,7 +87,10 @@ class Monitor:
         self._last_tick: float | None = None
         self._stopping = False  # set by `stop`: connections closed by the hub itself are not state changes
         self.interest = Interest(config.monitor.live_grace_s)
-        self.patroller = Patroller(_timing(config), self._patrol_target, self._on_visit, self._on_probe)
+        processes = config.hub.ingest_processes
+        self.pool = WorkerPool(processes, logging.getLogger().level) if processes > 1 else None
+        visit = self.pool.visit if self.pool is not None else run_visit
+        self.patroller = Patroller(_timing(config), self._patrol_target, self._on_visit, self._on_probe, visit)
         self._patrol_task: asyncio.Task | None = None
         self._demotions: set[asyncio.Task] = set()
         self._main_feeds: dict[str, StreamSupervisor] = {}
@@ -96,6 +100,9 @@ class Monitor:
         self._tap_for = tap_for
 
     async def start(self) -> None:
+        if self.pool is not None:
+            await self.pool.start()
+            log.info("ingest: %d worker processes", self.pool.count)
         for stream in self.config.streams:
             self._watch(stream)
         loop = asyncio.get_running_loop()
@@ -121,13 +128,19 @@ class Monitor:
         stream = watched.stream
         settings = reader_settings(stream, self.config.sim, self.config.health)
         tap = self._tap_for(stream.id) if self._tap_for else None
-        supervisor = StreamSupervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
+        supervisor = self._supervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
         if watched.mode == "patrol":  # promoted: the patrol verdict stands until the live connection has its own
             self.patroller.remove(stream.id)
             watched.health = self._fresh_health(stream)
         watched.supervisor = supervisor
         watched.record.promoted = watched.mode == "patrol"
         supervisor.start()
+
+    def _supervisor(self, key: str, settings, deliver, tap: LiveTap | None) -> StreamSupervisor | RemoteSupervisor:
+        """A reader for one feed: a thread here, or (with ingest_processes > 1) in a worker process."""
+        if self.pool is not None:
+            return RemoteSupervisor(self.pool, key, settings, deliver, tap)
+        return StreamSupervisor(key, settings, deliver, tap)
 
     def _back_to_patrol(self, watched: Watched, now: float) -> None:
         """Nobody looks any more: what the live connection saw becomes the last visit."""
@@ -153,6 +166,8 @@ class Monitor:
         supervisors = [w.supervisor for w in self.watched.values() if w.supervisor is not None]
         supervisors += self._main_feeds.values()
         await asyncio.gather(*(s.stop() for s in supervisors), *self._demotions)
+        if self.pool is not None:
+            await self.pool.close()
 
     def has_substream(self, stream_id: str) -> bool:
         watched = self.watched.get(stream_id)
@@ -169,7 +184,7 @@ class Monitor:
             return
         settings = replace(reader_settings(watched.stream, self.config.sim, self.config.health, sub=False),
                            picture_interval_s=MAIN_FEED_PICTURE_S)
-        supervisor = StreamSupervisor(f"{stream_id}/main", settings, lambda items: None, self._tap_for(f"{stream_id}/main"))
+        supervisor = self._supervisor(f"{stream_id}/main", settings, lambda items: None, self._tap_for(f"{stream_id}/main"))
         self._main_feeds[stream_id] = supervisor
         supervisor.start()
 

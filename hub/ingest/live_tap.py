@@ -3,7 +3,9 @@
 Who runs where: the loop sets `wanted` (somebody watches); the reader thread
 reads it per packet and calls `publish` with fMP4 chunks, which hops to the
 loop with `call_soon_threadsafe`. One tap per stream outlives reader
-generations, so viewers survive a reconnect (they get a fresh init segment).
+generations, so viewers survive a reconnect (they get a fresh init segment). With
+ingest worker processes the reader runs elsewhere: `on_wanted` forwards the flag
+and `deliver` takes the chunks that come back.
 """
 
 from __future__ import annotations
@@ -19,7 +21,19 @@ class LiveTap:
         self._loop = loop
         self.stream_id = stream_id
         self._on_chunk = on_chunk
-        self.wanted = False  # written on the loop, read by the reader thread (a plain bool is atomic)
+        self._wanted = False  # written on the loop, read by the reader thread (a plain bool is atomic)
+        self.on_wanted: Callable[[bool], object] | None = None  # a reader in a worker process is told this way
+
+    @property
+    def wanted(self) -> bool:
+        return self._wanted
+
+    @wanted.setter
+    def wanted(self, value: bool) -> None:
+        changed = value != self._wanted
+        self._wanted = value
+        if changed and self.on_wanted is not None:
+            self.on_wanted(value)
 
     def publish(self, chunk: Chunk) -> None:
         """Reader thread: hand one chunk to the loop."""
@@ -27,3 +41,7 @@ class LiveTap:
             self._loop.call_soon_threadsafe(self._on_chunk, self.stream_id, chunk)
         except RuntimeError:  # loop closed: shutting down
             pass
+
+    def deliver(self, chunk: Chunk) -> None:
+        """Event loop: hand on a chunk that a worker process's reader sent."""
+        self._on_chunk(self.stream_id, chunk)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from hub import health as h
@@ -23,6 +23,7 @@ from hub.patrol.visit import Visit, run_visit
 
 log = logging.getLogger("hub.patrol")
 
+VisitRunner = Callable[[str, ReaderSettings, h.StreamHealth, ProbeOutcome | None], Awaitable[Visit]]
 PROBE_CONCURRENCY = 64
 PROBE_TIMEOUT_S = 5.0
 STEP_S = 0.2
@@ -39,8 +40,10 @@ class PatrolTarget:
 
 class Patroller:
     def __init__(self, timing: PatrolTiming, target: Callable[[str], PatrolTarget | None],
-                 on_visit: Callable[[str, Visit], bool], on_probe: Callable[[str, ProbeOutcome], bool]):
+                 on_visit: Callable[[str, Visit], bool], on_probe: Callable[[str, ProbeOutcome], bool],
+                 visit: VisitRunner = run_visit):
         self.plan = PatrolPlan(timing)
+        self._run_visit = visit  # here, or in an ingest worker process
         self._target = target
         self._on_visit = on_visit
         self._on_probe = on_probe
@@ -90,7 +93,7 @@ class Patroller:
             target = self._target(stream_id)
             if target is None:
                 return
-            visit = await run_visit(stream_id, target.reader, target.health, target.last_probe)
+            visit = await self._run_visit(stream_id, target.reader, target.health, target.last_probe)
             if visit.outcome.verdict.reasons == (UNREACHABLE,) and "refused" not in visit.message.lower():
                 # An open that timed out: a hung camera looks the same to FFmpeg; a probe tells them apart.
                 fresh = await probe(target.reader.url, PROBE_TIMEOUT_S)
@@ -99,9 +102,9 @@ class Patroller:
             self.visits += 1
             if self._on_visit(stream_id, visit):
                 self.plan.urge(stream_id)
-        except Exception:  # noqa: BLE001 - one camera must not stop the rotation
+        except Exception as exc:  # noqa: BLE001 - one camera must not stop the rotation
             self.failures += 1
-            log.exception("visit to %s failed", stream_id)
+            log.warning("visit to %s failed (%s: %s); the next one comes in turn", stream_id, type(exc).__name__, exc)
         finally:
             self._visiting -= 1
             self.plan.visited(stream_id, loop.time())

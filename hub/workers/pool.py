@@ -1,0 +1,255 @@
+"""The hub process's side of its ingest worker processes: who pulls which feed, and what comes back.
+
+Who runs where: everything here runs on the hub's event loop, except one thread per worker
+(`worker-<n>-results`) that blocks on that worker's result pipe and hands each `Bundle` to the loop,
+waiting until the loop has taken it before reading the next (so a slow loop slows the worker's
+sends, and the worker drops and counts, never this process's memory). Feeds go to the worker with
+the fewest; visits to the one with the fewest under way. A worker that dies is started again at
+once and given its feeds back; its unfinished visits fail (the patroller tries them again). Streams
+on the other workers never notice.
+
+`RemoteSupervisor` has the interface of `StreamSupervisor`, so the monitor does not care where a
+reader runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hub import health as h
+from hub.ingest.live_tap import LiveTap
+from hub.ingest.observations import Observation
+from hub.ingest.reader import ReaderSettings
+from hub.patrol.verdict import ProbeOutcome
+from hub.patrol.visit import Visit
+from hub.workers.protocol import Bundle, Command, FeedState, Live, Quit, Start, Stop, VisitDone, VisitRequest
+from hub.workers.worker import worker_main
+
+log = logging.getLogger("hub.workers")
+
+STOP_WAIT_S = 12.0  # a worker's reader can take THREAD_JOIN_S to notice a stop
+QUIT_WAIT_S = 10.0
+
+
+class WorkerLost(Exception):
+    """The worker process running this work died; the work was not done."""
+
+
+@dataclass
+class WorkerHandle:
+    number: int
+    process: multiprocessing.Process
+    commands: object  # Connection, hub end
+    results: object  # Connection, hub end
+    feeds: set[str] = field(default_factory=set)
+    visits: dict[int, asyncio.Future] = field(default_factory=dict)
+    alive: bool = True
+
+    def send(self, command: Command) -> None:
+        if not self.alive:
+            return
+        try:
+            self.commands.send(command)
+        except (OSError, ValueError):  # it died; the results thread notices and restarts it
+            self.alive = False
+
+
+class RemoteSupervisor:
+    """A stream's reader in a worker process, seen from the hub process."""
+
+    def __init__(self, pool: WorkerPool, key: str, settings: ReaderSettings, deliver: Callable[[list[Observation]], None], tap: LiveTap | None):
+        self.pool = pool
+        self.stream_id = key
+        self.settings = settings
+        self.live = tap
+        self._deliver = deliver
+        self.handle: WorkerHandle | None = None
+        self.state = FeedState(0, None)
+        self._stopped: asyncio.Event | None = None
+
+    @property
+    def dropped(self) -> int:
+        return self.state.dropped
+
+    @property
+    def retry_at(self) -> float | None:
+        return self.state.retry_at
+
+    def start(self) -> None:
+        if self.live is not None:
+            self.live.on_wanted = lambda wanted: self.handle and self.handle.send(Live(self.stream_id, wanted))
+        self.pool.assign(self)
+
+    def start_command(self) -> Start:
+        return Start(self.stream_id, self.settings, bool(self.live and self.live.wanted))
+
+    async def stop(self) -> None:
+        """Stop the reader; returns once the worker says its thread has exited (bounded)."""
+        if self.live is not None:
+            self.live.on_wanted = None
+        handle = self.handle
+        self.pool.release(self)
+        if handle is None or not handle.alive:
+            return
+        self._stopped = asyncio.Event()
+        handle.send(Stop(self.stream_id))
+        try:
+            await asyncio.wait_for(self._stopped.wait(), STOP_WAIT_S)
+        except asyncio.TimeoutError:
+            log.warning("stream %s: worker %d did not confirm the stop within %.0f s", self.stream_id, handle.number, STOP_WAIT_S)
+
+    def received(self, items: list[Observation]) -> None:
+        self._deliver(items)
+
+    def stopped(self) -> None:
+        if self._stopped is not None:
+            self._stopped.set()
+
+
+class WorkerPool:
+    def __init__(self, count: int, log_level: int = logging.INFO):
+        self.count = count
+        self._log_level = log_level
+        self.handles: list[WorkerHandle] = []
+        self._feeds: dict[str, RemoteSupervisor] = {}
+        self._stopping: dict[str, RemoteSupervisor] = {}
+        self._visit_ids = itertools.count(1)
+        self._context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing = False
+        self.restarts = 0
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        for number in range(self.count):
+            self.handles.append(await self._spawn(number))
+
+    async def _spawn(self, number: int) -> WorkerHandle:
+        commands_out, commands_in = self._context.Pipe(duplex=False)  # (receive end, send end)
+        results_out, results_in = self._context.Pipe(duplex=False)
+        process = self._context.Process(target=worker_main, args=(commands_out, results_in, self._log_level),
+                                        name=f"hub-ingest-{number}", daemon=True)
+        await asyncio.to_thread(process.start)
+        commands_out.close()  # the child's ends: this process keeps only its own
+        results_in.close()
+        handle = WorkerHandle(number, process, commands_in, results_out)
+        threading.Thread(target=self._read_results, args=(handle,), name=f"worker-{number}-results", daemon=True).start()
+        return handle
+
+    def _read_results(self, handle: WorkerHandle) -> None:
+        """Results thread: one bundle at a time, each taken by the loop before the next is read."""
+        taken = threading.Event()
+        while True:
+            try:
+                bundle = handle.results.recv()
+            except (EOFError, OSError):
+                break
+            taken.clear()
+            try:
+                self._loop.call_soon_threadsafe(self._dispatch, handle, bundle, taken)
+            except RuntimeError:  # the loop is closed
+                return
+            taken.wait()
+        try:
+            self._loop.call_soon_threadsafe(self._lost, handle)
+        except RuntimeError:
+            pass
+
+    def _dispatch(self, handle: WorkerHandle, bundle: Bundle, taken: threading.Event) -> None:
+        try:
+            for key, items in bundle.observations.items():
+                feed = self._feeds.get(key)
+                if feed is not None and feed.handle is handle:
+                    feed.received(items)
+            for key, chunks in bundle.chunks.items():
+                feed = self._feeds.get(key)
+                if feed is not None and feed.handle is handle and feed.live is not None:
+                    for chunk in chunks:
+                        feed.live.deliver(chunk)
+            for key, state in bundle.states.items():
+                if (feed := self._feeds.get(key)) is not None and feed.handle is handle:
+                    feed.state = state
+            for key in bundle.stopped:
+                if (feed := self._stopping.pop(key, None)) is not None:
+                    feed.stopped()
+            for done in bundle.visits:
+                future = handle.visits.pop(done.visit_id, None)
+                if future is not None and not future.done():
+                    future.set_result(done)
+        finally:
+            taken.set()
+
+    def _lost(self, handle: WorkerHandle) -> None:
+        handle.alive = False
+        for future in handle.visits.values():
+            if not future.done():
+                future.set_exception(WorkerLost(f"ingest worker {handle.number} died during the visit"))
+        handle.visits.clear()
+        for key in list(self._stopping):
+            if self._stopping[key].handle is handle:
+                self._stopping.pop(key).stopped()
+        if self._closing:
+            return
+        handle.process.join(0)
+        log.warning("ingest worker %d died (exit code %s); starting it again with its %d feeds",
+                    handle.number, handle.process.exitcode, len(handle.feeds))
+        self.restarts += 1
+        self._loop.create_task(self._restart(handle), name=f"restart-worker-{handle.number}")
+
+    async def _restart(self, old: WorkerHandle) -> None:
+        new = await self._spawn(old.number)
+        self.handles[self.handles.index(old)] = new
+        for key in old.feeds:
+            feed = self._feeds.get(key)
+            if feed is not None and feed.handle is old:
+                feed.handle = new
+                new.feeds.add(key)
+                new.send(feed.start_command())
+
+    def assign(self, feed: RemoteSupervisor) -> None:
+        """Give a feed to the live worker with the fewest feeds."""
+        handle = min((h for h in self.handles if h.alive), key=lambda h: len(h.feeds), default=None)
+        self._feeds[feed.stream_id] = feed
+        if handle is None:  # every worker is being restarted: the restart hands it over
+            handle = min(self.handles, key=lambda h: len(h.feeds))
+        feed.handle = handle
+        handle.feeds.add(feed.stream_id)
+        handle.send(feed.start_command())
+
+    def release(self, feed: RemoteSupervisor) -> None:
+        if self._feeds.get(feed.stream_id) is feed:
+            del self._feeds[feed.stream_id]
+            self._stopping[feed.stream_id] = feed
+        if feed.handle is not None:
+            feed.handle.feeds.discard(feed.stream_id)
+
+    async def visit(self, stream_id: str, settings: ReaderSettings, health: h.StreamHealth, last_probe: ProbeOutcome | None) -> Visit:
+        """One patrol visit, run in the worker with the fewest visits under way."""
+        handle = min((h for h in self.handles if h.alive), key=lambda h: len(h.visits), default=None)
+        if handle is None:
+            raise WorkerLost("no ingest worker is running (restarting)")
+        visit_id = next(self._visit_ids)
+        future = self._loop.create_future()
+        handle.visits[visit_id] = future
+        handle.send(VisitRequest(visit_id, stream_id, settings, health.settings, health.nominal_fps, last_probe))
+        done: VisitDone = await future
+        if done.health is None:
+            raise RuntimeError(done.message)
+        return Visit(done.health, done.outcome, list(done.pictures), done.message)
+
+    async def close(self) -> None:
+        self._closing = True
+        for handle in self.handles:
+            handle.send(Quit())
+        for handle in self.handles:
+            await asyncio.to_thread(handle.process.join, QUIT_WAIT_S)
+            if handle.process.is_alive():
+                log.warning("ingest worker %d did not quit in %.0f s; terminating it", handle.number, QUIT_WAIT_S)
+                handle.process.terminate()
+                await asyncio.to_thread(handle.process.join, 2.0)

@@ -1,0 +1,106 @@
+"""Ingest worker processes against the real simulator: live streams, patrol visits and wall video pulled
+in other processes; a worker killed mid-run is replaced and its streams resume while the rest carry on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+
+import pytest
+from conftest import STREET, sim_stream
+
+from hub.config import parse_config
+from hub.sim.process import SimProcess, start_sim
+from hub.web.keys import INDEX, MONITOR
+from hubrun import hub_config_text, running_hub
+
+ESTATE = "".join([
+    *(sim_stream(f"w-live-{n}", STREET, category="childcare") for n in range(4)),
+    sim_stream("w-patrol", STREET),
+    sim_stream("w-frozen", STREET, fault="freeze"),
+])
+MONITOR_TABLE = "[hub]\ningest_processes = 2\n[monitor]\npatrol_period_s = 30\nprobe_interval_s = 5\n"
+
+
+@pytest.fixture(scope="module")
+def worker_sim(tmp_path_factory) -> SimProcess:
+    config = tmp_path_factory.mktemp("worker-sim") / "streams.toml"
+    config.write_text(ESTATE)
+    process = start_sim(config)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+async def worker_hub(worker_sim, tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config_text(ESTATE, worker_sim.rtsp, worker_sim.control, monitor=MONITOR_TABLE))
+    async with running_hub(path) as hub:
+        yield hub
+
+
+def test_ingest_processes_takes_auto_or_a_number():
+    assert parse_config('[hub]\ningest_processes = "auto"\n').hub.ingest_processes == (os.cpu_count() or 1)
+    assert parse_config("[hub]\ningest_processes = 3\n").hub.ingest_processes == 3
+    assert parse_config("").hub.ingest_processes == 1, "one process, as before, unless asked"
+    with pytest.raises(Exception, match=r'ingest_processes: expected "auto" or a whole number from 1 to 256, got 0'):
+        parse_config("[hub]\ningest_processes = 0\n")
+
+
+async def test_streams_are_pulled_in_worker_processes(worker_hub):
+    pool = worker_hub.app[MONITOR].pool
+    assert pool is not None and len(pool.handles) == 2
+    assert all(h.process.is_alive() and h.process.pid != os.getpid() for h in pool.handles)
+    for n in range(4):
+        record = await worker_hub.wait_for(f"w-live-{n}", "online", timeout=60)
+        assert record["mode"] == "live"
+    assert sorted(len(h.feeds) for h in pool.handles) == [2, 2], "live feeds are spread over the workers"
+    assert (await worker_hub.wait_for("w-patrol", "online", timeout=60))["mode"] == "patrol"
+    await worker_hub.wait_for("w-frozen", "degraded", "frozen", timeout=60)
+    assert not [t for t in threading_names() if t.startswith("ingest-")], "no reader thread in the hub process"
+    async with worker_hub.session.ws_connect(worker_hub.url("/api/live")) as ws:
+        await ws.send_str(json.dumps({"watch": ["w-live-0"]}))
+        kinds = set()
+        while len(kinds) < 2:
+            message = await asyncio.wait_for(ws.receive(), 15)
+            if message.type.name == "BINARY":
+                kinds.add(message.data[0])
+        assert kinds == {1, 2}, "init segment and fragments come back from the worker"
+
+
+def threading_names() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate()]
+
+
+async def test_a_killed_worker_is_replaced_and_only_its_streams_pause(worker_hub):
+    monitor, index = worker_hub.app[MONITOR], worker_hub.app[INDEX]
+    for n in range(4):
+        await worker_hub.wait_for(f"w-live-{n}", "online", timeout=60)
+    await worker_hub.wait_for("w-patrol", "online", timeout=60)  # every first verdict is in: any later change is news
+    await worker_hub.wait_for("w-frozen", "degraded", "frozen", timeout=60)
+    events = index.subscribe()
+    victim = monitor.pool.handles[0]
+    lost = sorted(victim.feeds)
+    killed_at = time.monotonic()
+    os.kill(victim.process.pid, signal.SIGKILL)
+
+    async def resumed() -> bool:
+        records = [await worker_hub.record(stream_id) for stream_id in lost]
+        return monitor.pool.restarts == 1 and all(time.time() - r["last_frame_at"] < 1.5 for r in records)
+
+    while not await resumed():
+        assert time.monotonic() - killed_at < 10, "its streams resume within 10 s"
+        await asyncio.sleep(0.2)
+    changes = []
+    while not events.empty():
+        kind, data = events.get_nowait()
+        if kind == "state":
+            changes.append(data)
+    index.unsubscribe(events)
+    assert changes == [], "no stream changed state: the hub's own trouble is not a camera fault"
+    assert monitor.pool.handles[0].process.is_alive() and monitor.pool.handles[0] is not victim
