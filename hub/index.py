@@ -153,6 +153,7 @@ class Index:
         self._subscribers: set[asyncio.Queue] = set()
         self.version = 0  # bumped whenever what readers see may have changed (lets the API cache responses)
         self.ticks = 0  # health evaluations of every stream so far (lets /metrics render once per tick)
+        self.hub: dict = {}  # the hub's own load and shedding (hub.load.meter), for /healthz, the page and /metrics
 
     def touch(self) -> None:
         self.version += 1

@@ -32,7 +32,22 @@ def _families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
         "age": GaugeMetricFamily("hub_stream_last_frame_age_seconds", "Seconds since the last frame arrived", labels=LABELS),
         "keyframe": GaugeMetricFamily("hub_stream_keyframe_interval_seconds", "Measured time between keyframes", labels=LABELS),
         "check": GaugeMetricFamily("hub_stream_check_failing", "1 while a picture or flow check fails", labels=LABELS + ["check"]),
+        "checked": GaugeMetricFamily("hub_stream_check_age_seconds", "Seconds since the stream's picture was last checked "
+                                     "(live: the last sampled picture; patrol: the last visit)", labels=LABELS),
     }
+
+
+def _hub_families(status: dict) -> list[GaugeMetricFamily]:
+    """The hub's own load (hub.load.meter), empty before the meter's first report."""
+    if not status:
+        return []
+    values = {
+        "hub_overloaded": ("1 while the hub sheds work because it is overloaded", float(status["overloaded"])),
+        "hub_shed_level": ("Load-shedding level: 0 none, 1-2 picture sampling slowed, 3-4 patrol concurrency cut too", status["level"]),
+        "hub_loop_lag_seconds": ("Worst lateness of the hub's event loop over the last second", status["loop_lag_ms"] / 1000),
+        "hub_cpu_share": ("CPU used by the hub's processes as a share of every core", status["cpu_share"]),
+    }
+    return [GaugeMetricFamily(name, help_text, value=value) for name, (help_text, value) in values.items()]
 
 
 class IndexCollector(Collector):
@@ -42,7 +57,7 @@ class IndexCollector(Collector):
     def describe(self):
         families = list(_families().values())
         families.append(GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"]))
-        return families
+        return families + _hub_families({"overloaded": False, "level": 0, "loop_lag_ms": 0.0, "cpu_share": 0.0})
 
     def _records(self) -> list:
         for _ in range(3):  # the loop may add or remove streams (a reload) while a worker thread copies
@@ -71,6 +86,8 @@ class IndexCollector(Collector):
                 families["age"].add_metric(labels, max(0.0, now - record.last_frame_at))
             if record.keyframe_interval_s is not None:
                 families["keyframe"].add_metric(labels, record.keyframe_interval_s)
+            if record.checked_at is not None:
+                families["checked"].add_metric(labels, max(0.0, now - record.checked_at))
             for check in CHECKS:
                 families["check"].add_metric(labels + [check], 1.0 if check in record.failing_checks else 0.0)
             counts[(record.category, record.state)] = counts.get((record.category, record.state), 0) + 1
@@ -80,6 +97,7 @@ class IndexCollector(Collector):
                 totals.add_metric([category, state], counts.get((category, state), 0))
         yield from families.values()
         yield totals
+        yield from _hub_families(dict(self.index.hub))
 
 
 def create_registry(index: Index) -> CollectorRegistry:

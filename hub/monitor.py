@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -24,9 +25,12 @@ from hub import health as h
 from hub.config import Config, Stream
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
-from hub.ingest.observations import Closed, Observation, Opened, PacketBatch, Picture
+from hub.ingest.observations import STALLED, Closed, Observation, Opened, PacketBatch, Picture
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
+from hub.ingest.throttle import Throttle
+from hub.load.governor import Shed
+from hub.load.meter import LoadMeter
 from hub.patrol.interest import Interest
 from hub.patrol.patroller import Patroller, PatrolTarget
 from hub.patrol.schedule import PatrolTiming
@@ -37,6 +41,7 @@ from hub.workers.pool import RemoteSupervisor, WorkerPool
 log = logging.getLogger("hub.monitor")
 TICK_S = 0.5
 TICK_SLICE = 100
+LOOP_LATE_S = 1.0
 MAIN_FEED_PICTURE_S = 1e9  # a main-stream video reader decodes no pictures: health has its own
 
 
@@ -94,6 +99,10 @@ class Monitor:
         self._patrol_task: asyncio.Task | None = None
         self._demotions: set[asyncio.Task] = set()
         self._main_feeds: dict[str, StreamSupervisor] = {}
+        self.throttle = Throttle()
+        self.meter = LoadMeter(self._pids, self._shed, self._announce_load)
+        self._meter_task: asyncio.Task | None = None
+        self._lagging_until = 0.0  # the loop itself was late until then: silences may be ours, not the camera's
 
     def set_tap_factory(self, tap_for: Callable[[str], LiveTap]) -> None:
         """Live-video taps come from the app once its loop runs; set before `start`."""
@@ -108,6 +117,8 @@ class Monitor:
         loop = asyncio.get_running_loop()
         self._tick_task = loop.create_task(self._ticker(), name="health-tick")
         self._patrol_task = loop.create_task(self.patroller.run(), name="patrol")
+        self._meter_task = loop.create_task(self.meter.run(), name="load-meter")
+        self.index.hub = self.meter.status()
 
     def _watch(self, stream: Stream) -> None:
         record = self.index.records.get(stream.id) or StreamRecord.from_stream(stream)
@@ -140,7 +151,38 @@ class Monitor:
         """A reader for one feed: a thread here, or (with ingest_processes > 1) in a worker process."""
         if self.pool is not None:
             return RemoteSupervisor(self.pool, key, settings, deliver, tap)
-        return StreamSupervisor(key, settings, deliver, tap)
+        return StreamSupervisor(key, settings, deliver, tap, self.throttle)
+
+    def capacity(self) -> dict:
+        """What this hub carries and, from what it measures, could carry (for /healthz)."""
+        live = sum(1 for w in self.watched.values() if w.live_now)
+        monitor, mean_visit = self.config.monitor, self.patroller.mean_visit_s
+        return {
+            "cores": self.meter.cores,
+            "ingest_processes": self.pool.count if self.pool is not None else 1,
+            "cores_in_use": round(self.meter.sample.cpu_share * self.meter.cores, 2),
+            "live_streams": live,
+            "patrolled_streams": len(self.watched) - live,
+            "patrol_period_s": monitor.patrol_period_s,
+            "patrol_concurrency": self.patroller.concurrency,
+            "mean_visit_s": None if mean_visit is None else round(mean_visit, 2),
+            # Cameras the patrol can visit once per period at the current concurrency and visit length.
+            "patrol_capacity": None if not mean_visit else int(self.patroller.concurrency * monitor.patrol_period_s / mean_visit),
+        }
+
+    def _pids(self) -> list[int]:
+        return [os.getpid()] + (self.pool.pids() if self.pool is not None else [])
+
+    def _shed(self, shed: Shed) -> None:
+        """The load governor's level: picture sampling first, then patrol concurrency (never live streams)."""
+        self.throttle.factor = shed.picture_factor
+        if self.pool is not None:
+            self.pool.set_throttle(shed.picture_factor)
+        self.patroller.concurrency_share = shed.patrol_share
+
+    def _announce_load(self, status: dict) -> None:
+        self.index.hub = status
+        self.index.publish("hub", status)
 
     def _back_to_patrol(self, watched: Watched, now: float) -> None:
         """Nobody looks any more: what the live connection saw becomes the last visit."""
@@ -159,7 +201,7 @@ class Monitor:
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in (self._tick_task, self._patrol_task):
+        for task in (self._tick_task, self._patrol_task, self._meter_task):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -249,13 +291,19 @@ class Monitor:
 
     async def _ticker(self) -> None:
         loop = asyncio.get_running_loop()
+        expected = loop.time()
         while True:
             started = loop.time()
+            if started - expected > LOOP_LATE_S:  # the hub itself stalled: frames may be waiting behind it
+                self._lagging_until = started + self.config.health.stall_after_s + LOOP_LATE_S
+                log.warning("health tick %.1f s late: silences are not called stalls until the loop catches up", started - expected)
             try:
                 await self.evaluate_all()
             except Exception:  # noqa: BLE001 - one bad record must not stop health for all
                 log.exception("health evaluation failed")
-            await asyncio.sleep(max(0.05, TICK_S - (loop.time() - started)))
+            pause = max(0.05, TICK_S - (loop.time() - started))
+            expected = loop.time() + pause
+            await asyncio.sleep(pause)
 
     async def evaluate_all(self) -> None:
         """Judge every stream, in slices so that 1,555 streams never hold the loop for long."""
@@ -302,6 +350,8 @@ class Monitor:
         if record.state != h.CONNECTING:  # time before the first verdict is not downtime
             watched.seen_s += elapsed
         verdict, at = self._verdict(watched, now)
+        if now < self._lagging_until and verdict.reasons == (STALLED,) and record.state in h.UP_STATES:
+            verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is not a camera fault
         opened = health.opened
         record.codec = opened.codec if opened else record.codec
         if health.size:

@@ -94,7 +94,10 @@ async def test_a_killed_worker_is_replaced_and_only_its_streams_pause(worker_hub
         return monitor.pool.restarts == 1 and all(time.time() - r["last_frame_at"] < 1.5 for r in records)
 
     while not await resumed():
-        assert time.monotonic() - killed_at < 10, "its streams resume within 10 s"
+        if time.monotonic() - killed_at > 10:
+            records = [await worker_hub.record(stream_id) for stream_id in lost]
+            ages = {r["id"]: round(time.time() - r["last_frame_at"], 1) for r in records}
+            raise AssertionError(f"its streams did not resume within 10 s: restarts {monitor.pool.restarts}, frame ages {ages}")
         await asyncio.sleep(0.2)
     changes = []
     while not events.empty():
@@ -102,5 +105,5 @@ async def test_a_killed_worker_is_replaced_and_only_its_streams_pause(worker_hub
         if kind == "state":
             changes.append(data)
     index.unsubscribe(events)
-    assert changes == [], "no stream changed state: the hub's own trouble is not a camera fault"
+    assert changes == [], f"no stream changed state (the hub's own trouble is not a camera fault): {changes}"
     assert monitor.pool.handles[0].process.is_alive() and monitor.pool.handles[0] is not victim

@@ -3,7 +3,7 @@
 Who runs where: `Reader.run` is the body of thread `ingest-<id>-<generation>`.
 It opens the stream, then loops over packets: every packet becomes a small
 `Packet` observation (batched every `BATCH_S`); at most once per
-`picture_interval_s` a keyframe is decoded into a thumbnail and a JPEG. Other
+`picture_interval_s` (times the load governor's `Throttle` factor) a keyframe is decoded into a thumbnail and a JPEG. Other
 packets are never decoded. The thread checks `stop` after every packet; a
 silent stream is given up after `silence_limit_s` by FFmpeg's own socket
 timeout. PyAV's read timeout is deliberately not used: its interrupt callback
@@ -38,6 +38,7 @@ from hub.ingest.observations import (
     Picture,
 )
 from hub.ingest.remux import FragmentWriter
+from hub.ingest.throttle import Throttle
 from hub.jpeg import encode_jpeg
 from hub.redact import redact_text
 
@@ -84,8 +85,10 @@ class ArrivalClock:
 
 
 class Reader:
-    def __init__(self, settings: ReaderSettings, generation: int, mailbox: Mailbox, stop: threading.Event, live: LiveTap | None = None):
+    def __init__(self, settings: ReaderSettings, generation: int, mailbox: Mailbox, stop: threading.Event,
+                 live: LiveTap | None = None, throttle: Throttle | None = None):
         self.settings = settings
+        self.throttle = throttle or Throttle()
         self.generation = generation
         self.mailbox = mailbox
         self.stop = stop
@@ -133,7 +136,7 @@ class Reader:
         video = container.streams.video[0]
         ctx = self._open_decoder(video)
         time_base = float(video.time_base) if video.time_base else 0.0
-        stamp, monotonic, live = ArrivalClock().stamp, time.monotonic, self.live
+        stamp, monotonic, live, throttle = ArrivalClock().stamp, time.monotonic, self.live, self.throttle
         # 0.9: keyframes every 2.00 s with jitter must not turn a 2 s interval into 4 s
         picture_every = 0.9 * self.settings.picture_interval_s
         batch: list[Packet] = []
@@ -149,7 +152,7 @@ class Reader:
                 keyframe = packet.is_keyframe
                 batch.append(Packet(stamp(now, pts), size, keyframe, pts))
                 corrupt += packet.is_corrupt
-                if keyframe and now - last_picture >= picture_every:
+                if keyframe and now - last_picture >= picture_every * throttle.factor:
                     last_picture = now
                     self._picture(ctx, packet, now)
                 if live is not None and (live.wanted or self._writer is not None):

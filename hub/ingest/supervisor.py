@@ -19,6 +19,7 @@ from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import STALLED, UNREACHABLE, Closed, Observation, PacketBatch
 from hub.ingest.reader import Reader, ReaderSettings
+from hub.ingest.throttle import Throttle
 
 log = logging.getLogger("hub.ingest")
 
@@ -35,8 +36,10 @@ def backoff_delay(failures: int) -> float:
 
 
 class StreamSupervisor:
-    def __init__(self, stream_id: str, settings: ReaderSettings, deliver: Deliver, live: LiveTap | None = None):
+    def __init__(self, stream_id: str, settings: ReaderSettings, deliver: Deliver, live: LiveTap | None = None,
+                 throttle: Throttle | None = None):
         self.stream_id = stream_id
+        self.throttle = throttle
         self.settings = settings
         self.live = live
         self._deliver = deliver
@@ -102,7 +105,7 @@ class StreamSupervisor:
         if self._mailbox is not None:
             self._dropped_before += self._mailbox.dropped
         mailbox = self._mailbox = Mailbox(loop, lambda items: self._receive(generation, items))
-        reader = Reader(self.settings, generation, mailbox, self._thread_stop, self.live)
+        reader = Reader(self.settings, generation, mailbox, self._thread_stop, self.live, self.throttle)
         self._thread = threading.Thread(target=reader.run, name=f"ingest-{self.stream_id}-{generation}", daemon=True)
         # Thread.start() waits until the new thread runs; under GIL contention that can take milliseconds,
         # which would stall every other stream and request, so it waits on a helper thread instead.

@@ -49,6 +49,7 @@ class Patroller:
         self._on_probe = on_probe
         self._tasks: set[asyncio.Task] = set()
         self.visits = self.probes = self.failures = 0
+        self.mean_visit_s: float | None = None  # moving average of how long a visit takes
         self.concurrency_share = 1.0  # lowered by the load governor when the hub is overloaded
         self._visiting = 0
         self._probing = 0
@@ -89,6 +90,7 @@ class Patroller:
 
     async def _visit(self, stream_id: str) -> None:
         loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
             target = self._target(stream_id)
             if target is None:
@@ -100,6 +102,8 @@ class Patroller:
                 if fresh.outcome == STALLED:
                     visit.outcome = replace(visit.outcome, verdict=h.Verdict(h.OFFLINE, (STALLED,)))
             self.visits += 1
+            took = loop.time() - started
+            self.mean_visit_s = took if self.mean_visit_s is None else self.mean_visit_s + 0.05 * (took - self.mean_visit_s)
             if self._on_visit(stream_id, visit):
                 self.plan.urge(stream_id)
         except Exception as exc:  # noqa: BLE001 - one camera must not stop the rotation

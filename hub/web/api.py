@@ -143,7 +143,9 @@ async def reload_from_disk(app: web.Application) -> dict:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True, "streams": len(request.app[INDEX].records)})
+    """Alive, plus the hub's load and what it can carry (for ops: is this machine big enough?)."""
+    index, monitor = request.app[INDEX], request.app[MONITOR]
+    return web.json_response({"ok": True, "streams": len(index.records), "load": index.hub, "capacity": monitor.capacity()})
 
 
 async def metrics(request: web.Request) -> web.Response:

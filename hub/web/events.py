@@ -1,4 +1,4 @@
-"""Server-Sent Events: state changes and position updates as they happen.
+"""Server-Sent Events: state changes, position updates and the hub's own load (`hub`) as they happen.
 
 Runs on the event loop, one handler per subscriber, each with its own bounded
 queue in the index. A comment line every 15 s keeps proxies from closing an
@@ -28,7 +28,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     queue = index.subscribe()
     closed = asyncio.ensure_future(closing.wait())
     try:
-        await response.write(_event("hello", {"summary": index.summary()}))
+        await response.write(_event("hello", {"summary": index.summary(), "hub": index.hub}))
         while not closing.is_set():
             getter = asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait({getter, closed}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)

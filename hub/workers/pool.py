@@ -28,7 +28,7 @@ from hub.ingest.observations import Observation
 from hub.ingest.reader import ReaderSettings
 from hub.patrol.verdict import ProbeOutcome
 from hub.patrol.visit import Visit
-from hub.workers.protocol import Bundle, Command, FeedState, Live, Quit, Start, Stop, VisitDone, VisitRequest
+from hub.workers.protocol import Bundle, Command, FeedState, Live, Quit, SetThrottle, Start, Stop, VisitDone, VisitRequest
 from hub.workers.worker import worker_main
 
 log = logging.getLogger("hub.workers")
@@ -124,6 +124,7 @@ class WorkerPool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         self.restarts = 0
+        self.picture_factor = 1.0
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -205,12 +206,22 @@ class WorkerPool:
     async def _restart(self, old: WorkerHandle) -> None:
         new = await self._spawn(old.number)
         self.handles[self.handles.index(old)] = new
+        if self.picture_factor != 1.0:
+            new.send(SetThrottle(self.picture_factor))
         for key in old.feeds:
             feed = self._feeds.get(key)
             if feed is not None and feed.handle is old:
                 feed.handle = new
                 new.feeds.add(key)
                 new.send(feed.start_command())
+
+    def pids(self) -> list[int]:
+        return [h.process.pid for h in self.handles if h.process.pid is not None]
+
+    def set_throttle(self, picture_factor: float) -> None:
+        self.picture_factor = picture_factor
+        for handle in self.handles:
+            handle.send(SetThrottle(picture_factor))
 
     def assign(self, feed: RemoteSupervisor) -> None:
         """Give a feed to the live worker with the fewest feeds."""

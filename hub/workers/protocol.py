@@ -49,11 +49,16 @@ class VisitRequest:
 
 
 @dataclass(frozen=True)
+class SetThrottle:
+    picture_factor: float  # the load governor's factor on picture_interval_s
+
+
+@dataclass(frozen=True)
 class Quit:
     pass
 
 
-Command = Start | Stop | Live | VisitRequest | Quit
+Command = Start | Stop | Live | VisitRequest | SetThrottle | Quit
 
 
 @dataclass(frozen=True)

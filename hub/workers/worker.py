@@ -23,6 +23,7 @@ from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import Observation, PacketBatch
 from hub.ingest.remux import INIT, Chunk
 from hub.ingest.supervisor import StreamSupervisor
+from hub.ingest.throttle import Throttle
 from hub.patrol.visit import run_visit
 from hub.workers.protocol import (
     BUNDLE_S,
@@ -32,6 +33,7 @@ from hub.workers.protocol import (
     FeedState,
     Live,
     Quit,
+    SetThrottle,
     Start,
     Stop,
     VisitDone,
@@ -61,6 +63,7 @@ class Worker:
         self._sending = False
         self._tasks: set[asyncio.Task] = set()
         self._quit: asyncio.Event | None = None
+        self._throttle = Throttle()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -109,6 +112,8 @@ class Worker:
         elif isinstance(command, Live):
             if command.key in self._taps:
                 self._taps[command.key].wanted = command.wanted
+        elif isinstance(command, SetThrottle):
+            self._throttle.factor = command.picture_factor
         elif isinstance(command, VisitRequest):
             self._spawn(self._visit(command))
         elif isinstance(command, Quit):
@@ -127,7 +132,7 @@ class Worker:
             return
         tap = self._taps[key] = LiveTap(asyncio.get_running_loop(), key, self._on_chunk)
         tap.wanted = command.live_wanted
-        supervisor = StreamSupervisor(key, command.settings, lambda items: self._observed(key, items), tap)
+        supervisor = StreamSupervisor(key, command.settings, lambda items: self._observed(key, items), tap, self._throttle)
         self._supervisors[key] = supervisor
         supervisor.start()
 

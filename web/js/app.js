@@ -31,7 +31,21 @@ store.addEventListener("connection", (e) => {
   conn.textContent = e.detail.ok ? "updates on" : "updates lost, reconnecting…";
   conn.classList.toggle("ok", e.detail.ok);
 });
+store.addEventListener("hub", (e) => showLoad(e.detail));
 store.follow();
+
+// A banner while the hub sheds work: the operator must know the hub itself, not the cameras, is short of capacity.
+function showLoad(load) {
+  const banner = document.getElementById("overload");
+  banner.hidden = !load.overloaded;
+  if (!load.overloaded) return;
+  const shed = load.patrol_concurrency_share < 1
+    ? `pictures sampled ${load.picture_interval_factor}x less often, patrol at ${Math.round(100 * load.patrol_concurrency_share)} % of its pace`
+    : `pictures sampled ${load.picture_interval_factor}x less often`;
+  const advice = load.level >= load.max_level ? " Live streams are kept: move cameras to patrol or add cores." : "";
+  banner.textContent = `Hub overloaded (level ${load.level} of ${load.max_level}; event loop ${load.loop_lag_ms} ms late, `
+    + `CPU ${Math.round(100 * load.cpu_share)} %): ${shed}. Camera states stay truthful; verdicts may come later.${advice}`;
+}
 setInterval(() => store.refresh().then(() => side.renderCounts()).catch(() => {}), 5000);
 
 document.getElementById("cluster-toggle").addEventListener("change", (e) => map.setGrouped(e.target.checked));

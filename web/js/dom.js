@@ -24,6 +24,7 @@ export const REASON_WORDS = {
   stalled: "no video arriving", unreachable: "cannot connect", ended: "stream ended", not_found: "camera path not found",
   auth_failed: "password refused", frozen: "picture frozen", black: "picture black", low_fps: "frame rate too low",
   resolution_changed: "resolution changed", decode_errors: "decode errors",
+  overdue: "not checked within its patrol period",
 };
 
 export const CATEGORY_GLYPHS = { "public-security": "S", property: "P", childcare: "C", vehicle: "V" };
@@ -42,6 +43,17 @@ export function duration(seconds) {
   if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   return `${Math.round(seconds / 3600)} h`;
+}
+
+// How fresh a record's verdict is. Live streams are judged all the time; patrolled ones by their last visit
+// (the picture) and their last probe (reachability), whichever is newer for reachability.
+export function freshness(record, now) {
+  if (record.mode !== "patrol" || record.promoted) {
+    return `live${record.promoted ? " while watched" : ""} · picture checked ${ago(record.checked_at ? now - record.checked_at : null)}`;
+  }
+  const checked = record.checked_at ? `picture checked ${ago(now - record.checked_at)}` : "not visited yet";
+  const probed = record.probed_at ? ` · answered a probe ${ago(now - record.probed_at)}` : "";
+  return `on patrol · ${checked}${probed}`;
 }
 
 export function formatRate(record) {

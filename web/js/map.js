@@ -1,7 +1,7 @@
 // The map: every stream a marker at its position, coloured by state, one icon per category,
 // clustered (optional), filtered by the side panel. Vehicles move when their position changes.
 /* global L */
-import { ago, CATEGORY_GLYPHS, el, formatRate, reasonsInWords, STATE_COLOURS } from "./dom.js";
+import { ago, CATEGORY_GLYPHS, el, formatRate, freshness, reasonsInWords, STATE_COLOURS } from "./dom.js";
 
 const WORST = ["offline", "unauthorized", "degraded", "connecting", "online"];
 
@@ -143,6 +143,7 @@ export class MapView {
       el("div", {}, `${record.category} · ${record.site || "no site"} · ${record.id}`),
       el("div", {}, el("strong", { style: `color:${STATE_COLOURS[record.state]}` }, record.state), " ", el("span", { class: "reasons" }, reasonsInWords(record.reasons))),
       el("div", {}, formatRate(record), record.width ? ` · ${record.width}×${record.height} ${record.codec || ""}` : ""),
+      el("div", { class: "freshness" }, freshness(record, Date.now() / 1000)),
       fix,
       img,
       caption,
@@ -155,6 +156,8 @@ export class MapView {
       const record = this.store.records.get(marker.hubId);
       const fix = marker.getPopup().getElement()?.querySelector(".fix");
       if (fix && record?.position) fix.textContent = `GPS fix ${ago(Date.now() / 1000 - record.position.at)}`;
+      const fresh = marker.getPopup().getElement()?.querySelector(".freshness");
+      if (fresh && record) fresh.textContent = freshness(record, Date.now() / 1000);
     }, 1000);
   }
 

@@ -50,6 +50,9 @@ export class Store extends EventTarget {
       this.emit("record", record);
       this.emit("position", record);
     });
+    // The hub's own load: on connecting ("hello") and whenever its shedding level changes ("hub").
+    source.addEventListener("hello", (event) => this.emit("hub", JSON.parse(event.data).hub || {}));
+    source.addEventListener("hub", (event) => this.emit("hub", JSON.parse(event.data)));
     source.addEventListener("removed", (event) => {
       const data = JSON.parse(event.data);
       this.records.delete(data.id);

@@ -1,0 +1,1 @@
+"""The hub's own load: measured, judged, and shed in a declared order (see README.md)."""

@@ -1,0 +1,68 @@
+"""The load governor's judgement: samples of the hub's own load in, a shedding level out. Pure, no I/O.
+
+The hub is overloaded when its event loop answers late or its processes use nearly every core, for
+`RAISE_AFTER` samples in a row; it steps up one shedding level at a time, and steps down one level
+only after `LOWER_AFTER` calm samples, so it never flaps. Shedding follows a declared order:
+
+| level | picture sampling interval | patrol concurrency | live streams |
+|---|---|---|---|
+| 0 | as configured | as configured | all |
+| 1 | x2 | as configured | all |
+| 2 | x4 | as configured | all |
+| 3 | x4 | half | all |
+| 4 | x4 | a quarter | all |
+
+Live streams come last and are never dropped by the hub itself: at level 4 the hub says so (the
+banner asks for cameras to be moved to patrol) instead of blinding a wall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Shed:
+    picture_factor: float
+    patrol_share: float
+
+
+SHED_LEVELS = (Shed(1.0, 1.0), Shed(2.0, 1.0), Shed(4.0, 1.0), Shed(4.0, 0.5), Shed(4.0, 0.25))
+LAG_HIGH_S, LAG_LOW_S = 0.25, 0.05  # event-loop lateness
+CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes together
+RAISE_AFTER, LOWER_AFTER = 3, 15
+
+
+@dataclass(frozen=True)
+class LoadSample:
+    loop_lag_s: float  # the worst lateness of the loop's timer since the last sample
+    cpu_share: float  # CPU time of the hub's processes / (wall time x cores)
+
+
+@dataclass
+class Governor:
+    level: int = 0
+    _high: int = 0
+    _calm: int = 0
+
+    @property
+    def shed(self) -> Shed:
+        return SHED_LEVELS[self.level]
+
+    @property
+    def overloaded(self) -> bool:
+        return self.level > 0
+
+    def judge(self, sample: LoadSample) -> bool:
+        """Fold in one sample; True when the level changed."""
+        high = sample.loop_lag_s > LAG_HIGH_S or sample.cpu_share > CPU_HIGH
+        calm = sample.loop_lag_s < LAG_LOW_S and sample.cpu_share < CPU_LOW
+        self._high = self._high + 1 if high else 0
+        self._calm = self._calm + 1 if calm else 0
+        if self._high >= RAISE_AFTER and self.level < len(SHED_LEVELS) - 1:
+            self.level, self._high = self.level + 1, 0
+            return True
+        if self._calm >= LOWER_AFTER and self.level > 0:
+            self.level, self._calm = self.level - 1, 0
+            return True
+        return False

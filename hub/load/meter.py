@@ -1,0 +1,85 @@
+"""The load meter: samples the hub's own load every second and applies the governor's shedding.
+
+Runs on the event loop as one task. Loop lateness is measured with a short timer (how late it fires);
+CPU is read from /proc for the hub process and its ingest workers. On every level change the meter
+calls `apply(shed)` (the monitor turns it into a picture-sampling factor and a patrol concurrency),
+logs it, and publishes a `hub` event; `status()` is what /healthz, the page's banner and /metrics show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from hub.load.governor import SHED_LEVELS, Governor, LoadSample, Shed
+
+log = logging.getLogger("hub.load")
+
+SAMPLE_S = 1.0
+TIMER_S = 0.05
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process, from /proc (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+
+
+class LoadMeter:
+    def __init__(self, pids: Callable[[], list[int]], apply: Callable[[Shed], None], publish: Callable[[dict], None]):
+        self._pids = pids
+        self._apply = apply
+        self._publish = publish
+        self.governor = Governor()
+        self.sample = LoadSample(0.0, 0.0)
+        self.cores = os.cpu_count() or 1
+
+    def status(self) -> dict:
+        shed = self.governor.shed
+        return {
+            "overloaded": self.governor.overloaded,
+            "level": self.governor.level,
+            "max_level": len(SHED_LEVELS) - 1,
+            "loop_lag_ms": round(self.sample.loop_lag_s * 1000, 1),
+            "cpu_share": round(self.sample.cpu_share, 3),
+            "picture_interval_factor": shed.picture_factor,
+            "patrol_concurrency_share": shed.patrol_share,
+        }
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        cpu_before, wall_before = self._cpu(), time.monotonic()
+        while True:
+            worst = 0.0
+            until = loop.time() + SAMPLE_S
+            while loop.time() < until:
+                expected = loop.time() + TIMER_S
+                await asyncio.sleep(TIMER_S)
+                worst = max(worst, loop.time() - expected)
+            cpu_now, wall_now = self._cpu(), time.monotonic()
+            share = (cpu_now - cpu_before) / max(1e-6, (wall_now - wall_before) * self.cores)
+            cpu_before, wall_before = cpu_now, wall_now
+            self.sample = LoadSample(worst, max(0.0, share))
+            if self.governor.judge(self.sample):
+                self._changed()
+
+    def _cpu(self) -> float:
+        return sum(process_cpu_seconds(pid) for pid in self._pids())
+
+    def _changed(self) -> None:
+        status = self.status()
+        self._apply(self.governor.shed)
+        if status["overloaded"]:
+            log.warning("the hub is overloaded (loop %.0f ms late, %.0f %% of %d cores): shedding level %d of %d",
+                        status["loop_lag_ms"], 100 * status["cpu_share"], self.cores, status["level"], status["max_level"])
+        else:
+            log.info("the hub's load is back to normal: nothing shed")
+        self._publish(status)

@@ -1,0 +1,45 @@
+"""The load governor's judgement, driven with made-up samples: when it sheds, in which order, and that it never flaps."""
+
+from __future__ import annotations
+
+from hub.load.governor import LOWER_AFTER, RAISE_AFTER, SHED_LEVELS, Governor, LoadSample
+
+CALM, HOT_LOOP, HOT_CPU, MIDDLING = LoadSample(0.01, 0.3), LoadSample(0.6, 0.4), LoadSample(0.01, 0.97), LoadSample(0.1, 0.8)
+
+
+def test_shedding_goes_pictures_first_then_patrol_and_never_live_streams():
+    assert [s.picture_factor for s in SHED_LEVELS] == sorted(s.picture_factor for s in SHED_LEVELS)
+    first_patrol_cut = next(i for i, s in enumerate(SHED_LEVELS) if s.patrol_share < 1)
+    assert all(s.picture_factor == SHED_LEVELS[-1].picture_factor for s in SHED_LEVELS[first_patrol_cut:]), \
+        "patrol concurrency is cut only once picture sampling is already at its slowest"
+    assert not hasattr(SHED_LEVELS[0], "live_share"), "no level drops live streams"
+
+
+def test_a_level_is_raised_after_sustained_load_only():
+    governor = Governor()
+    for _ in range(RAISE_AFTER - 1):
+        assert not governor.judge(HOT_LOOP)
+    assert not governor.judge(CALM), "a calm sample in between starts the count again"
+    changes = [governor.judge(HOT_CPU) for _ in range(RAISE_AFTER)]
+    assert changes[-1] and governor.level == 1 and governor.overloaded
+    assert governor.shed.picture_factor == 2.0
+
+
+def test_it_climbs_to_the_top_and_stays_there_under_load():
+    governor = Governor()
+    for _ in range(RAISE_AFTER * 10):
+        governor.judge(HOT_LOOP)
+    assert governor.level == len(SHED_LEVELS) - 1
+
+
+def test_it_steps_down_one_level_per_calm_spell_and_middling_load_holds_the_level():
+    governor = Governor(level=3)
+    for _ in range(LOWER_AFTER * 3):
+        governor.judge(MIDDLING)
+    assert governor.level == 3, "neither hot nor calm: no change, no flapping"
+    for _ in range(LOWER_AFTER):
+        governor.judge(CALM)
+    assert governor.level == 2
+    for _ in range(LOWER_AFTER * 2):
+        governor.judge(CALM)
+    assert governor.level == 0 and not governor.overloaded
