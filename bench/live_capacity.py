@@ -43,6 +43,15 @@ def tree(pid: int) -> list[int]:
 
 
 def step(sim, processes: int, count: int, warmup: float, window: float, folder: Path) -> dict:
+    """One rung of the ladder; a hub whose API stops answering fails the rung (that is overload too)."""
+    try:
+        return _step(sim, processes, count, warmup, window, folder)
+    except (OSError, RuntimeError) as exc:  # urllib's timeouts are OSErrors
+        return {"processes": processes, "cameras": count, "full_rate_share": None, "fps_p1": None, "fps_median": None,
+                "cpu_percent": None, "rss_mib": None, "state_changes": None, "passed": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _step(sim, processes: int, count: int, warmup: float, window: float, folder: Path) -> dict:
     config = folder / f"hub-{processes}-{count}.toml"
     config.write_text(f"[hub]\ningest_processes = {processes}\n" + sim_section(sim) + ALL_LIVE + bench_estate(count))
     hub = HubProcess(config, log_level="INFO")

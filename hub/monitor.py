@@ -34,8 +34,9 @@ from hub.load.meter import LoadMeter
 from hub.patrol.interest import Interest
 from hub.patrol.patroller import Patroller, PatrolTarget
 from hub.patrol.schedule import PatrolTiming
-from hub.patrol.verdict import PROBE_OK, ProbeOutcome, VisitOutcome, patrol_verdict
+from hub.patrol.verdict import ProbeOutcome, VisitOutcome, patrol_verdict
 from hub.patrol.visit import Visit, run_visit
+from hub.watched import Watched, wall_time
 from hub.workers.pool import RemoteSupervisor, WorkerPool
 
 log = logging.getLogger("hub.monitor")
@@ -43,23 +44,6 @@ TICK_S = 0.5
 TICK_SLICE = 100
 LOOP_LATE_S = 1.0
 MAIN_FEED_PICTURE_S = 1e9  # a main-stream video reader decodes no pictures: health has its own
-
-
-@dataclass
-class Watched:
-    stream: Stream
-    mode: str  # as configured: live | patrol
-    supervisor: StreamSupervisor | RemoteSupervisor | None  # None while on patrol
-    health: h.StreamHealth  # live: the connection's; patrol: the last visit's, frozen at `visit.ended`
-    record: StreamRecord
-    up_s: float = 0.0
-    seen_s: float = 0.0
-    visit: VisitOutcome | None = None
-    probe: ProbeOutcome | None = None
-
-    @property
-    def live_now(self) -> bool:
-        return self.supervisor is not None
 
 
 @dataclass(frozen=True)
@@ -71,10 +55,6 @@ class ReloadResult:
 
     def to_json(self) -> dict:
         return {k: list(getattr(self, k)) for k in ("started", "stopped", "restarted", "unchanged")}
-
-
-def _wall(monotonic: float, now_mono: float, now_wall: float) -> float:
-    return now_wall - (now_mono - monotonic)
 
 
 def _timing(config: Config) -> PatrolTiming:
@@ -142,7 +122,7 @@ class Monitor:
         supervisor = self._supervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
         if watched.mode == "patrol":  # promoted: the patrol verdict stands until the live connection has its own
             self.patroller.remove(stream.id)
-            watched.health = self._fresh_health(stream)
+            watched.health = self._fresh_health(stream)  # the last visit's frames are counted already
         watched.supervisor = supervisor
         watched.record.promoted = watched.mode == "patrol"
         supervisor.start()
@@ -186,10 +166,11 @@ class Monitor:
 
     def _back_to_patrol(self, watched: Watched, now: float) -> None:
         """Nobody looks any more: what the live connection saw becomes the last visit."""
+        watched.count_flow()
         supervisor, watched.supervisor = watched.supervisor, None
         if watched.health.had_frame:
             watched.visit = VisitOutcome(h.evaluate(watched.health, now), now)
-            watched.record.checked_at = _wall(now, now, time.time())
+            watched.record.checked_at = wall_time(now, now, time.time())
         self._stop_later(supervisor)
         watched.record.promoted = False
         self.patroller.add([watched.stream.id])
@@ -238,38 +219,24 @@ class Monitor:
         return PatrolTarget(settings, self._fresh_health(watched.stream), watched.probe)
 
     def _on_visit(self, stream_id: str, visit: Visit) -> bool:
-        """A visit ended: keep its health and verdict. Returns False (a visit never asks for another)."""
+        """A visit ended (patroller callback). Returns False: a visit never asks for another."""
         watched = self.watched.get(stream_id)
         if watched is None or watched.live_now or self._stopping:
             return False
         now, wall = asyncio.get_running_loop().time(), time.time()
-        watched.visit, watched.health = visit.outcome, visit.health
-        record = watched.record
-        record.checked_at = _wall(visit.outcome.ended, now, wall)
-        if visit.pictures and visit.pictures[-1].jpeg:
-            picture = visit.pictures[-1]
-            record.snapshot, record.snapshot_at = picture.jpeg, _wall(picture.at, now, wall)
-            record.snapshot_seq += 1
-        if visit.health.flow.last_at is not None:
-            record.last_frame_at = _wall(visit.health.flow.last_at, now, wall)
+        watched.fold_visit(visit, now, wall)
         self._evaluate(stream_id, watched, now, wall, 0.0)
         return False
 
     def _on_probe(self, stream_id: str, outcome: ProbeOutcome) -> bool:
-        """A probe ended. Returns True when a visit should follow at once: the probe failed, or the
-        camera answers again while its last verdict says it is down."""
+        """A probe ended (patroller callback). Returns True when a visit should follow at once."""
         watched = self.watched.get(stream_id)
         if watched is None or watched.live_now or self._stopping:
             return False
         now, wall = asyncio.get_running_loop().time(), time.time()
-        previous, watched.probe = watched.probe, outcome
-        watched.record.probed_at = _wall(outcome.at, now, wall)
+        needs_visit = watched.fold_probe(outcome, now, wall)
         self._evaluate(stream_id, watched, now, wall, 0.0)
-        down = watched.visit is None or watched.visit.verdict.state not in h.UP_STATES
-        if outcome.outcome == PROBE_OK:
-            return down
-        confirmed = down and previous is not None and previous.outcome == outcome.outcome
-        return not confirmed
+        return needs_visit
 
     def _deliver(self, stream_id: str, items: list[Observation]) -> None:
         watched = self.watched.get(stream_id)
@@ -282,10 +249,10 @@ class Monitor:
             urgent = urgent or isinstance(item, (Picture, Closed, Opened))
             if isinstance(item, Picture) and item.jpeg:
                 record = watched.record
-                record.snapshot, record.snapshot_at = item.jpeg, _wall(item.at, now, time.time())
+                record.snapshot, record.snapshot_at = item.jpeg, wall_time(item.at, now, time.time())
                 record.snapshot_seq += 1
             if isinstance(item, PacketBatch) and item.packets:
-                watched.record.last_frame_at = _wall(item.packets[-1].arrival, now, time.time())
+                watched.record.last_frame_at = wall_time(item.packets[-1].arrival, now, time.time())
         if urgent:  # a new picture or a connection change can flip the state: judge now, not at the next tick
             self._evaluate(stream_id, watched, now, time.time(), 0.0)
 
@@ -299,7 +266,7 @@ class Monitor:
                 log.warning("health tick %.1f s late: silences are not called stalls until the loop catches up", started - expected)
             try:
                 await self.evaluate_all()
-            except Exception:  # noqa: BLE001 - one bad record must not stop health for all
+            except Exception:
                 log.exception("health evaluation failed")
             pause = max(0.05, TICK_S - (loop.time() - started))
             expected = loop.time() + pause
@@ -340,7 +307,7 @@ class Monitor:
         if watched.mode == "patrol" and live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
             return patrolled, now  # promoted, no frame yet on the live connection: the patrol verdict stands
         if watched.health.latest is not None:
-            watched.record.checked_at = _wall(watched.health.latest.at, now, time.time())
+            watched.record.checked_at = wall_time(watched.health.latest.at, now, time.time())
         return live, now
 
     def _evaluate(self, stream_id: str, watched: Watched, now: float, wall: float, elapsed: float) -> None:
@@ -361,16 +328,16 @@ class Monitor:
         record.keyframe_interval_s = h.keyframe_interval(health)
         record.nominal_fps = h.expected_fps(health)
         unchanged_since = h.picture_unchanged_since(health)
-        record.picture_changed_at = None if unchanged_since is None else _wall(unchanged_since, now, wall)
+        record.picture_changed_at = None if unchanged_since is None else wall_time(unchanged_since, now, wall)
         record.failing_checks = tuple(r for r in verdict.reasons if r in h.CHECKS)  # the verdict already ran them
         record.uptime_ratio = watched.up_s / watched.seen_s if watched.seen_s else 0.0
         supervisor = watched.supervisor
+        watched.show_totals()
         if supervisor is not None:
-            record.frames_total, record.bytes_total = health.flow.frames_total, health.flow.bytes_total
             record.reconnects = health.reconnects
             record.dropped_observations = supervisor.dropped
         retry_at = supervisor.retry_at if supervisor is not None else None
-        record.retry_at = None if retry_at is None else _wall(retry_at, now, wall)
+        record.retry_at = None if retry_at is None else wall_time(retry_at, now, wall)
         if (verdict.state, verdict.reasons) != (record.state, record.reasons):
             previous = record.state
             record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
