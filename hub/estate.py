@@ -156,6 +156,7 @@ HEADER = """# The reference estate: {total} simulated cameras of the Fangxing co
 
 [hub]
 listen = "127.0.0.1:8080"
+ingest_processes = "auto"      # readers and visits in one worker process per core; the hub process keeps the API fast
 
 [sim]
 listen = "127.0.0.1:8554"

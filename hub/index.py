@@ -55,6 +55,7 @@ class StreamRecord:
     promoted: bool = False  # a patrolled stream running live because somebody looks at it
     checked_at: float | None = None  # the last picture check (live: the last decoded picture; patrol: the last visit)
     probed_at: float | None = None  # the last RTSP probe (patrol only)
+    shed: bool = False  # a live stream on patrol for now, because the hub is overloaded
     _json: bytes = field(default=b"", repr=False, compare=False)
     _json_of: tuple = field(default=(), repr=False, compare=False)
 
@@ -100,6 +101,7 @@ class StreamRecord:
             "promoted": self.promoted,
             "checked_at": _round(self.checked_at, 3),
             "probed_at": _round(self.probed_at, 3),
+            "shed": self.shed,
         }
 
     def _shown(self) -> tuple:
@@ -108,7 +110,7 @@ class StreamRecord:
                 self.since, self.codec, self.width, self.height, self.fps, self.nominal_fps, self.bitrate_bps,
                 self.keyframe_interval_s, self.last_frame_at, self.frames_total, self.reconnects, self.uptime_ratio,
                 self.snapshot_at, self.picture_changed_at, self.retry_at, self.dropped_observations, self.mode,
-                self.promoted, self.checked_at, self.probed_at)
+                self.promoted, self.checked_at, self.probed_at, self.shed)
 
     def json_bytes(self) -> bytes:
         """`to_json()` serialised, cached: listing 1,555 streams re-serialises only those that changed."""

@@ -83,6 +83,7 @@ class Monitor:
         self.meter = LoadMeter(self._pids, self._shed, self._announce_load)
         self._meter_task: asyncio.Task | None = None
         self._lagging_until = 0.0  # the loop itself was late until then: silences may be ours, not the camera's
+        self._live_share = 1.0  # of the sheddable live streams, the share the load governor lets stay live
 
     def set_tap_factory(self, tap_for: Callable[[str], LiveTap]) -> None:
         """Live-video taps come from the app once its loop runs; set before `start`."""
@@ -120,7 +121,7 @@ class Monitor:
         settings = reader_settings(stream, self.config.sim, self.config.health)
         tap = self._tap_for(stream.id) if self._tap_for else None
         supervisor = self._supervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
-        if watched.mode == "patrol":  # promoted: the patrol verdict stands until the live connection has its own
+        if stream.id in self.patroller.plan.slots:  # from patrol: its verdict stands until the live connection has its own
             self.patroller.remove(stream.id)
             watched.health = self._fresh_health(stream)  # the last visit's frames are counted already
         watched.supervisor = supervisor
@@ -154,11 +155,23 @@ class Monitor:
         return [os.getpid()] + (self.pool.pids() if self.pool is not None else [])
 
     def _shed(self, shed: Shed) -> None:
-        """The load governor's level: picture sampling first, then patrol concurrency (never live streams)."""
+        """The load governor's level: picture sampling first, then patrol concurrency, then live streams
+        nobody needs live (applied at the next tick by `_choose_shed`)."""
         self.throttle.factor = shed.picture_factor
         if self.pool is not None:
             self.pool.set_throttle(shed.picture_factor)
         self.patroller.concurrency_share = shed.patrol_share
+        self._live_share = shed.live_share
+
+    def _choose_shed(self, now: float) -> None:
+        """Which live streams go on patrol for now: the last (by id) of those nobody watches and that are
+        not sensitive, as many as the governor's live share asks."""
+        candidates = sorted((w for w in self.watched.values() if w.mode == "live" and w.sheddable
+                             and not self.interest.wants_live(w.stream.id, now)), key=lambda w: w.stream.id)
+        keep = len(candidates) - int(len(candidates) * (1.0 - self._live_share))
+        shed = {w.stream.id for w in candidates[keep:]}
+        for watched in self.watched.values():
+            watched.shed = watched.stream.id in shed
 
     def _announce_load(self, status: dict) -> None:
         self.index.hub = status
@@ -278,6 +291,7 @@ class Monitor:
         elapsed = 0.0 if self._last_tick is None else now - self._last_tick
         self._last_tick = now
         items = list(self.watched.items())
+        self._choose_shed(now)
         for start in range(0, len(items), TICK_SLICE):
             for stream_id, watched in items[start : start + TICK_SLICE]:
                 if self.watched.get(stream_id) is watched:  # a reload may have replaced it meanwhile
@@ -288,15 +302,18 @@ class Monitor:
         self.index.touch()
 
     def _promote_or_demote(self, watched: Watched, now: float) -> None:
-        if watched.mode != "patrol" or self._stopping:
+        """Patrolled streams somebody watches go live and back; live streams the governor sheds go on patrol and back."""
+        if self._stopping:
             return
-        wanted = self.interest.wants_live(watched.stream.id, now)
+        sid = watched.stream.id
+        wanted = self.interest.wants_live(sid, now) if watched.mode == "patrol" else not watched.shed
         if wanted and not watched.live_now:
-            log.info("stream %s: watched, live until nobody looks", watched.stream.id)
+            log.info("stream %s: %s", sid, "watched, live until nobody looks" if watched.mode == "patrol" else "live again (load allows)")
             self._go_live(watched)
         elif not wanted and watched.live_now:
-            log.info("stream %s: nobody looks any more, back on patrol", watched.stream.id)
+            log.info("stream %s: %s", sid, "nobody looks any more, back on patrol" if watched.mode == "patrol" else "on patrol for now: the hub is overloaded")
             self._back_to_patrol(watched, now)
+        watched.record.shed = watched.shed and not watched.live_now
 
     def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:
         """The stream's verdict and the time its measurements are taken at (a visit's end, on patrol)."""
@@ -304,8 +321,8 @@ class Monitor:
         if not watched.live_now:
             return patrolled, watched.visit.ended if watched.visit else now
         live = h.evaluate(watched.health, now)
-        if watched.mode == "patrol" and live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
-            return patrolled, now  # promoted, no frame yet on the live connection: the patrol verdict stands
+        if watched.visit is not None and live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
+            return patrolled, now  # back from patrol, no frame yet on the live connection: the patrol verdict stands
         if watched.health.latest is not None:
             watched.record.checked_at = wall_time(watched.health.latest.at, now, time.time())
         return live, now

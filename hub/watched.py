@@ -33,12 +33,18 @@ class Watched:
     seen_s: float = 0.0
     visit: VisitOutcome | None = None
     probe: ProbeOutcome | None = None
+    shed: bool = False  # a live stream the load governor has put on patrol for now
     frames_before: int = 0  # frames and bytes of earlier visits and live spells: the record's totals never go back
     bytes_before: int = 0
 
     @property
     def live_now(self) -> bool:
         return self.supervisor is not None
+
+    @property
+    def sheddable(self) -> bool:
+        """May go on patrol when the hub is overloaded: not sensitive (childcare or tagged so)."""
+        return self.stream.category != "childcare" and "sensitive" not in self.stream.tags
 
     def count_flow(self) -> None:
         """Fold the current health's frames into the totals (before the health is replaced)."""

@@ -42,6 +42,20 @@ SIM_ESTATE = "".join(
 )
 
 
+def sim_for(estate: str):
+    """A module-scoped fixture: a `hub sim` subprocess serving `estate` (for tests that need their own cameras)."""
+
+    @pytest.fixture(scope="module")
+    def serving(tmp_path_factory) -> SimProcess:
+        config = tmp_path_factory.mktemp("sim") / "streams.toml"
+        config.write_text(estate)
+        process = start_sim(config)
+        yield process
+        process.stop()
+
+    return serving
+
+
 @pytest.fixture(scope="session")
 def sim(tmp_path_factory) -> SimProcess:
     config = tmp_path_factory.mktemp("sim") / "streams.toml"

@@ -57,6 +57,15 @@ async def running_hub(config_path: Path):
         await server.close()
 
 
+@contextlib.asynccontextmanager
+async def hub_on(sim, folder: Path, estate: str, monitor: str):
+    """A hub over `estate` on a running simulator, with the given [monitor] (and [hub]) tables."""
+    path = folder / "hub.toml"
+    path.write_text(hub_config_text(estate, sim.rtsp, sim.control, monitor=monitor))
+    async with running_hub(path) as hub:
+        yield hub
+
+
 ALL_LIVE = '[monitor]\nmodes = { public-security = "live", property = "live", childcare = "live", vehicle = "live" }\n'
 
 

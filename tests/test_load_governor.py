@@ -7,12 +7,20 @@ from hub.load.governor import LOWER_AFTER, RAISE_AFTER, SHED_LEVELS, Governor, L
 CALM, HOT_LOOP, HOT_CPU, MIDDLING = LoadSample(0.01, 0.3), LoadSample(0.6, 0.4), LoadSample(0.01, 0.97), LoadSample(0.1, 0.8)
 
 
-def test_shedding_goes_pictures_first_then_patrol_and_never_live_streams():
+def test_shedding_goes_pictures_first_then_patrol_then_live_streams():
     assert [s.picture_factor for s in SHED_LEVELS] == sorted(s.picture_factor for s in SHED_LEVELS)
     first_patrol_cut = next(i for i, s in enumerate(SHED_LEVELS) if s.patrol_share < 1)
+    first_live_cut = next(i for i, s in enumerate(SHED_LEVELS) if s.live_share < 1)
     assert all(s.picture_factor == SHED_LEVELS[-1].picture_factor for s in SHED_LEVELS[first_patrol_cut:]), \
         "patrol concurrency is cut only once picture sampling is already at its slowest"
-    assert not hasattr(SHED_LEVELS[0], "live_share"), "no level drops live streams"
+    assert first_live_cut > first_patrol_cut and all(s.patrol_share == SHED_LEVELS[-1].patrol_share for s in SHED_LEVELS[first_live_cut:]), \
+        "live streams are shed last, once patrol is already at its slowest"
+    assert SHED_LEVELS[-1].live_share > 0, "some live streams always stay live"
+
+
+def test_a_loop_that_is_seconds_late_raises_the_level_at_once():
+    governor = Governor()
+    assert governor.judge(LoadSample(3.0, 0.5)) and governor.level == 1
 
 
 def test_a_level_is_raised_after_sustained_load_only():

@@ -8,10 +8,10 @@ import json
 import time
 
 import pytest
-from conftest import STREET, sim_stream
+from conftest import STREET, sim_for, sim_stream
+from hubrun import hub_on
 
-from hub.sim.process import SimProcess, start_sim
-from hubrun import hub_config_text, running_hub
+from hub.sim.process import SimProcess
 
 PATROL = '[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 1\n'
 FAULTS = ("freeze", "black", "lowfps", "stall", "auth", "notfound")
@@ -26,20 +26,12 @@ EXPECTED = {"freeze": ("degraded", "frozen"), "black": ("degraded", "black"), "l
             "stall": ("offline", "stalled"), "auth": ("unauthorized", "auth_failed"), "notfound": ("offline", "not_found")}
 
 
-@pytest.fixture(scope="module")
-def patrol_sim(tmp_path_factory) -> SimProcess:
-    config = tmp_path_factory.mktemp("patrol-sim") / "streams.toml"
-    config.write_text(ESTATE)
-    process = start_sim(config)
-    yield process
-    process.stop()
+patrol_sim = sim_for(ESTATE)
 
 
 @pytest.fixture
 async def patrol_hub(patrol_sim, tmp_path):
-    path = tmp_path / "hub.toml"
-    path.write_text(hub_config_text(ESTATE, patrol_sim.rtsp, patrol_sim.control, monitor=PATROL))
-    async with running_hub(path) as hub:
+    async with hub_on(patrol_sim, tmp_path, ESTATE, PATROL) as hub:
         yield hub
 
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 
 import pytest
-from playwright.async_api import async_playwright
-
+from browser import hub_page
 from conftest import SIM_ESTATE, UNREACHABLE
 from hubrun import hub_config_text, running_hub
 
-CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
 WALL_STREAMS = ["h264-360", "h264-720", "h264-auth", "fault-stall", "fault-drop", "fault-freeze", "fault-black", "fault-lowfps", "cfg-late"]
 
 def ui_estate() -> str:
@@ -27,17 +24,8 @@ async def ui(sim, tmp_path):
     path = tmp_path / "hub.toml"
     path.write_text(hub_config_text(ui_estate(), sim.rtsp, sim.control))
     async with running_hub(path) as hub:
-        async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking",
-                                                                             "--disable-component-update", "--autoplay-policy=no-user-gesture-required"])
-            # The hub forbids eval in its CSP; Playwright's wait_for_function needs it, so tests bypass CSP.
-            page = await browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
-            page.dialogs = []
-            page.on("dialog", lambda d: (page.dialogs.append(d.message), asyncio.ensure_future(d.dismiss())))
-            await page.goto(hub.url("/"))
-            await page.wait_for_function("window.hubUI && window.hubUI.ready", timeout=30_000)
+        async with hub_page(hub) as page:
             yield hub, page
-            await browser.close()
 
 
 async def test_map_has_one_marker_per_stream_and_a_popup_with_a_real_snapshot(ui):

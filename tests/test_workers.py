@@ -10,12 +10,11 @@ import signal
 import time
 
 import pytest
-from conftest import STREET, sim_stream
+from conftest import STREET, sim_for, sim_stream
+from hubrun import hub_on
 
 from hub.config import parse_config
-from hub.sim.process import SimProcess, start_sim
 from hub.web.keys import INDEX, MONITOR
-from hubrun import hub_config_text, running_hub
 
 ESTATE = "".join([
     *(sim_stream(f"w-live-{n}", STREET, category="childcare") for n in range(4)),
@@ -25,20 +24,12 @@ ESTATE = "".join([
 MONITOR_TABLE = "[hub]\ningest_processes = 2\n[monitor]\npatrol_period_s = 30\nprobe_interval_s = 5\n"
 
 
-@pytest.fixture(scope="module")
-def worker_sim(tmp_path_factory) -> SimProcess:
-    config = tmp_path_factory.mktemp("worker-sim") / "streams.toml"
-    config.write_text(ESTATE)
-    process = start_sim(config)
-    yield process
-    process.stop()
+worker_sim = sim_for(ESTATE)
 
 
 @pytest.fixture
 async def worker_hub(worker_sim, tmp_path):
-    path = tmp_path / "hub.toml"
-    path.write_text(hub_config_text(ESTATE, worker_sim.rtsp, worker_sim.control, monitor=MONITOR_TABLE))
-    async with running_hub(path) as hub:
+    async with hub_on(worker_sim, tmp_path, ESTATE, MONITOR_TABLE) as hub:
         yield hub
 
 

@@ -14,6 +14,7 @@ the `Mailbox`; the last thing a reader sends is always a `Closed`.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ THUMB_WIDTH, THUMB_HEIGHT = 64, 36
 OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, probing)
 BATCH_S = 0.5  # arrival times are stamped per packet, so batching costs no precision
 SNAPSHOT_MAX_WIDTH = 1280
+READER_NICE = 10  # see _lower_priority
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Reader:
 
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
+        _lower_priority()
         try:
             options = {
                 "rtsp_transport": self.settings.transport,
@@ -229,6 +232,20 @@ def _thumb_and_jpeg(frame) -> tuple[np.ndarray, bytes]:
     if width > SNAPSHOT_MAX_WIDTH:
         image = cv2.resize(image, (SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width)), interpolation=cv2.INTER_AREA)
     return thumb, encode_jpeg(image)
+
+
+def _lower_priority() -> None:
+    """Run this reader thread at a lower CPU priority than the event loop.
+
+    Hundreds of reader threads take turns on the GIL with the event loop; when the machine is short of
+    CPU the kernel then hands the GIL (and the CPU) to the loop first, so the API, health and the UI
+    stay responsive and readers are the ones that wait (their sockets buffer the video meanwhile).
+    Linux applies a nice value per thread; raising it needs no privilege.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), READER_NICE)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the reader runs at normal priority
+        pass
 
 
 def classify(exc: Exception, opening: bool) -> str:

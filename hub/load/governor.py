@@ -11,9 +11,13 @@ only after `LOWER_AFTER` calm samples, so it never flaps. Shedding follows a dec
 | 2 | x4 | as configured | all |
 | 3 | x4 | half | all |
 | 4 | x4 | a quarter | all |
+| 5 | x4 | a quarter | three quarters: a quarter of the sheddable live streams go on patrol |
+| 6 | x4 | a quarter | half |
 
-Live streams come last and are never dropped by the hub itself: at level 4 the hub says so (the
-banner asks for cameras to be moved to patrol) instead of blinding a wall.
+Live streams come last, and only those nobody needs live: a camera on a wall or opened by somebody,
+and sensitive ones (childcare, or tagged `sensitive`), are never shed. A shed stream is watched on
+patrol (visits and probes) until the load allows it back. A loop more than `SEVERE_LAG_S` late raises
+the level at once: waiting for three samples would leave the API unanswered meanwhile.
 """
 
 from __future__ import annotations
@@ -25,10 +29,13 @@ from dataclasses import dataclass
 class Shed:
     picture_factor: float
     patrol_share: float
+    live_share: float = 1.0  # of the sheddable live streams, the share kept live
 
 
-SHED_LEVELS = (Shed(1.0, 1.0), Shed(2.0, 1.0), Shed(4.0, 1.0), Shed(4.0, 0.5), Shed(4.0, 0.25))
+SHED_LEVELS = (Shed(1.0, 1.0), Shed(2.0, 1.0), Shed(4.0, 1.0), Shed(4.0, 0.5), Shed(4.0, 0.25), Shed(4.0, 0.25, 0.75),
+               Shed(4.0, 0.25, 0.5))
 LAG_HIGH_S, LAG_LOW_S = 0.25, 0.05  # event-loop lateness
+SEVERE_LAG_S = 2.0
 CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes together
 RAISE_AFTER, LOWER_AFTER = 3, 15
 
@@ -59,7 +66,8 @@ class Governor:
         calm = sample.loop_lag_s < LAG_LOW_S and sample.cpu_share < CPU_LOW
         self._high = self._high + 1 if high else 0
         self._calm = self._calm + 1 if calm else 0
-        if self._high >= RAISE_AFTER and self.level < len(SHED_LEVELS) - 1:
+        severe = sample.loop_lag_s > SEVERE_LAG_S
+        if (self._high >= RAISE_AFTER or severe) and self.level < len(SHED_LEVELS) - 1:
             self.level, self._high = self.level + 1, 0
             return True
         if self._calm >= LOWER_AFTER and self.level > 0:

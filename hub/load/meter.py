@@ -52,6 +52,7 @@ class LoadMeter:
             "cpu_share": round(self.sample.cpu_share, 3),
             "picture_interval_factor": shed.picture_factor,
             "patrol_concurrency_share": shed.patrol_share,
+            "live_share": shed.live_share,
         }
 
     async def run(self) -> None:

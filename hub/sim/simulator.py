@@ -21,7 +21,7 @@ from aiohttp import web
 from hub.binding import PortBusy, bind_tcp, bound_port
 from hub.config import Config, Listen, Stream
 from hub.sim import clips
-from hub.sim.camera import Camera
+from hub.sim.camera import FAULT_VARIANTS, Camera
 from hub.sim.clock import run_clock
 from hub.sim.control import create_control_app
 from hub.sim.faults import FaultBoard
@@ -64,8 +64,15 @@ def substream_of(stream: Stream) -> Stream:
 
 
 def missing_clips(config: Config) -> list[clips.ClipSpec]:
-    """The distinct clips not yet in the cache: what a start would have to encode first."""
-    return _uncached(dict.fromkeys(clip_specs(config).values()))
+    """The distinct clips not yet in the cache: what a start would have to encode first (each feed's clip,
+    and the variant clip of every configured fault that applies at once)."""
+    wanted = clip_specs(config)
+    specs = list(wanted.values())
+    for stream in config.streams:
+        variant = FAULT_VARIANTS.get(stream.fault.kind) if stream.fault and not stream.fault.after_s else None
+        if variant is not None and stream.id in wanted:
+            specs += [replace(wanted[path], variant=variant) for path in (stream.id, f"{stream.id}/sub") if path in wanted]
+    return _uncached(dict.fromkeys(specs))
 
 
 def _uncached(specs) -> list[clips.ClipSpec]:

@@ -39,12 +39,11 @@ function showLoad(load) {
   const banner = document.getElementById("overload");
   banner.hidden = !load.overloaded;
   if (!load.overloaded) return;
-  const shed = load.patrol_concurrency_share < 1
-    ? `pictures sampled ${load.picture_interval_factor}x less often, patrol at ${Math.round(100 * load.patrol_concurrency_share)} % of its pace`
-    : `pictures sampled ${load.picture_interval_factor}x less often`;
-  const advice = load.level >= load.max_level ? " Live streams are kept: move cameras to patrol or add cores." : "";
+  const shed = [`pictures sampled ${load.picture_interval_factor}x less often`];
+  if (load.patrol_concurrency_share < 1) shed.push(`patrol at ${Math.round(100 * load.patrol_concurrency_share)} % of its pace`);
+  if (load.live_share < 1) shed.push(`${Math.round(100 * (1 - load.live_share))} % of the live streams nobody watches on patrol`);
   banner.textContent = `Hub overloaded (level ${load.level} of ${load.max_level}; event loop ${load.loop_lag_ms} ms late, `
-    + `CPU ${Math.round(100 * load.cpu_share)} %): ${shed}. Camera states stay truthful; verdicts may come later.${advice}`;
+    + `CPU ${Math.round(100 * load.cpu_share)} %): ${shed.join(", ")}. Camera states stay truthful; verdicts may come later.`;
 }
 setInterval(() => store.refresh().then(() => side.renderCounts()).catch(() => {}), 5000);
 
@@ -110,6 +109,7 @@ showView(localStorage.getItem("hub.view") || "map");
 window.hubUI = {
   ready: true,
   markerCount: () => map.markers.size,
+  record: (id) => store.records.get(id) ?? null,
   markerLatLng: (id) => { const m = map.markers.get(id); return m ? [m.getLatLng().lat, m.getLatLng().lng] : null; },
   tileLatency: (index) => wall.tiles[index]?.player?.latency() ?? null,
   // True once the page shows real data: streams listed, events flowing, every marker placed, and every wall

@@ -48,12 +48,13 @@ export function duration(seconds) {
 // How fresh a record's verdict is. Live streams are judged all the time; patrolled ones by their last visit
 // (the picture) and their last probe (reachability), whichever is newer for reachability.
 export function freshness(record, now) {
-  if (record.mode !== "patrol" || record.promoted) {
+  const patrolled = (record.mode === "patrol" && !record.promoted) || record.shed;
+  if (!patrolled) {
     return `live${record.promoted ? " while watched" : ""} · picture checked ${ago(record.checked_at ? now - record.checked_at : null)}`;
   }
   const checked = record.checked_at ? `picture checked ${ago(now - record.checked_at)}` : "not visited yet";
   const probed = record.probed_at ? ` · answered a probe ${ago(now - record.probed_at)}` : "";
-  return `on patrol · ${checked}${probed}`;
+  return `${record.shed ? "on patrol while the hub is overloaded" : "on patrol"} · ${checked}${probed}`;
 }
 
 export function formatRate(record) {
