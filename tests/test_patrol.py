@@ -166,3 +166,49 @@ async def _next_text(ws, kind: str) -> dict | None:
     if message.type.name == "TEXT" and (body := json.loads(message.data))["type"] == kind:
         return body
     return None
+
+
+async def test_an_overloaded_hub_sheds_live_streams_nobody_needs_and_takes_them_back(patrol_sim, tmp_path):
+    from hub.load.governor import SHED_LEVELS
+    from hub.web.keys import MONITOR
+    from hubrun import ALL_LIVE
+
+    async with hub_on(patrol_sim, tmp_path, ESTATE, ALL_LIVE) as hub:
+        await hub.wait_for("p-ok", "online", timeout=60)
+        await hub.wait_for("p-live", "online", timeout=60)
+        monitor = hub.app[MONITOR]
+        async with hub.session.ws_connect(hub.url("/api/live")) as ws:
+            await ws.send_str(json.dumps({"follow": ["p-ok"]}))  # on somebody's wall: never shed
+            monitor._shed(SHED_LEVELS[-1])  # what the load meter applies at its last level
+
+            async def shed_ids():
+                _, body = await hub.get_json("/api/streams")
+                shed = {r["id"] for r in body["streams"] if r["shed"]}
+                return shed if len(shed) >= 4 else None
+
+            shed = await _until(shed_ids, 15, "live streams going on patrol")
+            sheddable = [sid for sid in monitor.watched if sid not in ("p-live", "p-ok")]
+            assert len(shed) == len(sheddable) // 2, (shed, sheddable)
+            assert "p-live" not in shed and "p-ok" not in shed, "childcare and watched cameras stay live"
+            sessions = await _until(lambda: _none_playing(patrol_sim, shed), 20, "the shed streams' connections closing")
+            assert sessions["p-live"] >= 1
+            monitor._shed(SHED_LEVELS[0])
+
+            playable = shed - {"p-stall", "p-auth", "p-notfound"}  # the others never get to play
+
+            async def all_back():
+                _, body = await hub.get_json("/api/streams")
+                sessions = await _sessions(patrol_sim)
+                return not any(r["shed"] for r in body["streams"]) and all(_playing(sessions, s) for s in playable)
+
+            await _until(all_back, 20, "the shed streams going live again")
+
+
+async def _none_playing(sim, ids) -> dict | None:
+    sessions = await _sessions(sim)
+    return sessions if not any(_playing(sessions, i) for i in ids) else None
+
+
+def _playing(sessions: dict[str, int], stream_id: str) -> int:
+    """Sessions on a stream's main feed or its substream (health reads the substream when there is one)."""
+    return sessions.get(stream_id, 0) + sessions.get(f"{stream_id}/sub", 0)
