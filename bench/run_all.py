@@ -20,6 +20,9 @@ FULL = [
     ["api_scale.py"],
     ["wall_cpu.py"],
     ["map_markers.py", "--streams", "2000"],
+    ["live_capacity.py"],
+    ["estate.py", "--cold"],
+    ["estate.py", "--overload", "2"],
 ]
 SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
@@ -28,6 +31,8 @@ SMOKE = [
     ["api_scale.py", "--pulling", "4", "--seconds", "2"],
     ["wall_cpu.py", "--window", "3"],
     ["map_markers.py", "--streams", "50"],
+    ["live_capacity.py", "--ladder", "4", "--warmup", "2", "--window", "3"],
+    ["estate.py", "--sample", "40", "--period", "12", "--probe", "4", "--steady", "30"],
 ]
 
 

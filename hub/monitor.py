@@ -336,18 +336,11 @@ class Monitor:
         verdict, at = self._verdict(watched, now)
         if now < self._lagging_until and verdict.reasons == (STALLED,) and record.state in h.UP_STATES:
             verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is not a camera fault
-        opened = health.opened
-        record.codec = opened.codec if opened else record.codec
-        if health.size:
-            record.width, record.height = health.size
-        record.fps = h.measured_fps(health, at)
-        record.bitrate_bps = h.measured_bitrate(health, at)
-        record.keyframe_interval_s = h.keyframe_interval(health)
-        record.nominal_fps = h.expected_fps(health)
-        unchanged_since = h.picture_unchanged_since(health)
-        record.picture_changed_at = None if unchanged_since is None else wall_time(unchanged_since, now, wall)
+        if watched.live_now or watched.measured_for is not watched.visit:  # a patrolled stream's change with its visits only
+            self._measure(watched, at, now, wall)
+            watched.measured_for = watched.visit
         record.failing_checks = tuple(r for r in verdict.reasons if r in h.CHECKS)  # the verdict already ran them
-        record.uptime_ratio = watched.up_s / watched.seen_s if watched.seen_s else 0.0
+        record.uptime_ratio = round(watched.up_s / watched.seen_s, 4) if watched.seen_s else 0.0
         supervisor = watched.supervisor
         watched.show_totals()
         if supervisor is not None:
@@ -360,6 +353,22 @@ class Monitor:
             record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
             log.info("stream %s: %s -> %s %s", stream_id, previous, verdict.state, ",".join(verdict.reasons))
             self.index.publish("state", {"id": stream_id, "state": verdict.state, "reasons": list(verdict.reasons), "previous": previous, "at": round(wall, 3)})
+
+    @staticmethod
+    def _measure(watched: Watched, at: float, now: float, wall: float) -> None:
+        """Rates, sizes and "frozen since" from the stream's health as of `at`."""
+        health, record = watched.health, watched.record
+        opened = health.opened
+        record.codec = opened.codec if opened else record.codec
+        if health.size:
+            record.width, record.height = health.size
+        record.fps = h.measured_fps(health, at)
+        record.bitrate_bps = h.measured_bitrate(health, at)
+        record.keyframe_interval_s = h.keyframe_interval(health)
+        record.nominal_fps = h.expected_fps(health)
+        unchanged_since = h.picture_unchanged_since(health)
+        # Rounded: converting clocks jitters by microseconds, which would make every record look changed every tick.
+        record.picture_changed_at = None if unchanged_since is None else round(wall_time(unchanged_since, now, wall), 2)
 
     async def _unwatch(self, watched: Watched) -> None:
         self.patroller.remove(watched.stream.id)

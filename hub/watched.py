@@ -34,6 +34,7 @@ class Watched:
     visit: VisitOutcome | None = None
     probe: ProbeOutcome | None = None
     shed: bool = False  # a live stream the load governor has put on patrol for now
+    measured_for: object = None  # the visit the record's rates were last measured from (patrol: measure once per visit)
     frames_before: int = 0  # frames and bytes of earlier visits and live spells: the record's totals never go back
     bytes_before: int = 0
 

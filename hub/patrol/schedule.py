@@ -50,8 +50,9 @@ class PatrolPlan:
         visit_gap = min(FIRST_ROUND_SHARE * self.timing.period_s / len(fresh), VISIT_ESTIMATE_S / self.timing.concurrency)
         probe_gap = self.timing.probe_interval_s / len(fresh)
         for i, stream_id in enumerate(fresh):
-            # The first probe waits for the first visit's slot at most: a visit already answers what a probe asks.
-            self.slots[stream_id] = Slot(now + i * visit_gap, now + self.timing.probe_interval_s + i * probe_gap)
+            # Probes start at once, spread over one interval: reachability of the whole estate is known
+            # within `probe_interval_s` of a start, long before the first round of visits ends.
+            self.slots[stream_id] = Slot(now + i * visit_gap, now + i * probe_gap)
 
     def remove(self, stream_id: str) -> None:
         self.slots.pop(stream_id, None)
