@@ -153,12 +153,13 @@ def sample(hub: HubProcess, pids: list[int], cpu_before: tuple[float, float], pa
     check_ages, reach_ages = [], []
     for r in body["streams"]:
         if r["id"] in patrolled and r["mode"] == "patrol" and not r["promoted"]:
-            check_ages.append(now - r["checked_at"] if r["checked_at"] else float("inf"))
+            check_ages.append((now - r["checked_at"] if r["checked_at"] else float("inf"), r["id"], r["state"]))
             reach = max(r["checked_at"] or 0, r["probed_at"] or 0)
-            reach_ages.append(now - reach if reach else float("inf"))
+            reach_ages.append((now - reach if reach else float("inf"), r["id"], r["state"]))
     cpu = sum(cpu_seconds(p) for p in pids if Path(f"/proc/{p}").exists())
     share = (cpu - cpu_before[0]) / (time.monotonic() - cpu_before[1])
-    return {"check_age_max": max(check_ages), "reach_age_max": max(reach_ages), "cores": share,
+    return {"check_age_max": max(check_ages)[0], "reach_age_max": max(reach_ages)[0], "worst_check": max(check_ages),
+            "worst_reach": max(reach_ages), "cores": share,
             "rss": sum(rss_bytes(p) for p in pids if Path(f"/proc/{p}").exists()), "records": body["streams"], "cpu": cpu}
 
 
@@ -171,7 +172,7 @@ async def estate_run(args) -> dict:
     started = time.monotonic()
     sim = await asyncio.to_thread(start_sim, folder / "sim.toml")
     sim_ready_s = time.monotonic() - started
-    monitor = f"[monitor]\npatrol_period_s = {args.period}\nprobe_interval_s = {args.probe}\npatrol_concurrency = 32\n"
+    monitor = f"[monitor]\npatrol_period_s = {args.period}\nprobe_interval_s = {args.probe}\npatrol_concurrency = {args.concurrency}\n"
     hub_text = text.split("[[streams]]", 1)
     config = (f'[hub]\ningest_processes = {json.dumps(args.processes) if args.processes == "auto" else args.processes}\n'
               + sim_section(sim) + monitor + "[[streams]]" + hub_text[1])
@@ -225,10 +226,12 @@ async def estate_run(args) -> dict:
         false = [c for at, c in events.changes[changes_before:] if c["id"] not in faulty and c["id"] not in injected_ids]
         return {
             "cameras": len(records), "patrolled": len(patrolled), "live": len(records) - len(patrolled),
-            "processes": args.processes, "period_s": args.period, "probe_interval_s": args.probe,
+            "processes": args.processes, "patrol_concurrency": args.concurrency, "period_s": args.period, "probe_interval_s": args.probe,
             "sim_ready_s": round(sim_ready_s, 1), "cold_cache": args.cold, "first_round_s": round(first_round_s),
             "steady_s": round(window), "check_age_max_s": round(max(s["check_age_max"] for s in samples), 1),
             "reach_age_max_s": round(max(s["reach_age_max"] for s in samples), 1),
+            "worst_reach": max((s["worst_reach"] for s in samples), key=lambda w: w[0]),
+            "worst_check": max((s["worst_check"] for s in samples), key=lambda w: w[0]),
             "live_fps_min": round(min(fps[i] for i in fps if i.startswith(("cc-", "vh-")) and i not in injected_ids), 1),
             "wall_fps_min": round(min(fps[i] for i in wall_ids if i not in injected_ids), 1),
             "wall_chunks_min": min(received.get(i, 0) for i in wall_ids),
@@ -321,6 +324,7 @@ def main() -> int:
     parser.add_argument("--steady", type=float, default=420.0)
     parser.add_argument("--period", type=float, default=300.0)
     parser.add_argument("--probe", type=float, default=30.0)
+    parser.add_argument("--concurrency", type=int, default=48, help="patrol_concurrency (the estate config's)")
     parser.add_argument("--cold", action="store_true", help="start with an empty clip cache (first start)")
     parser.add_argument("--overload", type=float, default=0.0, help="only the overload run, at this many times the live capacity")
     parser.add_argument("--seconds", type=float, default=90.0)

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="simulator and hub together on the default config")
     demo.add_argument("--config", default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
     demo.add_argument("--estate", action="store_true",
-                      help="the whole 1,555-camera reference estate (written to %s) instead of the 40-camera demo" % "<cache>/estate.toml")
+                      help="the whole 1,555-camera reference estate (written to <cache>/estate.toml) instead of the 40-camera demo")
     estate = commands.add_parser("estate", help="write the 1,555-camera reference estate as a config")
     estate.add_argument("--out", required=True, help="file to write ('-' for standard output)")
     estate.add_argument("--seed", type=int, default=1555, help="which faults land where (default: %(default)s)")

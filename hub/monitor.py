@@ -43,6 +43,7 @@ log = logging.getLogger("hub.monitor")
 TICK_S = 0.5
 TICK_SLICE = 100
 LOOP_LATE_S = 1.0
+VISIT_ANALYZE_S = 0.5  # enough for FFmpeg to know codec, size and frame rate; a visit is 0.6 s shorter than with 1.5 s
 MAIN_FEED_PICTURE_S = 1e9  # a main-stream video reader decodes no pictures: health has its own
 
 
@@ -228,7 +229,7 @@ class Monitor:
         watched = self.watched.get(stream_id)
         if watched is None or watched.live_now or self._stopping:
             return None
-        settings = reader_settings(watched.stream, self.config.sim, self.config.health)
+        settings = replace(reader_settings(watched.stream, self.config.sim, self.config.health), analyze_s=VISIT_ANALYZE_S)
         return PatrolTarget(settings, self._fresh_health(watched.stream), watched.probe)
 
     def _on_visit(self, stream_id: str, visit: Visit) -> bool:

@@ -169,9 +169,10 @@ async def _next_text(ws, kind: str) -> dict | None:
 
 
 async def test_an_overloaded_hub_sheds_live_streams_nobody_needs_and_takes_them_back(patrol_sim, tmp_path):
+    from hubrun import ALL_LIVE
+
     from hub.load.governor import SHED_LEVELS
     from hub.web.keys import MONITOR
-    from hubrun import ALL_LIVE
 
     async with hub_on(patrol_sim, tmp_path, ESTATE, ALL_LIVE) as hub:
         await hub.wait_for("p-ok", "online", timeout=60)

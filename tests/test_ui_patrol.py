@@ -7,9 +7,9 @@ import re
 import pytest
 from browser import hub_page
 from conftest import SIM_ESTATE
+from hubrun import hub_config_text, running_hub
 
 from hub.web.keys import INDEX
-from hubrun import hub_config_text, running_hub
 
 PATROL = "[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 2\n"
 

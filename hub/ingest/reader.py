@@ -57,6 +57,7 @@ class ReaderSettings:
     picture_interval_s: float
     silence_limit_s: float
     secrets: tuple[str, ...] = ()
+    analyze_s: float = 1.5  # how long FFmpeg studies the stream while opening (visits: shorter, to be quick)
 
 
 class ArrivalClock:
@@ -105,7 +106,7 @@ class Reader:
             options = {
                 "rtsp_transport": self.settings.transport,
                 "timeout": str(int(self.settings.silence_limit_s * 1_000_000)),  # FFmpeg's socket timeout, in µs
-                "analyzeduration": "1500000",
+                "analyzeduration": str(int(self.settings.analyze_s * 1_000_000)),
                 "probesize": "1000000",
             }
             container = av.open(self.settings.url, options=options, timeout=(OPEN_TIMEOUT_S, None))

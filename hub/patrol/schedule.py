@@ -69,8 +69,10 @@ class PatrolPlan:
         return [sid for _, _, sid in sorted(due)[:free]]
 
     def due_probes(self, now: float) -> list[str]:
-        """Cameras whose probe is due and not under way (a visit under way may still fail to answer in time)."""
-        return [sid for sid, slot in self.slots.items() if slot.next_probe <= now and not slot.probing]
+        """Cameras whose probe is due and not under way, the most overdue first (a visit under way may
+        still fail to answer in time, so it does not hold a probe back)."""
+        due = [(slot.next_probe, sid) for sid, slot in self.slots.items() if slot.next_probe <= now and not slot.probing]
+        return [sid for _, sid in sorted(due)]
 
     def visit_started(self, stream_id: str, now: float) -> None:
         slot = self.slots.get(stream_id)
