@@ -75,7 +75,8 @@ class Watched:
         has confirmed yet, or the camera answers again while its last verdict says it is down."""
         previous, self.probe = self.probe, outcome
         self.record.probed_at = wall_time(outcome.at, now, wall)
-        down = self.visit is None or self.visit.verdict.state not in h.UP_STATES
+        # Not yet visited is not down: an answering camera waits for its turn in the first round.
+        down = self.visit is not None and self.visit.verdict.state not in h.UP_STATES
         if outcome.outcome == PROBE_OK:
             return down
         confirmed = down and previous is not None and previous.outcome == outcome.outcome

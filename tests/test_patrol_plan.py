@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
 from hub import health as h
@@ -15,7 +17,7 @@ ESTATE = 1538  # the reference estate's patrolled cameras
 TIMING = PatrolTiming(period_s=300.0, probe_interval_s=30.0, concurrency=32)
 
 
-def _simulate(plan: PatrolPlan, seconds: float, visit_s: float = 5.0, step: float = 0.2):
+def _simulate(plan: PatrolPlan, seconds: float, visit_s: float = 5.0, step: float = 0.2, urgent_share: float = 0.0):
     """Run the rotation with visits that take `visit_s`; returns each camera's visit start times and the
     times its reachability was checked (probes, and visits' ends: a visit answers what a probe asks)."""
     visits: dict[str, list[float]] = {sid: [] for sid in plan.slots}
@@ -34,7 +36,7 @@ def _simulate(plan: PatrolPlan, seconds: float, visit_s: float = 5.0, step: floa
         for sid in plan.due_probes(now):
             plan.probe_started(sid)
             probes[sid].append(now)
-            plan.probed(sid, now, needs_visit=False)
+            plan.probed(sid, now, needs_visit=random.random() < urgent_share)
         now += step
     return visits, probes
 
@@ -56,6 +58,14 @@ def test_the_whole_estate_is_visited_within_the_period_and_probed_within_the_int
         "reachability is known within one probe interval from the start on"
 
 
+def test_urgent_visits_here_and_there_never_make_a_regular_one_late():
+    random.seed(9)
+    plan = PatrolPlan(TIMING)
+    plan.add([f"cam-{i:04d}" for i in range(ESTATE)], now=0.0)
+    visits, _ = _simulate(plan, seconds=1200.0, urgent_share=0.02)  # 2 % of probes ask for a visit at once
+    assert max(_worst_gap([t for t in ts if t >= 300], 300.0, 1200.0) for ts in visits.values()) <= 300 - 5
+
+
 def test_visits_are_spread_evenly_not_bunched():
     plan = PatrolPlan(TIMING)
     plan.add([f"cam-{i:04d}" for i in range(ESTATE)], now=0.0)
@@ -74,6 +84,18 @@ def test_an_urgent_visit_jumps_the_queue():
     assert plan.due_visits(10.0, 4) == []
     plan.probed("b", 10.0, needs_visit=True)
     assert plan.due_visits(10.0, 4) == ["b"]
+
+
+def test_an_urgent_visit_never_pushes_the_next_regular_one_beyond_the_period():
+    plan = PatrolPlan(TIMING)
+    plan.add([f"cam-{i:04d}" for i in range(ESTATE)], now=0.0)
+    last = "cam-1537"  # its first regular visit is due late in the first round
+    assert plan.slots[last].next_visit > 200
+    plan.probed(last, 10.0, needs_visit=True)
+    assert plan.due_visits(10.0, 1) == [last]
+    plan.visit_started(last, 10.0)
+    plan.visited(last, 15.0)
+    assert plan.slots[last].next_visit <= 10.0 + 300 - 5, "revisited within the period of the urgent visit"
 
 
 def test_a_visit_counts_as_a_probe():

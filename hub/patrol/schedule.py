@@ -78,7 +78,10 @@ class PatrolPlan:
         slot = self.slots.get(stream_id)
         if slot is not None:
             slot.visiting, slot.urgent = True, False
-            slot.next_visit = max(slot.next_visit, now - self.timing.period_s) + REVISIT_SHARE * self.timing.period_s
+            # On time or late: keep the camera's place in the rotation. Early (an urgent visit): count from now,
+            # never from a slot still ahead, or the next regular visit would land beyond the period.
+            anchor = min(slot.next_visit, now)
+            slot.next_visit = max(anchor, now - self.timing.period_s) + REVISIT_SHARE * self.timing.period_s
             slot.next_visit = max(slot.next_visit, now + 1.0)
 
     def visited(self, stream_id: str, now: float) -> None:
