@@ -45,7 +45,7 @@ def estate_config(pulling: int, sim_rtsp: str, sim_control: str) -> tuple[str, s
             lat, lon = 31.775 + random.uniform(-0.01, 0.01), 117.303 + random.uniform(-0.01, 0.01)
             url = "sim://street?size=640x360&fps=25&codec=h264" if n < pulling else f"rtsp://admin:pw@127.0.0.1:9/{sid}"
             block = (f'[[streams]]\nid = "{sid}"\nname = "Estate camera {sid}"\ncategory = "{category}"\n'
-                     f'site = "Block {i % 40}"\nposition = [{lat:.5f}, {lon:.5f}]\nurl = "{url}"\ntags = ["t{i % 7}"]\n')
+                     f'site = "Block {i % 40}"\nposition = [{lat:.5f}, {lon:.5f}]\nurl = "{url}"\ntags = ["t{i % 7}"]\nmode = "live"\n')
             hub_blocks.append(block)
             if n < pulling:
                 sim_blocks.append(block)

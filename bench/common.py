@@ -64,12 +64,13 @@ def write_results(name: str, payload: dict) -> Path:
 
 
 def bench_estate(count: int, extra: str = "") -> str:
-    """N identical 640x360 25 fps H.264 street cameras (~500 kbit/s, keyframe every 2 s): one clip, N paths."""
+    """N identical 640x360 25 fps H.264 street cameras (~500 kbit/s, keyframe every 2 s): one clip, N paths.
+    Every one live (`mode = "live"`): these benchmarks measure live ingest, not patrol."""
     blocks = [extra] if extra else []
     for i in range(count):
         blocks.append(
             f'[[streams]]\nid = "bench-{i:04d}"\nname = "Bench camera"\ncategory = "public-security"\n'
-            f'position = [31.775, 117.303]\nurl = "sim://street?size=640x360&fps=25&codec=h264"\n'
+            f'position = [31.775, 117.303]\nurl = "sim://street?size=640x360&fps=25&codec=h264"\nmode = "live"\n'
         )
     return "\n".join(blocks)
 
