@@ -42,10 +42,10 @@ SIM_ESTATE = "".join(
 )
 
 
-def sim_for(estate: str):
-    """A module-scoped fixture: a `hub sim` subprocess serving `estate` (for tests that need their own cameras)."""
+def sim_for(estate: str, scope: str = "module"):
+    """A fixture: a `hub sim` subprocess serving `estate`, shared by the tests of one module (or the session)."""
 
-    @pytest.fixture(scope="module")
+    @pytest.fixture(scope=scope)
     def serving(tmp_path_factory) -> SimProcess:
         config = tmp_path_factory.mktemp("sim") / "streams.toml"
         config.write_text(estate)
@@ -56,13 +56,7 @@ def sim_for(estate: str):
     return serving
 
 
-@pytest.fixture(scope="session")
-def sim(tmp_path_factory) -> SimProcess:
-    config = tmp_path_factory.mktemp("sim") / "streams.toml"
-    config.write_text(SIM_ESTATE)
-    process = start_sim(config)
-    yield process
-    process.stop()
+sim = sim_for(SIM_ESTATE, scope="session")  # the small test estate most tests share
 
 
 UNREACHABLE = """
