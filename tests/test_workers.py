@@ -20,6 +20,7 @@ ESTATE = "".join([
     *(sim_stream(f"w-live-{n}", STREET, category="childcare") for n in range(4)),
     sim_stream("w-patrol", STREET),
     sim_stream("w-frozen", STREET, fault="freeze"),
+    sim_stream("w-sub", "sim://street?size=640x360&sub=320x180", category="childcare"),
 ])
 MONITOR_TABLE = "[hub]\ningest_processes = 2\n[monitor]\npatrol_period_s = 30\nprobe_interval_s = 5\n"
 
@@ -48,7 +49,7 @@ async def test_streams_are_pulled_in_worker_processes(worker_hub):
     for n in range(4):
         record = await worker_hub.wait_for(f"w-live-{n}", "online", timeout=60)
         assert record["mode"] == "live"
-    assert sorted(len(h.feeds) for h in pool.handles) == [2, 2], "live feeds are spread over the workers"
+    assert sorted(len(h.feeds) for h in pool.handles) == [2, 3], "live feeds are spread over the workers"
     assert (await worker_hub.wait_for("w-patrol", "online", timeout=60))["mode"] == "patrol"
     await worker_hub.wait_for("w-frozen", "degraded", "frozen", timeout=60)
     assert not [t for t in threading_names() if t.startswith("ingest-")], "no reader thread in the hub process"
@@ -98,3 +99,18 @@ async def test_a_killed_worker_is_replaced_and_only_its_streams_pause(worker_hub
     index.unsubscribe(events)
     assert changes == [], f"no stream changed state (the hub's own trouble is not a camera fault): {changes}"
     assert monitor.pool.handles[0].process.is_alive() and monitor.pool.handles[0] is not victim
+
+
+async def test_a_big_tile_toggled_fast_keeps_its_main_stream_reader(worker_hub, worker_sim):
+    """Main -> sub -> main in quick succession: the worker gets Stop and Start for the same feed back to back."""
+    await worker_hub.wait_for("w-sub", "online", timeout=60)
+    async with worker_hub.session.ws_connect(worker_hub.url("/api/live")) as ws:
+        for quality in ("main", "sub", "main"):
+            await ws.send_str(json.dumps({"watch": ["w-sub"], "quality": quality}))
+        deadline = time.monotonic() + 20
+        while True:
+            status, body = await asyncio.to_thread(worker_sim.control_call, "GET", "/sessions")
+            if body["sessions"].get("w-sub", 0) >= 1:
+                break
+            assert time.monotonic() < deadline, f"no main-stream reader after the toggles: {body}"
+            await asyncio.sleep(0.2)

@@ -19,7 +19,7 @@ import itertools
 import logging
 import multiprocessing
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from hub import health as h
@@ -89,16 +89,20 @@ class RemoteSupervisor:
     def start_command(self) -> Start:
         return Start(self.stream_id, self.settings, bool(self.live and self.live.wanted))
 
-    async def stop(self) -> None:
-        """Stop the reader; returns once the worker says its thread has exited (bounded)."""
+    def stop(self) -> Awaitable[None]:
+        """Stop the reader: told at once (a new feed with the same key may start right after), and the
+        returned awaitable finishes once the worker says the reader thread has exited (bounded)."""
         if self.live is not None:
             self.live.on_wanted = None
         handle = self.handle
         self.pool.release(self)
         if handle is None or not handle.alive:
-            return
+            return asyncio.sleep(0)
         self._stopped = asyncio.Event()
         handle.send(Stop(self.stream_id))
+        return self._confirmed(handle)
+
+    async def _confirmed(self, handle: WorkerHandle) -> None:
         try:
             await asyncio.wait_for(self._stopped.wait(), STOP_WAIT_S)
         except asyncio.TimeoutError:

@@ -108,7 +108,10 @@ class Worker:
         if isinstance(command, Start):
             self._start(command)
         elif isinstance(command, Stop):
-            self._spawn(self._stop(command.key))
+            # Taken out at once, so that a Start for the same feed right behind this Stop starts a new reader.
+            supervisor = self._supervisors.pop(command.key, None)
+            self._taps.pop(command.key, None)
+            self._spawn(self._stop(command.key, supervisor))
         elif isinstance(command, Live):
             if command.key in self._taps:
                 self._taps[command.key].wanted = command.wanted
@@ -136,13 +139,12 @@ class Worker:
         self._supervisors[key] = supervisor
         supervisor.start()
 
-    async def _stop(self, key: str) -> None:
-        supervisor = self._supervisors.pop(key, None)
-        self._taps.pop(key, None)
+    async def _stop(self, key: str, supervisor: StreamSupervisor | None) -> None:
         if supervisor is not None:
             await supervisor.stop()
-        self._pending.observations.pop(key, None)
-        self._pending.chunks.pop(key, None)
+        if key not in self._supervisors:  # not started again meanwhile: what it left behind is stale
+            self._pending.observations.pop(key, None)
+            self._pending.chunks.pop(key, None)
         self._pending.stopped.append(key)
 
     async def _visit(self, request: VisitRequest) -> None:
