@@ -82,12 +82,29 @@ def test_default_streams_toml_is_valid():
         ("[sim]\nlisten = \"nowhere\"\n", '[sim]: listen: expected "HOST:PORT"'),
         ("[map]\ntiles = \"https://tiles.example/x.png\"\n", "[map]: tiles: expected an XYZ URL template"),
         ("streams = 3\n", "streams: expected an array of tables"),
+        (stream(mode='"sometimes"'), "mode: 'sometimes' is not one of live, patrol"),
+        (stream(sub_url='"http://10.0.0.1/sub"'), "sub_url: unsupported URL 'http://10.0.0.1/sub': expected one of rtsp://, rtsps://"),
+        (stream(url='"sim://street?sub=100x"'), "sim query sub='100x' is not valid"),
+        ("[monitor]\nmodes = { traffic = \"live\" }\n", "[monitor]: modes.traffic: unknown category"),
+        ("[monitor]\nmodes = { childcare = \"never\" }\n", "[monitor]: modes.childcare: 'never' is not one of live, patrol"),
+        ("[monitor]\npatrol_period_s = 1\n", "[monitor]: patrol_period_s: 1 is out of range"),
+        ("[monitor]\npatrol_concurrency = 0\n", "[monitor]: patrol_concurrency: 0 is out of range"),
+        ("[monitor]\nperiod = 5\n", "[monitor]: period: unknown key"),
+        ("[hub]\ningest_processes = \"many\"\n", "[hub]: ingest_processes: expected \"auto\" or a whole number"),
+        ("[sim]\nclip_labels = \"camera\"\n", "[sim]: clip_labels: 'camera' is not one of name, scene"),
     ],
 )
 def test_each_bad_input_gets_a_clear_line(text, expected):
     found = problems(text)
     assert any(expected in line for line in found), found
     assert all(line.startswith("test.toml: ") for line in found)
+
+
+def test_modes_come_from_the_category_unless_a_stream_says_otherwise():
+    config = parse_config(stream() + stream(id='"ps-0002"', mode='"live"') + stream(id='"cc-0001"', category='"childcare"'))
+    assert [config.mode_of(s) for s in config.streams] == ["patrol", "live", "live"]
+    custom = parse_config('[monitor]\nmodes = { childcare = "patrol" }\n' + stream(id='"cc-0001"', category='"childcare"'))
+    assert custom.mode_of(custom.streams[0]) == "patrol" and custom.monitor.mode_for("property") == "patrol"
 
 
 def test_not_toml_reports_line_and_column():
