@@ -180,3 +180,31 @@ def test_arrival_clock_restamps_late_flushes_but_follows_real_time():
     assert clock.stamp(108.05, 4.0) == pytest.approx(104.05, abs=0.01)
     # Timestamps restarting far back is a discontinuity, not a 30 s late packet.
     assert clock.stamp(200.0, 0.0) == 200.0
+
+
+def _still_pictures(health: h.StreamHealth, arrivals: list[float], pts: list[float | None]) -> None:
+    """The same picture, sampled at `arrivals` (the hub's clock) with the camera's timestamps `pts`."""
+    still = thumb(7)
+    for at, stamp in zip(arrivals, pts):
+        h.observe(health, PacketBatch(GEN, (Packet(at, 2500, True, stamp),)), at)
+        h.observe(health, Picture(GEN, at, 640, 360, still, b"jpg", stamp), at)
+
+
+def test_a_reader_behind_real_time_does_not_call_a_looping_scene_frozen():
+    # The hub read 6 s of the camera's stream in 9 s (it was overloaded); a 6 s looping scene repeats itself.
+    health = stream()
+    _still_pictures(health, [1.0, 10.0], [101.0, 107.0])
+    assert "frozen" not in h.evaluate(health, 10.0).reasons
+
+
+def test_a_frozen_picture_with_the_camera_clock_running_is_frozen():
+    health = stream()
+    _still_pictures(health, [1.0, 10.0], [101.0, 110.0])
+    assert "frozen" in h.evaluate(health, 10.0).reasons
+
+
+@pytest.mark.parametrize("pts", [[None, None], [101.0, 101.0], [101.0, 50.0]])
+def test_without_usable_camera_timestamps_the_wall_clock_decides_frozen(pts):
+    health = stream()
+    _still_pictures(health, [1.0, 10.0], pts)
+    assert "frozen" in h.evaluate(health, 10.0).reasons

@@ -50,6 +50,7 @@ class Picture:
     height: int
     thumb: np.ndarray  # THUMB_HEIGHT x THUMB_WIDTH luma, uint8
     jpeg: bytes
+    pts_s: float | None = None  # the keyframe's presentation time, seconds on the camera's clock
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,7 @@ class Reader:
                 corrupt += packet.is_corrupt
                 if keyframe and now - last_picture >= picture_every * throttle.factor:
                     last_picture = now
-                    self._picture(ctx, packet, now)
+                    self._picture(ctx, packet, now, pts)
                 if live is not None and (live.wanted or self._writer is not None):
                     self._remux(video, packet, keyframe)
                 if now - flushed_at >= BATCH_S:
@@ -198,7 +198,7 @@ class Reader:
             self._writer.close()
             self._writer = None
 
-    def _picture(self, ctx, packet, now: float) -> None:
+    def _picture(self, ctx, packet, now: float, pts: float | None) -> None:
         """Decode one keyframe on its own; the decoder is flushed so it never waits for more."""
         try:
             frames = ctx.decode(packet) or ctx.decode(None)
@@ -216,7 +216,7 @@ class Reader:
         except (ValueError, av.error.FFmpegError) as exc:
             self.mailbox.put(DecodeFailed(self.generation, now, self._redact(exc)))
             return
-        self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg))
+        self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg, pts))
 
 
 def _thumb_and_jpeg(frame) -> tuple[np.ndarray, bytes]:

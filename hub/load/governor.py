@@ -13,6 +13,8 @@ only after `LOWER_AFTER` calm samples, so it never flaps. Shedding follows a dec
 | 4 | x4 | a quarter | all |
 | 5 | x4 | a quarter | three quarters: a quarter of the sheddable live streams go on patrol |
 | 6 | x4 | a quarter | half |
+| 7 | x4 | a quarter | three eighths |
+| 8 | x4 | a quarter | a quarter |
 
 Live streams come last, and only those nobody needs live: a camera on a wall or opened by somebody,
 and sensitive ones (childcare, or tagged `sensitive`), are never shed. A shed stream is watched on
@@ -33,7 +35,7 @@ class Shed:
 
 
 SHED_LEVELS = (Shed(1.0, 1.0), Shed(2.0, 1.0), Shed(4.0, 1.0), Shed(4.0, 0.5), Shed(4.0, 0.25), Shed(4.0, 0.25, 0.75),
-               Shed(4.0, 0.25, 0.5))
+               Shed(4.0, 0.25, 0.5), Shed(4.0, 0.25, 0.375), Shed(4.0, 0.25, 0.25))
 LAG_HIGH_S, LAG_LOW_S = 0.25, 0.05  # event-loop lateness
 SEVERE_LAG_S = 0.5  # half a second late: requests are queueing now, not in three seconds
 CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes together
