@@ -95,6 +95,18 @@ async def poll_api(session, hub: HubProcess, ids: list[str], until: float, lists
         await asyncio.sleep(0.1)
 
 
+async def load_timeline(session, hub: HubProcess, until: float, out: list[dict]) -> None:
+    """Every 5 s: the hub's shedding level, loop lateness, CPU share and live streams (from /healthz)."""
+    started = time.monotonic()
+    while time.monotonic() < until:
+        async with session.get(hub.url("/healthz")) as reply:
+            body = await reply.json()
+        load, capacity = body["load"], body["capacity"]
+        out.append({"t": round(time.monotonic() - started), "level": load["level"], "lag_ms": load["loop_lag_ms"],
+                    "cpu_share": load["cpu_share"], "live": capacity["live_streams"]})
+        await asyncio.sleep(5.0)
+
+
 async def scrape(session, hub: HubProcess, until: float, out: list[float]) -> None:
     while time.monotonic() < until:
         await timed_get(session, hub.url("/metrics"), out)
@@ -282,10 +294,10 @@ async def overload_run(args) -> dict:
         await asyncio.sleep(30)  # connect and settle: first verdicts are not transitions to count
         ids = [r["id"] for r in hub.get("/api/streams")["streams"]]
         before = len(events.changes)
-        lists, recs = [], []
+        lists, recs, timeline = [], [], []
         until = time.monotonic() + args.seconds
         async with aiohttp.ClientSession() as session:
-            await poll_api(session, hub, ids, until, lists, recs)
+            await asyncio.gather(poll_api(session, hub, ids, until, lists, recs), load_timeline(session, hub, until, timeline))
         health = hub.get("/healthz")
         changes = [c for _, c in events.changes[before:]]
         by_kind: dict[str, int] = {}
@@ -295,7 +307,7 @@ async def overload_run(args) -> dict:
         return {"live_cameras": count, "capacity_1_process": capacity, "seconds": args.seconds,
                 "list_p50_ms": round(percentile(lists, 0.5), 1), "list_p99_ms": round(percentile(lists, 0.99), 1),
                 "record_p99_ms": round(percentile(recs, 0.99), 1), "false_transitions": len(changes), "transitions": by_kind,
-                "load": health.get("load"), "online": sum(1 for r in hub.get("/api/streams")["streams"] if r["state"] == "online")}
+                "load": health.get("load"), "timeline": timeline, "online": sum(1 for r in hub.get("/api/streams")["streams"] if r["state"] == "online")}
     finally:
         follower.cancel()
         hub.stop()
@@ -312,7 +324,9 @@ def report(result: dict, overload: dict | None) -> None:
         print(table_markdown(["mode", "fault", "camera", "detected (s)"],
                              [[d["mode"], d["fault"], d["stream"], d["detected_s"]] for d in result["detections"]]))
     if overload:
-        print(table_markdown(["overload measure", "value"], [[k, v] for k, v in overload.items()]))
+        print(table_markdown(["overload measure", "value"], [[k, v] for k, v in overload.items() if k != "timeline"]))
+        print(table_markdown(["t (s)", "level", "loop lag (ms)", "CPU share", "live streams"],
+                             [[p["t"], p["level"], p["lag_ms"], p["cpu_share"], p["live"]] for p in overload["timeline"]]))
     path = RESULTS / "estate.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
     write_results("estate", {"machine": info, "estate": result or previous.get("estate"), "overload": overload or previous.get("overload")})
