@@ -44,6 +44,8 @@ TICK_S = 0.5
 TICK_SLICE = 100
 LOOP_LATE_S = 1.0
 VISIT_ANALYZE_S = 0.5  # enough for FFmpeg to know codec, size and frame rate; a visit is 0.6 s shorter than with 1.5 s
+LIVE_STARTS_PER_TICK = 10  # per ingest process: a big estate connects at 20 cameras a second, so the load governor
+# sees the load grow and sheds before hundreds of readers starve the hub at once; somebody's look never waits
 MAIN_FEED_PICTURE_S = 1e9  # a main-stream video reader decodes no pictures: health has its own
 
 
@@ -85,6 +87,8 @@ class Monitor:
         self._meter_task: asyncio.Task | None = None
         self._lagging_until = 0.0  # the loop itself was late until then: silences may be ours, not the camera's
         self._live_share = 1.0  # of the sheddable live streams, the share the load governor lets stay live
+        self._starts_per_tick = LIVE_STARTS_PER_TICK * max(1, processes)
+        self._starts_left = self._starts_per_tick  # live connections this tick may still open (refilled every tick)
 
     def set_tap_factory(self, tap_for: Callable[[str], LiveTap]) -> None:
         """Live-video taps come from the app once its loop runs; set before `start`."""
@@ -110,9 +114,17 @@ class Monitor:
         self.index.records[stream.id] = record
         watched = self.watched[stream.id] = Watched(stream, mode, None, self._fresh_health(stream), record)
         if mode == "live":
-            self._go_live(watched)
+            if self._may_start():
+                self._go_live(watched)  # else the next ticks start it, or patrol it if the governor sheds it
         else:
             self.patroller.add([stream.id])
+
+    def _may_start(self) -> bool:
+        """Whether one more live connection may open this tick (paced start of a big estate)."""
+        if self._starts_left <= 0:
+            return False
+        self._starts_left -= 1
+        return True
 
     def _fresh_health(self, stream: Stream) -> h.StreamHealth:
         return h.StreamHealth(self.config.health, stream.fps)
@@ -174,9 +186,10 @@ class Monitor:
         for watched in self.watched.values():
             watched.shed = watched.stream.id in shed
 
-    def _announce_load(self, status: dict) -> None:
+    def _announce_load(self, status: dict, changed: bool) -> None:
         self.index.hub = status
-        self.index.publish("hub", status)
+        if changed:
+            self.index.publish("hub", status)
 
     def _back_to_patrol(self, watched: Watched, now: float) -> None:
         """Nobody looks any more: what the live connection saw becomes the last visit."""
@@ -292,6 +305,7 @@ class Monitor:
         elapsed = 0.0 if self._last_tick is None else now - self._last_tick
         self._last_tick = now
         items = list(self.watched.items())
+        self._starts_left = self._starts_per_tick
         self._choose_shed(now)
         for start in range(0, len(items), TICK_SLICE):
             for stream_id, watched in items[start : start + TICK_SLICE]:
@@ -307,13 +321,17 @@ class Monitor:
         if self._stopping:
             return
         sid = watched.stream.id
-        wanted = self.interest.wants_live(sid, now) if watched.mode == "patrol" else not watched.shed
+        looked_at = self.interest.wants_live(sid, now)
+        wanted = looked_at if watched.mode == "patrol" else not watched.shed
         if wanted and not watched.live_now:
-            log.info("stream %s: %s", sid, "watched, live until nobody looks" if watched.mode == "patrol" else "live again (load allows)")
-            self._go_live(watched)
+            if looked_at or self._may_start():  # somebody's look never waits for the paced start
+                log.info("stream %s: %s", sid, "watched, live until nobody looks" if watched.mode == "patrol" else "live")
+                self._go_live(watched)
         elif not wanted and watched.live_now:
             log.info("stream %s: %s", sid, "nobody looks any more, back on patrol" if watched.mode == "patrol" else "on patrol for now: the hub is overloaded")
             self._back_to_patrol(watched, now)
+        elif not wanted and sid not in self.patroller.plan.slots:
+            self.patroller.add([sid])  # a live stream shed before its paced start: patrol it meanwhile
         watched.record.shed = watched.shed and not watched.live_now
 
     def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:

@@ -2,8 +2,9 @@
 
 Runs on the event loop as one task. Loop lateness is measured with a short timer (how late it fires);
 CPU is read from /proc for the hub process and its ingest workers. On every level change the meter
-calls `apply(shed)` (the monitor turns it into a picture-sampling factor and a patrol concurrency),
-logs it, and publishes a `hub` event; `status()` is what /healthz, the page's banner and /metrics show.
+calls `apply(shed)` (the monitor turns it into a picture-sampling factor and a patrol concurrency) and
+logs it. After every sample it calls `report(status, changed)`: the monitor shows the status in
+/healthz, the page's banner and /metrics, and publishes a `hub` event when the level changed.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 class LoadMeter:
-    def __init__(self, pids: Callable[[], list[int]], apply: Callable[[Shed], None], publish: Callable[[dict], None]):
+    def __init__(self, pids: Callable[[], list[int]], apply: Callable[[Shed], None], report: Callable[[dict, bool], None]):
         self._pids = pids
         self._apply = apply
-        self._publish = publish
+        self._report = report
         self.governor = Governor()
         self.sample = LoadSample(0.0, 0.0)
         self.cores = os.cpu_count() or 1
@@ -69,8 +70,10 @@ class LoadMeter:
             share = (cpu_now - cpu_before) / max(1e-6, (wall_now - wall_before) * self.cores)
             cpu_before, wall_before = cpu_now, wall_now
             self.sample = LoadSample(worst, max(0.0, share))
-            if self.governor.judge(self.sample):
+            changed = self.governor.judge(self.sample)
+            if changed:
                 self._changed()
+            self._report(self.status(), changed)
 
     def _cpu(self) -> float:
         return sum(process_cpu_seconds(pid) for pid in self._pids())
@@ -83,4 +86,3 @@ class LoadMeter:
                         status["loop_lag_ms"], 100 * status["cpu_share"], self.cores, status["level"], status["max_level"])
         else:
             log.info("the hub's load is back to normal: nothing shed")
-        self._publish(status)
