@@ -62,7 +62,9 @@ class Events:
     """Follows /api/events: every state change, timed on arrival."""
 
     def __init__(self) -> None:
-        self.changes: list[tuple[float, dict]] = []
+        self.changes: list[tuple[float, dict]] = []  # (arrival, event), first verdicts left out
+        self.first_verdicts = 0
+        self._judged: set[str] = set()  # streams that have had a verdict
 
     async def follow(self, url: str) -> None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
@@ -73,7 +75,13 @@ class Events:
                     if line.startswith("event: "):
                         kind = line[7:]
                     elif line.startswith("data: ") and kind == "state":
-                        self.changes.append((time.monotonic(), json.loads(line[6:])))
+                        change = json.loads(line[6:])
+                        if change["id"] not in self._judged and change["previous"] == "connecting":
+                            self._judged.add(change["id"])  # a stream's first verdict is not a transition
+                            self.first_verdicts += 1
+                            continue
+                        self._judged.add(change["id"])
+                        self.changes.append((time.monotonic(), change))
 
 
 async def timed_get(session: aiohttp.ClientSession, url: str, out: list[float]) -> bytes:
@@ -293,7 +301,7 @@ async def overload_run(args) -> dict:
     try:
         await asyncio.sleep(30)  # connect and settle: first verdicts are not transitions to count
         ids = [r["id"] for r in hub.get("/api/streams")["streams"]]
-        before = len(events.changes)
+        before, first_before = len(events.changes), events.first_verdicts
         lists, recs, timeline = [], [], []
         until = time.monotonic() + args.seconds
         async with aiohttp.ClientSession() as session:
@@ -307,6 +315,7 @@ async def overload_run(args) -> dict:
         return {"live_cameras": count, "capacity_1_process": capacity, "seconds": args.seconds,
                 "list_p50_ms": round(percentile(lists, 0.5), 1), "list_p99_ms": round(percentile(lists, 0.99), 1),
                 "record_p99_ms": round(percentile(recs, 0.99), 1), "false_transitions": len(changes), "transitions": by_kind,
+                "first_verdicts": events.first_verdicts - first_before,
                 "load": health.get("load"), "timeline": timeline, "online": sum(1 for r in hub.get("/api/streams")["streams"] if r["state"] == "online")}
     finally:
         follower.cancel()

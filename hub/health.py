@@ -209,8 +209,7 @@ def failing_checks(health: StreamHealth, now: float) -> list[str]:
     # A black picture never changes either; "black" is the more specific diagnosis, so it replaces "frozen".
     if black:
         failing.append("black")
-    elif ref is not None and latest is not None and latest is not ref and now - ref.at >= frozen_for \
-            and _camera_time_between(ref, latest, frozen_for):
+    elif ref is not None and latest is not None and latest is not ref and now - ref.at - _reader_lag(ref, latest) >= frozen_for:
         failing.append("frozen")
     nominal = expected_fps(health)
     full_window = _rate_span(health, now) == FLOW_WINDOW_S
@@ -222,14 +221,15 @@ def failing_checks(health: StreamHealth, now: float) -> list[str]:
     return failing
 
 
-def _camera_time_between(ref: Picture, latest: Picture, needed: float) -> bool:
-    """Whether the camera's own clock also ran `needed` seconds between two pictures. A reader behind
-    real time (the hub overloaded, say) sees less of the stream than the wall clock says, and a short
-    looping scene then repeats itself: that is the hub's lag, not a frozen camera. Without timestamps,
-    or when they stand still or go back (a camera that froze its clock too), the wall clock decides alone."""
+def _reader_lag(ref: Picture, latest: Picture) -> float:
+    """How far the reader fell behind the camera between two pictures: the hub's clock ran on more than
+    the camera's. An overloaded hub reads less of the stream than the wall clock says, and a short
+    looping scene then repeats itself; that is the hub's lag, not a frozen camera, so the frozen rule
+    does not count it. Without timestamps, or when they stand still or go back (a camera that froze its
+    clock too), there is no lag to take off: the wall clock decides alone."""
     if ref.pts_s is None or latest.pts_s is None or latest.pts_s <= ref.pts_s:
-        return True
-    return latest.pts_s - ref.pts_s >= needed
+        return 0.0
+    return max(0.0, (latest.at - ref.at) - (latest.pts_s - ref.pts_s))
 
 
 def picture_unchanged_since(health: StreamHealth) -> float | None:

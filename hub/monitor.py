@@ -29,7 +29,7 @@ from hub.ingest.observations import STALLED, Closed, Observation, Opened, Packet
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
 from hub.ingest.throttle import Throttle
-from hub.load.governor import Shed
+from hub.load.governor import LAG_HIGH_S, Shed
 from hub.load.meter import LoadMeter
 from hub.patrol.interest import Interest
 from hub.patrol.patroller import Patroller, PatrolTarget
@@ -305,7 +305,8 @@ class Monitor:
         elapsed = 0.0 if self._last_tick is None else now - self._last_tick
         self._last_tick = now
         items = list(self.watched.items())
-        self._starts_left = self._starts_per_tick
+        # The hub already late: open no more live connections until it catches up (or sheds them to patrol).
+        self._starts_left = self._starts_per_tick if self.meter.sample.loop_lag_s < LAG_HIGH_S else 0
         self._choose_shed(now)
         for start in range(0, len(items), TICK_SLICE):
             for stream_id, watched in items[start : start + TICK_SLICE]:
