@@ -197,7 +197,7 @@ async def estate_run(args) -> dict:
     config = (f'[hub]\ningest_processes = {json.dumps(args.processes) if args.processes == "auto" else args.processes}\n'
               + sim_section(sim) + monitor + "[[streams]]" + hub_text[1])
     (folder / "hub.toml").write_text(config)
-    hub = HubProcess(folder / "hub.toml", log_level="WARNING")
+    hub = HubProcess(folder / "hub.toml", log_level=args.log_level)
     _drain(hub)
     events = Events()
     follower = asyncio.ensure_future(events.follow(hub.url("/api/events")))
@@ -267,6 +267,8 @@ async def estate_run(args) -> dict:
         follower.cancel()
         hub.stop()
         sim.stop()
+        (folder / "hub.log").write_text("\n".join(_drain(hub)) + "\n")
+        print(f"hub log: {folder / 'hub.log'}", file=sys.stderr)
 
 
 def _by_kind(changes: list[dict]) -> dict[str, int]:
@@ -351,6 +353,7 @@ def main() -> int:
     parser.add_argument("--cold", action="store_true", help="start with an empty clip cache (first start)")
     parser.add_argument("--overload", type=float, default=0.0, help="only the overload run, at this many times the live capacity")
     parser.add_argument("--seconds", type=float, default=90.0)
+    parser.add_argument("--log-level", default="WARNING", help="the hub's (its log is kept in the run's temporary folder)")
     parser.add_argument("--sample", type=int, default=0, help="only about this many fixed cameras (smoke runs)")
     args = parser.parse_args()
     if args.processes != "auto":

@@ -25,11 +25,11 @@ from hub import health as h
 from hub.config import Config, Stream
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
-from hub.ingest.observations import STALLED, Closed, Observation, Opened, PacketBatch, Picture
+from hub.ingest.observations import ENDED, STALLED, UNREACHABLE, Closed, Observation, Opened, PacketBatch, Picture
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
 from hub.ingest.throttle import Throttle
-from hub.load.governor import LAG_HIGH_S, Shed
+from hub.load.governor import LAG_HIGH_S, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
 from hub.patrol.interest import Interest
 from hub.patrol.patroller import Patroller, PatrolTarget
@@ -46,7 +46,9 @@ LOOP_LATE_S = 1.0
 VISIT_ANALYZE_S = 0.5  # enough for FFmpeg to know codec, size and frame rate; a visit is 0.6 s shorter than with 1.5 s
 LIVE_STARTS_PER_TICK = 10  # per ingest process: a big estate connects at 20 cameras a second, so the load governor
 # sees the load grow and sheds before hundreds of readers starve the hub at once; somebody's look never waits
-MAIN_FEED_PICTURE_S = 1e9  # a main-stream video reader decodes no pictures: health has its own
+MAIN_FEED_PICTURE_S = 1e9
+# What a starved hub can cause by itself: readers time out, fall behind real time, miss frames.
+OUR_DOING = frozenset({STALLED, UNREACHABLE, ENDED, "frozen", "low_fps", "decode_errors"})  # a main-stream video reader decodes no pictures: health has its own
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,9 @@ class Monitor:
         self._demotions: set[asyncio.Task] = set()
         self._main_feeds: dict[str, StreamSupervisor] = {}
         self.throttle = Throttle()
-        self.meter = LoadMeter(self._pids, self._shed, self._announce_load)
+        self.meter = LoadMeter(self._pids, self._shed, self._announce_load, self._live_count)
         self._meter_task: asyncio.Task | None = None
-        self._lagging_until = 0.0  # the loop itself was late until then: silences may be ours, not the camera's
+        self._lagging_until = 0.0  # the loop itself was late until then: timeouts, silences and lag may be ours, not the camera's
         self._live_share = 1.0  # of the sheddable live streams, the share the load governor lets stay live
         self._starts_per_tick = LIVE_STARTS_PER_TICK * max(1, processes)
         self._starts_left = self._starts_per_tick  # live connections this tick may still open (refilled every tick)
@@ -156,6 +158,7 @@ class Monitor:
             "ingest_processes": self.pool.count if self.pool is not None else 1,
             "cores_in_use": round(self.meter.sample.cpu_share * self.meter.cores, 2),
             "live_streams": live,
+            "live_ceiling": self.meter.ceiling.value,
             "patrolled_streams": len(self.watched) - live,
             "patrol_period_s": monitor.patrol_period_s,
             "patrol_concurrency": self.patroller.concurrency,
@@ -163,6 +166,9 @@ class Monitor:
             # Cameras the patrol can visit once per period at the current concurrency and visit length.
             "patrol_capacity": None if not mean_visit else int(self.patroller.concurrency * monitor.patrol_period_s / mean_visit),
         }
+
+    def _live_count(self) -> int:
+        return sum(1 for w in self.watched.values() if w.live_now)
 
     def _pids(self) -> list[int]:
         return [os.getpid()] + (self.pool.pids() if self.pool is not None else [])
@@ -178,15 +184,26 @@ class Monitor:
 
     def _choose_shed(self, now: float) -> None:
         """Which live streams go on patrol for now: the last (by id) of those nobody watches and that are
-        not sensitive, as many as the governor's live share asks."""
-        candidates = sorted((w for w in self.watched.values() if w.mode == "live" and w.sheddable
-                             and not self.interest.wants_live(w.stream.id, now)), key=lambda w: w.stream.id)
+        not sensitive, as many as the governor's live share and the live ceiling ask."""
+        candidates, fixed = [], 0  # fixed: live whatever the load (sensitive, or somebody looks)
+        for w in self.watched.values():
+            looked_at = self.interest.wants_live(w.stream.id, now)
+            if w.mode == "live" and w.sheddable and not looked_at:
+                candidates.append(w)
+            elif w.mode == "live" or looked_at:
+                fixed += 1
+        candidates.sort(key=lambda w: w.stream.id)
         keep = len(candidates) - int(len(candidates) * (1.0 - self._live_share))
+        ceiling = self.meter.ceiling.value
+        if ceiling is not None:
+            keep = min(keep, max(0, ceiling - fixed))
         shed = {w.stream.id for w in candidates[keep:]}
         for watched in self.watched.values():
             watched.shed = watched.stream.id in shed
 
     def _announce_load(self, status: dict, changed: bool) -> None:
+        if self.meter.sample.loop_lag_s > SEVERE_LAG_S:  # readers starved too: what they saw may be the hub's doing
+            self._lagging_until = asyncio.get_running_loop().time() + self.config.health.stall_after_s + LOOP_LATE_S
         self.index.hub = status
         if changed:
             self.index.publish("hub", status)
@@ -246,11 +263,13 @@ class Monitor:
         return PatrolTarget(settings, self._fresh_health(watched.stream), watched.probe)
 
     def _on_visit(self, stream_id: str, visit: Visit) -> bool:
-        """A visit ended (patroller callback). Returns False: a visit never asks for another."""
+        """A visit ended (patroller callback). True asks for another visit at once (this one is not believed)."""
         watched = self.watched.get(stream_id)
         if watched is None or watched.live_now or self._stopping:
             return False
         now, wall = asyncio.get_running_loop().time(), time.time()
+        if self._maybe_ours(visit.outcome.verdict, now):
+            return True  # judged while the hub was late: visit again rather than believe it
         watched.fold_visit(visit, now, wall)
         self._evaluate(stream_id, watched, now, wall, 0.0)
         return False
@@ -354,7 +373,7 @@ class Monitor:
         if record.state != h.CONNECTING:  # time before the first verdict is not downtime
             watched.seen_s += elapsed
         verdict, at = self._verdict(watched, now)
-        if now < self._lagging_until and verdict.reasons == (STALLED,) and record.state in h.UP_STATES:
+        if self._maybe_ours(verdict, now) and record.state in h.UP_STATES:
             verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is not a camera fault
         if watched.live_now or watched.measured_for is not watched.visit:  # a patrolled stream's change with its visits only
             self._measure(watched, at, now, wall)
@@ -373,6 +392,11 @@ class Monitor:
             record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
             log.info("stream %s: %s -> %s %s", stream_id, previous, verdict.state, ",".join(verdict.reasons))
             self.index.publish("state", {"id": stream_id, "state": verdict.state, "reasons": list(verdict.reasons), "previous": previous, "at": round(wall, 3)})
+
+    def _maybe_ours(self, verdict: h.Verdict, now: float) -> bool:
+        """A fault the hub's own lateness may have caused, seen while (or just after) the loop was late:
+        not shown until a connection made after the hub caught up confirms it."""
+        return now < self._lagging_until and bool(verdict.reasons) and OUR_DOING.issuperset(verdict.reasons)
 
     @staticmethod
     def _measure(watched: Watched, at: float, now: float, wall: float) -> None:

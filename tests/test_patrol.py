@@ -204,6 +204,24 @@ async def test_an_overloaded_hub_sheds_live_streams_nobody_needs_and_takes_them_
 
             await _until(all_back, 20, "the shed streams going live again")
 
+            # The loop was severely late with every stream live: a live ceiling keeps p-live and p-ok (never
+            # shed) and two more live; the others go on patrol. Which are sheddable is the same as above.
+            monitor.meter.ceiling.value = 4
+
+            async def capped():
+                _, body = await hub.get_json("/api/streams")
+                shed_now = {r["id"] for r in body["streams"] if r["shed"]}
+                return shed_now if len(shed_now) == len(sheddable) - 2 else None
+
+            shed = await _until(capped, 15, "streams above the live ceiling going on patrol")
+            assert "p-live" not in shed and "p-ok" not in shed
+
+            async def ceiling_shown():
+                _, health = await hub.get_json("/healthz")
+                return health["load"]["live_ceiling"] == health["capacity"]["live_ceiling"] == 4 or None
+
+            await _until(ceiling_shown, 5, "/healthz showing the live ceiling")
+
 
 async def _none_playing(sim, ids) -> dict | None:
     sessions = await _sessions(sim)

@@ -20,6 +20,12 @@ Live streams come last, and only those nobody needs live: a camera on a wall or 
 and sensitive ones (childcare, or tagged `sensitive`), are never shed. A shed stream is watched on
 patrol (visits and probes) until the load allows it back. A loop more than `SEVERE_LAG_S` late raises
 the level at once: waiting for three samples would leave the API unanswered meanwhile.
+
+Reader threads share one interpreter lock per process, and past some number of them the event loop
+waits seconds for its turn, suddenly, not gradually. `LiveCeiling` remembers that number: when the loop
+is severely late with N live streams, at most `CEILING_SHARE` of N stay live from then on (the monitor
+sheds the rest, in the same order). Each level the governor steps down lets the ceiling grow by
+`CEILING_GROWTH`, so a one-off stall does not cap the hub for ever.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ LAG_HIGH_S, LAG_LOW_S = 0.1, 0.05  # event-loop lateness: a tenth of a second la
 SEVERE_LAG_S = 0.5  # half a second late: requests are queueing now, not in three seconds
 CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes together
 RAISE_AFTER, LOWER_AFTER = 3, 15
+CEILING_SHARE, CEILING_GROWTH, CEILING_MIN = 0.75, 1.1, 8
 
 
 @dataclass(frozen=True)
@@ -76,3 +83,25 @@ class Governor:
             self.level, self._calm = self.level - 1, 0
             return True
         return False
+
+
+@dataclass
+class LiveCeiling:
+    """The most live streams this hub has shown it can carry (None until it has been severely late)."""
+
+    value: int | None = None
+
+    def observe(self, sample: LoadSample, live: int) -> bool:
+        """Fold in one sample taken with `live` live streams; True when the ceiling came down."""
+        if sample.loop_lag_s <= SEVERE_LAG_S or live < CEILING_MIN:
+            return False
+        lowered = max(CEILING_MIN, int(live * CEILING_SHARE))
+        if self.value is not None and lowered >= self.value:
+            return False
+        self.value = lowered
+        return True
+
+    def relax(self) -> None:
+        """The governor stepped down a level: allow a few more live streams again."""
+        if self.value is not None:
+            self.value = int(self.value * CEILING_GROWTH) + 1

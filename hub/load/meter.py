@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hub.load.governor import SHED_LEVELS, Governor, LoadSample, Shed
+from hub.load.governor import SHED_LEVELS, Governor, LiveCeiling, LoadSample, Shed
 
 log = logging.getLogger("hub.load")
 
@@ -35,11 +35,14 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 class LoadMeter:
-    def __init__(self, pids: Callable[[], list[int]], apply: Callable[[Shed], None], report: Callable[[dict, bool], None]):
+    def __init__(self, pids: Callable[[], list[int]], apply: Callable[[Shed], None], report: Callable[[dict, bool], None],
+                 live: Callable[[], int] = lambda: 0):
         self._pids = pids
         self._apply = apply
         self._report = report
+        self._live = live  # how many streams are live now (for the live ceiling)
         self.governor = Governor()
+        self.ceiling = LiveCeiling()
         self.sample = LoadSample(0.0, 0.0)
         self.cores = os.cpu_count() or 1
 
@@ -54,6 +57,7 @@ class LoadMeter:
             "picture_interval_factor": shed.picture_factor,
             "patrol_concurrency_share": shed.patrol_share,
             "live_share": shed.live_share,
+            "live_ceiling": self.ceiling.value,
         }
 
     async def run(self) -> None:
@@ -70,7 +74,15 @@ class LoadMeter:
             share = (cpu_now - cpu_before) / max(1e-6, (wall_now - wall_before) * self.cores)
             cpu_before, wall_before = cpu_now, wall_now
             self.sample = LoadSample(worst, max(0.0, share))
+            level = self.governor.level
             changed = self.governor.judge(self.sample)
+            if changed and self.governor.level < level:
+                self.ceiling.relax()
+            live = self._live()
+            if self.ceiling.observe(self.sample, live):
+                changed = True
+                log.warning("the event loop was %.0f ms late with %d live streams: at most %d stay live for now",
+                            1000 * self.sample.loop_lag_s, live, self.ceiling.value)
             if changed:
                 self._changed()
             self._report(self.status(), changed)

@@ -103,6 +103,7 @@ class Patroller:
                     visit.outcome = replace(visit.outcome, verdict=h.Verdict(h.OFFLINE, (STALLED,)))
             self.visits += 1
             took = loop.time() - started
+            log.debug("visit %s: %.1f s, %s %s", stream_id, took, visit.outcome.verdict.state, ",".join(visit.outcome.verdict.reasons))
             self.mean_visit_s = took if self.mean_visit_s is None else self.mean_visit_s + 0.05 * (took - self.mean_visit_s)
             if self._on_visit(stream_id, visit):
                 self.plan.urge(stream_id)
@@ -122,6 +123,7 @@ class Patroller:
                 return
             result = await probe(target.reader.url, PROBE_TIMEOUT_S)
             self.probes += 1
+            log.debug("probe %s: %s", stream_id, result.outcome)
             needs_visit = self._on_probe(stream_id, ProbeOutcome(result.outcome, loop.time()))
         except Exception:  # noqa: BLE001
             self.failures += 1
