@@ -100,15 +100,16 @@ class Monitor:
         if self.pool is not None:
             await self.pool.start()
             log.info("ingest: %d worker processes", self.pool.count)
-        for stream in self.config.streams:
-            self._watch(stream)
+        self.patroller.add([sid for sid in map(self._watch, self.config.streams) if sid])  # staggered together
         loop = asyncio.get_running_loop()
         self._tick_task = loop.create_task(self._ticker(), name="health-tick")
         self._patrol_task = loop.create_task(self.patroller.run(), name="patrol")
         self._meter_task = loop.create_task(self.meter.run(), name="load-meter")
         self.index.hub = self.meter.status()
 
-    def _watch(self, stream: Stream) -> None:
+    def _watch(self, stream: Stream) -> str | None:
+        """Watch a stream as configured; returns its id when it is to be patrolled (the caller adds those
+        to the patrol together, so that their first visits and probes are spread, not bunched)."""
         record = self.index.records.get(stream.id) or StreamRecord.from_stream(stream)
         record.describe(stream)
         mode = self.config.mode_of(stream)
@@ -118,8 +119,8 @@ class Monitor:
         if mode == "live":
             if self._may_start():
                 self._go_live(watched)  # else the next ticks start it, or patrol it if the governor sheds it
-        else:
-            self.patroller.add([stream.id])
+            return None
+        return stream.id
 
     def _may_start(self) -> bool:
         """Whether one more live connection may open this tick (paced start of a big estate)."""
@@ -217,7 +218,7 @@ class Monitor:
             watched.record.checked_at = wall_time(now, now, time.time())
         self._stop_later(supervisor)
         watched.record.promoted = False
-        self.patroller.add([watched.stream.id])
+        self.patroller.add([watched.stream.id], checked=True)
 
     def _stop_later(self, supervisor: StreamSupervisor) -> None:
         task = asyncio.get_running_loop().create_task(supervisor.stop())
@@ -351,7 +352,7 @@ class Monitor:
             log.info("stream %s: %s", sid, "nobody looks any more, back on patrol" if watched.mode == "patrol" else "on patrol for now: the hub is overloaded")
             self._back_to_patrol(watched, now)
         elif not wanted and sid not in self.patroller.plan.slots:
-            self.patroller.add([sid])  # a live stream shed before its paced start: patrol it meanwhile
+            self.patroller.add([sid], checked=False)  # a live stream shed before its paced start: patrol it meanwhile
         watched.record.shed = watched.shed and not watched.live_now
 
     def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:
@@ -427,7 +428,7 @@ class Monitor:
         old, self.config = self.config, config
         new_ids = {s.id for s in config.streams}
         stopped = [sid for sid in self.watched if sid not in new_ids]
-        started, restarted, unchanged = [], [], []
+        started, restarted, unchanged, to_patrol = [], [], [], []
         for sid in stopped:
             await self._unwatch(self.watched.pop(sid))
             self.index.records.pop(sid, None)
@@ -435,18 +436,19 @@ class Monitor:
         for stream in config.streams:
             watched = self.watched.get(stream.id)
             if watched is None:
-                self._watch(stream)
+                to_patrol.append(self._watch(stream))
                 started.append(stream.id)
             elif (reader_settings(watched.stream, old.sim, old.health) != reader_settings(stream, config.sim, config.health)
                   or watched.mode != config.mode_of(stream)):
                 await self._unwatch(watched)
-                self._watch(stream)
+                to_patrol.append(self._watch(stream))
                 restarted.append(stream.id)
             else:
                 watched.stream = stream
                 watched.record.describe(stream)
                 watched.health.settings, watched.health.nominal_fps = config.health, stream.fps
                 unchanged.append(stream.id)
+        self.patroller.add([sid for sid in to_patrol if sid])
         self.patroller.plan.retime(_timing(config))
         self.interest.grace_s = config.monitor.live_grace_s
         self.index.touch()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.load.governor import CEILING_SHARE, LOWER_AFTER, RAISE_AFTER, SEVERE_LAG_S, SHED_LEVELS, Governor, LiveCeiling, LoadSample
+from hub.load.governor import CEILING_SETTLE_S, CEILING_SHARE, LOWER_AFTER, RAISE_AFTER, SEVERE_LAG_S, SHED_LEVELS, Governor, LiveCeiling, LoadSample
 
 CALM, HOT_LOOP, HOT_CPU, MIDDLING = LoadSample(0.01, 0.3), LoadSample(0.4, 0.4), LoadSample(0.01, 0.97), LoadSample(0.1, 0.8)
 
@@ -55,13 +55,14 @@ def test_it_steps_down_one_level_per_calm_spell_and_middling_load_holds_the_leve
 
 def test_the_live_ceiling_is_learnt_from_a_severely_late_loop_and_grows_back():
     ceiling = LiveCeiling()
-    assert not ceiling.observe(LoadSample(0.3, 0.5), 300), "late, but not severely: no ceiling"
+    assert not ceiling.observe(LoadSample(0.3, 0.5), 300, 0.0), "late, but not severely: no ceiling"
     assert ceiling.value is None
-    assert ceiling.observe(LoadSample(SEVERE_LAG_S + 0.1, 0.5), 300)
+    assert ceiling.observe(LoadSample(SEVERE_LAG_S + 0.1, 0.5), 300, 1.0)
     assert ceiling.value == int(300 * CEILING_SHARE)
-    assert not ceiling.observe(LoadSample(2.0, 0.5), 310), "a stall with more streams live never raises it"
-    assert ceiling.observe(LoadSample(2.0, 0.5), 200) and ceiling.value == int(200 * CEILING_SHARE)
+    assert not ceiling.observe(LoadSample(2.0, 0.5), 200, 1.0 + CEILING_SETTLE_S / 2), "shedding's own stall is no evidence"
+    assert not ceiling.observe(LoadSample(2.0, 0.5), 310, 30.0), "a stall with more streams live never raises it"
+    assert ceiling.observe(LoadSample(2.0, 0.5), 200, 40.0) and ceiling.value == int(200 * CEILING_SHARE)
     ceiling.relax()
     assert ceiling.value > int(200 * CEILING_SHARE), "each calmer level lets a few more live"
     tiny = LiveCeiling()
-    assert not tiny.observe(LoadSample(2.0, 0.5), 3), "a handful of streams cannot be what starves the hub"
+    assert not tiny.observe(LoadSample(2.0, 0.5), 3, 0.0), "a handful of streams cannot be what starves the hub"

@@ -167,3 +167,18 @@ def test_a_held_stream_stays_live_and_a_look_lasts_the_grace():
     assert not interest.wants_live("a", 561.0)
     interest.look("b", 10.0)
     assert interest.wants_live("b", 69.0) and not interest.wants_live("b", 71.0)
+
+
+def test_cameras_added_one_at_a_time_probe_spread_and_checked_ones_are_not_revisited_at_once():
+    # A big estate's live streams shed one by one, or many looks ending: probes must not bunch up.
+    plan = PatrolPlan(TIMING)
+    for i in range(300):
+        plan.add([f"cam-{i:04d}"], 100.0, checked=True)
+    probe_at = sorted(slot.next_probe - 100.0 for slot in plan.slots.values())
+    per_second = np.histogram(probe_at, bins=int(TIMING.probe_interval_s), range=(0, TIMING.probe_interval_s))[0]
+    assert per_second.max() <= 3 * 300 / TIMING.probe_interval_s, per_second
+    assert all(100.0 + 0.7 * TIMING.period_s <= slot.next_visit <= 100.0 + TIMING.period_s for slot in plan.slots.values()), \
+        "their verdict is fresh: the next visit comes most of a period later"
+    assert plan.due_visits(101.0, 32) == []
+    plan.add(["new-one"], 100.0)
+    assert plan.due_visits(100.0, 32) == ["new-one"], "a camera never judged is visited at once"

@@ -24,8 +24,10 @@ the level at once: waiting for three samples would leave the API unanswered mean
 Reader threads share one interpreter lock per process, and past some number of them the event loop
 waits seconds for its turn, suddenly, not gradually. `LiveCeiling` remembers that number: when the loop
 is severely late with N live streams, at most `CEILING_SHARE` of N stay live from then on (the monitor
-sheds the rest, in the same order). Each level the governor steps down lets the ceiling grow by
-`CEILING_GROWTH`, so a one-off stall does not cap the hub for ever.
+sheds the rest, in the same order). Shedding is itself work (readers stop, the patrol takes the streams
+over), so for `CEILING_SETTLE_S` after a lowering the ceiling does not come down again. Each level the
+governor steps down lets the ceiling grow by `CEILING_GROWTH`, so a one-off stall does not cap the hub
+for ever.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ LAG_HIGH_S, LAG_LOW_S = 0.1, 0.05  # event-loop lateness: a tenth of a second la
 SEVERE_LAG_S = 0.5  # half a second late: requests are queueing now, not in three seconds
 CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes together
 RAISE_AFTER, LOWER_AFTER = 3, 15
-CEILING_SHARE, CEILING_GROWTH, CEILING_MIN = 0.75, 1.1, 8
+CEILING_SHARE, CEILING_GROWTH, CEILING_MIN, CEILING_SETTLE_S = 0.75, 1.1, 8, 10.0
 
 
 @dataclass(frozen=True)
@@ -90,15 +92,18 @@ class LiveCeiling:
     """The most live streams this hub has shown it can carry (None until it has been severely late)."""
 
     value: int | None = None
+    lowered_at: float | None = None
 
-    def observe(self, sample: LoadSample, live: int) -> bool:
-        """Fold in one sample taken with `live` live streams; True when the ceiling came down."""
+    def observe(self, sample: LoadSample, live: int, now: float) -> bool:
+        """Fold in one sample taken at `now` with `live` live streams; True when the ceiling came down."""
         if sample.loop_lag_s <= SEVERE_LAG_S or live < CEILING_MIN:
             return False
+        if self.lowered_at is not None and now - self.lowered_at < CEILING_SETTLE_S:
+            return False  # the last lowering's own shedding is still settling
         lowered = max(CEILING_MIN, int(live * CEILING_SHARE))
         if self.value is not None and lowered >= self.value:
             return False
-        self.value = lowered
+        self.value, self.lowered_at = lowered, now
         return True
 
     def relax(self) -> None:

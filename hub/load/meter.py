@@ -79,7 +79,7 @@ class LoadMeter:
             if changed and self.governor.level < level:
                 self.ceiling.relax()
             live = self._live()
-            if self.ceiling.observe(self.sample, live):
+            if self.ceiling.observe(self.sample, live, loop.time()):
                 changed = True
                 log.warning("the event loop was %.0f ms late with %d live streams: at most %d stay live for now",
                             1000 * self.sample.loop_lag_s, live, self.ceiling.value)

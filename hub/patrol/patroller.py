@@ -58,8 +58,9 @@ class Patroller:
     def concurrency(self) -> int:
         return max(1, int(self.plan.timing.concurrency * self.concurrency_share))
 
-    def add(self, stream_ids: list[str]) -> None:
-        self.plan.add(stream_ids, asyncio.get_running_loop().time())
+    def add(self, stream_ids: list[str], checked: bool = False) -> None:
+        """Patrol these cameras from now; `checked`: a live connection has just judged them."""
+        self.plan.add(stream_ids, asyncio.get_running_loop().time(), checked)
 
     def remove(self, stream_id: str) -> None:
         self.plan.remove(stream_id)

@@ -14,6 +14,7 @@ recovered) go before everything else.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 VISIT_ESTIMATE_S = 5.0  # a typical visit: open, a keyframe, a few seconds of flow
@@ -42,17 +43,21 @@ class PatrolPlan:
         self.timing = timing
         self.slots: dict[str, Slot] = {}
 
-    def add(self, stream_ids: list[str], now: float) -> None:
-        """Schedule new cameras: first visits staggered at the pace the visits can keep, probes over one interval."""
+    def add(self, stream_ids: list[str], now: float, checked: bool = False) -> None:
+        """Schedule cameras. New ones: first visits staggered at the pace the visits can keep, probes over
+        one interval. `checked` ones (back from live, their verdict fresh): next visit a revisit interval
+        from now, probes within one interval. Cameras added one at a time (a live stream shed, a look
+        ended) get their place within the interval from their id, so many of them never probe together."""
         fresh = [sid for sid in stream_ids if sid not in self.slots]
         if not fresh:
             return
         visit_gap = min(FIRST_ROUND_SHARE * self.timing.period_s / len(fresh), VISIT_ESTIMATE_S / self.timing.concurrency)
-        probe_gap = self.timing.probe_interval_s / len(fresh)
         for i, stream_id in enumerate(fresh):
             # Probes start at once, spread over one interval: reachability of the whole estate is known
             # within `probe_interval_s` of a start, long before the first round of visits ends.
-            self.slots[stream_id] = Slot(now + i * visit_gap, now + i * probe_gap)
+            place = i / len(fresh) if len(fresh) > 1 else _place(stream_id)
+            first_visit = now + REVISIT_SHARE * self.timing.period_s * (1 - 0.2 * place) if checked else now + i * visit_gap
+            self.slots[stream_id] = Slot(first_visit, now + place * self.timing.probe_interval_s)
 
     def remove(self, stream_id: str) -> None:
         self.slots.pop(stream_id, None)
@@ -111,3 +116,8 @@ class PatrolPlan:
         slot = self.slots.get(stream_id)
         if slot is not None:
             slot.urgent = True
+
+
+def _place(stream_id: str) -> float:
+    """A stable spot in [0, 1) for one camera, from its id (the same on every run)."""
+    return zlib.crc32(stream_id.encode()) / 2**32
