@@ -47,6 +47,8 @@ VISIT_ANALYZE_S = 0.5  # enough for FFmpeg to know codec, size and frame rate; a
 LIVE_STARTS_PER_TICK = 10  # per ingest process: a big estate connects at 20 cameras a second, so the load governor
 # sees the load grow and sheds before hundreds of readers starve the hub at once; somebody's look never waits
 MAIN_FEED_PICTURE_S = 1e9
+SNAPSHOT_WAIT_S = 5.0  # the longest a snapshot request waits for a fresh picture of a live stream
+KEYFRAME_WAIT_S = 2.5  # a picture needs a keyframe: cameras send one every 1-2 s
 # What a starved hub can cause by itself: readers time out, fall behind real time, miss frames.
 OUR_DOING = frozenset({STALLED, UNREACHABLE, ENDED, "frozen", "low_fps", "decode_errors"})  # a main-stream video reader decodes no pictures: health has its own
 
@@ -237,6 +239,25 @@ class Monitor:
         if self.pool is not None:
             await self.pool.close()
 
+    async def look(self, stream_id: str) -> None:
+        """Somebody looks at this stream's picture (a snapshot request). A patrolled stream goes live for
+        a while; a live one makes every sampled picture a JPEG meanwhile (unwatched streams make one only
+        every `JPEG_IDLE_S`). When its snapshot is older than two picture intervals, wait (bounded) for
+        the next one, so that opening a camera shows it as it is now."""
+        loop = asyncio.get_running_loop()
+        self.interest.look(stream_id, loop.time())
+        watched = self.watched.get(stream_id)
+        if watched is None or not watched.live_now or self._tap_for is None:
+            return
+        self._tap_for(stream_id).pictures_wanted = True
+        interval = self.config.health.picture_interval_s * self.throttle.factor
+        record = watched.record
+        if record.snapshot_at is not None and time.time() - record.snapshot_at <= 2 * interval:
+            return
+        seq, deadline = record.snapshot_seq, loop.time() + min(SNAPSHOT_WAIT_S, interval + KEYFRAME_WAIT_S)
+        while record.snapshot_seq == seq and loop.time() < deadline and watched.live_now:
+            await asyncio.sleep(0.05)
+
     def has_substream(self, stream_id: str) -> bool:
         watched = self.watched.get(stream_id)
         return watched is not None and watched.stream.has_substream
@@ -353,6 +374,8 @@ class Monitor:
             self._back_to_patrol(watched, now)
         elif not wanted and sid not in self.patroller.plan.slots:
             self.patroller.add([sid], checked=False)  # a live stream shed before its paced start: patrol it meanwhile
+        if watched.live_now and self._tap_for is not None:
+            self._tap_for(sid).pictures_wanted = looked_at  # JPEGs of every picture only while somebody looks
         watched.record.shed = watched.shed and not watched.live_now
 
     def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:

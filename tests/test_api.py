@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import STREET, sim_stream
+from conftest import SIM_ESTATE, STREET, sim_stream
 from hub.web.keys import INDEX, SNAPSHOTS
 from hubrun import hub_config_text, running_hub
 
@@ -217,3 +217,32 @@ async def test_credentials_never_shown_and_headers_safe(hub):
 async def test_healthz(hub):
     status, body = await hub.get_json("/healthz")
     assert status == 200 and body["ok"] is True
+
+
+async def test_pictures_become_jpegs_when_somebody_looks(sim, tmp_path):
+    # Every sampled picture is checked, but only made a JPEG when somebody may see it (or every JPEG_IDLE_S):
+    # a camera nobody opens costs no JPEG encoding, and opening one shows it as it is now.
+    from hub.ingest.reader import JPEG_IDLE_S
+
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config_text(SIM_ESTATE, sim.rtsp, sim.control))
+    async with running_hub(path) as hub:
+        await hub.wait_for("h264-360", "online")
+        record = hub.app[INDEX].records["h264-360"]
+        seq, snapshot_at = record.snapshot_seq, record.snapshot_at
+        assert seq >= 1, "the first picture is a JPEG: the record has a snapshot at once"
+        deadline = asyncio.get_running_loop().time() + 30
+        while record.checked_at is None or record.checked_at < snapshot_at + 3 * 2.0:  # three picture intervals
+            assert asyncio.get_running_loop().time() < deadline, "pictures stopped being checked"
+            await asyncio.sleep(0.2)
+        assert record.checked_at - snapshot_at < JPEG_IDLE_S
+        assert record.snapshot_seq == seq, "pictures nobody looked at were made JPEGs"
+        async with hub.session.get(hub.url("/api/streams/h264-360/snapshot.jpg")) as response:
+            assert response.status == 200
+            assert float(response.headers["X-Snapshot-Age"]) <= 2 * 2.0, "an old picture, not the camera as it is now"
+        looked = record.snapshot_seq
+        assert looked > seq
+        deadline = asyncio.get_running_loop().time() + 3 * 2.0 + 5
+        while record.snapshot_seq == looked:  # while somebody looks, every picture is a JPEG
+            assert asyncio.get_running_loop().time() < deadline, "no JPEG of the next picture while somebody looks"
+            await asyncio.sleep(0.2)

@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import SIM_ESTATE, UNREACHABLE, sim_stream
 from hub.web.keys import MONITOR

@@ -1,10 +1,11 @@
 """The bridge from a stream's reader thread to the live-video hub on the event loop.
 
-Who runs where: the loop sets `wanted` (somebody watches); the reader thread
-reads it per packet and calls `publish` with fMP4 chunks, which hops to the
-loop with `call_soon_threadsafe`. One tap per stream outlives reader
+Who runs where: the loop sets `wanted` (somebody watches the video) and
+`pictures_wanted` (somebody looks at its snapshots); the reader thread reads
+them per packet and per picture and calls `publish` with fMP4 chunks, which
+hops to the loop with `call_soon_threadsafe`. One tap per stream outlives reader
 generations, so viewers survive a reconnect (they get a fresh init segment). With
-ingest worker processes the reader runs elsewhere: `on_wanted` forwards the flag
+ingest worker processes the reader runs elsewhere: `on_wanted` forwards the flags
 and `deliver` takes the chunks that come back.
 """
 
@@ -22,7 +23,8 @@ class LiveTap:
         self.stream_id = stream_id
         self._on_chunk = on_chunk
         self._wanted = False  # written on the loop, read by the reader thread (a plain bool is atomic)
-        self.on_wanted: Callable[[bool], object] | None = None  # a reader in a worker process is told this way
+        self._pictures_wanted = False
+        self.on_wanted: Callable[[bool, bool], object] | None = None  # (wanted, pictures): a worker's reader is told so
 
     @property
     def wanted(self) -> bool:
@@ -33,7 +35,19 @@ class LiveTap:
         changed = value != self._wanted
         self._wanted = value
         if changed and self.on_wanted is not None:
-            self.on_wanted(value)
+            self.on_wanted(value, self._pictures_wanted)
+
+    @property
+    def pictures_wanted(self) -> bool:
+        """Somebody looks at this stream's snapshots (a map popup): every sampled picture becomes a JPEG."""
+        return self._pictures_wanted
+
+    @pictures_wanted.setter
+    def pictures_wanted(self, value: bool) -> None:
+        changed = value != self._pictures_wanted
+        self._pictures_wanted = value
+        if changed and self.on_wanted is not None:
+            self.on_wanted(self._wanted, value)
 
     def publish(self, chunk: Chunk) -> None:
         """Reader thread: hand one chunk to the loop."""

@@ -3,8 +3,9 @@
 Who runs where: `Reader.run` is the body of thread `ingest-<id>-<generation>`.
 It opens the stream, then loops over packets: every packet becomes a small
 `Packet` observation (batched every `BATCH_S`); at most once per
-`picture_interval_s` (times the load governor's `Throttle` factor) a keyframe is decoded into a thumbnail and a JPEG. Other
-packets are never decoded. The thread checks `stop` after every packet; a
+`picture_interval_s` (times the load governor's `Throttle` factor) a keyframe is decoded into a thumbnail for the
+checks. It is also made a JPEG only when somebody may see it: a viewer on the live socket or a snapshot looker
+(the `LiveTap`'s flags), a visit (no tap), or when the last JPEG is `JPEG_IDLE_S` old. Other packets are never decoded. The thread checks `stop` after every packet; a
 silent stream is given up after `silence_limit_s` by FFmpeg's own socket
 timeout. PyAV's read timeout is deliberately not used: its interrupt callback
 takes the GIL on every socket poll, which with hundreds of reader threads
@@ -48,6 +49,7 @@ OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, 
 BATCH_S = 0.5  # arrival times are stamped per packet, so batching costs no precision
 SNAPSHOT_MAX_WIDTH = 1280
 READER_NICE = 10  # see _lower_priority
+JPEG_IDLE_S = 30.0  # a picture nobody looks at is made a JPEG this often (the record's snapshot stays recent)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Reader:
         self.live = live
         self.had_frames = False
         self._writer: FragmentWriter | None = None
+        self._jpeg_at = -1e9  # monotonic: the last picture made a JPEG
 
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
@@ -211,25 +214,27 @@ class Reader:
             self.mailbox.put(DecodeFailed(self.generation, now, "keyframe decoded to no picture"))
             return
         frame = frames[-1]
+        live = self.live
+        with_jpeg = live is None or live.wanted or live.pictures_wanted or now - self._jpeg_at >= JPEG_IDLE_S
         try:
-            thumb, jpeg = _thumb_and_jpeg(frame)
+            thumb, jpeg = _thumb_and_jpeg(frame, with_jpeg)
         except (ValueError, av.error.FFmpegError) as exc:
             self.mailbox.put(DecodeFailed(self.generation, now, self._redact(exc)))
             return
+        if jpeg:
+            self._jpeg_at = now
         self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg, pts))
 
 
-def _thumb_and_jpeg(frame) -> tuple[np.ndarray, bytes]:
-    """A luma thumbnail and a JPEG of one decoded frame; the common 8-bit 4:2:0 case skips swscale."""
+def _thumb_and_jpeg(frame, with_jpeg: bool = True) -> tuple[np.ndarray, bytes]:
+    """A luma thumbnail and (if asked) a JPEG of one decoded frame; the common 8-bit 4:2:0 case skips swscale."""
     width, height = frame.width, frame.height
-    if frame.format.name in ("yuv420p", "yuvj420p"):
-        planar = frame.to_ndarray()  # (height * 3 / 2) x width: Y, then U and V
-        luma = planar[:height]
-        image = cv2.cvtColor(planar, cv2.COLOR_YUV2BGR_I420)
-    else:
-        luma = frame.to_ndarray(format="gray")
-        image = frame.to_ndarray(format="bgr24")
+    planar = frame.to_ndarray() if frame.format.name in ("yuv420p", "yuvj420p") else None  # Y, then U and V
+    luma = planar[:height] if planar is not None else frame.to_ndarray(format="gray")
     thumb = cv2.resize(luma, (THUMB_WIDTH, THUMB_HEIGHT), interpolation=cv2.INTER_AREA)
+    if not with_jpeg:
+        return thumb, b""
+    image = cv2.cvtColor(planar, cv2.COLOR_YUV2BGR_I420) if planar is not None else frame.to_ndarray(format="bgr24")
     if width > SNAPSHOT_MAX_WIDTH:
         image = cv2.resize(image, (SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width)), interpolation=cv2.INTER_AREA)
     return thumb, encode_jpeg(image)

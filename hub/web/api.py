@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import time
@@ -62,14 +61,15 @@ async def get_stream(request: web.Request) -> web.Response:
 
 async def get_snapshot(request: web.Request) -> web.Response:
     record = _record(request)
-    # Somebody opened this camera (a map popup, say): a patrolled one goes live for a while.
-    request.app[MONITOR].interest.look(record.id, asyncio.get_running_loop().time())
     width_text = request.query.get("width")
     width = None
     if width_text is not None:
         if not width_text.isdigit() or not 16 <= int(width_text) <= MAX_SNAPSHOT_WIDTH:
             raise _bad(f"width must be an integer from 16 to {MAX_SNAPSHOT_WIDTH}")
         width = int(width_text)
+    # Somebody opened this camera (a map popup, say): a patrolled one goes live for a while, and a live one
+    # makes every sampled picture a JPEG meanwhile; a picture older than that gets a moment to be replaced.
+    await request.app[MONITOR].look(record.id)
     if record.snapshot is None:
         return json_error(503, f"no picture from stream {record.id!r} yet")
     data = record.snapshot

@@ -83,11 +83,11 @@ class RemoteSupervisor:
 
     def start(self) -> None:
         if self.live is not None:
-            self.live.on_wanted = lambda wanted: self.handle and self.handle.send(Live(self.stream_id, wanted))
+            self.live.on_wanted = lambda wanted, pictures: self.handle and self.handle.send(Live(self.stream_id, wanted, pictures))
         self.pool.assign(self)
 
     def start_command(self) -> Start:
-        return Start(self.stream_id, self.settings, bool(self.live and self.live.wanted))
+        return Start(self.stream_id, self.settings, bool(self.live and self.live.wanted), bool(self.live and self.live.pictures_wanted))
 
     def stop(self) -> Awaitable[None]:
         """Stop the reader: told at once (a new feed with the same key may start right after), and the

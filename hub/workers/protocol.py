@@ -25,6 +25,7 @@ class Start:
     key: str
     settings: ReaderSettings
     live_wanted: bool = False
+    pictures_wanted: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class Stop:
 @dataclass(frozen=True)
 class Live:
     key: str
-    wanted: bool
+    wanted: bool  # somebody watches the video
+    pictures: bool = False  # somebody looks at the snapshots
 
 
 @dataclass(frozen=True)

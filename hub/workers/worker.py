@@ -114,7 +114,8 @@ class Worker:
             self._spawn(self._stop(command.key, supervisor))
         elif isinstance(command, Live):
             if command.key in self._taps:
-                self._taps[command.key].wanted = command.wanted
+                tap = self._taps[command.key]
+                tap.wanted, tap.pictures_wanted = command.wanted, command.pictures
         elif isinstance(command, SetThrottle):
             self._throttle.factor = command.picture_factor
         elif isinstance(command, VisitRequest):
@@ -134,7 +135,7 @@ class Worker:
         if key in self._supervisors:  # started twice (a restart racing a stop): keep the running one
             return
         tap = self._taps[key] = LiveTap(asyncio.get_running_loop(), key, self._on_chunk)
-        tap.wanted = command.live_wanted
+        tap.wanted, tap.pictures_wanted = command.live_wanted, command.pictures_wanted
         supervisor = StreamSupervisor(key, command.settings, lambda items: self._observed(key, items), tap, self._throttle)
         self._supervisors[key] = supervisor
         supervisor.start()
