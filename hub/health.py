@@ -221,6 +221,9 @@ def failing_checks(health: StreamHealth, now: float) -> list[str]:
     return failing
 
 
+READER_LAG_TOLERANCE_S = 1.0
+
+
 def _reader_lag(ref: Picture, latest: Picture) -> float:
     """How far the reader fell behind the camera between two pictures: the hub's clock ran on more than
     the camera's. An overloaded hub reads less of the stream than the wall clock says, and a short
@@ -229,7 +232,8 @@ def _reader_lag(ref: Picture, latest: Picture) -> float:
     clock too), there is no lag to take off: the wall clock decides alone."""
     if ref.pts_s is None or latest.pts_s is None or latest.pts_s <= ref.pts_s:
         return 0.0
-    return max(0.0, (latest.at - ref.at) - (latest.pts_s - ref.pts_s))
+    lag = (latest.at - ref.at) - (latest.pts_s - ref.pts_s)
+    return lag if lag > READER_LAG_TOLERANCE_S else 0.0  # arrival jitter is not lag
 
 
 def picture_unchanged_since(health: StreamHealth) -> float | None:

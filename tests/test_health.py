@@ -208,3 +208,9 @@ def test_without_usable_camera_timestamps_the_wall_clock_decides_frozen(pts):
     health = stream()
     _still_pictures(health, [1.0, 10.0], pts)
     assert "frozen" in h.evaluate(health, 10.0).reasons
+
+
+def test_arrival_jitter_is_not_taken_for_reader_lag():
+    health = stream()
+    _still_pictures(health, [1.0, 9.0], [101.0, 108.6])  # the picture 0.4 s "late": jitter, not lag
+    assert "frozen" in h.evaluate(health, 9.0).reasons

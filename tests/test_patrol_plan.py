@@ -182,3 +182,15 @@ def test_cameras_added_one_at_a_time_probe_spread_and_checked_ones_are_not_revis
     assert plan.due_visits(101.0, 32) == []
     plan.add(["new-one"], 100.0)
     assert plan.due_visits(100.0, 32) == ["new-one"], "a camera never judged is visited at once"
+
+
+def test_a_visit_ending_while_a_probe_runs_does_not_push_the_next_probe_twice():
+    plan = PatrolPlan(TIMING)
+    plan.add(["cam"], 0.0)
+    slot = plan.slots["cam"]
+    slot.next_visit, slot.next_probe = 100.0, 100.0
+    plan.visit_started("cam", 100.0)
+    plan.probe_started("cam")  # due at the same moment: both run
+    plan.visited("cam", 104.0)  # the visit answers reachability: next probe an interval after it
+    plan.probed("cam", 104.1, needs_visit=False)
+    assert plan.slots["cam"].next_probe <= 104.1 + TIMING.probe_interval_s, "reachability unknown for two intervals"

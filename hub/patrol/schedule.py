@@ -106,8 +106,11 @@ class PatrolPlan:
         if slot is None:
             return
         slot.probing = False
-        late = now - slot.next_probe
-        slot.next_probe = now + self.timing.probe_interval_s if late > self.timing.probe_interval_s else slot.next_probe + self.timing.probe_interval_s
+        # A visit that ended while this probe ran has already put the next probe an interval after it:
+        # count from the earlier of the two, never add a second interval on top.
+        base = min(slot.next_probe, now)
+        late = now - base
+        slot.next_probe = now + self.timing.probe_interval_s if late > self.timing.probe_interval_s else base + self.timing.probe_interval_s
         slot.next_probe = max(slot.next_probe, now + 0.5)
         if needs_visit:
             slot.urgent = True
