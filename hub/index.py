@@ -9,7 +9,8 @@ is told so, rather than holding memory for ever.
 from __future__ import annotations
 
 import asyncio
-import json
+
+import orjson
 import time
 from dataclasses import dataclass, field
 
@@ -116,7 +117,7 @@ class StreamRecord:
         """`to_json()` serialised, cached: listing 1,555 streams re-serialises only those that changed."""
         shown = self._shown()
         if shown != self._json_of:
-            self._json, self._json_of = json.dumps(self.to_json(), separators=(",", ":")).encode(), shown
+            self._json, self._json_of = orjson.dumps(self.to_json()), shown  # ~6x faster than json.dumps
         return self._json
 
     def tile_status(self) -> dict:
