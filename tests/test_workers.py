@@ -114,3 +114,37 @@ async def test_a_big_tile_toggled_fast_keeps_its_main_stream_reader(worker_hub, 
                 break
             assert time.monotonic() < deadline, f"no main-stream reader after the toggles: {body}"
             await asyncio.sleep(0.2)
+
+
+def test_result_frames_are_read_whole_across_partial_reads_and_eof():
+    # The hub reads its workers' pipes on the event loop: frames written by Connection.send must come
+    # out whole however the pipe splits them, and the writer closing must read as the end.
+    import multiprocessing
+    import pickle
+
+    from hub.workers.frames import FrameReader
+
+    receive, send = multiprocessing.Pipe(duplex=False)
+    reader = FrameReader(receive.fileno())
+    assert reader.read() == [], "nothing yet is not the end"
+    big = {"chunk": b"x" * 300_000}  # larger than a pipe's buffer: arrives in pieces
+    messages = [{"n": 1}, big, list(range(1000))]
+    got: list = []
+
+    def drain() -> None:
+        while True:
+            frames = reader.read()
+            if not frames:
+                return
+            got.extend(pickle.loads(f) for f in frames)
+
+    import threading
+    writer = threading.Thread(target=lambda: [send.send(m) for m in messages])
+    writer.start()
+    deadline = time.monotonic() + 10
+    while len(got) < len(messages) and time.monotonic() < deadline:
+        drain()
+        writer.join(0.01)
+    assert got == messages
+    send.close()
+    assert reader.read() is None

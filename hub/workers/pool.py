@@ -1,9 +1,9 @@
 """The hub process's side of its ingest worker processes: who pulls which feed, and what comes back.
 
-Who runs where: everything here runs on the hub's event loop, except one thread per worker
-(`worker-<n>-results`) that blocks on that worker's result pipe and hands each `Bundle` to the loop,
-waiting until the loop has taken it before reading the next (so a slow loop slows the worker's
-sends, and the worker drops and counts, never this process's memory). Feeds go to the worker with
+Who runs where: everything here runs on the hub's event loop, the reading of the workers' result
+pipes too (`FrameReader`, a reader callback per pipe: no thread competes with the loop for the
+interpreter lock). A pipe is read only when the loop gets to it, so a slow loop slows the worker's
+sends, and the worker drops and counts, never this process's memory. Feeds go to the worker with
 the fewest; visits to the one with the fewest under way. A worker that dies is started again at
 once and given its feeds back; its unfinished visits fail (the patroller tries them again). Streams
 on the other workers never notice.
@@ -18,7 +18,7 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
-import threading
+import pickle
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +28,7 @@ from hub.ingest.observations import Observation
 from hub.ingest.reader import ReaderSettings
 from hub.patrol.verdict import ProbeOutcome
 from hub.patrol.visit import Visit
+from hub.workers.frames import FrameReader
 from hub.workers.protocol import Bundle, Command, FeedState, Live, Quit, SetThrottle, Start, Stop, VisitDone, VisitRequest
 from hub.workers.worker import worker_main
 
@@ -144,51 +145,46 @@ class WorkerPool:
         commands_out.close()  # the child's ends: this process keeps only its own
         results_in.close()
         handle = WorkerHandle(number, process, commands_in, results_out)
-        threading.Thread(target=self._read_results, args=(handle,), name=f"worker-{number}-results", daemon=True).start()
+        reader = FrameReader(results_out.fileno())
+        self._loop.add_reader(reader.fd, self._readable, handle, reader)
         return handle
 
-    def _read_results(self, handle: WorkerHandle) -> None:
-        """Results thread: one bundle at a time, each taken by the loop before the next is read."""
-        taken = threading.Event()
-        while True:
+    def _readable(self, handle: WorkerHandle, reader: FrameReader) -> None:
+        """The loop's callback when a worker's result pipe has data: dispatch every whole bundle."""
+        frames = reader.read()
+        if frames is None:  # the worker is gone
+            self._loop.remove_reader(reader.fd)
+            handle.results.close()
+            self._lost(handle)
+            return
+        for frame in frames:
             try:
-                bundle = handle.results.recv()
-            except (EOFError, OSError):
-                break
-            taken.clear()
-            try:
-                self._loop.call_soon_threadsafe(self._dispatch, handle, bundle, taken)
-            except RuntimeError:  # the loop is closed
-                return
-            taken.wait()
-        try:
-            self._loop.call_soon_threadsafe(self._lost, handle)
-        except RuntimeError:
-            pass
+                bundle = pickle.loads(frame)
+            except Exception:  # noqa: BLE001 - a garbled bundle costs its results, never the hub
+                log.exception("ingest worker %d sent a bundle that could not be read", handle.number)
+                continue
+            self._dispatch(handle, bundle)
 
-    def _dispatch(self, handle: WorkerHandle, bundle: Bundle, taken: threading.Event) -> None:
-        try:
-            for key, items in bundle.observations.items():
-                feed = self._feeds.get(key)
-                if feed is not None and feed.handle is handle:
-                    feed.received(items)
-            for key, chunks in bundle.chunks.items():
-                feed = self._feeds.get(key)
-                if feed is not None and feed.handle is handle and feed.live is not None:
-                    for chunk in chunks:
-                        feed.live.deliver(chunk)
-            for key, state in bundle.states.items():
-                if (feed := self._feeds.get(key)) is not None and feed.handle is handle:
-                    feed.state = state
-            for key in bundle.stopped:
-                if (feed := self._stopping.pop(key, None)) is not None:
-                    feed.stopped()
-            for done in bundle.visits:
-                future = handle.visits.pop(done.visit_id, None)
-                if future is not None and not future.done():
-                    future.set_result(done)
-        finally:
-            taken.set()
+    def _dispatch(self, handle: WorkerHandle, bundle: Bundle) -> None:
+        for key, items in bundle.observations.items():
+            feed = self._feeds.get(key)
+            if feed is not None and feed.handle is handle:
+                feed.received(items)
+        for key, chunks in bundle.chunks.items():
+            feed = self._feeds.get(key)
+            if feed is not None and feed.handle is handle and feed.live is not None:
+                for chunk in chunks:
+                    feed.live.deliver(chunk)
+        for key, state in bundle.states.items():
+            if (feed := self._feeds.get(key)) is not None and feed.handle is handle:
+                feed.state = state
+        for key in bundle.stopped:
+            if (feed := self._stopping.pop(key, None)) is not None:
+                feed.stopped()
+        for done in bundle.visits:
+            future = handle.visits.pop(done.visit_id, None)
+            if future is not None and not future.done():
+                future.set_result(done)
 
     def _lost(self, handle: WorkerHandle) -> None:
         handle.alive = False
