@@ -201,7 +201,8 @@ def _look_changes(interest: Interest, before: set[str], after: set[str]) -> None
 async def live_socket(request: web.Request) -> web.WebSocketResponse:
     from hub.web.keys import INDEX, LIVE, MONITOR
 
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
+    # No per-message deflate: video does not compress, and deflating it would cost the loop for nothing.
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024, compress=False)
     await ws.prepare(request)
     hub, index, monitor = request.app[LIVE], request.app[INDEX], request.app[MONITOR]
     interest = monitor.interest
