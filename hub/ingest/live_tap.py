@@ -32,10 +32,7 @@ class LiveTap:
 
     @wanted.setter
     def wanted(self, value: bool) -> None:
-        changed = value != self._wanted
-        self._wanted = value
-        if changed and self.on_wanted is not None:
-            self.on_wanted(value, self._pictures_wanted)
+        self._set(value, self._pictures_wanted)
 
     @property
     def pictures_wanted(self) -> bool:
@@ -44,10 +41,13 @@ class LiveTap:
 
     @pictures_wanted.setter
     def pictures_wanted(self, value: bool) -> None:
-        changed = value != self._pictures_wanted
-        self._pictures_wanted = value
+        self._set(self._wanted, value)
+
+    def _set(self, wanted: bool, pictures: bool) -> None:
+        changed = (wanted, pictures) != (self._wanted, self._pictures_wanted)
+        self._wanted, self._pictures_wanted = wanted, pictures
         if changed and self.on_wanted is not None:
-            self.on_wanted(self._wanted, value)
+            self.on_wanted(wanted, pictures)
 
     def publish(self, chunk: Chunk) -> None:
         """Reader thread: hand one chunk to the loop."""
