@@ -231,3 +231,25 @@ async def _none_playing(sim, ids) -> dict | None:
 def _playing(sessions: dict[str, int], stream_id: str) -> int:
     """Sessions on a stream's main feed or its substream (health reads the substream when there is one)."""
     return sessions.get(stream_id, 0) + sessions.get(f"{stream_id}/sub", 0)
+
+
+async def test_a_big_estate_connects_its_live_streams_paced(patrol_sim, tmp_path, monkeypatch):
+    # Hundreds of readers opening at once starve a hub before its load governor can see it coming:
+    # live streams start a few per health tick, and every one of them is live soon after.
+    from hubrun import ALL_LIVE
+
+    import hub.monitor
+    from hub.web.keys import MONITOR
+
+    monkeypatch.setattr(hub.monitor, "LIVE_STARTS_PER_TICK", 2)
+    async with hub_on(patrol_sim, tmp_path, ESTATE, ALL_LIVE) as running:
+        monitor = running.app[MONITOR]
+        live_counts = [sum(1 for w in monitor.watched.values() if w.live_now)]
+        assert live_counts[0] < len(monitor.watched), "every live stream opened at once"
+
+        async def all_live():
+            live_counts.append(sum(1 for w in monitor.watched.values() if w.live_now))
+            return live_counts[-1] == len(monitor.watched) or None
+
+        await _until(all_live, 20, "every live stream connected")
+        assert len(monitor.watched) > 4 and len(set(live_counts)) >= 2, live_counts
