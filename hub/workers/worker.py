@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import queue
 import signal
 import threading
@@ -42,24 +41,13 @@ from hub.workers.protocol import (
 )
 
 log = logging.getLogger("hub.worker")
-WORKER_NICE = 5  # below the hub process (0), above its reader threads (10)
 
 
 def worker_main(commands: Connection, results: Connection, log_level: int = logging.INFO) -> None:
     """Entry point of a worker process (spawned, not forked). Ctrl-C is the hub's to handle."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _lower_priority()
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s")
     asyncio.run(Worker(commands, results).run())
-
-
-def _lower_priority() -> None:
-    """Yield the CPU to the hub process: on a busy machine its event loop (API, health, the UI) must not
-    wait behind ingest. Reader threads go lower still (`hub.ingest.reader`)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, WORKER_NICE)
-    except (AttributeError, OSError):  # not allowed or not supported: run at normal priority
-        pass
 
 
 class Worker:
