@@ -48,7 +48,6 @@ LIVE_STARTS_PER_TICK = 10  # per ingest process: a big estate connects at 20 cam
 # sees the load grow and sheds before hundreds of readers starve the hub at once; somebody's look never waits
 MAIN_FEED_PICTURE_S = 1e9
 SNAPSHOT_WAIT_S = 5.0  # the longest a snapshot request waits for a fresh picture of a live stream
-STARTS_SETTLE_S = 5.0  # after the last paced start, the load is the streams', not their opening
 KEYFRAME_WAIT_S = 2.5  # a picture needs a keyframe: cameras send one every 1-2 s
 # What a starved hub can cause by itself: readers time out, fall behind real time, miss frames.
 OUR_DOING = frozenset({STALLED, UNREACHABLE, ENDED, "frozen", "low_fps", "decode_errors"})  # a main-stream video reader decodes no pictures: health has its own
@@ -94,7 +93,6 @@ class Monitor:
         self._live_share = 1.0  # of the sheddable live streams, the share the load governor lets stay live
         self._starts_per_tick = LIVE_STARTS_PER_TICK * max(1, processes)
         self._starts_left = self._starts_per_tick  # live connections this tick may still open (refilled every tick)
-        self._last_paced_start = -1e9  # loop time of the last paced start
 
     def set_tap_factory(self, tap_for: Callable[[str], LiveTap]) -> None:
         """Live-video taps come from the app once its loop runs; set before `start`."""
@@ -131,7 +129,6 @@ class Monitor:
         if self._starts_left <= 0:
             return False
         self._starts_left -= 1
-        self._last_paced_start = asyncio.get_running_loop().time()
         return True
 
     def _fresh_health(self, stream: Stream) -> h.StreamHealth:
@@ -173,11 +170,7 @@ class Monitor:
             "patrol_capacity": None if not mean_visit else int(self.patroller.concurrency * monitor.patrol_period_s / mean_visit),
         }
 
-    def _live_count(self) -> int | None:
-        """How many streams are live, for the live ceiling; None while paced starts are still opening
-        connections (opening one costs far more than keeping it, so that load says nothing of capacity)."""
-        if asyncio.get_running_loop().time() - self._last_paced_start < STARTS_SETTLE_S:
-            return None
+    def _live_count(self) -> int:
         return sum(1 for w in self.watched.values() if w.live_now)
 
     def _pids(self) -> list[int]:

@@ -94,10 +94,9 @@ class LiveCeiling:
     value: int | None = None
     lowered_at: float | None = None
 
-    def observe(self, sample: LoadSample, live: int | None, now: float) -> bool:
-        """Fold in one sample taken at `now` with `live` live streams (None: streams are still being
-        opened, which is no evidence of what the hub carries); True when the ceiling came down."""
-        if live is None or sample.loop_lag_s <= SEVERE_LAG_S or live < CEILING_MIN:
+    def observe(self, sample: LoadSample, live: int, now: float) -> bool:
+        """Fold in one sample taken at `now` with `live` live streams; True when the ceiling came down."""
+        if sample.loop_lag_s <= SEVERE_LAG_S or live < CEILING_MIN:
             return False
         if self.lowered_at is not None and now - self.lowered_at < CEILING_SETTLE_S:
             return False  # the last lowering's own shedding is still settling

@@ -36,11 +36,11 @@ def process_cpu_seconds(pid: int) -> float:
 
 class LoadMeter:
     def __init__(self, pids: Callable[[], list[int]], apply: Callable[[Shed], None], report: Callable[[dict, bool], None],
-                 live: Callable[[], int | None] = lambda: None):
+                 live: Callable[[], int] = lambda: 0):
         self._pids = pids
         self._apply = apply
         self._report = report
-        self._live = live  # how many streams are live now, None when that says nothing (for the live ceiling)
+        self._live = live  # how many streams are live now (for the live ceiling)
         self.governor = Governor()
         self.ceiling = LiveCeiling()
         self.sample = LoadSample(0.0, 0.0)
