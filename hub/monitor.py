@@ -346,8 +346,9 @@ class Monitor:
         elapsed = 0.0 if self._last_tick is None else now - self._last_tick
         self._last_tick = now
         items = list(self.watched.items())
-        # The hub already late: open no more live connections until it catches up (or sheds them to patrol).
-        self._starts_left = self._starts_per_tick if self.meter.sample.loop_lag_s < LAG_HIGH_S else 0
+        # The hub late in any of the last few seconds: open no more live connections until it has been on
+        # time for a while (or has shed them to patrol).
+        self._starts_left = self._starts_per_tick if self.meter.recent_lag_s < LAG_HIGH_S else 0
         self._choose_shed(now)
         for start in range(0, len(items), TICK_SLICE):
             for stream_id, watched in items[start : start + TICK_SLICE]:

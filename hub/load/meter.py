@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from hub.load.governor import SHED_LEVELS, Governor, LiveCeiling, LoadSample, Sh
 log = logging.getLogger("hub.load")
 
 SAMPLE_S = 1.0
+RECENT = 3  # samples: new live streams start only after this many on time in a row
 TIMER_S = 0.05
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -44,6 +46,8 @@ class LoadMeter:
         self.governor = Governor()
         self.ceiling = LiveCeiling()
         self.sample = LoadSample(0.0, 0.0)
+        self.recent_lag_s = 0.0  # the worst loop lateness of the last RECENT samples
+        self._recent: deque[float] = deque(maxlen=RECENT)
         self.cores = os.cpu_count() or 1
 
     def status(self) -> dict:
@@ -74,6 +78,8 @@ class LoadMeter:
             share = (cpu_now - cpu_before) / max(1e-6, (wall_now - wall_before) * self.cores)
             cpu_before, wall_before = cpu_now, wall_now
             self.sample = LoadSample(worst, max(0.0, share))
+            self._recent.append(worst)
+            self.recent_lag_s = max(self._recent)
             level = self.governor.level
             changed = self.governor.judge(self.sample)
             if changed and self.governor.level < level:
