@@ -398,8 +398,8 @@ class Monitor:
         if record.state != h.CONNECTING:  # time before the first verdict is not downtime
             watched.seen_s += elapsed
         verdict, at = self._verdict(watched, now)
-        if self._maybe_ours(verdict, now) and record.state in h.UP_STATES:
-            verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is not a camera fault
+        if self._maybe_ours(verdict, now) and (record.state in h.UP_STATES or record.state == h.CONNECTING):
+            verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is no camera fault (nor a first verdict)
         if watched.live_now or watched.measured_for is not watched.visit:  # a patrolled stream's change with its visits only
             self._measure(watched, at, now, wall)
             watched.measured_for = watched.visit
