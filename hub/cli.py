@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     estate.add_argument("--seed", type=int, default=1555, help="which faults land where (default: %(default)s)")
     check = commands.add_parser("check", help="validate a config file")
     check.add_argument("file")
+    from hub.auth import cli as user_cli
+
+    user_cli.add_parser(commands)
     return parser
 
 
@@ -56,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "check":
         return run_check(args.file)
+    if args.command == "user":
+        from hub.auth import cli as user_cli
+
+        return user_cli.run(args)
     if args.command == "estate":
         return run_estate(args.out, args.seed)
     if args.command == "demo" and args.estate:

@@ -1,0 +1,1 @@
+"""Who may use the hub: accounts, roles and rights (issue: access control and audit)."""

@@ -1,0 +1,52 @@
+"""Password hashing with Argon2id (argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes).
+
+Who runs where: hashing and verifying cost tens of milliseconds of CPU on purpose, so the async
+variants run them in a worker thread; the event loop never waits on them. The plain functions are for
+the command line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MIN_LENGTH = 10
+GENERATED_BYTES = 15  # a generated password: 20 URL-safe characters, about 120 bits
+
+
+class WeakPassword(ValueError):
+    """A password the hub refuses to set; the message says why, for a person."""
+
+
+def check_strength(password: str, user: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise WeakPassword(f"a password needs at least {MIN_LENGTH} characters")
+    if password.lower() == user.lower():
+        raise WeakPassword("a password must not be the user name")
+
+
+def generate() -> str:
+    return secrets.token_urlsafe(GENERATED_BYTES)
+
+
+def hash_password(password: str) -> str:
+    return PasswordHasher().hash(password)
+
+
+def verify(stored_hash: str, password: str) -> bool:
+    """True when `password` matches; a damaged hash never matches (and never raises)."""
+    try:
+        return PasswordHasher().verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+async def hash_password_async(password: str) -> str:
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_async(stored_hash: str, password: str) -> bool:
+    return await asyncio.to_thread(verify, stored_hash, password)
