@@ -49,6 +49,7 @@ OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, 
 BATCH_S = 0.5  # arrival times are stamped per packet, so batching costs no precision
 SNAPSHOT_MAX_WIDTH = 1280
 READER_NICE = 10  # see _lower_priority
+PROTOCOL_WHITELIST = "rtsp,rtsps,rtp,srtp,tcp,udp,tls"
 JPEG_IDLE_S = 30.0  # a picture nobody looks at is made a JPEG this often (the record's snapshot stays recent)
 
 
@@ -111,6 +112,8 @@ class Reader:
                 "timeout": str(int(self.settings.silence_limit_s * 1_000_000)),  # FFmpeg's socket timeout, in µs
                 "analyzeduration": str(int(self.settings.analyze_s * 1_000_000)),
                 "probesize": "1000000",
+                # Whatever a URL says, FFmpeg may only speak these: never file:, http:, concat: or pipe:.
+                "protocol_whitelist": PROTOCOL_WHITELIST,
             }
             container = av.open(self.settings.url, options=options, timeout=(OPEN_TIMEOUT_S, None))
         except Exception as exc:  # noqa: BLE001 - any failure to open is reported, never raised
