@@ -46,9 +46,13 @@ class LoadMeter:
         self.governor = Governor()
         self.ceiling = LiveCeiling()
         self.sample = LoadSample(0.0, 0.0)
-        self.recent_lag_s = 0.0  # the worst loop lateness of the last RECENT samples
-        self._recent: deque[float] = deque(maxlen=RECENT)
+        self._recent: deque[float] = deque(maxlen=RECENT)  # loop lateness of the last RECENT samples
         self.cores = os.cpu_count() or 1
+
+    @property
+    def recent_lag_s(self) -> float:
+        """The worst loop lateness of the last RECENT samples."""
+        return max(self._recent, default=0.0)
 
     def status(self) -> dict:
         shed = self.governor.shed
@@ -79,7 +83,6 @@ class LoadMeter:
             cpu_before, wall_before = cpu_now, wall_now
             self.sample = LoadSample(worst, max(0.0, share))
             self._recent.append(worst)
-            self.recent_lag_s = max(self._recent)
             level = self.governor.level
             changed = self.governor.judge(self.sample)
             if changed and self.governor.level < level:
