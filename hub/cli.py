@@ -48,9 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     estate.add_argument("--seed", type=int, default=1555, help="which faults land where (default: %(default)s)")
     check = commands.add_parser("check", help="validate a config file")
     check.add_argument("file")
+    from hub.auth import admin_cli
     from hub.auth import cli as user_cli
 
     user_cli.add_parser(commands)
+    admin_cli.add_parsers(commands)
     return parser
 
 
@@ -63,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         from hub.auth import cli as user_cli
 
         return user_cli.run(args)
+    if args.command in ("token", "audit"):
+        from hub.auth import admin_cli
+
+        return admin_cli.run_token(args) if args.command == "token" else admin_cli.run_audit(args)
     if args.command == "estate":
         return run_estate(args.out, args.seed)
     if args.command == "demo" and args.estate:
@@ -239,13 +245,19 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
     from hub.binding import bind_tcp, bound_port
     from hub.web.app import create_app
 
+    from hub.auth.bootstrap import first_admin
+
     listen = listen or config.hub.listen
     sock = sock or bind_tcp(listen, "the hub's UI and API", "another hub or `hub demo`", "--listen")
+    password = await asyncio.to_thread(first_admin, Path(config_path or config.source))
+    if password is not None:  # printed once, never logged: the terminal of whoever started the hub sees it
+        print(f"hub: first start: created user admin with password {password}\n"
+              "hub: sign in and change it (hub user passwd admin); this password is not shown again", flush=True)
     app = create_app(config, config_path)
     runner = web.AppRunner(app, access_log=None)
     try:
         await runner.setup()  # starts the monitor: cameras are contacted from here on
-        await web.SockSite(runner, sock, shutdown_timeout=2.0).start()
+        await web.SockSite(runner, sock, shutdown_timeout=2.0, ssl_context=_tls_context(config)).start()
     except BaseException:
         await runner.cleanup()
         sock.close()
@@ -259,12 +271,28 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
     # Hundreds of reader threads take turns on the GIL; a shorter switch interval keeps the event
     # loop (API, SSE, health) from queueing behind them for 5 ms at a time.
     sys.setswitchinterval(0.001)
-    print(f"hub: {len(config.streams)} streams; UI and API on http://{listen.host}:{port}/", flush=True)
+    scheme = "https" if config.hub.tls.enabled else "http"
+    print(f"hub: {len(config.streams)} streams; UI and API on {scheme}://{listen.host}:{port}/", flush=True)
     try:
         await stop.wait()
     finally:
         loop.remove_signal_handler(signal.SIGHUP)
         await runner.cleanup()
+
+
+def _tls_context(config: Config):
+    """HTTPS with the config's certificate and key ([hub] tls_cert, tls_key), or None for plain HTTP."""
+    if not config.hub.tls.enabled:
+        return None
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(config.hub.tls.cert, config.hub.tls.key)
+    except (OSError, ssl.SSLError) as exc:
+        raise StartFailed(f"cannot use the TLS certificate and key ({config.hub.tls.cert}, {config.hub.tls.key}): {exc}") from None
+    return context
 
 
 DEMO_RIVAL = "another `hub demo` (Ctrl-C in its terminal stops it)"
@@ -284,7 +312,7 @@ def _reserve_demo_ports(config: Config):
     return sock
 
 
-def _drive_vehicles(config: Config, sock, stop: asyncio.Event) -> asyncio.Task:
+def _drive_vehicles(config: Config, sock, stop: asyncio.Event, token: str) -> asyncio.Task:
     """The demo's simulated vehicles report GPS fixes to the hub, driving along the basemap's streets."""
     from hub.binding import bound_port
     from hub.sim.vehicles import drive
@@ -292,7 +320,9 @@ def _drive_vehicles(config: Config, sock, stop: asyncio.Event) -> asyncio.Task:
     host = config.hub.listen.host if config.hub.listen.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
     host = f"[{host}]" if ":" in host else host
     vehicles = [s.id for s in config.streams if s.sim is not None and s.reports_position]
-    return asyncio.get_running_loop().create_task(drive(f"http://{host}:{bound_port(sock)}", vehicles, stop), name="vehicles")
+    scheme = "https" if config.hub.tls.enabled else "http"
+    url = f"{scheme}://{host}:{bound_port(sock)}"
+    return asyncio.get_running_loop().create_task(drive(url, vehicles, stop, token), name="vehicles")
 
 
 async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None = None) -> None:
@@ -325,7 +355,12 @@ async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None 
         print("hub demo: stopped", flush=True)
         return
     print(f"hub demo: simulator on rtsp://{sim.rtsp}/<id>, faults on http://{sim.control}/faults", flush=True)
-    driving = _drive_vehicles(config, sock, stop)
+    from hub.auth.bootstrap import demo_login, demo_vehicle_token
+
+    source = Path(config_path or config.source)
+    password = await asyncio.to_thread(demo_login, source)
+    print(f"hub demo: sign in as demo with password {password} (a new one at every start)", flush=True)
+    driving = _drive_vehicles(config, sock, stop, await asyncio.to_thread(demo_vehicle_token, source))
     try:
         await run_serve(config, None, stop, config_path, sock)
     finally:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from hub import config_access
+from hub.config_access import AccessSettings, IpNetwork, MetricsSettings, TlsSettings
 from hub.config_checks import Checker, check_keys
 from hub.redact import redact_url
 
@@ -55,6 +57,8 @@ class Listen:
 class HubSettings:
     listen: Listen = Listen("127.0.0.1", 8080)
     ingest_processes: int = 1  # "auto" in the file becomes the number of cores
+    tls: TlsSettings = TlsSettings()
+    trusted_proxies: tuple[IpNetwork, ...] = ()  # X-Forwarded-For is believed from these only
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,8 @@ class Config:
     streams: tuple[Stream, ...] = ()
     source: str = "<default>"
     monitor: MonitorSettings = MonitorSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    access: AccessSettings = AccessSettings()
 
     def stream(self, stream_id: str) -> Stream | None:
         return next((s for s in self.streams if s.id == stream_id), None)
@@ -174,31 +180,34 @@ def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -
         raise ConfigError([f"{source}: cannot read: {exc.strerror}"]) from None
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{source}: not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
-    return parse_config(text, source, os.environ if env is None else env)
+    return parse_config(text, source, os.environ if env is None else env, Path(path).resolve().parent)
 
 
-def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | None = None) -> Config:
+def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | None = None, base: Path | None = None) -> Config:
     """Validate TOML text; raises ConfigError listing every problem."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
     check = Checker(source)
-    config = _build(raw, check, os.environ if env is None else env)
+    config = _build(raw, check, os.environ if env is None else env, base or Path.cwd())
     if check.problems:
         raise ConfigError(check.problems)
     return config
 
 
-def _build(raw: dict, check: Checker, env: Mapping[str, str]) -> Config:
-    check_keys(check, "", raw, {"hub", "health", "sim", "map", "monitor", "streams"})
-    hub = _hub(check.table(raw, "hub"), check.at("[hub]"))
+def _build(raw: dict, check: Checker, env: Mapping[str, str], base: Path) -> Config:
+    """`base`: the config's folder, where relative file names (TLS) are found."""
+    check_keys(check, "", raw, {"hub", "health", "sim", "map", "monitor", "metrics", "access", "streams"})
+    hub = _hub(check.table(raw, "hub"), check.at("[hub]"), base)
     monitor = _monitor(check.table(raw, "monitor"), check.at("[monitor]"))
     health = _health(check.table(raw, "health"), check.at("[health]"))
     sim = _sim(check.table(raw, "sim"), check.at("[sim]"))
     map_ = _map(check.table(raw, "map"), check.at("[map]"))
     streams = _streams(raw.get("streams", []), check, env)
-    return Config(hub, health, sim, map_, streams, check.source, monitor)
+    metrics = config_access.metrics(check.table(raw, "metrics"), check.at("[metrics]"))
+    access = config_access.access(check.table(raw, "access"), check.at("[access]"), CATEGORIES)
+    return Config(hub, health, sim, map_, streams, check.source, monitor, metrics, access)
 
 
 def parse_listen(value: object) -> Listen:
@@ -222,15 +231,16 @@ def _listen(table: dict, key: str, default: Listen, check: Checker) -> Listen:
         return default
 
 
-def _hub(table: dict, check: Checker) -> HubSettings:
-    check_keys(check, "", table, {"listen", "ingest_processes"})
+def _hub(table: dict, check: Checker, base: Path) -> HubSettings:
+    check_keys(check, "", table, {"listen", "ingest_processes", "tls_cert", "tls_key", "trusted_proxies"})
     processes = table.get("ingest_processes", 1)
     if processes == "auto":
         processes = os.cpu_count() or 1
     elif isinstance(processes, bool) or not isinstance(processes, int) or not 1 <= processes <= 256:
         check.add("ingest_processes", f'expected "auto" or a whole number from 1 to 256, got {processes!r}')
         processes = 1
-    return HubSettings(_listen(table, "listen", HubSettings.listen, check), processes)
+    return HubSettings(_listen(table, "listen", HubSettings.listen, check), processes,
+                       config_access.tls(table, check, base), config_access.trusted_proxies(table, check))
 
 
 def _monitor(table: dict, check: Checker) -> MonitorSettings:

@@ -10,6 +10,7 @@ globally at import time.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -51,8 +52,11 @@ def _hub_families(status: dict) -> list[GaugeMetricFamily]:
 
 
 class IndexCollector(Collector):
-    def __init__(self, index: Index):
+    """Every stream's series, or only those `visible` allows (a scoped token: the rest do not exist for it)."""
+
+    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None):
         self.index = index
+        self.visible = visible
 
     def describe(self):
         families = list(_families().values())
@@ -62,7 +66,8 @@ class IndexCollector(Collector):
     def _records(self) -> list:
         for _ in range(3):  # the loop may add or remove streams (a reload) while a worker thread copies
             try:
-                return list(self.index.records.values())
+                records = list(self.index.records.values())
+                return records if self.visible is None else [r for r in records if self.visible(r)]
             except RuntimeError:
                 continue
         return []
@@ -100,7 +105,7 @@ class IndexCollector(Collector):
         yield from _hub_families(dict(self.index.hub))
 
 
-def create_registry(index: Index) -> CollectorRegistry:
+def create_registry(index: Index, visible: Callable[[object], bool] | None = None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(IndexCollector(index))
+    registry.register(IndexCollector(index, visible))
     return registry

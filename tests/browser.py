@@ -8,7 +8,19 @@ import os
 
 from playwright.async_api import async_playwright
 
+from tests.hubrun import TEST_PASSWORD, TEST_USER
+
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
+
+
+async def sign_in(page, hub, user: str = TEST_USER, password: str = TEST_PASSWORD) -> None:
+    """As a person does: open the hub, land on the sign-in page, type, press the button."""
+    await page.goto(hub.url("/"))
+    await page.wait_for_url("**/login")
+    await page.fill("#user", user)
+    await page.fill("#password", password)
+    await page.click("#sign-in")
+    await page.wait_for_url(lambda url: not url.endswith("/login"))
 
 
 @contextlib.asynccontextmanager
@@ -22,7 +34,7 @@ async def hub_page(hub):
             page = await browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
             page.dialogs = []
             page.on("dialog", lambda d: (page.dialogs.append(d.message), asyncio.ensure_future(d.dismiss())))
-            await page.goto(hub.url("/"))
+            await sign_in(page, hub)
             await page.wait_for_function("window.hubUI && window.hubUI.ready", timeout=30_000)
             yield page
         finally:

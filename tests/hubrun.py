@@ -4,21 +4,47 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from pathlib import Path
 
 import aiohttp
 from aiohttp.test_utils import TestServer
 
+from hub.auth import passwords
+from hub.auth.tokens import TokenStore
+from hub.auth.users import UserStore, users_db_for
 from hub.config import load_config
 from hub.web.app import create_app
 
+TEST_USER, TEST_PASSWORD = "tester", "a-test-password-1"
+
+
+@functools.cache
+def _test_hash() -> str:
+    return passwords.hash_password(TEST_PASSWORD)  # Argon2 is slow on purpose: hash once per test run
+
+
+def provision(config_path: Path, name: str = TEST_USER, role: str = "admin", grants: tuple = ()) -> str:
+    """A user `name` (password TEST_PASSWORD) next to the config, and a token with the same rights; returns the token."""
+    with UserStore(users_db_for(config_path)) as users:
+        if users.get(name) is None:
+            users.add(name, role, _test_hash())
+            for kind, value in grants:
+                users.grant(name, kind, value)
+    with TokenStore(users_db_for(config_path)) as tokens:
+        return tokens.create(name, role, list(grants), "tests")[1]
+
 
 class RunningHub:
-    def __init__(self, server: TestServer, session: aiohttp.ClientSession, config_path: Path):
+    """A hub under test; `session` sends an admin's bearer token (`token`), the browser signs in as TEST_USER."""
+
+    def __init__(self, server: TestServer, session: aiohttp.ClientSession, config_path: Path, token: str):
         self.server = server
         self.session = session
         self.config_path = config_path
         self.app = server.app
+        self.token = token
+        self.auth = {"Authorization": f"Bearer {token}"}
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -47,11 +73,12 @@ class RunningHub:
 @contextlib.asynccontextmanager
 async def running_hub(config_path: Path):
     config = load_config(config_path)
+    token = provision(config_path)
     server = TestServer(create_app(config, str(config_path)), host="127.0.0.1", port=0)
     await server.start_server()
-    session = aiohttp.ClientSession()
+    session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"})
     try:
-        yield RunningHub(server, session, config_path)
+        yield RunningHub(server, session, config_path, token)
     finally:
         await session.close()
         await server.close()

@@ -8,12 +8,22 @@ generated and printed once.
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 from pathlib import Path
 
 from hub.auth import passwords
+from hub.auth.audit import AuditTrail, audit_db_for
 from hub.auth.users import GRANT_KINDS, ROLES, UserError, UserStore, users_db_for
+
+
+def cli_actor() -> str:
+    """Who the audit trail names for a change made on the command line."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid{os.getuid()}"
 
 
 def add_parser(commands) -> None:
@@ -38,9 +48,14 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    config = Path(args.config)
     try:
-        with UserStore(users_db_for(Path(args.config))) as store:
-            return _run(store, args)
+        with UserStore(users_db_for(config)) as store, AuditTrail(audit_db_for(config)) as audit:
+            code = _run(store, args)
+            if args.action != "list":
+                detail = {k: getattr(args, k) for k in ("role", "kind", "value") if getattr(args, k, None) is not None}
+                audit.append(cli_actor(), f"user_{args.action}", "", "local", user=args.name, **detail)
+            return code
     except (UserError, passwords.WeakPassword) as exc:
         print(f"hub user: {exc}", file=sys.stderr)
         return 1

@@ -15,6 +15,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 MIN_LENGTH = 10
 GENERATED_BYTES = 15  # a generated password: 20 URL-safe characters, about 120 bits
+# Verified against when a login names no such user, so an unknown name costs the same time as a wrong password.
+# The password it hashes was random and thrown away.
+DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$pML9sSWbR5pSVJGwtbkcXQ$OtGR3mbHbKffVygu+dMtJaubdcv76lhqD1Tx6vA4QRA"
 
 
 class WeakPassword(ValueError):

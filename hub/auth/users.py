@@ -48,6 +48,7 @@ class User:
     password_hash: str
     created_at: float
     grants: tuple[tuple[str, str], ...]  # (kind, value)
+    password_changed_at: float = 0.0
 
 
 def users_db_for(config_path: Path) -> Path:
@@ -75,6 +76,10 @@ class UserStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (`hub user ...` in a terminal) committed a change."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
@@ -115,11 +120,12 @@ class UserStore:
         return self._db.execute("DELETE FROM grants WHERE user = ? AND kind = ? AND value = ?", (name, kind, value)).rowcount > 0
 
     def get(self, name: str) -> User | None:
-        row = self._db.execute("SELECT name, role, password_hash, created_at FROM users WHERE name = ?", (name,)).fetchone()
+        row = self._db.execute("SELECT name, role, password_hash, created_at, password_changed_at FROM users WHERE name = ?",
+                               (name,)).fetchone()
         if row is None:
             return None
         grants = self._db.execute("SELECT kind, value FROM grants WHERE user = ? ORDER BY kind, value", (name,)).fetchall()
-        return User(row[0], row[1], row[2], row[3], tuple((k, v) for k, v in grants))
+        return User(row[0], row[1], row[2], row[3], tuple((k, v) for k, v in grants), row[4])
 
     def users(self) -> list[User]:
         names = [r[0] for r in self._db.execute("SELECT name FROM users ORDER BY name")]

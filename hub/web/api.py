@@ -13,8 +13,11 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from hub.config import CATEGORIES, ConfigError, load_config
 from hub.health import STATES
 from hub.index import StreamRecord
+from hub.web.access import ACCESS, ADDRESS, principal, record_for, require, visible_or_404
+from hub.web.account import needs_reason
 from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, METRICS, MONITOR, SNAPSHOTS
 from hub.web.middleware import json_error
+from hub.web.scoped_metrics import metrics_for
 
 MAX_SNAPSHOT_WIDTH = 3840
 FUTURE_FIX_TOLERANCE_S = 5.0  # a GPS fix dated later than this ahead of the hub's clock is refused
@@ -23,8 +26,7 @@ LIST_CACHE_ENTRIES = 32
 
 def _record(request: web.Request) -> StreamRecord:
     record = request.app[INDEX].records.get(request.match_info["id"])
-    if record is None:
-        raise web.HTTPNotFound(text=json.dumps({"error": f"no stream {request.match_info['id']!r}"}), content_type="application/json")
+    visible_or_404(request, record)
     return record
 
 
@@ -39,14 +41,16 @@ async def list_streams(request: web.Request) -> web.Response:
         raise _bad(f"unknown category {category!r}: expected one of {', '.join(CATEGORIES)}")
     if state and state not in STATES:
         raise _bad(f"unknown state {state!r}: expected one of {', '.join(STATES)}")
-    index, cache = request.app[INDEX], request.app[LIST_CACHE]
+    index, cache, rights = request.app[INDEX], request.app[LIST_CACHE], principal(request).rights
     query = request.query.get("q") or None
-    key = (index.version, category, state, query)
+    if query is not None and len(query) > 200:
+        raise _bad("q is at most 200 characters")
+    key = (index.version, rights.key, category, state, query)
     body = cache.get(key)
-    if body is None:  # built once per index change and filter, however many clients ask
-        records = index.select(category, state, query)
+    if body is None:  # built once per index change, rights and filter, however many clients ask
+        records = rights.visible(index.select(category, state, query))  # what this principal may not see does not exist
         summary = json.dumps(index.summary(records)).encode()  # the filtered set
-        estate = json.dumps(index.summary()).encode()  # every stream, whatever the filters
+        estate = json.dumps(index.summary(rights.visible(index.records.values()))).encode()  # all it sees, whatever the filters
         # Records keep their JSON until they change (orjson): listing 1,555 costs a few milliseconds.
         body = (b'{"streams":[' + b",".join(r.json_bytes() for r in records) + b'],"summary":' + summary
                 + b',"estate":' + estate + b"}")
@@ -70,7 +74,11 @@ async def get_snapshot(request: web.Request) -> web.Response:
         width = int(width_text)
     # Somebody opened this camera (a map popup, say): a patrolled one goes live for a while, and a live one
     # makes every sampled picture a JPEG meanwhile; a picture older than that gets a moment to be replaced.
+    refused = needs_reason(request, record)
+    if refused is not None:
+        return refused
     await request.app[MONITOR].look(record.id)
+    request.app[ACCESS].record_once(principal(request), "snapshot", record.id, request[ADDRESS])
     if record.snapshot is None:
         return json_error(503, f"no picture from stream {record.id!r} yet")
     data = record.snapshot
@@ -105,6 +113,7 @@ def _coordinate(body: dict, key: str, limit: float) -> float:
 
 async def put_position(request: web.Request) -> web.Response:
     record = _record(request)
+    require(request, "acknowledge")
     if not record.reports_position:
         return json_error(409, f"stream {record.id!r} is a fixed {record.category} camera: only vehicles, and cameras "
                                "with mobile = true in the config, report positions")
@@ -127,8 +136,10 @@ async def put_position(request: web.Request) -> web.Response:
 
 
 async def reload_config(request: web.Request) -> web.Response:
+    require(request, "administer")
     result = await reload_from_disk(request.app)
     status = 400 if "error" in result else 200
+    record_for(request, "reload", refused="error" in result)
     return web.json_response(result, status=status)
 
 
@@ -140,15 +151,18 @@ async def reload_from_disk(app: web.Application) -> dict:
     except ConfigError as exc:
         return {"error": "the new config has problems; the running config is unchanged", "problems": exc.problems}
     result = await app[MONITOR].apply(config)
+    app[ACCESS].apply(config.access)
     return {"reloaded": path, **result.to_json()}
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Alive, plus the hub's load and what it can carry (for ops: is this machine big enough?)."""
-    index, monitor = request.app[INDEX], request.app[MONITOR]
+    """Alive; to an admin (session or token) also the hub's load and what it can carry (is this machine big enough?)."""
+    index, monitor, who = request.app[INDEX], request.app[MONITOR], principal(request)
+    if who is None or not who.rights.sees_everything:  # open to anyone: no counts of cameras they may not see
+        return web.json_response({"ok": True})
     return web.json_response({"ok": True, "streams": len(index.records), "load": index.hub, "capacity": monitor.capacity()})
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body, age = await request.app[METRICS].serve()
+    body, age = await metrics_for(request.app, principal(request))
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "X-Metrics-Age": f"{age:.3f}"})

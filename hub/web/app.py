@@ -13,12 +13,15 @@ from hub.health import STATES
 from hub.index import Index
 from hub.metrics import create_registry
 from hub.monitor import Monitor
-from hub.web import api, events, layouts
+from hub.auth.service import AccessService
+from hub.web import account, api, audit_api, events, layouts, openapi
+from hub.web.access import ACCESS, SECURITY, access_gate
 from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIST_CACHE, LIVE, METRICS, MONITOR, SNAPSHOTS, UI
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
 from hub.web.live import LiveHub, close_sockets, live_socket
 from hub.web.metrics_cache import MetricsCache
 from hub.web.middleware import errors_as_json, security_headers
+from hub.web.scoped_metrics import SCOPED, close_scoped
 from hub.web.snapshots import SnapshotCache
 
 WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
@@ -41,10 +44,16 @@ async def _run_monitor(app: web.Application):
     live = LiveHub(asyncio.get_running_loop(), app[MONITOR].main_feed)
     app[LIVE] = live
     app[MONITOR].set_tap_factory(live.tap)
+    app[ACCESS].record(None, "hub_started", streams=len(app[INDEX].records))
+    pruning = asyncio.get_running_loop().create_task(app[ACCESS].keep_pruned(), name="audit-retention")
     await app[MONITOR].start()
     yield
+    pruning.cancel()
     await app[METRICS].close()
+    await close_scoped(app)
     await app[MONITOR].stop()
+    app[ACCESS].record(None, "hub_stopped")
+    app[ACCESS].close()
 
 
 async def _close_event_streams(app: web.Application) -> None:
@@ -57,7 +66,11 @@ async def ui_settings(request: web.Request) -> web.Response:
 
 
 async def index_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(WEB_ROOT / "index.html")
+    return web.FileResponse(WEB_ROOT / "index.html", headers={"Cache-Control": "no-store"})
+
+
+async def login_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(WEB_ROOT / "login.html", headers={"Cache-Control": "no-store"})
 
 
 def _ui(config: Config) -> dict:
@@ -71,7 +84,7 @@ def _ui(config: Config) -> dict:
 
 
 def create_app(config: Config, config_path: str | None = None) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[errors_as_json, access_gate], client_max_size=64 * 1024)
     index = Index()
     app[INDEX] = index
     app[MONITOR] = Monitor(config, index)
@@ -82,14 +95,23 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[LIST_CACHE] = {}
     source = Path(app[CONFIG_PATH])
     app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
+    app[ACCESS] = AccessService(source, config.access)
+    app[SECURITY] = config
+    app[SCOPED] = {}
     app.cleanup_ctx.append(_run_monitor)
     app.on_shutdown.append(_close_event_streams)
     app.on_response_prepare.append(security_headers(content_security_policy(config)))
-    router = app.router
+    _add_routes(app.router)
+    return app
+
+
+def _add_routes(router: web.UrlDispatcher) -> None:
+    """Routes named `public:*` are open to anybody; every other one needs a principal (hub.web.access)."""
     router.add_get("/api/streams", api.list_streams)
     router.add_get("/api/streams/{id}", api.get_stream)
     router.add_get("/api/streams/{id}/snapshot.jpg", api.get_snapshot)
     router.add_put("/api/streams/{id}/position", api.put_position)
+    router.add_post("/api/streams/{id}/open", account.open_stream)
     router.add_get("/api/events", events.events)
     router.add_post("/api/reload", api.reload_config)
     router.add_get("/api/ui", ui_settings)
@@ -97,9 +119,14 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     router.add_get("/api/layouts", layouts.list_layouts)
     router.add_put("/api/layouts/{name}", layouts.put_layout)
     router.add_delete("/api/layouts/{name}", layouts.delete_layout)
-    router.add_get("/metrics", api.metrics)
-    router.add_get("/healthz", api.healthz)
+    router.add_get("/api/me", account.me)
+    router.add_post("/api/login", account.login, name="public:login")
+    router.add_post("/api/logout", account.logout)
+    router.add_get("/api/audit", audit_api.audit)
+    router.add_get("/api/openapi.json", openapi.document, name="public:openapi")
+    router.add_get("/metrics", api.metrics, name="metrics")
+    router.add_get("/healthz", api.healthz, name="public:healthz")
     if (WEB_ROOT / "index.html").exists():
         router.add_get("/", index_page)
-        router.add_static("/web/", WEB_ROOT, follow_symlinks=False)
-    return app
+        router.add_get("/login", login_page, name="public:login-page")
+        router.add_static("/web/", WEB_ROOT, follow_symlinks=False, name="public:web")

@@ -1,7 +1,8 @@
 """Server-Sent Events: state changes, position updates and the hub's own load (`hub`) as they happen.
 
 Runs on the event loop, one handler per subscriber, each with its own bounded
-queue in the index. A comment line every 15 s keeps proxies from closing an
+queue in the index. A subscriber gets events only about streams it may see
+(`hub.auth.rights`), and its opening summary counts only those. A comment line every 15 s keeps proxies from closing an
 idle stream; all streams end when the app shuts down.
 """
 
@@ -12,6 +13,7 @@ import json
 
 from aiohttp import web
 
+from hub.web.access import principal
 from hub.web.keys import CLOSING, INDEX
 
 KEEPALIVE_S = 15.0
@@ -21,14 +23,34 @@ def _event(kind: str, data: dict) -> bytes:
     return f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
+def _for_subscriber(index, rights, shown: set[str], kind: str, data: dict) -> bool:
+    """Whether a subscriber with `rights` gets this event; `shown` (the ids it knows of) is kept up to date."""
+    stream_id = data.get("id")
+    if stream_id is None:  # the hub's own load
+        return True
+    if kind == "removed":
+        if stream_id in shown:
+            shown.discard(stream_id)
+            return True
+        return False
+    record = index.records.get(stream_id)
+    if record is None or not rights.may_see(record):
+        shown.discard(stream_id)  # no longer visible (its category changed on a reload, say)
+        return False
+    shown.add(stream_id)
+    return True
+
+
 async def events(request: web.Request) -> web.StreamResponse:
-    index, closing = request.app[INDEX], request.app[CLOSING]
+    index, closing, rights = request.app[INDEX], request.app[CLOSING], principal(request).rights
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await response.prepare(request)
     queue = index.subscribe()
     closed = asyncio.ensure_future(closing.wait())
+    visible = rights.visible(index.records.values())
+    shown = {record.id for record in visible}
     try:
-        await response.write(_event("hello", {"summary": index.summary(), "hub": index.hub}))
+        await response.write(_event("hello", {"summary": index.summary(visible), "hub": index.hub}))
         while not closing.is_set():
             getter = asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait({getter, closed}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
@@ -38,7 +60,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                     await response.write(b": keep-alive\n\n")
                 continue
             kind, data = getter.result()
-            await response.write(_event(kind, data))
+            if _for_subscriber(index, rights, shown, kind, data):
+                await response.write(_event(kind, data))
     except (ConnectionResetError, ConnectionError):
         pass
     finally:

@@ -1,4 +1,9 @@
-"""Named wall layouts, saved on the server in one JSON file (written atomically) next to the config."""
+"""Named wall layouts, saved on the server in one JSON file (written atomically) next to the config.
+
+Runs on the event loop. Layouts are shared by everyone, so each caller sees only the tiles it may
+see (the others read as empty), and nobody can overwrite or delete a layout that holds a camera
+hidden from them: that would silently take it off somebody else's wall.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from hub.web.access import principal, record_for, require
 from hub.web.keys import INDEX
 
 SIZES = (1, 4, 9, 16, 25, 36)
@@ -60,11 +66,44 @@ def validate(body: object, known: Container[str]) -> tuple[dict | None, str]:
     return {"size": size, "tiles": tiles, "tour_s": rotate}, ""
 
 
+class _Visible(Container[str]):
+    """The stream ids a principal may see, as a container for `validate`."""
+
+    def __init__(self, records: dict, rights):
+        self.records, self.rights = records, rights
+
+    def __contains__(self, stream_id: object) -> bool:
+        record = self.records.get(stream_id)
+        return record is not None and self.rights.may_see(record)
+
+
+def _hides(layout: dict, visible: _Visible) -> bool:
+    return any(t is not None and t not in visible for t in layout.get("tiles", []))
+
+
+def _masked(layout: dict, visible: _Visible) -> dict:
+    return {**layout, "tiles": [t if t is None or t in visible else None for t in layout.get("tiles", [])]}
+
+
+def _visible(request: web.Request) -> _Visible:
+    return _Visible(request.app[INDEX].records, principal(request).rights)
+
+
 async def list_layouts(request: web.Request) -> web.Response:
-    return web.json_response({"layouts": request.app[LAYOUTS].load()})
+    visible = _visible(request)
+    layouts = request.app[LAYOUTS].load()
+    return web.json_response({"layouts": {name: _masked(layout, visible) for name, layout in layouts.items() if isinstance(layout, dict)}})
+
+
+def _hidden_refusal(layouts: dict, name: str, visible: _Visible) -> web.Response | None:
+    existing = layouts.get(name)
+    if isinstance(existing, dict) and _hides(existing, visible):
+        return _error(403, f"layout {name!r} holds cameras you may not see: ask an admin to change it")
+    return None
 
 
 async def put_layout(request: web.Request) -> web.Response:
+    require(request, "arrange")
     name = request.match_info["name"]
     if not NAME.match(name):
         return _error(400, "layout names are 1 to 64 letters, digits, spaces, '.', '_' or '-'")
@@ -72,22 +111,32 @@ async def put_layout(request: web.Request) -> web.Response:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         return _error(400, "body must be JSON")
-    layout, problem = validate(body, request.app[INDEX].records)
+    visible = _visible(request)
+    layout, problem = validate(body, visible)
     if layout is None:
         return _error(400, problem)
     store = request.app[LAYOUTS]
     layouts = store.load()
+    refused = _hidden_refusal(layouts, name, visible)
+    if refused is not None:
+        return refused
     if name not in layouts and len(layouts) >= MAX_LAYOUTS:
         return _error(409, f"at most {MAX_LAYOUTS} layouts")
     layouts[name] = layout
     store.save(layouts)
+    record_for(request, "layout_saved", layout=name, tiles=[t for t in layout["tiles"] if t])
     return web.json_response({"name": name, **layout})
 
 
 async def delete_layout(request: web.Request) -> web.Response:
-    store = request.app[LAYOUTS]
+    require(request, "arrange")
+    store, name = request.app[LAYOUTS], request.match_info["name"]
     layouts = store.load()
-    if layouts.pop(request.match_info["name"], None) is None:
+    refused = _hidden_refusal(layouts, name, _visible(request))
+    if refused is not None:
+        return refused
+    if layouts.pop(name, None) is None:
         return _error(404, "no such layout")
     store.save(layouts)
+    record_for(request, "layout_deleted", layout=name)
     return web.json_response({"deleted": request.match_info["name"]})

@@ -38,6 +38,7 @@ log = logging.getLogger("hub.live")
 KIND_INIT, KIND_FRAGMENT = 1, 2
 MAX_QUEUED = 120  # video messages per viewer (~2 s of 36 tiles' worth of frames) before it skips ahead
 MAX_WATCH = 64
+MAX_REQUESTS_PER_S = 20
 STATUS_EVERY_S = 1.0
 USAGE = 'send {"watch": [stream ids], "follow": [stream ids], "quality": "main" or "sub"}'
 
@@ -199,34 +200,47 @@ def _look_changes(interest: Interest, before: set[str], after: set[str]) -> None
 
 
 async def live_socket(request: web.Request) -> web.WebSocketResponse:
+    from hub.web.access import ACCESS, ADDRESS, principal
     from hub.web.keys import INDEX, LIVE, MONITOR
 
     # No per-message deflate: video does not compress, and deflating it would cost the loop for nothing.
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024, compress=False)
     await ws.prepare(request)
     hub, index, monitor = request.app[LIVE], request.app[INDEX], request.app[MONITOR]
+    who, service = principal(request), request.app[ACCESS]
+    audit = ViewAudit(lambda action, stream, **detail: service.record(who, action, stream, request[ADDRESS], **detail))
+    allowed = Allowed(index.records, who.rights, lambda i: service.is_open(who, i))
     interest = monitor.interest
     hub.sockets.add(ws)
     viewer = Viewer(ws, lambda ids: status_message(index.records, ids))
     pump = asyncio.ensure_future(viewer.pump())
     status = asyncio.ensure_future(_send_status(viewer))
+    pace = RequestPace()
     try:
         async for message in ws:
             if message.type != WSMsgType.TEXT:
                 continue
-            request_ids = _parse_request(message.data, index.records)
+            if not pace.allow(time.monotonic()):
+                await ws.close(code=1008, message=b"too many requests: at most 20 a second")
+                break
+            request_ids = _parse_request(message.data, allowed)
             if isinstance(request_ids, str):
                 await ws.send_str(json.dumps({"type": "error", "error": request_ids}))
                 continue
             before = viewer.watching | viewer.following
             watch, viewer.following, main = request_ids
+            if allowed.refused:
+                await ws.send_str(json.dumps({"type": "error", "reason_required": sorted(allowed.refused),
+                                              "error": "sensitive streams: say why you open them (POST /api/streams/{id}/open)"}))
             hub.watch(viewer, {feed_key(i, main and monitor.has_substream(i)) for i in watch})
+            audit.now_watching(watch)
             viewer.watching = watch
             _look_changes(interest, before, viewer.watching | viewer.following)
             viewer.offer_status()
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
+        audit.now_watching(set())
         _look_changes(interest, viewer.watching | viewer.following, set())
         hub.leave(viewer)
         hub.sockets.discard(ws)
@@ -235,20 +249,72 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-def _parse_request(text: str, known: dict) -> tuple[set[str], set[str], bool] | str:
+class Allowed:
+    """The streams a socket's principal may watch: visible to it, and, if sensitive, opened with a reason.
+    `refused` holds the sensitive ones the last request asked for without a reason."""
+
+    def __init__(self, records: dict, rights, is_open: Callable[[str], bool]):
+        self.records, self.rights, self.is_open = records, rights, is_open
+        self.refused: set[str] = set()
+
+    def __contains__(self, stream_id: object) -> bool:
+        record = self.records.get(stream_id)
+        if record is None or not self.rights.may_see(record):
+            return False
+        if self.rights.is_sensitive(record) and not self.is_open(record.id):
+            self.refused.add(record.id)
+            return False
+        return True
+
+
+class ViewAudit:
+    """Live-view start and stop, with how long, for the audit trail (`record(action, stream, **detail)`)."""
+
+    def __init__(self, record: Callable[..., None]):
+        self._record = record
+        self._since: dict[str, float] = {}
+
+    def now_watching(self, stream_ids: set[str]) -> None:
+        now = time.time()
+        for stream_id in sorted(self._since.keys() - stream_ids):
+            self._record("live_stop", stream_id, seconds=round(now - self._since.pop(stream_id), 1))
+        for stream_id in sorted(stream_ids - self._since.keys()):
+            self._since[stream_id] = now
+            self._record("live_start", stream_id)
+
+
+class RequestPace:
+    """At most MAX_REQUESTS_PER_S watch requests a second per socket: a flooding client is disconnected."""
+
+    def __init__(self) -> None:
+        self._window_start, self._count = 0.0, 0
+
+    def allow(self, now: float) -> bool:
+        if now - self._window_start >= 1.0:
+            self._window_start, self._count = now, 0
+        self._count += 1
+        return self._count <= MAX_REQUESTS_PER_S
+
+
+def _parse_request(text: str, allowed: Allowed) -> tuple[set[str], set[str], bool] | str:
     """`{"watch": [ids], "follow": [ids], "quality": "main"|"sub"}` -> (video ids, status-only ids, main?),
-    or an error message. "sub" (the default) plays each stream's substream where it has one."""
+    or an error message. "sub" (the default) plays each stream's substream where it has one. Ids not
+    in `allowed` are left out, as if they did not exist."""
     try:
         body = json.loads(text)
-        watch = {i for i in body.get("watch", []) if isinstance(i, str) and i in known}
-        follow = {i for i in body.get("follow", []) if isinstance(i, str) and i in known} - watch
+        watch_ids, follow_ids = body.get("watch", []), body.get("follow", [])
         quality = body.get("quality", "sub")
+        if not isinstance(watch_ids, list) or not isinstance(follow_ids, list):
+            return USAGE
     except (json.JSONDecodeError, AttributeError, TypeError):
         return USAGE
     if quality not in ("main", "sub"):
         return USAGE
-    if len(watch) + len(follow) > MAX_WATCH:
+    if len(watch_ids) + len(follow_ids) > MAX_WATCH:
         return f"at most {MAX_WATCH} streams per socket"
+    allowed.refused = set()
+    watch = {i for i in watch_ids if isinstance(i, str) and i in allowed}
+    follow = {i for i in follow_ids if isinstance(i, str) and i in allowed} - watch
     return watch, follow, quality == "main"
 
 

@@ -7,6 +7,14 @@ import { Wall } from "./wall.js";
 const store = new Store();
 await store.load();
 
+// Who is signed in, and a way out; layout saving only for roles that may arrange walls.
+document.getElementById("who").textContent = `${store.me.user} (${store.me.role})`;
+document.getElementById("sign-out").addEventListener("click", async () => {
+  await store.send("POST", "/api/logout");
+  location.assign("/login");
+});
+for (const id of ["layout-save", "layout-delete", "layout-name"]) document.getElementById(id).hidden = !store.me.can.arrange;
+
 const wall = new Wall(store);
 const putOnWall = (id) => { showView("wall"); wall.put(id); };
 const map = new MapView(store, putOnWall);
@@ -84,7 +92,8 @@ async function loadLayouts() {
 document.getElementById("layout-save").addEventListener("click", async () => {
   const name = document.getElementById("layout-name").value.trim();
   if (!name) return;
-  const reply = await fetch(`/api/layouts/${encodeURIComponent(name)}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(wall.layout()) });
+  const reply = await store.send("PUT", `/api/layouts/${encodeURIComponent(name)}`, wall.layout());
+  if (!reply.ok) window.alert(`Layout not saved: ${(await reply.json()).error}`);
   if (reply.ok) { localStorage.setItem("hub.layout", name); await loadLayouts(); savedSelect.value = name; }
 });
 savedSelect.addEventListener("change", async () => {
@@ -95,7 +104,8 @@ savedSelect.addEventListener("change", async () => {
 document.getElementById("layout-delete").addEventListener("click", async () => {
   const name = savedSelect.value;
   if (!name) return;
-  await fetch(`/api/layouts/${encodeURIComponent(name)}`, { method: "DELETE" });
+  const reply = await store.send("DELETE", `/api/layouts/${encodeURIComponent(name)}`);
+  if (!reply.ok) { window.alert(`Layout not deleted: ${(await reply.json()).error}`); return; }
   localStorage.removeItem("hub.layout");
   await loadLayouts();
 });

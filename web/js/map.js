@@ -136,7 +136,7 @@ export class MapView {
   popup(record) {
     const img = el("img", { alt: `latest picture of ${record.name}` });
     const caption = el("div", { class: "snapshot-age" }, "loading picture…");
-    loadSnapshot(record, img, caption);
+    loadSnapshot(record, img, caption, this.store);
     const fix = record.category === "vehicle" && record.position ? el("div", { class: "fix" }, `GPS fix ${ago(Date.now() / 1000 - (record.position.at || record.since))}`) : null;
     return el("div", { class: "popup", dataset: { streamId: record.id } },
       el("h4", {}, record.name),
@@ -175,7 +175,14 @@ export class MapView {
 
 // The popup's picture, captioned with its age on the hub's clock and the state at that instant (both from the
 // snapshot's reply), so that the last picture of a camera that went offline never passes for a current one.
-async function loadSnapshot(record, img, caption) {
+async function loadSnapshot(record, img, caption, store) {
+  if (store.needsReason(record)) {
+    caption.replaceChildren(el("button", { class: "open-sensitive", onclick: async () => {
+      if (await store.open(record)) loadSnapshot(record, img, caption, store);
+    } }, "Sensitive camera: open (reason required)"));
+    return;
+  }
+  caption.textContent = "";
   let reply;
   try {
     reply = await fetch(`/api/streams/${encodeURIComponent(record.id)}/snapshot.jpg?width=320`, { cache: "no-store" });

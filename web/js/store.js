@@ -9,8 +9,34 @@ export class Store extends EventTarget {
   }
 
   async load() {
+    const me = await fetch("/api/me", { cache: "no-store" });
+    if (me.status === 401) { location.assign("/login"); await new Promise(() => {}); } // signed out (or the session ended)
+    this.me = await me.json();
     this.ui = await (await fetch("/api/ui")).json();
     await this.refresh();
+  }
+
+  // A state-changing request: it carries the session's CSRF token, as the hub requires.
+  send(method, url, body) {
+    const headers = { "X-CSRF-Token": this.me.csrf };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  // Sensitive cameras (childcare by default) show pictures only after the operator says why (the audit keeps it).
+  needsReason(record) {
+    const sensitive = this.me.sensitive.categories.includes(record.category)
+      || (record.tags || []).some((t) => this.me.sensitive.tags.includes(t));
+    return sensitive && !this.me.opened.includes(record.id);
+  }
+
+  async open(record) {
+    const reason = window.prompt(`"${record.name}" is a sensitive camera. Why do you need to open it? (kept in the audit trail)`);
+    if (!reason || !reason.trim()) return false;
+    const reply = await this.send("POST", `/api/streams/${encodeURIComponent(record.id)}/open`, { reason: reason.trim() });
+    if (!reply.ok) { window.alert((await reply.json()).error); return false; }
+    this.me.opened.push(record.id);
+    return true;
   }
 
   async refresh() {

@@ -50,10 +50,20 @@ class Tile {
     this.headline = el("div", { class: "stale-badge" });
     this.lastProgress = performance.now();
     this.lastTime = -1;
+    if (this.wall.store.needsReason(record)) { this.askReason(record); return; }
     if (MsePlayer.supports(record.codec || "h264")) this.startVideo();
     else this.startSnapshots();
     this.wall.live.follow(streamId, this.onStatus);
     this.update();
+  }
+
+  // A sensitive camera's tile stays closed until the operator opens it with a reason.
+  askReason(record) {
+    const open = el("button", { class: "open-sensitive", onclick: async () => {
+      if (await this.wall.store.open(record)) { this.streamId = null; this.show(record.id); }
+    } }, "Open (reason required)");
+    this.node.replaceChildren(el("div", { class: "sensitive" }, "Sensitive camera", open), ...this.bars);
+    this.node.dataset.sensitive = "closed";
   }
 
   receiveStatus(status, now) {
@@ -97,6 +107,7 @@ class Tile {
     if (this.streamId) this.wall.live.unfollow(this.streamId, this.onStatus);
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
     this.player = this.video = this.img = this.snapshotTimer = this.status = null;
+    delete this.node.dataset.sensitive;
     this.streamId = null;
     this.renderEmpty();
   }

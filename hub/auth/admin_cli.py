@@ -1,0 +1,97 @@
+"""`hub token add|list|revoke` and `hub audit verify|export`: the admin's tools for scripts and the audit trail.
+
+Who runs where: the command line only, on the files next to the config (the hub may be running:
+SQLite serialises the writers, and the hub sees new and revoked tokens at their next use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hub.auth.audit import AuditTrail, audit_db_for, parse_when
+from hub.auth.cli import cli_actor
+from hub.auth.tokens import TokenStore, parse_grant
+from hub.auth.users import ROLES, UserError, users_db_for
+
+
+def add_parsers(commands) -> None:
+    token = commands.add_parser("token", help="API tokens for scripts and Prometheus (shown once, stored hashed)")
+    token.add_argument("--config", default="streams.toml", help="the hub's config; tokens live next to it (default: %(default)s)")
+    actions = token.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="create a token")
+    add.add_argument("name", help="what it is for, like prometheus")
+    add.add_argument("--role", choices=ROLES, default="viewer")
+    add.add_argument("--grant", action="append", default=[], metavar="KIND=VALUE",
+                     help="a right, like category=* or site=Fangxing (repeatable; admins need none)")
+    actions.add_parser("list", help="tokens (never their secrets)")
+    revoke = actions.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("id")
+    audit = commands.add_parser("audit", help="check or export the audit trail")
+    audit.add_argument("--config", default="streams.toml", help="the hub's config; the trail lives next to it (default: %(default)s)")
+    audit_actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verify = audit_actions.add_parser("verify", help="walk the hash chain: exit 1 if any entry was changed or removed")
+    verify.add_argument("--head", metavar="SEQ:HASH", help="also check the newest entry is (or follows) this one, noted earlier")
+    export = audit_actions.add_parser("export", help="write entries as CSV to standard output")
+    export.add_argument("--since", help="ISO 8601 time or date, or seconds since the epoch (default: everything kept)")
+
+
+def run_token(args: argparse.Namespace) -> int:
+    config = Path(args.config)
+    try:
+        with TokenStore(users_db_for(config)) as tokens, AuditTrail(audit_db_for(config)) as audit:
+            if args.action == "add":
+                grants = [parse_grant(g) for g in args.grant]
+                token, text = tokens.create(args.name, args.role, grants, cli_actor())
+                audit.append(cli_actor(), "token_add", "", "local", token=token.id, name=token.name, role=token.role,
+                             grants=[f"{k}={v}" for k, v in grants])
+                print(f"token {token.id} ({token.name}, {token.role}) created; send it as Authorization: Bearer <token>")
+                print(f"token (shown once, not stored): {text}")
+            elif args.action == "revoke":
+                if not tokens.revoke(args.id):
+                    raise UserError(f"no live token {args.id!r}")
+                audit.append(cli_actor(), "token_revoke", "", "local", token=args.id)
+                print(f"token {args.id} revoked")
+            else:
+                for t in tokens.tokens():
+                    state = "revoked" if t.revoked_at else "live"
+                    print(f"{t.id}\t{t.name}\t{t.role}\t{', '.join(f'{k}={v}' for k, v in t.grants) or '-'}\t{state}")
+    except UserError as exc:
+        print(f"hub token: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    path = audit_db_for(Path(args.config))
+    if not path.exists():
+        print(f"hub audit: no audit trail at {path}", file=sys.stderr)
+        return 1
+    with AuditTrail(path) as audit:
+        if args.action == "export":
+            try:
+                since = parse_when(args.since) if args.since else None
+            except ValueError as exc:
+                print(f"hub audit: --since: {exc}", file=sys.stderr)
+                return 1
+            for chunk in audit.export_csv(since):
+                sys.stdout.write(chunk)
+            return 0
+        whole, finding, (seq, digest) = audit.verify()
+        print(f"{path}: {finding}; head {seq}:{digest}")
+        if whole and args.head:
+            whole = _head_kept(audit, args.head)
+        return 0 if whole else 1
+
+
+def _head_kept(audit: AuditTrail, head: str) -> bool:
+    """The entry noted as the head earlier must still be there, unchanged (else the newest were cut off)."""
+    seq_text, _, digest = head.partition(":")
+    if not seq_text.isdigit() or not digest:
+        print("hub audit: --head must look like SEQ:HASH, as verify printed it", file=sys.stderr)
+        return False
+    if not audit.has_entry(int(seq_text), digest):
+        print(f"entry {seq_text} with that hash is gone: the trail was cut back or rewritten after it was noted")
+        return False
+    return True

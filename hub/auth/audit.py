@@ -1,0 +1,199 @@
+"""The audit trail: an append-only, hash-chained SQLite table of who did what, to which stream, from where.
+
+Who runs where: the hub appends on the event loop (one short insert per entry, in WAL mode:
+a committed entry is in the operating system's hands at once, so it survives `kill -9`);
+`hub audit verify|export` and `GET /api/audit` read. Each row carries the SHA-256 of the row
+before it, and its own hash covers that and all its fields, so an edited, inserted or deleted
+row breaks the chain at that point. Triggers refuse UPDATE, and DELETE except of rows the
+retention has already cut off; the `anchor` table records where the kept chain starts after
+such a cut. Deleting the newest rows leaves a chain that is whole but shorter: `verify` prints
+the head (`SEQ:HASH`), and `verify --head SEQ:HASH` checks it against one noted earlier.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+GENESIS = "0" * 64
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    address TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE TABLE IF NOT EXISTS anchor (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+INSERT OR IGNORE INTO anchor VALUES (1, 0, '""" + GENESIS + """');
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit WHEN OLD.seq > (SELECT seq FROM anchor)
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS anchor_forward BEFORE UPDATE ON anchor WHEN NEW.seq < OLD.seq
+BEGIN SELECT RAISE(ABORT, 'the audit anchor only moves forward'); END;
+"""
+FIELDS = ("seq", "at", "who", "action", "stream", "address", "detail")
+MAX_QUERY = 5000
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    at: float
+    who: str
+    action: str
+    stream: str
+    address: str
+    detail: dict
+
+    def to_json(self) -> dict:
+        return {"seq": self.seq, "at": round(self.at, 3), "who": self.who, "action": self.action,
+                "stream": self.stream or None, "address": self.address, "detail": self.detail}
+
+
+def parse_when(text: str) -> float:
+    """Seconds since the epoch, or an ISO 8601 time or date (without a zone: UTC); ValueError says what is wrong."""
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a time: use seconds since the epoch or ISO 8601 like 2026-11-26T08:00:00Z") from None
+        value = (moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)).timestamp()
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a time")
+    return value
+
+
+def audit_db_for(config_path: Path) -> Path:
+    """`streams.toml` keeps its audit trail in `streams.audit.sqlite`."""
+    return config_path.with_name(config_path.stem + ".audit.sqlite")
+
+
+def _row_hash(prev: str, seq: int, at: float, who: str, action: str, stream: str, address: str, detail: str) -> str:
+    material = json.dumps([prev, seq, repr(at), who, action, stream, address, detail], ensure_ascii=False)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+class AuditTrail:
+    def __init__(self, path: Path):
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a killed process
+        self._db.executescript(SCHEMA)
+        try:
+            path.chmod(0o600)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> AuditTrail:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def append(self, who: str, action: str, stream: str = "", address: str = "", **detail) -> int:
+        """Record one entry; returns its sequence number."""
+        detail_text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+        at = time.time()
+        self._db.execute("BEGIN IMMEDIATE")  # another process (the CLI) may append too: one writer at a time
+        try:
+            last = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            before, prev = last if last else self._anchor()  # an empty table continues from the retention's cut
+            seq = before + 1
+            digest = _row_hash(prev, seq, at, who, action, stream, address, detail_text)
+            self._db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             (seq, at, who, action, stream, address, detail_text, prev, digest))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return seq
+
+    def _anchor(self) -> tuple[int, str]:
+        return tuple(self._db.execute("SELECT seq, hash FROM anchor").fetchone())
+
+    def prune(self, older_than_s: float) -> int:
+        """Drop entries older than the retention (the anchor moves to the last one dropped)."""
+        cutoff = time.time() - older_than_s
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            last = self._db.execute("SELECT seq, hash FROM audit WHERE at < ? ORDER BY seq DESC LIMIT 1", (cutoff,)).fetchone()
+            if last is None:
+                self._db.execute("COMMIT")
+                return 0
+            self._db.execute("UPDATE anchor SET seq = ?, hash = ?", last)
+            dropped = self._db.execute("DELETE FROM audit WHERE seq <= ?", (last[0],)).rowcount
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return dropped
+
+    def verify(self) -> tuple[bool, str, tuple[int, str]]:
+        """(whole?, a readable finding, the head (seq, hash)) after walking the chain from its anchor."""
+        seq, prev = self._anchor()
+        count = 0
+        for row in self._db.execute("SELECT seq, at, who, action, stream, address, detail, prev, hash FROM audit ORDER BY seq"):
+            if row[0] != seq + 1:
+                return False, f"entry {seq + 1} is missing (the next entry is {row[0]})", (seq, prev)
+            if row[7] != prev:
+                return False, f"entry {row[0]} does not follow entry {seq}: an entry before it was changed or replaced", (seq, prev)
+            if _row_hash(prev, *row[:7]) != row[8]:
+                return False, f"entry {row[0]} was changed after it was written", (seq, prev)
+            seq, prev = row[0], row[8]
+            count += 1
+        return True, f"{count} entries, chain whole", (seq, prev)
+
+    def has_entry(self, seq: int, digest: str) -> bool:
+        """True if entry `seq` is there with this hash (or was cut off by the retention with it as its anchor)."""
+        if self._anchor() == (seq, digest):
+            return True
+        return self._db.execute("SELECT 1 FROM audit WHERE seq = ? AND hash = ?", (seq, digest)).fetchone() is not None
+
+    def entries(self, since: float | None = None, until: float | None = None, who: str | None = None,
+                action: str | None = None, stream: str | None = None, limit: int = MAX_QUERY) -> list[Entry]:
+        """Newest first, filtered."""
+        where, args = [], []
+        for clause, value in (("at >= ?", since), ("at < ?", until), ("who = ?", who), ("action = ?", action), ("stream = ?", stream)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        sql = "SELECT " + ", ".join(FIELDS) + " FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, min(limit, MAX_QUERY)))
+        return [Entry(*row[:6], json.loads(row[6])) for row in rows]
+
+    def export_csv(self, since: float | None = None) -> Iterator[str]:
+        """CSV lines, oldest first, with a header; times in ISO 8601 UTC."""
+        buffer = io.StringIO()
+        out = csv.writer(buffer)
+        out.writerow(["seq", "time_utc", "who", "action", "stream", "address", "detail", "hash"])
+        rows = self._db.execute("SELECT " + ", ".join(FIELDS) + ", hash FROM audit WHERE at >= ? ORDER BY seq", (since or 0.0,))
+        for row in rows:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(row[1])) + f".{int(row[1] % 1 * 1000):03d}Z"
+            out.writerow([row[0], stamp, *row[2:]])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.getvalue():
+            yield buffer.getvalue()

@@ -1,0 +1,134 @@
+"""Access control for one running hub: who is asking, what they may do, and the audit trail.
+
+Who runs where: created by `create_app`; every call runs on the event loop. The user and
+token stores are SQLite files next to the config (short indexed reads); a user's role and
+grants are re-read whenever the database changed (`PRAGMA data_version`), so `hub user
+grant|revoke|del` from another terminal takes effect on the next request, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.auth import passwords
+from hub.auth.audit import AuditTrail, audit_db_for
+from hub.auth.limits import FailureLimiter
+from hub.auth.rights import Rights
+from hub.auth.sessions import Session, SessionStore
+from hub.auth.tokens import TokenStore
+from hub.auth.users import User, UserStore, users_db_for
+from hub.config_access import AccessSettings
+
+PRUNE_EVERY_S = 3600.0
+REPEAT_WINDOW_S = 600.0  # a repeated read (snapshots, a token's scrapes) is recorded once per this
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request comes from: a signed-in person (`session`) or a script (`token`)."""
+
+    name: str
+    rights: Rights
+    session: Session | None = None
+    token_id: str | None = None
+
+    @property
+    def who(self) -> str:
+        return self.name if self.token_id is None else f"token:{self.token_id}:{self.name}"
+
+    @property
+    def key(self) -> str:
+        """What sensitive-stream openings and repeats are remembered under."""
+        return self.session.id if self.session is not None else f"token:{self.token_id}"
+
+
+class AccessService:
+    def __init__(self, config_path: Path, settings: AccessSettings):
+        self.settings = settings
+        self.users = UserStore(users_db_for(config_path))
+        self.tokens = TokenStore(users_db_for(config_path))
+        self.audit = AuditTrail(audit_db_for(config_path))
+        self.sessions = SessionStore(settings.session_idle_min * 60, settings.session_max_h * 3600)
+        self.limiter = FailureLimiter()
+        self._users: dict[str, User | None] = {}
+        self._data_version = -1
+        self._repeats: dict[tuple, float] = {}
+        self._token_openings: dict[tuple[str, str], float] = {}
+
+    def close(self) -> None:
+        for store in (self.users, self.tokens, self.audit):
+            store.close()
+
+    def apply(self, settings: AccessSettings) -> None:
+        """A reloaded config's [access] (sensitivity and retention; running sessions keep their clocks)."""
+        self.settings = settings
+
+    def rights(self, role: str, grants) -> Rights:
+        return Rights(role, frozenset(grants), frozenset(self.settings.sensitive_categories), frozenset(self.settings.sensitive_tags))
+
+    def user(self, name: str) -> User | None:
+        version = self.users.data_version()
+        if version != self._data_version:
+            self._users.clear()
+            self._data_version = version
+        if name not in self._users:
+            self._users[name] = self.users.get(name)
+        return self._users[name]
+
+    def from_session(self, session_id: str | None) -> Principal | None:
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        user = self.user(session.user)
+        if user is None or user.password_changed_at > session.created_at:  # deleted, or the password changed since
+            self.sessions.drop(session.id)
+            return None
+        return Principal(user.name, self.rights(user.role, user.grants), session=session)
+
+    def from_token(self, text: str) -> Principal | None:
+        token = self.tokens.find(text)
+        if token is None:
+            return None
+        return Principal(token.name, self.rights(token.role, token.grants), token_id=token.id)
+
+    async def check_password(self, name: str, password: str) -> User | None:
+        """The user if the password is right; the same work is done for unknown names (no timing oracle)."""
+        user = self.user(name)
+        stored = user.password_hash if user is not None else passwords.DUMMY_HASH
+        ok = await passwords.verify_async(stored, password)
+        return user if ok and user is not None else None
+
+    def record(self, principal: Principal | None, action: str, stream: str = "", address: str = "", **detail) -> None:
+        self.audit.append(principal.who if principal else "-", action, stream, address, **detail)
+
+    def record_once(self, principal: Principal, action: str, stream: str = "", address: str = "", **detail) -> None:
+        """Record a read that repeats (a tile's snapshots, a scraper's token) once per REPEAT_WINDOW_S."""
+        key, now = (principal.key, action, stream), time.monotonic()
+        if now - self._repeats.get(key, -REPEAT_WINDOW_S) < REPEAT_WINDOW_S:
+            return
+        if len(self._repeats) > 100_000:
+            self._repeats.clear()
+        self._repeats[key] = now
+        self.record(principal, action, stream, address, **detail)
+
+    def open_sensitive(self, principal: Principal, stream_id: str) -> None:
+        """Remember that a reason was given for this stream: good for the session (a token: its max lifetime)."""
+        if principal.session is not None:
+            principal.session.opened[stream_id] = time.time()
+        else:
+            self._token_openings[(principal.key, stream_id)] = time.time()
+
+    def is_open(self, principal: Principal, stream_id: str) -> bool:
+        if principal.session is not None:
+            return stream_id in principal.session.opened
+        opened = self._token_openings.get((principal.key, stream_id))
+        return opened is not None and time.time() - opened < self.settings.session_max_h * 3600
+
+    async def keep_pruned(self) -> None:
+        """Drop audit entries past the retention, now and every hour (runs as a task for the app's life)."""
+        while True:
+            self.audit.prune(self.settings.audit_retention_days * 86400)
+            await asyncio.sleep(PRUNE_EVERY_S)

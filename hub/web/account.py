@@ -1,0 +1,105 @@
+"""Signing in and out, who am I, and opening a sensitive stream with a reason.
+
+Runs on the event loop; password checks run in a worker thread (`hub.auth.passwords`). Failed
+logins are limited per user name and per client address (`hub.auth.limits`), and every login,
+failure and logout goes to the audit trail. The session id changes at every login.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from hub.web.access import ACCESS, ADDRESS, SESSION_COOKIE, is_https, principal, same_origin, visible_or_404, record_for
+from hub.web.keys import INDEX
+
+MAX_REASON = 500
+MIN_REASON = 4
+
+
+def _error(status: int, message: str, headers: dict | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+async def _json_body(request: web.Request, usage: str) -> dict:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=json.dumps({"error": f"body must be JSON like {usage}"}), content_type="application/json")
+    return body
+
+
+def _me(request: web.Request, who) -> dict:
+    service = request.app[ACCESS]
+    return {"user": who.name, "role": who.rights.role, "csrf": who.session.csrf if who.session else None,
+            "can": {action: who.rights.can(action) for action in ("arrange", "acknowledge", "administer")},
+            "sensitive": {"categories": list(service.settings.sensitive_categories), "tags": list(service.settings.sensitive_tags)},
+            "opened": sorted(who.session.opened) if who.session else []}
+
+
+async def login(request: web.Request) -> web.Response:
+    service, address = request.app[ACCESS], request[ADDRESS]
+    if not same_origin(request):
+        return _error(403, "cross-origin sign-in refused: sign in on the hub's own page")
+    body = await _json_body(request, '{"user": "alice", "password": "..."}')
+    name, password = body.get("user"), body.get("password")
+    if not isinstance(name, str) or not isinstance(password, str) or not name or len(name) > 64 or len(password) > 1024:
+        return _error(400, '"user" and "password" must be strings')
+    wait = max(service.limiter.wait_s(f"user:{name}"), service.limiter.wait_s(f"address:{address}"))
+    if wait > 0:
+        service.record(None, "login_refused", "", address, user=name, why="too many failed sign-ins")
+        return _error(429, f"too many failed sign-ins for this user or from this address: try again in {wait:.0f} s",
+                      {"Retry-After": str(int(wait) + 1)})
+    user = await service.check_password(name, password)
+    if user is None:
+        service.limiter.fail(f"user:{name}")
+        service.limiter.fail(f"address:{address}")
+        service.record(None, "login_failed", "", address, user=name)
+        return _error(401, "wrong user name or password")
+    service.sessions.drop(request.cookies.get(SESSION_COOKIE))  # never carry a session id across a login
+    session = service.sessions.create(user.name, address)
+    who = service.from_session(session.id)
+    service.record(who, "login", "", address)
+    response = web.json_response(_me(request, who), headers={"Cache-Control": "no-store"})
+    response.set_cookie(SESSION_COOKIE, session.id, httponly=True, samesite="Strict", secure=is_https(request), path="/")
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    who = principal(request)
+    if who.session is not None:
+        request.app[ACCESS].sessions.drop(who.session.id)
+    record_for(request, "logout")
+    response = web.json_response({"signed_out": who.name})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    return web.json_response(_me(request, principal(request)), headers={"Cache-Control": "no-store"})
+
+
+async def open_stream(request: web.Request) -> web.Response:
+    """A sensitive stream's pictures need a reason first; the audit keeps it. Good for the session."""
+    record = request.app[INDEX].records.get(request.match_info["id"])
+    visible_or_404(request, record)
+    body = await _json_body(request, '{"reason": "why you need to see this camera"}')
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not MIN_REASON <= len(reason.strip()) <= MAX_REASON:
+        return _error(400, f'"reason" must say why, in {MIN_REASON} to {MAX_REASON} characters')
+    who = principal(request)
+    request.app[ACCESS].open_sensitive(who, record.id)
+    record_for(request, "open_sensitive", record.id, reason=reason.strip())
+    return web.json_response({"id": record.id, "opened": True})
+
+
+def needs_reason(request: web.Request, record) -> web.Response | None:
+    """403 for a sensitive stream opened without a reason yet, else None."""
+    who, service = principal(request), request.app[ACCESS]
+    if not who.rights.is_sensitive(record) or service.is_open(who, record.id):
+        return None
+    return web.json_response({"error": f"stream {record.id!r} is sensitive: say why you open it (POST /api/streams/{record.id}/open)",
+                              "reason_required": True}, status=403)
