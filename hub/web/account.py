@@ -7,11 +7,10 @@ failure and logout goes to the audit trail. The session id changes at every logi
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
-from hub.web.access import ACCESS, ADDRESS, SESSION_COOKIE, is_https, principal, same_origin, visible_or_404, record_for
+from hub.web.access import ACCESS, ADDRESS, SESSION_COOKIE, is_https, principal, record_for, same_origin, visible_or_404
+from hub.web.bodies import json_object
 from hub.web.keys import INDEX
 
 MAX_REASON = 500
@@ -20,16 +19,6 @@ MIN_REASON = 4
 
 def _error(status: int, message: str, headers: dict | None = None) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers)
-
-
-async def _json_body(request: web.Request, usage: str) -> dict:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text=json.dumps({"error": f"body must be JSON like {usage}"}), content_type="application/json")
-    return body
 
 
 def _me(request: web.Request, who) -> dict:
@@ -44,7 +33,7 @@ async def login(request: web.Request) -> web.Response:
     service, address = request.app[ACCESS], request[ADDRESS]
     if not same_origin(request):
         return _error(403, "cross-origin sign-in refused: sign in on the hub's own page")
-    body = await _json_body(request, '{"user": "alice", "password": "..."}')
+    body = await json_object(request, '{"user": "alice", "password": "..."}')
     name, password = body.get("user"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str) or not name or len(name) > 64 or len(password) > 1024:
         return _error(400, '"user" and "password" must be strings')
@@ -86,7 +75,7 @@ async def open_stream(request: web.Request) -> web.Response:
     """A sensitive stream's pictures need a reason first; the audit keeps it. Good for the session."""
     record = request.app[INDEX].records.get(request.match_info["id"])
     visible_or_404(request, record)
-    body = await _json_body(request, '{"reason": "why you need to see this camera"}')
+    body = await json_object(request, '{"reason": "why you need to see this camera"}')
     reason = body.get("reason")
     if not isinstance(reason, str) or not MIN_REASON <= len(reason.strip()) <= MAX_REASON:
         return _error(400, f'"reason" must say why, in {MIN_REASON} to {MAX_REASON} characters')

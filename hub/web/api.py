@@ -15,7 +15,8 @@ from hub.health import STATES
 from hub.index import StreamRecord
 from hub.web.access import ACCESS, ADDRESS, principal, record_for, require, visible_or_404
 from hub.web.account import needs_reason
-from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, METRICS, MONITOR, SNAPSHOTS
+from hub.web.bodies import json_object
+from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, MONITOR, SNAPSHOTS
 from hub.web.middleware import json_error
 from hub.web.scoped_metrics import metrics_for
 
@@ -117,12 +118,7 @@ async def put_position(request: web.Request) -> web.Response:
     if not record.reports_position:
         return json_error(409, f"stream {record.id!r} is a fixed {record.category} camera: only vehicles, and cameras "
                                "with mobile = true in the config, report positions")
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _bad('body must be JSON like {"lat": 31.77, "lon": 117.30, "at": 1764000000}') from None
-    if not isinstance(body, dict):
-        raise _bad("body must be a JSON object")
+    body = await json_object(request, '{"lat": 31.77, "lon": 117.30, "at": 1764000000}')
     lat, lon, at = _coordinate(body, "lat", 90), _coordinate(body, "lon", 180), _timestamp(body.get("at"))
     ahead = at - time.time()
     if ahead > FUTURE_FIX_TOLERANCE_S:  # kept, it would block every real fix until that date

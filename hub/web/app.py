@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from hub.auth.service import AccessService
 from hub.config import CATEGORIES, Config
 from hub.health import STATES
 from hub.index import Index
 from hub.metrics import create_registry
 from hub.monitor import Monitor
-from hub.auth.service import AccessService
 from hub.web import account, api, audit_api, events, layouts, openapi
 from hub.web.access import ACCESS, SECURITY, access_gate
 from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIST_CACHE, LIVE, METRICS, MONITOR, SNAPSHOTS, UI

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 from aiohttp import web
 
 from hub.auth.audit import MAX_QUERY, parse_when

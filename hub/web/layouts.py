@@ -17,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from hub.web.access import principal, record_for, require
+from hub.web.bodies import json_object
 from hub.web.keys import INDEX
 
 SIZES = (1, 4, 9, 16, 25, 36)
@@ -107,10 +108,7 @@ async def put_layout(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if not NAME.match(name):
         return _error(400, "layout names are 1 to 64 letters, digits, spaces, '.', '_' or '-'")
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "body must be JSON")
+    body = await json_object(request, '{"size": 4, "tiles": ["ps-0001", null, null, null]}')
     visible = _visible(request)
     layout, problem = validate(body, visible)
     if layout is None:

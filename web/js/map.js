@@ -182,7 +182,7 @@ async function loadSnapshot(record, img, caption, store) {
     } }, "Sensitive camera: open (reason required)"));
     return;
   }
-  caption.textContent = "";
+  caption.textContent = "loading picture…";
   let reply;
   try {
     reply = await fetch(`/api/streams/${encodeURIComponent(record.id)}/snapshot.jpg?width=320`, { cache: "no-store" });
