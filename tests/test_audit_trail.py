@@ -1,0 +1,113 @@
+"""The audit trail and first start, with a real `hub serve` process: the first admin's password is shown once,
+entries survive `kill -9`, `hub audit verify` finds tampering and `hub audit export` writes CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import aiohttp
+
+from hub.auth.audit import audit_db_for
+
+DEAD = '[[streams]]\nid = "dead-cam"\nname = "Dead"\ncategory = "property"\nposition = [31.77, 117.30]\nurl = "rtsp://u:topsecret@127.0.0.1:9/x"\n'
+
+
+def start_hub(config, scheme: str = "http") -> tuple[subprocess.Popen, str, list[str]]:
+    """`hub serve` on a free port; returns the process, its URL and the lines it printed up to then."""
+    process = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=config.parent)
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        found = re.search(rf"UI and API on ({scheme}://\S+)/", line)
+        if found:
+            return process, found.group(1), lines
+    process.kill()
+    raise AssertionError("hub did not start: " + "".join(lines))
+
+
+def hub_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hub", *args], capture_output=True, text=True, timeout=60)
+
+
+async def sign_in(url: str, user: str, password: str) -> int:
+    async with aiohttp.ClientSession(headers={"Origin": url}) as session:
+        async with session.post(f"{url}/api/login", json={"user": user, "password": password}) as reply:
+            return reply.status
+
+
+async def test_first_start_shows_the_admin_password_once_and_the_trail_survives_kill_9(tmp_path):
+    config = tmp_path / "streams.toml"
+    config.write_text(DEAD)
+    process, url, lines = start_hub(config)
+    try:
+        printed = "".join(lines)
+        password = re.search(r"created user admin with password (\S+)", printed).group(1)
+        assert await sign_in(url, "admin", password) == 200
+        assert await sign_in(url, "admin", "not the password") == 401
+    finally:
+        process.send_signal(signal.SIGKILL)  # no chance to flush or close anything
+        process.wait(10)
+    trail = audit_db_for(config)
+    rows = sqlite3.connect(trail).execute("SELECT action, who FROM audit ORDER BY seq").fetchall()
+    assert ("login", "admin") in rows and ("login_failed", "-") in rows, rows
+    verified = hub_cli("audit", "--config", str(config), "verify")
+    assert verified.returncode == 0 and "chain whole" in verified.stdout, verified.stdout + verified.stderr
+    process, url, lines = start_hub(config)  # a second start: users exist, no password is printed
+    try:
+        more = "".join(lines) + _drain(process)
+        assert password not in more and "created user" not in more
+    finally:
+        process.terminate()
+        process.wait(20)
+    assert password.encode() not in trail.read_bytes() and password.encode() not in config.with_name("streams.users.sqlite").read_bytes()
+
+
+def _drain(process: subprocess.Popen, seconds: float = 2.0) -> str:
+    os.set_blocking(process.stdout.fileno(), False)
+    time.sleep(seconds)  # what else it prints in its first seconds (no event marks "nothing more to say")
+    return process.stdout.read() or ""
+
+
+def test_verify_finds_tampering_and_export_writes_csv_since_a_time(tmp_path):
+    config = tmp_path / "streams.toml"
+    config.write_text(DEAD)
+    assert hub_cli("user", "--config", str(config), "add", "alice", "--role", "operator").returncode == 0
+    assert hub_cli("user", "--config", str(config), "grant", "alice", "site", "North").returncode == 0
+    made = hub_cli("token", "--config", str(config), "add", "prometheus", "--grant", "category=*")
+    assert made.returncode == 0 and "hub_" in made.stdout
+    verified = hub_cli("audit", "--config", str(config), "verify")
+    assert verified.returncode == 0
+    head = re.search(r"head (\d+:[0-9a-f]{64})", verified.stdout).group(1)
+    exported = hub_cli("audit", "--config", str(config), "export", "--since", "2000-01-01")
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [r["action"] for r in rows] == ["user_add", "user_grant", "token_add"]
+    assert rows[1]["detail"] and "North" in rows[1]["detail"] and rows[0]["who"].startswith("cli:")
+    assert hub_cli("audit", "--config", str(config), "export", "--since", "2999-01-01").stdout.count("\n") == 1, "header only"
+    assert hub_cli("audit", "--config", str(config), "export", "--since", "last week").returncode == 1
+    db = sqlite3.connect(audit_db_for(config))
+    db.execute("DROP TRIGGER audit_no_update")
+    db.execute("UPDATE audit SET detail = '{}' WHERE seq = 2")
+    db.commit()
+    broken = hub_cli("audit", "--config", str(config), "verify")
+    assert broken.returncode == 1 and "entry 2 was changed" in broken.stdout
+    db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    db.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+    db.execute("DELETE FROM audit WHERE seq >= 2")  # cut the tail: the chain left is whole, but shorter
+    db.commit()
+    assert hub_cli("audit", "--config", str(config), "verify").returncode == 0
+    cut = hub_cli("audit", "--config", str(config), "verify", "--head", head)
+    assert cut.returncode == 1 and "is gone" in cut.stdout
