@@ -29,6 +29,8 @@ FAULTS = ("stall", "drop", "freeze", "black", "lowfps", "auth", "notfound")
 SCENES = ("street", "gate", "room", "road", "bars")
 CODECS = ("h264", "h265")
 URL_SCHEMES = ("rtsp", "rtsps", "sim")
+MAX_CONFIG_BYTES = 16 << 20  # the 1,555-camera estate is under 1 MB
+MAX_STREAMS = 10_000  # per hub; a larger estate is split across hubs
 
 _ID = re.compile(r"^[a-z0-9-]{1,64}$")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -175,6 +177,9 @@ def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -
     """Read and validate a config file; raises ConfigError listing every problem."""
     source = str(path)
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError([f"{source}: too big ({size / (1 << 20):.0f} MB): a config is at most {MAX_CONFIG_BYTES >> 20} MB"])
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{source}: cannot read: {exc.strerror}"]) from None
@@ -189,6 +194,9 @@ def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | N
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+    streams = raw.get("streams")
+    if isinstance(streams, list) and len(streams) > MAX_STREAMS:
+        raise ConfigError([f"{source}: {len(streams)} streams: a hub watches at most {MAX_STREAMS}; split the estate across hubs"])
     check = Checker(source)
     config = _build(raw, check, os.environ if env is None else env, base or Path.cwd())
     if check.problems:

@@ -53,6 +53,7 @@ async def test_streams_are_pulled_in_worker_processes(worker_hub):
     assert (await worker_hub.wait_for("w-patrol", "online", timeout=60))["mode"] == "patrol"
     await worker_hub.wait_for("w-frozen", "degraded", "frozen", timeout=60)
     assert not [t for t in threading_names() if t.startswith("ingest-")], "no reader thread in the hub process"
+    await worker_hub.open_sensitive("w-live-0")  # childcare: live by default, and sensitive
     async with worker_hub.session.ws_connect(worker_hub.url("/api/live")) as ws:
         await ws.send_str(json.dumps({"watch": ["w-live-0"]}))
         kinds = set()
@@ -104,6 +105,7 @@ async def test_a_killed_worker_is_replaced_and_only_its_streams_pause(worker_hub
 async def test_a_big_tile_toggled_fast_keeps_its_main_stream_reader(worker_hub, worker_sim):
     """Main -> sub -> main in quick succession: the worker gets Stop and Start for the same feed back to back."""
     await worker_hub.wait_for("w-sub", "online", timeout=60)
+    await worker_hub.open_sensitive("w-sub")
     async with worker_hub.session.ws_connect(worker_hub.url("/api/live")) as ws:
         for quality in ("main", "sub", "main"):
             await ws.send_str(json.dumps({"watch": ["w-sub"], "quality": quality}))

@@ -50,6 +50,10 @@ BATCH_S = 0.5  # arrival times are stamped per packet, so batching costs no prec
 SNAPSHOT_MAX_WIDTH = 1280
 READER_NICE = 10  # see _lower_priority
 PROTOCOL_WHITELIST = "rtsp,rtsps,rtp,srtp,tcp,udp,tls"
+# A camera (or something posing as one) can declare any picture size; decoding 16384x16384 would take
+# 400 MB a frame. Pictures beyond 8192 px a side or 8K UHD's pixel count are refused, never decoded.
+MAX_SIDE = 8192
+MAX_PIXELS = 7680 * 4320
 JPEG_IDLE_S = 30.0  # a picture nobody looks at is made a JPEG this often (the record's snapshot stays recent)
 
 
@@ -102,6 +106,7 @@ class Reader:
         self.had_frames = False
         self._writer: FragmentWriter | None = None
         self._jpeg_at = -1e9  # monotonic: the last picture made a JPEG
+        self._too_big = ""  # why pictures are not decoded at all (an absurd declared size), else empty
 
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
@@ -136,8 +141,10 @@ class Reader:
     def _open_decoder(self, video):
         ctx = video.codec_context
         ctx.thread_count = 1  # frame threads would hold a keyframe back until more packets come
-        ctx.options = {"skip_loop_filter": "all"}  # ~20 % cheaper keyframes; deblocking is not needed for checks
+        # ~20 % cheaper keyframes without deblocking (not needed for checks); FFmpeg itself refuses huge frames.
+        ctx.options = {"skip_loop_filter": "all", "max_pixels": str(MAX_PIXELS)}
         fps = float(video.average_rate) if video.average_rate else None
+        self._too_big = absurd_size(ctx.width or 0, ctx.height or 0)
         self.mailbox.put(Opened(self.generation, ctx.name, ctx.width or 0, ctx.height or 0, fps))
         return ctx
 
@@ -206,6 +213,9 @@ class Reader:
 
     def _picture(self, ctx, packet, now: float, pts: float | None) -> None:
         """Decode one keyframe on its own; the decoder is flushed so it never waits for more."""
+        if self._too_big:
+            self.mailbox.put(DecodeFailed(self.generation, now, self._too_big))
+            return
         try:
             frames = ctx.decode(packet) or ctx.decode(None)
             ctx.flush_buffers()
@@ -227,6 +237,13 @@ class Reader:
         if jpeg:
             self._jpeg_at = now
         self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg, pts))
+
+
+def absurd_size(width: int, height: int) -> str:
+    """Why a declared picture size is refused, or "" if it is fine."""
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        return f"picture size {width}x{height} is beyond what the hub decodes ({MAX_SIDE} px a side, 8K UHD in all)"
+    return ""
 
 
 def _thumb_and_jpeg(frame, with_jpeg: bool = True) -> tuple[np.ndarray, bytes]:

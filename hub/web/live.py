@@ -63,10 +63,12 @@ class Viewer:
         self.waiting_for_keyframe: set[str] = set()
         self._status_for = status_for
         self._status_queued = False
+        self.dropped = 0  # video messages skipped because this viewer fell behind
 
     def offer(self, message: str | bytes, stream_id: str) -> None:
         if self.queue.qsize() >= MAX_QUEUED:
             self.waiting_for_keyframe.add(stream_id)  # too slow: drop, rejoin at the next keyframe
+            self.dropped += 1
             return
         self.queue.put_nowait(message)
 

@@ -13,6 +13,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Server": "hub",  # not aiohttp's default, which names the Python and aiohttp versions
 }
 
 
