@@ -103,3 +103,33 @@ async def test_probe_against_gstreamer_answers_ok_and_not_found(media):
         server.wait()
     assert found.outcome == "ok" and found.status == 200, found
     assert missing.outcome == "not_found" and missing.status == 404, missing
+
+
+async def test_a_camera_declaring_an_absurd_picture_size_is_refused_not_decoded(media, tmp_path):
+    """16384x32 is a legal H.264 size; the hub will not decode pictures beyond 8192 px a side (memory)."""
+    import numpy as np
+
+    wide = tmp_path / "wide.mp4"
+    with av.open(str(wide), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 16384, 32, "yuv420p"
+        stream.codec_context.gop_size, stream.codec_context.options = 50, {"preset": "ultrafast"}
+        for i in range(25 * 30):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 16384, 3), i % 250, np.uint8), format="bgr24")
+            frame.pts, frame.time_base = i, Fraction(1, 25)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    port = free_port()
+    config = tmp_path / "hub.toml"
+    config.write_text(ALL_LIVE + "".join(
+        f'[[streams]]\nid = "{name}"\nname = "GStreamer {name}"\ncategory = "public-security"\n'
+        f'position = [31.77, 117.30]\nurl = "rtsp://127.0.0.1:{port}/{name}"\n' for name in ("wide", "cam264")))
+    server = start_server(port, {"wide": wide, "cam264": media["cam264"]})
+    try:
+        async with running_hub(config) as hub:
+            record = await hub.wait_for("wide", "degraded", "decode_errors", timeout=60)
+            assert (record["width"], record["height"]) == (16384, 32) and record["snapshot_at"] is None
+            assert (await hub.wait_for("cam264", "online", timeout=60))["state"] == "online"
+    finally:
+        server.kill()
+        server.wait()

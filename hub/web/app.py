@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -83,6 +84,14 @@ def _ui(config: Config) -> dict:
     }
 
 
+def _state_path(config_path: Path) -> Path:
+    """Where accounts and the audit trail live: next to the config file; a config that was never a file
+    (built in code) keeps them in a private temporary folder."""
+    if config_path.is_file():
+        return config_path
+    return Path(tempfile.mkdtemp(prefix="hub-state-")) / "streams.toml"
+
+
 def create_app(config: Config, config_path: str | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_as_json, access_gate], client_max_size=64 * 1024)
     index = Index()
@@ -95,7 +104,7 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[LIST_CACHE] = {}
     source = Path(app[CONFIG_PATH])
     app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
-    app[ACCESS] = AccessService(source, config.access)
+    app[ACCESS] = AccessService(_state_path(source), config.access)
     app[SECURITY] = config
     app[SCOPED] = {}
     app.cleanup_ctx.append(_run_monitor)
