@@ -117,10 +117,12 @@ end
 """
 
 
-def wrk(url: str, seconds: float, script: str | None = None) -> dict[str, float]:
+def wrk(url: str, seconds: float, script: str | None = None, headers: dict | None = None) -> dict[str, float]:
     """Latency percentiles (ms) from wrk: 50 connections, 2 threads (a C client: the client's own cost stays small)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         command = ["wrk", "-t2", "-c50", f"-d{max(1, int(seconds))}s", "--latency", url]
+        for name, value in (headers or {}).items():
+            command[1:1] = ["-H", f"{name}: {value}"]
         if script:
             lua.write(script)
             lua.flush()
@@ -157,10 +159,10 @@ async def paced(session: aiohttp.ClientSession, make_url, clients: int, per_clie
 
 
 async def measure(hub: HubProcess, seconds: float) -> dict:
-    saturated_list = await asyncio.to_thread(wrk, hub.url("/api/streams"), seconds)
-    saturated_record = await asyncio.to_thread(wrk, hub.url("/api/streams/ps-0000"), seconds, RANDOM_RECORD_LUA)
+    saturated_list = await asyncio.to_thread(wrk, hub.url("/api/streams"), seconds, None, hub.headers)
+    saturated_record = await asyncio.to_thread(wrk, hub.url("/api/streams/ps-0000"), seconds, RANDOM_RECORD_LUA, hub.headers)
     connector = aiohttp.TCPConnector(limit=200)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, headers=hub.headers) as session:
         lists = await paced(session, lambda: hub.url("/api/streams"), 50, 1.0, seconds)
         records = await paced(session, lambda: hub.url(f"/api/streams/ps-{random.randrange(1000):04d}"), 50, 10.0, seconds)
         scrapes = await latencies(session, [hub.url("/metrics")] * 20, 1)

@@ -56,8 +56,8 @@ class EventLog:
         self.entered: dict[tuple[str, str], list[tuple[float, list[str]]]] = {}
         self.changed = asyncio.Event()
 
-    async def follow(self, url: str) -> None:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
+    async def follow(self, url: str, headers: dict) -> None:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), headers=headers) as session:
             async with session.get(url) as response:
                 async for raw in response.content:
                     line = raw.decode().strip()
@@ -116,7 +116,7 @@ async def run(trials: int) -> list[dict]:
     count = trials * len(FAULTS)
     with sim_and_hub(bench_estate(count), lambda sim: bench_estate(count, sim_section(sim)), count) as (sim, hub):
         log = EventLog()
-        follower = asyncio.create_task(log.follow(hub.url("/api/events")))
+        follower = asyncio.create_task(log.follow(hub.url("/api/events"), hub.headers))
         await asyncio.sleep(1)
         jobs = [trial(sim, hub, log, kind, f"bench-{i * len(FAULTS) + k:04d}") for k, kind in enumerate(FAULTS) for i in range(trials)]
         results = await asyncio.gather(*jobs)

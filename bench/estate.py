@@ -66,8 +66,8 @@ class Events:
         self.first_verdicts = 0
         self._judged: set[str] = set()  # streams that have had a verdict
 
-    async def follow(self, url: str) -> None:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
+    async def follow(self, url: str, headers: dict) -> None:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), headers=headers) as session:
             async with session.get(url) as reply:
                 kind = None
                 async for raw in reply.content:
@@ -200,7 +200,7 @@ async def estate_run(args) -> dict:
     hub = HubProcess(folder / "hub.toml", log_level=args.log_level)
     _drain(hub)
     events = Events()
-    follower = asyncio.ensure_future(events.follow(hub.url("/api/events")))
+    follower = asyncio.ensure_future(events.follow(hub.url("/api/events"), hub.headers))
     try:
         records = hub.get("/api/streams")["streams"]
         faulty = {s.id for s in parse_config(text).streams if s.fault}
@@ -229,7 +229,7 @@ async def estate_run(args) -> dict:
         changes_before = len(events.changes)
         cpu_mark = (sum(cpu_seconds(p) for p in pids), time.monotonic())
         frames_before = {r["id"]: r["frames_total"] for r in body["streams"]}
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(headers=hub.headers) as session:
             work = [poll_api(session, hub, healthy, until, lists, recs), scrape(session, hub, until, scrapes), scrape(session, hub, until, scrapes),
                     wall(session, hub, wall_ids, until, received),
                     inject(sim, events, targets, steady_start + 20, max(1.0, args.steady - args.period - 60), args.period, detections)]
@@ -299,14 +299,14 @@ async def overload_run(args) -> dict:
     hub = HubProcess(folder / "hub.toml", log_level="WARNING")
     _drain(hub)
     events = Events()
-    follower = asyncio.ensure_future(events.follow(hub.url("/api/events")))
+    follower = asyncio.ensure_future(events.follow(hub.url("/api/events"), hub.headers))
     try:
         await asyncio.sleep(30)  # connect and settle: first verdicts are not transitions to count
         ids = [r["id"] for r in hub.get("/api/streams")["streams"]]
         before, first_before = len(events.changes), events.first_verdicts
         lists, recs, timeline = [], [], []
         until = time.monotonic() + args.seconds
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(headers=hub.headers) as session:
             await asyncio.gather(poll_api(session, hub, ids, until, lists, recs), load_timeline(session, hub, until, timeline))
         health = hub.get("/healthz")
         changes = [c for _, c in events.changes[before:]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -20,9 +21,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-1"
+
+
+def bench_credentials(config: Path) -> str:
+    """An admin token and the user `bench` (for browsers), made with the hub's own CLI; returns the token."""
+    env = {**os.environ, "HUB_BENCH_PASSWORD": BENCH_PASSWORD}
+    subprocess.run([sys.executable, "-m", "hub", "user", "--config", str(config), "add", BENCH_USER, "--role", "admin",
+                    "--password-env", "HUB_BENCH_PASSWORD"], env=env, capture_output=True, text=True)  # exists already: fine
+    made = subprocess.run([sys.executable, "-m", "hub", "token", "--config", str(config), "add", "bench", "--role", "admin"],
+                          capture_output=True, text=True, check=True)
+    return made.stdout.rsplit("not stored): ", 1)[1].strip()
+
+
+async def sign_in(page, url: str) -> None:
+    """A browser signs in on the login page, as a person does."""
+    await page.goto(url + "/login")
+    await page.fill("#user", BENCH_USER)
+    await page.fill("#password", BENCH_PASSWORD)
+    await page.click("#sign-in")
+    await page.wait_for_url(lambda u: not u.endswith("/login"))
+
+
 class HubProcess:
     def __init__(self, config: Path, log_level: str = "WARNING"):
         self.port = free_port()
+        self.token = bench_credentials(config)
+        self.headers = {"Authorization": f"Bearer {self.token}"}
         command = [sys.executable, "-m", "hub", "--log-level", log_level, "serve", "--config", str(config), "--listen", f"127.0.0.1:{self.port}"]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 60
@@ -42,7 +67,7 @@ class HubProcess:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def get(self, path: str) -> dict:
-        with urllib.request.urlopen(self.url(path), timeout=30) as reply:
+        with urllib.request.urlopen(urllib.request.Request(self.url(path), headers=self.headers), timeout=30) as reply:
             return json.loads(reply.read())
 
     def wait_online(self, count: int, timeout: float = 180.0) -> None:

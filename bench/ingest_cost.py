@@ -22,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import bench_estate, header_markdown, machine, measure_process, table_markdown, write_results  # noqa: E402
+from hubproc import bench_credentials  # noqa: E402
 
 from hub.sim.process import start_sim  # noqa: E402
 
@@ -60,14 +61,19 @@ class Contender:
         self.process.wait()
 
 
-def _hub_frames(port: int) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/streams", timeout=30) as reply:
+def _get(port: int, token: str, timeout: float):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/streams", headers={"Authorization": f"Bearer {token}"})
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+def _hub_frames(port: int, token: str) -> int:
+    with _get(port, token, 30) as reply:
         return sum(s["frames_total"] for s in json.loads(reply.read())["streams"])
 
 
-def _hub_online(port: int) -> int:
+def _hub_online(port: int, token: str) -> int:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/streams", timeout=10) as reply:
+        with _get(port, token, 10) as reply:
             return json.loads(reply.read())["summary"]["by_state"]["online"]
     except OSError:
         return 0
@@ -79,12 +85,12 @@ def start_contender(name: str, sim, count: int, folder: Path) -> tuple[Contender
     if name == "hub":
         config = folder / "hub.toml"
         config.write_text(bench_estate(count, f'[sim]\nlisten = "{sim.rtsp}"\ncontrol = "{sim.control}"\n'))
-        port = _free_port()
+        port, token = _free_port(), bench_credentials(config)
         command = [sys.executable, "-m", "hub", "--log-level", "WARNING", "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"]
         contender = Contender(name, command)
         contender.wait_for(lambda: any("UI and API on" in line for line in contender.lines), 60, "start")
-        contender.wait_for(lambda: _hub_online(port) == count, 180, "all streams online")
-        return contender, lambda: _hub_frames(port)
+        contender.wait_for(lambda: _hub_online(port, token) == count, 180, "all streams online")
+        return contender, lambda: _hub_frames(port, token)
     script = HERE / "contenders" / ("pyav_demux.py" if name == "pyav" else "opencv_read.py")
     contender = Contender(name, [sys.executable, str(script), *urls])
     contender.wait_for(lambda: contender.opened is not None, 180, "ready line")

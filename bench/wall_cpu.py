@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import bench_estate, cpu_seconds, header_markdown, machine, table_markdown, write_results  # noqa: E402
-from hubproc import HubProcess, sim_and_hub, sim_section  # noqa: E402
+from hubproc import HubProcess, sign_in, sim_and_hub, sim_section  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 
@@ -37,7 +37,7 @@ async def measure(hub: HubProcess, window: float) -> dict:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"])
         page = await browser.new_page(viewport={"width": 1600, "height": 900}, bypass_csp=True)
-        await page.goto(hub.url("/"))
+        await sign_in(page, hub.url(""))
         await page.wait_for_function("window.hubUI && window.hubUI.ready")
         await page.click("#tab-wall")
         await page.select_option("#layout-size", str(TILES))

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from hubproc import HubProcess  # noqa: E402
+from hubproc import HubProcess, sign_in  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 from hub.sim.process import start_sim  # noqa: E402
@@ -33,7 +33,7 @@ async def shoot(hub: HubProcess, out: Path) -> None:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"])
         page = await browser.new_page(viewport={"width": 1280, "height": 720}, bypass_csp=True)
-        await page.goto(hub.url("/"))
+        await sign_in(page, hub.url(""))
         await page.wait_for_function(SETTLED, timeout=60_000)
         await page.screenshot(path=str(out / "map-clusters.png"))
         await page.uncheck("#cluster-toggle")
