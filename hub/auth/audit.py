@@ -17,12 +17,13 @@ import hashlib
 import io
 import json
 import math
-import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from hub.auth.sqlite_file import SqliteFile
 
 GENESIS = "0" * 64
 SCHEMA = """
@@ -91,26 +92,9 @@ def _row_hash(prev: str, seq: int, at: float, who: str, action: str, stream: str
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-class AuditTrail:
+class AuditTrail(SqliteFile):
     def __init__(self, path: Path):
-        self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a killed process
-        self._db.executescript(SCHEMA)
-        try:
-            path.chmod(0o600)
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> AuditTrail:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        super().__init__(path, SCHEMA)
 
     def append(self, who: str, action: str, stream: str = "", address: str = "", **detail) -> int:
         """Record one entry; returns its sequence number."""

@@ -14,11 +14,11 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub.auth.sqlite_file import SqliteFile
 from hub.auth.users import GRANT_KINDS, NAME_RE, ROLES, UserError
 
 SCHEMA = """
@@ -59,20 +59,9 @@ def parse_grant(text: str) -> tuple[str, str]:
     return kind, value
 
 
-class TokenStore:
+class TokenStore(SqliteFile):
     def __init__(self, path: Path):
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.executescript(SCHEMA)
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> TokenStore:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        super().__init__(path, SCHEMA)
 
     def create(self, name: str, role: str, grants: list[tuple[str, str]], created_by: str) -> tuple[Token, str]:
         """A new token and its full text, which is shown once and never stored."""

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub.auth.sqlite_file import SqliteFile
+
 ROLES = ("admin", "operator", "viewer")
 GRANT_KINDS = ("category", "site", "tag", "stream")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -56,26 +58,9 @@ def users_db_for(config_path: Path) -> Path:
     return config_path.with_name(config_path.stem + ".users.sqlite")
 
 
-class UserStore:
+class UserStore(SqliteFile):
     def __init__(self, path: Path):
-        self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)  # explicit transactions below
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.executescript(SCHEMA)
-        try:
-            path.chmod(0o600)  # hashes are not passwords, but nobody else needs to read them
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> UserStore:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        super().__init__(path, SCHEMA)
 
     def data_version(self) -> int:
         """Changes whenever another connection (`hub user ...` in a terminal) committed a change."""

@@ -1,0 +1,36 @@
+"""The SQLite file each store of `hub.auth` opens: WAL, its schema, readable by its owner only.
+
+Who runs where: whoever opens a store (the command line, or the hub's event loop at start). WAL mode
+lets `hub user ...` in a terminal write while the hub reads, and makes every commit durable against
+a killed process. Transactions are explicit (`isolation_level=None`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+
+class SqliteFile:
+    """Base of the stores: `self._db` is the open connection; usable as a context manager."""
+
+    def __init__(self, path: Path, schema: str):
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: a commit survives a killed process
+        self._db.executescript(schema)
+        try:
+            path.chmod(0o600)  # hashes are not passwords, nor is the trail public: nobody else needs to read them
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
