@@ -221,7 +221,10 @@ def _reload_on_signal(app) -> Callable[[], None]:
     tasks: set[asyncio.Task] = set()
 
     async def reload() -> None:
+        from hub.web.access import ACCESS
+
         result = await reload_from_disk(app)
+        app[ACCESS].record(None, "reload", via="SIGHUP", refused="error" in result)
         if "error" in result:
             log.error("reload refused: %s", "; ".join(result["problems"]))
         else:

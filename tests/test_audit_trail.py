@@ -44,7 +44,8 @@ def hub_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 async def sign_in(url: str, user: str, password: str) -> int:
-    async with aiohttp.ClientSession(headers={"Origin": url}) as session:
+    # The forwarded address is a lie from a peer that is not a trusted proxy: the trail must not believe it.
+    async with aiohttp.ClientSession(headers={"Origin": url, "X-Forwarded-For": "203.0.113.99"}) as session:
         async with session.post(f"{url}/api/login", json={"user": user, "password": password}) as reply:
             return reply.status
 
@@ -62,8 +63,8 @@ async def test_first_start_shows_the_admin_password_once_and_the_trail_survives_
         process.send_signal(signal.SIGKILL)  # no chance to flush or close anything
         process.wait(10)
     trail = audit_db_for(config)
-    rows = sqlite3.connect(trail).execute("SELECT action, who FROM audit ORDER BY seq").fetchall()
-    assert ("login", "admin") in rows and ("login_failed", "-") in rows, rows
+    rows = sqlite3.connect(trail).execute("SELECT action, who, address FROM audit ORDER BY seq").fetchall()
+    assert ("login", "admin", "127.0.0.1") in rows and ("login_failed", "-", "127.0.0.1") in rows, rows
     verified = hub_cli("audit", "--config", str(config), "verify")
     assert verified.returncode == 0 and "chain whole" in verified.stdout, verified.stdout + verified.stderr
     process, url, lines = start_hub(config)  # a second start: users exist, no password is printed

@@ -6,13 +6,17 @@ a terminal does. Waits are on output lines and process exits, with generous dead
 
 from __future__ import annotations
 
+import json
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -83,6 +87,17 @@ class Command:
         return "\n".join(self.lines)
 
 
+def demo_sign_in(port: int, password: str) -> int:
+    origin = f"http://127.0.0.1:{port}"
+    request = urllib.request.Request(f"{origin}/api/login", data=json.dumps({"user": "demo", "password": password}).encode(),
+                                     headers={"Origin": origin, "Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def test_demo_refuses_a_second_instance_and_stops_the_hub_before_the_simulator(sim, tmp_path):
     path, ports = write_config(tmp_path)  # the clips are cached by the session's simulator
     first = Command("demo", "--config", str(path))
@@ -90,6 +105,8 @@ def test_demo_refuses_a_second_instance_and_stops_the_hub_before_the_simulator(s
         first.wait_for_line("UI and API on")
         first.wait_for_line("connecting -> online")
         assert "encoding" not in first.text, "clips were cached: nothing to encode, nothing to announce"
+        password = re.search(r"sign in as demo with password (\S+)", first.text).group(1)
+        assert demo_sign_in(ports["hub"], password) == 200, "the printed demo login works"
         second = Command("demo", "--config", str(path))
         assert second.finish() == 1
         expected = (f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "

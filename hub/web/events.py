@@ -23,6 +23,11 @@ def _event(kind: str, data: dict) -> bytes:
     return f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
+def _load_for(rights, load: dict) -> dict:
+    """The hub's load as a subscriber may see it: the live ceiling counts streams of the whole estate."""
+    return load if rights.sees_everything else {k: v for k, v in load.items() if k != "live_ceiling"}
+
+
 def _for_subscriber(index, rights, shown: set[str], kind: str, data: dict) -> bool:
     """Whether a subscriber with `rights` gets this event; `shown` (the ids it knows of) is kept up to date."""
     stream_id = data.get("id")
@@ -50,7 +55,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     visible = rights.visible(index.records.values())
     shown = {record.id for record in visible}
     try:
-        await response.write(_event("hello", {"summary": index.summary(visible), "hub": index.hub}))
+        await response.write(_event("hello", {"summary": index.summary(visible), "hub": _load_for(rights, index.hub)}))
         while not closing.is_set():
             getter = asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait({getter, closed}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
@@ -61,7 +66,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 continue
             kind, data = getter.result()
             if _for_subscriber(index, rights, shown, kind, data):
-                await response.write(_event(kind, data))
+                await response.write(_event(kind, _load_for(rights, data) if kind == "hub" else data))
     except (ConnectionResetError, ConnectionError):
         pass
     finally:
