@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from hub.web.middleware import QuietProtocolErrors
+
+    logging.getLogger("aiohttp.server").addFilter(QuietProtocolErrors())
     if args.command == "check":
         return run_check(args.file)
     if args.command == "user":

@@ -204,3 +204,23 @@ def test_a_50_mb_config_and_one_with_100000_streams_get_one_clear_line(tmp_path)
     with pytest.raises(ConfigError) as caught:
         load_config(many)
     assert "100000 streams" in caught.value.problems[0] and "at most" in caught.value.problems[0]
+
+
+def test_requests_that_are_not_http_are_logged_as_one_line_not_a_traceback():
+    import io
+    import logging
+
+    from aiohttp.http_exceptions import LineTooLong
+
+    from hub.web.middleware import QuietProtocolErrors
+
+    logger = logging.getLogger("test.quiet-protocol-errors")
+    out = io.StringIO()
+    logger.addHandler(logging.StreamHandler(out))
+    logger.addFilter(QuietProtocolErrors())
+    try:
+        raise LineTooLong("a" * 20_000, "8190")
+    except LineTooLong:
+        logger.exception("Error handling request from %s", "203.0.113.7")  # what aiohttp's server logger does
+    assert out.getvalue().count("\n") == 1 and "Traceback" not in out.getvalue()
+    assert out.getvalue().startswith("refused a request that is not valid HTTP from 203.0.113.7")

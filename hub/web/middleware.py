@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger("hub.web")
 
@@ -15,6 +16,20 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Server": "hub",  # not aiohttp's default, which names the Python and aiohttp versions
 }
+
+
+class QuietProtocolErrors(logging.Filter):
+    """For aiohttp's server logger: a request that is not valid HTTP (a scanner, an over-long header line)
+    is logged as one line, not a traceback, so a hostile client cannot flood the log with them.
+    Installed once per process by the command line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            reason = str(exc.message).splitlines()[0] if exc.message else type(exc).__name__
+            record.msg, record.args = "refused a request that is not valid HTTP from %s: %s", (*record.args, reason)
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 def json_error(status: int, message: str) -> web.Response:
