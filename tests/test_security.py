@@ -11,6 +11,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import sim_for
+from hub.auth.tokens import TokenStore
+from hub.auth.users import users_db_for
 from hubrun import TEST_PASSWORD, hub_config_text, provision, running_hub
 
 STREET = "sim://street?size=640x360&fps=25&codec=h264"
@@ -303,6 +305,11 @@ async def test_roles_limit_what_each_may_do(hub):
         assert "capacity" in await reply.json(), "details for an admin"
     async with hub.session.get(hub.url("/healthz"), headers=vera) as reply:
         assert await reply.json() == {"ok": True}
+    token_id = hub.tokens["vera"].split("_")[1]
+    with TokenStore(users_db_for(hub.config_path)) as tokens:  # as `hub token revoke` does, from another process
+        assert tokens.revoke(token_id)
+    async with hub.session.get(hub.url("/api/streams"), headers=vera) as reply:
+        assert reply.status == 401, "a revoked token stops working at once, without a restart"
 
 
 async def test_audit_lists_and_filters_who_did_what_from_where(hub):

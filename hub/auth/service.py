@@ -54,6 +54,7 @@ class AccessService:
         self.sessions = SessionStore(settings.session_idle_min * 60, settings.session_max_h * 3600)
         self.limiter = FailureLimiter()
         self._users: dict[str, User | None] = {}
+        self._tokens: dict[str, Principal | None] = {}  # bearer text -> principal (a script sends the same one each time)
         self._data_version = -1
         self._repeats: dict[tuple, float] = {}
         self._token_openings: dict[tuple[str, str], float] = {}
@@ -65,15 +66,21 @@ class AccessService:
     def apply(self, settings: AccessSettings) -> None:
         """A reloaded config's [access] (sensitivity and retention; running sessions keep their clocks)."""
         self.settings = settings
+        self._tokens.clear()  # their rights carry the old sensitivity
 
     def rights(self, role: str, grants) -> Rights:
         return Rights(role, frozenset(grants), frozenset(self.settings.sensitive_categories), frozenset(self.settings.sensitive_tags))
 
-    def user(self, name: str) -> User | None:
+    def _fresh(self) -> None:
+        """Forget what was read from the stores if `hub user|token ...` changed them since."""
         version = self.users.data_version()
         if version != self._data_version:
             self._users.clear()
+            self._tokens.clear()
             self._data_version = version
+
+    def user(self, name: str) -> User | None:
+        self._fresh()
         if name not in self._users:
             self._users[name] = self.users.get(name)
         return self._users[name]
@@ -89,10 +96,16 @@ class AccessService:
         return Principal(user.name, self.rights(user.role, user.grants), session=session)
 
     def from_token(self, text: str) -> Principal | None:
+        """The token's principal; remembered until the store changes (a revocation, say), so a script's
+        thousands of requests cost one lookup and one hash."""
+        self._fresh()
+        if text in self._tokens:
+            return self._tokens[text]
         token = self.tokens.find(text)
-        if token is None:
-            return None
-        return Principal(token.name, self.rights(token.role, token.grants), token_id=token.id)
+        found = None if token is None else Principal(token.name, self.rights(token.role, token.grants), token_id=token.id)
+        if found is not None or len(self._tokens) < 10_000:  # unknown texts are remembered too, boundedly
+            self._tokens[text] = found
+        return found
 
     async def check_password(self, name: str, password: str) -> User | None:
         """The user if the password is right; the same work is done for unknown names (no timing oracle)."""
