@@ -1,0 +1,1 @@
+"""Picture diagnostics (video-quality diagnosis): pure measures over sampled pictures, and their confirmation."""

@@ -1,0 +1,49 @@
+"""When a picture check trips and when it clears: a vote over the last samples, with hysteresis.
+
+Pure and clock-free; the hub will keep one `Vote` per stream and check, on the event loop. Each sample
+is a *score*: the measure over its threshold, arranged so that 1.0 is exactly at the trigger and more is
+worse (for a falling measure such as sharpness, threshold over measure). A check trips when `need` of
+the last `window` scores reach 1.0 (8 of 10 by default), and clears only when `need` of the last `window`
+are below `clear_below` (0.7: 70 % of the trigger), so a picture hovering at the threshold (dusk, rain,
+a quiet scene) cannot make the check flap.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Vote:
+    window: int = 10
+    need: int = 8
+    clear_below: float = 0.7
+    failing: bool = False
+    scores: deque = field(default_factory=deque)
+
+    def add(self, score: float) -> bool:
+        """Take one sample's score; returns whether the check is failing now."""
+        self.scores.append(score)
+        while len(self.scores) > self.window:
+            self.scores.popleft()
+        if not self.failing and sum(s >= 1.0 for s in self.scores) >= self.need:
+            self.failing = True
+        elif self.failing and sum(s < self.clear_below for s in self.scores) >= self.need:
+            self.failing = False
+        return self.failing
+
+    def suspend(self) -> None:
+        """Forget the samples (no signal, a black picture, a muted check): a vote starts over afterwards."""
+        self.scores.clear()
+        self.failing = False
+
+
+def rising(measure: float, threshold: float) -> float:
+    """The score of a measure that is bad when high (noise, blockiness): 1.0 at the threshold."""
+    return measure / threshold if threshold > 0 else 0.0
+
+
+def falling(measure: float, threshold: float) -> float:
+    """The score of a measure that is bad when low (sharpness, contrast): 1.0 at the threshold."""
+    return threshold / measure if measure > 0 else float("inf")
