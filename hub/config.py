@@ -19,6 +19,8 @@ from hub import config_access
 from hub.config_access import AccessSettings, IpNetwork, MetricsSettings, TlsSettings
 from hub.config_checks import Checker, check_keys
 from hub.redact import redact_url
+from hub.sim import picture_faults
+from hub.sim.picture_faults import PICTURE_FAULTS
 
 CATEGORIES = ("public-security", "property", "childcare", "vehicle")
 TRANSPORTS = ("tcp", "udp")
@@ -34,7 +36,7 @@ MAX_STREAMS = 10_000  # per hub; a larger estate is split across hubs
 
 _ID = re.compile(r"^[a-z0-9-]{1,64}$")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_FAULT = re.compile(r"^(?P<kind>[a-z]+)(?:@(?P<after>\d+(?:\.\d+)?)s)?$")
+_FAULT = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<strength>\d+(?:\.\d+)?))?(?:@(?P<after>\d+(?:\.\d+)?)s)?$")
 _SIZE = re.compile(r"^(\d{2,4})x(\d{2,4})$")
 
 
@@ -103,9 +105,15 @@ class MapSettings:
 class Fault:
     kind: str
     after_s: float = 0.0
+    strength: float | None = None  # picture faults only (hub.sim.picture_faults): blur:3 is sigma 3
+
+    @property
+    def name(self) -> str:
+        """The fault without its delay: `freeze`, `blur:3`."""
+        return self.kind if self.strength is None else f"{self.kind}:{self.strength:g}"
 
     def __str__(self) -> str:
-        return f"{self.kind}@{self.after_s:g}s" if self.after_s else self.kind
+        return f"{self.name}@{self.after_s:g}s" if self.after_s else self.name
 
 
 @dataclass(frozen=True)
@@ -424,7 +432,9 @@ def _fault(item: dict, check: Checker, sim: SimSource | None) -> Fault | None:
         return None
     fault = parse_fault(raw)
     if fault is None:
-        check.add("fault", f"{raw!r} is not valid: expected KIND or KIND@Ns with KIND one of {'|'.join(FAULTS)}")
+        check.add("fault", f"{raw!r} is not valid: expected KIND or KIND@Ns with KIND one of {'|'.join(FAULTS)}, "
+                           f"or a picture fault KIND[:STRENGTH][@Ns] with KIND one of {'|'.join(PICTURE_FAULTS)} "
+                           "(strengths: see the README)")
     elif sim is None and isinstance(item.get("url"), str) and not item["url"].startswith("sim://"):
         check.add("fault", "faults apply to simulated (sim://) streams only")
         return None
@@ -432,8 +442,15 @@ def _fault(item: dict, check: Checker, sim: SimSource | None) -> Fault | None:
 
 
 def parse_fault(text: str) -> Fault | None:
-    """'freeze@30s' -> Fault('freeze', 30.0); None if not valid."""
+    """'freeze@30s' -> Fault('freeze', 30.0); 'blur:3@10s' -> Fault('blur', 10.0, 3.0) (a picture fault at
+    strength 3, its default when none is given); None if not valid."""
     match = _FAULT.match(text.strip())
-    if not match or match.group("kind") not in FAULTS:
+    if not match:
         return None
-    return Fault(match.group("kind"), float(match.group("after") or 0))
+    kind, strength, after = match.group("kind"), match.group("strength"), float(match.group("after") or 0)
+    if kind in FAULTS and strength is None:
+        return Fault(kind, after)
+    if kind not in PICTURE_FAULTS:
+        return None
+    value = float(strength) if strength is not None else picture_faults.DEFAULTS[kind][0]
+    return None if picture_faults.strength_problem(kind, value) else Fault(kind, after, value)

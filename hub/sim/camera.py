@@ -13,10 +13,19 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from hub.config import Fault, Stream
-from hub.sim import clips
+from hub.sim import clips, picture_faults
 from hub.sim.rtsp_messages import rtp_packet
 
 FAULT_VARIANTS = {"freeze": clips.STILL, "black": clips.BLACK, "lowfps": clips.LOW_FPS}
+
+
+def variant_for(fault: Fault | None) -> str | None:
+    """The clip variant a fault plays (a picture fault at its strength: `blur-3`), or None if it plays the normal clip."""
+    if fault is None:
+        return None
+    if fault.strength is not None:
+        return picture_faults.variant(fault.kind, fault.strength)
+    return FAULT_VARIANTS.get(fault.kind)
 CLOSING_FAULTS = ("drop", "auth", "notfound")
 RTP_CLOCK = 90_000
 
@@ -84,7 +93,7 @@ class Camera:
         """Apply a fault now; returns once the camera shows it (a variant clip may need encoding first)."""
         if self.substream is not None:  # one camera, two encodings: a fault shows on both
             await self.substream.set_fault(fault)
-        variant = FAULT_VARIANTS.get(fault.kind, clips.NORMAL) if fault else clips.NORMAL
+        variant = variant_for(fault) or clips.NORMAL
         if variant not in self._clips:
             self._clips[variant] = await self._load(self.spec(variant))
         was_stalled = self.fault_kind == "stall"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from hub.sim import nal, scenes
+from hub.sim import nal, picture_faults, scenes
 
 GENERATOR_VERSION = 1
 CLIP_SECONDS = 6
@@ -100,10 +100,16 @@ def _pictures(spec: ClipSpec):
     fps = spec.encoded_fps
     count = CLIP_SECONDS * fps
     step = spec.fps // fps if spec.variant == LOW_FPS else 1
+    fault = picture_faults.parse_variant(spec.variant)
     for i in range(count):
         source = 0 if spec.variant == STILL else i * step
         frame = scenes.FrameSpec(source, spec.width, spec.height, spec.fps, spec.label)
-        yield scenes.black(frame) if spec.variant == BLACK else scenes.draw(spec.scene, frame)
+        if spec.variant == BLACK:
+            yield scenes.black(frame)
+        elif fault is not None:
+            yield picture_faults.render(*fault, scenes.draw(spec.scene, frame), i)
+        else:
+            yield scenes.draw(spec.scene, frame)
 
 
 def _encoder(spec: ClipSpec):

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from hub.config import FAULTS, parse_fault
 from hub.sim.faults import FaultBoard
+from hub.sim.picture_faults import PICTURE_FAULTS
 
 BOARD = web.AppKey("board", FaultBoard)
 SESSIONS = web.AppKey("sessions", Callable[[], dict[str, int]])
@@ -40,9 +41,10 @@ async def set_fault(request: web.Request) -> web.Response:
     text = body.get("fault") if isinstance(body, dict) else None
     fault = parse_fault(text) if isinstance(text, str) else None
     if fault is None or fault.after_s:
-        return _error(400, f"\"fault\" must be one of {'|'.join(FAULTS)}")
+        return _error(400, f"\"fault\" must be one of {'|'.join(FAULTS)}, or a picture fault KIND[:STRENGTH] with KIND one of "
+                           f"{'|'.join(PICTURE_FAULTS)}")
     await board.apply(stream_id, fault)
-    return web.json_response({"stream": stream_id, "fault": fault.kind})
+    return web.json_response({"stream": stream_id, "fault": fault.name})
 
 
 async def clear_fault(request: web.Request) -> web.Response:

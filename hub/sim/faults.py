@@ -49,13 +49,13 @@ class FaultBoard:
             await self._cameras[stream_id].set_fault(fault)
 
     def describe(self) -> dict[str, dict]:
-        """{stream id: {"fault": kind, "active": bool}} for every camera with a fault now or pending."""
+        """{stream id: {"fault": kind (with its strength, for a picture fault), "active": bool}} for every camera with a fault now or pending."""
         out = {}
         for camera in self._cameras.values():
             if camera.fault is not None:
-                out[camera.id] = {"fault": camera.fault.kind, "active": True}
+                out[camera.id] = {"fault": camera.fault.name, "active": True}
             elif camera.id in self._pending:
-                out[camera.id] = {"fault": camera.stream.fault.kind, "active": False}
+                out[camera.id] = {"fault": camera.stream.fault.name, "active": False}
         return out
 
     def stop(self) -> None:

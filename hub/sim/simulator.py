@@ -21,7 +21,7 @@ from aiohttp import web
 from hub.binding import PortBusy, bind_tcp, bound_port
 from hub.config import Config, Listen, Stream
 from hub.sim import clips
-from hub.sim.camera import FAULT_VARIANTS, Camera
+from hub.sim.camera import Camera, variant_for
 from hub.sim.clock import run_clock
 from hub.sim.control import create_control_app
 from hub.sim.faults import FaultBoard
@@ -69,7 +69,7 @@ def missing_clips(config: Config) -> list[clips.ClipSpec]:
     wanted = clip_specs(config)
     specs = list(wanted.values())
     for stream in config.streams:
-        variant = FAULT_VARIANTS.get(stream.fault.kind) if stream.fault and not stream.fault.after_s else None
+        variant = variant_for(stream.fault) if stream.fault and not stream.fault.after_s else None
         if variant is not None and stream.id in wanted:
             specs += [replace(wanted[path], variant=variant) for path in (stream.id, f"{stream.id}/sub") if path in wanted]
     return _uncached(dict.fromkeys(specs))

@@ -1,0 +1,92 @@
+"""Picture faults the simulator renders into its clips: what video-quality diagnosis must find.
+
+Pure (numpy and OpenCV on one BGR picture); runs in the clip encoders' worker processes. Each fault has
+a strength with a default and a range (`blur:3` is a Gaussian blur of sigma 3 pixels); the picture of
+frame `index` is transformed the same way every time, so a clip is reproducible.
+
+| fault | strength (default, range) | what the picture gets |
+|---|---|---|
+| `blur` | sigma in pixels (3, 0.5-20) | Gaussian blur: a defocused lens |
+| `dark` | darkening factor (8, 1.5-50) | every value divided by it |
+| `overexposed` | gain (3, 1.2-20) | every value multiplied, white clips |
+| `lowcontrast` | contrast left (0.25, 0.02-0.9) | values pulled toward the mean: fog, a dirty dome |
+| `cover` | share covered (1.0, 0.1-1.0) | the top part flat grey with a little sensor noise: a bag, paint |
+| `moved` | shift, % of the width (15, 2-50) | the scene panned sideways: the camera was turned |
+| `colorcast` | added to blue (60, 10-200) | one channel lifted: a failing sensor or white balance |
+| `ircut` | (1, ignored) | colour removed in daylight: the infrared-cut filter stuck in night mode |
+| `noise` | sigma in grey levels (12, 1-60) | Gaussian noise, new in every frame |
+| `stripes` | amplitude in grey levels (25, 2-120) | horizontal sine stripes every 6 rows, drifting: interference |
+| `mosaic` | block size in pixels (16, 4-64) | blocks of one colour: a broken decoder or lost packets |
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DEFAULTS = {
+    "blur": (3.0, 0.5, 20.0), "dark": (8.0, 1.5, 50.0), "overexposed": (3.0, 1.2, 20.0), "lowcontrast": (0.25, 0.02, 0.9),
+    "cover": (1.0, 0.1, 1.0), "moved": (15.0, 2.0, 50.0), "colorcast": (60.0, 10.0, 200.0), "ircut": (1.0, 0.0, 1e9),
+    "noise": (12.0, 1.0, 60.0), "stripes": (25.0, 2.0, 120.0), "mosaic": (16.0, 4.0, 64.0),
+}
+PICTURE_FAULTS = tuple(DEFAULTS)
+
+
+def variant(kind: str, strength: float) -> str:
+    """The clip variant that shows this fault at this strength (`blur-3`)."""
+    return f"{kind}-{strength:g}"
+
+
+def parse_variant(name: str) -> tuple[str, float] | None:
+    """`blur-3` -> ("blur", 3.0); None for the other variants (normal, still, black, lowfps)."""
+    kind, sep, strength = name.partition("-")
+    return (kind, float(strength)) if sep and kind in DEFAULTS else None
+
+
+def strength_problem(kind: str, strength: float) -> str:
+    """Why a strength is refused for `kind`, or ""."""
+    _, low, high = DEFAULTS[kind]
+    return "" if low <= strength <= high else f"{kind} strength must be from {low:g} to {high:g}"
+
+
+def render(kind: str, strength: float, bgr: np.ndarray, index: int) -> np.ndarray:
+    """The picture of frame `index` with the fault applied (a new array)."""
+    import cv2  # here: the config imports this module for DEFAULTS, and must not pay for OpenCV or numpy
+    import numpy as np
+
+    picture = bgr.astype(np.float32)
+    height, width = picture.shape[:2]
+    if kind == "blur":
+        return cv2.GaussianBlur(bgr, (0, 0), strength)
+    if kind == "dark":
+        picture /= strength
+    elif kind == "overexposed":
+        picture *= strength
+    elif kind == "lowcontrast":
+        picture = picture.mean() + (picture - picture.mean()) * strength
+    elif kind == "cover":
+        rows = max(1, round(height * strength))
+        noise = np.random.default_rng(index).normal(0, 1.0, (rows, width, 1))
+        picture[:rows] = 70.0 + noise
+    elif kind == "moved":
+        matrix = np.float32([[1, 0, width * strength / 100.0], [0, 1, 0]])
+        return cv2.warpAffine(bgr, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
+    elif kind == "colorcast":
+        picture[..., 0] += strength
+    elif kind == "ircut":
+        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    elif kind == "noise":
+        picture += np.random.default_rng(index).normal(0, strength, picture.shape[:2])[..., None]
+    elif kind == "stripes":
+        rows = np.arange(height, dtype=np.float32)[:, None, None]
+        picture += strength * np.sin((rows + index) * 2 * np.pi / 6)
+    elif kind == "mosaic":
+        block = int(strength)
+        small = cv2.resize(bgr, (max(1, width // block), max(1, height // block)), interpolation=cv2.INTER_AREA)
+        return cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
+    else:
+        raise ValueError(f"no picture fault {kind!r}")
+    return np.clip(picture, 0, 255).astype(np.uint8)
