@@ -12,13 +12,10 @@ from aiohttp import web
 from hub.web.access import ACCESS, ADDRESS, SESSION_COOKIE, is_https, principal, record_for, same_origin, visible_or_404
 from hub.web.bodies import json_object
 from hub.web.keys import INDEX
+from hub.web.middleware import json_error
 
 MAX_REASON = 500
 MIN_REASON = 4
-
-
-def _error(status: int, message: str, headers: dict | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
 
 
 def _me(request: web.Request, who) -> dict:
@@ -32,22 +29,22 @@ def _me(request: web.Request, who) -> dict:
 async def login(request: web.Request) -> web.Response:
     service, address = request.app[ACCESS], request[ADDRESS]
     if not same_origin(request):
-        return _error(403, "cross-origin sign-in refused: sign in on the hub's own page")
+        return json_error(403, "cross-origin sign-in refused: sign in on the hub's own page")
     body = await json_object(request, '{"user": "alice", "password": "..."}')
     name, password = body.get("user"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str) or not name or len(name) > 64 or len(password) > 1024:
-        return _error(400, '"user" and "password" must be strings')
+        return json_error(400, '"user" and "password" must be strings')
     wait = max(service.limiter.wait_s(f"user:{name}"), service.limiter.wait_s(f"address:{address}"))
     if wait > 0:
         service.record(None, "login_refused", "", address, user=name, why="too many failed sign-ins")
-        return _error(429, f"too many failed sign-ins for this user or from this address: try again in {wait:.0f} s",
+        return json_error(429, f"too many failed sign-ins for this user or from this address: try again in {wait:.0f} s",
                       {"Retry-After": str(int(wait) + 1)})
     user = await service.check_password(name, password)
     if user is None:
         service.limiter.fail(f"user:{name}")
         service.limiter.fail(f"address:{address}")
         service.record(None, "login_failed", "", address, user=name)
-        return _error(401, "wrong user name or password")
+        return json_error(401, "wrong user name or password")
     service.sessions.drop(request.cookies.get(SESSION_COOKIE))  # never carry a session id across a login
     session = service.sessions.create(user.name, address)
     who = service.from_session(session.id)
@@ -78,7 +75,7 @@ async def open_stream(request: web.Request) -> web.Response:
     body = await json_object(request, '{"reason": "why you need to see this camera"}')
     reason = body.get("reason")
     if not isinstance(reason, str) or not MIN_REASON <= len(reason.strip()) <= MAX_REASON:
-        return _error(400, f'"reason" must say why, in {MIN_REASON} to {MAX_REASON} characters')
+        return json_error(400, f'"reason" must say why, in {MIN_REASON} to {MAX_REASON} characters')
     who = principal(request)
     request.app[ACCESS].open_sensitive(who, record.id)
     record_for(request, "open_sensitive", record.id, reason=reason.strip())

@@ -17,7 +17,7 @@ from hub.web.access import ACCESS, ADDRESS, principal, record_for, require, visi
 from hub.web.account import needs_reason
 from hub.web.bodies import json_object
 from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, MONITOR, SNAPSHOTS
-from hub.web.middleware import json_error
+from hub.web.middleware import bad_request, json_error
 from hub.web.scoped_metrics import metrics_for
 
 MAX_SNAPSHOT_WIDTH = 3840
@@ -31,21 +31,17 @@ def _record(request: web.Request) -> StreamRecord:
     return record
 
 
-def _bad(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
-
-
 async def list_streams(request: web.Request) -> web.Response:
     category = request.query.get("category") or None
     state = request.query.get("state") or None
     if category and category not in CATEGORIES:
-        raise _bad(f"unknown category {category!r}: expected one of {', '.join(CATEGORIES)}")
+        raise bad_request(f"unknown category {category!r}: expected one of {', '.join(CATEGORIES)}")
     if state and state not in STATES:
-        raise _bad(f"unknown state {state!r}: expected one of {', '.join(STATES)}")
+        raise bad_request(f"unknown state {state!r}: expected one of {', '.join(STATES)}")
     index, cache, rights = request.app[INDEX], request.app[LIST_CACHE], principal(request).rights
     query = request.query.get("q") or None
     if query is not None and len(query) > 200:
-        raise _bad("q is at most 200 characters")
+        raise bad_request("q is at most 200 characters")
     key = (index.version, rights.key, category, state, query)
     body = cache.get(key)
     if body is None:  # built once per index change, rights and filter, however many clients ask
@@ -71,7 +67,7 @@ async def get_snapshot(request: web.Request) -> web.Response:
     width = None
     if width_text is not None:
         if not width_text.isdigit() or not 16 <= int(width_text) <= MAX_SNAPSHOT_WIDTH:
-            raise _bad(f"width must be an integer from 16 to {MAX_SNAPSHOT_WIDTH}")
+            raise bad_request(f"width must be an integer from 16 to {MAX_SNAPSHOT_WIDTH}")
         width = int(width_text)
     # Somebody opened this camera (a map popup, say): a patrolled one goes live for a while, and a live one
     # makes every sampled picture a JPEG meanwhile; a picture older than that gets a moment to be replaced.
@@ -102,13 +98,13 @@ def _timestamp(value: object) -> float:
             return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
         except ValueError:
             pass
-    raise _bad('"at" must be seconds since the epoch or an ISO 8601 time')
+    raise bad_request('"at" must be seconds since the epoch or an ISO 8601 time')
 
 
 def _coordinate(body: dict, key: str, limit: float) -> float:
     value = body.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) > limit:
-        raise _bad(f'"{key}" must be a number from -{limit:g} to {limit:g}')
+        raise bad_request(f'"{key}" must be a number from -{limit:g} to {limit:g}')
     return float(value)
 
 
@@ -122,7 +118,7 @@ async def put_position(request: web.Request) -> web.Response:
     lat, lon, at = _coordinate(body, "lat", 90), _coordinate(body, "lon", 180), _timestamp(body.get("at"))
     ahead = at - time.time()
     if ahead > FUTURE_FIX_TOLERANCE_S:  # kept, it would block every real fix until that date
-        raise _bad(f'"at" is {ahead:.0f} s ahead of the hub\'s clock (more than {FUTURE_FIX_TOLERANCE_S:g} s): '
+        raise bad_request(f'"at" is {ahead:.0f} s ahead of the hub\'s clock (more than {FUTURE_FIX_TOLERANCE_S:g} s): '
                    "fix the sender's clock or omit \"at\"")
     if record.position_at is not None and at < record.position_at:
         return web.json_response({"id": record.id, "applied": False, "reason": "older than the current fix"})

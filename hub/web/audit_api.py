@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from hub.auth.audit import MAX_QUERY, parse_when
 from hub.web.access import ACCESS, require
+from hub.web.middleware import bad_request
 
 FILTERS = ("who", "action", "stream")
-
-
-def _bad(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
 
 
 async def audit(request: web.Request) -> web.Response:
@@ -21,14 +16,14 @@ async def audit(request: web.Request) -> web.Response:
     query = request.query
     unknown = set(query) - {"since", "until", "limit", *FILTERS}
     if unknown:
-        raise _bad(f"unknown filter {sorted(unknown)[0]!r}: use since, until, who, action, stream, limit")
+        raise bad_request(f"unknown filter {sorted(unknown)[0]!r}: use since, until, who, action, stream, limit")
     limit_text = query.get("limit", "500")
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_QUERY:
-        raise _bad(f"limit must be a whole number from 1 to {MAX_QUERY}")
+        raise bad_request(f"limit must be a whole number from 1 to {MAX_QUERY}")
     try:
         since = parse_when(query["since"]) if "since" in query else None
         until = parse_when(query["until"]) if "until" in query else None
     except ValueError as exc:
-        raise _bad(str(exc)) from None
+        raise bad_request(str(exc)) from None
     entries = request.app[ACCESS].audit.entries(since, until, *(query.get(k) or None for k in FILTERS), limit=int(limit_text))
     return web.json_response({"entries": [e.to_json() for e in entries], "count": len(entries)})
