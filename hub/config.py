@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from hub import config_access
+from hub import config_access, config_diagnostics
 from hub.config_access import AccessSettings, IpNetwork, MetricsSettings, TlsSettings
 from hub.config_checks import Checker, check_keys
+from hub.config_diagnostics import DiagnosticsSettings
 from hub.redact import redact_url
 from hub.sim import picture_faults
 from hub.sim.picture_faults import PICTURE_FAULTS
@@ -147,6 +148,8 @@ class Stream:
     mobile: bool = False  # reports its own positions (PUT .../position); vehicles always do
     mode: str | None = None  # live | patrol; None = the category's mode from [monitor] modes
     sub_url: str = field(default="", repr=False)  # optional substream (may hold credentials)
+    ptz: bool = False  # the moved check keeps one reference per preset
+    health: tuple[tuple[str, object], ...] = ()  # its own picture-check overrides (hub.config_diagnostics)
 
     @property
     def has_substream(self) -> bool:
@@ -172,6 +175,7 @@ class Config:
     monitor: MonitorSettings = MonitorSettings()
     metrics: MetricsSettings = MetricsSettings()
     access: AccessSettings = AccessSettings()
+    diagnostics: DiagnosticsSettings = DiagnosticsSettings()
 
     def stream(self, stream_id: str) -> Stream | None:
         return next((s for s in self.streams if s.id == stream_id), None)
@@ -217,13 +221,15 @@ def _build(raw: dict, check: Checker, env: Mapping[str, str], base: Path) -> Con
     check_keys(check, "", raw, {"hub", "health", "sim", "map", "monitor", "metrics", "access", "streams"})
     hub = _hub(check.table(raw, "hub"), check.at("[hub]"), base)
     monitor = _monitor(check.table(raw, "monitor"), check.at("[monitor]"))
-    health = _health(check.table(raw, "health"), check.at("[health]"))
+    health_table = check.table(raw, "health")
+    health = _health(health_table, check.at("[health]"))
+    diagnostics = config_diagnostics.parse(health_table, check.at("[health]"))
     sim = _sim(check.table(raw, "sim"), check.at("[sim]"))
     map_ = _map(check.table(raw, "map"), check.at("[map]"))
     streams = _streams(raw.get("streams", []), check, env)
     metrics = config_access.metrics(check.table(raw, "metrics"), check.at("[metrics]"))
     access = config_access.access(check.table(raw, "access"), check.at("[access]"), CATEGORIES)
-    return Config(hub, health, sim, map_, streams, check.source, monitor, metrics, access)
+    return Config(hub, health, sim, map_, streams, check.source, monitor, metrics, access, diagnostics)
 
 
 def parse_listen(value: object) -> Listen:
@@ -282,7 +288,7 @@ def _monitor(table: dict, check: Checker) -> MonitorSettings:
 
 def _health(table: dict, check: Checker) -> HealthSettings:
     defaults = HealthSettings()
-    check_keys(check, "", table, set(defaults.__dataclass_fields__))
+    check_keys(check, "", table, set(defaults.__dataclass_fields__) | config_diagnostics.HEALTH_KEYS)
     values = {}
     for key in defaults.__dataclass_fields__:
         upper = 1.0 if key == "min_fps_ratio" else 3600.0
@@ -309,7 +315,8 @@ def _map(table: dict, check: Checker) -> MapSettings:
     return MapSettings(center, zoom, tiles)
 
 
-_STREAM_KEYS = {"id", "name", "category", "site", "url", "transport", "position", "fps", "tags", "fault", "mobile", "mode", "sub_url"}
+_STREAM_KEYS = {"id", "name", "category", "site", "url", "transport", "position", "fps", "tags", "fault", "mobile", "mode", "sub_url",
+                "ptz", "health"}
 
 
 def _streams(items: object, check: Checker, env: Mapping[str, str]) -> tuple[Stream, ...]:
@@ -366,6 +373,8 @@ def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -
         mobile=where.boolean(item, "mobile", False),
         mode=where.choice(item, "mode", MODES, None),
         sub_url=sub_url or "",
+        ptz=where.boolean(item, "ptz", False),
+        health=config_diagnostics.stream_overrides(item, where),
     )
     return stream if len(check.problems) == problems_before else None
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hub.config import HealthSettings
+from hub.diagnostics.settings import PICTURE_CHECKS
 from hub.ingest.observations import (
     AUTH_FAILED,
     STALLED,
@@ -28,8 +29,9 @@ from hub.ingest.observations import (
 CONNECTING, ONLINE, DEGRADED, OFFLINE, UNAUTHORIZED = "connecting", "online", "degraded", "offline", "unauthorized"
 STATES = (CONNECTING, ONLINE, DEGRADED, OFFLINE, UNAUTHORIZED)
 UP_STATES = (ONLINE, DEGRADED)
-CHECKS = ("frozen", "black", "low_fps")
-REASONS = ("stalled", "unreachable", "ended", "not_found", "auth_failed", "frozen", "black", "low_fps", "resolution_changed", "decode_errors")
+CHECKS = ("frozen", "black", "low_fps", *PICTURE_CHECKS)  # each a `check` label of hub_stream_check_failing
+REASONS = ("stalled", "unreachable", "ended", "not_found", "auth_failed", "frozen", "black", "low_fps", "resolution_changed",
+           "decode_errors", *PICTURE_CHECKS)
 
 FLOW_WINDOW_S = 5.0  # fps and bitrate are averaged over this sliding window
 BURST_S = 1.0  # FFmpeg hands over what it buffered while probing at once: rates skip it

@@ -57,6 +57,7 @@ class StreamRecord:
     checked_at: float | None = None  # the last picture check (live: the last decoded picture; patrol: the last visit)
     probed_at: float | None = None  # the last RTSP probe (patrol only)
     shed: bool = False  # a live stream on patrol for now, because the hub is overloaded
+    muted: tuple[tuple, ...] = ()  # picture checks muted now: (check, until, reason, by, tripped)
     _json: bytes = field(default=b"", repr=False, compare=False)
     _json_of: tuple = field(default=(), repr=False, compare=False)
 
@@ -103,6 +104,7 @@ class StreamRecord:
             "checked_at": _round(self.checked_at, 3),
             "probed_at": _round(self.probed_at, 3),
             "shed": self.shed,
+            "muted": [{"check": c, "until": u, "reason": r, "by": b, "tripped": t} for c, u, r, b, t in self.muted],
         }
 
     def _shown(self) -> tuple:
@@ -111,7 +113,7 @@ class StreamRecord:
                 self.since, self.codec, self.width, self.height, self.fps, self.nominal_fps, self.bitrate_bps,
                 self.keyframe_interval_s, self.last_frame_at, self.frames_total, self.reconnects, self.uptime_ratio,
                 self.snapshot_at, self.picture_changed_at, self.retry_at, self.dropped_observations, self.mode,
-                self.promoted, self.checked_at, self.probed_at, self.shed)
+                self.promoted, self.checked_at, self.probed_at, self.shed, self.muted)
 
     def json_bytes(self) -> bytes:
         """`to_json()` serialised, cached: listing 1,555 streams re-serialises only those that changed."""
@@ -157,6 +159,7 @@ class Index:
         self.version = 0  # bumped whenever what readers see may have changed (lets the API cache responses)
         self.ticks = 0  # health evaluations of every stream so far (lets /metrics render once per tick)
         self.hub: dict = {}  # the hub's own load and shedding (hub.load.meter), for /healthz, the page and /metrics
+        self.outages: dict = {}  # open grouped outages by key (hub.diagnostics.outages.Outage)
 
     def touch(self) -> None:
         self.version += 1

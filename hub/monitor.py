@@ -23,6 +23,9 @@ from dataclasses import dataclass, replace
 
 from hub import health as h
 from hub.config import Config, Stream
+from hub.diagnostics.outages import Member, group_outages
+from hub.diagnostics.service import Diagnostics
+from hub.diagnostics.settings import SamplingSettings
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import ENDED, STALLED, UNREACHABLE, Closed, Observation, Opened, PacketBatch, Picture
@@ -47,6 +50,7 @@ VISIT_ANALYZE_S = 0.5  # enough for FFmpeg to know codec, size and frame rate; a
 LIVE_STARTS_PER_TICK = 10  # per ingest process: a big estate connects at 20 cameras a second, so the load governor
 # sees the load grow and sheds before hundreds of readers starve the hub at once; somebody's look never waits
 MAIN_FEED_PICTURE_S = 1e9
+OUTAGES_EVERY_S = 1.0
 SNAPSHOT_WAIT_S = 5.0  # the longest a snapshot request waits for a fresh picture of a live stream
 KEYFRAME_WAIT_S = 2.5  # a picture needs a keyframe: cameras send one every 1-2 s
 # What a starved hub can cause by itself: readers time out, fall behind real time, miss frames.
@@ -70,9 +74,12 @@ def _timing(config: Config) -> PatrolTiming:
 
 
 class Monitor:
-    def __init__(self, config: Config, index: Index, tap_for: Callable[[str], LiveTap] | None = None):
+    def __init__(self, config: Config, index: Index, tap_for: Callable[[str], LiveTap] | None = None,
+                 diagnostics: Diagnostics | None = None):
         self.config = config
         self.index = index
+        self.diagnostics = diagnostics or Diagnostics(config.diagnostics)
+        self._outages_at = 0.0
         self._tap_for = tap_for
         self.watched: dict[str, Watched] = {}
         self._tick_task: asyncio.Task | None = None
@@ -89,6 +96,7 @@ class Monitor:
         self.throttle = Throttle()
         self.meter = LoadMeter(self._pids, self._shed, self._announce_load, self._live_count)
         self._meter_task: asyncio.Task | None = None
+        self._diagnostics_task: asyncio.Task | None = None
         self._lagging_until = 0.0  # the loop itself was late until then: timeouts, silences and lag may be ours, not the camera's
         self._live_share = 1.0  # of the sheddable live streams, the share the load governor lets stay live
         self._starts_per_tick = LIVE_STARTS_PER_TICK * max(1, processes)
@@ -107,6 +115,7 @@ class Monitor:
         self._tick_task = loop.create_task(self._ticker(), name="health-tick")
         self._patrol_task = loop.create_task(self.patroller.run(), name="patrol")
         self._meter_task = loop.create_task(self.meter.run(), name="load-meter")
+        self._diagnostics_task = loop.create_task(self.diagnostics.run(), name="diagnostics-writer")
         self.index.hub = self.meter.status()
 
     def _watch(self, stream: Stream) -> str | None:
@@ -118,6 +127,7 @@ class Monitor:
         record.mode = mode
         self.index.records[stream.id] = record
         watched = self.watched[stream.id] = Watched(stream, mode, None, self._fresh_health(stream), record)
+        self.diagnostics.watch(stream, self.config.diagnostics)
         if mode == "live":
             if self._may_start():
                 self._go_live(watched)  # else the next ticks start it, or patrol it if the governor sheds it
@@ -136,7 +146,7 @@ class Monitor:
 
     def _go_live(self, watched: Watched) -> None:
         stream = watched.stream
-        settings = reader_settings(stream, self.config.sim, self.config.health)
+        settings = reader_settings(stream, self.config)
         tap = self._tap_for(stream.id) if self._tap_for else None
         supervisor = self._supervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
         if stream.id in self.patroller.plan.slots:  # from patrol: its verdict stands until the live connection has its own
@@ -229,10 +239,11 @@ class Monitor:
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in (self._tick_task, self._patrol_task, self._meter_task):
+        for task in (self._tick_task, self._patrol_task, self._meter_task, self._diagnostics_task):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        await self.diagnostics.flush(baselines=True)
         supervisors = [w.supervisor for w in self.watched.values() if w.supervisor is not None]
         supervisors += self._main_feeds.values()
         await asyncio.gather(*(s.stop() for s in supervisors), *self._demotions)
@@ -271,8 +282,8 @@ class Monitor:
         watched = self.watched.get(stream_id)
         if not wanted or watched is None or self._stopping or self._tap_for is None:
             return
-        settings = replace(reader_settings(watched.stream, self.config.sim, self.config.health, sub=False),
-                           picture_interval_s=MAIN_FEED_PICTURE_S)
+        settings = replace(reader_settings(watched.stream, self.config, sub=False),
+                           picture_interval_s=MAIN_FEED_PICTURE_S, sampling=SamplingSettings(enabled=False))
         supervisor = self._supervisor(f"{stream_id}/main", settings, lambda items: None, self._tap_for(f"{stream_id}/main"))
         self._main_feeds[stream_id] = supervisor
         supervisor.start()
@@ -281,7 +292,7 @@ class Monitor:
         watched = self.watched.get(stream_id)
         if watched is None or watched.live_now or self._stopping:
             return None
-        settings = replace(reader_settings(watched.stream, self.config.sim, self.config.health), analyze_s=VISIT_ANALYZE_S)
+        settings = replace(reader_settings(watched.stream, self.config), analyze_s=VISIT_ANALYZE_S)
         return PatrolTarget(settings, self._fresh_health(watched.stream), watched.probe)
 
     def _on_visit(self, stream_id: str, visit: Visit) -> bool:
@@ -293,6 +304,8 @@ class Monitor:
         if self._maybe_ours(visit.outcome.verdict, now):
             return True  # judged while the hub was late: visit again rather than believe it
         watched.fold_visit(visit, now, wall)
+        for picture in visit.pictures:
+            self.diagnostics.picture(stream_id, picture, wall_time(picture.at, now, wall))
         self._evaluate(stream_id, watched, now, wall, 0.0)
         return False
 
@@ -315,6 +328,8 @@ class Monitor:
         for item in items:
             h.observe(watched.health, item, now)
             urgent = urgent or isinstance(item, (Picture, Closed, Opened))
+            if isinstance(item, Picture):
+                self.diagnostics.picture(stream_id, item, wall_time(item.at, now, time.time()))
             if isinstance(item, Picture) and item.jpeg:
                 record = watched.record
                 record.snapshot, record.snapshot_at = item.jpeg, wall_time(item.at, now, time.time())
@@ -356,6 +371,9 @@ class Monitor:
                     self._promote_or_demote(watched, now)
                     self._evaluate(stream_id, watched, now, wall, elapsed)
             await asyncio.sleep(0)
+        if now - self._outages_at >= OUTAGES_EVERY_S:
+            self._outages_at = now
+            self._group_outages()
         self.index.ticks += 1
         self.index.touch()
 
@@ -400,6 +418,9 @@ class Monitor:
         verdict, at = self._verdict(watched, now)
         if self._maybe_ours(verdict, now) and (record.state in h.UP_STATES or record.state == h.CONNECTING):
             verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is no camera fault (nor a first verdict)
+        else:
+            verdict = self.diagnostics.judge(stream_id, verdict, wall)
+        record.muted = self.diagnostics.muted(stream_id, wall)
         if watched.live_now or watched.measured_for is not watched.visit:  # a patrolled stream's change with its visits only
             self._measure(watched, at, now, wall)
             watched.measured_for = watched.visit
@@ -417,6 +438,24 @@ class Monitor:
             record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
             log.info("stream %s: %s -> %s %s", stream_id, previous, verdict.state, ",".join(verdict.reasons))
             self.index.publish("state", {"id": stream_id, "state": verdict.state, "reasons": list(verdict.reasons), "previous": previous, "at": round(wall, 3)})
+
+    def _group_outages(self) -> None:
+        """Many cameras of one site or tag down together: one grouped problem, published when it changes."""
+        settings = self.config.diagnostics
+        members = [Member(r.id, r.site, r.tags, r.state in (h.OFFLINE, h.UNAUTHORIZED), r.since, r.reasons[0] if r.reasons else "")
+                   for r in self.index.records.values()]
+        outages = {o.key: o for o in group_outages(members, settings.group_min, settings.group_window_s)}
+        before = self.index.outages
+        for key, outage in outages.items():
+            if key not in before or before[key].streams != outage.streams:
+                if key not in before:
+                    log.warning("outage: %s", outage.title)
+                self.index.publish("outage", outage.to_json() | {"open": True})
+        for key, outage in before.items():
+            if key not in outages:
+                log.info("outage over: %s", outage.title)
+                self.index.publish("outage", outage.to_json() | {"open": False})
+        self.index.outages = outages
 
     def _maybe_ours(self, verdict: h.Verdict, now: float) -> bool:
         """A fault the hub's own lateness may have caused, seen while (or just after) the loop was late:
@@ -457,12 +496,13 @@ class Monitor:
             await self._unwatch(self.watched.pop(sid))
             self.index.records.pop(sid, None)
             self.index.publish("removed", {"id": sid})
+        self.diagnostics.forget(stopped)
         for stream in config.streams:
             watched = self.watched.get(stream.id)
             if watched is None:
                 to_patrol.append(self._watch(stream))
                 started.append(stream.id)
-            elif (reader_settings(watched.stream, old.sim, old.health) != reader_settings(stream, config.sim, config.health)
+            elif (reader_settings(watched.stream, old) != reader_settings(stream, config)
                   or watched.mode != config.mode_of(stream)):
                 await self._unwatch(watched)
                 to_patrol.append(self._watch(stream))
@@ -471,6 +511,7 @@ class Monitor:
                 watched.stream = stream
                 watched.record.describe(stream)
                 watched.health.settings, watched.health.nominal_fps = config.health, stream.fps
+                self.diagnostics.watch(stream, config.diagnostics)
                 unchanged.append(stream.id)
         self.patroller.add([sid for sid in to_patrol if sid])
         self.patroller.plan.retime(_timing(config))

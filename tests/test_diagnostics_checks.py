@@ -1,60 +1,182 @@
-"""Checks from measures, against thresholds and each camera's own baseline (pure)."""
+"""Picture diagnostics, pure: each camera's diagnosis fed sampled pictures as a reader takes them.
+
+The pictures are the simulator's scenes, with and without its picture faults, turned into the 4:2:0
+TV-range planes a decoder hands the reader. A simulated clip repeats three keyframes (one every 2 s of
+a 6 s loop), so the samples here cycle through three pictures too. No hub, no clock: times are made up.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
+import numpy as np
+import pytest
 
 from hub.diagnostics.checks import MIN_SAMPLES, Baseline, Sample, scores
-from hub.diagnostics.confirm import Vote
+from hub.diagnostics.diagnosis import Diagnosis
+from hub.diagnostics.moved import Features, confirm
+from hub.diagnostics.sampling import Sampler
+from hub.diagnostics.settings import DiagnosisSettings, SamplingSettings
 from hub.sim import picture_faults, scenes
 
 CHECK_OF = {"blur": "blurred", "dark": "exposure", "overexposed": "exposure", "lowcontrast": "low_contrast",
             "cover": "covered", "colorcast": "color_cast", "ircut": "ir_cut", "noise": "noisy", "stripes": "striped",
-            "mosaic": "mosaic"}
+            "mosaic": "mosaic", "moved": "moved"}
+HARD = ("night", "rain", "office", "traffic", "clock")
 
 
-def thumb(bgr):
-    return cv2.resize(bgr, (160, 90), interpolation=cv2.INTER_AREA)
+@lru_cache(maxsize=None)
+def keyframes(scene: str, fault: tuple[str, float] | None = None, label: str = "Cam 7") -> tuple:
+    """The three keyframes of a simulated clip, as (luma, 64x36 thumbnail, Cb, Cr) of TV-range 4:2:0."""
+    out = []
+    for index in (0, 50, 100):
+        picture = scenes.draw(scene, scenes.FrameSpec(index, 640, 360, 25, label))
+        if fault is not None:
+            picture = picture_faults.render(*fault, picture, index)
+        yuv = cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420)
+        luma = yuv[:360]
+        out.append((luma, cv2.resize(luma, (64, 36), interpolation=cv2.INTER_AREA), yuv[360:450].reshape(180, 320), yuv[450:].reshape(180, 320)))
+    return tuple(out)
 
 
-def sample(bgr) -> Sample:
-    """As the hub will take it: the thumbnail, plus the full frame's luma (its once-a-minute sample)."""
-    return Sample.of(thumb(bgr), cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+class Camera:
+    """A diagnosis fed as the hub feeds it: a sample every 2 s, the reader's sampler deciding what to measure."""
+
+    def __init__(self, settings: DiagnosisSettings = DiagnosisSettings()):
+        self.diagnosis = Diagnosis(settings)
+        self.sampler = Sampler(SamplingSettings())
+        self.t = 0.0
+
+    def show(self, scene: str, fault=None, samples: int = 1, day: bool = True, label: str = "Cam 7") -> list[tuple[str, ...]]:
+        """Feed `samples` pictures; returns what fails after each."""
+        frames, seen = keyframes(scene, fault, label), []
+        for _ in range(samples):
+            luma, thumb, cb, cr = frames[int(self.t / 2) % 3]
+            self.diagnosis.observe(thumb, self.sampler.take(luma, cb, cr, self.t), self.t, day)
+            seen.append(self.diagnosis.failing(self.t))
+            self.t += 2.0
+        return seen
 
 
-def learned(scene: str) -> Baseline:
-    baseline = Baseline()
-    for i in range(MIN_SAMPLES + 5):
-        baseline.learn(sample(scenes.draw(scene, scenes.FrameSpec(i * 7, 640, 360, 25, "Cam"))), day=True)
-    return baseline
+def default(kind: str) -> tuple[str, float]:
+    return kind, picture_faults.DEFAULTS[kind][0]
 
 
-def test_clean_pictures_of_every_scene_trip_nothing():
-    for scene in ("street", "gate", "room", "road", "bars"):
-        baseline = learned(scene)
-        votes = {}
-        for i in range(30):
-            picture = sample(scenes.draw(scene, scenes.FrameSpec(500 + i * 11, 640, 360, 25, "Cam")))
-            for check, score in scores(picture, baseline, day=True).items():
-                votes.setdefault(check, Vote()).add(score)
-        assert not [c for c, v in votes.items() if v.failing], scene
+@pytest.mark.parametrize("scene", list(scenes.SCENES))
+def test_ten_minutes_of_every_scene_trip_nothing(scene):
+    camera = Camera()
+    seen = camera.show(scene, samples=300)
+    assert not any(seen), (scene, {c for s in seen for c in s})
+    assert camera.diagnosis.baseline.ready(night=scene == "night"), "a clean camera learns its baseline"
 
 
-def test_each_picture_fault_trips_its_check_on_a_learned_camera():
-    baseline = learned("street")
-    for kind, check in CHECK_OF.items():
-        vote = Vote()
-        for i in range(10):
-            clean = scenes.draw("street", scenes.FrameSpec(600 + i * 13, 640, 360, 25, "Cam"))
-            faulty = picture_faults.render(kind, picture_faults.DEFAULTS[kind][0], clean, i)
-            vote.add(scores(sample(faulty), baseline, day=True)[check])
-        assert vote.failing, (kind, check)
+@pytest.mark.parametrize("kind", [k for k in CHECK_OF if k != "moved"])
+def test_each_fault_at_its_default_strength_trips_its_own_check_and_no_other(kind):
+    camera = Camera()
+    camera.show("street", samples=MIN_SAMPLES + 10)
+    seen = camera.show("street", default(kind), samples=20)
+    assert seen[-1] == (CHECK_OF[kind],), (kind, seen[-1])
+    first = next(i for i, failing in enumerate(seen) if failing)
+    assert first <= 10, f"{kind} took {first + 1} samples: the vote trips on the 8th failing one"
 
 
-def test_relative_checks_stay_quiet_until_the_baseline_is_learned_and_ir_cut_only_by_day():
-    grey = picture_faults.render("ircut", 1, scenes.draw("street", scenes.FrameSpec(1, 640, 360, 25, "Cam")), 1)
-    grey_sample = sample(grey)
-    assert scores(grey_sample, Baseline(), day=True)["ir_cut"] == 0.0, "no baseline yet: no guess"
-    baseline = learned("street")
-    assert scores(grey_sample, baseline, day=True)["ir_cut"] >= 1.0
-    assert scores(grey_sample, baseline, day=False)["ir_cut"] == 0.0, "grey at night is normal (and the night baseline is empty)"
+def test_one_failing_sample_is_not_enough_and_a_fault_that_ends_clears():
+    camera = Camera()
+    camera.show("gate", samples=MIN_SAMPLES + 5)
+    assert not any(camera.show("gate", default("cover"), samples=7)), "7 of 10 do not trip"
+    assert camera.show("gate", default("cover"), samples=1)[-1] == ("covered",)
+    after = camera.show("gate", samples=10)
+    assert after[6] == ("covered",) and after[-1] == (), "clears once 8 of the last 10 are below 70 % of the trigger"
+
+
+def test_a_camera_turned_away_is_moved_and_accepting_the_new_view_clears_it():
+    camera = Camera()
+    camera.show("office", samples=60)  # 2 minutes: the background and its reference, with features
+    assert [r.by for r in camera.diagnosis.references] == ["hub"]
+    seen = camera.show("office", default("moved"), samples=90)
+    assert seen[-1] == ("moved",)
+    assert camera.diagnosis.accept_reference("alice", camera.t).by == "alice"
+    assert not any(camera.show("office", default("moved"), samples=60)), "the new view is the reference now"
+
+
+def test_busy_and_ticking_scenes_are_not_moved_but_a_pan_of_them_is():
+    for scene in ("traffic", "clock", "rain"):
+        camera = Camera()
+        assert not any(camera.show(scene, samples=150)), scene
+        seen = camera.show(scene, default("moved"), samples=90)
+        assert seen[-1] == ("moved",), scene
+        assert {c for failing in seen for c in failing} == {"moved"}, f"{scene}: the move is not taken for another fault"
+
+
+def test_a_ptz_camera_keeps_a_reference_per_preset():
+    camera = Camera(DiagnosisSettings(ptz=True))
+    camera.show("street", samples=60)
+    camera.show("street", ("moved", 30), samples=90)  # preset 2, before anybody accepted it
+    assert "moved" in camera.diagnosis.failing(camera.t)
+    camera.diagnosis.accept_reference("alice", camera.t)
+    assert len(camera.diagnosis.references) == 2
+    assert not any(camera.show("street", samples=60)), "back at preset 1"
+    assert not any(camera.show("street", ("moved", 30), samples=60)), "at preset 2 again"
+    assert camera.show("street", ("moved", 15), samples=90)[-1] == ("moved",), "somewhere else"
+
+
+def test_a_moved_check_can_be_turned_off():
+    camera = Camera(DiagnosisSettings(checks=frozenset(DiagnosisSettings().checks - {"moved"})))
+    camera.show("office", samples=60)
+    assert not any(camera.show("office", default("moved"), samples=90))
+
+
+def test_orb_features_tell_a_move_from_a_busy_moment_or_say_they_cannot():
+    gray = cv2.cvtColor(scenes.draw("office", scenes.FrameSpec(0, 640, 360, 25, "Cam")), cv2.COLOR_BGR2GRAY)
+    same = cv2.cvtColor(scenes.draw("office", scenes.FrameSpec(50, 640, 360, 25, "Cam")), cv2.COLOR_BGR2GRAY)
+    turned = np.roll(same, 96, axis=1)
+    assert confirm(Features.of(gray), Features.of(same)) is False
+    assert confirm(Features.of(gray), Features.of(turned)) is True
+    flat = np.full((360, 640), 90, np.uint8)
+    assert confirm(Features.of(flat), Features.of(flat)) is None, "a flat picture has no features to tell"
+
+
+def test_a_muted_check_is_still_judged_but_not_reported_until_the_mute_ends():
+    camera = Camera()
+    camera.show("street", samples=MIN_SAMPLES + 5)
+    from hub.diagnostics.diagnosis import Mute
+    camera.diagnosis.mutes["covered"] = Mute("covered", camera.t + 30, "bag over it, maintenance booked", "alice", camera.t)
+    seen = camera.show("street", default("cover"), samples=12)
+    assert not any(seen) and camera.diagnosis.tripped() == ["covered"]
+    assert camera.show("street", default("cover"), samples=12)[-1] == ("covered",), "the mute ended"
+
+
+def test_ir_cut_grey_by_day_colour_by_night_and_neither_for_a_grey_camera():
+    camera = Camera()
+    camera.show("street", samples=MIN_SAMPLES + 5)
+    assert camera.show("street", default("ircut"), samples=12)[-1] == ("ir_cut",), "grey in daylight"
+    night = Camera()
+    assert not any(night.show("street", default("ircut"), samples=40, day=False)), "grey at night is night mode"
+    dark_colour = night.show("street", ("dark", 2), samples=12, day=False)
+    assert dark_colour[-1] == ("ir_cut",), "colour in the dark from a camera whose nights are grey"
+    grey = Camera()
+    assert not any(grey.show("night", samples=60, day=True)), "a camera that is always grey has no colour to lose"
+
+
+def test_the_day_baseline_and_the_night_baseline_are_kept_apart():
+    camera = Camera()
+    camera.show("street", samples=MIN_SAMPLES + 5)
+    camera.show("night", samples=MIN_SAMPLES + 5, day=False)
+    base = camera.diagnosis.baseline
+    assert base.ready(False) and base.ready(True)
+    assert base.values[False]["chroma"] > 1 > base.values[True]["chroma"]
+    assert not any(camera.show("street", samples=30)) and not any(camera.show("night", samples=30, day=False)), "switching is no fault"
+
+
+def test_relative_checks_stay_quiet_until_the_camera_has_a_baseline():
+    blurred = Sample.from_bgr(picture_faults.render("blur", 3, scenes.draw("street", scenes.FrameSpec(0, 640, 360, 25, "C")), 0))
+    assert "blurred" not in scores(blurred, Baseline(), clock_day=True)
+
+
+def test_no_signal_or_a_black_picture_suspends_the_votes():
+    camera = Camera()
+    camera.show("street", samples=MIN_SAMPLES + 5)
+    camera.show("street", default("cover"), samples=6)
+    camera.diagnosis.suspend()
+    assert not any(camera.show("street", default("cover"), samples=7)), "the vote starts over after a suspension"

@@ -1,104 +1,173 @@
 """From one picture's measures to a score per check, against thresholds and the camera's own baseline.
 
-Pure and clock-free (the caller says whether it is day); the hub will call it on the event loop for
-each sampled thumbnail, keep one `Baseline` per camera, and feed each score to that check's vote
-(`hub.diagnostics.confirm`). A score of 1.0 is exactly at the trigger. Checks that depend on what is
-normal for this camera (contrast, sharpness, colour, noise, stripes) are judged against its baseline,
-learned from its own clean pictures, separately for day and night; until a baseline has
-`MIN_SAMPLES`, those checks score 0 (they stay quiet rather than guess).
+Pure and clock-free (the caller says whether the clock says day). `Sample` is made where the picture is
+decoded (the reader thread: `hub.diagnostics.sampling`); `scores` runs on the event loop for each sample,
+against the stream's `Baseline`, and each score goes to that check's vote (`hub.diagnostics.confirm`). A
+score of 1.0 is exactly at the trigger. Checks that depend on what is normal for this camera (contrast,
+sharpness, colour, noise, stripes) are judged against its baseline, learned from its own clean pictures,
+kept apart for day and night; until a baseline is ready those checks score nothing (they stay quiet
+rather than guess). Noise, stripes and mosaic need the full frame: they are scored only on samples that
+carry one (`Fine`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from hub.diagnostics import measures
-from hub.diagnostics.confirm import falling, rising
+from hub.diagnostics.confirm import excess, falling, rising
+from hub.diagnostics.settings import Thresholds
 
-MIN_SAMPLES = 20
-LEARN_RATE = 0.05  # each clean picture moves the baseline 5 % of the way: about the last 20 pictures count
-RELATIVE = ("contrast", "sharpness", "cast", "chroma", "noise", "stripes")
+MIN_SAMPLES = 20  # thumbnails before the thumbnail checks trust a baseline
+MIN_FINE_SAMPLES = 6  # full-frame samples before noise and stripes do
+# Until a baseline is ready it is the plain mean of its pictures; then each clean picture moves it this
+# share of the way, so that it follows dusk and the seasons but not a fault that creeps in over minutes.
+LEARN_RATE, FINE_LEARN_RATE = 0.01, 0.05  # at a picture every 2 s and a full frame every 10 s: ~3 and ~3 min
+COARSE = ("contrast", "sharpness", "cast", "chroma", "flat", "peak", "tint_b", "tint_r")
+FINE = ("noise", "stripes", "blocks")
+THUMB_SIZE = (160, 90)  # defocus needs this much: at 64x36 a blur of sigma 3 hardly shows
+BRIGHT_DAY_LUMA = 60.0  # a grey picture this bright by day is not night mode
+DARK_NIGHT_LUMA = 50.0  # a picture this dark by night is night, whatever its colour
+COLOURFUL = 6.0  # times ir_chroma: a camera whose day pictures have less colour (grey rain) cannot show an IR-cut fault
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """The triggers; `[health]` will set them, with per-stream overrides."""
+class Fine:
+    """Measures that need the full frame (a thumbnail averages noise and blocks away)."""
 
-    dark_luma: float = 25.0
-    overexposed_share: float = 0.4
-    low_contrast_ratio: float = 0.4  # of the baseline's luma std
-    blurred_ratio: float = 0.5  # of the baseline's sharpness
-    covered_cells: int = 10  # of 16
-    cast_factor: float = 1.5  # and at least twice the baseline's
-    ir_chroma: float = 1.0  # below this in daylight: grey
-    noisy_ratio: float = 3.0
-    striped_ratio: float = 3.0
-    mosaic_blockiness: float = 2.0
+    noise: float
+    stripes: float
+    blocks: float
+
+    @classmethod
+    def of(cls, gray: np.ndarray) -> Fine:
+        """Stripes and blocks from the whole frame (row and column means, column steps: cheap); noise from
+        a window of it, as the noise is the same all over: its cost stays flat at any size."""
+        return cls(measures.noise_sigma(_window(gray)), measures.stripe_strength(gray), measures.blockiness(gray))
+
+
+def _window(gray: np.ndarray, width: int = 384, height: int = 216) -> np.ndarray:
+    """The middle of a picture at full resolution, its left edge on the 8-pixel block grid."""
+    h, w = gray.shape[:2]
+    if w <= width and h <= height:
+        return gray
+    left, top = ((w - min(w, width)) // 2) // 8 * 8, (h - min(h, height)) // 2
+    return np.ascontiguousarray(gray[top:top + min(h, height), left:left + min(w, width)])
 
 
 @dataclass(frozen=True)
 class Sample:
-    """The measures of one picture: a 160x90 BGR thumbnail, and for noise, stripes and mosaic the
-    full-frame luma when there is one (a thumbnail averages noise away: 4x4 pixels make one)."""
+    """The measures of one sampled picture: its 160x90 thumbnail, plus `fine` when the full frame was sampled."""
 
     luma: float
     bright: float
     contrast: float
     sharpness: float
     flat: int
+    peak: float
     cast: float
     chroma: float
-    noise: float
-    stripes: float
-    blocks: float
+    tint_b: float = 0.0
+    tint_r: float = 0.0
+    fine: Fine | None = None
 
     @classmethod
-    def of(cls, bgr: np.ndarray, full_gray: np.ndarray | None = None) -> Sample:
+    def of(cls, gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, full_gray: np.ndarray | None = None) -> Sample:
+        """From a luma thumbnail and its chroma planes (any size), and the full frame's luma if sampled."""
+        return cls(measures.mean_luma(gray), measures.clipped_share(gray, cb, cr), measures.luma_std(gray), measures.sharpness(gray),
+                   measures.flat_cells(gray), measures.histogram_peak_share(gray), measures.color_cast(cb, cr),
+                   measures.chroma(cb, cr), *measures.tint(cb, cr), None if full_gray is None else Fine.of(full_gray))
+
+    @classmethod
+    def from_bgr(cls, bgr: np.ndarray, full: bool = True) -> Sample:
+        """From a full BGR picture, as the reader would sample it (tests and benchmarks)."""
+        small = cv2.resize(bgr, THUMB_SIZE, interpolation=cv2.INTER_AREA)
+        cb, cr = measures.chroma_planes(small)
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        fine = gray if full_gray is None else full_gray
-        return cls(measures.mean_luma(gray), measures.bright_share(gray), measures.luma_std(gray), measures.sharpness(gray),
-                   measures.flat_cells(gray), measures.color_cast(bgr), measures.chroma(bgr), measures.noise_sigma(fine),
-                   measures.stripe_strength(fine), measures.blockiness(fine))
+        return cls.of(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), cb, cr, gray if full else None)
+
+
+def is_night(sample: Sample, clock_day: bool, limits: Thresholds = Thresholds()) -> bool:
+    """Which baseline a picture belongs to: a grey picture (IR, night mode) is night, and so is a dark
+    one while the clock says night."""
+    return sample.chroma < limits.ir_chroma or (not clock_day and sample.luma < DARK_NIGHT_LUMA)
 
 
 @dataclass
 class Baseline:
-    """What is normal for one camera, kept apart for day and night."""
+    """What is normal for one camera, kept apart for day (False) and night (True)."""
 
-    values: dict[bool, dict[str, float]] = field(default_factory=lambda: {True: {}, False: {}})
-    counts: dict[bool, int] = field(default_factory=lambda: {True: 0, False: 0})
+    values: dict[bool, dict[str, float]] = field(default_factory=lambda: {False: {}, True: {}})
+    counts: dict[bool, int] = field(default_factory=lambda: {False: 0, True: 0})
+    fine_counts: dict[bool, int] = field(default_factory=lambda: {False: 0, True: 0})
 
-    def learn(self, sample: Sample, day: bool) -> None:
+    def learn(self, sample: Sample, night: bool) -> None:
         """Take a picture no check failed on into the baseline of its part of the day."""
-        values = self.values[day]
-        for name in RELATIVE:
-            value = getattr(sample, name)
-            values[name] = value if name not in values else values[name] + LEARN_RATE * (value - values[name])
-        self.counts[day] += 1
+        self.counts[night] += 1
+        self._move(night, {name: getattr(sample, name) for name in COARSE}, max(LEARN_RATE, 1 / self.counts[night]))
+        if sample.fine is not None:
+            self.fine_counts[night] += 1
+            self._move(night, {name: getattr(sample.fine, name) for name in FINE}, max(FINE_LEARN_RATE, 1 / self.fine_counts[night]))
 
-    def ready(self, day: bool) -> bool:
-        return self.counts[day] >= MIN_SAMPLES
+    def _move(self, night: bool, new: dict[str, float], rate: float) -> None:
+        values = self.values[night]
+        for name, value in new.items():
+            values[name] = value if name not in values else values[name] + rate * (value - values[name])
+
+    def ready(self, night: bool) -> bool:
+        return self.counts[night] >= MIN_SAMPLES
+
+    def fine_ready(self, night: bool) -> bool:
+        return self.fine_counts[night] >= MIN_FINE_SAMPLES
+
+    def to_json(self) -> dict:
+        return {"day": self.values[False], "night": self.values[True], "counts": [self.counts[False], self.counts[True]],
+                "fine_counts": [self.fine_counts[False], self.fine_counts[True]]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Baseline:
+        pair = lambda values: {False: values[0], True: values[1]}  # noqa: E731
+        return cls(pair([dict(data["day"]), dict(data["night"])]), pair(data["counts"]), pair(data["fine_counts"]))
 
 
-def scores(sample: Sample, baseline: Baseline, day: bool, limits: Thresholds = Thresholds()) -> dict[str, float]:
-    """A score per check for this picture (1.0 = at the trigger)."""
-    out = {
-        "exposure": max(falling(sample.luma, limits.dark_luma), rising(sample.bright, limits.overexposed_share)),
-        "covered": rising(sample.flat, limits.covered_cells),
-        "mosaic": rising(sample.blocks, limits.mosaic_blockiness),
-    }
-    normal = baseline.values[day] if baseline.ready(day) else None
+def scores(sample: Sample, baseline: Baseline, clock_day: bool, limits: Thresholds = Thresholds()) -> dict[str, float]:
+    """A score per check for this picture (1.0 = at the trigger); checks with nothing to judge are absent."""
+    night = is_night(sample, clock_day, limits)
+    out = {"exposure": max(falling(sample.luma, limits.dark_luma), rising(sample.bright, limits.overexposed_share))}
+    normal = baseline.values[night] if baseline.ready(night) else None
+    # A plain wall is flat too: a camera whose normal picture has flat cells or a peaked histogram needs more.
     if normal is None:
-        return out | {name: 0.0 for name in ("low_contrast", "blurred", "color_cast", "noisy", "striped", "ir_cut")}
-    out["low_contrast"] = falling(sample.contrast, limits.low_contrast_ratio * normal["contrast"])
-    out["blurred"] = falling(sample.sharpness, limits.blurred_ratio * normal["sharpness"])
-    out["color_cast"] = rising(sample.cast, max(limits.cast_factor, 2.0 * normal["cast"]))
-    out["noisy"] = rising(sample.noise, limits.noisy_ratio * max(normal["noise"], 1.0))
-    out["striped"] = rising(sample.stripes, limits.striped_ratio * normal["stripes"])
-    # Grey by day is the IR-cut filter stuck in night mode; only where the camera normally shows colour.
-    colourful = normal["chroma"] > 3 * limits.ir_chroma
-    out["ir_cut"] = falling(sample.chroma, limits.ir_chroma) if day and colourful else 0.0
+        out["covered"] = max(rising(sample.flat, limits.covered_cells), rising(sample.peak, limits.covered_peak_share))
+    else:
+        cells = max(limits.covered_cells, min(16.0, normal["flat"] + 4))
+        peak = max(limits.covered_peak_share, min(0.98, normal["peak"] + 0.1))
+        out["covered"] = max(rising(sample.flat, cells), excess(sample.peak, normal["peak"], peak))
+    if normal is not None:
+        out["low_contrast"] = falling(sample.contrast, limits.low_contrast_ratio * normal["contrast"])
+        out["blurred"] = falling(sample.sharpness, limits.blurred_ratio * normal["sharpness"])
+        drift = math.hypot(sample.tint_b - normal["tint_b"], sample.tint_r - normal["tint_r"])
+        out["color_cast"] = max(rising(sample.cast, max(limits.cast_factor, 2.0 * normal["cast"])), rising(drift, limits.cast_shift))
+    if sample.fine is not None and baseline.fine_ready(night):
+        fine = baseline.values[night]
+        out["noisy"] = rising(sample.fine.noise, limits.noisy_ratio * max(fine["noise"], 1.0))
+        out["striped"] = rising(sample.fine.stripes, limits.striped_ratio * fine["stripes"])
+        blocks = max(fine["blocks"], 1.0)
+        out["mosaic"] = excess(sample.fine.blocks, blocks, limits.mosaic_ratio * blocks)
+    out["ir_cut"] = _ir_cut(sample, baseline, clock_day, limits)
     return out
+
+
+def _ir_cut(sample: Sample, baseline: Baseline, clock_day: bool, limits: Thresholds) -> float:
+    """Grey in bright daylight (the IR-cut filter stuck in night mode), only for a camera that shows colour
+    by day; or colour in the dark (stuck in day mode), only for one whose nights are grey."""
+    day_normal = baseline.values[False] if baseline.ready(False) else None
+    night_normal = baseline.values[True] if baseline.ready(True) else None
+    if clock_day and sample.luma >= BRIGHT_DAY_LUMA and day_normal and day_normal["chroma"] > COLOURFUL * limits.ir_chroma:
+        return falling(sample.chroma, limits.ir_chroma)
+    if not clock_day and sample.luma < DARK_NIGHT_LUMA and night_normal and night_normal["chroma"] < limits.ir_chroma:
+        return rising(sample.chroma, 3 * limits.ir_chroma)
+    return 0.0

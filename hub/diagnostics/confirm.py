@@ -47,3 +47,10 @@ def rising(measure: float, threshold: float) -> float:
 def falling(measure: float, threshold: float) -> float:
     """The score of a measure that is bad when low (sharpness, contrast): 1.0 at the threshold."""
     return threshold / measure if measure > 0 else float("inf")
+
+
+def excess(measure: float, normal: float, threshold: float) -> float:
+    """The score of a measure that sits near a floor when all is well (blockiness about 1, a histogram's
+    peak share high in a plain scene): how far it rose from `normal` towards `threshold`, so that a clean
+    picture scores about 0 and can fall below 70 % of the trigger."""
+    return max(0.0, measure - normal) / (threshold - normal) if threshold > normal else 0.0

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from hub.diagnostics.sampling import PictureSample
+
 # Reasons a connection ends: the reason codes listed in the README's states table.
 ENDED, UNREACHABLE, NOT_FOUND, AUTH_FAILED, STALLED = "ended", "unreachable", "not_found", "auth_failed", "stalled"
 
@@ -51,6 +53,7 @@ class Picture:
     thumb: np.ndarray  # THUMB_HEIGHT x THUMB_WIDTH luma, uint8
     jpeg: bytes
     pts_s: float | None = None  # the keyframe's presentation time, seconds on the camera's clock
+    diagnosis: PictureSample | None = None  # what picture diagnostics measured of it (None: not sampled)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import av
 import cv2
 import numpy as np
 
+from hub.diagnostics.sampling import PictureSample, Sampler, SamplingSettings
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import (
@@ -65,6 +66,7 @@ class ReaderSettings:
     silence_limit_s: float
     secrets: tuple[str, ...] = ()
     analyze_s: float = 1.5  # how long FFmpeg studies the stream while opening (visits: shorter, to be quick)
+    sampling: SamplingSettings = SamplingSettings()  # picture diagnostics' measures of each sampled keyframe
 
 
 class ArrivalClock:
@@ -107,6 +109,7 @@ class Reader:
         self._writer: FragmentWriter | None = None
         self._jpeg_at = -1e9  # monotonic: the last picture made a JPEG
         self._too_big = ""  # why pictures are not decoded at all (an absurd declared size), else empty
+        self._sampler = Sampler(settings.sampling)
 
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
@@ -230,13 +233,13 @@ class Reader:
         live = self.live
         with_jpeg = live is None or live.wanted or live.pictures_wanted or now - self._jpeg_at >= JPEG_IDLE_S
         try:
-            thumb, jpeg = _thumb_and_jpeg(frame, with_jpeg)
-        except (ValueError, av.error.FFmpegError) as exc:
+            thumb, jpeg, sample = _thumb_and_jpeg(frame, with_jpeg, self._sampler, now)
+        except (ValueError, av.error.FFmpegError, cv2.error) as exc:
             self.mailbox.put(DecodeFailed(self.generation, now, self._redact(exc)))
             return
         if jpeg:
             self._jpeg_at = now
-        self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg, pts))
+        self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg, pts, sample))
 
 
 def absurd_size(width: int, height: int) -> str:
@@ -246,18 +249,26 @@ def absurd_size(width: int, height: int) -> str:
     return ""
 
 
-def _thumb_and_jpeg(frame, with_jpeg: bool = True) -> tuple[np.ndarray, bytes]:
-    """A luma thumbnail and (if asked) a JPEG of one decoded frame; the common 8-bit 4:2:0 case skips swscale."""
+def _thumb_and_jpeg(frame, with_jpeg: bool, sampler: Sampler, now: float) -> tuple[np.ndarray, bytes, PictureSample | None]:
+    """A luma thumbnail, a JPEG (if asked) and the diagnostics' sample of one decoded frame. The common
+    8-bit 4:2:0 case reads the planes as they are; anything else is converted to it once."""
     width, height = frame.width, frame.height
-    planar = frame.to_ndarray() if frame.format.name in ("yuv420p", "yuvj420p") else None  # Y, then U and V
-    luma = planar[:height] if planar is not None else frame.to_ndarray(format="gray")
+    full_range = frame.format.name == "yuvj420p" or getattr(frame, "color_range", 0) == 2  # JPEG (full) range
+    if frame.format.name not in ("yuv420p", "yuvj420p") or width % 2 or height % 2:
+        frame = frame.reformat(width=width + width % 2, height=height + height % 2, format="yuv420p")
+    planar = frame.to_ndarray()  # Y, then U and V, each a quarter of Y's size
+    luma = planar[:frame.height]
+    quarter = frame.height // 4
+    cb = planar[frame.height:frame.height + quarter].reshape(frame.height // 2, frame.width // 2)
+    cr = planar[frame.height + quarter:].reshape(frame.height // 2, frame.width // 2)
     thumb = cv2.resize(luma, (THUMB_WIDTH, THUMB_HEIGHT), interpolation=cv2.INTER_AREA)
+    sample = sampler.take(luma, cb, cr, now, full_range)
     if not with_jpeg:
-        return thumb, b""
-    image = cv2.cvtColor(planar, cv2.COLOR_YUV2BGR_I420) if planar is not None else frame.to_ndarray(format="bgr24")
+        return thumb, b"", sample
+    image = cv2.cvtColor(planar, cv2.COLOR_YUV2BGR_I420)
     if width > SNAPSHOT_MAX_WIDTH:
         image = cv2.resize(image, (SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width)), interpolation=cv2.INTER_AREA)
-    return thumb, encode_jpeg(image)
+    return thumb, encode_jpeg(image), sample
 
 
 def _lower_priority() -> None:

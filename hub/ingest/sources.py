@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote, urlsplit
 
-from hub.config import HealthSettings, SimSettings, Stream
+from hub.config import Config, SimSettings, Stream
+from hub.config_diagnostics import for_stream
+from hub.diagnostics.settings import SamplingSettings
 from hub.ingest.reader import ReaderSettings
 
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
@@ -28,9 +30,13 @@ def source_url(stream: Stream, sim: SimSettings, sub: bool = False) -> str:
     return f"rtsp://{credentials}{host}:{sim.listen.port}/{path}"
 
 
-def reader_settings(stream: Stream, sim: SimSettings, health: HealthSettings, sub: bool = True) -> ReaderSettings:
+def reader_settings(stream: Stream, config: Config, sub: bool = True) -> ReaderSettings:
     """What a reader needs; health and patrol read the substream when there is one (NVRs' adaptive streaming)."""
+    health, sim = config.health, config.sim
     url = source_url(stream, sim, sub)
+    sampling = config.diagnostics.sampling(health.picture_interval_s)
+    if not for_stream(config.diagnostics, stream.health, stream.ptz).checks:
+        sampling = SamplingSettings(enabled=False)
     password = unquote(urlsplit(url).password or "")
     return ReaderSettings(
         url=url,
@@ -39,4 +45,5 @@ def reader_settings(stream: Stream, sim: SimSettings, health: HealthSettings, su
         # Short enough that a silent reader notices `stop` soon; health still waits for stall_after_s.
         silence_limit_s=min(health.stall_after_s, SILENCE_LIMIT_CAP_S),
         secrets=(password,) if password else (),
+        sampling=sampling,
     )

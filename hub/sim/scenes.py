@@ -8,27 +8,13 @@ the generated clips are deterministic. Runs wherever the clip generator runs
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-Picture = np.ndarray  # height x width x 3, uint8, BGR
-
-
-@dataclass(frozen=True)
-class FrameSpec:
-    """What one picture of a scene depends on."""
-
-    index: int
-    width: int
-    height: int
-    fps: int
-    label: str
-
-
-def _scaled(spec: FrameSpec, value: float) -> int:
-    return int(round(value * spec.width / 640))
+from hub.sim.frame import FrameSpec, Picture
+from hub.sim.frame import scaled as _scaled
+from hub.sim.hard_scenes import HARD_SCENES
 
 
 def _street(spec: FrameSpec) -> Picture:
@@ -121,6 +107,7 @@ SCENES: dict[str, Callable[[FrameSpec], Picture]] = {
     "room": _room,
     "road": _road,
     "bars": _bars,
+    **HARD_SCENES,
 }
 
 

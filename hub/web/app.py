@@ -11,11 +11,13 @@ from aiohttp import web
 
 from hub.auth.service import AccessService
 from hub.config import CATEGORIES, Config
+from hub.diagnostics.service import Diagnostics
+from hub.diagnostics.store import DiagnosticsStore, diagnostics_db_for
 from hub.health import STATES
 from hub.index import Index
 from hub.metrics import create_registry
 from hub.monitor import Monitor
-from hub.web import account, api, audit_api, events, layouts, openapi
+from hub.web import account, api, audit_api, diagnostics_api, events, layouts, openapi
 from hub.web.access import ACCESS, SECURITY, access_gate
 from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIST_CACHE, LIVE, METRICS, MONITOR, SNAPSHOTS, UI
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
@@ -53,6 +55,7 @@ async def _run_monitor(app: web.Application):
     await app[METRICS].close()
     await close_scoped(app)
     await app[MONITOR].stop()
+    app[MONITOR].diagnostics.store.close()
     app[ACCESS].record(None, "hub_stopped")
     app[ACCESS].close()
 
@@ -96,15 +99,17 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app = web.Application(middlewares=[errors_as_json, access_gate], client_max_size=64 * 1024)
     index = Index()
     app[INDEX] = index
-    app[MONITOR] = Monitor(config, index)
+    source = Path(config_path or config.source)
+    state = _state_path(source)
+    store = DiagnosticsStore(diagnostics_db_for(state))
+    app[MONITOR] = Monitor(config, index, diagnostics=Diagnostics(config.diagnostics, store))
     app[SNAPSHOTS] = SnapshotCache()
     app[METRICS] = MetricsCache(create_registry(index), lambda: index.ticks)
     app[CONFIG_PATH] = config_path or config.source
     app[UI] = _ui(config)
     app[LIST_CACHE] = {}
-    source = Path(app[CONFIG_PATH])
     app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
-    app[ACCESS] = AccessService(_state_path(source), config.access)
+    app[ACCESS] = AccessService(state, config.access)
     app[SECURITY] = config
     app[SCOPED] = {}
     app.cleanup_ctx.append(_run_monitor)
@@ -121,6 +126,11 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/streams/{id}/snapshot.jpg", api.get_snapshot)
     router.add_put("/api/streams/{id}/position", api.put_position)
     router.add_post("/api/streams/{id}/open", account.open_stream)
+    router.add_get("/api/streams/{id}/diagnosis", diagnostics_api.get_diagnosis)
+    router.add_post("/api/streams/{id}/reference", diagnostics_api.accept_reference)
+    router.add_put("/api/streams/{id}/mutes/{check}", diagnostics_api.put_mute)
+    router.add_delete("/api/streams/{id}/mutes/{check}", diagnostics_api.delete_mute)
+    router.add_get("/api/outages", diagnostics_api.list_outages)
     router.add_get("/api/events", events.events)
     router.add_post("/api/reload", api.reload_config)
     router.add_get("/api/ui", ui_settings)

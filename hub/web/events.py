@@ -1,4 +1,4 @@
-"""Server-Sent Events: state changes, position updates and the hub's own load (`hub`) as they happen.
+"""Server-Sent Events: state changes, position updates, grouped outages and the hub's own load (`hub`) as they happen.
 
 Runs on the event loop, one handler per subscriber, each with its own bounded
 queue in the index. A subscriber gets events only about streams it may see
@@ -14,6 +14,7 @@ import json
 from aiohttp import web
 
 from hub.web.access import principal
+from hub.web.diagnostics_api import outage_for
 from hub.web.keys import CLOSING, INDEX
 
 KEEPALIVE_S = 15.0
@@ -55,7 +56,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     visible = rights.visible(index.records.values())
     shown = {record.id for record in visible}
     try:
-        await response.write(_event("hello", {"summary": index.summary(visible), "hub": _load_for(rights, index.hub)}))
+        outages = [o for o in (outage_for(o, index, rights) for o in index.outages.values()) if o is not None]
+        await response.write(_event("hello", {"summary": index.summary(visible), "hub": _load_for(rights, index.hub), "outages": outages}))
         while not closing.is_set():
             getter = asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait({getter, closed}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
@@ -65,7 +67,11 @@ async def events(request: web.Request) -> web.StreamResponse:
                     await response.write(b": keep-alive\n\n")
                 continue
             kind, data = getter.result()
-            if _for_subscriber(index, rights, shown, kind, data):
+            if kind == "outage":
+                data = outage_for(data, index, rights)
+                if data is not None:
+                    await response.write(_event(kind, data))
+            elif _for_subscriber(index, rights, shown, kind, data):
                 await response.write(_event(kind, _load_for(rights, data) if kind == "hub" else data))
     except (ConnectionResetError, ConnectionError):
         pass

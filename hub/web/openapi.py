@@ -9,9 +9,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.config import CATEGORIES
+from hub.diagnostics.settings import PICTURE_CHECKS
 from hub.health import STATES
 
 STREAM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+CHECK = {"name": "check", "in": "path", "required": True, "schema": {"type": "string", "enum": list(PICTURE_CHECKS)}}
+REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
 LAYOUT_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
 ERROR = {"description": "an error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 OK_JSON = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -56,6 +59,15 @@ def describe() -> dict:
             "/api/streams/{id}/position": {"put": _op("A vehicle's GPS fix", [STREAM_ID], position, errors=(400, 401, 403, 404, 409))},
             "/api/streams/{id}/open": {"post": _op("Open a sensitive stream, giving a reason", [STREAM_ID],
                                                    {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})},
+            "/api/streams/{id}/diagnosis": {"get": _op("Picture diagnostics of one stream: failing, muted, references, scores", [STREAM_ID])},
+            "/api/streams/{id}/reference": {"post": _op("Accept the current view as the reference (operators)", [STREAM_ID], REASON,
+                                                        errors=(400, 401, 403, 404, 409))},
+            "/api/streams/{id}/mutes/{check}": {
+                "put": _op("Mute a picture check on this stream for a time, with a reason (operators)", [STREAM_ID, CHECK],
+                           {"type": "object", "required": ["minutes", "reason"], "properties": {
+                               "minutes": {"type": "number"}, "reason": {"type": "string"}}}),
+                "delete": _op("Unmute a picture check (operators)", [STREAM_ID, CHECK])},
+            "/api/outages": {"get": _op("Open grouped outages: many cameras of one site or tag down together")},
             "/api/events": {"get": _op("Server-Sent Events: state changes and positions of the streams the caller may see",
                                        ok={"description": "an event stream", "content": {"text/event-stream": {}}})},
             "/api/live": {"get": _op("WebSocket for wall video and tile status (send {\"watch\": [ids]})",

@@ -1,0 +1,188 @@
+"""One camera's picture diagnosis: its baseline, votes, reference views and mutes, fed sample by sample.
+
+Pure and clock-free (every call takes the wall time and whether the clock says day); the monitor keeps
+one `Diagnosis` per stream on the event loop, across reconnects and patrol visits, and feeds it each
+sampled picture (`observe`). A check is reported (`failing`) when its vote has tripped, it is not muted,
+and, for `moved`, full-frame features confirmed it. An operator can accept the current view as the
+reference (after a deliberate move; a PTZ camera keeps one reference per preset) and mute a check for
+a time with a reason; `hub.diagnostics.store` keeps both across restarts.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hub.diagnostics.checks import Baseline, is_night, scores
+from hub.diagnostics.confirm import Vote
+from hub.diagnostics.moved import BACKGROUND_SAMPLES, Features, View, confirm, moved_score
+from hub.diagnostics.sampling import PictureSample
+from hub.diagnostics.settings import PICTURE_CHECKS, DiagnosisSettings
+
+MAX_PRESETS = 16
+MOVED_EVERY_S = 10.0  # the moved check samples the background this often (its phase correlation runs on the loop)
+# One fault, one diagnosis: a dark or blown-out picture is also flat, low in contrast and unsharp, and a
+# covered lens is all of that too. In this order of precedence, a check that is shown hides the ones it
+# explains (fog hides the IR-cut check it would trip; colour in the dark hides the blur it causes).
+PRECEDENCE = ("exposure", "covered", "moved", "mosaic", "low_contrast", "ir_cut", "blurred", "color_cast", "noisy", "striped")
+EXPLAINS = {
+    "exposure": ("covered", "low_contrast", "blurred", "color_cast", "ir_cut", "noisy", "striped", "mosaic", "moved"),
+    "covered": ("low_contrast", "blurred", "color_cast", "ir_cut", "noisy", "striped", "mosaic", "moved"),
+    # Another view: what this camera's baselines say is normal no longer applies.
+    "moved": ("low_contrast", "blurred", "color_cast", "noisy", "striped", "mosaic"),
+    "mosaic": ("blurred",),  # big flat blocks have no fine detail either
+    "low_contrast": ("blurred", "ir_cut", "color_cast"),  # fog washes colour out too
+    "ir_cut": ("blurred", "low_contrast", "noisy"),  # a day-mode sensor in the dark
+    "blurred": ("striped",),  # with the detail gone, any leftover pattern stands out of the spectrum
+}
+
+
+@dataclass(frozen=True)
+class Mute:
+    check: str
+    until: float  # wall time
+    reason: str
+    by: str
+    at: float
+
+    def to_json(self) -> dict:
+        return {"check": self.check, "until": round(self.until, 3), "reason": self.reason, "by": self.by, "at": round(self.at, 3)}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A view the camera should show; `by` is "hub" when learned from the first clean pictures."""
+
+    view: View
+    night: bool
+    at: float  # wall time
+    by: str
+
+    def to_json(self) -> dict:
+        return {"night": self.night, "at": round(self.at, 3), "by": self.by}
+
+
+@dataclass
+class Diagnosis:
+    settings: DiagnosisSettings = DiagnosisSettings()
+    baseline: Baseline = field(default_factory=Baseline)
+    votes: dict[str, Vote] = field(default_factory=dict)
+    references: list[Reference] = field(default_factory=list)
+    mutes: dict[str, Mute] = field(default_factory=dict)
+    latest: View | None = None  # the current background (with the newest features)
+    latest_night: bool = False
+    moved_confirmed: bool = False
+    last_scores: dict[str, float] = field(default_factory=dict)
+    history: deque = field(default_factory=lambda: deque(maxlen=BACKGROUND_SAMPLES))  # thumbnails of full samples
+    features: Features | None = None  # the newest full-frame features
+    features_new: bool = False  # taken since the moved vote tripped
+    moved_at: float = -1e18  # wall time of the last background sample
+
+    def observe(self, thumb: np.ndarray, sampled: PictureSample, wall: float, clock_day: bool) -> None:
+        """Fold one sampled picture in: score it, vote, confirm a move, learn from it if it is clean."""
+        sample, settings = sampled.sample, self.settings
+        night = is_night(sample, clock_day, settings.limits)
+        if night != self.latest_night:
+            self.history.clear()  # the day/night switch: a new background
+        self.latest_night = night
+        now_scores = scores(sample, self.baseline, clock_day, settings.limits)
+        if sampled.features is not None:
+            self.features, self.features_new = sampled.features, True
+        references = [r for r in self.references if r.night == night]
+        if wall - self.moved_at >= 0.95 * MOVED_EVERY_S and "moved" in settings.checks:
+            self.moved_at = wall
+            self.history.append(thumb)
+            if len(self.history) >= 3:
+                self.latest = View.of(list(self.history), self.features)
+                if references:
+                    now_scores["moved"] = min(moved_score(r.view, self.latest, settings.limits) for r in references)
+        now_scores = {c: s for c, s in now_scores.items() if c in settings.checks}
+        for check, score in now_scores.items():
+            self._vote(check).add(score)
+        self._confirm_move(references)
+        self.last_scores = now_scores
+        # A picture that fails nothing teaches the baseline (one near a trigger too: dusk is normal).
+        if all(s < 1.0 for s in now_scores.values()) and not any(v.failing for v in self.votes.values()):
+            self.baseline.learn(sample, night)
+            self._learn_reference(references, wall)
+
+    def _learn_reference(self, references: list[Reference], wall: float) -> None:
+        """The first clean background of each part of the day, with features, becomes its reference."""
+        latest = self.latest
+        if references or latest is None or len(self.history) < BACKGROUND_SAMPLES or latest.features is None:
+            return
+        self.references.append(Reference(latest, self.latest_night, wall, "hub"))
+
+    def _vote(self, check: str) -> Vote:
+        vote = self.votes.get(check)
+        if vote is None:
+            settings = self.settings
+            vote = self.votes[check] = Vote(settings.vote_window, settings.vote_need, settings.clear_ratio)
+        return vote
+
+    def _confirm_move(self, references: list[Reference]) -> None:
+        """A tripped moved vote is believed once features taken after it tripped do not show the view of
+        any reference in place (too few features to tell: the vote decides); features that do clear it."""
+        vote = self.votes.get("moved")
+        if vote is None or not vote.failing:
+            self.moved_confirmed, self.features_new = False, False
+            return
+        if self.moved_confirmed or not self.features_new:
+            return
+        verdicts = [confirm(r.view.features, self.features, self.settings.limits) for r in references]
+        if any(v is False for v in verdicts):
+            vote.suspend()  # the scene is where it was: a busy moment, not a move
+        else:
+            self.moved_confirmed = True
+
+    def suspend(self) -> None:
+        """No signal or a black picture: the other picture checks have nothing to judge."""
+        for vote in self.votes.values():
+            vote.suspend()
+        self.moved_confirmed = False
+        self.history.clear()
+
+    def tripped(self) -> list[str]:
+        """Checks whose vote has tripped (for `moved`: and been confirmed), muted or not, less those a
+        more fundamental one explains."""
+        shown: list[str] = []
+        for check in PRECEDENCE:
+            vote = self.votes.get(check)
+            if vote is None or not vote.failing or (check == "moved" and not self.moved_confirmed):
+                continue
+            if not any(check in EXPLAINS.get(s, ()) for s in shown):
+                shown.append(check)
+        return sorted(shown, key=PICTURE_CHECKS.index)
+
+    def failing(self, wall: float) -> tuple[str, ...]:
+        """The checks to report now: tripped and not muted."""
+        return tuple(c for c in self.tripped() if not self.is_muted(c, wall))
+
+    def is_muted(self, check: str, wall: float) -> bool:
+        mute = self.mutes.get(check)
+        return mute is not None and mute.until > wall
+
+    def accept_reference(self, by: str, wall: float) -> Reference | None:
+        """The current view becomes the reference for its part of the day (a PTZ camera adds a preset)."""
+        if self.latest is None:
+            return None
+        reference = Reference(self.latest, self.latest_night, wall, by)
+        others = [r for r in self.references if r.night != reference.night]
+        same = [r for r in self.references if r.night == reference.night] if self.settings.ptz else []
+        self.references = others + same[-(MAX_PRESETS - 1):] + [reference]
+        if "moved" in self.votes:
+            self.votes["moved"].suspend()
+        self.moved_confirmed = False
+        return reference
+
+    def to_json(self, wall: float) -> dict:
+        """For the API: what fails, what is muted (kept while it lasts), the references and the last scores."""
+        return {
+            "failing": list(self.failing(wall)),
+            "muted": [m.to_json() for m in self.mutes.values() if m.until > wall],
+            "references": [r.to_json() for r in self.references],
+            "baseline_ready": {"day": self.baseline.ready(False), "night": self.baseline.ready(True)},
+            "scores": {c: round(s, 3) if s != float("inf") else None for c, s in sorted(self.last_scores.items())},
+        }

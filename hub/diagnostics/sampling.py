@@ -1,0 +1,58 @@
+"""The reader's part of picture diagnostics: measures of each sampled keyframe, taken where it is decoded.
+
+Who runs where: a `Sampler` belongs to one reader and runs in its thread (`ingest-<id>-<gen>` or
+`visit-<id>`, in the hub process or an ingest worker process), so the work is spread over the readers
+and never done on the event loop; what leaves the thread is a `PictureSample` of a few numbers (plus,
+about once a minute, ORB features). Every sampled keyframe gives the thumbnail measures (160x90 luma and
+its chroma); every `full_every_s` the full frame's luma adds noise, stripes and blockiness; every
+`features_every_s` (and on the first picture) ORB features of the full frame, for the moved check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from hub.diagnostics import measures
+from hub.diagnostics.checks import THUMB_SIZE, Sample
+from hub.diagnostics.moved import Features
+from hub.diagnostics.settings import SamplingSettings
+
+
+@dataclass(frozen=True)
+class PictureSample:
+    """What diagnostics learn from one sampled picture."""
+
+    sample: Sample
+    dhash: int
+    features: Features | None = None
+
+
+class Sampler:
+    def __init__(self, settings: SamplingSettings):
+        self.settings = settings
+        self._full_at = -1e18  # monotonic: the last full-frame sample
+        self._features_at = -1e18
+
+    def take(self, luma: np.ndarray, cb: np.ndarray, cr: np.ndarray, now: float, full_range: bool = False) -> PictureSample | None:
+        """Measure one picture from its planes (any sizes: chroma is usually half the luma's). Video is
+        mostly "TV range" (luma 16-235, chroma 16-240); the thumbnails are brought to full range, so that
+        thresholds such as "dark below 25" mean the same for every camera."""
+        if not self.settings.enabled:
+            return None
+        gray = cv2.resize(luma, THUMB_SIZE, interpolation=cv2.INTER_AREA)
+        small = (THUMB_SIZE[0] // 2, THUMB_SIZE[1] // 2)
+        cb, cr = (cv2.resize(p, small, interpolation=cv2.INTER_AREA) for p in (cb, cr))
+        if not full_range:
+            gray = cv2.convertScaleAbs(gray, alpha=255 / 219, beta=-16 * 255 / 219)
+            cb, cr = (cv2.convertScaleAbs(p, alpha=255 / 224, beta=128 - 128 * 255 / 224) for p in (cb, cr))
+        full = now - self._full_at >= 0.95 * self.settings.full_every_s
+        if full:
+            self._full_at = now
+        features = None
+        if now - self._features_at >= 0.95 * self.settings.features_every_s:
+            self._features_at = now
+            features = Features.of(luma)
+        return PictureSample(Sample.of(gray, cb, cr, luma if full else None), measures.dhash(gray), features)
