@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 from hub.config_checks import Checker, check_keys
-from hub.diagnostics.settings import PICTURE_CHECKS, DiagnosisSettings, SamplingSettings, Thresholds
+from hub.diagnostics.settings import DEFAULT_SETTINGS, PICTURE_CHECKS, DiagnosisSettings, SamplingSettings, Thresholds
 
 THRESHOLD_RANGES = {  # (integer, above, at most)
     "dark_luma": (False, 0, 255), "overexposed_share": (False, 0, 1), "low_contrast_ratio": (False, 0, 1),
@@ -30,7 +30,7 @@ HEALTH_KEYS = STREAM_KEYS | {"full_sample_s", "daylight_hours", "group_min", "gr
 class DiagnosticsSettings:
     """`[health]`'s picture-diagnostics part."""
 
-    defaults: DiagnosisSettings = DiagnosisSettings()
+    defaults: DiagnosisSettings = DEFAULT_SETTINGS
     full_sample_s: float = 2.0
     daylight_hours: tuple[float, float] = (7.0, 19.0)  # local time; outside it is night
     group_min: int = 5  # cameras of one site or tag going offline together make one grouped outage
@@ -46,7 +46,7 @@ class DiagnosticsSettings:
 
 def parse(table: dict, check: Checker) -> DiagnosticsSettings:
     """The diagnostics keys of `[health]` (the caller has checked that no unknown key is there)."""
-    defaults = _diagnosis(table, check, DiagnosisSettings())
+    defaults = _diagnosis(table, check, DEFAULT_SETTINGS)
     full = check.number(table, "full_sample_s", 2.0, above=0.0, at_most=3600.0)
     hours = _hours(table, check)
     group_min = check.number(table, "group_min", 5, above=1, at_most=100_000, integer=True)
@@ -61,7 +61,7 @@ def stream_overrides(item: dict, check: Checker) -> tuple[tuple[str, object], ..
         check.add("health", "expected a table of picture-check overrides")
         return ()
     check_keys(check, "health.", table, STREAM_KEYS)
-    _diagnosis(table, check.at(f"{check.where}: health" if check.where else "health"), DiagnosisSettings())
+    _diagnosis(table, check.at(f"{check.where}: health" if check.where else "health"), DEFAULT_SETTINGS)
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in table.items() if k in STREAM_KEYS))
 
 

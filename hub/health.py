@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from hub.config import HealthSettings
@@ -38,6 +39,7 @@ BURST_S = 1.0  # FFmpeg hands over what it buffered while probing at once: rates
 MIN_RATE_SPAN_S = 2.0  # shorter spans give jumpy rates
 CHANGED_LEVEL = 6  # luma steps a thumbnail cell must move to count as changed
 CHANGED_CELLS = 2  # cells that must change: encoder noise on a still scene moves none
+DETAIL_LEVEL, DETAIL_PIXELS = 20, 2  # in the 160x90 thumbnails: a ticking digit moves pixels this far, re-encoding does not
 BLACK_MEAN, BLACK_STD = 28.0, 4.0  # near-black and flat
 DECODE_ERROR_HOLD_S = 30.0
 RESOLUTION_CHANGE_HOLD_S = 60.0
@@ -138,17 +140,25 @@ def _picture(health: StreamHealth, picture: Picture) -> None:
         health.resolution_changed_at = picture.at
         health.reference = None
     health.size = size
-    if health.reference is None or pictures_differ(health.reference.thumb, picture.thumb):
+    if health.reference is None or pictures_differ(health.reference, picture):
         health.reference = picture
     health.latest = picture
 
 
-def pictures_differ(a: np.ndarray, b: np.ndarray) -> bool:
-    """True when two luma thumbnails show a real change, not just encoder noise."""
-    if a.shape != b.shape:
+def pictures_differ(a: Picture, b: Picture) -> bool:
+    """True when two pictures show a real change, not just encoder noise: a few cells of the 64x36
+    thumbnails moved, or a few pixels of the 160x90 ones changed a lot (the digits of a ticking clock in a
+    still room, where re-encoding the same picture moves no pixel that far)."""
+    if a.thumb.shape != b.thumb.shape:
         return True
-    moved = np.abs(a.astype(np.int16) - b.astype(np.int16)) > CHANGED_LEVEL
-    return int(np.count_nonzero(moved)) >= CHANGED_CELLS
+    moved = np.abs(a.thumb.astype(np.int16) - b.thumb.astype(np.int16)) > CHANGED_LEVEL
+    if int(np.count_nonzero(moved)) >= CHANGED_CELLS:
+        return True
+    da = a.diagnosis.gray if a.diagnosis is not None else None
+    db = b.diagnosis.gray if b.diagnosis is not None else None
+    if da is None or db is None or da.shape != db.shape:
+        return False
+    return int(np.count_nonzero(cv2.absdiff(da, db) > DETAIL_LEVEL)) >= DETAIL_PIXELS
 
 
 def is_black(thumb: np.ndarray) -> bool:

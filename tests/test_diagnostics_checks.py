@@ -7,7 +7,7 @@ a 6 s loop), so the samples here cycle through three pictures too. No hub, no cl
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
@@ -26,7 +26,7 @@ CHECK_OF = {"blur": "blurred", "dark": "exposure", "overexposed": "exposure", "l
 HARD = ("night", "rain", "office", "traffic", "clock")
 
 
-@lru_cache(maxsize=None)
+@cache
 def keyframes(scene: str, fault: tuple[str, float] | None = None, label: str = "Cam 7") -> tuple:
     """The three keyframes of a simulated clip, as (luma, 64x36 thumbnail, Cb, Cr) of TV-range 4:2:0."""
     out = []
@@ -43,8 +43,8 @@ def keyframes(scene: str, fault: tuple[str, float] | None = None, label: str = "
 class Camera:
     """A diagnosis fed as the hub feeds it: a sample every 2 s, the reader's sampler deciding what to measure."""
 
-    def __init__(self, settings: DiagnosisSettings = DiagnosisSettings()):
-        self.diagnosis = Diagnosis(settings)
+    def __init__(self, settings: DiagnosisSettings | None = None):
+        self.diagnosis = Diagnosis(settings or DiagnosisSettings())
         self.sampler = Sampler(SamplingSettings())
         self.t = 0.0
 

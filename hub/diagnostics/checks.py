@@ -20,7 +20,7 @@ import numpy as np
 
 from hub.diagnostics import measures
 from hub.diagnostics.confirm import excess, falling, rising
-from hub.diagnostics.settings import Thresholds
+from hub.diagnostics.settings import DEFAULT_LIMITS, Thresholds
 
 MIN_SAMPLES = 20  # thumbnails before the thumbnail checks trust a baseline
 MIN_FINE_SAMPLES = 6  # full-frame samples before noise and stripes do
@@ -91,7 +91,7 @@ class Sample:
         return cls.of(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), cb, cr, gray if full else None)
 
 
-def is_night(sample: Sample, clock_day: bool, limits: Thresholds = Thresholds()) -> bool:
+def is_night(sample: Sample, clock_day: bool, limits: Thresholds = DEFAULT_LIMITS) -> bool:
     """Which baseline a picture belongs to: a grey picture (IR, night mode) is night, and so is a dark
     one while the clock says night."""
     return sample.chroma < limits.ir_chroma or (not clock_day and sample.luma < DARK_NIGHT_LUMA)
@@ -130,11 +130,11 @@ class Baseline:
 
     @classmethod
     def from_json(cls, data: dict) -> Baseline:
-        pair = lambda values: {False: values[0], True: values[1]}  # noqa: E731
+        pair = lambda values: {False: values[0], True: values[1]}
         return cls(pair([dict(data["day"]), dict(data["night"])]), pair(data["counts"]), pair(data["fine_counts"]))
 
 
-def scores(sample: Sample, baseline: Baseline, clock_day: bool, limits: Thresholds = Thresholds()) -> dict[str, float]:
+def scores(sample: Sample, baseline: Baseline, clock_day: bool, limits: Thresholds = DEFAULT_LIMITS) -> dict[str, float]:
     """A score per check for this picture (1.0 = at the trigger); checks with nothing to judge are absent."""
     night = is_night(sample, clock_day, limits)
     out = {"exposure": max(falling(sample.luma, limits.dark_luma), rising(sample.bright, limits.overexposed_share))}

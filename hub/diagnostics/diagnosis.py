@@ -19,7 +19,7 @@ from hub.diagnostics.checks import Baseline, is_night, scores
 from hub.diagnostics.confirm import Vote
 from hub.diagnostics.moved import BACKGROUND_SAMPLES, Features, View, confirm, moved_score
 from hub.diagnostics.sampling import PictureSample
-from hub.diagnostics.settings import PICTURE_CHECKS, DiagnosisSettings
+from hub.diagnostics.settings import DEFAULT_SETTINGS, PICTURE_CHECKS, DiagnosisSettings
 
 MAX_PRESETS = 16
 MOVED_EVERY_S = 10.0  # the moved check samples the background this often (its phase correlation runs on the loop)
@@ -66,7 +66,7 @@ class Reference:
 
 @dataclass
 class Diagnosis:
-    settings: DiagnosisSettings = DiagnosisSettings()
+    settings: DiagnosisSettings = DEFAULT_SETTINGS
     baseline: Baseline = field(default_factory=Baseline)
     votes: dict[str, Vote] = field(default_factory=dict)
     references: list[Reference] = field(default_factory=list)

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from hub.diagnostics import measures
-from hub.diagnostics.settings import Thresholds
+from hub.diagnostics.settings import DEFAULT_LIMITS, Thresholds
 
 ORB_FEATURES = 400
 BACKGROUND_SAMPLES = 5  # thumbnails whose median is the background
@@ -58,7 +58,7 @@ class View:
         return cls(background, measures.dhash(background), features)
 
 
-def moved_score(reference: View, current: View, limits: Thresholds = Thresholds()) -> float:
+def moved_score(reference: View, current: View, limits: Thresholds = DEFAULT_LIMITS) -> float:
     """1.0 at the trigger: the scene shifted by `moved_shift` of the width, or it is another scene."""
     if measures.hamming(reference.dhash, current.dhash) < SAME_BITS:
         return 0.0
@@ -76,7 +76,7 @@ def _edges(gray: np.ndarray) -> np.ndarray:
     return cv2.magnitude(cv2.Sobel(values, cv2.CV_32F, 1, 0), cv2.Sobel(values, cv2.CV_32F, 0, 1))
 
 
-def confirm(reference: Features | None, current: Features | None, limits: Thresholds = Thresholds()) -> bool | None:
+def confirm(reference: Features | None, current: Features | None, limits: Thresholds = DEFAULT_LIMITS) -> bool | None:
     """Whether full-frame features say the camera moved: False when many stayed in place, True when many
     moved together by more than the trigger, None when they cannot tell (too few, or ambiguous)."""
     if reference is None or current is None or reference.width != current.width:

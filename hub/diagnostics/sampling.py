@@ -28,6 +28,7 @@ class PictureSample:
     sample: Sample
     dhash: int
     features: Features | None = None
+    gray: np.ndarray | None = None  # the 160x90 luma thumbnail (full range): health's frozen rule compares them
 
 
 class Sampler:
@@ -55,4 +56,4 @@ class Sampler:
         if now - self._features_at >= 0.95 * self.settings.features_every_s:
             self._features_at = now
             features = Features.of(luma)
-        return PictureSample(Sample.of(gray, cb, cr, luma if full else None), measures.dhash(gray), features)
+        return PictureSample(Sample.of(gray, cb, cr, luma if full else None), measures.dhash(gray), features, gray)

@@ -132,7 +132,7 @@ class Diagnostics:
         async with self._lock:
             try:
                 await asyncio.to_thread(job)
-            except Exception:  # noqa: BLE001 - a full disk must not stop the checks; the log says so
+            except Exception:
                 log.exception("could not write the picture diagnostics' state to %s", self.store.path)
 
     async def flush(self, baselines: bool) -> None:

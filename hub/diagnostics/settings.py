@@ -31,16 +31,22 @@ class Thresholds:
     moved_bits: int = 16  # of the 64 of the difference hash: the scene is another one
 
 
+DEFAULT_LIMITS = Thresholds()  # frozen: safe as a shared default
+
+
 @dataclass(frozen=True)
 class DiagnosisSettings:
     """A stream's diagnosis settings: `[health]` with the stream's own overrides."""
 
-    limits: Thresholds = Thresholds()
+    limits: Thresholds = DEFAULT_LIMITS
     checks: frozenset[str] = frozenset(PICTURE_CHECKS)
     vote_window: int = 10
     vote_need: int = 8
     clear_ratio: float = 0.7
     ptz: bool = False
+
+
+DEFAULT_SETTINGS = DiagnosisSettings()
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ class DiagnosticsStore:
         with self._db:
             self._db.execute("BEGIN")
             for table in ("refs", "mutes", "baselines"):
-                self._db.executemany(f"DELETE FROM {table} WHERE stream = ?", [(s,) for s in streams])  # noqa: S608 - fixed names
+                self._db.executemany(f"DELETE FROM {table} WHERE stream = ?", [(s,) for s in streams])
 
 
 def _reference_row(reference: Reference) -> tuple:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from hub.sim import nal, picture_faults, scenes
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # bumped when clips change: picture faults now come before the text overlay
 CLIP_SECONDS = 6
 KEYFRAME_SECONDS = 2
 LOW_FPS_DIVISOR = 5
@@ -106,6 +106,8 @@ def _pictures(spec: ClipSpec):
         frame = scenes.FrameSpec(source, spec.width, spec.height, spec.fps, spec.label)
         if spec.variant == BLACK:
             yield scenes.black(frame)
+        elif fault is not None and fault[0] in picture_faults.OPTICAL:
+            yield scenes.draw(spec.scene, frame, lambda picture, i=i: picture_faults.render(*fault, picture, i))
         elif fault is not None:
             yield picture_faults.render(*fault, scenes.draw(spec.scene, frame), i)
         else:

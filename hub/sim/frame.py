@@ -22,4 +22,4 @@ class FrameSpec:
 
 def scaled(spec: FrameSpec, value: float) -> int:
     """A length given for a 640-pixel-wide picture, at this picture's width."""
-    return int(round(value * spec.width / 640))
+    return round(value * spec.width / 640)

@@ -105,7 +105,7 @@ def _clock(spec: FrameSpec) -> Picture:
     scale = w / 640
     cv2.rectangle(img, (int(w * 0.45), int(h * 0.82)), (w, h), (20, 20, 20), -1)
     cv2.putText(img, text, (int(w * 0.47), int(h * 0.93)), cv2.FONT_HERSHEY_SIMPLEX, 0.75 * scale, (255, 255, 255),
-                max(1, int(round(2 * scale))), cv2.LINE_AA)
+                max(1, round(2 * scale)), cv2.LINE_AA)
     return img
 
 

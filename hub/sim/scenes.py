@@ -131,10 +131,13 @@ def _grain(spec: FrameSpec) -> np.ndarray:
     return rng.integers(-3, 4, size=(spec.height, spec.width, 1), dtype=np.int16)
 
 
-def draw(scene: str, spec: FrameSpec) -> Picture:
-    """One picture of `scene`, with the label and frame counter drawn in."""
+def draw(scene: str, spec: FrameSpec, optics: Callable[[Picture], Picture] | None = None) -> Picture:
+    """One picture of `scene`, with the label and frame counter drawn in; `optics` (a fault of the lens or
+    the sensor) changes the picture before the camera burns its text in, as a real camera's would."""
     img = SCENES[scene](spec)
     noisy = np.clip(img.astype(np.int16) + _grain(spec), 0, 255).astype(np.uint8)
+    if optics is not None:
+        noisy = optics(noisy)
     _overlay(noisy, spec)
     return noisy
 

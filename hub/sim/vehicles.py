@@ -36,11 +36,11 @@ async def _hub_answers(session: aiohttp.ClientSession, hub_url: str, stop: async
             async with session.get(f"{hub_url}/healthz") as reply:
                 if reply.status == 200:
                     return
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             pass
         try:
             await asyncio.wait_for(stop.wait(), 0.5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
@@ -68,9 +68,9 @@ async def drive(hub_url: str, vehicle_ids: list[str], stop: asyncio.Event, token
                     async with session.put(f"{hub_url}/api/streams/{vid}/position", json={"lat": lat, "lon": lon, "at": now}) as reply:
                         if reply.status != 200:
                             log.warning("vehicle %s: the hub refused a fix: %s", vid, await reply.text())
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, aiohttp.ClientError) as exc:
                     log.warning("vehicle %s: could not report a fix: %s", vid, exc)
             try:
                 await asyncio.wait_for(stop.wait(), FIX_EVERY_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

@@ -32,6 +32,7 @@ side.renderCounts();
 store.addEventListener("record", (e) => { map.upsert(e.detail); side.updateRecord(e.detail); side.renderCounts(); });
 store.addEventListener("removed", (e) => { map.remove(e.detail.id); side.renderList(); side.renderCounts(); });
 store.addEventListener("change", () => { side.renderChanges(); wall.fillProblems(); });
+store.addEventListener("outages", () => { side.renderChanges(); wall.showOutages(); wall.fillProblems(); });
 let eventsConnected = false;
 store.addEventListener("connection", (e) => {
   eventsConnected = e.detail.ok;

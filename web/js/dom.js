@@ -25,7 +25,19 @@ export const REASON_WORDS = {
   auth_failed: "password refused", frozen: "picture frozen", black: "picture black", low_fps: "frame rate too low",
   resolution_changed: "resolution changed", decode_errors: "decode errors",
   overdue: "not checked within its patrol period",
+  exposure: "too dark or overexposed", covered: "lens covered", moved: "camera moved or scene changed",
+  low_contrast: "low contrast (fog, dirty dome)", blurred: "picture blurred (out of focus)", color_cast: "colour cast",
+  ir_cut: "IR-cut filter fault (grey by day or colour in the dark)", noisy: "picture noisy (snow)",
+  striped: "stripes (interference)", mosaic: "mosaic (corrupted blocks)",
 };
+
+// The picture checks an operator can mute one at a time on one camera (the rest are connection faults).
+export const PICTURE_CHECKS = ["exposure", "covered", "low_contrast", "blurred", "color_cast", "ir_cut", "noisy", "striped", "mosaic", "moved"];
+
+export function mutedInWords(muted) {
+  return (muted || []).map((m) => `${REASON_WORDS[m.check] || m.check}${m.tripped ? " (failing)" : ""} muted until `
+    + `${new Date(m.until * 1000).toLocaleString()} by ${m.by}: ${m.reason}`);
+}
 
 export const CATEGORY_GLYPHS = { "public-security": "S", property: "P", childcare: "C", vehicle: "V" };
 

@@ -1,7 +1,7 @@
 // The map: every stream a marker at its position, coloured by state, one icon per category,
 // clustered (optional), filtered by the side panel. Vehicles move when their position changes.
 /* global L */
-import { ago, CATEGORY_GLYPHS, el, formatRate, freshness, reasonsInWords, STATE_COLOURS } from "./dom.js";
+import { ago, CATEGORY_GLYPHS, el, formatRate, freshness, mutedInWords, PICTURE_CHECKS, reasonsInWords, STATE_COLOURS } from "./dom.js";
 
 const WORST = ["offline", "unauthorized", "degraded", "connecting", "online"];
 
@@ -145,9 +145,23 @@ export class MapView {
       el("div", {}, formatRate(record), record.width ? ` · ${record.width}×${record.height} ${record.codec || ""}` : ""),
       el("div", { class: "freshness" }, freshness(record, Date.now() / 1000)),
       fix,
+      ...mutedInWords(record.muted).map((line) => el("div", { class: "muted" }, line)),
       img,
       caption,
-      el("button", { class: "to-wall", onclick: () => this.onWall(record.id) }, "Put on wall"));
+      el("button", { class: "to-wall", onclick: () => this.onWall(record.id) }, "Put on wall"),
+      this.checkActions(record));
+  }
+
+  // Operators (and admins) may mute a failing picture check, unmute one, or accept the current view as the reference.
+  checkActions(record) {
+    if (!this.store.me.can.acknowledge) return null;
+    const failing = (record.reasons || []).filter((r) => PICTURE_CHECKS.includes(r));
+    const muted = (record.muted || []).map((m) => m.check);
+    const done = () => this.map.closePopup();
+    return el("div", { class: "checks" },
+      ...failing.map((check) => el("button", { class: "mute", dataset: { check }, onclick: async () => { if (await this.store.mute(record, check)) done(); } }, `Mute ${check}…`)),
+      ...muted.map((check) => el("button", { class: "unmute", dataset: { check }, onclick: async () => { if (await this.store.unmute(record, check)) done(); } }, `Unmute ${check}`)),
+      el("button", { class: "accept-view", onclick: async () => { if (await this.store.acceptReference(record)) done(); } }, "Accept view as reference…"));
   }
 
   popupTimer(marker) {

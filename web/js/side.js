@@ -75,7 +75,12 @@ export class Side {
   }
 
   renderChanges() {
-    const items = this.store.changes.slice(0, 15).map((c) => el("li", {}, `${new Date(c.at * 1000).toLocaleTimeString()} ${c.name}: ${c.previous} → ${c.state}`, c.reasons.length ? ` (${reasonsInWords(c.reasons)})` : ""));
+    const time = (c) => new Date(c.at * 1000).toLocaleTimeString();
+    const grouped = this.store.inOutage(); // a camera down with its whole site is told once, in the outage's line
+    const shown = this.store.changes.filter((c) => c.outage || !(grouped.has(c.id) && ["offline", "unauthorized"].includes(c.state)));
+    const items = shown.slice(0, 15).map((c) => (c.outage
+      ? el("li", { class: "outage" }, `${time(c)} ${c.open ? "outage" : "outage over"}: ${c.title}`)
+      : el("li", {}, `${time(c)} ${c.name}: ${c.previous} → ${c.state}`, c.reasons.length ? ` (${reasonsInWords(c.reasons)})` : "")));
     document.getElementById("changes").replaceChildren(...items);
   }
 }

@@ -6,6 +6,7 @@ export class Store extends EventTarget {
     this.records = new Map();
     this.ui = null;
     this.changes = [];
+    this.outages = new Map(); // open grouped outages by key: many cameras of one site or tag down together
   }
 
   async load() {
@@ -46,7 +47,8 @@ export class Store extends EventTarget {
       seen.add(record.id);
       const old = this.records.get(record.id);
       this.records.set(record.id, record);
-      if (!old || old.state !== record.state || !samePosition(old.position, record.position)) this.emit("record", record);
+      if (!old || old.state !== record.state || !samePosition(old.position, record.position)
+          || JSON.stringify(old.muted) !== JSON.stringify(record.muted)) this.emit("record", record);
     }
     for (const id of [...this.records.keys()]) if (!seen.has(id)) { this.records.delete(id); this.emit("removed", { id }); }
     this.emit("refreshed", {});
@@ -77,7 +79,19 @@ export class Store extends EventTarget {
       this.emit("position", record);
     });
     // The hub's own load: on connecting ("hello") and whenever its shedding level changes ("hub").
-    source.addEventListener("hello", (event) => this.emit("hub", JSON.parse(event.data).hub || {}));
+    source.addEventListener("hello", (event) => {
+      const hello = JSON.parse(event.data);
+      this.outages = new Map((hello.outages || []).map((o) => [o.key, o]));
+      this.emit("outages", {});
+      this.emit("hub", hello.hub || {});
+    });
+    source.addEventListener("outage", (event) => {
+      const data = JSON.parse(event.data);
+      if (data.open) this.outages.set(data.key, data); else this.outages.delete(data.key);
+      this.changes.unshift({ outage: true, at: Date.now() / 1000, title: data.title, open: data.open });
+      this.changes.length = Math.min(this.changes.length, 50);
+      this.emit("outages", data);
+    });
     source.addEventListener("hub", (event) => this.emit("hub", JSON.parse(event.data)));
     source.addEventListener("removed", (event) => {
       const data = JSON.parse(event.data);
@@ -88,6 +102,36 @@ export class Store extends EventTarget {
 
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  // Operators' picture-check actions; each asks for a reason, which the audit trail keeps.
+  async acceptReference(record) {
+    const reason = window.prompt(`Accept what "${record.name}" shows now as its reference view (after a deliberate move)? Why:`);
+    if (!reason || !reason.trim()) return false;
+    return this.report(await this.send("POST", `/api/streams/${encodeURIComponent(record.id)}/reference`, { reason: reason.trim() }));
+  }
+
+  async mute(record, check) {
+    const minutes = Number(window.prompt(`Mute "${check}" on "${record.name}" for how many minutes?`, "120"));
+    if (!minutes) return false;
+    const reason = window.prompt("Why (kept in the audit trail and shown to everybody)?");
+    if (!reason || !reason.trim()) return false;
+    return this.report(await this.send("PUT", `/api/streams/${encodeURIComponent(record.id)}/mutes/${check}`, { minutes, reason: reason.trim() }));
+  }
+
+  async unmute(record, check) {
+    return this.report(await this.send("DELETE", `/api/streams/${encodeURIComponent(record.id)}/mutes/${check}`));
+  }
+
+  async report(reply) {
+    if (!reply.ok) { window.alert((await reply.json()).error); return false; }
+    await this.refresh();
+    return true;
+  }
+
+  // Ids of the cameras folded into an open grouped outage.
+  inOutage() {
+    return new Set([...this.outages.values()].flatMap((o) => o.streams));
   }
 
   matches(record, query) {

@@ -209,10 +209,21 @@ export class Wall {
   fillProblems() {
     if (!this.problems) return;
     const order = { offline: 0, unauthorized: 1, degraded: 2, connecting: 3 };
-    const broken = [...this.store.records.values()].filter((r) => r.state !== "online").sort((a, b) => order[a.state] - order[b.state] || a.id.localeCompare(b.id));
+    this.showOutages();
+    const grouped = this.store.inOutage(); // cameras down with their site or tag are one line above the wall, not a tile each
+    const broken = [...this.store.records.values()].filter((r) => r.state !== "online" && !grouped.has(r.id))
+      .sort((a, b) => order[a.state] - order[b.state] || a.id.localeCompare(b.id));
     const ids = broken.slice(0, this.size).map((r) => r.id);
     const current = this.tiles.map((t) => t.streamId);
     if (ids.join() !== current.slice(0, ids.length).join() || current.filter(Boolean).length !== ids.length) this.fill(ids);
+  }
+
+  showOutages() {
+    const list = document.getElementById("outages");
+    const outages = [...this.store.outages.values()].sort((a, b) => b.count - a.count);
+    list.hidden = !outages.length;
+    list.replaceChildren(...outages.map((o) => el("li", { dataset: { key: o.key } },
+      `${o.title}, since ${new Date(o.since * 1000).toLocaleTimeString()}`)));
   }
 
   startTour(ids, seconds) {
