@@ -28,7 +28,7 @@ HARD = ("night", "rain", "office", "traffic", "clock")
 
 @cache
 def keyframes(scene: str, fault: tuple[str, float] | None = None, label: str = "Cam 7") -> tuple:
-    """The three keyframes of a simulated clip, as (luma, 64x36 thumbnail, Cb, Cr) of TV-range 4:2:0."""
+    """The three keyframes of a simulated clip, as (luma, 160x90 and 64x36 thumbnails, Cb, Cr) of TV-range 4:2:0."""
     out = []
     for index in (0, 50, 100):
         picture = scenes.draw(scene, scenes.FrameSpec(index, 640, 360, 25, label))
@@ -36,7 +36,9 @@ def keyframes(scene: str, fault: tuple[str, float] | None = None, label: str = "
             picture = picture_faults.render(*fault, picture, index)
         yuv = cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420)
         luma = yuv[:360]
-        out.append((luma, cv2.resize(luma, (64, 36), interpolation=cv2.INTER_AREA), yuv[360:450].reshape(180, 320), yuv[450:].reshape(180, 320)))
+        small = cv2.resize(luma, (160, 90), interpolation=cv2.INTER_AREA)
+        out.append((luma, small, cv2.resize(small, (64, 36), interpolation=cv2.INTER_AREA), yuv[360:450].reshape(180, 320),
+                    yuv[450:].reshape(180, 320)))
     return tuple(out)
 
 
@@ -52,8 +54,8 @@ class Camera:
         """Feed `samples` pictures; returns what fails after each."""
         frames, seen = keyframes(scene, fault, label), []
         for _ in range(samples):
-            luma, thumb, cb, cr = frames[int(self.t / 2) % 3]
-            self.diagnosis.observe(thumb, self.sampler.take(luma, cb, cr, self.t), self.t, day)
+            luma, small, thumb, cb, cr = frames[int(self.t / 2) % 3]
+            self.diagnosis.observe(thumb, self.sampler.take(small, cb, cr, luma, self.t), self.t, day)
             seen.append(self.diagnosis.failing(self.t))
             self.t += 2.0
         return seen

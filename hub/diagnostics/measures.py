@@ -19,12 +19,12 @@ IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 
 def mean_luma(gray: np.ndarray) -> float:
     """0 (black) to 255 (white): below 25 is too dark."""
-    return float(gray.mean())
+    return float(cv2.mean(gray)[0])
 
 
 def bright_share(gray: np.ndarray, level: int = 250) -> float:
     """Share of pixels at or above `level`: above 0.4 is overexposed."""
-    return float(np.count_nonzero(gray >= level)) / gray.size
+    return float(cv2.countNonZero(cv2.compare(gray, level - 1, cv2.CMP_GT))) / gray.size
 
 
 def clipped_share(gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, level: int = 250) -> float:
@@ -46,24 +46,25 @@ def tint(cb: np.ndarray, cr: np.ndarray) -> tuple[float, float]:
 
 def luma_std(gray: np.ndarray) -> float:
     """Global contrast; low contrast (fog, a dirty dome) is judged against the camera's own baseline."""
-    return float(gray.std())
+    return float(cv2.meanStdDev(gray)[1][0, 0])
 
 
 def sharpness(gray: np.ndarray) -> float:
     """Variance of the Laplacian: falls when the picture is defocused or blurred (at 160x90 or more)."""
-    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+    return float(cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_32F))[1][0, 0] ** 2)
 
 
 def flat_cells(gray: np.ndarray, grid: int = 4, below_std: float = 4.0) -> int:
     """How many of the grid x grid cells are flat (std below `below_std`): a covered lens flattens most."""
-    height, width = (gray.shape[0] // grid) * grid, (gray.shape[1] // grid) * grid
-    cells = gray[:height, :width].reshape(grid, height // grid, grid, width // grid).astype(np.float32)
-    return int(np.count_nonzero(cells.std(axis=(1, 3)) < below_std))
+    values = gray.astype(np.float32)
+    means = cv2.resize(values, (grid, grid), interpolation=cv2.INTER_AREA)  # each cell's mean, and its square's
+    squares = cv2.resize(values * values, (grid, grid), interpolation=cv2.INTER_AREA)
+    return int(np.count_nonzero(squares - means * means < below_std * below_std))
 
 
 def histogram_peak_share(gray: np.ndarray, bins: int = 64, peaks: int = 2) -> float:
     """Share of pixels in the `peaks` fullest of `bins` luma bins: near 1 for a covered or painted lens."""
-    counts = np.bincount((gray.ravel() >> int(math.log2(256 // bins))).astype(np.int64), minlength=bins)
+    counts = cv2.calcHist([gray], [0], None, [bins], [0, 256]).ravel()
     return float(np.sort(counts)[-peaks:].sum()) / gray.size
 
 

@@ -37,17 +37,19 @@ class Sampler:
         self._full_at = -1e18  # monotonic: the last full-frame sample
         self._features_at = -1e18
 
-    def take(self, luma: np.ndarray, cb: np.ndarray, cr: np.ndarray, now: float, full_range: bool = False) -> PictureSample | None:
-        """Measure one picture from its planes (any sizes: chroma is usually half the luma's). Video is
-        mostly "TV range" (luma 16-235, chroma 16-240); the thumbnails are brought to full range, so that
-        thresholds such as "dark below 25" mean the same for every camera."""
+    def take(self, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, now: float,
+             full_range: bool = False) -> PictureSample | None:
+        """Measure one picture: `small` its luma at 160x90 (the reader makes it anyway), `cb` and `cr` its
+        chroma planes (any size), `luma` the full frame. Video is mostly "TV range" (luma 16-235, chroma
+        16-240); the thumbnails are brought to full range, so that thresholds such as "dark below 25" mean
+        the same for every camera."""
         if not self.settings.enabled:
             return None
-        gray = cv2.resize(luma, THUMB_SIZE, interpolation=cv2.INTER_AREA)
-        small = (THUMB_SIZE[0] // 2, THUMB_SIZE[1] // 2)
-        cb, cr = (cv2.resize(p, small, interpolation=cv2.INTER_AREA) for p in (cb, cr))
+        chroma_size = (THUMB_SIZE[0] // 2, THUMB_SIZE[1] // 2)
+        cb, cr = (cv2.resize(p, chroma_size, interpolation=cv2.INTER_AREA) for p in (cb, cr))
+        gray = small
         if not full_range:
-            gray = cv2.convertScaleAbs(gray, alpha=255 / 219, beta=-16 * 255 / 219)
+            gray = cv2.convertScaleAbs(small, alpha=255 / 219, beta=-16 * 255 / 219)
             cb, cr = (cv2.convertScaleAbs(p, alpha=255 / 224, beta=128 - 128 * 255 / 224) for p in (cb, cr))
         full = now - self._full_at >= 0.95 * self.settings.full_every_s
         if full:

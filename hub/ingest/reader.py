@@ -24,6 +24,7 @@ import av
 import cv2
 import numpy as np
 
+from hub.diagnostics.checks import THUMB_SIZE
 from hub.diagnostics.sampling import PictureSample, Sampler, SamplingSettings
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
@@ -261,8 +262,9 @@ def _thumb_and_jpeg(frame, with_jpeg: bool, sampler: Sampler, now: float) -> tup
     quarter = frame.height // 4
     cb = planar[frame.height:frame.height + quarter].reshape(frame.height // 2, frame.width // 2)
     cr = planar[frame.height + quarter:].reshape(frame.height // 2, frame.width // 2)
-    thumb = cv2.resize(luma, (THUMB_WIDTH, THUMB_HEIGHT), interpolation=cv2.INTER_AREA)
-    sample = sampler.take(luma, cb, cr, now, full_range)
+    small = cv2.resize(luma, THUMB_SIZE, interpolation=cv2.INTER_AREA)  # for the picture checks
+    thumb = cv2.resize(small, (THUMB_WIDTH, THUMB_HEIGHT), interpolation=cv2.INTER_AREA)  # for frozen and black
+    sample = sampler.take(small, cb, cr, luma, now, full_range)
     if not with_jpeg:
         return thumb, b"", sample
     image = cv2.cvtColor(planar, cv2.COLOR_YUV2BGR_I420)

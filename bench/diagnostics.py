@@ -1,0 +1,285 @@
+"""Picture diagnostics, measured: recall, false alarms and time to detect of every check, and their cost.
+
+Run: python bench/diagnostics.py                  (every fault kind at three strengths, 10 trials each)
+     python bench/diagnostics.py --smoke          (a few trials, for CI)
+
+Accuracy: a real simulator and a real `hub serve` (two processes), default `[health]` settings, except
+that the clock is pinned to daytime (`daylight_hours = [0, 24]`) so that an IR-cut fault (grey by day)
+can be judged at any hour. Each batch runs one strength of every fault kind: 10 cameras per kind, each
+on a different scene and label (its own clip), with the fault configured in the simulator to start
+after the hub has learnt the camera (`@Ns`; the moment it starts is read from the simulator's control
+API), plus clean cameras of all ten scenes that run the whole time. From the hub's event stream:
+- detected: the fault's check among the stream's reasons before the deadline; missed otherwise;
+- confused: another picture check reported on a faulted camera (a wrong diagnosis, counted per check);
+- false alarm: any picture check reported on a camera while it was clean (clean cameras, and trial
+  cameras before their fault), per 1,000 camera-hours.
+The test-card scene (`bars`) runs clean only: it is not a camera's view.
+
+Cost: a hub over N clean live cameras, once with picture checks off (`picture_checks = []`) and once at
+the defaults; the difference in the hub process's CPU, per stream, as a share of one core. And the same
+measured piece by piece on decoded frames (what the reader thread and the event loop each spend).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import header_markdown, machine, measure_process, table_markdown, write_results  # noqa: E402
+from hubproc import HubProcess, sim_and_hub, sim_section  # noqa: E402
+
+from hub.diagnostics.settings import PICTURE_CHECKS  # noqa: E402
+
+CHECK_OF = {"blur": "blurred", "dark": "exposure", "overexposed": "exposure", "lowcontrast": "low_contrast",
+            "cover": "covered", "colorcast": "color_cast", "ircut": "ir_cut", "noise": "noisy", "stripes": "striped",
+            "mosaic": "mosaic", "moved": "moved"}
+STRENGTHS = {  # weak, default, strong
+    "blur": (1.5, 3, 6), "dark": (3, 5, 10), "overexposed": (3, 5, 8), "lowcontrast": (0.4, 0.25, 0.1),
+    "cover": (0.75, 1.0, 1.0), "moved": (5, 15, 30), "colorcast": (30, 60, 120), "ircut": (1, 1, 1),
+    "noise": (6, 12, 24), "stripes": (12, 25, 50), "mosaic": (8, 16, 32),
+}
+CAMERA_SCENES = ("street", "gate", "room", "road", "night", "rain", "office", "traffic", "clock")
+ALL_SCENES = (*CAMERA_SCENES, "bars")
+NOT_ON = {"ircut": ("night",), "colorcast": ("night",)}  # an IR picture has no colour to lose or to tint
+SIZE = "size=640x360&fps=10&codec=h264"
+
+
+def camera(stream_id: str, scene: str, fault: str = "") -> str:
+    lines = ["[[streams]]", f'id = "{stream_id}"', f'name = "{stream_id} {scene}"', 'category = "public-security"',
+             "position = [31.775, 117.303]", f'url = "sim://{scene}?{SIZE}"', 'mode = "live"']
+    return "\n".join(lines + ([f'fault = "{fault}"'] if fault else [])) + "\n"
+
+
+def plan(strength_index: int, trials: int, kinds: list[str], clean: int, onset_s: float) -> tuple[list[dict], str]:
+    """The batch's cameras: trials per kind on scenes in turn, and clean cameras; returns (cameras, sim config)."""
+    cameras, blocks = [], []
+    for kind in kinds:
+        scenes = [s for s in CAMERA_SCENES if s not in NOT_ON.get(kind, ())]
+        strength = STRENGTHS[kind][strength_index]
+        for trial in range(trials):
+            sid = f"{kind}-{strength_index}-{trial:02d}"
+            delay = onset_s + random.uniform(0, 20)
+            fault = f"{kind}:{strength:g}@{delay:.0f}s"
+            cameras.append({"id": sid, "kind": kind, "strength": strength, "scene": scenes[trial % len(scenes)], "fault": fault})
+            blocks.append(camera(sid, scenes[trial % len(scenes)], fault))
+    for n in range(clean):
+        sid = f"clean-{strength_index}-{n:02d}"
+        cameras.append({"id": sid, "kind": None, "scene": ALL_SCENES[n % len(ALL_SCENES)]})
+        blocks.append(camera(sid, ALL_SCENES[n % len(ALL_SCENES)]))
+    return cameras, "\n".join(blocks)
+
+
+class Reasons:
+    """Follows the hub's event stream: every stream's reasons over time."""
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[tuple[float, tuple[str, ...]]]] = {}
+
+    async def follow(self, hub: HubProcess) -> None:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), headers=hub.headers) as session:
+            async with session.get(hub.url("/api/events")) as response:
+                async for raw in response.content:
+                    line = raw.decode().strip()
+                    if line.startswith("data: ") and '"reasons"' in line:
+                        data = json.loads(line[6:])
+                        self.history.setdefault(data["id"], []).append((time.time(), tuple(data["reasons"])))
+
+
+async def onsets(sim, ids: list[str], until: float) -> dict[str, float]:
+    """When each configured fault became active, from the simulator's control API (polled)."""
+    seen: dict[str, float] = {}
+    while time.time() < until and len(seen) < len(ids):
+        status, body = await asyncio.to_thread(sim.control_call, "GET", "/faults")
+        now = time.time()
+        for sid, fault in body["faults"].items():
+            if fault.get("active") and sid not in seen:
+                seen[sid] = now
+        await asyncio.sleep(0.25)
+    return seen
+
+
+def judge(cameras: list[dict], reasons: Reasons, onset: dict[str, float], started: float, ended: float) -> list[dict]:
+    """Each camera's outcome: detection time, wrong diagnoses, false alarms while clean, clean seconds."""
+    out = []
+    for cam in cameras:
+        history = reasons.history.get(cam["id"], [])
+        fault_at = onset.get(cam["id"]) if cam["kind"] else None
+        clean_until = fault_at or ended
+        picture = lambda rs: {r for r in rs if r in PICTURE_CHECKS}  # noqa: E731
+        false_alarms = sorted({r for at, rs in history if at < clean_until for r in picture(rs)})
+        result = {**cam, "clean_s": max(0.0, clean_until - started), "false_alarms": false_alarms}
+        if fault_at is not None:
+            expected = CHECK_OF[cam["kind"]]
+            hits = [at for at, rs in history if at >= fault_at and expected in rs]
+            result["detect_s"] = (hits[0] - fault_at) if hits else None
+            result["confused"] = sorted({r for at, rs in history if at >= fault_at for r in picture(rs)} - {expected})
+        out.append(result)
+    return out
+
+
+async def batch(strength_index: int, args) -> list[dict]:
+    kinds = args.kinds.split(",") if args.kinds else list(CHECK_OF)
+    cameras, estate = plan(strength_index, args.trials, kinds, args.clean, args.onset)
+    health = "[health]\ndaylight_hours = [0, 24]\n"
+    with sim_and_hub(estate, lambda sim: sim_section(sim) + "[hub]\ningest_processes = 2\n" + health + estate, len(cameras)) as (sim, hub):
+        started = time.time()
+        reasons = Reasons()
+        follower = asyncio.create_task(reasons.follow(hub))
+        faulted = [c["id"] for c in cameras if c["kind"]]
+        onset = await onsets(sim, faulted, started + args.onset + 60)
+        await asyncio.sleep(args.deadline)
+        ended = time.time()
+        follower.cancel()
+    return judge(cameras, reasons, onset, started, ended)
+
+
+def summarise(results: list[dict]) -> tuple[list[list], dict]:
+    rows, summary = [], {}
+    trials = [r for r in results if r["kind"]]
+    for kind in CHECK_OF:
+        for strength in sorted({r["strength"] for r in trials if r["kind"] == kind}, key=lambda s: STRENGTHS[kind].index(s)):
+            mine = [r for r in trials if r["kind"] == kind and r["strength"] == strength]
+            hits = [r["detect_s"] for r in mine if r["detect_s"] is not None]
+            confused = sorted({c for r in mine for c in r["confused"]})
+            default = strength == STRENGTHS[kind][1]
+            recall = len(hits) / len(mine)
+            rows.append([kind, f"{strength:g}" + (" (default)" if default else ""), CHECK_OF[kind], len(mine), len(hits),
+                         len(mine) - len(hits), f"{recall:.2f}", f"{statistics.median(hits):.0f}" if hits else "-",
+                         f"{max(hits):.0f}" if hits else "-", ", ".join(confused) or "-"])
+            summary[f"{kind}:{strength:g}"] = {"check": CHECK_OF[kind], "trials": len(mine), "detected": len(hits), "recall": recall,
+                                               "default": default, "median_detect_s": statistics.median(hits) if hits else None,
+                                               "worst_detect_s": max(hits) if hits else None, "confused": confused}
+    return rows, summary
+
+
+def false_alarm_rows(results: list[dict]) -> tuple[list[list], dict]:
+    hours = sum(r["clean_s"] for r in results) / 3600
+    alarms = {check: sum(1 for r in results if check in r["false_alarms"]) for check in PICTURE_CHECKS}
+    by_scene = {}
+    for r in results:
+        by_scene.setdefault(r["scene"], 0.0)
+        by_scene[r["scene"]] += r["clean_s"] / 3600
+    rows = [[check, alarms[check], f"{1000 * alarms[check] / hours:.1f}" if hours else "-"] for check in PICTURE_CHECKS]
+    return rows, {"clean_camera_hours": hours, "by_scene_hours": by_scene, "false_alarms": alarms}
+
+
+def component_cost() -> dict:
+    """Microseconds per sampled picture of each part, on decoded 640x360 frames of the simulator's scenes."""
+    import cv2
+
+    from hub.diagnostics.checks import Fine
+    from hub.diagnostics.diagnosis import Diagnosis
+    from hub.diagnostics.moved import Features
+    from hub.diagnostics.sampling import Sampler
+    from hub.diagnostics.settings import SamplingSettings
+    from hub.sim import scenes
+
+    cv2.setNumThreads(1)  # as in the hub's reader threads: many of them, one core each at most
+    frames = []
+    for scene in ALL_SCENES:
+        yuv = cv2.cvtColor(scenes.draw(scene, scenes.FrameSpec(7, 640, 360, 25, "Cam")), cv2.COLOR_BGR2YUV_I420)
+        luma = yuv[:360]
+        frames.append((cv2.resize(luma, (160, 90), interpolation=cv2.INTER_AREA), yuv[360:450].reshape(180, 320),
+                       yuv[450:].reshape(180, 320), luma))
+
+    def timed(job, runs=300) -> float:
+        job()
+        start = time.perf_counter()
+        for i in range(runs):
+            job(i)
+        return (time.perf_counter() - start) / runs * 1e6
+
+    thumb_only = Sampler(SamplingSettings(True, 1e12, 1e12))
+    thumb_only.take(*frames[0], 0.0)
+    costs = {
+        "thumbnail_measures_us": timed(lambda i=0: thumb_only.take(*frames[i % len(frames)], 1.0)),
+        "full_frame_measures_us": timed(lambda i=0: Fine.of(frames[i % len(frames)][3])),
+        "orb_features_us": timed(lambda i=0: Features.of(frames[i % len(frames)][3]), 60),
+    }
+    diagnosis, sampler = Diagnosis(), Sampler(SamplingSettings())
+    samples = [sampler.take(*frames[i % len(frames)], 2.0 * i) for i in range(40)]
+    thumb = cv2.resize(frames[0][0], (64, 36), interpolation=cv2.INTER_AREA)
+    # The reader's one resize of the frame to 160x90 replaces the one it made to 64x36 before: not counted.
+
+    def observe(i=0):
+        diagnosis.observe(thumb, samples[i % len(samples)], 2.0 * i, True)
+
+    costs["hub_side_per_picture_us"] = timed(observe, 400)
+    return costs
+
+
+def cost_share(costs: dict, picture_s: float = 2.0, full_s: float = 2.0, features_s: float = 60.0) -> float:
+    """Share of one core per live stream at the default cadence, from the component costs."""
+    per_second = (costs["thumbnail_measures_us"] / picture_s + costs["full_frame_measures_us"] / full_s
+                  + costs["orb_features_us"] / features_s + costs["hub_side_per_picture_us"] / picture_s)
+    return per_second / 1e6
+
+
+def process_cost(streams: int, warmup: float, window: float) -> dict:
+    """The hub's CPU with the picture checks off and on, over the same clean cameras."""
+    estate = "".join(camera(f"cost-{n:03d}", ALL_SCENES[n % len(ALL_SCENES)]).replace("fps=10", "fps=25") for n in range(streams))
+    out = {}
+    for label, health in (("off", "[health]\npicture_checks = []\n"), ("on", "")):
+        with sim_and_hub(estate, lambda sim, h=health: sim_section(sim) + h + estate, streams) as (_sim, hub):
+            time.sleep(warmup)
+            out[label] = measure_process(hub.pid, window)["cpu_percent"]
+    out["added_percent_of_a_core_per_stream"] = (out["on"] - out["off"]) / streams
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--clean", type=int, default=40, help="clean cameras per batch")
+    parser.add_argument("--onset", type=float, default=120.0, help="seconds before faults start (the hub learns meanwhile)")
+    parser.add_argument("--deadline", type=float, default=240.0, help="seconds a fault has to be detected")
+    parser.add_argument("--strengths", default="0,1,2", help="0 weak, 1 default, 2 strong")
+    parser.add_argument("--kinds", default="", help="comma-separated fault kinds (default: all)")
+    parser.add_argument("--cost-streams", type=int, default=60)
+    parser.add_argument("--smoke", action="store_true", help="a few quick trials of the absolute checks (CI)")
+    args = parser.parse_args()
+    if args.smoke:
+        args.trials, args.clean, args.onset, args.deadline, args.strengths, args.kinds = 1, 2, 10, 40, "1", "cover,dark"
+        args.cost_streams = 0
+    random.seed(11)
+    info = machine()
+    results = []
+    for index in (int(s) for s in args.strengths.split(",")):
+        results += asyncio.run(batch(index, args))
+    rows, summary = summarise(results)
+    alarm_rows, alarms = false_alarm_rows(results)
+    costs = component_cost()
+    share = cost_share(costs)
+    processes = process_cost(args.cost_streams, 30, 60) if args.cost_streams else None
+    print(header_markdown(info))
+    print()
+    print(table_markdown(["fault", "strength", "check", "trials", "detected", "missed", "recall", "detect median s",
+                          "detect worst s", "also reported"], rows))
+    print()
+    print(f"Clean camera time: {alarms['clean_camera_hours']:.2f} camera-hours over {len(alarms['by_scene_hours'])} scenes")
+    print()
+    print(table_markdown(["check", "false alarms", "per 1,000 camera-hours"], alarm_rows))
+    print()
+    print("Cost per live stream at the defaults (a picture every 2 s, full frame every picture, ORB every 60 s): "
+          + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) + f" -> {100 * share:.3f} % of a core")
+    if processes:
+        print(f"Hub process, {args.cost_streams} clean live cameras at 25 fps: checks off {processes['off']:.1f} %, "
+              f"on {processes['on']:.1f} % of a core: {processes['added_percent_of_a_core_per_stream']:.3f} % per stream")
+    path = write_results("diagnostics", {"machine": info, "args": vars(args), "trials": summary, "false_alarms": alarms,
+                                         "component_cost_us": costs, "cost_share_of_a_core": share, "process_cost": processes,
+                                         "cameras": results})
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()
