@@ -27,8 +27,8 @@ MIN_FINE_SAMPLES = 6  # full-frame samples before noise and stripes do
 # Until a baseline is ready it is the plain mean of its pictures; then each clean picture moves it this
 # share of the way, so that it follows dusk and the seasons but not a fault that creeps in over minutes.
 LEARN_RATE, FINE_LEARN_RATE = 0.01, 0.05  # at a picture every 2 s and a full frame every 10 s: ~3 and ~3 min
-COARSE = ("contrast", "sharpness", "cast", "chroma", "flat", "peak", "tint_b", "tint_r")
-FINE = ("noise", "stripes", "blocks")
+COARSE = ("contrast", "sharpness", "cast", "chroma", "flat", "peak", "tint_b", "tint_r", "blocks")
+FINE = ("noise", "stripes")
 THUMB_SIZE = (160, 90)  # defocus needs this much: at 64x36 a blur of sigma 3 hardly shows
 BRIGHT_DAY_LUMA = 60.0  # a grey picture this bright by day is not night mode
 DARK_NIGHT_LUMA = 50.0  # a picture this dark by night is night, whatever its colour
@@ -37,17 +37,16 @@ COLOURFUL = 6.0  # times ir_chroma: a camera whose day pictures have less colour
 
 @dataclass(frozen=True)
 class Fine:
-    """Measures that need the full frame (a thumbnail averages noise and blocks away)."""
+    """The costlier measures of the full frame, taken every `full_sample_s` (a thumbnail averages noise away)."""
 
     noise: float
     stripes: float
-    blocks: float
 
     @classmethod
     def of(cls, gray: np.ndarray) -> Fine:
-        """Stripes and blocks from the whole frame (row and column means, column steps: cheap); noise from
-        a window of it, as the noise is the same all over: its cost stays flat at any size."""
-        return cls(measures.noise_sigma(_window(gray)), measures.stripe_strength(gray), measures.blockiness(gray))
+        """Stripes from the whole frame's row and column means; noise from a window of it, as the noise is
+        the same all over: its cost stays flat at any size."""
+        return cls(measures.noise_sigma(_window(gray)), measures.stripe_strength(gray))
 
 
 def _window(gray: np.ndarray, width: int = 384, height: int = 216) -> np.ndarray:
@@ -73,14 +72,16 @@ class Sample:
     chroma: float
     tint_b: float = 0.0
     tint_r: float = 0.0
+    blocks: float = 1.0  # blockiness of the full frame (cheap: every picture)
     fine: Fine | None = None
 
     @classmethod
-    def of(cls, gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, full_gray: np.ndarray | None = None) -> Sample:
-        """From a luma thumbnail and its chroma planes (any size), and the full frame's luma if sampled."""
+    def of(cls, gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, fine: bool = True) -> Sample:
+        """From a luma thumbnail and its chroma planes (any size), and the full frame's luma (`fine`: with
+        its costlier measures too)."""
         return cls(measures.mean_luma(gray), measures.clipped_share(gray, cb, cr), measures.luma_std(gray), measures.sharpness(gray),
                    measures.flat_cells(gray), measures.histogram_peak_share(gray), measures.color_cast(cb, cr),
-                   measures.chroma(cb, cr), *measures.tint(cb, cr), None if full_gray is None else Fine.of(full_gray))
+                   measures.chroma(cb, cr), *measures.tint(cb, cr), measures.blockiness(luma), Fine.of(luma) if fine else None)
 
     @classmethod
     def from_bgr(cls, bgr: np.ndarray, full: bool = True) -> Sample:
@@ -88,7 +89,7 @@ class Sample:
         small = cv2.resize(bgr, THUMB_SIZE, interpolation=cv2.INTER_AREA)
         cb, cr = measures.chroma_planes(small)
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        return cls.of(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), cb, cr, gray if full else None)
+        return cls.of(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), cb, cr, gray, full)
 
 
 def is_night(sample: Sample, clock_day: bool, limits: Thresholds = DEFAULT_LIMITS) -> bool:
@@ -147,6 +148,8 @@ def scores(sample: Sample, baseline: Baseline, clock_day: bool, limits: Threshol
         peak = max(limits.covered_peak_share, min(0.98, normal["peak"] + 0.1))
         out["covered"] = max(rising(sample.flat, cells), excess(sample.peak, normal["peak"], peak))
     if normal is not None:
+        blocks = max(normal["blocks"], 1.0)
+        out["mosaic"] = excess(sample.blocks, blocks, limits.mosaic_ratio * blocks)
         out["low_contrast"] = falling(sample.contrast, limits.low_contrast_ratio * normal["contrast"])
         out["blurred"] = falling(sample.sharpness, limits.blurred_ratio * normal["sharpness"])
         drift = math.hypot(sample.tint_b - normal["tint_b"], sample.tint_r - normal["tint_r"])
@@ -155,8 +158,6 @@ def scores(sample: Sample, baseline: Baseline, clock_day: bool, limits: Threshol
         fine = baseline.values[night]
         out["noisy"] = rising(sample.fine.noise, limits.noisy_ratio * max(fine["noise"], 1.0))
         out["striped"] = rising(sample.fine.stripes, limits.striped_ratio * fine["stripes"])
-        blocks = max(fine["blocks"], 1.0)
-        out["mosaic"] = excess(sample.fine.blocks, blocks, limits.mosaic_ratio * blocks)
     out["ir_cut"] = _ir_cut(sample, baseline, clock_day, limits)
     return out
 

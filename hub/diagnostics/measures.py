@@ -41,7 +41,7 @@ def clipped_share(gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, level: int =
 
 def tint(cb: np.ndarray, cr: np.ndarray) -> tuple[float, float]:
     """The picture's mean chroma (Cb, Cr) off neutral: a white balance that drifts moves it."""
-    return float(cb.mean()) - 128.0, float(cr.mean()) - 128.0
+    return cv2.mean(cb)[0] - 128.0, cv2.mean(cr)[0] - 128.0
 
 
 def luma_std(gray: np.ndarray) -> float:
@@ -51,7 +51,7 @@ def luma_std(gray: np.ndarray) -> float:
 
 def sharpness(gray: np.ndarray) -> float:
     """Variance of the Laplacian: falls when the picture is defocused or blurred (at 160x90 or more)."""
-    return float(cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_32F))[1][0, 0] ** 2)
+    return float(cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_16S))[1][0, 0] ** 2)
 
 
 def flat_cells(gray: np.ndarray, grid: int = 4, below_std: float = 4.0) -> int:
@@ -71,10 +71,9 @@ def histogram_peak_share(gray: np.ndarray, bins: int = 64, peaks: int = 2) -> fl
 def color_cast(cb: np.ndarray, cr: np.ndarray) -> float:
     """The colour-cast factor from the chroma planes: their mean offset from neutral over their spread
     (above ~1.5, one hue dominates the whole picture)."""
-    u, v = _centred(cb), _centred(cr)
-    offset = math.hypot(float(u.mean()), float(v.mean()))
-    spread = math.hypot(float(u.std()), float(v.std()))
-    return offset / max(spread, 1.0)
+    (mean_b, std_b), (mean_r, std_r) = (cv2.meanStdDev(plane) for plane in (cb, cr))
+    offset = math.hypot(float(mean_b[0, 0]) - 128.0, float(mean_r[0, 0]) - 128.0)
+    return offset / max(math.hypot(float(std_b[0, 0]), float(std_r[0, 0])), 1.0)
 
 
 def chroma(cb: np.ndarray, cr: np.ndarray) -> float:

@@ -58,4 +58,4 @@ class Sampler:
         if now - self._features_at >= 0.95 * self.settings.features_every_s:
             self._features_at = now
             features = Features.of(luma)
-        return PictureSample(Sample.of(gray, cb, cr, luma if full else None), measures.dhash(gray), features, gray)
+        return PictureSample(Sample.of(gray, cb, cr, luma, full), measures.dhash(gray), features, gray)

@@ -54,5 +54,5 @@ class SamplingSettings:
     """How often the costly measures are taken; `enabled` False takes none at all."""
 
     enabled: bool = True
-    full_every_s: float = 2.0  # at most every sampled picture (picture_interval_s)
+    full_every_s: float = 10.0  # noise and stripes (blockiness: every sampled picture)
     features_every_s: float = 60.0
