@@ -23,6 +23,7 @@ FULL = [
     ["live_capacity.py"],
     ["estate.py", "--cold"],
     ["estate.py", "--overload", "2"],
+    ["diagnostics.py"],
 ]
 SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
@@ -33,6 +34,7 @@ SMOKE = [
     ["map_markers.py", "--streams", "50"],
     ["live_capacity.py", "--ladder", "4", "--warmup", "2", "--window", "3"],
     ["estate.py", "--sample", "40", "--period", "12", "--probe", "4", "--steady", "30"],
+    ["diagnostics.py", "--smoke"],
 ]
 
 

@@ -20,7 +20,7 @@ THRESHOLD_RANGES = {  # (integer, above, at most)
     "blurred_ratio": (False, 0, 1), "covered_cells": (True, 0, 16), "covered_peak_share": (False, 0, 1),
     "cast_factor": (False, 0, 100), "cast_shift": (False, 0, 128), "ir_chroma": (False, 0, 50),
     "noisy_ratio": (False, 1, 100), "striped_ratio": (False, 1, 100), "mosaic_ratio": (False, 1, 100),
-    "moved_shift": (False, 0, 1), "moved_bits": (True, 0, 64),
+    "moved_shift": (False, 0, 1),
 }
 STREAM_KEYS = set(THRESHOLD_RANGES) | {"picture_checks", "vote", "clear_ratio"}
 HEALTH_KEYS = STREAM_KEYS | {"full_sample_s", "daylight_hours", "group_min", "group_window_s"}

@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 
 from hub import health as h
 from hub.config import Config, Stream
-from hub.diagnostics.outages import Member, group_outages
 from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.settings import SamplingSettings
 from hub.index import Index, StreamRecord
@@ -373,7 +372,7 @@ class Monitor:
             await asyncio.sleep(0)
         if now - self._outages_at >= OUTAGES_EVERY_S:
             self._outages_at = now
-            self._group_outages()
+            self.diagnostics.group_outages(self.index, self.config.diagnostics)
         self.index.ticks += 1
         self.index.touch()
 
@@ -438,24 +437,6 @@ class Monitor:
             record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
             log.info("stream %s: %s -> %s %s", stream_id, previous, verdict.state, ",".join(verdict.reasons))
             self.index.publish("state", {"id": stream_id, "state": verdict.state, "reasons": list(verdict.reasons), "previous": previous, "at": round(wall, 3)})
-
-    def _group_outages(self) -> None:
-        """Many cameras of one site or tag down together: one grouped problem, published when it changes."""
-        settings = self.config.diagnostics
-        members = [Member(r.id, r.site, r.tags, r.state in (h.OFFLINE, h.UNAUTHORIZED), r.since, r.reasons[0] if r.reasons else "")
-                   for r in self.index.records.values()]
-        outages = {o.key: o for o in group_outages(members, settings.group_min, settings.group_window_s)}
-        before = self.index.outages
-        for key, outage in outages.items():
-            if key not in before or before[key].streams != outage.streams:
-                if key not in before:
-                    log.warning("outage: %s", outage.title)
-                self.index.publish("outage", outage.to_json() | {"open": True})
-        for key, outage in before.items():
-            if key not in outages:
-                log.info("outage over: %s", outage.title)
-                self.index.publish("outage", outage.to_json() | {"open": False})
-        self.index.outages = outages
 
     def _maybe_ours(self, verdict: h.Verdict, now: float) -> bool:
         """A fault the hub's own lateness may have caused, seen while (or just after) the loop was late:

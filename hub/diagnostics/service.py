@@ -16,6 +16,7 @@ from hub import health as h
 from hub.config import Stream
 from hub.config_diagnostics import DiagnosticsSettings, for_stream
 from hub.diagnostics.diagnosis import Diagnosis, Mute, Reference
+from hub.diagnostics.outages import Member, group_outages
 from hub.diagnostics.settings import PICTURE_CHECKS
 from hub.diagnostics.store import Change, DiagnosticsStore
 from hub.ingest.observations import Picture
@@ -149,6 +150,24 @@ class Diagnostics:
                                       diagnosis.baseline.to_json() if sid in learning else None))
         if changes and self.store is not None:
             await self._write(lambda: self.store.write(changes))
+
+    def group_outages(self, index, settings: DiagnosticsSettings) -> None:
+        """Many cameras of one site or tag down together: one grouped problem in `index.outages`, with an
+        `outage` event when it opens, changes or closes (the monitor calls this about once a second)."""
+        members = [Member(r.id, r.site, r.tags, r.state in (h.OFFLINE, h.UNAUTHORIZED), r.since, r.reasons[0] if r.reasons else "")
+                   for r in index.records.values()]
+        outages = {o.key: o for o in group_outages(members, settings.group_min, settings.group_window_s)}
+        before = index.outages
+        for key, outage in outages.items():
+            if key not in before or before[key].streams != outage.streams:
+                if key not in before:
+                    log.warning("outage: %s", outage.title)
+                index.publish("outage", outage.to_json() | {"open": True})
+        for key, outage in before.items():
+            if key not in outages:
+                log.info("outage over: %s", outage.title)
+                index.publish("outage", outage.to_json() | {"open": False})
+        index.outages = outages
 
     async def run(self) -> None:
         """Background writes while the hub runs (a task of the monitor)."""

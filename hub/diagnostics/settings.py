@@ -28,7 +28,6 @@ class Thresholds:
     striped_ratio: float = 2.5  # of the baseline's stripe strength
     mosaic_ratio: float = 1.2  # of the baseline's blockiness (at least 1)
     moved_shift: float = 0.04  # share of the picture's width the scene shifted
-    moved_bits: int = 16  # of the 64 of the difference hash: the scene is another one
 
 
 DEFAULT_LIMITS = Thresholds()  # frozen: safe as a shared default

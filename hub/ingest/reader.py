@@ -4,7 +4,7 @@ Who runs where: `Reader.run` is the body of thread `ingest-<id>-<generation>`.
 It opens the stream, then loops over packets: every packet becomes a small
 `Packet` observation (batched every `BATCH_S`); at most once per
 `picture_interval_s` (times the load governor's `Throttle` factor) a keyframe is decoded into a thumbnail for the
-checks. It is also made a JPEG only when somebody may see it: a viewer on the live socket or a snapshot looker
+checks, and measured for picture diagnostics (`hub.diagnostics.sampling`, in this thread). It is also made a JPEG only when somebody may see it: a viewer on the live socket or a snapshot looker
 (the `LiveTap`'s flags), a visit (no tap), or when the last JPEG is `JPEG_IDLE_S` old. Other packets are never decoded. The thread checks `stop` after every packet; a
 silent stream is given up after `silence_limit_s` by FFmpeg's own socket
 timeout. PyAV's read timeout is deliberately not used: its interrupt callback
