@@ -92,10 +92,15 @@ class Sample:
         return cls.of(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), cb, cr, gray, full)
 
 
-def is_night(sample: Sample, clock_day: bool, limits: Thresholds = DEFAULT_LIMITS) -> bool:
-    """Which baseline a picture belongs to: a grey picture (IR, night mode) is night, and so is a dark
-    one while the clock says night."""
-    return sample.chroma < limits.ir_chroma or (not clock_day and sample.luma < DARK_NIGHT_LUMA)
+def is_night(sample: Sample, clock_day: bool, limits: Thresholds = DEFAULT_LIMITS, baseline: Baseline | None = None) -> bool:
+    """Which baseline a picture belongs to. Night: a dark picture while the clock says night, or a grey one
+    (IR, night mode) while the clock says night or from a camera that shows colour by day (it switched
+    early, at dusk). A grey picture by day from a camera with little colour anyway (rain, fog) is day."""
+    grey = sample.chroma < limits.ir_chroma
+    if not clock_day:
+        return grey or sample.luma < DARK_NIGHT_LUMA
+    colourful = baseline is not None and baseline.ready(False) and baseline.values[False]["chroma"] > COLOURFUL * limits.ir_chroma
+    return grey and colourful
 
 
 @dataclass
@@ -137,7 +142,7 @@ class Baseline:
 
 def scores(sample: Sample, baseline: Baseline, clock_day: bool, limits: Thresholds = DEFAULT_LIMITS) -> dict[str, float]:
     """A score per check for this picture (1.0 = at the trigger); checks with nothing to judge are absent."""
-    night = is_night(sample, clock_day, limits)
+    night = is_night(sample, clock_day, limits, baseline)
     out = {"exposure": max(falling(sample.luma, limits.dark_luma), rising(sample.bright, limits.overexposed_share))}
     normal = baseline.values[night] if baseline.ready(night) else None
     # A plain wall is flat too: a camera whose normal picture has flat cells or a peaked histogram needs more.

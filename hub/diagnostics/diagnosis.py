@@ -26,16 +26,16 @@ MOVED_EVERY_S = 10.0  # the moved check samples the background this often (its p
 # One fault, one diagnosis: a dark or blown-out picture is also flat, low in contrast and unsharp, and a
 # covered lens is all of that too. In this order of precedence, a check that is shown hides the ones it
 # explains (fog hides the IR-cut check it would trip; colour in the dark hides the blur it causes).
-PRECEDENCE = ("exposure", "covered", "moved", "mosaic", "low_contrast", "ir_cut", "blurred", "color_cast", "noisy", "striped")
+PRECEDENCE = ("exposure", "covered", "mosaic", "low_contrast", "ir_cut", "blurred", "moved", "color_cast", "noisy", "striped")
 EXPLAINS = {
     "exposure": ("covered", "low_contrast", "blurred", "color_cast", "ir_cut", "noisy", "striped", "mosaic", "moved"),
     "covered": ("low_contrast", "blurred", "color_cast", "ir_cut", "noisy", "striped", "mosaic", "moved"),
     # Another view: what this camera's baselines say is normal no longer applies.
     "moved": ("low_contrast", "blurred", "color_cast", "noisy", "striped", "mosaic"),
     "mosaic": ("blurred",),  # big flat blocks have no fine detail either
-    "low_contrast": ("blurred", "ir_cut", "color_cast"),  # fog washes colour out too
-    "ir_cut": ("blurred", "low_contrast", "noisy"),  # a day-mode sensor in the dark
-    "blurred": ("striped",),  # with the detail gone, any leftover pattern stands out of the spectrum
+    "low_contrast": ("blurred", "ir_cut", "color_cast", "moved"),  # fog washes colour and edges out too
+    "ir_cut": ("blurred", "low_contrast", "noisy", "color_cast"),  # a day-mode sensor in the dark; grey moves the tint
+    "blurred": ("striped", "moved"),  # with the detail gone, any leftover pattern stands out; no edges to align
 }
 
 
@@ -79,11 +79,12 @@ class Diagnosis:
     features: Features | None = None  # the newest full-frame features
     features_new: bool = False  # taken since the moved vote tripped
     moved_at: float = -1e18  # wall time of the last background sample
+    moved_scene: bool = False  # the last moved score said "another scene" rather than "shifted"
 
     def observe(self, thumb: np.ndarray, sampled: PictureSample, wall: float, clock_day: bool) -> None:
         """Fold one sampled picture in: score it, vote, confirm a move, learn from it if it is clean."""
         sample, settings = sampled.sample, self.settings
-        night = is_night(sample, clock_day, settings.limits)
+        night = is_night(sample, clock_day, settings.limits, self.baseline)
         if night != self.latest_night:
             self.history.clear()  # the day/night switch: a new background
         self.latest_night = night
@@ -97,7 +98,7 @@ class Diagnosis:
             if len(self.history) >= 3:
                 self.latest = View.of(list(self.history), self.features)
                 if references:
-                    now_scores["moved"] = min(moved_score(r.view, self.latest, settings.limits) for r in references)
+                    now_scores["moved"], self.moved_scene = min(moved_score(r.view, self.latest, settings.limits) for r in references)
         now_scores = {c: s for c, s in now_scores.items() if c in settings.checks}
         for check, score in now_scores.items():
             self._vote(check).add(score)
@@ -132,10 +133,17 @@ class Diagnosis:
         if self.moved_confirmed or not self.features_new:
             return
         verdicts = [confirm(r.view.features, self.features, self.settings.limits) for r in references]
+        self.features_new = False
         if any(v is False for v in verdicts):
             vote.suspend()  # the scene is where it was: a busy moment, not a move
-        else:
+        elif all(v is True for v in verdicts) or not self.moved_scene or self._crisp():
             self.moved_confirmed = True
+
+    def _crisp(self) -> bool:
+        """Whether the picture is sharp and contrasted enough for "another scene" to be believed without
+        features: a blurred or fogged picture has lost the edges the background was compared on."""
+        clear = self.settings.clear_ratio
+        return self.last_scores.get("blurred", 0.0) < clear and self.last_scores.get("low_contrast", 0.0) < clear
 
     def suspend(self) -> None:
         """No signal or a black picture: the other picture checks have nothing to judge."""

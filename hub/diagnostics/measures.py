@@ -14,6 +14,7 @@ import math
 import cv2
 import numpy as np
 
+CHROMA_NOISE = 2.0  # chroma levels of compression noise in a grey picture
 IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 
 
@@ -45,13 +46,21 @@ def tint(cb: np.ndarray, cr: np.ndarray) -> tuple[float, float]:
 
 
 def luma_std(gray: np.ndarray) -> float:
-    """Global contrast; low contrast (fog, a dirty dome) is judged against the camera's own baseline."""
-    return float(cv2.meanStdDev(gray)[1][0, 0])
+    """Contrast as the spread of the middle half of the luma values (interquartile range): fog and a dirty
+    dome shrink it, while a camera's text overlay (black bars, white letters) sits in the tails and barely
+    moves it. Judged against the camera's own baseline."""
+    cumulative = np.cumsum(cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel())
+    low, high = np.searchsorted(cumulative, (0.25 * gray.size, 0.75 * gray.size))
+    return float(max(high - low, 0))
 
 
-def sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian: falls when the picture is defocused or blurred (at 160x90 or more)."""
-    return float(cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_16S))[1][0, 0] ** 2)
+def sharpness(gray: np.ndarray, grid: int = 6) -> float:
+    """Variance of the Laplacian, the median over a grid of cells: falls when the lens is defocused or
+    blurred (at 160x90 or more), while the few cells a sharp text overlay covers cannot hold it up."""
+    laplacian = cv2.Laplacian(gray, cv2.CV_32F)
+    means = cv2.resize(laplacian, (grid, grid), interpolation=cv2.INTER_AREA)
+    squares = cv2.resize(laplacian * laplacian, (grid, grid), interpolation=cv2.INTER_AREA)
+    return float(np.median(squares - means * means))
 
 
 def flat_cells(gray: np.ndarray, grid: int = 4, below_std: float = 4.0) -> int:
@@ -77,8 +86,9 @@ def color_cast(cb: np.ndarray, cr: np.ndarray) -> float:
 
 
 def chroma(cb: np.ndarray, cr: np.ndarray) -> float:
-    """Mean distance from neutral of the chroma planes: near 0 for a grey (infrared, night mode) picture."""
-    return float(cv2.magnitude(_centred(cb), _centred(cr)).mean())
+    """Mean distance from neutral of the chroma planes: 0 for a grey (infrared, night mode) picture."""
+    # Less the noise a codec leaves in a grey picture's chroma (about one level): grey measures 0.
+    return float(np.maximum(cv2.magnitude(_centred(cb), _centred(cr)) - CHROMA_NOISE, 0.0).mean())
 
 
 def chroma_planes(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ BACKGROUND_SAMPLES = 5  # thumbnails whose median is the background
 MIN_MATCHES = 12  # features agreeing on one displacement before ORB says anything
 NO_MATCH_RESPONSE = 0.3  # phase correlation weaker than this: no common picture (another scene)
 SAME_BITS = 4  # of the 64 of the difference hash: the same view, no correlation needed
+OSD_BAND = 0.15  # of the height, top and bottom: left out of the comparison (text overlays live there)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,11 @@ class Features:
 
     @classmethod
     def of(cls, gray: np.ndarray) -> Features:
-        keypoints, descriptors = cv2.ORB_create(ORB_FEATURES).detectAndCompute(gray, None)
+        height = gray.shape[0]
+        band = round(height * OSD_BAND)
+        mask = np.zeros(gray.shape[:2], np.uint8)
+        mask[band:height - band] = 255  # not the text overlay's bands: it stays in place when the camera turns
+        keypoints, descriptors = cv2.ORB_create(ORB_FEATURES).detectAndCompute(gray, mask)
         points = np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2)
         return cls(points, descriptors if descriptors is not None else np.zeros((0, 32), np.uint8), gray.shape[1])
 
@@ -54,20 +59,26 @@ class View:
 
     @classmethod
     def of(cls, thumbs: list[np.ndarray], features: Features | None) -> View:
+        """The median of the thumbnails, less the top and bottom bands where cameras burn in their text
+        (a clock and a name stay put when the camera turns, and would pin the comparison to "no shift")."""
         background = np.median(np.stack(thumbs), axis=0).astype(np.uint8)
-        return cls(background, measures.dhash(background), features)
+        band = round(background.shape[0] * OSD_BAND)
+        scene = np.ascontiguousarray(background[band:background.shape[0] - band])
+        return cls(scene, measures.dhash(scene), features)
 
 
-def moved_score(reference: View, current: View, limits: Thresholds = DEFAULT_LIMITS) -> float:
-    """1.0 at the trigger: the scene shifted by `moved_shift` of the width, or it is another scene."""
+def moved_score(reference: View, current: View, limits: Thresholds = DEFAULT_LIMITS) -> tuple[float, bool]:
+    """(score, another scene): 1.0 at the trigger, the scene shifted by `moved_shift` of the width; or no
+    common picture at all (True), which only features can confirm (a blurred or fogged picture has no
+    edges to align either)."""
     if measures.hamming(reference.dhash, current.dhash) < SAME_BITS:
-        return 0.0
+        return 0.0, False
     if reference.thumb.shape != current.thumb.shape:
-        return float("inf")
+        return float("inf"), True
     dx, dy, response = measures.shift(_edges(reference.thumb), _edges(current.thumb))
     if response < NO_MATCH_RESPONSE:
-        return NO_MATCH_RESPONSE / max(response, 1e-3)
-    return math.hypot(dx, dy) / (limits.moved_shift * reference.thumb.shape[1])
+        return NO_MATCH_RESPONSE / max(response, 1e-3), True
+    return math.hypot(dx, dy) / (limits.moved_shift * reference.thumb.shape[1]), False
 
 
 def _edges(gray: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ class Thresholds:
     covered_peak_share: float = 0.9  # of the pixels in the 2 fullest of 64 luma bins
     cast_factor: float = 1.5  # and at least twice the baseline's
     cast_shift: float = 12.0  # mean chroma moved this far (Cb, Cr levels) from the baseline's
-    ir_chroma: float = 0.25  # below this the picture is grey (a sensor in night mode sends no colour at all)
+    ir_chroma: float = 0.1  # below this the picture is grey (a sensor in night mode sends no colour at all)
     noisy_ratio: float = 3.0  # of the baseline's noise sigma (at least 1 grey level)
     striped_ratio: float = 2.5  # of the baseline's stripe strength
     mosaic_ratio: float = 1.2  # of the baseline's blockiness (at least 1)

@@ -106,12 +106,18 @@ def _pictures(spec: ClipSpec):
         frame = scenes.FrameSpec(source, spec.width, spec.height, spec.fps, spec.label)
         if spec.variant == BLACK:
             yield scenes.black(frame)
-        elif fault is not None and fault[0] in picture_faults.OPTICAL:
-            yield scenes.draw(spec.scene, frame, lambda picture, i=i: picture_faults.render(*fault, picture, i))
-        elif fault is not None:
-            yield picture_faults.render(*fault, scenes.draw(spec.scene, frame), i)
         else:
-            yield scenes.draw(spec.scene, frame)
+            yield faulty_picture(spec.scene, frame, fault, i)
+
+
+def faulty_picture(scene: str, frame: scenes.FrameSpec, fault: tuple[str, float] | None, index: int):
+    """One picture as a simulated camera shows it: a fault of the lens or the sensor under the camera's
+    text overlay, interference and broken blocks over everything."""
+    if fault is None:
+        return scenes.draw(scene, frame)
+    if fault[0] in picture_faults.OPTICAL:
+        return scenes.draw(scene, frame, lambda picture: picture_faults.render(*fault, picture, index))
+    return picture_faults.render(*fault, scenes.draw(scene, frame), index)
 
 
 def _encoder(spec: ClipSpec):

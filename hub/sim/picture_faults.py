@@ -7,7 +7,7 @@ frame `index` is transformed the same way every time, so a clip is reproducible.
 | fault | strength (default, range) | what the picture gets |
 |---|---|---|
 | `blur` | sigma in pixels (3, 0.5-20) | Gaussian blur: a defocused lens |
-| `dark` | darkening factor (5, 1.5-50) | every value divided by it |
+| `dark` | darkening factor (10, 1.5-50) | every value divided by it |
 | `overexposed` | gain (5, 1.2-20) | every value multiplied, white clips |
 | `lowcontrast` | contrast left (0.25, 0.02-0.9) | values pulled toward the mean: fog, a dirty dome |
 | `cover` | share covered (1.0, 0.1-1.0) | the top part flat grey with a little sensor noise: a bag, paint |
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULTS = {
-    "blur": (3.0, 0.5, 20.0), "dark": (5.0, 1.5, 50.0), "overexposed": (5.0, 1.2, 20.0), "lowcontrast": (0.25, 0.02, 0.9),
+    "blur": (3.0, 0.5, 20.0), "dark": (10.0, 1.5, 50.0), "overexposed": (5.0, 1.2, 20.0), "lowcontrast": (0.25, 0.02, 0.9),
     "cover": (1.0, 0.1, 1.0), "moved": (15.0, 2.0, 50.0), "colorcast": (60.0, 10.0, 200.0), "ircut": (1.0, 0.0, 1e9),
     "noise": (12.0, 1.0, 60.0), "stripes": (25.0, 2.0, 120.0), "mosaic": (16.0, 4.0, 64.0),
 }
