@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import av
 import pytest
 
@@ -51,3 +53,14 @@ def test_cache_dir_follows_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("HUB_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert clips.cache_dir() == tmp_path / "xdg" / "hub" / "clips"
+
+
+def test_clips_of_fractional_strengths_and_other_labels_never_share_a_file(tmp_path, monkeypatch):
+    """A fault's strength holds a dot ("lowcontrast-0.25"): it once read as a file suffix, and every
+    fractional strength of every camera played whichever clip was encoded first."""
+    monkeypatch.setenv("HUB_CACHE_DIR", str(tmp_path))
+    specs = [clips.ClipSpec("gate", 64, 36, 5, "h264", label, variant)
+             for label in ("Cam a", "Cam b") for variant in ("lowcontrast-0.25", "lowcontrast-0.4")]
+    paths = {clips.encode_clip(spec) for spec in specs}
+    assert len(paths) == 4 and all(path.endswith(".h264") and ("0.25" in path or "0.4" in path) for path in paths)
+    assert len({Path(p).read_bytes() for p in paths}) == 4

@@ -22,6 +22,7 @@ from hub.diagnostics import measures
 from hub.diagnostics.confirm import excess, falling, rising
 from hub.diagnostics.settings import DEFAULT_LIMITS, Thresholds
 
+MEASURES_VERSION = 2  # bumped whenever a measure changes: baselines kept from before are learnt again
 MIN_SAMPLES = 20  # thumbnails before the thumbnail checks trust a baseline
 MIN_FINE_SAMPLES = 6  # full-frame samples before noise and stripes do
 # Until a baseline is ready it is the plain mean of its pictures; then each clean picture moves it this
@@ -131,11 +132,14 @@ class Baseline:
         return self.fine_counts[night] >= MIN_FINE_SAMPLES
 
     def to_json(self) -> dict:
-        return {"day": self.values[False], "night": self.values[True], "counts": [self.counts[False], self.counts[True]],
+        return {"version": MEASURES_VERSION, "day": self.values[False], "night": self.values[True], "counts": [self.counts[False], self.counts[True]],
                 "fine_counts": [self.fine_counts[False], self.fine_counts[True]]}
 
     @classmethod
     def from_json(cls, data: dict) -> Baseline:
+        """A kept baseline, or a fresh one when it was learnt with other measures (it would mislead)."""
+        if data.get("version") != MEASURES_VERSION:
+            return cls()
         pair = lambda values: {False: values[0], True: values[1]}
         return cls(pair([dict(data["day"]), dict(data["night"])]), pair(data["counts"]), pair(data["fine_counts"]))
 

@@ -115,6 +115,7 @@ class Reader:
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
         _lower_priority()
+        cv2.setNumThreads(1)  # process-wide: OpenCV's own thread pool would spin against hundreds of reader threads
         try:
             options = {
                 "rtsp_transport": self.settings.transport,

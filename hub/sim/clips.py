@@ -88,8 +88,9 @@ def cache_dir() -> Path:
 
 
 def _paths(spec: ClipSpec) -> tuple[Path, Path]:
-    stem = cache_dir() / spec.key()
-    return stem.with_suffix("." + spec.codec), stem.with_suffix(".json")
+    # Not Path.with_suffix: a key holds a fault's strength ("lowcontrast-0.25"), whose dot is no suffix.
+    stem = str(cache_dir() / spec.key())
+    return Path(f"{stem}.{spec.codec}"), Path(f"{stem}.json")
 
 
 def is_cached(spec: ClipSpec) -> bool:
