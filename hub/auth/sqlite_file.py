@@ -14,9 +14,10 @@ from pathlib import Path
 class SqliteFile:
     """Base of the stores: `self._db` is the open connection; usable as a context manager."""
 
-    def __init__(self, path: Path, schema: str):
+    def __init__(self, path: Path, schema: str, any_thread: bool = False):
+        """`any_thread`: the connection may be used from worker threads (one at a time, as the caller ensures)."""
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=not any_thread)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: a commit survives a killed process

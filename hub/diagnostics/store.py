@@ -2,19 +2,19 @@
 
 Who runs where: opened on the event loop at start (`load`); every write runs in a worker thread
 (`asyncio.to_thread`, one at a time under the caller's lock), given plain data copied on the loop. The file
-sits next to the config (`streams.toml` -> `streams.diagnostics.sqlite`), in WAL mode like the other
-stores, so a committed mute or reference survives a killed hub.
+sits next to the config (`streams.toml` -> `streams.diagnostics.sqlite`), opened like the other stores
+(`hub.auth.sqlite_file`: WAL, owner-only), so a committed mute or reference survives a killed hub.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from hub.auth.sqlite_file import SqliteFile
 from hub.diagnostics.checks import Baseline
 from hub.diagnostics.diagnosis import Mute, Reference
 from hub.diagnostics.moved import Features, View
@@ -54,20 +54,9 @@ class Change:
     baseline: dict | None = None
 
 
-class DiagnosticsStore:
+class DiagnosticsStore(SqliteFile):
     def __init__(self, path: Path):
-        self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.executescript(SCHEMA)
-        try:
-            path.chmod(0o600)
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self._db.close()
+        super().__init__(path, SCHEMA, any_thread=True)
 
     def load(self) -> dict[str, Saved]:
         saved: dict[str, Saved] = {}
