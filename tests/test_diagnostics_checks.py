@@ -2,13 +2,16 @@
 
 The pictures are the simulator's scenes, with and without its picture faults, turned into the 4:2:0
 TV-range planes a decoder hands the reader. A simulated clip repeats three keyframes (one every 2 s of
-a 6 s loop), so the samples here cycle through three pictures too. No hub, no clock: times are made up.
+a 6 s loop), so the samples here cycle through three pictures too. Where the codec matters (it smooths
+added grain, and blocks strong stripes) the keyframes come from the clip the simulator streams, decoded.
+No hub, no clock: times are made up.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -18,7 +21,7 @@ from hub.diagnostics.diagnosis import Diagnosis
 from hub.diagnostics.moved import Features, confirm
 from hub.diagnostics.sampling import Sampler
 from hub.diagnostics.settings import DiagnosisSettings, SamplingSettings
-from hub.sim import picture_faults, scenes
+from hub.sim import clips, picture_faults, scenes
 from hub.sim.clips import faulty_picture
 
 CHECK_OF = {"blur": "blurred", "dark": "exposure", "overexposed": "exposure", "lowcontrast": "low_contrast",
@@ -41,6 +44,22 @@ def keyframes(scene: str, fault: tuple[str, float] | None = None, label: str = "
     return tuple(out)
 
 
+@cache
+def encoded_keyframes(scene: str, fault: tuple[str, float] | None = None, label: str = "Cam 7") -> tuple:
+    """The keyframes of the clip the simulator streams (640x360, 10 fps, H.264), decoded as a reader
+    decodes them: what the codec leaves of a fault (it smooths added grain away, and blocks strong stripes)."""
+    variant = picture_faults.variant(*fault) if fault else clips.NORMAL
+    out = []
+    with av.open(clips.encode_clip(clips.ClipSpec(scene, 640, 360, 10, "h264", label, variant))) as container:
+        for frame in container.decode(video=0):
+            if frame.key_frame:
+                planar = frame.to_ndarray()
+                luma, chroma = planar[:360], planar[360:].reshape(2, 180, 320)
+                small = cv2.resize(luma, (160, 90), interpolation=cv2.INTER_AREA)
+                out.append((luma, small, cv2.resize(small, (64, 36), interpolation=cv2.INTER_AREA), chroma[0], chroma[1]))
+    return tuple(out)
+
+
 class Camera:
     """A diagnosis fed as the hub feeds it: a sample every 2 s, the reader's sampler deciding what to measure."""
 
@@ -49,11 +68,12 @@ class Camera:
         self.sampler = Sampler(SamplingSettings())
         self.t = 0.0
 
-    def show(self, scene: str, fault=None, samples: int = 1, day: bool = True, label: str = "Cam 7") -> list[tuple[str, ...]]:
-        """Feed `samples` pictures; returns what fails after each."""
-        frames, seen = keyframes(scene, fault, label), []
+    def show(self, scene: str, fault=None, samples: int = 1, day: bool = True, label: str = "Cam 7",
+             encoded: bool = False) -> list[tuple[str, ...]]:
+        """Feed `samples` pictures (`encoded`: through the simulator's codec); returns what fails after each."""
+        frames, seen = (encoded_keyframes if encoded else keyframes)(scene, fault, label), []
         for _ in range(samples):
-            luma, small, thumb, cb, cr = frames[int(self.t / 2) % 3]
+            luma, small, thumb, cb, cr = frames[int(self.t / 2) % len(frames)]
             self.diagnosis.observe(thumb, self.sampler.take(small, cb, cr, luma, self.t), self.t, day)
             seen.append(self.diagnosis.failing(self.t))
             self.t += 2.0
@@ -82,6 +102,21 @@ def test_each_fault_at_its_default_strength_trips_its_own_check_and_no_other(kin
     assert {c for failing in seen for c in failing} == {CHECK_OF[kind]}, "never another diagnosis on the way"
     first = next(i for i, failing in enumerate(seen) if failing)
     assert first <= (45 if full_frame else 10), f"{kind} took {first + 1} samples: the vote trips on the 8th failing one"
+
+
+@pytest.mark.parametrize("scene, fault", [
+    ("room", ("moved", 15.0)),  # the furniture shows the turn; the walls alone would not
+    ("night", ("noise", 12.0)),  # on top of the IR picture's own grain
+    ("office", ("cover", 0.75)),  # three quarters of the lens, under the camera's text
+    ("clock", ("mosaic", 16.0)),  # blocks on the codec's grid, with a ticking clock on top
+    ("room", ("stripes", 50.0)),  # strong stripes make the codec blocky one way only: not mosaic
+])
+def test_faults_that_hide_in_hard_places_are_found_and_taken_for_nothing_else(scene, fault):
+    camera = Camera()
+    camera.show(scene, samples=60, encoded=True)
+    seen = camera.show(scene, fault, samples=90, encoded=True)
+    assert seen[-1] == (CHECK_OF[fault[0]],), (scene, fault, seen[-1])
+    assert {c for failing in seen for c in failing} == {CHECK_OF[fault[0]]}, (scene, fault)
 
 
 def test_one_failing_sample_is_not_enough_and_a_fault_that_ends_clears():

@@ -14,6 +14,7 @@ import math
 import cv2
 import numpy as np
 
+TEXT_BAND = 0.15  # of the height, top and bottom: where cameras burn in their name and clock
 CHROMA_NOISE = 2.0  # chroma levels of compression noise in a grey picture
 IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 
@@ -45,13 +46,19 @@ def tint(cb: np.ndarray, cr: np.ndarray) -> tuple[float, float]:
     return cv2.mean(cb)[0] - 128.0, cv2.mean(cr)[0] - 128.0
 
 
-def luma_std(gray: np.ndarray, band: float = 0.15) -> float:
+def luma_std(gray: np.ndarray, band: float = TEXT_BAND) -> float:
     """Contrast: the luma standard deviation of the picture less its top and bottom bands, where a camera
     burns in its text (a black bar with white letters would hold the figure up through any fog). Judged
     against the camera's own baseline."""
+    return float(cv2.meanStdDev(without_text_bands(gray, band))[1][0, 0])
+
+
+def without_text_bands(gray: np.ndarray, band: float = TEXT_BAND) -> np.ndarray:
+    """The picture less its top and bottom `band` (a share of the height), where cameras burn in their
+    name and clock: text that stays put and sharp whatever happens to the lens."""
     rows = gray.shape[0]
     cut = round(rows * band)
-    return float(cv2.meanStdDev(gray[cut:rows - cut])[1][0, 0])
+    return gray[cut:rows - cut]
 
 
 def sharpness(gray: np.ndarray, grid: int = 6) -> float:
@@ -64,8 +71,9 @@ def sharpness(gray: np.ndarray, grid: int = 6) -> float:
 
 
 def flat_cells(gray: np.ndarray, grid: int = 4, below_std: float = 4.0) -> int:
-    """How many of the grid x grid cells are flat (std below `below_std`): a covered lens flattens most."""
-    values = gray.astype(np.float32)
+    """How many of the grid x grid cells of the picture less its text bands are flat (std below
+    `below_std`): a covered lens flattens most, and the camera's text stays on top of the cover."""
+    values = without_text_bands(gray).astype(np.float32)
     means = cv2.resize(values, (grid, grid), interpolation=cv2.INTER_AREA)  # each cell's mean, and its square's
     squares = cv2.resize(values * values, (grid, grid), interpolation=cv2.INTER_AREA)
     return int(np.count_nonzero(squares - means * means < below_std * below_std))
@@ -129,11 +137,17 @@ def _profile_peak(profile: np.ndarray, trend: int = 9) -> float:
 
 
 def blockiness(gray: np.ndarray, block: int = 8) -> float:
-    """Steps at block edges over steps inside blocks: about 1 for a clean picture, large for mosaic."""
-    steps = cv2.absdiff(gray[:, 1:], gray[:, :-1])
-    columns = cv2.reduce(steps, 0, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
-    edges = columns[block - 1::block]
-    inside = np.delete(columns, np.s_[block - 1::block])
+    """Steps at block edges over steps inside blocks, the lesser of across and down: about 1 for a clean
+    picture, large for mosaic. Blocks have edges both ways; a codec struggling with interference stripes
+    leaves steps one way only."""
+    across = cv2.reduce(cv2.absdiff(gray[:, 1:], gray[:, :-1]), 0, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+    down = cv2.reduce(cv2.absdiff(gray[1:], gray[:-1]), 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+    return min(_edge_ratio(across, block), _edge_ratio(down, block))
+
+
+def _edge_ratio(steps: np.ndarray, block: int) -> float:
+    edges = steps[block - 1::block]
+    inside = np.delete(steps, np.s_[block - 1::block])
     return float(edges.mean() / max(float(inside.mean()), 0.5))
 
 

@@ -27,7 +27,6 @@ BACKGROUND_SAMPLES = 5  # thumbnails whose median is the background
 MIN_MATCHES = 12  # features agreeing on one displacement before ORB says anything
 NO_MATCH_RESPONSE = 0.3  # phase correlation weaker than this: no common picture (another scene)
 SAME_BITS = 4  # of the 64 of the difference hash: the same view, no correlation needed
-OSD_BAND = 0.15  # of the height, top and bottom: left out of the comparison (text overlays live there)
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class Features:
     @classmethod
     def of(cls, gray: np.ndarray) -> Features:
         height = gray.shape[0]
-        band = round(height * OSD_BAND)
+        band = round(height * measures.TEXT_BAND)
         mask = np.zeros(gray.shape[:2], np.uint8)
         mask[band:height - band] = 255  # not the text overlay's bands: it stays in place when the camera turns
         keypoints, descriptors = cv2.ORB_create(ORB_FEATURES).detectAndCompute(gray, mask)
@@ -62,8 +61,7 @@ class View:
         """The median of the thumbnails, less the top and bottom bands where cameras burn in their text
         (a clock and a name stay put when the camera turns, and would pin the comparison to "no shift")."""
         background = np.median(np.stack(thumbs), axis=0).astype(np.uint8)
-        band = round(background.shape[0] * OSD_BAND)
-        scene = np.ascontiguousarray(background[band:background.shape[0] - band])
+        scene = np.ascontiguousarray(measures.without_text_bands(background))
         return cls(scene, measures.dhash(scene), features)
 
 

@@ -24,7 +24,7 @@ class Thresholds:
     cast_factor: float = 1.5  # and at least twice the baseline's
     cast_shift: float = 12.0  # mean chroma moved this far (Cb, Cr levels) from the baseline's
     ir_chroma: float = 0.1  # below this the picture is grey (a sensor in night mode sends no colour at all)
-    noisy_ratio: float = 3.0  # of the baseline's noise sigma (at least 1 grey level)
+    noisy_ratio: float = 2.2  # of the baseline's noise sigma (at least 1 grey level); a codec removes much added grain
     striped_ratio: float = 2.5  # of the baseline's stripe strength
     mosaic_ratio: float = 1.2  # of the baseline's blockiness (at least 1)
     moved_shift: float = 0.04  # share of the picture's width the scene shifted

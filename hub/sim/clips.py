@@ -23,7 +23,7 @@ from pathlib import Path
 
 from hub.sim import nal, picture_faults, scenes
 
-GENERATOR_VERSION = 2  # bumped when clips change: picture faults now come before the text overlay
+GENERATOR_VERSION = 3  # bumped when clips change: the room got furniture
 CLIP_SECONDS = 6
 KEYFRAME_SECONDS = 2
 LOW_FPS_DIVISOR = 5

@@ -87,9 +87,9 @@ def render(kind: str, strength: float, bgr: np.ndarray, index: int) -> np.ndarra
         rows = np.arange(height, dtype=np.float32)[:, None, None]
         picture += strength * np.sin((rows + index) * 2 * np.pi / 6)
     elif kind == "mosaic":
-        block = int(strength)
-        small = cv2.resize(bgr, (max(1, width // block), max(1, height // block)), interpolation=cv2.INTER_AREA)
-        return cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
+        block = int(strength)  # on the picture's own block grid, from its top left corner, as a codec's blocks are
+        small = cv2.resize(bgr, (-(-width // block), -(-height // block)), interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(small.repeat(block, axis=0).repeat(block, axis=1)[:height, :width])
     else:
         raise ValueError(f"no picture fault {kind!r}")
     return np.clip(picture, 0, 255).astype(np.uint8)

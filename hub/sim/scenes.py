@@ -63,6 +63,15 @@ def _room(spec: FrameSpec) -> Picture:
     img = np.empty((h, w, 3), np.uint8)
     img[:] = (200, 225, 240)
     img[(2 * h) // 3 :] = (140, 190, 230)  # play mat
+    # What stays put in a room, and shows when the camera is turned: a window, a shelf of boxes, a door.
+    cv2.rectangle(img, (w // 12, h // 6), (w // 4, h // 2), (235, 205, 170), -1)
+    cv2.rectangle(img, (w // 12, h // 6), (w // 4, h // 2), (120, 130, 140), _scaled(spec, 4))
+    cv2.line(img, ((w // 12 + w // 4) // 2, h // 6), ((w // 12 + w // 4) // 2, h // 2), (120, 130, 140), _scaled(spec, 3))
+    shelf = [(80, 90, 200), (90, 170, 90), (190, 140, 60), (60, 170, 210)]
+    for i, colour in enumerate(shelf):
+        x0 = w // 2 + i * w // 20
+        cv2.rectangle(img, (x0, h // 3), (x0 + w // 24, (2 * h) // 3), colour, -1)
+    cv2.rectangle(img, ((4 * w) // 5, h // 5), ((9 * w) // 10, (2 * h) // 3), (60, 100, 150), -1)
     colours = [(60, 60, 230), (60, 200, 60), (230, 120, 40), (40, 200, 230)]
     for i, colour in enumerate(colours):
         phase = t * (1.1 + 0.3 * i) + i
