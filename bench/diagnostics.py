@@ -1,6 +1,7 @@
 """Picture diagnostics, measured: recall, false alarms and time to detect of every check, and their cost.
 
 Run: python bench/diagnostics.py                  (every fault kind at three strengths, 10 trials each)
+     python bench/diagnostics.py --cost-only      (only the cost: about 15 minutes)
      python bench/diagnostics.py --smoke          (a few trials, for CI)
 
 Accuracy: a real simulator and a real `hub serve` (two processes), default `[health]` settings, except
@@ -15,8 +16,9 @@ API), plus clean cameras of all ten scenes that run the whole time. From the hub
   cameras before their fault), per 1,000 camera-hours.
 The test-card scene (`bars`) runs clean only: it is not a camera's view.
 
-Cost: a hub over N clean live cameras, once with picture checks off (`picture_checks = []`) and once at
-the defaults; the difference in the hub process's CPU, per stream, as a share of one core. And the same
+Cost: a hub over N clean live cameras with picture checks off (`picture_checks = []`) and at the
+defaults, in rounds of off, on, on, off (a shared machine's speed drifts; mirrored order cancels a
+steady drift); the difference of the means of the hub process's CPU, per stream, as a share of one core. And the same
 measured piece by piece on decoded frames (what the reader thread and the event loop each spend).
 """
 
@@ -257,16 +259,47 @@ def cost_share(costs: dict, picture_s: float = 2.0, full_s: float = 10.0, featur
     return per_second / 1e6
 
 
-def process_cost(streams: int, warmup: float, window: float) -> dict:
-    """The hub's CPU with the picture checks off and on, over the same clean cameras."""
+COST_ORDER = ("off", "on", "on", "off")  # a round: each setting twice, in mirrored order, so drift cancels
+
+
+def process_cost(streams: int, warmup: float, window: float, rounds: int = 2) -> dict:
+    """The hub's CPU with the picture checks off and on, over the same clean cameras: `rounds` rounds of
+    off, on, on, off (a fresh simulator and hub each time); the added cost is the difference of the means."""
     estate = "".join(camera(f"cost-{n:03d}", ALL_SCENES[n % len(ALL_SCENES)]).replace("fps=10", "fps=25") for n in range(streams))
-    out = {}
-    for label, health in (("off", "[health]\npicture_checks = []\n"), ("on", "")):
-        with sim_and_hub(estate, lambda sim, h=health: sim_section(sim) + h + estate, streams) as (_sim, hub):
+    encode_variants(estate)
+    settings = {"off": "[health]\npicture_checks = []\n", "on": ""}
+    runs: dict[str, list[float]] = {"off": [], "on": []}
+    for label in COST_ORDER * rounds:
+        with sim_and_hub(estate, lambda sim, h=settings[label]: sim_section(sim) + h + estate, streams) as (_sim, hub):
             time.sleep(warmup)
-            out[label] = measure_process(hub.pid, window)["cpu_percent"]
-    out["added_percent_of_a_core_per_stream"] = (out["on"] - out["off"]) / streams
-    return out
+            runs[label].append(measure_process(hub.pid, window)["cpu_percent"])
+        print(f"process cost: checks {label}: {runs[label][-1]:.1f} % of a core", file=sys.stderr)
+    off, on = statistics.mean(runs["off"]), statistics.mean(runs["on"])
+    spread = statistics.stdev(runs["off"] + [x - on + off for x in runs["on"]]) if len(runs["off"]) > 1 else 0.0
+    return {"off": off, "on": on, "runs": runs, "streams": streams, "spread_percent": spread,
+            "added_percent_of_a_core_per_stream": (on - off) / streams}
+
+
+def process_cost_line(processes: dict) -> str:
+    runs = processes["runs"]
+    return (f"Hub process, {processes['streams']} clean live cameras at 25 fps, {len(runs['off'])} runs each: checks off "
+            f"{processes['off']:.1f} % ({', '.join(f'{x:.1f}' for x in runs['off'])}), on {processes['on']:.1f} % "
+            f"({', '.join(f'{x:.1f}' for x in runs['on'])}) of a core: {processes['added_percent_of_a_core_per_stream']:.3f} % "
+            f"per stream (runs spread {processes['spread_percent']:.1f} % of a core)")
+
+
+def cost_only(args) -> None:
+    """The cost alone: component costs and the process A/B (the accuracy runs take half an hour)."""
+    info = machine()
+    costs = component_cost()
+    share = cost_share(costs)
+    processes = process_cost(args.cost_streams, 30, 60, args.cost_rounds)
+    print(header_markdown(info))
+    print(f"\nComponents: {100 * share:.3f} % of a core per stream; " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()))
+    print(process_cost_line(processes))
+    path = write_results("diagnostics_cost", {"machine": info, "args": vars(args), "component_cost_us": costs,
+                                              "cost_share_of_a_core": share, "process_cost": processes})
+    print(f"\nwritten to {path}")
 
 
 def main() -> None:
@@ -278,8 +311,13 @@ def main() -> None:
     parser.add_argument("--strengths", default="0,1,2", help="0 weak, 1 default, 2 strong")
     parser.add_argument("--kinds", default="", help="comma-separated fault kinds (default: all)")
     parser.add_argument("--cost-streams", type=int, default=60)
+    parser.add_argument("--cost-rounds", type=int, default=2, help="rounds of off, on, on, off for the process cost")
+    parser.add_argument("--cost-only", action="store_true", help="only the cost (results in diagnostics_cost.json)")
     parser.add_argument("--smoke", action="store_true", help="a few quick trials of the absolute checks (CI)")
     args = parser.parse_args()
+    if args.cost_only:
+        cost_only(args)
+        return
     if args.smoke:
         args.trials, args.clean, args.onset, args.deadline, args.strengths, args.kinds = 1, 2, 10, 40, "1", "cover,dark"
         args.cost_streams = 0
@@ -293,7 +331,7 @@ def main() -> None:
     alarm_rows, alarms = false_alarm_rows(results)
     costs = component_cost()
     share = cost_share(costs)
-    processes = process_cost(args.cost_streams, 30, 60) if args.cost_streams else None
+    processes = process_cost(args.cost_streams, 30, 60, args.cost_rounds) if args.cost_streams else None
     print(header_markdown(info))
     print()
     print(table_markdown(["fault", "strength", "check", "trials", "detected", "missed", "recall", "detect median s",
@@ -310,8 +348,7 @@ def main() -> None:
           + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) + f" -> {100 * share:.3f} % of a core"
           + f" (medians: {100 * cost_share({k[7:]: v for k, v in costs.items() if k.startswith('median_')}):.3f} %)")
     if processes:
-        print(f"Hub process, {args.cost_streams} clean live cameras at 25 fps: checks off {processes['off']:.1f} %, "
-              f"on {processes['on']:.1f} % of a core: {processes['added_percent_of_a_core_per_stream']:.3f} % per stream")
+        print(process_cost_line(processes))
     path = write_results("diagnostics", {"machine": info, "args": vars(args), "trials": summary, "false_alarms": alarms,
                                          "component_cost_us": costs, "cost_share_of_a_core": share, "process_cost": processes,
                                          "cameras": results})

@@ -108,8 +108,12 @@ def test_each_fault_at_its_default_strength_trips_its_own_check_and_no_other(kin
     ("room", ("moved", 15.0)),  # the furniture shows the turn; the walls alone would not
     ("night", ("noise", 12.0)),  # on top of the IR picture's own grain
     ("office", ("cover", 0.75)),  # three quarters of the lens, under the camera's text
+    ("night", ("cover", 0.75)),  # on a dim, faint picture a cover is still no fog: the scene is gone
     ("clock", ("mosaic", 16.0)),  # blocks on the codec's grid, with a ticking clock on top
     ("room", ("stripes", 50.0)),  # strong stripes make the codec blocky one way only: not mosaic
+    ("night", ("lowcontrast", 0.25)),  # fog over a dim picture flattens it, but the scene still shows: not covered
+    ("rain", ("lowcontrast", 0.1)),
+    ("street", ("lowcontrast", 0.1)),  # grey and faint by day is fog, not a camera gone to night mode early
 ])
 def test_faults_that_hide_in_hard_places_are_found_and_taken_for_nothing_else(scene, fault):
     camera = Camera()

@@ -22,7 +22,7 @@ from hub.diagnostics import measures
 from hub.diagnostics.confirm import excess, falling, rising
 from hub.diagnostics.settings import DEFAULT_LIMITS, Thresholds
 
-MEASURES_VERSION = 2  # bumped whenever a measure changes: baselines kept from before are learnt again
+MEASURES_VERSION = 3  # bumped whenever a measure changes: baselines kept from before are learnt again
 MIN_SAMPLES = 20  # thumbnails before the thumbnail checks trust a baseline
 MIN_FINE_SAMPLES = 6  # full-frame samples before noise and stripes do
 # Until a baseline is ready it is the plain mean of its pictures; then each clean picture moves it this
@@ -96,12 +96,16 @@ class Sample:
 def is_night(sample: Sample, clock_day: bool, limits: Thresholds = DEFAULT_LIMITS, baseline: Baseline | None = None) -> bool:
     """Which baseline a picture belongs to. Night: a dark picture while the clock says night, or a grey one
     (IR, night mode) while the clock says night or from a camera that shows colour by day (it switched
-    early, at dusk). A grey picture by day from a camera with little colour anyway (rain, fog) is day."""
+    early, at dusk). A grey picture by day from a camera with little colour anyway (rain) is day, and so
+    is a grey one that is also faint against the day's contrast: fog fades colour and contrast together,
+    an IR picture keeps its contrast."""
     grey = sample.chroma < limits.ir_chroma
     if not clock_day:
         return grey or sample.luma < DARK_NIGHT_LUMA
-    colourful = baseline is not None and baseline.ready(False) and baseline.values[False]["chroma"] > COLOURFUL * limits.ir_chroma
-    return grey and colourful
+    day = baseline.values[False] if baseline is not None and baseline.ready(False) else None
+    if day is None or not grey or day["chroma"] <= COLOURFUL * limits.ir_chroma:
+        return False
+    return sample.contrast >= limits.low_contrast_ratio * day["contrast"]
 
 
 @dataclass

@@ -17,12 +17,13 @@ import numpy as np
 
 from hub.diagnostics.checks import Baseline, is_night, scores
 from hub.diagnostics.confirm import Vote
-from hub.diagnostics.moved import BACKGROUND_SAMPLES, Features, View, confirm, moved_score
+from hub.diagnostics.moved import BACKGROUND_SAMPLES, Features, View, confirm, moved_score, resemblance
 from hub.diagnostics.sampling import PictureSample
 from hub.diagnostics.settings import DEFAULT_SETTINGS, PICTURE_CHECKS, DiagnosisSettings
 
 MAX_PRESETS = 16
 MOVED_EVERY_S = 10.0  # the moved check samples the background this often (its phase correlation runs on the loop)
+FOG_RESEMBLANCE = 0.5  # a flat picture that still resembles the reference this much is fog, not a cover
 # One fault, one diagnosis: a dark or blown-out picture is also flat, low in contrast and unsharp, and a
 # covered lens is all of that too. In this order of precedence, a check that is shown hides the ones it
 # explains (fog hides the IR-cut check it would trip; colour in the dark hides the blur it causes).
@@ -80,6 +81,7 @@ class Diagnosis:
     features_new: bool = False  # taken since the moved vote tripped
     moved_at: float = -1e18  # wall time of the last background sample
     moved_scene: bool = False  # the last moved score said "another scene" rather than "shifted"
+    resemblances: deque = field(default_factory=lambda: deque(maxlen=10))  # to the reference, of recent flat pictures
 
     def observe(self, thumb: np.ndarray, sampled: PictureSample, wall: float, clock_day: bool) -> None:
         """Fold one sampled picture in: score it, vote, confirm a move, learn from it if it is clean."""
@@ -99,6 +101,8 @@ class Diagnosis:
                 self.latest = View.of(list(self.history), self.features)
                 if references:
                     now_scores["moved"], self.moved_scene = min(moved_score(r.view, self.latest, settings.limits) for r in references)
+        if references and now_scores.get("covered", 0.0) >= 1.0:  # a flat picture: fog or a cover?
+            self.resemblances.append(max(resemblance(r.view, thumb) for r in references))
         now_scores = {c: s for c, s in now_scores.items() if c in settings.checks}
         for check, score in now_scores.items():
             self._vote(check).add(score)
@@ -145,6 +149,13 @@ class Diagnosis:
         clear = self.settings.clear_ratio
         return self.last_scores.get("blurred", 0.0) < clear and self.last_scores.get("low_contrast", 0.0) < clear
 
+    def _fog(self) -> bool:
+        """Whether a flat, faint picture is fog rather than a covered lens: low contrast fails too, and the
+        recent flat pictures still showed the reference view (fog only fades the scene; a cover replaces it)."""
+        low = self.votes.get("low_contrast")
+        recent = self.resemblances
+        return low is not None and low.failing and len(recent) >= 3 and float(np.median(recent)) >= FOG_RESEMBLANCE
+
     def suspend(self) -> None:
         """No signal or a black picture: the other picture checks have nothing to judge."""
         for vote in self.votes.values():
@@ -159,6 +170,8 @@ class Diagnosis:
         for check in PRECEDENCE:
             vote = self.votes.get(check)
             if vote is None or not vote.failing or (check == "moved" and not self.moved_confirmed):
+                continue
+            if check == "covered" and self._fog():
                 continue
             if not any(check in EXPLAINS.get(s, ()) for s in shown):
                 shown.append(check)

@@ -79,6 +79,16 @@ def moved_score(reference: View, current: View, limits: Thresholds = DEFAULT_LIM
     return math.hypot(dx, dy) / (limits.moved_shift * reference.thumb.shape[1]), False
 
 
+def resemblance(reference: View, thumb: np.ndarray) -> float:
+    """How much one 64x36 thumbnail (less its text bands) still shows the reference view: the normalised
+    cross-correlation, 1 for the same picture at any contrast (fog keeps the scene's pattern, only
+    fainter), near 0 for a covered lens or another scene."""
+    scene = measures.without_text_bands(thumb)
+    if scene.shape != reference.thumb.shape:
+        return 0.0
+    return float(cv2.matchTemplate(scene, reference.thumb, cv2.TM_CCOEFF_NORMED)[0, 0])
+
+
 def _edges(gray: np.ndarray) -> np.ndarray:
     """Gradient magnitude: what phase correlation should align (light changes move it less than luma)."""
     values = gray.astype(np.float32)
