@@ -2,7 +2,7 @@
 
 Runs wherever the config is loaded. Every threshold of `hub.diagnostics.checks.Thresholds` is a
 `[health]` key of the same name, and so are `picture_checks` (which checks run; `[]` turns picture
-diagnostics off), `vote` ([need, window]: trip on 8 of 10), `clear_ratio`, `full_sample_s`,
+diagnostics off), `vote` ([need, window]: trip on 8 of 10), `clear_ratio`, `check_sample_s`, `full_sample_s`,
 `daylight_hours` and the grouped-outage keys `group_min` and `group_window_s`. A stream may override
 the thresholds, `picture_checks`, `vote` and `clear_ratio` in its own `health` table, and say `ptz = true`
 (the moved check then keeps one reference per preset).
@@ -23,7 +23,7 @@ THRESHOLD_RANGES = {  # (integer, above, at most)
     "moved_shift": (False, 0, 1),
 }
 STREAM_KEYS = set(THRESHOLD_RANGES) | {"picture_checks", "vote", "clear_ratio"}
-HEALTH_KEYS = STREAM_KEYS | {"full_sample_s", "daylight_hours", "group_min", "group_window_s"}
+HEALTH_KEYS = STREAM_KEYS | {"check_sample_s", "full_sample_s", "daylight_hours", "group_min", "group_window_s"}
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,14 @@ class DiagnosticsSettings:
 
     defaults: DiagnosisSettings = DEFAULT_SETTINGS
     full_sample_s: float = 10.0
+    check_sample_s: float = 2.0  # the thumbnail measures, at most this often (4: every other picture, at about 3/4 of the cost)
     daylight_hours: tuple[float, float] = (7.0, 19.0)  # local time; outside it is night
     group_min: int = 5  # cameras of one site or tag going offline together make one grouped outage
     group_window_s: float = 120.0
 
     def sampling(self, picture_interval_s: float) -> SamplingSettings:
-        return SamplingSettings(bool(self.defaults.checks), max(self.full_sample_s, picture_interval_s))
+        return SamplingSettings(bool(self.defaults.checks), max(self.full_sample_s, picture_interval_s),
+                                every_s=self.check_sample_s)
 
     def is_day(self, hour: float) -> bool:
         start, end = self.daylight_hours
@@ -48,10 +50,11 @@ def parse(table: dict, check: Checker) -> DiagnosticsSettings:
     """The diagnostics keys of `[health]` (the caller has checked that no unknown key is there)."""
     defaults = _diagnosis(table, check, DEFAULT_SETTINGS)
     full = check.number(table, "full_sample_s", 10.0, above=0.0, at_most=3600.0)
+    every = check.number(table, "check_sample_s", 2.0, above=0.0, at_most=3600.0)
     hours = _hours(table, check)
     group_min = check.number(table, "group_min", 5, above=1, at_most=100_000, integer=True)
     window = check.number(table, "group_window_s", 120.0, above=0.0, at_most=3600.0)
-    return DiagnosticsSettings(defaults, full, hours, group_min, window)
+    return DiagnosticsSettings(defaults, full, every, hours, group_min, window)
 
 
 def stream_overrides(item: dict, check: Checker) -> tuple[tuple[str, object], ...]:

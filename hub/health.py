@@ -154,11 +154,9 @@ def pictures_differ(a: Picture, b: Picture) -> bool:
     moved = np.abs(a.thumb.astype(np.int16) - b.thumb.astype(np.int16)) > CHANGED_LEVEL
     if int(np.count_nonzero(moved)) >= CHANGED_CELLS:
         return True
-    da = a.diagnosis.gray if a.diagnosis is not None else None
-    db = b.diagnosis.gray if b.diagnosis is not None else None
-    if da is None or db is None or da.shape != db.shape:
+    if a.detail is None or b.detail is None or a.detail.shape != b.detail.shape:
         return False
-    return int(np.count_nonzero(cv2.absdiff(da, db) > DETAIL_LEVEL)) >= DETAIL_PIXELS
+    return int(np.count_nonzero(cv2.absdiff(a.detail, b.detail) > DETAIL_LEVEL)) >= DETAIL_PIXELS
 
 
 def is_black(thumb: np.ndarray) -> bool:

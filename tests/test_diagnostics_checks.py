@@ -60,12 +60,16 @@ def encoded_keyframes(scene: str, fault: tuple[str, float] | None = None, label:
     return tuple(out)
 
 
-class Camera:
-    """A diagnosis fed as the hub feeds it: a sample every 2 s, the reader's sampler deciding what to measure."""
+EVERY_PICTURE = SamplingSettings(every_s=2.0)  # the default: every picture is measured
 
-    def __init__(self, settings: DiagnosisSettings | None = None):
+
+class Camera:
+    """A diagnosis fed as the hub feeds it: a picture every 2 s, the reader's sampler deciding what to measure
+    (every picture by default)."""
+
+    def __init__(self, settings: DiagnosisSettings | None = None, sampling: SamplingSettings = EVERY_PICTURE):
         self.diagnosis = Diagnosis(settings or DiagnosisSettings())
-        self.sampler = Sampler(SamplingSettings())
+        self.sampler = Sampler(sampling)
         self.t = 0.0
 
     def show(self, scene: str, fault=None, samples: int = 1, day: bool = True, label: str = "Cam 7",
@@ -74,7 +78,9 @@ class Camera:
         frames, seen = (encoded_keyframes if encoded else keyframes)(scene, fault, label), []
         for _ in range(samples):
             luma, small, thumb, cb, cr = frames[int(self.t / 2) % len(frames)]
-            self.diagnosis.observe(thumb, self.sampler.take(small, cb, cr, luma, self.t), self.t, day)
+            sampled = self.sampler.take(small, cb, cr, luma, self.t)
+            if sampled is not None:  # as the hub does: a picture the sampler skipped is not judged
+                self.diagnosis.observe(thumb, sampled, self.t, day)
             seen.append(self.diagnosis.failing(self.t))
             self.t += 2.0
         return seen
@@ -121,6 +127,14 @@ def test_faults_that_hide_in_hard_places_are_found_and_taken_for_nothing_else(sc
     seen = camera.show(scene, fault, samples=90, encoded=True)
     assert seen[-1] == (CHECK_OF[fault[0]],), (scene, fault, seen[-1])
     assert {c for failing in seen for c in failing} == {CHECK_OF[fault[0]]}, (scene, fault)
+
+
+def test_measuring_every_other_picture_trips_a_fault_in_about_half_a_minute():
+    camera = Camera(sampling=SamplingSettings(every_s=4.0))  # check_sample_s = 4
+    assert not any(camera.show("street", samples=40))
+    seen = camera.show("street", default("cover"), samples=30)
+    first = next(i for i, failing in enumerate(seen) if failing)
+    assert seen[-1] == ("covered",) and 14 <= first <= 16, "8 failing measured pictures, 4 s apart: 30-32 s"
 
 
 def test_one_failing_sample_is_not_enough_and_a_fault_that_ends_clears():

@@ -3,8 +3,9 @@
 Who runs where: a `Sampler` belongs to one reader and runs in its thread (`ingest-<id>-<gen>` or
 `visit-<id>`, in the hub process or an ingest worker process), so the work is spread over the readers
 and never done on the event loop; what leaves the thread is a `PictureSample` of a few numbers (plus,
-about once a minute, ORB features). Every sampled keyframe gives the thumbnail measures (160x90 luma and
-its chroma); every `full_every_s` the full frame's luma adds noise, stripes and blockiness; every
+about once a minute, ORB features). A sampled keyframe at most every `every_s` (`check_sample_s`; by
+default every picture the reader decodes) gives the thumbnail measures (160x90 luma and its chroma) and
+the full frame's blockiness; every `full_every_s` the full frame's luma adds noise and stripes; every
 `features_every_s` (and on the first picture) ORB features of the full frame, for the moved check.
 """
 
@@ -28,13 +29,13 @@ class PictureSample:
     sample: Sample
     dhash: int
     features: Features | None = None
-    gray: np.ndarray | None = None  # the 160x90 luma thumbnail (full range): health's frozen rule compares them
 
 
 class Sampler:
     def __init__(self, settings: SamplingSettings):
         self.settings = settings
-        self._full_at = -1e18  # monotonic: the last full-frame sample
+        self._taken_at = -1e18  # monotonic: the last measured picture
+        self._full_at = -1e18  # the last full-frame sample
         self._features_at = -1e18
 
     def take(self, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, now: float,
@@ -43,8 +44,9 @@ class Sampler:
         chroma planes (any size), `luma` the full frame. Video is mostly "TV range" (luma 16-235, chroma
         16-240); the thumbnails are brought to full range, so that thresholds such as "dark below 25" mean
         the same for every camera."""
-        if not self.settings.enabled:
+        if not self.settings.enabled or now - self._taken_at < 0.95 * self.settings.every_s:
             return None
+        self._taken_at = now
         chroma_size = (THUMB_SIZE[0] // 2, THUMB_SIZE[1] // 2)
         cb, cr = (cv2.resize(p, chroma_size, interpolation=cv2.INTER_AREA) for p in (cb, cr))
         gray = small
@@ -58,4 +60,4 @@ class Sampler:
         if now - self._features_at >= 0.95 * self.settings.features_every_s:
             self._features_at = now
             features = Features.of(luma)
-        return PictureSample(Sample.of(gray, cb, cr, luma, full), measures.dhash(gray), features, gray)
+        return PictureSample(Sample.of(gray, cb, cr, luma, full), measures.dhash(gray), features)

@@ -53,5 +53,6 @@ class SamplingSettings:
     """How often the costly measures are taken; `enabled` False takes none at all."""
 
     enabled: bool = True
-    full_every_s: float = 10.0  # noise and stripes (blockiness: every sampled picture)
+    full_every_s: float = 10.0  # noise and stripes (blockiness: every measured picture)
     features_every_s: float = 60.0
+    every_s: float = 2.0  # the thumbnail measures at most this often: every picture at the default picture interval

@@ -54,6 +54,7 @@ class Picture:
     jpeg: bytes
     pts_s: float | None = None  # the keyframe's presentation time, seconds on the camera's clock
     diagnosis: PictureSample | None = None  # what picture diagnostics measured of it (None: not sampled)
+    detail: np.ndarray | None = None  # its luma at 160x90, as decoded: health's frozen rule sees a ticking clock in it
 
 
 @dataclass(frozen=True)

@@ -235,13 +235,13 @@ class Reader:
         live = self.live
         with_jpeg = live is None or live.wanted or live.pictures_wanted or now - self._jpeg_at >= JPEG_IDLE_S
         try:
-            thumb, jpeg, sample = _thumb_and_jpeg(frame, with_jpeg, self._sampler, now)
+            thumb, small, jpeg, sample = _thumb_and_jpeg(frame, with_jpeg, self._sampler, now)
         except (ValueError, av.error.FFmpegError, cv2.error) as exc:
             self.mailbox.put(DecodeFailed(self.generation, now, self._redact(exc)))
             return
         if jpeg:
             self._jpeg_at = now
-        self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg, pts, sample))
+        self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg, pts, sample, small))
 
 
 def absurd_size(width: int, height: int) -> str:
@@ -251,8 +251,8 @@ def absurd_size(width: int, height: int) -> str:
     return ""
 
 
-def _thumb_and_jpeg(frame, with_jpeg: bool, sampler: Sampler, now: float) -> tuple[np.ndarray, bytes, PictureSample | None]:
-    """A luma thumbnail, a JPEG (if asked) and the diagnostics' sample of one decoded frame. The common
+def _thumb_and_jpeg(frame, with_jpeg: bool, sampler: Sampler, now: float) -> tuple[np.ndarray, np.ndarray, bytes, PictureSample | None]:
+    """Luma thumbnails (64x36, 160x90), a JPEG (if asked) and the diagnostics' sample of one decoded frame. The common
     8-bit 4:2:0 case reads the planes as they are; anything else is converted to it once."""
     width, height = frame.width, frame.height
     full_range = frame.format.name == "yuvj420p" or getattr(frame, "color_range", 0) == 2  # JPEG (full) range
@@ -267,11 +267,11 @@ def _thumb_and_jpeg(frame, with_jpeg: bool, sampler: Sampler, now: float) -> tup
     thumb = cv2.resize(small, (THUMB_WIDTH, THUMB_HEIGHT), interpolation=cv2.INTER_AREA)  # for frozen and black
     sample = sampler.take(small, cb, cr, luma, now, full_range)
     if not with_jpeg:
-        return thumb, b"", sample
+        return thumb, small, b"", sample
     image = cv2.cvtColor(planar, cv2.COLOR_YUV2BGR_I420)
     if width > SNAPSHOT_MAX_WIDTH:
         image = cv2.resize(image, (SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width)), interpolation=cv2.INTER_AREA)
-    return thumb, encode_jpeg(image), sample
+    return thumb, small, encode_jpeg(image), sample
 
 
 def _lower_priority() -> None:
