@@ -1,4 +1,5 @@
-"""The `hub` command line: serve, sim, demo, check, estate.
+"""The `hub` command line: serve, sim, demo, check, estate (users, tokens, audit, import, export and status
+live in their own modules).
 
 Each long-running command runs one asyncio event loop in the main thread and
 stops cleanly on SIGINT or SIGTERM.
@@ -10,11 +11,14 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
+from hub import __version__, logs
 from hub.config import Config, ConfigError, Listen, load_config, parse_listen
 
 DEFAULT_CONFIG = "streams.toml"
@@ -30,17 +34,24 @@ def _listen_arg(text: str) -> Listen:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="Video-feed aggregation and monitoring hub.")
+    parser.add_argument("--version", action="version", version=f"hub {__version__}")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the hub: ingest, health, API, UI, metrics")
     serve.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
     serve.add_argument("--listen", type=_listen_arg, help="HOST:PORT, overrides [hub] listen")
+    serve.add_argument("--log-format", choices=logs.FORMATS, default="text",
+                       help="text lines, or one JSON object per line for Loki or ELK (default: %(default)s)")
     sim = commands.add_parser("sim", help="run the camera simulator for every sim:// stream")
     sim.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
     sim.add_argument("--listen", type=_listen_arg, help="RTSP HOST:PORT, overrides [sim] listen")
     sim.add_argument("--control", type=_listen_arg, help="control API HOST:PORT, overrides [sim] control")
+    sim.add_argument("--log-format", choices=logs.FORMATS, default="text", help="text or json (default: %(default)s)")
     demo = commands.add_parser("demo", help="simulator and hub together on the default config")
-    demo.add_argument("--config", default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
+    demo.add_argument("--config", help=argparse.SUPPRESS)  # tests: the demo on another config
+    demo.add_argument("--listen", type=_listen_arg, help="HOST:PORT of the UI and API (default: 127.0.0.1:8080)")
+    demo.add_argument("--sim-listen", type=_listen_arg, help="the simulator's RTSP HOST:PORT (default: 127.0.0.1:8554)")
+    demo.add_argument("--sim-control", type=_listen_arg, help="the simulator's control API HOST:PORT (default: 127.0.0.1:8555)")
     demo.add_argument("--estate", action="store_true",
                       help="the whole 1,555-camera reference estate (written to <cache>/estate.toml) instead of the 40-camera demo")
     estate = commands.add_parser("estate", help="write the 1,555-camera reference estate as a config")
@@ -51,14 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     from hub.auth import admin_cli
     from hub.auth import cli as user_cli
 
+    from hub import ops_cli
+
     user_cli.add_parser(commands)
     admin_cli.add_parsers(commands)
+    ops_cli.add_parsers(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(args.log_level, getattr(args, "log_format", "text"))
     from hub.web.middleware import QuietProtocolErrors
 
     logging.getLogger("aiohttp.server").addFilter(QuietProtocolErrors())
@@ -72,30 +86,25 @@ def main(argv: list[str] | None = None) -> int:
         from hub.auth import admin_cli
 
         return admin_cli.run_token(args) if args.command == "token" else admin_cli.run_audit(args)
+    if args.command in ("import", "export", "status"):
+        from hub import ops_cli
+
+        return ops_cli.run(args)
     if args.command == "estate":
         return run_estate(args.out, args.seed)
-    if args.command == "demo" and args.estate:
-        args.config = str(_write_demo_estate())
+    if args.command == "demo" and not args.config:
+        args.config = str(_write_demo_estate() if args.estate else _write_demo_config())
     try:
-        config = load_config(_find_config(args.config))
+        config = load_config(args.config)
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 1
     if args.command == "sim":
         return _run(lambda stop: run_sim(config, args.listen, args.control, stop))
     if args.command == "demo":
+        config = _with_demo_ports(config, args.listen, args.sim_listen, args.sim_control)
         return _run(lambda stop: run_demo(config, stop, config.source))
     return _run(lambda stop: run_serve(config, args.listen, stop, config.source))
-
-
-def _find_config(name: str) -> Path:
-    """The config as given; the default also resolves next to the package (for `hub demo` from anywhere)."""
-    path = Path(name)
-    if name == DEFAULT_CONFIG and not path.exists():
-        bundled = Path(__file__).resolve().parent.parent / DEFAULT_CONFIG
-        if bundled.exists():
-            return bundled
-    return path
 
 
 def run_check(path: str) -> int:
@@ -126,14 +135,39 @@ def run_estate(out: str, seed: int) -> int:
     return 0
 
 
-def _write_demo_estate() -> Path:
-    """The estate config for `hub demo --estate`, next to the clip cache (its saved layouts live beside it)."""
-    from hub.estate import estate_config
-    from hub.sim.clips import cache_dir
+DEMO_CONFIG = Path(__file__).resolve().parent / "demo" / "streams.toml"  # package data
 
-    path = cache_dir().parent / "estate.toml"
+
+def _write_demo_config() -> Path:
+    """The 40-camera demo config for `hub demo`, copied from the package into the state folder: the
+    package may be read-only, and the demo's accounts, audit trail and layouts live beside its config."""
+    return _demo_file("demo.toml", DEMO_CONFIG.read_text(encoding="utf-8"))
+
+
+def _write_demo_estate() -> Path:
+    """The estate config for `hub demo --estate`, in the state folder (its saved layouts live beside it)."""
+    from hub.estate import estate_config
+
+    return _demo_file("estate.toml", estate_config())
+
+
+def _with_demo_ports(config: Config, listen: Listen | None, sim_listen: Listen | None, sim_control: Listen | None) -> Config:
+    """The config with the ports given on the command line in place of its own."""
+    hub = replace(config.hub, listen=listen or config.hub.listen)
+    sim = replace(config.sim, listen=sim_listen or config.sim.listen, control=sim_control or config.sim.control)
+    return replace(config, hub=hub, sim=sim)
+
+
+def state_dir() -> Path:
+    """Where the demo keeps its config and state: $XDG_STATE_HOME/hub, else ~/.local/state/hub."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "hub"
+
+
+def _demo_file(name: str, text: str) -> Path:
+    """`text` as `name` in the state folder, rewritten only when it changed."""
+    path = state_dir() / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = estate_config()
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
     return path
@@ -256,7 +290,10 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
     listen = listen or config.hub.listen
     sock = sock or bind_tcp(listen, "the hub's UI and API", "another hub or `hub demo`", "--listen")
     password = await asyncio.to_thread(first_admin, Path(config_path or config.source))
-    if password is not None:  # printed once, never logged: the terminal of whoever started the hub sees it
+    if password is not None and logs.current_format() == "json":  # logs are stored: a password must not go there
+        logs.announce("first start: created user admin with a password that is not shown; "
+                      "set one with `hub user passwd admin --config <this config>`")
+    elif password is not None:  # printed once, never logged: the terminal of whoever started the hub sees it
         print(f"hub: first start: created user admin with password {password}\n"
               "hub: sign in and change it (hub user passwd admin); this password is not shown again", flush=True)
     app = create_app(config, config_path)
@@ -278,7 +315,7 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
     # loop (API, SSE, health) from queueing behind them for 5 ms at a time.
     sys.setswitchinterval(0.001)
     scheme = "https" if config.hub.tls.enabled else "http"
-    print(f"hub: {len(config.streams)} streams; UI and API on {scheme}://{listen.host}:{port}/", flush=True)
+    logs.announce(f"{len(config.streams)} streams; UI and API on {scheme}://{listen.host}:{port}/")
     try:
         await stop.wait()
     finally:

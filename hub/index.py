@@ -53,6 +53,7 @@ class StreamRecord:
     snapshot_seq: int = 0
     picture_changed_at: float | None = None  # start of the current run of identical pictures (frozen since)
     mode: str = "live"  # as configured: live | patrol
+    check_period_s: float = 0.0  # how often its picture should be checked (live: picture_interval_s; patrol: patrol_period_s)
     promoted: bool = False  # a patrolled stream running live because somebody looks at it
     checked_at: float | None = None  # the last picture check (live: the last decoded picture; patrol: the last visit)
     probed_at: float | None = None  # the last RTSP probe (patrol only)

@@ -35,6 +35,10 @@ def _families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
         "check": GaugeMetricFamily("hub_stream_check_failing", "1 while a picture or flow check fails", labels=LABELS + ["check"]),
         "checked": GaugeMetricFamily("hub_stream_check_age_seconds", "Seconds since the stream's picture was last checked "
                                      "(live: the last sampled picture; patrol: the last visit)", labels=LABELS),
+        "period": GaugeMetricFamily("hub_stream_check_period_seconds", "How often the stream's picture should be checked "
+                                    "(live: picture_interval_s; patrol: patrol_period_s)", labels=LABELS),
+        "info": GaugeMetricFamily("hub_stream_info", "Always 1: the stream's site and monitoring mode, to join on `stream`",
+                                  labels=LABELS + ["site", "mode"]),
     }
 
 
@@ -47,6 +51,7 @@ def _hub_families(status: dict) -> list[GaugeMetricFamily]:
         "hub_shed_level": ("Load-shedding level: 0 none, 1-2 picture sampling slowed, 3-4 patrol concurrency cut too", status["level"]),
         "hub_loop_lag_seconds": ("Worst lateness of the hub's event loop over the last second", status["loop_lag_ms"] / 1000),
         "hub_cpu_share": ("CPU used by the hub's processes as a share of every core", status["cpu_share"]),
+        "hub_memory_bytes": ("Resident memory of the hub's processes (the hub and its ingest workers)", status.get("rss_bytes", 0)),
     }
     return [GaugeMetricFamily(name, help_text, value=value) for name, (help_text, value) in values.items()]
 
@@ -74,7 +79,7 @@ class IndexCollector(Collector):
         families = list(_families().values())
         families.append(GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"]))
         families.append(_outage_family([], None))
-        return families + _hub_families({"overloaded": False, "level": 0, "loop_lag_ms": 0.0, "cpu_share": 0.0})
+        return families + _hub_families({"overloaded": False, "level": 0, "loop_lag_ms": 0.0, "cpu_share": 0.0, "rss_bytes": 0})
 
     def _records(self) -> list:
         for _ in range(3):  # the loop may add or remove streams (a reload) while a worker thread copies
@@ -106,6 +111,9 @@ class IndexCollector(Collector):
                 families["keyframe"].add_metric(labels, record.keyframe_interval_s)
             if record.checked_at is not None:
                 families["checked"].add_metric(labels, max(0.0, now - record.checked_at))
+            if record.check_period_s:
+                families["period"].add_metric(labels, record.check_period_s)
+            families["info"].add_metric(labels + [record.site, record.mode], 1.0)
             for check in CHECKS:
                 families["check"].add_metric(labels + [check], 1.0 if check in record.failing_checks else 0.0)
             counts[(record.category, record.state)] = counts.get((record.category, record.state), 0) + 1

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from hub import health as h
+from hub import logs
 from hub.config import Config, Stream
 from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.settings import SamplingSettings
@@ -86,7 +87,7 @@ class Monitor:
         self._stopping = False  # set by `stop`: connections closed by the hub itself are not state changes
         self.interest = Interest(config.monitor.live_grace_s)
         processes = config.hub.ingest_processes
-        self.pool = WorkerPool(processes, logging.getLogger().level) if processes > 1 else None
+        self.pool = WorkerPool(processes, logging.getLogger().level, logs.current_format()) if processes > 1 else None
         visit = self.pool.visit if self.pool is not None else run_visit
         self.patroller = Patroller(_timing(config), self._patrol_target, self._on_visit, self._on_probe, visit)
         self._patrol_task: asyncio.Task | None = None
@@ -124,6 +125,7 @@ class Monitor:
         record.describe(stream)
         mode = self.config.mode_of(stream)
         record.mode = mode
+        record.check_period_s = self.config.health.picture_interval_s if mode == "live" else self.config.monitor.patrol_period_s
         self.index.records[stream.id] = record
         watched = self.watched[stream.id] = Watched(stream, mode, None, self._fresh_health(stream), record)
         self.diagnostics.watch(stream, self.config.diagnostics)

@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from hubproc import HubProcess, sign_in  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
+from hub.cli import DEMO_CONFIG  # noqa: E402
 from hub.sim.process import start_sim  # noqa: E402
 
 WALL = ["ps-0001", "ps-0007", "ps-0015", "ps-0019", "pr-0006", "pr-0001", "cc-0001", "cc-0002", "vh-0001"]
@@ -54,11 +55,11 @@ def main() -> None:
     out = ROOT / "docs"
     out.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        sim = start_sim(ROOT / "streams.toml")
+        sim = start_sim(DEMO_CONFIG)
         hub = None
         try:
             config = Path(tmp) / "streams.toml"
-            text = (ROOT / "streams.toml").read_text()
+            text = DEMO_CONFIG.read_text()
             text = text.replace('listen = "127.0.0.1:8554"', f'listen = "{sim.rtsp}"').replace('control = "127.0.0.1:8555"', f'control = "{sim.control}"')
             config.write_text(text)
             hub = HubProcess(config)

@@ -6,6 +6,10 @@ source "$(dirname "$0")/setup.sh" test
 apt_need python3 python3-gi gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 # The UI tests drive Debian's Chromium (Playwright's own browser download is not used).
 apt_need chromium
+# Prometheus and promtool check, unit-test and run the shipped alert rules.
+apt_need prometheus
+# systemd-analyze checks the shipped unit.
+apt_need systemd
 cd "$ROOT"
 set +e
 python -m pytest "$@"

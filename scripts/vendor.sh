@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-vendor the UI's third-party front-end code from the npm registry into web/vendor/
+# Re-vendor the UI's third-party front-end code from the npm registry into hub/ui/vendor/
 # (run by hand when upgrading; the result is committed, nothing is fetched at run time).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,7 +12,7 @@ npm pack "leaflet@$LEAFLET" "leaflet.markercluster@$CLUSTER" >/dev/null 2>&1
 mkdir l m
 tar xzf "leaflet-$LEAFLET.tgz" -C l
 tar xzf "leaflet.markercluster-$CLUSTER.tgz" -C m
-DEST="$ROOT/web/vendor"
+DEST="$ROOT/hub/ui/vendor"
 rm -rf "$DEST/leaflet" "$DEST/leaflet.markercluster"
 mkdir -p "$DEST/leaflet/images" "$DEST/leaflet.markercluster"
 cp l/package/dist/leaflet.js l/package/dist/leaflet.css l/package/LICENSE "$DEST/leaflet/"

@@ -24,7 +24,7 @@ async def sign_in(page, hub, user: str = TEST_USER, password: str = TEST_PASSWOR
 
 
 @contextlib.asynccontextmanager
-async def hub_page(hub):
+async def hub_page(hub, user: str = TEST_USER, password: str = TEST_PASSWORD):
     """The hub's page, loaded and ready (`window.hubUI.ready`); dialogs are recorded in `page.dialogs`."""
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking",
@@ -34,7 +34,7 @@ async def hub_page(hub):
             page = await browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
             page.dialogs = []
             page.on("dialog", lambda d: (page.dialogs.append(d.message), asyncio.ensure_future(d.dismiss())))
-            await sign_in(page, hub)
+            await sign_in(page, hub, user, password)
             await page.wait_for_function("window.hubUI && window.hubUI.ready", timeout=30_000)
             yield page
         finally:

@@ -3,7 +3,6 @@ entries survive `kill -9`, `hub audit verify` finds tampering and `hub audit exp
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import os

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from hub.cli import DEMO_CONFIG, main
 from hub.config import ConfigError, parse_config
 
-ROOT = Path(__file__).resolve().parent.parent
 
 GOOD = """
 [[streams]]
@@ -46,7 +44,7 @@ def test_good_config_loads_with_env_filled_in():
 
 
 def test_default_streams_toml_is_valid():
-    assert main(["check", str(ROOT / "streams.toml")]) == 0
+    assert main(["check", str(DEMO_CONFIG)]) == 0
 
 
 @pytest.mark.parametrize(

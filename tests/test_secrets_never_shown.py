@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 
-import aiohttp
 
 from conftest import sim_for
 from hubrun import hub_config_text, running_hub

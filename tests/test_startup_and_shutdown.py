@@ -47,9 +47,10 @@ def write_config(folder: Path, streams: str = CAMERAS) -> tuple[Path, dict[str, 
 class Command:
     """A `hub` subprocess in its own process group; its output lines are collected as they come."""
 
-    def __init__(self, *args: str, env: dict | None = None):
-        self.process = subprocess.Popen([sys.executable, "-m", "hub", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, start_new_session=True, env={**os.environ, **(env or {})})
+    def __init__(self, *args: str, env: dict | None = None, program: list[str] | None = None, cwd: Path | None = None):
+        self.process = subprocess.Popen([*(program or [sys.executable, "-m", "hub"]), *args], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                        env={**os.environ, **(env or {})}, cwd=cwd)
         self.lines: list[str] = []
         self._new: queue.Queue = queue.Queue()
         for stream in (self.process.stdout, self.process.stderr):

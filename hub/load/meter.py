@@ -1,7 +1,7 @@
 """The load meter: samples the hub's own load every second and applies the governor's shedding.
 
 Runs on the event loop as one task. Loop lateness is measured with a short timer (how late it fires);
-CPU is read from /proc for the hub process and its ingest workers. On every level change the meter
+CPU and resident memory are read from /proc for the hub process and its ingest workers. On every level change the meter
 calls `apply(shed)` (the monitor turns it into a picture-sampling factor and a patrol concurrency) and
 logs it. After every sample it calls `report(status, changed)`: the monitor shows the status in
 /healthz, the page's banner and /metrics, and publishes a `hub` event when the level changed.
@@ -36,6 +36,17 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
 
 
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+def process_rss_bytes(pid: int) -> int:
+    """Resident memory of one process, from /proc (0 if it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_BYTES
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 class LoadMeter:
     def __init__(self, pids: Callable[[], list[int]], apply: Callable[[Shed], None], report: Callable[[dict, bool], None],
                  live: Callable[[], int] = lambda: 0):
@@ -46,6 +57,7 @@ class LoadMeter:
         self.governor = Governor()
         self.ceiling = LiveCeiling()
         self.sample = LoadSample(0.0, 0.0)
+        self.rss_bytes = 0  # resident memory of the hub and its ingest workers, at the last sample
         self._recent: deque[float] = deque(maxlen=RECENT)  # loop lateness of the last RECENT samples
         self.cores = os.cpu_count() or 1
 
@@ -62,6 +74,7 @@ class LoadMeter:
             "max_level": len(SHED_LEVELS) - 1,
             "loop_lag_ms": round(self.sample.loop_lag_s * 1000, 1),
             "cpu_share": round(self.sample.cpu_share, 3),
+            "rss_bytes": self.rss_bytes,
             "picture_interval_factor": shed.picture_factor,
             "patrol_concurrency_share": shed.patrol_share,
             "live_share": shed.live_share,
@@ -82,6 +95,7 @@ class LoadMeter:
             share = (cpu_now - cpu_before) / max(1e-6, (wall_now - wall_before) * self.cores)
             cpu_before, wall_before = cpu_now, wall_now
             self.sample = LoadSample(worst, max(0.0, share))
+            self.rss_bytes = sum(process_rss_bytes(pid) for pid in self._pids())
             self._recent.append(worst)
             level = self.governor.level
             changed = self.governor.judge(self.sample)

@@ -27,7 +27,7 @@ from hub.web.middleware import errors_as_json, security_headers
 from hub.web.scoped_metrics import SCOPED, close_scoped
 from hub.web.snapshots import SnapshotCache
 
-WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
+WEB_ROOT = Path(__file__).resolve().parent.parent / "ui"  # package data: travels in the wheel
 
 
 def content_security_policy(config: Config) -> str:

@@ -118,9 +118,10 @@ class RemoteSupervisor:
 
 
 class WorkerPool:
-    def __init__(self, count: int, log_level: int = logging.INFO):
+    def __init__(self, count: int, log_level: int = logging.INFO, log_format: str = "text"):
         self.count = count
         self._log_level = log_level
+        self._log_format = log_format
         self.handles: list[WorkerHandle] = []
         self._feeds: dict[str, RemoteSupervisor] = {}
         self._stopping: dict[str, RemoteSupervisor] = {}
@@ -139,7 +140,7 @@ class WorkerPool:
     async def _spawn(self, number: int) -> WorkerHandle:
         commands_out, commands_in = self._context.Pipe(duplex=False)  # (receive end, send end)
         results_out, results_in = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=worker_main, args=(commands_out, results_in, self._log_level),
+        process = self._context.Process(target=worker_main, args=(commands_out, results_in, self._log_level, self._log_format),
                                         name=f"hub-ingest-{number}", daemon=True)
         await asyncio.to_thread(process.start)
         commands_out.close()  # the child's ends: this process keeps only its own

@@ -19,6 +19,7 @@ import threading
 from multiprocessing.connection import Connection
 
 from hub import health as h
+from hub import logs
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import Observation, PacketBatch
 from hub.ingest.remux import INIT, Chunk
@@ -43,10 +44,10 @@ from hub.workers.protocol import (
 log = logging.getLogger("hub.worker")
 
 
-def worker_main(commands: Connection, results: Connection, log_level: int = logging.INFO) -> None:
+def worker_main(commands: Connection, results: Connection, log_level: int = logging.INFO, log_format: str = "text") -> None:
     """Entry point of a worker process (spawned, not forked). Ctrl-C is the hub's to handle."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s")
+    logs.setup(log_level, log_format, role="worker")
     asyncio.run(Worker(commands, results).run())
 
 

@@ -1,0 +1,147 @@
+"""`hub import`, `hub export` and `hub status`: the ops team's tools around a config and a running hub.
+
+Who runs where: the command line only. Import and export read and write files (the config is replaced
+atomically, so a running hub never reads half of it; `systemctl reload hub` or SIGHUP applies it).
+Status asks a running hub over HTTP, once or every few seconds (`--watch`) until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from hub.config import ConfigError, load_config, parse_config
+
+DEFAULT_CONFIG = "streams.toml"
+
+
+def add_parsers(commands) -> None:
+    imp = commands.add_parser("import", help="add the cameras of an inventory CSV to the config")
+    imp.add_argument("file", help="CSV: id, name, category, site, lat, lon, url, sub_url, tags (Chinese headers too)")
+    imp.add_argument("--config", default=DEFAULT_CONFIG, help="the config to add them to (default: %(default)s)")
+    imp.add_argument("--skip-bad", action="store_true", help="add the good rows even if some are bad (they are still reported)")
+    imp.add_argument("--stdout", action="store_true", help="print the new [[streams]] tables instead of adding them")
+    exp = commands.add_parser("export", help="the configured cameras as an inventory CSV, credentials redacted")
+    exp.add_argument("--config", default=DEFAULT_CONFIG, help="(default: %(default)s)")
+    exp.add_argument("--out", default="-", help="file to write ('-', the default: standard output)")
+    status = commands.add_parser("status", help="the estate in the terminal: counts by category and state, worst problems first")
+    status.add_argument("--url", help="the hub's address (default: [hub] listen of --config)")
+    status.add_argument("--config", default=DEFAULT_CONFIG, help="where to find the hub's address (default: %(default)s)")
+    status.add_argument("--token-env", default="HUB_TOKEN", metavar="VAR",
+                        help="environment variable holding a token (default: %(default)s)")
+    status.add_argument("--watch", nargs="?", const=5.0, type=float, metavar="SECONDS", help="refresh every SECONDS (5) until Ctrl-C")
+    status.add_argument("--problems", type=int, default=20, help="how many problem streams to list (default: %(default)s)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"import": run_import, "export": run_export, "status": run_status}[args.command](args)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from hub.inventory import read_rows, streams_toml
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"hub import: cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 1
+    config_path = Path(args.config)
+    existing = None
+    if not args.stdout:
+        try:
+            existing = load_config(config_path)
+        except ConfigError as exc:
+            print("hub import: the config has problems; fix them first:\n" + "\n".join(exc.problems), file=sys.stderr)
+            return 1
+    imported = read_rows(text, args.file, existing)
+    for problem in imported.problems:
+        print(problem, file=sys.stderr)
+    if imported.problems and not args.skip_bad:
+        print(f"hub import: {len(imported.problems)} problems; nothing was added (--skip-bad adds the good rows)", file=sys.stderr)
+        return 1
+    if not imported.good:
+        print("hub import: no camera to add", file=sys.stderr)
+        return 1
+    tables = streams_toml(imported.good)
+    if args.stdout:
+        sys.stdout.write(tables)
+        return 0
+    return _append(config_path, tables, len(imported.good), imported.bad_rows)
+
+
+def _append(config_path: Path, tables: str, count: int, skipped: int) -> int:
+    current = config_path.read_text(encoding="utf-8")
+    new = current + ("" if current.endswith("\n") or not current else "\n") + "\n" + tables
+    try:
+        parse_config(new, str(config_path), base=config_path.parent)
+    except ConfigError as exc:
+        print("hub import: the config would not be valid; nothing was added:\n" + "\n".join(exc.problems), file=sys.stderr)
+        return 1
+    temporary = config_path.with_name(f".{config_path.name}.import-{os.getpid()}")
+    temporary.write_text(new, encoding="utf-8")
+    os.chmod(temporary, config_path.stat().st_mode & 0o7777)
+    os.replace(temporary, config_path)
+    note = f" ({skipped} bad rows skipped)" if skipped else ""
+    print(f"hub import: added {count} cameras to {config_path}{note}; reload the hub to watch them (SIGHUP)")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from hub.inventory import export_csv
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 1
+    text = export_csv(config)
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"hub export: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"hub export: {len(config.streams)} cameras written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from hub.status import StatusError, fetch, render
+
+    token = os.environ.get(args.token_env, "")
+    if not token:
+        print(f"hub status: set {args.token_env} to a token (hub token add NAME --role viewer --grant 'category=*')", file=sys.stderr)
+        return 1
+    try:
+        url = args.url or _hub_url(args.config)
+        while True:
+            text = render(fetch(url, token), args.problems)
+            if args.watch and sys.stdout.isatty():
+                sys.stdout.write("\x1b[H\x1b[2J")
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            if not args.watch:
+                return 0
+            time.sleep(args.watch)
+    except StatusError as exc:
+        print(f"hub status: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+def _hub_url(config_path: str) -> str:
+    from hub.status import StatusError
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise StatusError(f"no --url, and the config cannot tell the address: {exc.problems[0]}") from None
+    host = config.hub.listen.host if config.hub.listen.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"{'https' if config.hub.tls.enabled else 'http'}://{host}:{config.hub.listen.port}/"

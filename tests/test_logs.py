@@ -1,0 +1,57 @@
+"""Logs for people and for Loki/ELK: `--log-format json` writes one JSON object per line, from the hub and
+from its ingest worker processes alike, and no credential reaches either format."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from test_startup_and_shutdown import Command, free_port
+
+from hub.logs import JsonFormatter, TextFormatter
+
+SECRET = "topsecret"
+DEAD = f'rtsp://admin:{SECRET}@127.0.0.1:9/live'
+
+
+def record(message: str, *args, exc_info=None) -> logging.LogRecord:
+    return logging.LogRecord("hub.ingest", logging.WARNING, __file__, 1, message, args, exc_info)
+
+
+def test_a_json_line_is_one_object_with_time_level_logger_and_message_and_no_credentials():
+    try:
+        raise ConnectionError(f"cannot open {DEAD}")
+    except ConnectionError as exc:
+        failed = (type(exc), exc, exc.__traceback__)
+    line = JsonFormatter(role="worker").format(record("camera %s: %s", "cam-1", DEAD, exc_info=failed))
+    entry = json.loads(line)
+    assert "\n" not in line
+    assert entry["level"] == "warning" and entry["logger"] == "hub.ingest" and entry["process"] == "worker"
+    assert entry["ts"].endswith("Z") and entry["message"] == "camera cam-1: rtsp://***@127.0.0.1:9/live"
+    assert "ConnectionError" in entry["exception"] and SECRET not in line
+
+
+def test_text_lines_are_redacted_too():
+    line = TextFormatter().format(record("opening %s", DEAD))
+    assert "rtsp://***@127.0.0.1:9/live" in line and SECRET not in line
+
+
+def test_hub_serve_logs_json_lines_from_the_hub_and_its_workers(tmp_path):
+    config = tmp_path / "streams.toml"
+    config.write_text(f'[hub]\nlisten = "127.0.0.1:{free_port()}"\ningest_processes = 2\n'
+                      '[monitor]\nmodes = {{ property = "live" }}\n'.replace("{{", "{").replace("}}", "}")
+                      + f'[[streams]]\nid = "dead-camera"\nname = "Dead"\ncategory = "property"\nposition = [31.7, 117.3]\n'
+                        f'url = "{DEAD}"\n')
+    serve = Command("--log-level", "DEBUG", "serve", "--config", str(config), "--log-format", "json")
+    try:
+        serve.wait_for_line('"process": "worker"', timeout=120)
+        serve.wait_for_line("dead-camera", timeout=120)
+    finally:
+        serve.ctrl_c()
+        serve.finish()
+    entries = [json.loads(line) for line in serve.lines if line.startswith("{")]
+    others = [line for line in serve.lines if line and not line.startswith("{")]
+    assert entries and not others, f"every line is a JSON object: {others[:3]}"
+    assert {"ts", "level", "logger", "message"} <= set(entries[0])
+    assert any(e.get("process") == "worker" for e in entries) and any("process" not in e for e in entries)
+    assert SECRET not in serve.text
