@@ -24,6 +24,8 @@ from tests.browser import hub_page
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.timeout(900)
+# Nothing of this checkout or of the test run's own environment may leak into the installed hub.
+CLEAN = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +33,16 @@ def venv(tmp_path_factory) -> Path:
     """A new virtualenv with only the built wheel (and what it depends on) installed."""
     work = tmp_path_factory.mktemp("package")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
-                   check=True, timeout=600, capture_output=True)
+                   check=True, timeout=600, capture_output=True, env=CLEAN)
     (wheel,) = (work / "dist").glob("hub-*.whl")
-    subprocess.run([sys.executable, "-m", "venv", str(work / "venv")], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(work / "venv")], check=True, timeout=120, env=CLEAN)
     subprocess.run([str(work / "venv/bin/python"), "-m", "pip", "install", "-q", str(wheel)], check=True, timeout=900,
-                   capture_output=True)
+                   capture_output=True, env=CLEAN)
     return work / "venv"
 
 
 def test_the_installed_hub_says_its_version(venv):
-    done = subprocess.run([str(venv / "bin/hub"), "--version"], capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run([str(venv / "bin/hub"), "--version"], capture_output=True, text=True, timeout=60, check=True, env=CLEAN)
     assert done.stdout.strip() == f"hub {__version__}"
 
 
@@ -57,7 +59,7 @@ async def test_hub_demo_from_an_empty_folder_serves_the_page_and_the_streams(ven
     empty.mkdir()
     ports = {"listen": free_port(), "sim-listen": free_port(), "sim-control": free_port()}
     args = [a for name, port in ports.items() for a in (f"--{name}", f"127.0.0.1:{port}")]
-    env = {"XDG_STATE_HOME": str(state), "HUB_CACHE_DIR": str(cache_dir()), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    env = {"PYTHONPATH": "", "XDG_STATE_HOME": str(state), "HUB_CACHE_DIR": str(cache_dir()), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
     demo = Command("demo", *args, env=env, program=[str(venv / "bin/hub")], cwd=empty)
     try:
         demo.wait_for_line("sign in as demo with password", timeout=600)

@@ -1,7 +1,5 @@
-"""Prometheus and Grafana, end to end, with Debian's real `prometheus` and `promtool`.
+"""Prometheus and Grafana, end to end, with Debian's real `prometheus` (promtool: `test_prometheus_rules.py`).
 
-- The shipped rules (`deploy/prometheus/hub-rules.yml`) pass `promtool check rules`, and their unit tests
-  (`hub-rules.test.yml`, promtool's own format) pass; a rule broken on purpose makes them fail.
 - A real Prometheus, configured from the shipped `prometheus.yml` (bearer token from a file) on loopback
   ports, scrapes a hub on the simulator with the shipped rules. Only their `for` waits are cut to
   seconds, so that an alert fires within a minute: a camera stalled in the simulator fires
@@ -57,28 +55,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def promtool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PROMTOOL, *args], cwd=RULES, capture_output=True, text=True, timeout=120)
-
-
-def test_the_rules_pass_promtool_check_and_their_unit_tests():
-    checked = promtool("check", "rules", "hub-rules.yml")
-    assert checked.returncode == 0 and "SUCCESS" in checked.stdout, checked.stdout + checked.stderr
-    tested = promtool("test", "rules", "hub-rules.test.yml")
-    assert tested.returncode == 0 and "SUCCESS" in tested.stdout, tested.stdout + tested.stderr
-
-
-def test_the_unit_tests_catch_a_rule_that_fires_too_early(tmp_path):
-    rules = (RULES / "hub-rules.yml").read_text()
-    broken = rules.replace("expr: (hub_stream_up * on (stream) group_left (site) hub_stream_info) == 0\n        for: 5m",
-                           "expr: (hub_stream_up * on (stream) group_left (site) hub_stream_info) == 0\n        for: 1m")
-    assert broken != rules
-    (tmp_path / "hub-rules.yml").write_text(broken)
-    (tmp_path / "hub-rules.test.yml").write_text((RULES / "hub-rules.test.yml").read_text())
-    tested = subprocess.run([PROMTOOL, "test", "rules", "hub-rules.test.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert tested.returncode != 0 and "HubStreamDown" in tested.stdout + tested.stderr
 
 
 def quick_rules() -> str:
@@ -234,17 +210,6 @@ def as_grafana_sends(expr: str, stream: str) -> str:
     """The query with the dashboard's variables replaced as Grafana replaces them (All = `.*`)."""
     values = {"stream": stream, "category": ".*", "__rate_interval": "15s", "__range": "5m"}
     return re.sub(r"\$\{?(\w+)\}?", lambda m: values[m.group(1)], expr)
-
-
-def test_the_dashboard_is_current_schema_with_a_stream_variable():
-    dashboard = json.loads(DASHBOARD.read_text())
-    assert dashboard["schemaVersion"] >= 39
-    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    assert {"datasource", "category", "stream"} <= set(variables)
-    titles = {p["title"] for p in dashboard["panels"]}
-    for needed in ("Streams by category and state", "Frames per second", "Bitrate", "Last frame age", "Top problem cameras",
-                   "Uptime per site, last day", "Hub CPU", "Hub memory", "Scrape time"):
-        assert needed in titles
 
 
 async def test_every_dashboard_query_returns_data(stack):

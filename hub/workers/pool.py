@@ -15,10 +15,13 @@ reader runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import multiprocessing
 import pickle
+import signal
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -117,6 +120,22 @@ class RemoteSupervisor:
             self._stopped.set()
 
 
+@contextlib.contextmanager
+def _sigint_ignored_by_children():
+    """Ctrl-C is the hub's to handle: a worker started meanwhile inherits "ignore SIGINT" across its exec, so
+    a terminal's Ctrl-C to the whole process group cannot interrupt it while it imports (a traceback on
+    the console, or one not in JSON). The worker's own entry point ignores SIGINT from then on. Only the
+    main thread may change signal handling; elsewhere (a test's own loop) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class WorkerPool:
     def __init__(self, count: int, log_level: int = logging.INFO, log_format: str = "text"):
         self.count = count
@@ -142,7 +161,8 @@ class WorkerPool:
         results_out, results_in = self._context.Pipe(duplex=False)
         process = self._context.Process(target=worker_main, args=(commands_out, results_in, self._log_level, self._log_format),
                                         name=f"hub-ingest-{number}", daemon=True)
-        await asyncio.to_thread(process.start)
+        with _sigint_ignored_by_children():
+            await asyncio.to_thread(process.start)
         commands_out.close()  # the child's ends: this process keeps only its own
         results_in.close()
         handle = WorkerHandle(number, process, commands_in, results_out)
