@@ -44,8 +44,8 @@ def test_hub_serve_logs_json_lines_from_the_hub_and_its_workers(tmp_path):
                         f'url = "{DEAD}"\n')
     serve = Command("--log-level", "DEBUG", "serve", "--config", str(config), "--log-format", "json")
     try:
-        serve.wait_for_line('"process": "worker"', timeout=120)
-        serve.wait_for_line("dead-camera", timeout=120)
+        serve.wait_for_line('"process": "worker"', timeout=50)
+        serve.wait_for_line("dead-camera", timeout=50)
     finally:
         serve.ctrl_c()
         serve.finish()
@@ -55,3 +55,23 @@ def test_hub_serve_logs_json_lines_from_the_hub_and_its_workers(tmp_path):
     assert {"ts", "level", "logger", "message"} <= set(entries[0])
     assert any(e.get("process") == "worker" for e in entries) and any("process" not in e for e in entries)
     assert SECRET not in serve.text
+
+
+def test_the_log_handler_follows_standard_error_when_it_is_replaced(capsys):
+    import io
+    import sys
+
+    from hub import logs
+
+    saved = logging.getLogger().handlers[:], logging.getLogger().level
+    try:
+        logs.setup(logging.INFO, "json")
+        first = sys.stderr
+        sys.stderr = io.StringIO()
+        first_replaced = sys.stderr
+        logging.getLogger("hub.test").info("after the swap")
+        assert "after the swap" in first_replaced.getvalue() and first is not first_replaced
+    finally:
+        sys.stderr = first
+        logging.getLogger().handlers[:], _ = saved
+        logging.getLogger().setLevel(saved[1])
