@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import socket
 
-from hub.config import Listen
+from hub.config import Config, Listen
 
 
 class PortBusy(Exception):
@@ -61,3 +61,11 @@ def _explain(listen: Listen, rival: str, option: str | None, exc: OSError) -> st
     if exc.errno == errno.EADDRNOTAVAIL:
         return f"{listen.host} is not an address of this machine. {_elsewhere(option)}"
     return f"{exc.strerror or exc}. {_elsewhere(option)}"
+
+
+def local_url(config: Config, port: int) -> str:
+    """How a client on this machine reaches the hub at `port`: its listen address (loopback when it
+    listens on every address), with the scheme its TLS settings give."""
+    host = config.hub.listen.host if config.hub.listen.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"{'https' if config.hub.tls.enabled else 'http'}://{host}:{port}"

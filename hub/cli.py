@@ -357,14 +357,11 @@ def _reserve_demo_ports(config: Config):
 
 def _drive_vehicles(config: Config, sock, stop: asyncio.Event, token: str) -> asyncio.Task:
     """The demo's simulated vehicles report GPS fixes to the hub, driving along the basemap's streets."""
-    from hub.binding import bound_port
+    from hub.binding import bound_port, local_url
     from hub.sim.vehicles import drive
 
-    host = config.hub.listen.host if config.hub.listen.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
-    host = f"[{host}]" if ":" in host else host
     vehicles = [s.id for s in config.streams if s.sim is not None and s.reports_position]
-    scheme = "https" if config.hub.tls.enabled else "http"
-    url = f"{scheme}://{host}:{bound_port(sock)}"
+    url = local_url(config, bound_port(sock))
     return asyncio.get_running_loop().create_task(drive(url, vehicles, stop, token), name="vehicles")
 
 

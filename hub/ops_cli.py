@@ -142,6 +142,6 @@ def _hub_url(config_path: str) -> str:
         config = load_config(config_path)
     except ConfigError as exc:
         raise StatusError(f"no --url, and the config cannot tell the address: {exc.problems[0]}") from None
-    host = config.hub.listen.host if config.hub.listen.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
-    host = f"[{host}]" if ":" in host else host
-    return f"{'https' if config.hub.tls.enabled else 'http'}://{host}:{config.hub.listen.port}/"
+    from hub.binding import local_url
+
+    return local_url(config, config.hub.listen.port) + "/"
