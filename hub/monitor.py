@@ -24,11 +24,12 @@ from dataclasses import dataclass, replace
 from hub import health as h
 from hub import logs
 from hub.config import Config, Stream
+from hub.diagnostics.measurer import Measurer
 from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.settings import SamplingSettings
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
-from hub.ingest.observations import ENDED, STALLED, UNREACHABLE, Closed, Observation, Opened, PacketBatch, Picture
+from hub.ingest.observations import ENDED, STALLED, UNREACHABLE, Closed, Observation, Opened, PacketBatch, Picture, PictureMeasured
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
 from hub.ingest.throttle import Throttle
@@ -94,6 +95,7 @@ class Monitor:
         self._demotions: set[asyncio.Task] = set()
         self._main_feeds: dict[str, StreamSupervisor] = {}
         self.throttle = Throttle()
+        self.measurer = Measurer()  # picture diagnostics' measures for the readers in this process
         self.meter = LoadMeter(self._pids, self._shed, self._announce_load, self._live_count)
         self._meter_task: asyncio.Task | None = None
         self._diagnostics_task: asyncio.Task | None = None
@@ -161,7 +163,7 @@ class Monitor:
         """A reader for one feed: a thread here, or (with ingest_processes > 1) in a worker process."""
         if self.pool is not None:
             return RemoteSupervisor(self.pool, key, settings, deliver, tap)
-        return StreamSupervisor(key, settings, deliver, tap, self.throttle)
+        return StreamSupervisor(key, settings, deliver, tap, self.throttle, self.measurer)
 
     def capacity(self) -> dict:
         """What this hub carries and, from what it measures, could carry (for /healthz)."""
@@ -248,6 +250,7 @@ class Monitor:
         supervisors = [w.supervisor for w in self.watched.values() if w.supervisor is not None]
         supervisors += self._main_feeds.values()
         await asyncio.gather(*(s.stop() for s in supervisors), *self._demotions)
+        await asyncio.to_thread(self.measurer.close)
         if self.pool is not None:
             await self.pool.close()
 
@@ -329,7 +332,7 @@ class Monitor:
         for item in items:
             h.observe(watched.health, item, now)
             urgent = urgent or isinstance(item, (Picture, Closed, Opened))
-            if isinstance(item, Picture):
+            if isinstance(item, (Picture, PictureMeasured)):  # a picture measured by the reader, or later by the measurer
                 self.diagnostics.picture(stream_id, item, wall_time(item.at, now, time.time()))
             if isinstance(item, Picture) and item.jpeg:
                 record = watched.record

@@ -31,33 +31,55 @@ class PictureSample:
     features: Features | None = None
 
 
+@dataclass(frozen=True)
+class Due:
+    """Which measures one sampled picture gets: always the thumbnail ones, sometimes the costly full-frame ones."""
+
+    full: bool  # noise and stripes
+    features: bool  # ORB features
+
+
 class Sampler:
+    """Decides which pictures of one reader are measured, and how much (its reader's thread only)."""
+
     def __init__(self, settings: SamplingSettings):
         self.settings = settings
         self._taken_at = -1e18  # monotonic: the last measured picture
         self._full_at = -1e18  # the last full-frame sample
         self._features_at = -1e18
 
-    def take(self, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, now: float,
-             full_range: bool = False) -> PictureSample | None:
-        """Measure one picture: `small` its luma at 160x90 (the reader makes it anyway), `cb` and `cr` its
-        chroma planes (any size), `luma` the full frame. Video is mostly "TV range" (luma 16-235, chroma
-        16-240); the thumbnails are brought to full range, so that thresholds such as "dark below 25" mean
-        the same for every camera."""
-        if not self.settings.enabled or now - self._taken_at < 0.95 * self.settings.every_s:
+    def due(self, now: float) -> Due | None:
+        """Whether the picture decoded at `now` is measured (None: not), and with which costly measures."""
+        settings = self.settings
+        if not settings.enabled or now - self._taken_at < 0.95 * settings.every_s:
             return None
         self._taken_at = now
-        chroma_size = (THUMB_SIZE[0] // 2, THUMB_SIZE[1] // 2)
-        cb, cr = (cv2.resize(p, chroma_size, interpolation=cv2.INTER_AREA) for p in (cb, cr))
-        gray = small
-        if not full_range:
-            gray = cv2.convertScaleAbs(small, alpha=255 / 219, beta=-16 * 255 / 219)
-            cb, cr = (cv2.convertScaleAbs(p, alpha=255 / 224, beta=128 - 128 * 255 / 224) for p in (cb, cr))
-        full = now - self._full_at >= 0.95 * self.settings.full_every_s
+        full = now - self._full_at >= 0.95 * settings.full_every_s
         if full:
             self._full_at = now
-        features = None
-        if now - self._features_at >= 0.95 * self.settings.features_every_s:
+        features = now - self._features_at >= 0.95 * settings.features_every_s
+        if features:
             self._features_at = now
-            features = Features.of(luma)
-        return PictureSample(Sample.of(gray, cb, cr, luma, full), measures.dhash(gray), features)
+        return Due(full, features)
+
+    def take(self, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, now: float,
+             full_range: bool = False) -> PictureSample | None:
+        """`due` and `measure` in one go, in the caller's thread."""
+        due = self.due(now)
+        return None if due is None else measure(due, small, cb, cr, luma, full_range)
+
+
+def measure(due: Due, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray,
+            full_range: bool = False) -> PictureSample:
+    """Measure one picture: `small` its luma at 160x90 (the reader makes it anyway), `cb` and `cr` its
+    chroma planes (any size), `luma` the full frame. Video is mostly "TV range" (luma 16-235, chroma
+    16-240); the thumbnails are brought to full range, so that thresholds such as "dark below 25" mean
+    the same for every camera. Pure: runs in whichever thread measures (a reader or the `Measurer`)."""
+    chroma_size = (THUMB_SIZE[0] // 2, THUMB_SIZE[1] // 2)
+    cb, cr = (cv2.resize(p, chroma_size, interpolation=cv2.INTER_AREA) for p in (cb, cr))
+    gray = small
+    if not full_range:
+        gray = cv2.convertScaleAbs(small, alpha=255 / 219, beta=-16 * 255 / 219)
+        cb, cr = (cv2.convertScaleAbs(p, alpha=255 / 224, beta=128 - 128 * 255 / 224) for p in (cb, cr))
+    features = Features.of(luma) if due.features else None
+    return PictureSample(Sample.of(gray, cb, cr, luma, due.full), measures.dhash(gray), features)

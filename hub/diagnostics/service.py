@@ -19,7 +19,7 @@ from hub.diagnostics.diagnosis import Diagnosis, Mute, Reference
 from hub.diagnostics.outages import Member, group_outages
 from hub.diagnostics.settings import PICTURE_CHECKS
 from hub.diagnostics.store import Change, DiagnosticsStore
-from hub.ingest.observations import Picture
+from hub.ingest.observations import Picture, PictureMeasured
 
 log = logging.getLogger("hub.diagnostics")
 FLUSH_S = 30.0  # learnt references are written this often
@@ -61,7 +61,8 @@ class Diagnostics:
         if self.store is not None and stream_ids:
             asyncio.get_running_loop().create_task(self._write(lambda: self.store.forget(stream_ids)))
 
-    def picture(self, stream_id: str, picture: Picture, wall: float) -> None:
+    def picture(self, stream_id: str, picture: Picture | PictureMeasured, wall: float) -> None:
+        """A sampled picture's measures (on a `Picture` measured by its reader, or a `PictureMeasured`)."""
         diagnosis = self.by_stream.get(stream_id)
         if diagnosis is None or picture.diagnosis is None:
             return

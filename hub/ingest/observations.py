@@ -53,8 +53,19 @@ class Picture:
     thumb: np.ndarray  # THUMB_HEIGHT x THUMB_WIDTH luma, uint8
     jpeg: bytes
     pts_s: float | None = None  # the keyframe's presentation time, seconds on the camera's clock
-    diagnosis: PictureSample | None = None  # what picture diagnostics measured of it (None: not sampled)
+    diagnosis: PictureSample | None = None  # what picture diagnostics measured of it (None: not sampled, or a `PictureMeasured` follows)
     detail: np.ndarray | None = None  # its luma at 160x90, as decoded: health's frozen rule sees a ticking clock in it
+
+
+@dataclass(frozen=True)
+class PictureMeasured:
+    """Picture diagnostics' measures of an earlier `Picture` (same generation and `at`), taken by the
+    process's `Measurer` thread about a second after the picture itself was delivered."""
+
+    generation: int
+    at: float  # the picture's monotonic time
+    thumb: np.ndarray  # its THUMB_HEIGHT x THUMB_WIDTH luma, as in the `Picture`
+    diagnosis: PictureSample
 
 
 @dataclass(frozen=True)
@@ -74,4 +85,4 @@ class Closed:
     had_frames: bool
 
 
-Observation = Opened | PacketBatch | Picture | DecodeFailed | Closed
+Observation = Opened | PacketBatch | Picture | PictureMeasured | DecodeFailed | Closed

@@ -4,7 +4,8 @@ Who runs where: `Reader.run` is the body of thread `ingest-<id>-<generation>`.
 It opens the stream, then loops over packets: every packet becomes a small
 `Packet` observation (batched every `BATCH_S`); at most once per
 `picture_interval_s` (times the load governor's `Throttle` factor) a keyframe is decoded into a thumbnail for the
-checks, and measured for picture diagnostics (`hub.diagnostics.sampling`, in this thread). It is also made a JPEG only when somebody may see it: a viewer on the live socket or a snapshot looker
+checks, and sampled for picture diagnostics (`hub.diagnostics.sampling`: measured by the process's
+`Measurer` thread, which posts a `PictureMeasured` a second later, or in this thread when there is none). It is also made a JPEG only when somebody may see it: a viewer on the live socket or a snapshot looker
 (the `LiveTap`'s flags), a visit (no tap), or when the last JPEG is `JPEG_IDLE_S` old. Other packets are never decoded. The thread checks `stop` after every packet; a
 silent stream is given up after `silence_limit_s` by FFmpeg's own socket
 timeout. PyAV's read timeout is deliberately not used: its interrupt callback
@@ -15,7 +16,6 @@ the `Mailbox`; the last thing a reader sends is always a `Closed`.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from hub.diagnostics.checks import THUMB_SIZE
-from hub.diagnostics.sampling import PictureSample, Sampler, SamplingSettings
+from hub.diagnostics.measurer import Job, Measurer
+from hub.diagnostics.sampling import Due, PictureSample, Sampler, SamplingSettings, measure
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import (
@@ -40,17 +41,18 @@ from hub.ingest.observations import (
     Packet,
     PacketBatch,
     Picture,
+    PictureMeasured,
 )
 from hub.ingest.remux import FragmentWriter
 from hub.ingest.throttle import Throttle
 from hub.jpeg import encode_jpeg
 from hub.redact import redact_text
+from hub.thread_priority import lower_this_thread
 
 THUMB_WIDTH, THUMB_HEIGHT = 64, 36
 OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, probing)
 BATCH_S = 0.5  # arrival times are stamped per packet, so batching costs no precision
 SNAPSHOT_MAX_WIDTH = 1280
-READER_NICE = 10  # see _lower_priority
 PROTOCOL_WHITELIST = "rtsp,rtsps,rtp,srtp,tcp,udp,tls"
 # A camera (or something posing as one) can declare any picture size; decoding 16384x16384 would take
 # 400 MB a frame. Pictures beyond 8192 px a side or 8K UHD's pixel count are refused, never decoded.
@@ -99,7 +101,7 @@ class ArrivalClock:
 
 class Reader:
     def __init__(self, settings: ReaderSettings, generation: int, mailbox: Mailbox, stop: threading.Event,
-                 live: LiveTap | None = None, throttle: Throttle | None = None):
+                 live: LiveTap | None = None, throttle: Throttle | None = None, measurer: Measurer | None = None):
         self.settings = settings
         self.throttle = throttle or Throttle()
         self.generation = generation
@@ -111,10 +113,11 @@ class Reader:
         self._jpeg_at = -1e9  # monotonic: the last picture made a JPEG
         self._too_big = ""  # why pictures are not decoded at all (an absurd declared size), else empty
         self._sampler = Sampler(settings.sampling)
+        self._measurer = measurer  # None: sampled pictures are measured in this thread
 
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
-        _lower_priority()
+        lower_this_thread()  # the event loop goes first when CPU is short
         cv2.setNumThreads(1)  # process-wide: OpenCV's own thread pool would spin against hundreds of reader threads
         try:
             options = {
@@ -235,13 +238,29 @@ class Reader:
         live = self.live
         with_jpeg = live is None or live.wanted or live.pictures_wanted or now - self._jpeg_at >= JPEG_IDLE_S
         try:
-            thumb, small, jpeg, sample = _thumb_and_jpeg(frame, with_jpeg, self._sampler, now)
+            thumb, small, jpeg, planes = _thumb_and_jpeg(frame, with_jpeg)
+            due = self._sampler.due(now)
+            sample = None if due is None else self._measure(due, small, planes, thumb, now)
         except (ValueError, av.error.FFmpegError, cv2.error) as exc:
             self.mailbox.put(DecodeFailed(self.generation, now, self._redact(exc)))
             return
         if jpeg:
             self._jpeg_at = now
         self.mailbox.put(Picture(self.generation, now, frame.width, frame.height, thumb, jpeg, pts, sample, small))
+
+    def _measure(self, due: Due, small: np.ndarray, planes: Planes, thumb: np.ndarray, now: float) -> PictureSample | None:
+        """Picture diagnostics' measures: handed to the process's measurer (they follow as a `PictureMeasured`,
+        and None is returned), or taken here when there is none or it is full."""
+        luma, cb, cr, full_range = planes
+        if self._measurer is not None:
+            mailbox, generation = self.mailbox, self.generation
+
+            def deliver(sample: PictureSample) -> None:
+                mailbox.put(PictureMeasured(generation, now, thumb, sample))
+
+            if self._measurer.submit(Job(due, small, cb, cr, luma, full_range, deliver)):
+                return None
+        return measure(due, small, cb, cr, luma, full_range)
 
 
 def absurd_size(width: int, height: int) -> str:
@@ -251,8 +270,11 @@ def absurd_size(width: int, height: int) -> str:
     return ""
 
 
-def _thumb_and_jpeg(frame, with_jpeg: bool, sampler: Sampler, now: float) -> tuple[np.ndarray, np.ndarray, bytes, PictureSample | None]:
-    """Luma thumbnails (64x36, 160x90), a JPEG (if asked) and the diagnostics' sample of one decoded frame. The common
+Planes = tuple[np.ndarray, np.ndarray, np.ndarray, bool]  # luma, cb, cr (8-bit 4:2:0) and whether full range
+
+
+def _thumb_and_jpeg(frame, with_jpeg: bool) -> tuple[np.ndarray, np.ndarray, bytes, Planes]:
+    """Luma thumbnails (64x36, 160x90), a JPEG (if asked) and the planes of one decoded frame. The common
     8-bit 4:2:0 case reads the planes as they are; anything else is converted to it once."""
     width, height = frame.width, frame.height
     full_range = frame.format.name == "yuvj420p" or getattr(frame, "color_range", 0) == 2  # JPEG (full) range
@@ -265,27 +287,13 @@ def _thumb_and_jpeg(frame, with_jpeg: bool, sampler: Sampler, now: float) -> tup
     cr = planar[frame.height + quarter:].reshape(frame.height // 2, frame.width // 2)
     small = cv2.resize(luma, THUMB_SIZE, interpolation=cv2.INTER_AREA)  # for the picture checks
     thumb = cv2.resize(small, (THUMB_WIDTH, THUMB_HEIGHT), interpolation=cv2.INTER_AREA)  # for frozen and black
-    sample = sampler.take(small, cb, cr, luma, now, full_range)
+    planes = (luma, cb, cr, full_range)
     if not with_jpeg:
-        return thumb, small, b"", sample
+        return thumb, small, b"", planes
     image = cv2.cvtColor(planar, cv2.COLOR_YUV2BGR_I420)
     if width > SNAPSHOT_MAX_WIDTH:
         image = cv2.resize(image, (SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width)), interpolation=cv2.INTER_AREA)
-    return thumb, small, encode_jpeg(image), sample
-
-
-def _lower_priority() -> None:
-    """Run this reader thread at a lower CPU priority than the event loop.
-
-    Hundreds of reader threads take turns on the GIL with the event loop; when the machine is short of
-    CPU the kernel then hands the GIL (and the CPU) to the loop first, so the API, health and the UI
-    stay responsive and readers are the ones that wait (their sockets buffer the video meanwhile).
-    Linux applies a nice value per thread; raising it needs no privilege.
-    """
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), READER_NICE)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the reader runs at normal priority
-        pass
+    return thumb, small, encode_jpeg(image), planes
 
 
 def classify(exc: Exception, opening: bool) -> str:

@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from hub.diagnostics.measurer import Measurer
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import STALLED, UNREACHABLE, Closed, Observation, PacketBatch
@@ -37,9 +38,10 @@ def backoff_delay(failures: int) -> float:
 
 class StreamSupervisor:
     def __init__(self, stream_id: str, settings: ReaderSettings, deliver: Deliver, live: LiveTap | None = None,
-                 throttle: Throttle | None = None):
+                 throttle: Throttle | None = None, measurer: Measurer | None = None):
         self.stream_id = stream_id
         self.throttle = throttle
+        self.measurer = measurer  # the process's picture measurer, shared by its readers
         self.settings = settings
         self.live = live
         self._deliver = deliver
@@ -105,7 +107,7 @@ class StreamSupervisor:
         if self._mailbox is not None:
             self._dropped_before += self._mailbox.dropped
         mailbox = self._mailbox = Mailbox(loop, lambda items: self._receive(generation, items))
-        reader = Reader(self.settings, generation, mailbox, self._thread_stop, self.live, self.throttle)
+        reader = Reader(self.settings, generation, mailbox, self._thread_stop, self.live, self.throttle, self.measurer)
         self._thread = threading.Thread(target=reader.run, name=f"ingest-{self.stream_id}-{generation}", daemon=True)
         # Thread.start() waits until the new thread runs; under GIL contention that can take milliseconds,
         # which would stall every other stream and request, so it waits on a helper thread instead.

@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 
 from hub import health as h
 from hub import logs
+from hub.diagnostics.measurer import Measurer
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import Observation, PacketBatch
 from hub.ingest.remux import INIT, Chunk
@@ -65,6 +66,7 @@ class Worker:
         self._tasks: set[asyncio.Task] = set()
         self._quit: asyncio.Event | None = None
         self._throttle = Throttle()
+        self._measurer = Measurer()  # picture diagnostics' measures for all this worker's readers
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -79,6 +81,7 @@ class Worker:
                 pass
             self._flush()
         await asyncio.gather(*(s.stop() for s in self._supervisors.values()))
+        await asyncio.to_thread(self._measurer.close)
         for task in self._tasks:
             task.cancel()
         self._outbox.put(None)
@@ -137,7 +140,7 @@ class Worker:
             return
         tap = self._taps[key] = LiveTap(asyncio.get_running_loop(), key, self._on_chunk)
         tap.wanted, tap.pictures_wanted = command.live_wanted, command.pictures_wanted
-        supervisor = StreamSupervisor(key, command.settings, lambda items: self._observed(key, items), tap, self._throttle)
+        supervisor = StreamSupervisor(key, command.settings, lambda items: self._observed(key, items), tap, self._throttle, self._measurer)
         self._supervisors[key] = supervisor
         supervisor.start()
 
