@@ -63,10 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     from hub.auth import cli as user_cli
 
     from hub import ops_cli
+    from hub.onvif import cli as onvif_cli
 
     user_cli.add_parser(commands)
     admin_cli.add_parsers(commands)
     ops_cli.add_parsers(commands)
+    onvif_cli.add_parsers(commands)
     return parser
 
 
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         from hub import ops_cli
 
         return ops_cli.run(args)
+    if args.command == "onvif":
+        from hub.onvif import cli as onvif_cli
+
+        return onvif_cli.run(args)
     if args.command == "estate":
         return run_estate(args.out, args.seed)
     if args.command == "demo" and not args.config:

@@ -150,6 +150,7 @@ class Stream:
     sub_url: str = field(default="", repr=False)  # optional substream (may hold credentials)
     ptz: bool = False  # the moved check keeps one reference per preset
     health: tuple[tuple[str, object], ...] = ()  # its own picture-check overrides (hub.config_diagnostics)
+    model: str = ""  # the camera's make and model, as its ONVIF device information says (`hub onvif add` fills it)
 
     @property
     def has_substream(self) -> bool:
@@ -316,7 +317,7 @@ def _map(table: dict, check: Checker) -> MapSettings:
 
 
 _STREAM_KEYS = {"id", "name", "category", "site", "url", "transport", "position", "fps", "tags", "fault", "mobile", "mode", "sub_url",
-                "ptz", "health"}
+                "ptz", "health", "model"}
 
 
 def _streams(items: object, check: Checker, env: Mapping[str, str]) -> tuple[Stream, ...]:
@@ -375,6 +376,7 @@ def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -
         sub_url=sub_url or "",
         ptz=where.boolean(item, "ptz", False),
         health=config_diagnostics.stream_overrides(item, where),
+        model=where.string(item, "model", ""),
     )
     return stream if len(check.problems) == problems_before else None
 

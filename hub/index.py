@@ -59,16 +59,18 @@ class StreamRecord:
     probed_at: float | None = None  # the last RTSP probe (patrol only)
     shed: bool = False  # a live stream on patrol for now, because the hub is overloaded
     muted: tuple[tuple, ...] = ()  # picture checks muted now: (check, until, reason, by, tripped)
+    model: str = ""  # make and model, from the config
     _json: bytes = field(default=b"", repr=False, compare=False)
     _json_of: tuple = field(default=(), repr=False, compare=False)
 
     @classmethod
     def from_stream(cls, stream: Stream) -> StreamRecord:
-        return cls(stream.id, stream.name, stream.category, stream.site, stream.tags, stream.position, stream.fps, stream.reports_position)
+        return cls(stream.id, stream.name, stream.category, stream.site, stream.tags, stream.position, stream.fps, stream.reports_position,
+                   model=stream.model)
 
     def describe(self, stream: Stream) -> None:
         """Take the config's descriptive fields (on reload), keeping measured ones."""
-        self.name, self.category, self.site, self.tags = stream.name, stream.category, stream.site, stream.tags
+        self.name, self.category, self.site, self.tags, self.model = stream.name, stream.category, stream.site, stream.tags, stream.model
         self.nominal_fps = stream.fps
         self.reports_position = stream.reports_position
         if stream.position is not None and self.position_at is None:
@@ -80,6 +82,7 @@ class StreamRecord:
             "name": self.name,
             "category": self.category,
             "site": self.site,
+            "model": self.model,
             "tags": list(self.tags),
             "position": _position_json(self.position, self.position_at),
             "state": self.state,
@@ -114,7 +117,7 @@ class StreamRecord:
                 self.since, self.codec, self.width, self.height, self.fps, self.nominal_fps, self.bitrate_bps,
                 self.keyframe_interval_s, self.last_frame_at, self.frames_total, self.reconnects, self.uptime_ratio,
                 self.snapshot_at, self.picture_changed_at, self.retry_at, self.dropped_observations, self.mode,
-                self.promoted, self.checked_at, self.probed_at, self.shed, self.muted)
+                self.promoted, self.checked_at, self.probed_at, self.shed, self.muted, self.model)
 
     def json_bytes(self) -> bytes:
         """`to_json()` serialised, cached: listing 1,555 streams re-serialises only those that changed."""

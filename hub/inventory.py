@@ -123,7 +123,7 @@ def _row(cells: list[str], columns: dict[str, int], number: int, source: str) ->
     if value.get("tags"):
         table["tags"] = _tags(value["tags"])
     try:
-        parse_config(_tables([table]), where)
+        parse_config(tables_toml([table]), where)
     except ConfigError as exc:
         problems += exc.problems  # each starts with "cameras.csv:7:"
     return (None if problems else Row(number, table)), problems
@@ -137,10 +137,10 @@ def _tags(cell: str) -> list[str]:
 
 def streams_toml(rows: list[Row]) -> str:
     """The rows as `[[streams]]` tables, to append to a config."""
-    return _tables([r.table for r in rows])
+    return tables_toml([r.table for r in rows])
 
 
-def _tables(tables: list[dict]) -> str:
+def tables_toml(tables: list[dict]) -> str:
     """`[[streams]]` tables as a person would write them: one key a line, short arrays on one line
     (tomli-w escapes the values)."""
     blocks = []

@@ -69,23 +69,25 @@ def run_import(args: argparse.Namespace) -> int:
     if args.stdout:
         sys.stdout.write(tables)
         return 0
-    return _append(config_path, tables, len(imported.good), imported.bad_rows)
+    note = f" ({imported.bad_rows} bad rows skipped)" if imported.bad_rows else ""
+    return append_streams(config_path, tables, len(imported.good), "hub import", note)
 
 
-def _append(config_path: Path, tables: str, count: int, skipped: int) -> int:
+def append_streams(config_path: Path, tables: str, count: int, command: str, note: str = "") -> int:
+    """Add `[[streams]]` tables to the end of a config (its comments and layout kept), only if the result
+    is valid; the file is replaced atomically. Returns the exit status; says what happened."""
     current = config_path.read_text(encoding="utf-8")
     new = current + ("" if current.endswith("\n") or not current else "\n") + "\n" + tables
     try:
         parse_config(new, str(config_path), base=config_path.parent)
     except ConfigError as exc:
-        print("hub import: the config would not be valid; nothing was added:\n" + "\n".join(exc.problems), file=sys.stderr)
+        print(f"{command}: the config would not be valid; nothing was added:\n" + "\n".join(exc.problems), file=sys.stderr)
         return 1
-    temporary = config_path.with_name(f".{config_path.name}.import-{os.getpid()}")
+    temporary = config_path.with_name(f".{config_path.name}.add-{os.getpid()}")
     temporary.write_text(new, encoding="utf-8")
     os.chmod(temporary, config_path.stat().st_mode & 0o7777)
     os.replace(temporary, config_path)
-    note = f" ({skipped} bad rows skipped)" if skipped else ""
-    print(f"hub import: added {count} cameras to {config_path}{note}; reload the hub to watch them (SIGHUP)")
+    print(f"{command}: added {count} camera{'s' if count != 1 else ''} to {config_path}{note}; reload the hub to watch them (SIGHUP)")
     return 0
 
 

@@ -27,7 +27,6 @@ class PictureSample:
     """What diagnostics learn from one sampled picture."""
 
     sample: Sample
-    dhash: int
     features: Features | None = None
 
 
@@ -76,10 +75,10 @@ def measure(due: Due, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: n
     16-240); the thumbnails are brought to full range, so that thresholds such as "dark below 25" mean
     the same for every camera. Pure: runs in whichever thread measures (a reader or the `Measurer`)."""
     chroma_size = (THUMB_SIZE[0] // 2, THUMB_SIZE[1] // 2)
-    cb, cr = (cv2.resize(p, chroma_size, interpolation=cv2.INTER_AREA) for p in (cb, cr))
+    cb, cr = measures.shrink(cb, chroma_size), measures.shrink(cr, chroma_size)
     gray = small
     if not full_range:
         gray = cv2.convertScaleAbs(small, alpha=255 / 219, beta=-16 * 255 / 219)
         cb, cr = (cv2.convertScaleAbs(p, alpha=255 / 224, beta=128 - 128 * 255 / 224) for p in (cb, cr))
     features = Features.of(luma) if due.features else None
-    return PictureSample(Sample.of(gray, cb, cr, luma, due.full), measures.dhash(gray), features)
+    return PictureSample(Sample.of(gray, cb, cr, luma, due.full), features)

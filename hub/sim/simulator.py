@@ -1,8 +1,9 @@
 """The camera simulator: every `sim://` stream of a config served over RTSP, with faults.
 
 Who runs where: clips are encoded in a process pool (CPU-heavy, first use
-only); everything else (RTSP server, frame clock, control API) runs on one
-asyncio event loop. `Simulator.start()` returns once both ports listen.
+only); everything else (RTSP server, frame clock, control API, the ONVIF
+device and its WS-Discovery answers on the control port) runs on one asyncio
+event loop. `Simulator.start()` returns once both ports listen.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from aiohttp import web
 
 from hub.binding import PortBusy, bind_tcp, bound_port
 from hub.config import Config, Listen, Stream
-from hub.sim import clips
+from hub.sim import clips, onvif_device
 from hub.sim.camera import Camera, variant_for
 from hub.sim.clock import run_clock
 from hub.sim.control import create_control_app
 from hub.sim.faults import FaultBoard
+from hub.sim.onvif_discovery import serve_discovery
 from hub.sim.rtsp_server import RtspServer
 
 log = logging.getLogger("hub.sim")
@@ -91,6 +93,7 @@ class Simulator:
         self._rtsp: RtspServer | None = None
         self._runner: web.AppRunner | None = None
         self._clock: asyncio.Task | None = None
+        self._discovery: asyncio.DatagramTransport | None = None  # WS-Discovery, UDP at the control port's number
         self._board: FaultBoard | None = None
         self._loaded: dict[clips.ClipSpec, asyncio.Future] = {}
 
@@ -164,9 +167,12 @@ class Simulator:
         self._server = await loop.create_server(self._rtsp.protocol, sock=rtsp_sock)
         self._board = FaultBoard(self.cameras)
         await self._board.start()
-        self._runner = web.AppRunner(create_control_app(self._board, lambda: {path: len(feed.viewers) for path, feed in feeds.items()}), access_log=None)
+        app = create_control_app(self._board, lambda: {path: len(feed.viewers) for path, feed in feeds.items()})
+        onvif_device.add_routes(app, onvif_device.OnvifDevice(onvif_device.cameras_of(self.config), self.rtsp_listen.host, bound_port(rtsp_sock)))
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.SockSite(self._runner, control_sock).start()
+        self._discovery = await serve_discovery(self.control_listen.host, bound_port(control_sock))
         self._clock = loop.create_task(run_clock(feeds.values()), name="sim-clock")
         self.addresses = SimAddresses(Listen(self.rtsp_listen.host, bound_port(rtsp_sock)), Listen(self.control_listen.host, bound_port(control_sock)))
         return self.addresses
@@ -180,6 +186,8 @@ class Simulator:
             self._server.close()
             self._rtsp.close_all()
             await self._server.wait_closed()
+        if self._discovery is not None:
+            self._discovery.close()
         if self._runner is not None:
             await self._runner.cleanup()
         for loading in self._loaded.values():
