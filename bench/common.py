@@ -76,8 +76,25 @@ def bench_estate(count: int, extra: str = "") -> str:
 
 
 def measure_process(pid: int, window: float) -> dict:
-    """CPU (% of one core) and resident memory of one process over `window` seconds."""
-    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    """CPU (% of one core) and resident memory of one process over `window` seconds, and the CPU of each
+    kind of thread (by OS name, numbers and dashes cut: the hub names its readers and its measurer)."""
+    cpu0, threads0, t0 = cpu_seconds(pid), thread_seconds(pid), time.monotonic()
     time.sleep(window)
-    cpu1, t1 = cpu_seconds(pid), time.monotonic()
-    return {"cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0), "rss_bytes": rss_bytes(pid)}
+    cpu1, threads1, t1 = cpu_seconds(pid), thread_seconds(pid), time.monotonic()
+    by_kind = {k: round(100 * (v - threads0.get(k, 0.0)) / (t1 - t0), 2) for k, v in threads1.items()}
+    return {"cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0), "rss_bytes": rss_bytes(pid), "threads_cpu_percent": by_kind}
+
+
+def thread_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds of a process's threads, summed by kind: `ingest-cam-7-2` counts as `ingest`."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    kinds: dict[str, float] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as comm, open(f"/proc/{pid}/task/{tid}/stat") as stat:
+                name, fields = comm.read().strip(), stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        kind = name.split("-")[0] or name
+        kinds[kind] = kinds.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return kinds

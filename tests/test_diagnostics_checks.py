@@ -60,7 +60,7 @@ def encoded_keyframes(scene: str, fault: tuple[str, float] | None = None, label:
     return tuple(out)
 
 
-EVERY_PICTURE = SamplingSettings(every_s=2.0)  # the default: every picture is measured
+EVERY_PICTURE = SamplingSettings(every_s=2.0)  # check_sample_s = 2: every picture is measured
 
 
 class Camera:
@@ -130,7 +130,7 @@ def test_faults_that_hide_in_hard_places_are_found_and_taken_for_nothing_else(sc
 
 
 def test_measuring_every_other_picture_trips_a_fault_in_about_half_a_minute():
-    camera = Camera(sampling=SamplingSettings(every_s=4.0))  # check_sample_s = 4
+    camera = Camera(sampling=SamplingSettings(every_s=4.0))  # check_sample_s = 4, the default
     assert not any(camera.show("street", samples=40))
     seen = camera.show("street", default("cover"), samples=30)
     first = next(i for i, failing in enumerate(seen) if failing)

@@ -51,9 +51,9 @@ def test_turning_every_check_off_stops_the_sampling_too():
     config = parse_config('[health]\npicture_checks = []\n' + STREAM)
     assert reader_settings(config.streams[0], config).sampling.enabled is False
     default = reader_settings(parse_config(STREAM).streams[0], parse_config(STREAM)).sampling
-    assert (default.full_every_s, default.every_s) == (10, 2), "every picture at the default 2 s interval"
-    sparse = parse_config('[health]\ncheck_sample_s = 4\n' + STREAM)
-    assert reader_settings(sparse.streams[0], sparse).sampling.every_s == 4
+    assert (default.full_every_s, default.every_s) == (10, 4), "every other picture at the default 2 s interval"
+    dense = parse_config('[health]\ncheck_sample_s = 2\n' + STREAM)
+    assert reader_settings(dense.streams[0], dense).sampling.every_s == 2
 
 
 def test_references_mutes_and_baselines_survive_a_restart(tmp_path):

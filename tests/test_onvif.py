@@ -60,7 +60,7 @@ async def test_a_token_for_no_camera_is_refused_and_without_one_only_open_camera
 
     host, port = device_address(onvif_sim.control)
     with pytest.raises(DeviceError, match="refused user 'admin': wrong user name or password"):
-        await read_device(host, port, "admin", "wrong")
+        await read_device(host, port, "admin", "guess-1234")
     body = envelope("<trt:GetProfiles/>").encode()
     request = urllib.request.Request(f"http://{onvif_sim.control}{MEDIA_PATH}", data=body, headers={"Content-Type": "application/soap+xml"})
     with pytest.raises(urllib.error.HTTPError) as refused:

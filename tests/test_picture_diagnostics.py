@@ -38,8 +38,8 @@ ESTATE = "".join([
     *(camera(sid, site=SITE) for sid in COMPOUND),
     camera("fx-other", site="Other compound"),
 ])
-# Quick votes (4 of 5) so that tests need seconds, not minutes; grouped outages from 3 cameras.
-HEALTH = "[health]\nvote = [4, 5]\ngroup_min = 3\ngroup_window_s = 60\n"
+# Quick votes (4 of 5) on every picture so that tests need seconds, not minutes; grouped outages from 3 cameras.
+HEALTH = "[health]\nvote = [4, 5]\ncheck_sample_s = 2\ngroup_min = 3\ngroup_window_s = 60\n"
 
 diagnostics_sim = sim_for(ESTATE)
 

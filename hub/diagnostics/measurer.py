@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hub.diagnostics.sampling import Due, PictureSample, measure
-from hub.thread_priority import lower_this_thread
+from hub.os_threads import background_thread
 
 log = logging.getLogger("hub.diagnostics")
 
@@ -86,7 +86,7 @@ class Measurer:
             thread.join(JOIN_S)
 
     def _run(self) -> None:
-        lower_this_thread()
+        background_thread()
         while not self._stop.wait(self.batch_s):
             self._measure_queued()
 

@@ -1,10 +1,11 @@
-"""The reader's part of picture diagnostics: measures of each sampled keyframe, taken where it is decoded.
+"""Picture diagnostics' measures of a sampled keyframe: which pictures are measured, and the measuring.
 
 Who runs where: a `Sampler` belongs to one reader and runs in its thread (`ingest-<id>-<gen>` or
-`visit-<id>`, in the hub process or an ingest worker process), so the work is spread over the readers
-and never done on the event loop; what leaves the thread is a `PictureSample` of a few numbers (plus,
-about once a minute, ORB features). A sampled keyframe at most every `every_s` (`check_sample_s`; by
-default every picture the reader decodes) gives the thumbnail measures (160x90 luma and its chroma) and
+`visit-<id>`, in the hub process or an ingest worker process): it decides which pictures are measured
+(`due`). `measure` is pure and runs in the process's `Measurer` thread (or, for a visit, in the reader);
+never on the event loop. What leaves is a `PictureSample` of a few numbers (plus, about once a minute,
+ORB features). A sampled keyframe at most every `every_s` (`check_sample_s`; by default every other
+picture the reader decodes) gives the thumbnail measures (160x90 luma and its chroma) and
 the full frame's blockiness; every `full_every_s` the full frame's luma adds noise and stripes; every
 `features_every_s` (and on the first picture) ORB features of the full frame, for the moved check.
 """

@@ -55,4 +55,4 @@ class SamplingSettings:
     enabled: bool = True
     full_every_s: float = 10.0  # noise and stripes (blockiness: every measured picture)
     features_every_s: float = 60.0
-    every_s: float = 2.0  # the thumbnail measures at most this often: every picture at the default picture interval
+    every_s: float = 4.0  # the thumbnail measures at most this often: every other picture at the default picture interval

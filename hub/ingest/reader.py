@@ -47,7 +47,7 @@ from hub.ingest.remux import FragmentWriter
 from hub.ingest.throttle import Throttle
 from hub.jpeg import encode_jpeg
 from hub.redact import redact_text
-from hub.thread_priority import lower_this_thread
+from hub.os_threads import background_thread
 
 THUMB_WIDTH, THUMB_HEIGHT = 64, 36
 OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, probing)
@@ -117,7 +117,7 @@ class Reader:
 
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
-        lower_this_thread()  # the event loop goes first when CPU is short
+        background_thread()  # named for the OS, and the event loop goes first when CPU is short
         cv2.setNumThreads(1)  # process-wide: OpenCV's own thread pool would spin against hundreds of reader threads
         try:
             options = {
