@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from hub.config import ConfigError, load_config, parse_config
+from hub.config import Config, ConfigError, load_config, parse_config
 
 DEFAULT_CONFIG = "streams.toml"
 
@@ -49,13 +49,11 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"hub import: cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
     config_path = Path(args.config)
-    existing = None
-    if not args.stdout:
-        try:
-            existing = load_config(config_path)
-        except ConfigError as exc:
-            print("hub import: the config has problems; fix them first:\n" + "\n".join(exc.problems), file=sys.stderr)
-            return 1
+    try:
+        existing = None if args.stdout else config_to_extend(config_path)
+    except ConfigError as exc:
+        print("hub import: " + str(exc), file=sys.stderr)
+        return 1
     imported = read_rows(text, args.file, existing)
     for problem in imported.problems:
         print(problem, file=sys.stderr)
@@ -71,6 +69,14 @@ def run_import(args: argparse.Namespace) -> int:
         return 0
     note = f" ({imported.bad_rows} bad rows skipped)" if imported.bad_rows else ""
     return append_streams(config_path, tables, len(imported.good), "hub import", note)
+
+
+def config_to_extend(config_path: Path) -> Config:
+    """The config new streams will join; ConfigError (one message listing its problems) if it is not valid."""
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        raise ConfigError(["the config has problems; fix them first:\n" + "\n".join(exc.problems)]) from None
 
 
 def append_streams(config_path: Path, tables: str, count: int, command: str, note: str = "") -> int:

@@ -75,7 +75,7 @@ def test_skip_bad_adds_the_good_rows_and_still_reports_the_bad(folder):
             "ps-0302,Bad,nope,31.7,117.3,rtsp://10.0.0.1/b"]
     (folder / "cameras.csv").write_text("\n".join(rows) + "\n")
     done = hub("import", "cameras.csv", "--skip-bad", cwd=folder)
-    assert done.returncode == 0 and "cameras.csv:3:" in done.stderr and "added 1 cameras" in done.stdout
+    assert done.returncode == 0 and "cameras.csv:3:" in done.stderr and "added 1 camera to" in done.stdout
     assert "(1 bad rows skipped)" in done.stdout
     assert hub("check", "streams.toml", cwd=folder).stdout.strip() == "streams.toml: OK, 2 streams"
 

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from hub.config import CATEGORIES, ConfigError, load_config, parse_config
+from hub.config import CATEGORIES, ConfigError, parse_config
 
 DEFAULT_CONFIG = "streams.toml"
 
@@ -66,7 +66,7 @@ def run_add(args: argparse.Namespace) -> int:
     from hub.inventory import tables_toml
     from hub.onvif.device import DeviceError, device_address, read_device
     from hub.onvif.entries import Placement, stream_tables
-    from hub.ops_cli import append_streams
+    from hub.ops_cli import append_streams, config_to_extend
 
     password = os.environ.get(args.password_env)
     if password is None:
@@ -78,12 +78,10 @@ def run_add(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     config_path = Path(args.config)
-    existing = None
-    if not args.stdout:
-        try:
-            existing = load_config(config_path)
-        except ConfigError as exc:
-            return _fail("the config has problems; fix them first:\n" + "\n".join(exc.problems))
+    try:
+        existing = None if args.stdout else config_to_extend(config_path)
+    except ConfigError as exc:
+        return _fail(str(exc))
     try:
         report = asyncio.run(read_device(host, port, args.user, password, args.timeout))
     except DeviceError as exc:
