@@ -1,7 +1,8 @@
-"""The `hub` command line: serve, sim, demo, check, estate (users, tokens, audit, import, export and status
-live in their own modules).
+"""The `hub` command line: serve, sim, check, estate, and the parser of every command (demo in
+`hub/demo_cli.py`; users, tokens and audit in `hub/auth/`; import, export and status in `hub/ops_cli.py`;
+onvif in `hub/onvif/`).
 
-Each long-running command runs one asyncio event loop in the main thread and
+Each long-running command runs one asyncio event loop in the main thread (`hub/run_loop.py`) and
 stops cleanly on SIGINT or SIGTERM.
 """
 
@@ -11,15 +12,14 @@ import argparse
 import asyncio
 import gc
 import logging
-import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
 from hub import __version__, logs
 from hub.config import Config, ConfigError, Listen, load_config, parse_listen
+from hub.run_loop import StartFailed, run_until_stopped, stop_follows, unless_stopped
 
 DEFAULT_CONFIG = "streams.toml"
 log = logging.getLogger("hub")
@@ -99,18 +99,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "estate":
         return run_estate(args.out, args.seed)
     if args.command == "demo" and not args.config:
-        args.config = str(_write_demo_estate() if args.estate else _write_demo_config())
+        from hub.demo_cli import write_demo_config, write_demo_estate
+
+        args.config = str(write_demo_estate() if args.estate else write_demo_config())
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 1
     if args.command == "sim":
-        return _run(lambda stop: run_sim(config, args.listen, args.control, stop))
+        return run_until_stopped(lambda stop: run_sim(config, args.listen, args.control, stop))
     if args.command == "demo":
-        config = _with_demo_ports(config, args.listen, args.sim_listen, args.sim_control)
-        return _run(lambda stop: run_demo(config, stop, config.source))
-    return _run(lambda stop: run_serve(config, args.listen, stop, config.source))
+        from hub.demo_cli import run_demo, with_demo_ports
+
+        config = with_demo_ports(config, args.listen, args.sim_listen, args.sim_control)
+        return run_until_stopped(lambda stop: run_demo(config, stop, config.source))
+    return run_until_stopped(lambda stop: run_serve(config, args.listen, stop, config.source))
 
 
 def run_check(path: str) -> int:
@@ -141,98 +145,6 @@ def run_estate(out: str, seed: int) -> int:
     return 0
 
 
-DEMO_CONFIG = Path(__file__).resolve().parent / "demo" / "streams.toml"  # package data
-
-
-def _write_demo_config() -> Path:
-    """The 40-camera demo config for `hub demo`, copied from the package into the state folder: the
-    package may be read-only, and the demo's accounts, audit trail and layouts live beside its config."""
-    return _demo_file("demo.toml", DEMO_CONFIG.read_text(encoding="utf-8"))
-
-
-def _write_demo_estate() -> Path:
-    """The estate config for `hub demo --estate`, in the state folder (its saved layouts live beside it)."""
-    from hub.estate import estate_config
-
-    return _demo_file("estate.toml", estate_config())
-
-
-def _with_demo_ports(config: Config, listen: Listen | None, sim_listen: Listen | None, sim_control: Listen | None) -> Config:
-    """The config with the ports given on the command line in place of its own."""
-    hub = replace(config.hub, listen=listen or config.hub.listen)
-    sim = replace(config.sim, listen=sim_listen or config.sim.listen, control=sim_control or config.sim.control)
-    return replace(config, hub=hub, sim=sim)
-
-
-def state_dir() -> Path:
-    """Where the demo keeps its config and state: $XDG_STATE_HOME/hub, else ~/.local/state/hub."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "hub"
-
-
-def _demo_file(name: str, text: str) -> Path:
-    """`text` as `name` in the state folder, rewritten only when it changed."""
-    path = state_dir() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
-    return path
-
-
-class StartFailed(Exception):
-    """A command could not start; the message is one line for a person."""
-
-
-# The event loop shares the interpreter lock with reader and result threads. After every socket write the
-# loop waits for the lock, up to one switch interval while another thread holds it: 1 ms instead of
-# Python's 5 ms keeps the API's answers short without measurable cost to the threads.
-SWITCH_INTERVAL_S = 0.001
-
-
-def _run(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-
-    async def runner() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await body(stop)
-
-    from hub.binding import PortBusy
-
-    try:
-        asyncio.run(runner())
-    except (PortBusy, StartFailed) as exc:
-        print(f"hub: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except OSError as exc:
-        log.error("%s", exc)
-        return 1
-    return 0
-
-
-async def _unless_stopped(work: Awaitable, stop: asyncio.Event) -> tuple[bool, object]:
-    """Run `work` unless `stop` is set first, then cancel it: (finished, its result)."""
-    task = asyncio.ensure_future(work)
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-    if task.done():
-        return True, task.result()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    return False, None
-
-
-async def _stop_follows(stop: asyncio.Event, within_s: float = 1.0) -> bool:
-    """True if `stop` is (or within a second becomes) set: a child that died of the same Ctrl-C is a stop."""
-    await _unless_stopped(asyncio.sleep(within_s), stop)
-    return stop.is_set()
-
-
 async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, stop: asyncio.Event) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
@@ -240,10 +152,10 @@ async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, s
 
     sim = Simulator(config, rtsp, control)
     try:
-        started, addresses = await _unless_stopped(sim.start(), stop)
+        started, addresses = await unless_stopped(sim.start(), stop)
     except BrokenProcessPool:  # Ctrl-C reached a clip encoder as it started: a stop, not a crash
         await sim.stop()
-        if not await _stop_follows(stop):
+        if not await stop_follows(stop):
             raise StartFailed("simulator: a clip-encoding process died; run `hub sim` again") from None
         started = False
     if not started:
@@ -342,75 +254,3 @@ def _tls_context(config: Config):
     except (OSError, ssl.SSLError) as exc:
         raise StartFailed(f"cannot use the TLS certificate and key ({config.hub.tls.cert}, {config.hub.tls.key}): {exc}") from None
     return context
-
-
-DEMO_RIVAL = "another `hub demo` (Ctrl-C in its terminal stops it)"
-
-
-def _reserve_demo_ports(config: Config):
-    """Bind the hub's port and check the simulator's, before anything starts; PortBusy names the one taken."""
-    from hub.binding import bind_tcp, ensure_free
-
-    sock = bind_tcp(config.hub.listen, "the hub's UI and API", DEMO_RIVAL, None)
-    try:
-        ensure_free(config.sim.listen, "the simulator's RTSP", DEMO_RIVAL, None)
-        ensure_free(config.sim.control, "the simulator's control API", DEMO_RIVAL, None)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def _drive_vehicles(config: Config, sock, stop: asyncio.Event, token: str) -> asyncio.Task:
-    """The demo's simulated vehicles report GPS fixes to the hub, driving along the basemap's streets."""
-    from hub.binding import bound_port, local_url
-    from hub.sim.vehicles import drive
-
-    vehicles = [s.id for s in config.streams if s.sim is not None and s.reports_position]
-    url = local_url(config, bound_port(sock))
-    return asyncio.get_running_loop().create_task(drive(url, vehicles, stop, token), name="vehicles")
-
-
-async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None = None) -> None:
-    """The simulator as a child process on the config's [sim] ports, the hub in this one.
-
-    Every port is checked before anything starts. The simulator runs in its own session, so Ctrl-C
-    reaches only this process, which stops the hub first and then the simulator: no stream is seen to
-    end because its camera went away first.
-    """
-    from hub.sim.clips import cache_dir
-    from hub.sim.process import spawn_sim
-    from hub.sim.simulator import missing_clips
-
-    sock = _reserve_demo_ports(config)
-    missing = missing_clips(config)
-    if missing:
-        print(f"hub demo: encoding {len(missing)} sample clips into {cache_dir()} (first start only, about a minute)", flush=True)
-    sim = spawn_sim(Path(config_path or config.source), config.sim.listen, config.sim.control, own_session=True)
-    try:
-        ready, _ = await _unless_stopped(asyncio.to_thread(sim.wait_ready), stop)
-    except RuntimeError:
-        # A Ctrl-C in the instant the child is spawned can reach it before it leaves our session.
-        ready = False
-        if not await _stop_follows(stop):
-            sock.close()
-            raise StartFailed(f"demo: the simulator did not start: {sim.last_words()}") from None
-    if not ready:
-        sock.close()
-        await asyncio.to_thread(sim.stop)
-        print("hub demo: stopped", flush=True)
-        return
-    print(f"hub demo: simulator on rtsp://{sim.rtsp}/<id>, faults on http://{sim.control}/faults", flush=True)
-    from hub.auth.bootstrap import demo_login, demo_vehicle_token
-
-    source = Path(config_path or config.source)
-    password = await asyncio.to_thread(demo_login, source)
-    print(f"hub demo: sign in as demo with password {password} (a new one at every start)", flush=True)
-    driving = _drive_vehicles(config, sock, stop, await asyncio.to_thread(demo_vehicle_token, source))
-    try:
-        await run_serve(config, None, stop, config_path, sock)
-    finally:
-        driving.cancel()
-        await asyncio.gather(driving, return_exceptions=True)
-        await asyncio.to_thread(sim.stop)
-        print("hub demo: stopped the hub, then the simulator", flush=True)

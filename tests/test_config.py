@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from hub.cli import DEMO_CONFIG, main
+from hub.cli import main
+from hub.demo_cli import DEMO_CONFIG
 from hub.config import ConfigError, parse_config
 
 
