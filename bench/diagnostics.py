@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import random
 import statistics
 import sys
@@ -253,7 +254,9 @@ def _component_cost() -> dict:
 
 
 def cost_share(costs: dict, picture_s: float = SamplingSettings().every_s, full_s: float = 10.0, features_s: float = 60.0) -> float:
-    """Share of one core per live stream at the default cadence, from the component costs."""
+    """Share of one core per live stream at the default cadence, from the component costs. The full-frame
+    measures ride on a measured picture: at the first one `full_s` after the last (every 12 s at 4 s)."""
+    full_s = picture_s * math.ceil(0.95 * full_s / picture_s)
     per_second = (costs["thumbnail_measures_us"] / picture_s + costs["full_frame_measures_us"] / full_s
                   + costs["orb_features_us"] / features_s + costs["hub_side_per_picture_us"] / picture_s)
     return per_second / 1e6
@@ -352,7 +355,7 @@ def main() -> None:
     print()
     print(table_markdown(["check", "false alarms", "per 1,000 camera-hours"], alarm_rows))
     print()
-    print("Cost per live stream at the defaults (a measured picture every 2 s, noise and stripes every 10 s, ORB every 60 s), µs: "
+    print(f"Cost per live stream at the defaults (a measured picture every {SamplingSettings().every_s:g} s, noise and stripes every 10 s, ORB every 60 s), µs: "
           + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) + f" -> {100 * share:.3f} % of a core"
           + f" (medians: {100 * cost_share({k[7:]: v for k, v in costs.items() if k.startswith('median_')}):.3f} %)")
     if processes:

@@ -78,8 +78,9 @@ class Camera:
         frames, seen = (encoded_keyframes if encoded else keyframes)(scene, fault, label), []
         for _ in range(samples):
             luma, small, thumb, cb, cr = frames[int(self.t / 2) % len(frames)]
+            self.diagnosis.background(thumb, self.t)  # as the hub does: every picture feeds the moved check's background,
             sampled = self.sampler.take(small, cb, cr, luma, self.t)
-            if sampled is not None:  # as the hub does: a picture the sampler skipped is not judged
+            if sampled is not None:  # and only a sampled one is measured
                 self.diagnosis.observe(thumb, sampled, self.t, day)
             seen.append(self.diagnosis.failing(self.t))
             self.t += 2.0

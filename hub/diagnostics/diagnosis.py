@@ -83,8 +83,29 @@ class Diagnosis:
     moved_scene: bool = False  # the last moved score said "another scene" rather than "shifted"
     resemblances: deque = field(default_factory=lambda: deque(maxlen=10))  # to the reference, of recent flat pictures
 
+    def background(self, thumb: np.ndarray, wall: float) -> None:
+        """Fold one decoded picture's 64x36 thumbnail into the moved check, measured or not: every
+        `MOVED_EVERY_S` it joins the background, which is scored against the references and votes. Its
+        own cadence, whatever `check_sample_s` is: spacing the background's pictures by the sampling's
+        multiple (12 s at 4 s) would line them up with a periodic scene (and the simulator's 6 s clips)."""
+        settings = self.settings
+        if "moved" not in settings.checks or wall - self.moved_at < 0.95 * MOVED_EVERY_S:
+            return
+        self.moved_at = wall
+        self.history.append(thumb)
+        if len(self.history) < 3:
+            return
+        self.latest = View.of(list(self.history), self.features)
+        references = [r for r in self.references if r.night == self.latest_night]
+        if not references:
+            return
+        score, self.moved_scene = min(moved_score(r.view, self.latest, settings.limits) for r in references)
+        self._vote("moved").add(score)
+        self.last_scores = {**self.last_scores, "moved": score}
+        self._confirm_move(references)
+
     def observe(self, thumb: np.ndarray, sampled: PictureSample, wall: float, clock_day: bool) -> None:
-        """Fold one sampled picture in: score it, vote, confirm a move, learn from it if it is clean."""
+        """Fold one sampled picture's measures in: score them, vote, confirm a move, learn from it if it is clean."""
         sample, settings = sampled.sample, self.settings
         night = is_night(sample, clock_day, settings.limits, self.baseline)
         if night != self.latest_night:
@@ -94,22 +115,16 @@ class Diagnosis:
         if sampled.features is not None:
             self.features, self.features_new = sampled.features, True
         references = [r for r in self.references if r.night == night]
-        if wall - self.moved_at >= 0.95 * MOVED_EVERY_S and "moved" in settings.checks:
-            self.moved_at = wall
-            self.history.append(thumb)
-            if len(self.history) >= 3:
-                self.latest = View.of(list(self.history), self.features)
-                if references:
-                    now_scores["moved"], self.moved_scene = min(moved_score(r.view, self.latest, settings.limits) for r in references)
         if references and now_scores.get("covered", 0.0) >= 1.0:  # a flat picture: fog or a cover?
             self.resemblances.append(max(resemblance(r.view, thumb) for r in references))
         now_scores = {c: s for c, s in now_scores.items() if c in settings.checks}
         for check, score in now_scores.items():
             self._vote(check).add(score)
         self._confirm_move(references)
-        self.last_scores = now_scores
+        moved = {"moved": self.last_scores["moved"]} if "moved" in self.last_scores else {}
+        self.last_scores = now_scores | moved
         # A picture that fails nothing teaches the baseline (one near a trigger too: dusk is normal).
-        if all(s < 1.0 for s in now_scores.values()) and not any(v.failing for v in self.votes.values()):
+        if all(s < 1.0 for s in self.last_scores.values()) and not any(v.failing for v in self.votes.values()):
             self.baseline.learn(sample, night)
             self._learn_reference(references, wall)
 

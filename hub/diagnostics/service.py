@@ -62,13 +62,17 @@ class Diagnostics:
             asyncio.get_running_loop().create_task(self._write(lambda: self.store.forget(stream_ids)))
 
     def picture(self, stream_id: str, picture: Picture | PictureMeasured, wall: float) -> None:
-        """A sampled picture's measures (on a `Picture` measured by its reader, or a `PictureMeasured`)."""
+        """A decoded picture (its thumbnail feeds the moved check's background), and a sampled picture's
+        measures (on a `Picture` measured by its reader, or a `PictureMeasured` that follows one)."""
         diagnosis = self.by_stream.get(stream_id)
-        if diagnosis is None or picture.diagnosis is None:
+        if diagnosis is None:
             return
         references = len(diagnosis.references)
-        diagnosis.observe(picture.thumb, picture.diagnosis, wall, self.is_day(wall))
-        self._learning.add(stream_id)
+        if isinstance(picture, Picture):
+            diagnosis.background(picture.thumb, wall)
+        if picture.diagnosis is not None:
+            diagnosis.observe(picture.thumb, picture.diagnosis, wall, self.is_day(wall))
+            self._learning.add(stream_id)
         if len(diagnosis.references) != references:
             self._dirty_refs.add(stream_id)
 

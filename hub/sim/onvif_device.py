@@ -110,7 +110,7 @@ class OnvifDevice:
     def _visible(self, token: UsernameToken | None, now: dt.datetime) -> list[OnvifCamera]:
         """The cameras this request may see; Refused when its token opens none."""
         open_cameras = [c for c in self.cameras.values() if not c.username]
-        if token is None:
+        if token is None or not token.username:  # an empty user name is a client with nothing to say
             if len(open_cameras) < len(self.cameras):
                 raise Refused(400, "Sender", "NotAuthorized", "Sender not Authorized: this device needs a user name and password")
             return open_cameras
@@ -143,7 +143,7 @@ def _fresh(created: str, now: dt.datetime) -> bool:
     return abs((now - when).total_seconds()) <= CLOCK_SKEW_S
 
 
-def _profile(device: OnvifDevice, request: SoapRequest, visible: list[OnvifCamera]) -> tuple[OnvifCamera, tuple]:
+def _profile(request: SoapRequest, visible: list[OnvifCamera]) -> tuple[OnvifCamera, tuple]:
     token = request.params.get("ProfileToken", "")
     for camera in visible:
         for profile in camera.profiles():
@@ -204,7 +204,7 @@ def _profiles(device, request, visible, host, now) -> str:
 
 
 def _one_profile(device, request, visible, host, now) -> str:
-    camera, profile = _profile(device, request, visible)
+    camera, profile = _profile(request, visible)
     return element("trt:GetProfileResponse", _profile_xml("trt:Profile", camera, profile))
 
 
@@ -221,12 +221,12 @@ def _media_uri(tag: str, uri: str) -> str:
 
 
 def _stream_uri(device, request, visible, host, now) -> str:
-    _camera, profile = _profile(device, request, visible)
+    _camera, profile = _profile(request, visible)
     return _media_uri("trt:GetStreamUriResponse", device.stream_uri(profile[3], host))
 
 
 def _snapshot_uri(device, request, visible, host, now) -> str:
-    _camera, profile = _profile(device, request, visible)
+    _camera, profile = _profile(request, visible)
     return _media_uri("trt:GetSnapshotUriResponse", f"http://{host}{SNAPSHOT_PATH}/{profile[3]}")
 
 
