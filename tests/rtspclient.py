@@ -17,8 +17,8 @@ class Picture:
     keyframe: bool
 
 
-def open_stream(url: str, transport: str = "tcp", read_timeout: float = 5.0):
-    return av.open(url, options={"rtsp_transport": transport}, timeout=(20.0, read_timeout))
+def open_stream(url: str, transport: str = "tcp", read_timeout: float = 5.0, open_timeout: float = 20.0):
+    return av.open(url, options={"rtsp_transport": transport}, timeout=(open_timeout, read_timeout))
 
 
 def decode(container, count: int, deadline_s: float = 30.0) -> list[Picture]:

@@ -4,6 +4,7 @@ offline soon after the server is killed, online again after it restarts."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 import av
 import pytest
 
-from hub.sim import scenes
+from hub.sim import clips, scenes
 from hubrun import ALL_LIVE, running_hub
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -51,11 +52,21 @@ def start_server(port: int, files: dict[str, Path]) -> subprocess.Popen:
     return process
 
 
+def cached_mp4(codec: str, size: tuple[int, int], seconds: int) -> Path:
+    """A test file for GStreamer, encoded once into the clip cache (as the simulator's clips are)."""
+    path = clips.cache_dir() / f"gst-street-{codec}-{size[0]}x{size[1]}-{seconds}s-v{clips.GENERATOR_VERSION}.mp4"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+        make_mp4(partial, codec, size, seconds)
+        os.replace(partial, path)
+    return path
+
+
 @pytest.fixture(scope="module")
-def media(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("gst")
-    return {"cam264": make_mp4(folder / "street-h264.mp4", "h264", (640, 360), 90),
-            "cam265": make_mp4(folder / "street-h265.mp4", "h265", (480, 272), 90)}
+def media() -> dict[str, Path]:
+    # 60 s: each client's session plays its file from the start, and no test here holds one that long.
+    return {"cam264": cached_mp4("h264", (640, 360), 60), "cam265": cached_mp4("h265", (480, 272), 60)}
 
 
 async def test_hub_follows_a_gstreamer_server_through_kill_and_restart(media, tmp_path):

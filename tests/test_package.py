@@ -36,7 +36,7 @@ def venv(tmp_path_factory) -> Path:
                    check=True, timeout=600, capture_output=True, env=CLEAN)
     (wheel,) = (work / "dist").glob("hub-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(work / "venv")], check=True, timeout=120, env=CLEAN)
-    subprocess.run([str(work / "venv/bin/python"), "-m", "pip", "install", "-q", str(wheel)], check=True, timeout=900,
+    subprocess.run([str(work / "venv/bin/python"), "-m", "pip", "install", "-q", "--no-compile", str(wheel)], check=True, timeout=900,
                    capture_output=True, env=CLEAN)
     return work / "venv"
 

@@ -108,8 +108,8 @@ def test_stall_keeps_the_connection_but_sends_nothing(sim):
                     assert float(packet.pts * packet.time_base) < limit, "new video arrives during a stall"
     finally:
         container.close()
-    with pytest.raises(av.error.FFmpegError):  # a new client gets no answer either
-        open_stream(sim.url("fault-stall"), read_timeout=3.0)
+    with pytest.raises(av.error.FFmpegError):  # a new client gets no answer either (a healthy one answers in milliseconds)
+        open_stream(sim.url("fault-stall"), read_timeout=3.0, open_timeout=4.0)
     sim.clear_fault("fault-stall")
     with open_stream(sim.url("fault-stall")) as container:
         assert len(decode(container, 10)) == 10
