@@ -105,3 +105,30 @@ def test_the_sampler_decides_what_is_due_as_it_measured_inline():
     assert sum(d.full for d in taken) == 7  # 0, 10, ... 60 s
     assert sum(d.features for d in taken) == 2  # 0 and 60 s
     assert Sampler(SamplingSettings(enabled=False)).due(0.0) is None
+
+
+async def test_a_measured_picture_waits_for_the_readers_next_batch_and_costs_the_loop_no_wake_up():
+    import asyncio
+
+    from hub.ingest.mailbox import Mailbox
+
+    loop = asyncio.get_running_loop()
+    batches: list[list] = []
+    arrived = asyncio.Event()
+
+    def receive(items: list) -> None:
+        batches.append(items)
+        arrived.set()
+
+    mailbox = Mailbox(loop, receive)
+    measurer = threading.Thread(target=mailbox.put, args=("measured",), kwargs={"wake": False})
+    measurer.start()
+    measurer.join(DEADLINE_S)
+    for _ in range(5):  # a scheduled drain would run within the next iteration of the loop
+        await asyncio.sleep(0)
+    assert batches == [], "a result that can wait woke the loop on its own"
+    reader = threading.Thread(target=mailbox.put, args=("packets",))
+    reader.start()
+    reader.join(DEADLINE_S)
+    await asyncio.wait_for(arrived.wait(), DEADLINE_S)
+    assert batches == [["measured", "packets"]]

@@ -75,3 +75,12 @@ def test_the_vote_trips_on_8_of_10_and_clears_only_below_70_percent_of_the_trigg
 def test_scores_put_rising_and_falling_measures_on_one_scale():
     assert rising(12.0, 8.0) == 1.5 and rising(4.0, 8.0) == 0.5
     assert falling(100.0, 200.0) == 2.0 and falling(400.0, 200.0) == 0.5 and falling(0.0, 1.0) == float("inf")
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6])
+def test_the_per_pixel_median_is_numpys_at_any_count(count):
+    rng = np.random.default_rng(count)
+    pictures = [rng.integers(0, 256, (36, 64), dtype=np.uint8) for _ in range(count)]
+    pictures[0][:4] = 255  # ties and extremes: the order must not lose or wrap a value
+    expected = np.median(np.stack(pictures), axis=0).astype(np.uint8)
+    assert np.array_equal(m.median_picture(pictures), expected)

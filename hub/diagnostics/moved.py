@@ -13,6 +13,7 @@ together confirm it, and too few to tell leave the decision to the vote.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -60,9 +61,13 @@ class View:
     def of(cls, thumbs: list[np.ndarray], features: Features | None) -> View:
         """The median of the thumbnails, less the top and bottom bands where cameras burn in their text
         (a clock and a name stay put when the camera turns, and would pin the comparison to "no shift")."""
-        background = np.median(np.stack(thumbs), axis=0).astype(np.uint8)
-        scene = np.ascontiguousarray(measures.without_text_bands(background))
+        scene = np.ascontiguousarray(measures.median_picture([measures.without_text_bands(t) for t in thumbs]))
         return cls(scene, measures.dhash(scene), features)
+
+    @functools.cached_property
+    def edges(self) -> np.ndarray:
+        """What phase correlation aligns: worked out once (a reference is compared every 10 s for months)."""
+        return _edges(self.thumb)
 
 
 def moved_score(reference: View, current: View, limits: Thresholds = DEFAULT_LIMITS) -> tuple[float, bool]:
@@ -73,7 +78,7 @@ def moved_score(reference: View, current: View, limits: Thresholds = DEFAULT_LIM
         return 0.0, False
     if reference.thumb.shape != current.thumb.shape:
         return float("inf"), True
-    dx, dy, response = measures.shift(_edges(reference.thumb), _edges(current.thumb))
+    dx, dy, response = measures.shift(reference.edges, current.edges)
     if response < NO_MATCH_RESPONSE:
         return NO_MATCH_RESPONSE / max(response, 1e-3), True
     return math.hypot(dx, dy) / (limits.moved_shift * reference.thumb.shape[1]), False

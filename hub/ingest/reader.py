@@ -255,8 +255,8 @@ class Reader:
         if self._measurer is not None:
             mailbox, generation = self.mailbox, self.generation
 
-            def deliver(sample: PictureSample) -> None:
-                mailbox.put(PictureMeasured(generation, now, thumb, sample))
+            def deliver(sample: PictureSample) -> None:  # no hurry: it leaves with the next packet batch
+                mailbox.put(PictureMeasured(generation, now, thumb, sample), wake=False)
 
             if self._measurer.submit(Job(due, small, cb, cr, luma, full_range, deliver)):
                 return None
