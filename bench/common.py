@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 # Smoke runs (CI) write elsewhere so they never overwrite the committed results of real runs.
@@ -75,18 +76,23 @@ def bench_estate(count: int, extra: str = "") -> str:
     return "\n".join(blocks)
 
 
-def measure_process(pid: int, window: float) -> dict:
+def thread_kind(name: str) -> str:
+    """`ingest-cam-7-2` is an `ingest` thread: the OS name up to its first dash."""
+    return name.split("-")[0] or name
+
+
+def measure_process(pid: int, window: float, kind: Callable[[str], str] = thread_kind) -> dict:
     """CPU (% of one core) and resident memory of one process over `window` seconds, and the CPU of each
-    kind of thread (by OS name, numbers and dashes cut: the hub names its readers and its measurer)."""
-    cpu0, threads0, t0 = cpu_seconds(pid), thread_seconds(pid), time.monotonic()
+    kind of thread (by OS name, grouped by `kind`: the hub names its readers and its measurer)."""
+    cpu0, threads0, t0 = cpu_seconds(pid), thread_seconds(pid, kind), time.monotonic()
     time.sleep(window)
-    cpu1, threads1, t1 = cpu_seconds(pid), thread_seconds(pid), time.monotonic()
+    cpu1, threads1, t1 = cpu_seconds(pid), thread_seconds(pid, kind), time.monotonic()
     by_kind = {k: round(100 * (v - threads0.get(k, 0.0)) / (t1 - t0), 2) for k, v in threads1.items()}
     return {"cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0), "rss_bytes": rss_bytes(pid), "threads_cpu_percent": by_kind}
 
 
-def thread_seconds(pid: int) -> dict[str, float]:
-    """CPU seconds of a process's threads, summed by kind: `ingest-cam-7-2` counts as `ingest`."""
+def thread_seconds(pid: int, kind: Callable[[str], str] = thread_kind) -> dict[str, float]:
+    """CPU seconds of a process's threads, summed by `kind` of their OS names (at most 15 characters)."""
     ticks = os.sysconf("SC_CLK_TCK")
     kinds: dict[str, float] = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
@@ -95,6 +101,6 @@ def thread_seconds(pid: int) -> dict[str, float]:
                 name, fields = comm.read().strip(), stat.read().rsplit(")", 1)[1].split()
         except OSError:  # the thread ended meanwhile
             continue
-        kind = name.split("-")[0] or name
-        kinds[kind] = kinds.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+        group = kind(name)
+        kinds[group] = kinds.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
     return kinds

@@ -18,8 +18,12 @@ The test-card scene (`bars`) runs clean only: it is not a camera's view.
 
 Cost: a hub over N clean live cameras with picture checks off (`picture_checks = []`) and at the
 defaults, in rounds of off, on, on, off (a shared machine's speed drifts; mirrored order cancels a
-steady drift); the difference of the means of the hub process's CPU, per stream, as a share of one core. And the same
-measured piece by piece on decoded frames (what the reader thread and the event loop each spend).
+steady drift); the difference of the means of the hub process's CPU, per stream, as a share of one core. That
+difference is at the mercy of the machine's drift between runs (a spread of 1-3 % of a core, the cost
+of 60 streams' checks being about 3 %), so the headline figure is measured side by side: one hub whose
+cameras alternate checked and unchecked, the checked ones' reader threads against the others' in the
+same seconds, plus the measurer thread, plus the event loop's part of the off/on runs. And the same
+measured piece by piece on decoded frames (what the measurer and the event loop each spend).
 """
 
 from __future__ import annotations
@@ -290,6 +294,54 @@ def process_cost(streams: int, warmup: float, window: float, rounds: int = 2) ->
             "measurer_percent_of_a_core_per_stream": measurer / streams}
 
 
+def paired_cost(streams: int, warmup: float, window: float, runs: int = 2) -> dict:
+    """The checks' cost per checked stream, measured side by side: one hub over N clean live cameras, every
+    other one with its picture checks off (`health = { picture_checks = [] }`), so that both halves share
+    the same seconds of the same machine (whose speed wanders by more than the cost between separate runs);
+    alternating in the config, so that neither half is favoured by its start order (the first cameras
+    started cost measurably more, checked or not). Their reader threads are told apart by name
+    (`ingest-on-…`, `ingest-off-…`); the measurer thread works for the checked half only. The event loop
+    serves both halves: its part comes from the off/on runs of `process_cost`."""
+    half = streams // 2
+    blocks = []
+    for n in range(half):
+        scene = ALL_SCENES[n % len(ALL_SCENES)]
+        blocks.append(camera(f"on-{n:03d}", scene).replace("fps=10", "fps=25"))
+        blocks.append(camera(f"off-{n:03d}", scene).replace("fps=10", "fps=25") + "health = { picture_checks = [] }\n")
+    estate = "".join(blocks)
+    encode_variants(estate)
+
+    def kind(name: str) -> str:  # ingest-on-007-1, ingest-off-007 (cut at 15 characters), measurer, python
+        return "-".join(name.split("-")[:2]) if name.startswith("ingest-") else name.split("-")[0]
+
+    readers, measurer = [], []
+    for _ in range(runs):
+        with sim_and_hub(estate, lambda sim: sim_section(sim) + estate, streams) as (_sim, hub):
+            time.sleep(warmup)
+            threads = measure_process(hub.pid, window, kind)["threads_cpu_percent"]
+        readers.append((threads.get("ingest-on", 0.0) - threads.get("ingest-off", 0.0)) / half)
+        measurer.append(threads.get("measurer", 0.0) / half)
+        print(f"paired cost: readers of checked streams +{readers[-1]:.4f} %, measurer {measurer[-1]:.4f} % per stream; "
+              f"threads {threads}", file=sys.stderr)
+    return {"streams": streams, "runs": runs, "readers_percent_per_stream": readers, "measurer_percent_per_stream": measurer,
+            "readers": statistics.mean(readers), "measurer": statistics.mean(measurer)}
+
+
+def total_cost(processes: dict, paired: dict) -> dict:
+    """Per checked stream, % of a core: measurer and readers side by side, and the event loop's share
+    of the off/on difference (its thread is `python`, the process's main thread)."""
+    threads = processes["threads"]
+    loop = (statistics.mean(t.get("python", 0.0) for t in threads["on"])
+            - statistics.mean(t.get("python", 0.0) for t in threads["off"])) / processes["streams"]
+    return {"measurer": paired["measurer"], "readers": paired["readers"], "event_loop": loop,
+            "total": paired["measurer"] + paired["readers"] + loop}
+
+
+def total_cost_line(total: dict) -> str:
+    return (f"Checks' cost per live stream: **{total['total']:.3f} % of a core** = measurer thread {total['measurer']:.3f} "
+            f"+ reader threads {total['readers']:.3f} (side by side in one hub) + event loop {total['event_loop']:.3f} (off/on runs)")
+
+
 def process_cost_line(processes: dict) -> str:
     runs = processes["runs"]
     return (f"Hub process, {processes['streams']} clean live cameras at 25 fps, {len(runs['off'])} runs each: checks off "
@@ -305,11 +357,15 @@ def cost_only(args) -> None:
     costs = component_cost()
     share = cost_share(costs)
     processes = process_cost(args.cost_streams, 30, 60, args.cost_rounds)
+    paired = paired_cost(args.cost_streams, 30, 60)
+    total = total_cost(processes, paired)
     print(header_markdown(info))
     print(f"\nComponents: {100 * share:.3f} % of a core per stream; " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()))
     print(process_cost_line(processes))
+    print(total_cost_line(total))
     path = write_results("diagnostics_cost", {"machine": info, "args": vars(args), "component_cost_us": costs,
-                                              "cost_share_of_a_core": share, "process_cost": processes})
+                                              "cost_share_of_a_core": share, "process_cost": processes,
+                                              "paired_cost": paired, "cost_per_stream": total})
     print(f"\nwritten to {path}")
 
 
@@ -343,6 +399,8 @@ def main() -> None:
     costs = component_cost()
     share = cost_share(costs)
     processes = process_cost(args.cost_streams, 30, 60, args.cost_rounds) if args.cost_streams else None
+    paired = paired_cost(args.cost_streams, 30, 60) if args.cost_streams else None
+    total = total_cost(processes, paired) if processes and paired else None
     print(header_markdown(info))
     print()
     print(table_markdown(["fault", "strength", "check", "trials", "detected", "missed", "recall", "detect median s",
@@ -360,9 +418,11 @@ def main() -> None:
           + f" (medians: {100 * cost_share({k[7:]: v for k, v in costs.items() if k.startswith('median_')}):.3f} %)")
     if processes:
         print(process_cost_line(processes))
+    if total:
+        print(total_cost_line(total))
     path = write_results("diagnostics", {"machine": info, "args": vars(args), "trials": summary, "false_alarms": alarms,
                                          "component_cost_us": costs, "cost_share_of_a_core": share, "process_cost": processes,
-                                         "cameras": results})
+                                         "paired_cost": paired, "cost_per_stream": total, "cameras": results})
     print(f"\nwritten to {path}")
 
 

@@ -24,6 +24,9 @@ from hub.diagnostics import measures
 from hub.diagnostics.settings import DEFAULT_LIMITS, Thresholds
 
 ORB_FEATURES = 400
+# Pyramid levels (scale 1.2 each): a camera that moved pans or tilts at the same scale, so the finest four
+# find what eight would, at half the cost (the largest part of the measurer's time at eight).
+ORB_LEVELS = 4
 BACKGROUND_SAMPLES = 5  # thumbnails whose median is the background
 MIN_MATCHES = 12  # features agreeing on one displacement before ORB says anything
 NO_MATCH_RESPONSE = 0.3  # phase correlation weaker than this: no common picture (another scene)
@@ -44,7 +47,7 @@ class Features:
         band = round(height * measures.TEXT_BAND)
         mask = np.zeros(gray.shape[:2], np.uint8)
         mask[band:height - band] = 255  # not the text overlay's bands: it stays in place when the camera turns
-        keypoints, descriptors = cv2.ORB_create(ORB_FEATURES).detectAndCompute(gray, mask)
+        keypoints, descriptors = cv2.ORB_create(ORB_FEATURES, nlevels=ORB_LEVELS).detectAndCompute(gray, mask)
         points = np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2)
         return cls(points, descriptors if descriptors is not None else np.zeros((0, 32), np.uint8), gray.shape[1])
 

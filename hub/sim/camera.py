@@ -54,6 +54,7 @@ class Camera:
         self._load = load
         self.fault: Fault | None = None
         self.viewers: list[Viewer] = []
+        self.plays = 0  # sessions that ever played this feed (the control API's "played")
         self.ssrc = random.getrandbits(32)
         self.seq = random.getrandbits(16)
         self._timestamp = random.getrandbits(32)
@@ -114,6 +115,7 @@ class Camera:
             # Nobody watched: start the clip at a keyframe so the first viewer sees a picture at once.
             self._position, self.next_due = 0, now
         self.viewers.append(viewer)
+        self.plays += 1
 
     def remove_viewer(self, viewer: Viewer) -> None:
         if viewer in self.viewers:

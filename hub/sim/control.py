@@ -13,7 +13,7 @@ from hub.sim.faults import FaultBoard
 from hub.sim.picture_faults import PICTURE_FAULTS
 
 BOARD = web.AppKey("board", FaultBoard)
-SESSIONS = web.AppKey("sessions", Callable[[], dict[str, int]])
+SESSIONS = web.AppKey("sessions", Callable[[], dict[str, dict[str, int]]])
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -25,8 +25,9 @@ async def list_faults(request: web.Request) -> web.Response:
 
 
 async def list_sessions(request: web.Request) -> web.Response:
-    """{"sessions": {feed path: playing sessions}} for every feed (`<id>` and `<id>/sub`)."""
-    return web.json_response({"sessions": request.app[SESSIONS]()})
+    """{"sessions": {feed path: sessions playing now}, "played": {feed path: sessions that ever played it}}
+    for every feed (`<id>` and `<id>/sub`)."""
+    return web.json_response(request.app[SESSIONS]())
 
 
 async def set_fault(request: web.Request) -> web.Response:
@@ -66,7 +67,7 @@ async def json_errors(request: web.Request, handler):
         return _error(exc.status, exc.reason)
 
 
-def create_control_app(board: FaultBoard, sessions: Callable[[], dict[str, int]]) -> web.Application:
+def create_control_app(board: FaultBoard, sessions: Callable[[], dict[str, dict[str, int]]]) -> web.Application:
     app = web.Application(middlewares=[json_errors])
     app[BOARD] = board
     app[SESSIONS] = sessions

@@ -167,7 +167,8 @@ class Simulator:
         self._server = await loop.create_server(self._rtsp.protocol, sock=rtsp_sock)
         self._board = FaultBoard(self.cameras)
         await self._board.start()
-        app = create_control_app(self._board, lambda: {path: len(feed.viewers) for path, feed in feeds.items()})
+        app = create_control_app(self._board, lambda: {"sessions": {path: len(feed.viewers) for path, feed in feeds.items()},
+                                                        "played": {path: feed.plays for path, feed in feeds.items()}})
         onvif_device.add_routes(app, onvif_device.OnvifDevice(onvif_device.cameras_of(self.config), self.rtsp_listen.host, bound_port(rtsp_sock)))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
