@@ -49,7 +49,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-class _Stderr(logging.StreamHandler):
+class StderrHandler(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is when a record is written (a test harness swaps it; a handler
     holding the old one would write to a closed file)."""
 
@@ -64,7 +64,7 @@ class _Stderr(logging.StreamHandler):
 
 def setup(level: int | str, fmt: str = "text", role: str = "") -> None:
     """Send this process's logs to standard error in `fmt`, replacing any handler set before."""
-    handler = _Stderr()
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter(role) if fmt == "json" else TextFormatter(role))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 
 import pytest
 
 from hub.sim.process import SimProcess, start_sim
 from hubrun import hub_config_text, running_hub
+
+
+@pytest.fixture(autouse=True)
+def _hub_logging_undone():
+    """A test that runs `hub.cli.main` in this process sets up the root logger as the hub does (INFO, to
+    standard error): undo it, or the background threads of later tests would write to the terminal."""
+    from hub import logs
+
+    level = logging.getLogger().level
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, logs.StderrHandler)]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+
 
 TEST_CAMERA = "Test camera"
 

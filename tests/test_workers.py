@@ -15,6 +15,7 @@ from hubrun import hub_on
 
 from hub.config import parse_config
 from hub.web.keys import INDEX, MONITOR
+from hub.workers.pool import STOP_WAIT_S
 
 ESTATE = "".join([
     *(sim_stream(f"w-live-{n}", STREET, category="childcare") for n in range(4)),
@@ -116,6 +117,14 @@ async def test_a_big_tile_toggled_fast_keeps_its_main_stream_reader(worker_hub, 
                 break
             assert time.monotonic() < deadline, f"no main-stream reader after the toggles: {body}"
             await asyncio.sleep(0.2)
+        await ws.send_str(json.dumps({"watch": ["w-sub"], "quality": "sub"}))
+    # Two stops of w-sub/main have been under way; each must be confirmed by its worker, not given up on
+    # after STOP_WAIT_S (a confirmation matched by key used to settle the wrong one).
+    monitor = worker_hub.app[MONITOR]
+    deadline = time.monotonic() + STOP_WAIT_S - 1
+    while monitor._demotions:
+        assert time.monotonic() < deadline, "a main-stream reader's stop was never confirmed"
+        await asyncio.sleep(0.2)
 
 
 def test_result_frames_are_read_whole_across_partial_reads_and_eof():

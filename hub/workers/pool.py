@@ -103,14 +103,17 @@ class RemoteSupervisor:
         if handle is None or not handle.alive:
             return asyncio.sleep(0)
         self._stopped = asyncio.Event()
-        handle.send(Stop(self.stream_id))
-        return self._confirmed(handle)
+        ticket = self.pool.stopping(self)
+        handle.send(Stop(self.stream_id, ticket))
+        return self._confirmed(handle, ticket)
 
-    async def _confirmed(self, handle: WorkerHandle) -> None:
+    async def _confirmed(self, handle: WorkerHandle, ticket: int) -> None:
         try:
             await asyncio.wait_for(self._stopped.wait(), STOP_WAIT_S)
         except asyncio.TimeoutError:
             log.warning("stream %s: worker %d did not confirm the stop within %.0f s", self.stream_id, handle.number, STOP_WAIT_S)
+        finally:
+            self.pool.stop_settled(ticket)
 
     def received(self, items: list[Observation]) -> None:
         self._deliver(items)
@@ -143,8 +146,9 @@ class WorkerPool:
         self._log_format = log_format
         self.handles: list[WorkerHandle] = []
         self._feeds: dict[str, RemoteSupervisor] = {}
-        self._stopping: dict[str, RemoteSupervisor] = {}
+        self._stopping: dict[int, RemoteSupervisor] = {}  # by the ticket of their Stop, until the worker confirms it
         self._visit_ids = itertools.count(1)
+        self._stop_tickets = itertools.count(1)
         self._context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
@@ -199,8 +203,8 @@ class WorkerPool:
         for key, state in bundle.states.items():
             if (feed := self._feeds.get(key)) is not None and feed.handle is handle:
                 feed.state = state
-        for key in bundle.stopped:
-            if (feed := self._stopping.pop(key, None)) is not None:
+        for ticket in bundle.stopped:
+            if (feed := self._stopping.pop(ticket, None)) is not None:
                 feed.stopped()
         for done in bundle.visits:
             future = handle.visits.pop(done.visit_id, None)
@@ -213,9 +217,8 @@ class WorkerPool:
             if not future.done():
                 future.set_exception(WorkerLost(f"ingest worker {handle.number} died during the visit"))
         handle.visits.clear()
-        for key in list(self._stopping):
-            if self._stopping[key].handle is handle:
-                self._stopping.pop(key).stopped()
+        for ticket in [t for t, feed in self._stopping.items() if feed.handle is handle]:
+            self._stopping.pop(ticket).stopped()
         if self._closing:
             return
         handle.process.join(0)
@@ -257,9 +260,19 @@ class WorkerPool:
     def release(self, feed: RemoteSupervisor) -> None:
         if self._feeds.get(feed.stream_id) is feed:
             del self._feeds[feed.stream_id]
-            self._stopping[feed.stream_id] = feed
         if feed.handle is not None:
             feed.handle.feeds.discard(feed.stream_id)
+
+    def stopping(self, feed: RemoteSupervisor) -> int:
+        """A Stop is about to be sent for `feed`: the ticket its confirmation will carry. Stops are told
+        apart by ticket, not key: a tile toggled main, sub, main has two stops of `<id>/main` under way."""
+        ticket = next(self._stop_tickets)
+        self._stopping[ticket] = feed
+        return ticket
+
+    def stop_settled(self, ticket: int) -> None:
+        """The stop was confirmed or given up on: its ticket is forgotten either way."""
+        self._stopping.pop(ticket, None)
 
     async def visit(self, stream_id: str, settings: ReaderSettings, health: h.StreamHealth, last_probe: ProbeOutcome | None) -> Visit:
         """One patrol visit, run in the worker with the fewest visits under way."""

@@ -31,6 +31,7 @@ class Start:
 @dataclass(frozen=True)
 class Stop:
     key: str
+    ticket: int  # echoed in `Bundle.stopped`: two stops of one key can be under way at once (a tile toggled fast)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Bundle:
     observations: dict[str, list[Observation]] = field(default_factory=dict)
     chunks: dict[str, list[Chunk]] = field(default_factory=dict)
     states: dict[str, FeedState] = field(default_factory=dict)
-    stopped: list[str] = field(default_factory=list)  # keys whose reader thread has exited after a Stop
+    stopped: list[int] = field(default_factory=list)  # tickets of the Stops whose reader thread has exited
     visits: list[VisitDone] = field(default_factory=list)
 
     def __bool__(self) -> bool:

@@ -115,7 +115,7 @@ class Worker:
             # Taken out at once, so that a Start for the same feed right behind this Stop starts a new reader.
             supervisor = self._supervisors.pop(command.key, None)
             self._taps.pop(command.key, None)
-            self._spawn(self._stop(command.key, supervisor))
+            self._spawn(self._stop(command, supervisor))
         elif isinstance(command, Live):
             if command.key in self._taps:
                 tap = self._taps[command.key]
@@ -144,13 +144,14 @@ class Worker:
         self._supervisors[key] = supervisor
         supervisor.start()
 
-    async def _stop(self, key: str, supervisor: StreamSupervisor | None) -> None:
+    async def _stop(self, command: Stop, supervisor: StreamSupervisor | None) -> None:
+        key = command.key
         if supervisor is not None:
             await supervisor.stop()
         if key not in self._supervisors:  # not started again meanwhile: what it left behind is stale
             self._pending.observations.pop(key, None)
             self._pending.chunks.pop(key, None)
-        self._pending.stopped.append(key)
+        self._pending.stopped.append(command.ticket)
 
     async def _visit(self, request: VisitRequest) -> None:
         try:
