@@ -1,7 +1,7 @@
 """Camera moved or scene changed: the camera's background against its reference view.
 
-Pure. `Features.of` (ORB on the full frame) runs where the picture is decoded (the reader thread), about
-once a minute; the rest runs on the event loop, once per full-frame sample (every 10 s by default). A
+Pure. `Features.of` (ORB on the full frame) runs in the process's measurer thread (a visit's: in its
+reader), about once a minute; the rest runs on the event loop, every 10 s (`MOVED_EVERY_S`). A
 `Background` is the per-pixel median of the last few 64x36 thumbnails, so that cars, people and rain,
 which are somewhere else in each picture, drop out and what stays is what the camera looks at. The
 cheap path comes first: a background whose difference hash is close to the reference's is the same view.
