@@ -1,7 +1,7 @@
 """Picture diagnostics, measured: recall, false alarms and time to detect of every check, and their cost.
 
 Run: python bench/diagnostics.py                  (every fault kind at three strengths, 10 trials each)
-     python bench/diagnostics.py --cost-only      (only the cost: about 15 minutes)
+     python bench/diagnostics.py --cost-only      (only the cost: about 25 minutes)
      python bench/diagnostics.py --smoke          (a few trials, for CI)
 
 Accuracy: a real simulator and a real `hub serve` (two processes), default `[health]` settings, except
