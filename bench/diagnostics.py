@@ -266,13 +266,18 @@ def cost_share(costs: dict, picture_s: float = SamplingSettings().every_s, full_
     return per_second / 1e6
 
 
+def cost_camera(stream_id: str, scene: str) -> str:
+    """A clean camera for the cost runs: as the trials' cameras, at a live camera's 25 fps."""
+    return camera(stream_id, scene).replace("fps=10", "fps=25")
+
+
 COST_ORDER = ("off", "on", "on", "off")  # a round: each setting twice, in mirrored order, so drift cancels
 
 
 def process_cost(streams: int, warmup: float, window: float, rounds: int = 2) -> dict:
     """The hub's CPU with the picture checks off and on, over the same clean cameras: `rounds` rounds of
     off, on, on, off (a fresh simulator and hub each time); the added cost is the difference of the means."""
-    estate = "".join(camera(f"cost-{n:03d}", ALL_SCENES[n % len(ALL_SCENES)]).replace("fps=10", "fps=25") for n in range(streams))
+    estate = "".join(cost_camera(f"cost-{n:03d}", ALL_SCENES[n % len(ALL_SCENES)]) for n in range(streams))
     encode_variants(estate)
     settings = {"off": "[health]\npicture_checks = []\n", "on": ""}
     runs: dict[str, list[float]] = {"off": [], "on": []}
@@ -306,8 +311,8 @@ def paired_cost(streams: int, warmup: float, window: float, runs: int = 2) -> di
     blocks = []
     for n in range(half):
         scene = ALL_SCENES[n % len(ALL_SCENES)]
-        blocks.append(camera(f"on-{n:03d}", scene).replace("fps=10", "fps=25"))
-        blocks.append(camera(f"off-{n:03d}", scene).replace("fps=10", "fps=25") + "health = { picture_checks = [] }\n")
+        blocks.append(cost_camera(f"on-{n:03d}", scene))
+        blocks.append(cost_camera(f"off-{n:03d}", scene) + "health = { picture_checks = [] }\n")
     estate = "".join(blocks)
     encode_variants(estate)
 

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from hub import logs
 from hub.sim.process import SimProcess, start_sim
 from hubrun import hub_config_text, running_hub
 
@@ -14,8 +15,6 @@ from hubrun import hub_config_text, running_hub
 def _hub_logging_undone():
     """A test that runs `hub.cli.main` in this process sets up the root logger as the hub does (INFO, to
     standard error): undo it, or the background threads of later tests would write to the terminal."""
-    from hub import logs
-
     level = logging.getLogger().level
     yield
     root = logging.getLogger()
