@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 import pytest
 from browser import hub_page
@@ -37,8 +39,13 @@ async def test_the_popup_says_how_fresh_a_patrolled_verdict_is(patrol_ui):
 async def test_the_page_shows_the_hub_overloaded_and_recovered(patrol_ui):
     hub, page = patrol_ui
     banner = page.locator("#overload")
-    assert await banner.is_hidden()
     index = hub.app[INDEX]
+    # A hub really late while it starts is overloaded (and says so) until 15 calm seconds have passed.
+    deadline = time.monotonic() + 60
+    while index.hub.get("overloaded"):
+        assert time.monotonic() < deadline, "the hub stayed overloaded"
+        await asyncio.sleep(0.2)
+    await banner.wait_for(state="hidden", timeout=10_000)
     overloaded = {"overloaded": True, "level": 5, "max_level": 6, "loop_lag_ms": 412.0, "cpu_share": 0.97,
                   "picture_interval_factor": 4.0, "patrol_concurrency_share": 0.25, "live_share": 0.75}
     index.publish("hub", overloaded)  # what the load meter publishes when it raises the level
