@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,9 +59,18 @@ def table_markdown(columns: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def write_results(name: str, payload: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+@functools.cache
+def _smoke_folder() -> Path:
+    """One temporary folder per run for what a hand-started smoke run writes."""
+    return Path(tempfile.mkdtemp(prefix="hub-bench-smoke-"))
+
+
+def write_results(name: str, payload: dict, smoke: bool = False) -> Path:
+    """Write `name`.json into the results folder; a smoke run started by hand (not by `run_all.py`, which
+    names a folder of its own) writes into a new temporary folder, never over the committed results."""
+    folder = _smoke_folder() if smoke and not os.environ.get("HUB_BENCH_RESULTS") else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
 

@@ -398,7 +398,7 @@ def main() -> None:
     results = []
     for index in (int(s) for s in args.strengths.split(",")):
         results += asyncio.run(batch(index, args))
-    write_results("diagnostics", {"machine": info, "args": vars(args), "cameras": results})  # kept if what follows fails
+    write_results("diagnostics", {"machine": info, "args": vars(args), "cameras": results}, args.smoke)  # kept if what follows fails
     rows, summary = summarise(results)
     alarm_rows, alarms = false_alarm_rows(results)
     costs = component_cost()
@@ -427,7 +427,7 @@ def main() -> None:
         print(total_cost_line(total))
     path = write_results("diagnostics", {"machine": info, "args": vars(args), "trials": summary, "false_alarms": alarms,
                                          "component_cost_us": costs, "cost_share_of_a_core": share, "process_cost": processes,
-                                         "paired_cost": paired, "cost_per_stream": total, "cameras": results})
+                                         "paired_cost": paired, "cost_per_stream": total, "cameras": results}, args.smoke)
     print(f"\nwritten to {path}")
 
 
