@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
+import time
 from pathlib import Path
 
 import aiohttp
@@ -74,6 +76,21 @@ class RunningHub:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"{stream_id} did not reach {state}/{reason} in {timeout} s: {record['state']} {record['reasons']}")
             await asyncio.sleep(0.2)
+
+
+async def until(condition, timeout: float, what: str, every: float = 0.2):
+    """Poll `condition` (a function, plain or async) every `every` seconds until it returns something
+    true, and return that; fail saying `what` did not happen once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        await asyncio.sleep(every)
 
 
 @contextlib.asynccontextmanager

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from conftest import STREET, sim_for, sim_stream
-from hubrun import hub_on
+from hubrun import hub_on, until
 
 from hub.sim.process import SimProcess
 
@@ -42,17 +42,6 @@ async def _sessions(sim: SimProcess, which: str = "sessions") -> dict[str, int]:
     return body[which]
 
 
-async def _until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        await asyncio.sleep(0.2)
-
-
 async def test_patrolled_cameras_are_judged_by_visits_and_left_alone_between_them(patrol_hub, patrol_sim):
     record = await patrol_hub.wait_for("p-ok", "online", timeout=60)
     assert record["mode"] == "patrol" and not record["promoted"]
@@ -64,7 +53,7 @@ async def test_patrolled_cameras_are_judged_by_visits_and_left_alone_between_the
     live = await patrol_hub.record("p-live")
     assert live["mode"] == "live", "childcare is live by default"
     # Between visits a patrolled camera has no session on the simulator; a live one always has.
-    sessions = await _until(lambda: _idle_sessions(patrol_sim), 40, "a moment with no visit to p-ok")
+    sessions = await until(lambda: _idle_sessions(patrol_sim), 40, "a moment with no visit to p-ok")
     assert sessions.get("p-live") == 1
 
 
@@ -98,7 +87,7 @@ async def test_a_camera_somebody_watches_goes_live_and_returns_to_patrol(patrol_
             record = await patrol_hub.record("p-ok")
             return record if record["promoted"] and time.time() - (record["last_frame_at"] or 0) < 2 else None
 
-        record = await _until(promoted, 15, "p-ok going live")
+        record = await until(promoted, 15, "p-ok going live")
         assert record["state"] == "online", "no flicker through 'connecting' on the way"
         assert (await _sessions(patrol_sim))["p-ok"] >= 1
         message = await asyncio.wait_for(ws.receive(), 10)
@@ -109,7 +98,7 @@ async def test_a_camera_somebody_watches_goes_live_and_returns_to_patrol(patrol_
         record = await patrol_hub.record("p-ok")
         return record if not record["promoted"] else None
 
-    record = await _until(demoted, 15, "p-ok returning to patrol")
+    record = await until(demoted, 15, "p-ok returning to patrol")
     assert record["state"] == "online" and time.time() - record["checked_at"] < 15
 
 
@@ -124,8 +113,8 @@ async def test_a_snapshot_look_promotes_for_the_grace_only(patrol_hub):
     async def demoted():
         return not (await patrol_hub.record("p-ok"))["promoted"]
 
-    await _until(promoted, 5, "the popup's look promoting p-ok")
-    await _until(demoted, 10, "p-ok returning to patrol after the grace")
+    await until(promoted, 5, "the popup's look promoting p-ok")
+    await until(demoted, 10, "p-ok returning to patrol after the grace")
 
 
 async def test_health_reads_the_substream(patrol_hub, patrol_sim):
@@ -146,13 +135,13 @@ async def test_big_tiles_play_the_main_stream_and_small_ones_the_substream(patro
             sessions = await _sessions(patrol_sim)
             return sessions.get(path, 0) >= 1 and sessions.get(other, 0) == 0 and sessions
 
-        await _until(lambda: playing("p-sub", "never"), 15, "a main-stream reader for a 1- or 4-tile wall")
-        init = await _until(lambda: _next_text(ws, "init"), 15, "an init segment")
+        await until(lambda: playing("p-sub", "never"), 15, "a main-stream reader for a 1- or 4-tile wall")
+        init = await until(lambda: _next_text(ws, "init"), 15, "an init segment")
         assert init["stream"] == "p-sub", "the page hears of streams, not feeds"
         await ws.send_str(json.dumps({"watch": ["p-sub"], "quality": "sub"}))
-        await _until(lambda: playing("p-sub/sub", "p-sub"), 15, "the 9-tile wall on the substream, main reader gone")
+        await until(lambda: playing("p-sub/sub", "p-sub"), 15, "the 9-tile wall on the substream, main reader gone")
         await ws.send_str(json.dumps({"watch": ["p-sub"], "quality": "best"}))
-        reply = await _until(lambda: _next_text(ws, "error"), 15, "an error for an unknown quality")
+        reply = await until(lambda: _next_text(ws, "error"), 15, "an error for an unknown quality")
         assert "quality" in reply["error"]
 
 
@@ -183,11 +172,11 @@ async def test_an_overloaded_hub_sheds_live_streams_nobody_needs_and_takes_them_
                 shed = {r["id"] for r in body["streams"] if r["shed"]}
                 return shed if len(shed) >= 4 else None
 
-            shed = await _until(shed_ids, 15, "live streams going on patrol")
+            shed = await until(shed_ids, 15, "live streams going on patrol")
             sheddable = [sid for sid in monitor.watched if sid not in ("p-live", "p-ok")]
             assert len(shed) == int(len(sheddable) * (1 - SHED_LEVELS[-1].live_share)), (shed, sheddable)
             assert "p-live" not in shed and "p-ok" not in shed, "childcare and watched cameras stay live"
-            sessions = await _until(lambda: _none_playing(patrol_sim, shed), 20, "the shed streams' connections closing")
+            sessions = await until(lambda: _none_playing(patrol_sim, shed), 20, "the shed streams' connections closing")
             assert sessions["p-live"] >= 1
             monitor._shed(SHED_LEVELS[0])
 
@@ -198,7 +187,7 @@ async def test_an_overloaded_hub_sheds_live_streams_nobody_needs_and_takes_them_
                 sessions = await _sessions(patrol_sim)
                 return not any(r["shed"] for r in body["streams"]) and all(_playing(sessions, s) for s in playable)
 
-            await _until(all_back, 20, "the shed streams going live again")
+            await until(all_back, 20, "the shed streams going live again")
 
             # The loop was severely late with every stream live: a live ceiling keeps p-live and p-ok (never
             # shed) and two more live; the others go on patrol. Which are sheddable is the same as above.
@@ -209,14 +198,14 @@ async def test_an_overloaded_hub_sheds_live_streams_nobody_needs_and_takes_them_
                 shed_now = {r["id"] for r in body["streams"] if r["shed"]}
                 return shed_now if len(shed_now) == len(sheddable) - 2 else None
 
-            shed = await _until(capped, 15, "streams above the live ceiling going on patrol")
+            shed = await until(capped, 15, "streams above the live ceiling going on patrol")
             assert "p-live" not in shed and "p-ok" not in shed
 
             async def ceiling_shown():
                 _, health = await hub.get_json("/healthz")
                 return health["load"]["live_ceiling"] == health["capacity"]["live_ceiling"] == 4 or None
 
-            await _until(ceiling_shown, 5, "/healthz showing the live ceiling")
+            await until(ceiling_shown, 5, "/healthz showing the live ceiling")
 
 
 async def _none_playing(sim, ids) -> dict | None:
@@ -247,5 +236,5 @@ async def test_a_big_estate_connects_its_live_streams_paced(patrol_sim, tmp_path
             live_counts.append(sum(1 for w in monitor.watched.values() if w.live_now))
             return live_counts[-1] == len(monitor.watched) or None
 
-        await _until(all_live, 20, "every live stream connected")
+        await until(all_live, 20, "every live stream connected")
         assert len(monitor.watched) > 4 and len(set(live_counts)) >= 2, live_counts

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conftest import SIM_ESTATE, UNREACHABLE, sim_stream
 from hub.web.keys import MONITOR
-from hubrun import hub_config_text, running_hub
+from hubrun import hub_config_text, running_hub, until
 
 
 def _ingest_threads() -> list[str]:
@@ -46,17 +46,6 @@ def _without(estate: str, stream_id: str) -> str:
     return "".join("[[streams]]" + b for b in estate.split("[[streams]]")[1:] if f'id = "{stream_id}"' not in b)
 
 
-async def _new_supervisor(monitor, stream_id: str, old, timeout: float = 30.0):
-    """The stream's supervisor once it is a new one (polled: the monitor announces no start)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        supervisor = monitor.watched[stream_id].supervisor
-        if supervisor is not None and supervisor is not old:
-            return supervisor
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{stream_id} got no new supervisor within {timeout} s")
-
-
 async def test_reload_keeps_unchanged_restarts_changed_and_refuses_bad(sim, tmp_path):
     path = tmp_path / "hub.toml"
     path.write_text(hub_config_text(_without(SIM_ESTATE, "h264-auth"), sim.rtsp, sim.control))
@@ -82,7 +71,11 @@ async def test_reload_keeps_unchanged_restarts_changed_and_refuses_bad(sim, tmp_
         assert "h264-720" not in monitor.watched
         # A restarted stream reconnects at the first tick that may open a connection (a lagging hub opens
         # none until it is on time again): its new reader is a fresh one, not the old one carried over.
-        restarted = await _new_supervisor(monitor, "h265-360", old_h265)
+        def new_supervisor():
+            supervisor = monitor.watched["h265-360"].supervisor
+            return None if supervisor is None or supervisor is old_h265 else supervisor
+
+        restarted = await until(new_supervisor, 30, "a new supervisor for h265-360", every=0.05)
         assert restarted.generation == 1
         await hub.wait_for("h264-auth", "online")
         await hub.wait_for("h265-360", "online")

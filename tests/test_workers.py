@@ -11,7 +11,7 @@ import time
 
 import pytest
 from conftest import STREET, sim_for, sim_stream
-from hubrun import hub_on
+from hubrun import hub_on, until
 
 from hub.config import parse_config
 from hub.web.keys import INDEX, MONITOR
@@ -121,10 +121,7 @@ async def test_a_big_tile_toggled_fast_keeps_its_main_stream_reader(worker_hub, 
     # Two stops of w-sub/main have been under way; each must be confirmed by its worker, not given up on
     # after STOP_WAIT_S (a confirmation matched by key used to settle the wrong one).
     monitor = worker_hub.app[MONITOR]
-    deadline = time.monotonic() + STOP_WAIT_S - 1
-    while monitor._demotions:
-        assert time.monotonic() < deadline, "a main-stream reader's stop was never confirmed"
-        await asyncio.sleep(0.2)
+    await until(lambda: not monitor._demotions, STOP_WAIT_S - 1, "every main-stream reader's stop confirmed")
 
 
 def test_result_frames_are_read_whole_across_partial_reads_and_eof():
