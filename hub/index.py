@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from hub.config import Stream
+from hub.diagnostics.outages import OutageView
 from hub.health import CONNECTING, STATES
 
 EVENT_QUEUE_SIZE = 1024
@@ -163,7 +164,8 @@ class Index:
         self.version = 0  # bumped whenever what readers see may have changed (lets the API cache responses)
         self.ticks = 0  # health evaluations of every stream so far (lets /metrics render once per tick)
         self.hub: dict = {}  # the hub's own load and shedding (hub.load.meter), for /healthz, the page and /metrics
-        self.outages: dict = {}  # open grouped outages by key (hub.diagnostics.outages.Outage)
+        self.outages: dict = {}  # open grouped outages of the whole estate by key (hub.diagnostics.outages.Outage)
+        self.outage_view = OutageView()  # the down streams they come from: each person's outages are cut from it
 
     def touch(self) -> None:
         self.version += 1
@@ -205,9 +207,14 @@ class Index:
         """Send an event to every subscriber; a full queue loses its oldest event."""
         self.touch()
         for queue in self._subscribers:
+            self.notify(queue, kind, data)
+
+    @staticmethod
+    def notify(queue: asyncio.Queue, kind: str, data: dict) -> None:
+        """Send an event to one subscriber's queue; a full one loses its oldest event, and says so."""
+        if queue.full():
+            queue.get_nowait()
+            queue.put_nowait(("overflow", {"lost": 1}))
             if queue.full():
                 queue.get_nowait()
-                queue.put_nowait(("overflow", {"lost": 1}))
-                if queue.full():
-                    queue.get_nowait()
-            queue.put_nowait((kind, data))
+        queue.put_nowait((kind, data))

@@ -56,15 +56,13 @@ def _hub_families(status: dict) -> list[GaugeMetricFamily]:
     return [GaugeMetricFamily(name, help_text, value=value) for name, (help_text, value) in values.items()]
 
 
-def _outage_family(outages: list, visible: set[str] | None) -> GaugeMetricFamily:
-    """Open grouped outages: how many cameras of each site or tag are down together (a scoped token
-    counts only the cameras it may see)."""
+def _outage_family(outages: list) -> GaugeMetricFamily:
+    """Open grouped outages: how many cameras of each site or tag are down together (a scoped token's
+    are grouped from the cameras it may see only)."""
     family = GaugeMetricFamily("hub_outage_cameras", "Cameras down together in an open grouped outage of a site or tag",
                                labels=["kind", "group", "reason"])
     for outage in outages:
-        count = len(outage.streams) if visible is None else sum(1 for s in outage.streams if s in visible)
-        if count:
-            family.add_metric([outage.kind, outage.name, outage.reason], count)
+        family.add_metric([outage.kind, outage.name, outage.reason], len(outage.streams))
     return family
 
 
@@ -78,7 +76,7 @@ class IndexCollector(Collector):
     def describe(self):
         families = list(_families().values())
         families.append(GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"]))
-        families.append(_outage_family([], None))
+        families.append(_outage_family([]))
         return families + _hub_families({"overloaded": False, "level": 0, "loop_lag_ms": 0.0, "cpu_share": 0.0, "rss_bytes": 0})
 
     def _records(self) -> list:
@@ -123,7 +121,7 @@ class IndexCollector(Collector):
                 totals.add_metric([category, state], counts.get((category, state), 0))
         yield from families.values()
         yield totals
-        yield _outage_family(list(self.index.outages.values()), None if self.visible is None else {r.id for r in records})
+        yield _outage_family(self.index.outage_view.seen_by(self.visible))
         yield from _hub_families(dict(self.index.hub))
 
 

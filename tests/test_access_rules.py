@@ -71,7 +71,7 @@ def test_sessions_expire_when_idle_and_at_their_absolute_lifetime():
     assert store.get(second.id) is None
     assert store.get("made-up") is None and store.get(None) is None
     third = store.create("bob", "x")
-    assert store.drop_user("bob") == 1 and store.get(third.id) is None
+    assert store.drop_user("bob", "user deleted") == 1 and store.get(third.id) is None and store.why_ended(third.id) == "user deleted"
 
 
 def test_failed_logins_are_limited_per_minute_and_per_hour():

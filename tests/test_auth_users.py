@@ -24,11 +24,6 @@ def test_passwords_are_stored_as_argon2id_hashes_that_verify():
     assert len({passwords.generate() for _ in range(50)}) == 50
 
 
-async def test_hashing_runs_off_the_event_loop():
-    stored = await passwords.hash_password_async("a long enough password")
-    assert await passwords.verify_async(stored, "a long enough password")
-
-
 def test_the_store_keeps_users_and_rights_and_refuses_bad_requests(tmp_path):
     path = users_db_for(tmp_path / "streams.toml")
     assert path.name == "streams.users.sqlite"

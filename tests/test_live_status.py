@@ -9,7 +9,8 @@ import time
 import aiohttp
 
 from hub.index import StreamRecord
-from hub.web.live import MAX_QUEUED, STATUS_DUE, USAGE, Viewer, status_message
+from hub.web.live import MAX_QUEUED, STATUS_DUE, Viewer, status_message
+from hub.web.live_socket import USAGE
 
 
 def test_status_is_never_crowded_out_by_video_for_other_tiles():

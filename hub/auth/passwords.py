@@ -1,13 +1,12 @@
 """Password hashing with Argon2id (argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes).
 
-Who runs where: hashing and verifying cost tens of milliseconds of CPU on purpose, so the async
-variants run them in a worker thread; the event loop never waits on them. The plain functions are for
-the command line.
+Who runs where: hashing and verifying cost a tenth of a second of CPU on purpose. The command line
+calls these functions directly; the running hub verifies through `hub.auth.password_work`, on threads
+of its own, so the event loop never waits on them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 
 from argon2 import PasswordHasher
@@ -45,11 +44,3 @@ def verify(stored_hash: str, password: str) -> bool:
         return PasswordHasher().verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-async def hash_password_async(password: str) -> str:
-    return await asyncio.to_thread(hash_password, password)
-
-
-async def verify_async(stored_hash: str, password: str) -> bool:
-    return await asyncio.to_thread(verify, stored_hash, password)

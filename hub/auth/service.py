@@ -1,9 +1,11 @@
 """Access control for one running hub: who is asking, what they may do, and the audit trail.
 
-Who runs where: created by `create_app`; every call runs on the event loop. The user and
-token stores are SQLite files next to the config (short indexed reads); a user's role and
-grants are re-read whenever the database changed (`PRAGMA data_version`), so `hub user
-grant|revoke|del` from another terminal takes effect on the next request, without a restart.
+Who runs where: created by `create_app`; every call runs on the event loop, but password checks,
+which run on the threads of `PasswordWork`. The user and token stores are SQLite files next to the
+config (short indexed reads); a user's role and grants are re-read whenever the database changed
+(`PRAGMA data_version`), so `hub user grant|revoke|del` from another terminal takes effect on the
+next request, without a restart. `current` answers who a principal is *now*: the open sockets and
+event streams ask it again and again (`hub.web.connections`), so rights end there too.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ from pathlib import Path
 from hub.auth import passwords
 from hub.auth.audit import AuditTrail, audit_db_for
 from hub.auth.limits import FailureLimiter
+from hub.auth.password_work import PasswordWork
+from hub.auth.refusals import RefusalSummary
 from hub.auth.rights import Rights
 from hub.auth.sessions import Session, SessionStore
-from hub.auth.tokens import TokenStore
+from hub.auth.tokens import Token, TokenStore
 from hub.auth.users import User, UserStore, users_db_for
 from hub.config_access import AccessSettings
 
 PRUNE_EVERY_S = 3600.0
+SUMMARY_EVERY_S = 10.0  # how often closed windows of refused sign-ins are written
+USER_DELETED, PASSWORD_CHANGED, TOKEN_REVOKED = "user deleted", "password changed", "token revoked"
 REPEAT_WINDOW_S = 600.0  # a repeated read (snapshots, a token's scrapes) is recorded once per this
 
 
@@ -53,13 +59,18 @@ class AccessService:
         self.audit = AuditTrail(audit_db_for(config_path))
         self.sessions = SessionStore(settings.session_idle_min * 60, settings.session_max_h * 3600)
         self.limiter = FailureLimiter()
+        self.password_work = PasswordWork()
+        self.refusals = RefusalSummary(lambda address, **detail: self.audit.append("-", "login_refused", "", address, **detail))
         self._users: dict[str, User | None] = {}
         self._tokens: dict[str, Principal | None] = {}  # bearer text -> principal (a script sends the same one each time)
+        self._token_ids: dict[str, Token | None] = {}  # token id -> the live token (principals checked again)
         self._data_version = -1
         self._repeats: dict[tuple, float] = {}
         self._token_openings: dict[tuple[str, str], float] = {}
 
     def close(self) -> None:
+        self.refusals.flush()
+        self.password_work.close()
         for store in (self.users, self.tokens, self.audit):
             store.close()
 
@@ -77,6 +88,7 @@ class AccessService:
         if version != self._data_version:
             self._users.clear()
             self._tokens.clear()
+            self._token_ids.clear()
             self._data_version = version
 
     def user(self, name: str) -> User | None:
@@ -87,13 +99,34 @@ class AccessService:
 
     def from_session(self, session_id: str | None) -> Principal | None:
         session = self.sessions.get(session_id)
-        if session is None:
-            return None
+        return None if session is None else self._session_principal(session)[0]
+
+    def _session_principal(self, session: Session) -> tuple[Principal | None, str]:
+        """The session's principal now, or (None, why it ended): its user deleted or its password changed since."""
         user = self.user(session.user)
-        if user is None or user.password_changed_at > session.created_at:  # deleted, or the password changed since
-            self.sessions.drop(session.id)
-            return None
-        return Principal(user.name, self.rights(user.role, user.grants), session=session)
+        if user is None or user.password_changed_at > session.created_at:
+            if user is None:
+                self.sessions.drop_user(session.user, USER_DELETED)
+                return None, USER_DELETED
+            self.sessions.drop(session.id, PASSWORD_CHANGED)  # sessions begun since keep going
+            return None, PASSWORD_CHANGED
+        return Principal(user.name, self.rights(user.role, user.grants), session=session), ""
+
+    def current(self, principal: Principal) -> tuple[Principal | None, str]:
+        """Who `principal` is now, with today's rights; or (None, why it is gone: signed out, session expired,
+        user deleted, password changed, token revoked). Never restarts a session's idle clock."""
+        if principal.session is not None:
+            session = self.sessions.peek(principal.session.id)
+            if session is None:
+                return None, self.sessions.why_ended(principal.session.id)
+            return self._session_principal(session)
+        self._fresh()
+        if principal.token_id not in self._token_ids:
+            self._token_ids[principal.token_id] = self.tokens.live(principal.token_id)
+        token = self._token_ids[principal.token_id]
+        if token is None:
+            return None, TOKEN_REVOKED
+        return Principal(token.name, self.rights(token.role, token.grants), token_id=token.id), ""
 
     def from_token(self, text: str) -> Principal | None:
         """The token's principal; remembered until the store changes (a revocation, say), so a script's
@@ -108,10 +141,11 @@ class AccessService:
         return found
 
     async def check_password(self, name: str, password: str) -> User | None:
-        """The user if the password is right; the same work is done for unknown names (no timing oracle)."""
+        """The user if the password is right; the same work is done for unknown names (no timing oracle).
+        Raises PasswordBusy when too many checks are under way."""
         user = self.user(name)
         stored = user.password_hash if user is not None else passwords.DUMMY_HASH
-        ok = await passwords.verify_async(stored, password)
+        ok = await self.password_work.verify(stored, password)
         return user if ok and user is not None else None
 
     def record(self, principal: Principal | None, action: str, stream: str = "", address: str = "", **detail) -> None:
@@ -140,8 +174,14 @@ class AccessService:
         opened = self._token_openings.get((principal.key, stream_id))
         return opened is not None and time.time() - opened < self.settings.session_max_h * 3600
 
-    async def keep_pruned(self) -> None:
-        """Drop audit entries past the retention, now and every hour (runs as a task for the app's life)."""
+    async def keep_tidy(self) -> None:
+        """Drop audit entries past the retention, now and every hour, and write the summaries of refused
+        sign-ins whose minute is over (runs as a task for the app's life)."""
+        pruned_at = -PRUNE_EVERY_S
         while True:
-            self.audit.prune(self.settings.audit_retention_days * 86400)
-            await asyncio.sleep(PRUNE_EVERY_S)
+            now = time.monotonic()
+            if now - pruned_at >= PRUNE_EVERY_S:
+                pruned_at = now
+                self.audit.prune(self.settings.audit_retention_days * 86400)
+            self.refusals.flush(time.time())
+            await asyncio.sleep(SUMMARY_EVERY_S)

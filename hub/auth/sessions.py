@@ -5,6 +5,9 @@ memory: a restart signs everybody out, which is the safe side. A session id is 2
 bits, sent only in an HttpOnly, SameSite=Strict cookie; a new id is made at every login
 (never reused from the request), so a planted id is worthless. Each session carries its own
 CSRF token, which the page sends back in a header on every state-changing request.
+
+A session that ends (signed out, expired, its user deleted or its password changed) is remembered
+for a while with the reason, so that the sockets and event streams it opened can say why they close.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MAX_SESSIONS = 10_000  # beyond this the oldest are dropped (a flood of logins cannot exhaust memory)
+MAX_ENDED = 10_000  # why recently ended sessions ended, for their open connections' close reasons
+SIGNED_OUT, EXPIRED, DISPLACED = "signed out", "session expired", "session ended (too many sessions)"
 
 
 @dataclass
@@ -33,37 +38,50 @@ class SessionStore:
         self.idle_s, self.max_s = idle_s, max_s
         self._clock = clock
         self._sessions: dict[str, Session] = {}
+        self._ended: dict[str, str] = {}  # session id -> why it ended (oldest first, bounded)
 
     def create(self, user: str, address: str) -> Session:
         now = self._clock()
         self._expire(now)
         while len(self._sessions) >= MAX_SESSIONS:
-            self._sessions.pop(next(iter(self._sessions)))
+            self.drop(next(iter(self._sessions)), DISPLACED)
         session = Session(secrets.token_urlsafe(32), user, secrets.token_urlsafe(32), now, now, address)
         self._sessions[session.id] = session
         return session
 
     def get(self, session_id: str | None) -> Session | None:
         """The live session with this id (its idle clock restarts), or None if unknown or expired."""
-        session = self._sessions.get(session_id or "")
-        if session is None:
-            return None
-        now = self._clock()
-        if self._expired(session, now):
-            del self._sessions[session.id]
-            return None
-        session.seen_at = now
+        session = self.peek(session_id)
+        if session is not None:
+            session.seen_at = self._clock()
         return session
 
-    def drop(self, session_id: str | None) -> Session | None:
-        return self._sessions.pop(session_id or "", None)
+    def peek(self, session_id: str | None) -> Session | None:
+        """Like `get`, but leaves the idle clock alone (an open socket checked again is not a person's use)."""
+        session = self._sessions.get(session_id or "")
+        if session is not None and self._expired(session, self._clock()):
+            self.drop(session.id, EXPIRED)
+            return None
+        return session
 
-    def drop_user(self, user: str) -> int:
+    def drop(self, session_id: str | None, why: str = SIGNED_OUT) -> Session | None:
+        session = self._sessions.pop(session_id or "", None)
+        if session is not None:
+            self._ended[session.id] = why
+            while len(self._ended) > MAX_ENDED:
+                self._ended.pop(next(iter(self._ended)))
+        return session
+
+    def drop_user(self, user: str, why: str) -> int:
         """Sign a user out everywhere (deleted, or password changed)."""
         gone = [sid for sid, s in self._sessions.items() if s.user == user]
         for sid in gone:
-            del self._sessions[sid]
+            self.drop(sid, why)
         return len(gone)
+
+    def why_ended(self, session_id: str) -> str:
+        """Why a session that is gone ended ("session ended" once that is forgotten)."""
+        return self._ended.get(session_id, "session ended")
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -73,4 +91,4 @@ class SessionStore:
 
     def _expire(self, now: float) -> None:
         for sid in [sid for sid, s in self._sessions.items() if self._expired(s, now)]:
-            del self._sessions[sid]
+            self.drop(sid, EXPIRED)

@@ -84,6 +84,12 @@ class TokenStore(SqliteFile):
         rows = self._db.execute("SELECT id, name, role, grants, created_at, created_by, revoked_at FROM tokens ORDER BY created_at")
         return [_token(row) for row in rows]
 
+    def live(self, token_id: str) -> Token | None:
+        """The token with this id while it is not revoked (a principal checked again)."""
+        row = self._db.execute("SELECT id, name, role, grants, created_at, created_by, revoked_at FROM tokens "
+                               "WHERE id = ? AND revoked_at IS NULL", (token_id,)).fetchone()
+        return None if row is None else _token(row)
+
     def find(self, text: str) -> Token | None:
         """The live token this bearer text names, or None (unknown, wrong secret, revoked, malformed)."""
         if not text.startswith(PREFIX):

@@ -1,14 +1,19 @@
 """Shared outages: many cameras of one site or tag going offline together are one problem, not many.
 
 Pure and clock-free; the monitor runs `group_outages` on the event loop about once a second over the
-records, and publishes an `outage` event when a group opens, grows or closes. A switch, a compound's
-power or a road's fibre takes every camera behind it down within seconds; an operator needs one line,
-"site Fangxing-3: 24 cameras unreachable", and the 24 tiles folded into it.
+records. A switch, a compound's power or a road's fibre takes every camera behind it down within
+seconds; an operator needs one line, "site Fangxing-3: 24 cameras unreachable", and the 24 tiles
+folded into it.
+
+Each person is shown the outages of the cameras they may see, grouped as if the others did not
+exist (`OutageView.seen_by`): a group's existence, count, `since` and reason come from visible
+cameras only, so nobody learns that hidden cameras of the same site are down, when or why.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 REASON_WORDS = {"unreachable": "unreachable", "stalled": "without video", "ended": "without video",
@@ -25,6 +30,7 @@ class Member:
     down: bool  # offline or unauthorized
     since: float  # when its state began (wall time)
     reason: str
+    category: str = ""  # with id, site and tags: what rights decide on (`Rights.may_see` takes a Member)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,21 @@ class Outage:
     def to_json(self) -> dict:
         return {"key": self.key, "kind": self.kind, "name": self.name, "title": self.title, "count": len(self.streams),
                 "streams": list(self.streams), "since": round(self.since, 3), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class OutageView:
+    """The down streams at one moment and the grouping rule: enough to show anybody their outages.
+    Immutable, so the metrics render may read it from a worker thread."""
+
+    down: tuple[Member, ...] = ()
+    min_count: int = 5
+    window_s: float = 120.0
+
+    def seen_by(self, may_see: Callable[[Member], bool] | None) -> list[Outage]:
+        """The outages among the streams `may_see` allows (None: every stream)."""
+        members = self.down if may_see is None else [m for m in self.down if may_see(m)]
+        return group_outages(list(members), self.min_count, self.window_s)
 
 
 def group_outages(members: list[Member], min_count: int, window_s: float) -> list[Outage]:

@@ -16,7 +16,7 @@ from hub import health as h
 from hub.config import Stream
 from hub.config_diagnostics import DiagnosticsSettings, for_stream
 from hub.diagnostics.diagnosis import Diagnosis, Mute, Reference
-from hub.diagnostics.outages import Member, group_outages
+from hub.diagnostics.outages import Member, OutageView
 from hub.diagnostics.settings import PICTURE_CHECKS
 from hub.diagnostics.store import Change, DiagnosticsStore
 from hub.ingest.observations import Picture, PictureMeasured
@@ -157,22 +157,24 @@ class Diagnostics:
             await self._write(lambda: self.store.write(changes))
 
     def group_outages(self, index, settings: DiagnosticsSettings) -> None:
-        """Many cameras of one site or tag down together: one grouped problem in `index.outages`, with an
-        `outage` event when it opens, changes or closes (the monitor calls this about once a second)."""
-        members = [Member(r.id, r.site, r.tags, r.state in (h.OFFLINE, h.UNAUTHORIZED), r.since, r.reasons[0] if r.reasons else "")
-                   for r in index.records.values()]
-        outages = {o.key: o for o in group_outages(members, settings.group_min, settings.group_window_s)}
-        before = index.outages
+        """Many cameras of one site or tag down together: one grouped problem in `index.outages`. When the set
+        of down streams changes, `index.outage_view` is replaced and an `outages` event tells the event
+        streams, each of which works out what its subscriber may see (the monitor calls this about once a
+        second)."""
+        down = tuple(Member(r.id, r.site, r.tags, True, r.since, r.reasons[0] if r.reasons else "", r.category)
+                     for r in index.records.values() if r.state in (h.OFFLINE, h.UNAUTHORIZED))
+        view = OutageView(down, settings.group_min, settings.group_window_s)
+        if view == index.outage_view:
+            return
+        outages = {o.key: o for o in view.seen_by(None)}
         for key, outage in outages.items():
-            if key not in before or before[key].streams != outage.streams:
-                if key not in before:
-                    log.warning("outage: %s", outage.title)
-                index.publish("outage", outage.to_json() | {"open": True})
-        for key, outage in before.items():
+            if key not in index.outages:
+                log.warning("outage: %s", outage.title)
+        for key, outage in index.outages.items():
             if key not in outages:
                 log.info("outage over: %s", outage.title)
-                index.publish("outage", outage.to_json() | {"open": False})
-        index.outages = outages
+        index.outage_view, index.outages = view, outages
+        index.publish("outages", {})
 
     async def run(self) -> None:
         """Background writes while the hub runs (a task of the monitor)."""

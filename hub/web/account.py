@@ -1,16 +1,22 @@
 """Signing in and out, who am I, and opening a sensitive stream with a reason.
 
-Runs on the event loop; password checks run in a worker thread (`hub.auth.passwords`). Failed
-logins are limited per user name and per client address (`hub.auth.limits`), and every login,
-failure and logout goes to the audit trail. The session id changes at every login.
+Runs on the event loop; password checks run on threads of their own (`hub.auth.password_work`), at
+most a few at once: one more is refused with 429 and Retry-After. Failed logins are limited per user
+name and per client address (`hub.auth.limits`): each attempt is booked as a failure before its
+password is checked, and given back if it was right. Every login, failure and logout goes to the
+audit trail; refusals before any check are counted into one entry per address a minute
+(`hub.auth.refusals`). The session id changes at every login; signing out ends the session's open
+sockets and event streams at once (`hub.web.connections`).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from hub.auth.password_work import PasswordBusy
 from hub.web.access import ACCESS, ADDRESS, SESSION_COOKIE, is_https, principal, record_for, same_origin, visible_or_404
 from hub.web.bodies import json_object
+from hub.web.connections import CONNECTIONS
 from hub.web.keys import INDEX
 from hub.web.middleware import json_error
 
@@ -34,17 +40,20 @@ async def login(request: web.Request) -> web.Response:
     name, password = body.get("user"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str) or not name or len(name) > 64 or len(password) > 1024:
         return json_error(400, '"user" and "password" must be strings')
-    wait = max(service.limiter.wait_s(f"user:{name}"), service.limiter.wait_s(f"address:{address}"))
-    if wait > 0:
-        service.record(None, "login_refused", "", address, user=name, why="too many failed sign-ins")
-        return json_error(429, f"too many failed sign-ins for this user or from this address: try again in {wait:.0f} s",
-                      {"Retry-After": str(int(wait) + 1)})
-    user = await service.check_password(name, password)
+    wait, booking = service.limiter.reserve(f"user:{name}", f"address:{address}")  # booked before the check, no await between
+    if booking is None:
+        service.refusals.refused(address, name, "too many failed sign-ins")
+        return _too_many(f"too many failed sign-ins for this user or from this address: try again in {wait:.0f} s", wait)
+    try:
+        user = await service.check_password(name, password)
+    except PasswordBusy as busy:
+        service.limiter.release(booking)  # not the client's failure: the hub did not check it
+        service.refusals.refused(address, name, "busy")
+        return _too_many(f"the hub is checking too many sign-ins at once: try again in {busy.retry_after_s:.0f} s", busy.retry_after_s)
     if user is None:
-        service.limiter.fail(f"user:{name}")
-        service.limiter.fail(f"address:{address}")
         service.record(None, "login_failed", "", address, user=name)
         return json_error(401, "wrong user name or password")
+    service.limiter.release(booking)
     service.sessions.drop(request.cookies.get(SESSION_COOKIE))  # never carry a session id across a login
     session = service.sessions.create(user.name, address)
     who = service.from_session(session.id)
@@ -54,11 +63,16 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
+def _too_many(message: str, wait_s: float) -> web.Response:
+    return json_error(429, message, {"Retry-After": str(int(wait_s) + 1)})
+
+
 async def logout(request: web.Request) -> web.Response:
     who = principal(request)
     if who.session is not None:
         request.app[ACCESS].sessions.drop(who.session.id)
     record_for(request, "logout")
+    request.app[CONNECTIONS].recheck()  # its sockets and event streams end now, not at the next check
     response = web.json_response({"signed_out": who.name})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

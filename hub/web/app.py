@@ -19,9 +19,11 @@ from hub.metrics import create_registry
 from hub.monitor import Monitor
 from hub.web import account, api, audit_api, diagnostics_api, events, layouts, openapi
 from hub.web.access import ACCESS, SECURITY, access_gate
+from hub.web.connections import CONNECTIONS, OpenConnections
 from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIST_CACHE, LIVE, METRICS, MONITOR, SNAPSHOTS, UI
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
-from hub.web.live import LiveHub, close_sockets, live_socket
+from hub.web.live import LiveHub
+from hub.web.live_socket import close_sockets, live_socket
 from hub.web.metrics_cache import MetricsCache
 from hub.web.middleware import errors_as_json, security_headers
 from hub.web.scoped_metrics import SCOPED, close_scoped
@@ -48,10 +50,13 @@ async def _run_monitor(app: web.Application):
     app[LIVE] = live
     app[MONITOR].set_tap_factory(live.tap)
     app[ACCESS].record(None, "hub_started", streams=len(app[INDEX].records))
-    pruning = asyncio.get_running_loop().create_task(app[ACCESS].keep_pruned(), name="audit-retention")
+    loop = asyncio.get_running_loop()
+    chores = [loop.create_task(app[ACCESS].keep_tidy(), name="audit-retention"),
+              loop.create_task(app[CONNECTIONS].recheck_forever(), name="rights-recheck")]
     await app[MONITOR].start()
     yield
-    pruning.cancel()
+    for chore in chores:
+        chore.cancel()
     await app[METRICS].close()
     await close_scoped(app)
     await app[MONITOR].stop()
@@ -110,6 +115,7 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[LIST_CACHE] = {}
     app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
     app[ACCESS] = AccessService(state, config.access)
+    app[CONNECTIONS] = OpenConnections(app[ACCESS])
     app[SECURITY] = config
     app[SCOPED] = {}
     app.cleanup_ctx.append(_run_monitor)

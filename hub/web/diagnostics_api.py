@@ -3,7 +3,8 @@ and the open grouped outages.
 
 Runs on the event loop. Reading needs only the right to see the stream; accepting a reference and muting
 need the `acknowledge` right (operators and admins), and each is kept in the audit trail with who and
-why. Outages are cut to the cameras the principal may see, in the API and in the event feed alike.
+why. Outages are grouped from the cameras the principal may see only (`OutageView.seen_by`), here, in
+the event feed and in /metrics alike.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import time
 
 from aiohttp import web
 
-from hub.diagnostics.outages import Outage
 from hub.diagnostics.settings import PICTURE_CHECKS
 from hub.web.access import principal, record_for, require, visible_or_404
 from hub.web.bodies import json_object
@@ -80,21 +80,10 @@ async def delete_mute(request: web.Request) -> web.Response:
 
 
 async def list_outages(request: web.Request) -> web.Response:
-    index = request.app[INDEX]
-    seen = [outage_for(o, index, principal(request).rights) for o in index.outages.values()]
-    return web.json_response({"outages": [o for o in seen if o is not None]})
-
-
-def outage_for(outage: Outage | dict, index, rights) -> dict | None:
-    """An outage (or its event) as a principal may see it: only its cameras, recounted; None if none."""
-    data = outage.to_json() if isinstance(outage, Outage) else dict(outage)
-    if rights.sees_everything:
-        return data
-    streams = [s for s in data["streams"] if (r := index.records.get(s)) is not None and rights.may_see(r)]
-    if not streams:
-        return None
-    title = Outage(data["kind"], data["name"], tuple(streams), data["since"], data["reason"]).title
-    return data | {"streams": streams, "count": len(streams), "title": title}
+    """The open outages among the streams the principal may see, grouped as if the others did not exist."""
+    rights = principal(request).rights
+    outages = request.app[INDEX].outage_view.seen_by(None if rights.sees_everything else rights.may_see)
+    return web.json_response({"outages": [o.to_json() for o in outages]})
 
 
 def _reason(body: dict) -> str | web.Response:

@@ -1,9 +1,13 @@
 """Server-Sent Events: state changes, position updates, grouped outages and the hub's own load (`hub`) as they happen.
 
-Runs on the event loop, one handler per subscriber, each with its own bounded
-queue in the index. A subscriber gets events only about streams it may see
-(`hub.auth.rights`), and its opening summary counts only those. A comment line every 15 s keeps proxies from closing an
-idle stream; all streams end when the app shuts down.
+Runs on the event loop, one handler per subscriber, each with its own bounded queue in the index.
+A subscriber gets events only about streams it may see (`hub.auth.rights`), judged by its rights at
+the moment of each event, not at connect: the stream is an open connection like the live socket
+(`hub.web.connections`), so when its rights shrink it is sent `removed` for every stream it may no
+longer see and its outages are worked out again, and when its session or token ends it gets a last
+`closed` event (`{"code": 4401, "reason": ...}`) and the stream ends. Its opening summary and its
+outages count only streams it may see. A comment line every 15 s keeps proxies from closing an idle
+stream; all streams end when the app shuts down.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import json
 from aiohttp import web
 
 from hub.web.access import principal
-from hub.web.diagnostics_api import outage_for
+from hub.web.connections import CONNECTIONS, Connection
 from hub.web.keys import CLOSING, INDEX
 
 KEEPALIVE_S = 15.0
+RIGHTS_CHANGED = "rights"  # queued for one subscriber when its rights change
 
 
 def _event(kind: str, data: dict) -> bytes:
@@ -29,53 +34,92 @@ def _load_for(rights, load: dict) -> dict:
     return load if rights.sees_everything else {k: v for k, v in load.items() if k != "live_ceiling"}
 
 
-def _for_subscriber(index, rights, shown: set[str], kind: str, data: dict) -> bool:
-    """Whether a subscriber with `rights` gets this event; `shown` (the ids it knows of) is kept up to date."""
-    stream_id = data.get("id")
-    if stream_id is None:  # the hub's own load
-        return True
-    if kind == "removed":
-        if stream_id in shown:
-            shown.discard(stream_id)
+class EventFeed:
+    """What one subscriber has been shown (stream ids, outages), and what it is shown next; no I/O."""
+
+    def __init__(self, index, connection: Connection):
+        self.index, self.connection = index, connection
+        self.shown: set[str] = set()
+        self.outages: dict[str, dict] = {}  # key -> the outage as last sent
+
+    @property
+    def rights(self):
+        return self.connection.principal.rights
+
+    def hello(self) -> bytes:
+        visible = self.rights.visible(self.index.records.values())
+        self.shown = {record.id for record in visible}
+        self.outages = self._my_outages()
+        return _event("hello", {"summary": self.index.summary(visible), "hub": _load_for(self.rights, self.index.hub),
+                                "outages": list(self.outages.values())})
+
+    def on_event(self, kind: str, data: dict) -> list[bytes]:
+        if kind == "outages":
+            return self._outage_changes()
+        if kind == RIGHTS_CHANGED:
+            gone = sorted(i for i in self.shown if (r := self.index.records.get(i)) is None or not self.rights.may_see(r))
+            self.shown.difference_update(gone)
+            return [_event("removed", {"id": i}) for i in gone] + self._outage_changes()
+        if kind == "hub":
+            return [_event(kind, _load_for(self.rights, data))]
+        return [_event(kind, data)] if self._for_subscriber(kind, data) else []
+
+    def _my_outages(self) -> dict[str, dict]:
+        may_see = None if self.rights.sees_everything else self.rights.may_see
+        return {o.key: o.to_json() for o in self.index.outage_view.seen_by(may_see)}
+
+    def _outage_changes(self) -> list[bytes]:
+        now = self._my_outages()
+        opened = [_event("outage", o | {"open": True}) for key, o in now.items() if self.outages.get(key) != o]
+        closed = [_event("outage", o | {"open": False}) for key, o in self.outages.items() if key not in now]
+        self.outages = now
+        return opened + closed
+
+    def _for_subscriber(self, kind: str, data: dict) -> bool:
+        """Whether this subscriber gets the event; `shown` (the ids it knows of) is kept up to date."""
+        stream_id = data.get("id")
+        if stream_id is None:  # about the hub, not a stream (a lost-events notice)
             return True
-        return False
-    record = index.records.get(stream_id)
-    if record is None or not rights.may_see(record):
-        shown.discard(stream_id)  # no longer visible (its category changed on a reload, say)
-        return False
-    shown.add(stream_id)
-    return True
+        if kind == "removed":
+            if stream_id in self.shown:
+                self.shown.discard(stream_id)
+                return True
+            return False
+        record = self.index.records.get(stream_id)
+        if record is None or not self.rights.may_see(record):
+            self.shown.discard(stream_id)  # no longer visible (its category changed on a reload, say)
+            return False
+        self.shown.add(stream_id)
+        return True
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    index, closing, rights = request.app[INDEX], request.app[CLOSING], principal(request).rights
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    await response.prepare(request)
+    index, closing, connections = request.app[INDEX], request.app[CLOSING], request.app[CONNECTIONS]
     queue = index.subscribe()
-    closed = asyncio.ensure_future(closing.wait())
-    visible = rights.visible(index.records.values())
-    shown = {record.id for record in visible}
+    connection = connections.open(principal(request), "events", lambda _: index.notify(queue, RIGHTS_CHANGED, {}))
+    feed = EventFeed(index, connection)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    ends = [asyncio.ensure_future(closing.wait()), asyncio.ensure_future(connection.ended.wait())]
     try:
-        outages = [o for o in (outage_for(o, index, rights) for o in index.outages.values()) if o is not None]
-        await response.write(_event("hello", {"summary": index.summary(visible), "hub": _load_for(rights, index.hub), "outages": outages}))
-        while not closing.is_set():
+        await response.prepare(request)
+        await response.write(feed.hello())
+        while not closing.is_set() and not connection.ended.is_set():
             getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({getter, closed}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({getter, *ends}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
             if getter not in done:
                 getter.cancel()
-                if not closing.is_set():
+                if not done:
                     await response.write(b": keep-alive\n\n")
                 continue
-            kind, data = getter.result()
-            if kind == "outage":
-                data = outage_for(data, index, rights)
-                if data is not None:
-                    await response.write(_event(kind, data))
-            elif _for_subscriber(index, rights, shown, kind, data):
-                await response.write(_event(kind, _load_for(rights, data) if kind == "hub" else data))
+            for chunk in feed.on_event(*getter.result()):
+                await response.write(chunk)
+        if connection.ended.is_set():
+            await response.write(_event("closed", {"code": connection.code, "reason": connection.why}))
     except (ConnectionResetError, ConnectionError):
         pass
     finally:
-        closed.cancel()
+        for end in ends:
+            end.cancel()
+        connections.close(connection)
         index.unsubscribe(queue)
     return response
