@@ -78,6 +78,20 @@ class RunningHub:
             await asyncio.sleep(0.2)
 
 
+def origin(hub: RunningHub) -> str:
+    return hub.url("/").rstrip("/")
+
+
+async def sign_in(hub: RunningHub, user: str = TEST_USER, password: str = TEST_PASSWORD, address: str | None = None):
+    """A signed-in browser-like client (cookie jar, same-origin Origin; `address` as sent through a trusted
+    proxy); returns (session, csrf token, reply status). The caller closes the session."""
+    headers = {"Origin": origin(hub), **({"X-Forwarded-For": address} if address else {})}
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers)
+    async with session.post(hub.url("/api/login"), json={"user": user, "password": password}) as reply:
+        body = await reply.json()
+        return session, body.get("csrf"), reply.status
+
+
 async def until(condition, timeout: float, what: str, every: float = 0.2):
     """Poll `condition` (a function, plain or async) every `every` seconds until it returns something
     true, and return that; fail saying `what` did not happen once `timeout` seconds have passed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import sqlite3
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +15,8 @@ from hub.auth.limits import FailureLimiter
 from hub.auth.rights import Rights
 from hub.auth.sessions import SessionStore
 from hub.auth.tokens import TokenStore, parse_grant
-from hub.auth.users import UserError
+from hub.auth.users import UserError, users_db_for
+from hubrun import provision
 
 
 def cam(stream_id, category="public-security", site="North", tags=()):
@@ -159,3 +161,47 @@ def test_times_for_filters_are_epoch_or_iso():
     for bad in ("yesterday", "nan", "inf"):
         with pytest.raises(ValueError):
             parse_when(bad)
+
+
+def test_an_attempt_is_booked_before_its_check_and_given_back_when_right():
+    now = [0.0]
+    limiter = FailureLimiter(clock=lambda: now[0])
+    bookings = [limiter.reserve("user:alice", "address:a")[1] for _ in range(5)]
+    assert all(bookings), "five attempts may be under way at once"
+    wait, refused = limiter.reserve("user:alice", "address:b")
+    assert refused is None and wait > 0, "a sixth is refused while five are unchecked: the burst cannot overtake the limit"
+    assert limiter.reserve("user:bob", "address:a")[1] is None, "the address is at its limit too"
+    limiter.release(bookings[0])  # the first one's password was right
+    assert limiter.reserve("user:alice", "address:c")[1] is not None, "a right password gives its booking back"
+
+
+def test_an_open_connection_ends_when_its_session_expires_or_its_token_is_revoked(tmp_path):
+    from hub.auth.service import AccessService
+    from hub.config_access import AccessSettings
+    from hub.web.connections import GONE, OpenConnections
+
+    config = tmp_path / "streams.toml"
+    token_text = provision(config, "vera", "viewer", (("site", "North"),))
+    service = AccessService(config, AccessSettings())
+    start = time.time() + 1  # after the user's password was set
+    now = [start]
+    service.sessions = SessionStore(idle_s=60, max_s=3600, clock=lambda: now[0])
+    try:
+        session = service.sessions.create("vera", "10.0.0.1")
+        connections = OpenConnections(service)
+        narrowed = []
+        by_session = connections.open(service.from_session(session.id), "live", narrowed.append)
+        by_token = connections.open(service.from_token(token_text), "events", narrowed.append)
+        now[0] += 59
+        connections.recheck()
+        assert not by_session.ended.is_set() and service.sessions.peek(session.id).seen_at == start, \
+            "checking a connection is not a person's use: the idle clock keeps running"
+        now[0] += 2
+        connections.recheck()
+        assert (by_session.code, by_session.why) == (GONE, "session expired")
+        with TokenStore(users_db_for(config)) as tokens:
+            tokens.revoke(token_text.split("_")[1])
+        connections.recheck()
+        assert (by_token.code, by_token.why) == (GONE, "token revoked") and narrowed == []
+    finally:
+        service.close()

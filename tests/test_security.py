@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from conftest import sim_for
 from hub.auth.tokens import TokenStore
 from hub.auth.users import users_db_for
-from hubrun import TEST_PASSWORD, hub_config_text, provision, running_hub
+from hubrun import TEST_PASSWORD, hub_config_text, origin, provision, running_hub, sign_in
 
 STREET = "sim://street?size=640x360&fps=25&codec=h264"
 
@@ -46,19 +46,6 @@ async def hub(sim, tmp_path):
             "olga": provision(path, "olga", "operator", (("category", "*"), ("category", "childcare"))),
         }
         yield running
-
-
-def origin(hub) -> str:
-    return hub.url("/").rstrip("/")
-
-
-async def browser(hub, user: str = "tester", password: str = TEST_PASSWORD, address: str | None = None):
-    """A signed-in browser-like client (cookie jar, same-origin Origin); returns (session, csrf, reply status)."""
-    headers = {"Origin": origin(hub), **({"X-Forwarded-For": address} if address else {})}  # as through the trusted proxy
-    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers)
-    async with session.post(hub.url("/api/login"), json={"user": user, "password": password}) as reply:
-        body = await reply.json()
-        return session, body.get("csrf"), reply.status
 
 
 def bearer(hub, who: str) -> dict:
@@ -116,10 +103,10 @@ async def test_sign_in_sets_a_strict_cookie_rotates_the_id_and_sign_out_ends_it(
 
 async def test_failed_sign_ins_are_limited_per_user_and_per_address(hub):
     for n in range(5):  # one user from five addresses
-        session, _, status = await browser(hub, "vera", "wrong password", address=f"198.51.100.{n + 1}")
+        session, _, status = await sign_in(hub, "vera", "wrong password", address=f"198.51.100.{n + 1}")
         await session.close()
         assert status == 401
-    session, _, status = await browser(hub, "vera", TEST_PASSWORD, address="198.51.100.77")
+    session, _, status = await sign_in(hub, "vera", TEST_PASSWORD, address="198.51.100.77")
     await session.close()
     assert status == 429, "the right password waits too while the user is locked"
     async with aiohttp.ClientSession(headers={"Origin": origin(hub), "X-Forwarded-For": "198.51.100.78"}) as client:
@@ -127,13 +114,13 @@ async def test_failed_sign_ins_are_limited_per_user_and_per_address(hub):
             body = await reply.json()
             assert reply.status == 429 and "try again in" in body["error"] and int(reply.headers["Retry-After"]) > 0
     for n in range(5):  # five users from one address
-        session, _, status = await browser(hub, f"nobody{n}", "wrong password", address="203.0.113.50")
+        session, _, status = await sign_in(hub, f"nobody{n}", "wrong password", address="203.0.113.50")
         await session.close()
         assert status == 401
-    session, _, status = await browser(hub, "otto", TEST_PASSWORD, address="203.0.113.50")
+    session, _, status = await sign_in(hub, "otto", TEST_PASSWORD, address="203.0.113.50")
     await session.close()
     assert status == 429
-    session, _, status = await browser(hub, "otto", TEST_PASSWORD, address="203.0.113.51")
+    session, _, status = await sign_in(hub, "otto", TEST_PASSWORD, address="203.0.113.51")
     await session.close()
     assert status == 200, "another address, another user: not limited"
     async with hub.session.get(hub.url("/api/audit?action=login_failed&limit=100")) as reply:
@@ -143,7 +130,7 @@ async def test_failed_sign_ins_are_limited_per_user_and_per_address(hub):
 
 
 async def test_state_changes_need_the_csrf_token_and_the_hub_s_own_origin(hub):
-    session, csrf, _ = await browser(hub)
+    session, csrf, _ = await sign_in(hub)
     layout = {"size": 1, "tiles": ["ps-north-1"]}
     try:
         url = hub.url("/api/layouts/mine")
@@ -302,7 +289,7 @@ async def test_roles_limit_what_each_may_do(hub):
 
 
 async def test_audit_lists_and_filters_who_did_what_from_where(hub):
-    session, csrf, _ = await browser(hub, "vera", TEST_PASSWORD, address="192.0.2.33")
+    session, csrf, _ = await sign_in(hub, "vera", TEST_PASSWORD, address="192.0.2.33")
     try:
         async with session.get(hub.url("/api/streams/ps-north-1/snapshot.jpg")) as reply:
             assert reply.status in (200, 503)
