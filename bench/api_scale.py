@@ -31,7 +31,6 @@ sys.path.insert(0, str(HERE))
 from common import header_markdown, machine, table_markdown, write_results  # noqa: E402
 from hubproc import HubProcess, sim_and_hub  # noqa: E402
 
-
 ESTATE = (("public-security", 1000, "ps"), ("property", 538, "pr"), ("childcare", 14, "cc"), ("vehicle", 3, "vh"))
 TARGETS = {"list_p99_ms": 50, "record_p99_ms": 5, "scrape_ms": 250}
 

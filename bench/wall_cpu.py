@@ -22,7 +22,6 @@ from common import bench_estate, cpu_seconds, header_markdown, machine, table_ma
 from hubproc import HubProcess, sign_in, sim_and_hub, sim_section  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
-
 TILES = 16
 
 

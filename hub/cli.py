@@ -59,10 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     estate.add_argument("--seed", type=int, default=1555, help="which faults land where (default: %(default)s)")
     check = commands.add_parser("check", help="validate a config file")
     check.add_argument("file")
+    from hub import ops_cli
     from hub.auth import admin_cli
     from hub.auth import cli as user_cli
-
-    from hub import ops_cli
     from hub.onvif import cli as onvif_cli
 
     user_cli.add_parser(commands)
@@ -200,10 +199,9 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
     """
     from aiohttp import web
 
+    from hub.auth.bootstrap import first_admin
     from hub.binding import bind_tcp, bound_port
     from hub.web.app import create_app
-
-    from hub.auth.bootstrap import first_admin
 
     listen = listen or config.hub.listen
     sock = sock or bind_tcp(listen, "the hub's UI and API", "another hub or `hub demo`", "--listen")

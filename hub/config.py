@@ -19,6 +19,7 @@ from hub import config_access, config_diagnostics
 from hub.config_access import AccessSettings, IpNetwork, MetricsSettings, TlsSettings
 from hub.config_checks import Checker, check_keys
 from hub.config_diagnostics import DiagnosticsSettings
+from hub.numbers import ascii_int
 from hub.redact import redact_url
 from hub.sim import picture_faults
 from hub.sim.picture_faults import PICTURE_FAULTS
@@ -37,8 +38,8 @@ MAX_STREAMS = 10_000  # per hub; a larger estate is split across hubs
 
 _ID = re.compile(r"^[a-z0-9-]{1,64}$")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_FAULT = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<strength>\d+(?:\.\d+)?))?(?:@(?P<after>\d+(?:\.\d+)?)s)?$")
-_SIZE = re.compile(r"^(\d{2,4})x(\d{2,4})$")
+_FAULT = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<strength>\d+(?:\.\d+)?))?(?:@(?P<after>\d+(?:\.\d+)?)s)?$", re.ASCII)
+_SIZE = re.compile(r"^(\d{2,4})x(\d{2,4})$", re.ASCII)
 
 
 class ConfigError(Exception):
@@ -239,7 +240,7 @@ def parse_listen(value: object) -> Listen:
         raise ValueError(f"expected \"HOST:PORT\", got {value!r}")
     host, _, port = value.rpartition(":")
     host = host.strip("[]")
-    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+    if not host or ascii_int(port) is None or not 0 <= int(port) < 65536:
         raise ValueError(f"expected \"HOST:PORT\" with a port from 0 (any free port) to 65535, got {value!r}")
     return Listen(host, int(port))
 
@@ -422,7 +423,7 @@ def _sim_query(key: str, value: str, values: dict, check: Checker) -> bool:
         values["width"], values["height"] = int(m.group(1)), int(m.group(2))
     elif key == "sub" and (m := _SIZE.match(value)) and all(16 <= int(v) <= 3840 and int(v) % 2 == 0 for v in m.groups()):
         values["sub_width"], values["sub_height"] = int(m.group(1)), int(m.group(2))
-    elif key == "fps" and value.isdigit() and 1 <= int(value) <= 60:
+    elif key == "fps" and ascii_int(value) is not None and 1 <= int(value) <= 60:
         values["fps"] = int(value)
     elif key == "codec" and value in CODECS:
         values["codec"] = value

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hub.config import Config, Listen
+from hub.files import private_dir, write_private
 from hub.run_loop import StartFailed, stop_follows, unless_stopped
 
 DEMO_CONFIG = Path(__file__).resolve().parent / "demo" / "streams.toml"  # package data
@@ -45,10 +46,9 @@ def state_dir() -> Path:
 
 def _demo_file(name: str, text: str) -> Path:
     """`text` as `name` in the state folder, rewritten only when it changed."""
-    path = state_dir() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_dir(state_dir()) / name
     if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)
     return path
 
 

@@ -9,10 +9,10 @@ is told so, rather than holding memory for ever.
 from __future__ import annotations
 
 import asyncio
-
-import orjson
 import time
 from dataclasses import dataclass, field
+
+import orjson
 
 from hub.config import Stream
 from hub.diagnostics.outages import OutageView

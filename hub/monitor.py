@@ -29,7 +29,17 @@ from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.settings import SamplingSettings
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
-from hub.ingest.observations import ENDED, STALLED, UNREACHABLE, Closed, Observation, Opened, PacketBatch, Picture, PictureMeasured
+from hub.ingest.observations import (
+    ENDED,
+    STALLED,
+    UNREACHABLE,
+    Closed,
+    Observation,
+    Opened,
+    PacketBatch,
+    Picture,
+    PictureMeasured,
+)
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
 from hub.ingest.throttle import Throttle

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from hub.config import Config, ConfigError, load_config, parse_config
+from hub.files import write_private
 
 DEFAULT_CONFIG = "streams.toml"
 
@@ -89,10 +90,7 @@ def append_streams(config_path: Path, tables: str, count: int, command: str, not
     except ConfigError as exc:
         print(f"{command}: the config would not be valid; nothing was added:\n" + "\n".join(exc.problems), file=sys.stderr)
         return 1
-    temporary = config_path.with_name(f".{config_path.name}.add-{os.getpid()}")
-    temporary.write_text(new, encoding="utf-8")
-    os.chmod(temporary, config_path.stat().st_mode & 0o7777)
-    os.replace(temporary, config_path)
+    write_private(config_path, new, mode=config_path.stat().st_mode & 0o7777)  # the config keeps its own mode
     print(f"{command}: added {count} camera{'s' if count != 1 else ''} to {config_path}{note}; reload the hub to watch them (SIGHUP)")
     return 0
 

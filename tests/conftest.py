@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hubrun import hub_config_text, running_hub
 
 from hub import logs
 from hub.sim.process import SimProcess, start_sim
-from hubrun import hub_config_text, running_hub
 
 
 @pytest.fixture(autouse=True)

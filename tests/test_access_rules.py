@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import sqlite3
 import time
 from types import SimpleNamespace
 
 import pytest
+from hubrun import provision
 
 from hub.auth.addresses import client_address, forwarded_https
 from hub.auth.audit import AuditTrail, parse_when
@@ -16,7 +18,9 @@ from hub.auth.rights import Rights
 from hub.auth.sessions import SessionStore
 from hub.auth.tokens import TokenStore, parse_grant
 from hub.auth.users import UserError, users_db_for
-from hubrun import provision
+
+
+RETENTION_S = 180 * 86400
 
 
 def cam(stream_id, category="public-security", site="North", tags=()):
@@ -121,7 +125,7 @@ def test_the_audit_chain_reveals_edits_and_deletions(tmp_path):
     with AuditTrail(path) as audit:
         for n in range(6):
             audit.append("alice", "snapshot", f"ps-{n}", "10.0.0.1", n=n)
-        whole, finding, head = audit.verify()
+        whole, finding, head = audit.verify(RETENTION_S)
         assert whole and head[0] == 6, finding
     raw = sqlite3.connect(path)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -132,7 +136,7 @@ def test_the_audit_chain_reveals_edits_and_deletions(tmp_path):
     raw.execute("UPDATE audit SET who = 'mallory' WHERE seq = 2")
     raw.commit()
     with AuditTrail(path) as audit:
-        whole, finding, _ = audit.verify()
+        whole, finding, _ = audit.verify(RETENTION_S)
         assert not whole and "entry 2 was changed" in finding
     raw.execute("DROP TRIGGER audit_no_update")  # the hub put its triggers back when it opened the trail
     raw.execute("UPDATE audit SET who = 'alice' WHERE seq = 2")
@@ -140,7 +144,7 @@ def test_the_audit_chain_reveals_edits_and_deletions(tmp_path):
     raw.execute("DELETE FROM audit WHERE seq = 4")
     raw.commit()
     with AuditTrail(path) as audit:
-        whole, finding, _ = audit.verify()
+        whole, finding, _ = audit.verify(RETENTION_S)
         assert not whole and "entry 4 is missing" in finding
 
 
@@ -150,9 +154,10 @@ def test_retention_cuts_the_oldest_and_the_chain_stays_whole(tmp_path):
             audit.append("bob", "login")
         assert audit.prune(older_than_s=-1) == 4, "everything is older than 'one second in the future'"
         audit.append("bob", "logout")
-        whole, finding, head = audit.verify()
-        assert whole and head[0] == 5, finding
-        assert [e.action for e in audit.entries()] == ["logout"]
+        whole, finding, head = audit.verify(retention_s=-1)  # the retention the cut was made with
+        assert whole and head[0] == 6, finding
+        assert [e.action for e in audit.entries()] == ["logout", "audit_pruned"], "the cut is in the chain"
+        assert not audit.verify(RETENTION_S)[0], "a cut of entries younger than the retention is no retention cut"
 
 
 def test_times_for_filters_are_epoch_or_iso():
@@ -205,3 +210,38 @@ def test_an_open_connection_ends_when_its_session_expires_or_its_token_is_revoke
         assert (by_token.code, by_token.why) == (GONE, "token revoked") and narrowed == []
     finally:
         service.close()
+
+
+def test_a_save_keeps_the_cameras_hidden_from_whoever_saves():
+    from hub.web.layouts import merge_hidden
+
+    mine = {"a", "b", "c"}
+    old = {"size": 4, "tiles": ["a", "X", None, "Y"], "tour_s": None}  # X and Y hidden from the caller
+    assert merge_hidden({"size": 4, "tiles": ["c", None, "b", None], "tour_s": None}, old, mine)["tiles"] == ["c", "X", "b", "Y"]
+    assert merge_hidden({"size": 4, "tiles": ["a", "b", None, None], "tour_s": None}, old, mine)["tiles"] == ["a", "b", "X", "Y"], \
+        "a tile the caller filled moves its hidden camera to the first empty one"
+    grown = merge_hidden({"size": 1, "tiles": ["a"], "tour_s": 10}, old, mine)
+    assert grown == {"size": 4, "tiles": ["a", "X", "Y", None], "tour_s": 10}, "no room: the next size up"
+    assert merge_hidden({"size": 1, "tiles": ["b"], "tour_s": None}, None, mine)["tiles"] == ["b"]
+
+
+def test_every_file_the_hub_keeps_is_its_owner_s_only_whatever_the_umask(tmp_path):
+    from hub.diagnostics.store import DiagnosticsStore
+    from hub.files import private_dir
+    from hub.web.layouts import LayoutStore
+
+    old = os.umask(0)  # the worst case: everything created readable and writable by all
+    try:
+        stores = [AuditTrail(tmp_path / "a.sqlite"), TokenStore(tmp_path / "u.sqlite"), DiagnosticsStore(tmp_path / "d.sqlite")]
+        stores[0].append("alice", "login")
+        stores[1].create("prometheus", "viewer", [], "admin")
+        LayoutStore(tmp_path / "state" / "layouts.json").save({"wall": {"size": 1, "tiles": [None]}})
+        private_dir(tmp_path / "demo-state")
+        kept = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+        assert {p.name for p in kept} >= {"a.sqlite-wal", "a.sqlite-shm", "u.sqlite-wal", "d.sqlite", "layouts.json"}
+        assert {p.name: oct(p.stat().st_mode & 0o777) for p in kept} == {p.name: "0o600" for p in kept}
+        assert oct((tmp_path / "state").stat().st_mode & 0o777) == oct((tmp_path / "demo-state").stat().st_mode & 0o777) == "0o700"
+        for store in stores:
+            store.close()
+    finally:
+        os.umask(old)

@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 import cv2
 import numpy as np
 import pytest
-
 from conftest import SIM_ESTATE, STREET, sim_stream
-from hub.web.keys import INDEX, MONITOR, SNAPSHOTS
 from hubrun import hub_config_text, running_hub
+
+from hub.web.keys import INDEX, MONITOR, SNAPSHOTS
 
 
 async def test_list_filters_and_summary(hub):
@@ -40,7 +40,9 @@ async def test_list_filters_and_summary(hub):
 async def test_bad_requests_get_json_errors(hub):
     for path, code in [("/api/streams?category=zoo", 400), ("/api/streams?state=asleep", 400), ("/api/streams/nope", 404),
                        ("/api/streams/nope/snapshot.jpg", 404), ("/api/streams/h264-360/snapshot.jpg?width=abc", 400),
-                       ("/api/nothing", 404)]:
+                       ("/api/nothing", 404), ("/api/streams/h264-360/snapshot.jpg?width=²", 400),  # isdigit() says yes
+                       ("/api/streams/h264-360/snapshot.jpg?width=٣٢٠", 400), ("/api/audit?limit=²", 400),
+                       ("/api/audit?limit=１０", 400)]:
         async with hub.session.get(hub.url(path)) as response:
             assert response.status == code, path
             assert response.content_type == "application/json"

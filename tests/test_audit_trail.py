@@ -15,7 +15,7 @@ import time
 
 import aiohttp
 
-from hub.auth.audit import audit_db_for
+from hub.auth.audit import AuditTrail, audit_db_for
 
 DEAD = '[[streams]]\nid = "dead-cam"\nname = "Dead"\ncategory = "property"\nposition = [31.77, 117.30]\nurl = "rtsp://u:topsecret@127.0.0.1:9/x"\n'
 
@@ -111,3 +111,34 @@ def test_verify_finds_tampering_and_export_writes_csv_since_a_time(tmp_path):
     assert hub_cli("audit", "--config", str(config), "verify").returncode == 0
     cut = hub_cli("audit", "--config", str(config), "verify", "--head", head)
     assert cut.returncode == 1 and "is gone" in cut.stdout
+
+
+def test_a_cut_inside_the_retention_window_is_found_even_with_the_anchor_rewritten(tmp_path):
+    """Somebody with the file in hand deletes the oldest entries (recent ones, well inside the 180 days), moves
+    the anchor to the last of them and appends an `audit_pruned` entry of their own: verify says so."""
+    config = tmp_path / "streams.toml"
+    config.write_text(DEAD)
+    for name in ("alice", "bob", "carol"):
+        assert hub_cli("user", "--config", str(config), "add", name, "--role", "viewer").returncode == 0
+    path = audit_db_for(config)
+    with AuditTrail(path) as audit:
+        assert audit.prune(older_than_s=-1) == 3, "a real retention cut (of everything, as if all were old)"
+        audit.append("bob", "login")
+    verified = hub_cli("audit", "--config", str(config), "verify", "--retention-days", "0")
+    assert verified.returncode == 0, verified.stdout
+    assert "chain whole from entry 4; entries up to 3" in verified.stdout and "were cut by the retention on" in verified.stdout
+    assert hub_cli("audit", "--config", str(config), "verify").returncode == 1, "against 180 days, those entries were too young"
+    for name in ("dave", "erin"):
+        assert hub_cli("user", "--config", str(config), "add", name, "--role", "viewer").returncode == 0
+    db = sqlite3.connect(path)
+    victim = db.execute("SELECT seq, hash, at, who, action, stream, address, detail, prev FROM audit ORDER BY seq DESC LIMIT 1 OFFSET 1").fetchone()
+    db.execute("UPDATE anchor SET seq = ?, hash = ?, at = ?, who = ?, action = ?, stream = ?, address = ?, detail = ?, prev = ?, "
+               "cut_at = ?", (*victim, time.time()))
+    db.execute("DELETE FROM audit WHERE seq <= ?", (victim[0],))
+    db.commit()
+    with AuditTrail(path) as audit:  # a forged record of the cut, chained properly at the head
+        audit.append("-", "audit_pruned", through_seq=victim[0], through_hash=victim[1], dropped=victim[0], retention_s=0)
+    forged = hub_cli("audit", "--config", str(config), "verify", "--retention-days", "0")
+    assert forged.returncode == 0, "with no retention at all such a cut would be legitimate"
+    caught = hub_cli("audit", "--config", str(config), "verify")
+    assert caught.returncode == 1 and f"entries up to {victim[0]} were removed, but not by the retention" in caught.stdout

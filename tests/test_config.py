@@ -8,9 +8,8 @@ import sys
 import pytest
 
 from hub.cli import main
-from hub.demo_cli import DEMO_CONFIG
 from hub.config import ConfigError, parse_config
-
+from hub.demo_cli import DEMO_CONFIG
 
 GOOD = """
 [[streams]]
@@ -79,6 +78,8 @@ def test_default_streams_toml_is_valid():
         (stream(tags='"gate"'), "tags: expected a list of strings"),
         ("[health]\nmin_fps_ratio = 2\n", "[health]: min_fps_ratio: 2 is out of range"),
         ("[sim]\nlisten = \"nowhere\"\n", '[sim]: listen: expected "HOST:PORT"'),
+        ("[hub]\nlisten = \"127.0.0.1:8²\"\n", '[hub]: listen: expected "HOST:PORT"'),  # isdigit() says yes, int() says no
+        (stream(url='"sim://street?fps=２５"'), "sim query fps='２５' is not valid"),
         ("[map]\ntiles = \"https://tiles.example/x.png\"\n", "[map]: tiles: expected an XYZ URL template"),
         ("streams = 3\n", "streams: expected an array of tables"),
         (stream(mode='"sometimes"'), "mode: 'sometimes' is not one of live, patrol"),

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import av
 import pytest
+from hubrun import ALL_LIVE, running_hub
 
 from hub.sim import clips, scenes
-from hubrun import ALL_LIVE, running_hub
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVER = Path(__file__).with_name("gst_rtsp_server.py")

@@ -14,12 +14,12 @@ import time
 
 import aiohttp
 import pytest
-
 from conftest import SIM_ESTATE, sim_stream
+from hubrun import hub_config_text, running_hub
+
 from hub.config import ConfigError, load_config
 from hub.web.keys import LIVE
 from hub.web.live import MAX_QUEUED
-from hubrun import hub_config_text, running_hub
 
 SECRET_LINE = 'url = "rtsp://admin:topsecret@127.0.0.1:9/live"'
 
@@ -104,6 +104,21 @@ async def test_wrong_methods_get_a_json_405(hub):
             assert reply.content_type == "application/json" and "error" in await reply.json()
 
 
+async def test_no_answer_names_the_server_software(hub):
+    anonymous = aiohttp.ClientSession()
+    try:
+        for method, path, session in (("GET", "/", anonymous), ("GET", "/login", anonymous), ("GET", "/web/style.css", anonymous),
+                                      ("GET", "/api/streams", anonymous), ("GET", "/api/streams", hub.session),
+                                      ("GET", "/no-such-page", hub.session), ("DELETE", "/healthz", hub.session),
+                                      ("GET", "/metrics", hub.session)):
+            async with session.request(method, hub.url(path), allow_redirects=False) as reply:
+                assert reply.headers["Server"] == "hub", (method, path, reply.headers["Server"])
+    finally:
+        await anonymous.close()
+    answer = await raw_request(hub, b"NOT HTTP AT ALL\r\n\r\n")
+    assert b"\r\nServer: hub\r\n" in answer and b"Python" not in answer, answer[:300]
+
+
 async def test_markup_in_layout_names_is_refused_and_names_travel_as_json_text(hub):
     for name in ("<script>alert(1)</script>", "a\"onmouseover=\"x", "<img src=x onerror=alert(1)>"):
         async with hub.session.put(hub.url(f"/api/layouts/{name}"), json={"size": 1, "tiles": []}) as reply:
@@ -112,10 +127,14 @@ async def test_markup_in_layout_names_is_refused_and_names_travel_as_json_text(h
         assert reply.content_type == "application/json" and reply.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_a_websocket_flooding_watch_requests_is_cut_off_and_others_carry_on(hub):
+@pytest.mark.parametrize("kind", ["text", "binary"])
+async def test_a_websocket_flooding_messages_is_cut_off_and_others_carry_on(hub, kind):
     async with hub.session.ws_connect(hub.url("/api/live")) as flood:
         for _ in range(200):
-            await flood.send_str(json.dumps({"watch": ["h264-360"], "follow": ["h265-360"]}))
+            if kind == "text":
+                await flood.send_str(json.dumps({"watch": ["h264-360"], "follow": ["h265-360"]}))
+            else:
+                await flood.send_bytes(b"\x00" * 1024)  # binary messages count against the limit too
         closed = None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -188,6 +207,7 @@ async def test_slow_loris_clients_do_not_stop_anybody_else(hub):
         answer = await raw_request(hub, b"GET /api/streams HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"a" * 20_000 + b"\r\n\r\n")
         status_line, _, rest = answer.partition(b"\r\n")
         assert b" 400 " in status_line and b"Got more than 8190 bytes" in rest, answer[:200]
+        assert b"\r\nServer: hub\r\n" in answer and b"aiohttp" not in answer, "not even a request that is not HTTP learns the software"
     finally:
         for writer in writers:
             writer.close()

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from hub.load.governor import CEILING_SETTLE_S, CEILING_SHARE, LOWER_AFTER, RAISE_AFTER, SEVERE_LAG_S, SHED_LEVELS, Governor, LiveCeiling, LoadSample
+from hub.load.governor import (
+    CEILING_SETTLE_S,
+    CEILING_SHARE,
+    LOWER_AFTER,
+    RAISE_AFTER,
+    SEVERE_LAG_S,
+    SHED_LEVELS,
+    Governor,
+    LiveCeiling,
+    LoadSample,
+)
 
 CALM, HOT_LOOP, HOT_CPU, MIDDLING = LoadSample(0.01, 0.3), LoadSample(0.4, 0.4), LoadSample(0.01, 0.97), LoadSample(0.1, 0.8)
 

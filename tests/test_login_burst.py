@@ -9,12 +9,12 @@ import threading
 
 import aiohttp
 import pytest
+from hubrun import TEST_PASSWORD, origin, provision, running_hub
 
 from hub.auth import passwords
 from hub.auth.password_work import PasswordBusy, PasswordWork
 from hub.auth.refusals import RefusalSummary
 from hub.web.access import ACCESS
-from hubrun import TEST_PASSWORD, origin, provision, running_hub
 
 ESTATE = '[hub]\ntrusted_proxies = ["127.0.0.1"]\n'  # the tests speak for many addresses, as a proxy in front would
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import av
 import pytest
-
 from conftest import sim_for, sim_stream
+
 from hub.config import load_config, parse_config
 from hub.onvif.device import DeviceReport, Profile, device_address, read_device
 from hub.onvif.entries import Placement, stream_tables, with_credentials

@@ -9,12 +9,12 @@ import pytest
 import requests
 import schemathesis
 from aiohttp import web
+from hubrun import provision
 from hypothesis import HealthCheck, settings
 
 from hub.config import load_config
 from hub.web.app import create_app
 from hub.web.openapi import describe
-from hubrun import provision
 
 # The event stream and the WebSocket never end by design: they have their own tests.
 schema = schemathesis.openapi.from_dict(describe()).exclude(path_regex=r"^/api/(events|live)$")

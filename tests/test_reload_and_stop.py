@@ -12,10 +12,10 @@ import threading
 import time
 from pathlib import Path
 
-
 from conftest import SIM_ESTATE, UNREACHABLE, sim_stream
-from hub.web.keys import MONITOR
 from hubrun import hub_config_text, running_hub, until
+
+from hub.web.keys import MONITOR
 
 
 def _ingest_threads() -> list[str]:

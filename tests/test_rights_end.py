@@ -10,11 +10,11 @@ import time
 
 import aiohttp
 import pytest
+from hubrun import provision, running_hub, sign_in, until
 
 from hub.auth import passwords
 from hub.auth.tokens import TokenStore
 from hub.auth.users import UserStore, users_db_for
-from hubrun import provision, running_hub, sign_in, until
 
 DEAD = "rtsp://127.0.0.1:9/live"
 DEADLINE_S = 15.0  # generous: the hub checks every 0.5 s and promises 2 s

@@ -6,11 +6,10 @@ import asyncio
 import json
 import logging
 
-
 from conftest import sim_for
 from hubrun import hub_config_text, running_hub
 
-SECRETS = ("s3cret", "topsecret", "wrongpass9")
+SECRETS = ("s3cret", "topsecret", "wrongpass9", "Zq9xSecret")  # the last follows an "@" in its own password
 ESTATE = ('[[streams]]\nid = "locked"\nname = "Locked camera"\ncategory = "property"\nsite = "South"\nposition = [31.77, 117.30]\n'
           'url = "sim://viewer:s3cret@street?size=640x360&fps=25&codec=h264"\n')
 
@@ -18,9 +17,11 @@ ESTATE = ('[[streams]]\nid = "locked"\nname = "Locked camera"\ncategory = "prope
 def extra_streams(sim) -> str:
     dead = ('[[streams]]\nid = "dead"\nname = "Dead camera"\ncategory = "property"\nposition = [31.77, 117.30]\n'
             'url = "rtsp://admin:topsecret@127.0.0.1:9/live"\n')
+    at_sign = ('[[streams]]\nid = "at-sign"\nname = "Password with an at sign"\ncategory = "property"\nposition = [31.77, 117.30]\n'
+               'url = "rtsp://admin:Ab@Zq9xSecret@127.0.0.1:9/live"\n')
     wrong = ('[[streams]]\nid = "wrong-password"\nname = "Wrong password"\ncategory = "childcare"\nposition = [31.77, 117.30]\n'
              f'url = "rtsp://viewer:wrongpass9@{sim.rtsp}/locked"\n')
-    return dead + wrong
+    return dead + at_sign + wrong
 
 
 sim = sim_for(ESTATE)
@@ -50,7 +51,8 @@ async def test_no_password_in_answers_pages_events_metrics_logs_or_errors(sim, t
             async with hub.session.get(hub.url(target)) as reply:
                 body = await reply.read()
                 assert_clean(body.decode("utf-8", "replace") + json.dumps(dict(reply.headers)), target)
-        path.write_text(path.read_text() + '\n[[streams]]\nid = "BAD ID"\nurl = "rtsp://x:topsecret@h/"\n')
+        path.write_text(path.read_text() + '\n[[streams]]\nid = "BAD ID"\nurl = "rtsp://x:topsecret@h/"\n'
+                        '\n[[streams]]\nid = "bad-scheme"\nname = "x"\ncategory = "property"\nurl = "ftp://u:Ab@Zq9xSecret@h/"\n')
         async with hub.session.post(hub.url("/api/reload")) as reply:  # a refused reload lists its problems
             body = await reply.text()
             assert reply.status == 400 and "BAD ID" in body
@@ -71,3 +73,20 @@ async def test_no_password_in_answers_pages_events_metrics_logs_or_errors(sim, t
         assert_clean(seen.decode(), "the event feed")
     assert any(r.name.startswith("hub") for r in caplog.records), "the hub's logs were captured"
     assert_clean(caplog.text, "the log")
+
+
+def test_no_password_in_what_the_command_line_prints(tmp_path, capsys, caplog):
+    """`hub check` (problems name the URL) and `hub export` (the inventory) show URLs redacted, an "@" in a
+    password included."""
+    from hub.cli import main
+
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    camera = '[[streams]]\nid = "cam"\nname = "Cam"\ncategory = "property"\nposition = [31.77, 117.30]\nurl = "{url}"\n'
+    good.write_text(camera.format(url="rtsp://admin:Ab@Zq9xSecret@127.0.0.1:9/live"))
+    bad.write_text(camera.format(url="ftp://admin:Ab@Zq9xSecret@cam.example/live"))
+    assert main(["check", str(good)]) == 0
+    assert main(["check", str(bad)]) == 1
+    assert main(["export", "--config", str(good), "--out", "-"]) == 0
+    out = capsys.readouterr()
+    assert "ftp://***@cam.example/live" in out.out + out.err and "rtsp://***@127.0.0.1:9/live" in out.out
+    assert_clean(out.out + out.err + caplog.text, "the command line's output")

@@ -8,12 +8,12 @@ import json
 
 import aiohttp
 import pytest
+from conftest import sim_for
+from hubrun import TEST_PASSWORD, hub_config_text, origin, provision, running_hub, sign_in
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import sim_for
 from hub.auth.tokens import TokenStore
 from hub.auth.users import users_db_for
-from hubrun import TEST_PASSWORD, hub_config_text, origin, provision, running_hub, sign_in
 
 STREET = "sim://street?size=640x360&fps=25&codec=h264"
 
@@ -183,16 +183,27 @@ async def test_a_stream_a_user_may_not_see_does_not_exist_for_them_anywhere(hub,
         families = {f.name: f for f in text_string_to_metric_families(await reply.text())}
     assert {s.labels["stream"] for s in families["hub_stream_up"].samples} == VISIBLE_TO_VERA
     assert sum(s.value for s in families["hub_streams"].samples) == 2
-    # layouts: tiles she may not see read as empty, and she cannot overwrite a layout holding them
+    # layouts: tiles she may not see read as empty; a layout of hidden cameras only does not exist for her
     async with hub.session.put(hub.url("/api/layouts/shared"), json={"size": 4, "tiles": ["ps-north-1", "pr-south-1", "cc-nursery", None]}) as reply:
         assert reply.status == 200
+    async with hub.session.put(hub.url("/api/layouts/nursery"), json={"size": 1, "tiles": ["cc-nursery"]}) as reply:
+        assert reply.status == 200
     async with hub.session.get(hub.url("/api/layouts"), headers=vera) as reply:
-        assert (await reply.json())["layouts"]["shared"]["tiles"] == ["ps-north-1", None, None, None]
-    otto = bearer(hub, "otto")
+        assert (await reply.json())["layouts"] == {"shared": {"size": 4, "tiles": ["ps-north-1", None, None, None], "tour_s": None}}
+    otto = bearer(hub, "otto")  # may arrange walls; the nursery is hidden from him
     async with hub.session.put(hub.url("/api/layouts/shared"), json={"size": 1, "tiles": []}, headers=otto) as reply:
-        assert reply.status == 403, "otto may arrange walls, but this one holds the nursery, hidden from him"
+        assert reply.status == 200 and (await reply.json())["tiles"] == [None], "his save changes what he sees"
+    async with hub.session.get(hub.url("/api/layouts")) as reply:
+        assert (await reply.json())["layouts"]["shared"]["tiles"] == ["cc-nursery"], "and keeps the nursery on the admin's wall"
+    for name in ("nursery", "no-such-layout"):
+        async with hub.session.delete(hub.url(f"/api/layouts/{name}"), headers=otto) as reply:
+            assert (reply.status, await reply.json()) == (404, {"error": "no such layout"}), "hidden reads as unknown"
+    async with hub.session.put(hub.url("/api/layouts/hers"), json={"size": 1, "tiles": ["cc-nursery"]}, headers=otto) as reply:
+        assert (reply.status, (await reply.json())["error"]) == (400, "unknown stream ids: cc-nursery")
     async with hub.session.put(hub.url("/api/layouts/hers"), json={"size": 1, "tiles": ["pr-south-1"]}, headers=otto) as reply:
         assert reply.status == 200
+    async with hub.session.put(hub.url("/api/layouts/hers%0A"), json={"size": 1, "tiles": []}, headers=otto) as reply:
+        assert reply.status == 400, "a trailing newline is no part of a name"
     async with hub.session.put(hub.url("/api/layouts/x"), json={"size": 1, "tiles": ["pr-south-1"]}, headers=vera) as reply:
         assert reply.status == 403, "a viewer only watches"
     # live: a hidden stream asked for is as unknown; only hers get status

@@ -8,7 +8,6 @@ import time
 import av
 import numpy as np
 import pytest
-
 from rtspclient import arrival_rate, decode, mean_abs_diff, open_stream
 
 CASES = [

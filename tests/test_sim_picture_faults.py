@@ -7,8 +7,8 @@ import av
 import cv2
 import numpy as np
 import pytest
-
 from conftest import sim_for, sim_stream
+
 from hub.config import ConfigError, parse_config, parse_fault
 from hub.diagnostics import measures as m
 from hub.sim import picture_faults, scenes

@@ -8,9 +8,9 @@ import subprocess
 
 import aiohttp
 import pytest
+from test_audit_trail import DEAD, start_hub
 
 from hub.config import ConfigError, load_config
-from test_audit_trail import DEAD, start_hub
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from playwright.async_api import async_playwright
-
 from browser import CHROMIUM, sign_in
 from conftest import SIM_ESTATE
 from hubrun import TEST_PASSWORD, hub_config_text, provision, running_hub
+from playwright.async_api import async_playwright
 
 NURSERY = "h264-360"  # served by the simulator as a street camera; this hub files it as childcare
 

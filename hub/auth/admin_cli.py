@@ -14,6 +14,8 @@ from hub.auth.audit import AuditTrail, audit_db_for, parse_when
 from hub.auth.cli import cli_actor
 from hub.auth.tokens import TokenStore, parse_grant
 from hub.auth.users import ROLES, UserError, users_db_for
+from hub.config import ConfigError, load_config
+from hub.numbers import ascii_int
 
 
 def add_parsers(commands) -> None:
@@ -33,6 +35,9 @@ def add_parsers(commands) -> None:
     audit_actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
     verify = audit_actions.add_parser("verify", help="walk the hash chain: exit 1 if any entry was changed or removed")
     verify.add_argument("--head", metavar="SEQ:HASH", help="also check the newest entry is (or follows) this one, noted earlier")
+    verify.add_argument("--retention-days", type=float, metavar="DAYS",
+                        help="the retention a cut of the oldest entries is checked against (default: the config's "
+                             "[access] audit_retention_days; give the old one if it was lengthened since the cut)")
     export = audit_actions.add_parser("export", help="write entries as CSV to standard output")
     export.add_argument("--since", help="ISO 8601 time or date, or seconds since the epoch (default: everything kept)")
 
@@ -78,7 +83,15 @@ def run_audit(args: argparse.Namespace) -> int:
             for chunk in audit.export_csv(since):
                 sys.stdout.write(chunk)
             return 0
-        whole, finding, (seq, digest) = audit.verify()
+        retention_days = args.retention_days
+        if retention_days is None:  # a cut is checked against the configured retention
+            try:
+                retention_days = load_config(args.config).access.audit_retention_days
+            except ConfigError as exc:
+                print("hub audit: the config has problems, so its retention is unknown (or give --retention-days):\n"
+                      + "\n".join(exc.problems), file=sys.stderr)
+                return 1
+        whole, finding, (seq, digest) = audit.verify(retention_days * 86400)
         print(f"{path}: {finding}; head {seq}:{digest}")
         if whole and args.head:
             whole = _head_kept(audit, args.head)
@@ -88,7 +101,7 @@ def run_audit(args: argparse.Namespace) -> int:
 def _head_kept(audit: AuditTrail, head: str) -> bool:
     """The entry noted as the head earlier must still be there, unchanged (else the newest were cut off)."""
     seq_text, _, digest = head.partition(":")
-    if not seq_text.isdigit() or not digest:
+    if ascii_int(seq_text) is None or not digest:
         print("hub audit: --head must look like SEQ:HASH, as verify printed it", file=sys.stderr)
         return False
     if not audit.has_entry(int(seq_text), digest):

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE TABLE IF NOT EXISTS anchor (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
-INSERT OR IGNORE INTO anchor VALUES (1, 0, '""" + GENESIS + """');
+INSERT OR IGNORE INTO anchor (one, seq, hash) VALUES (1, 0, '""" + GENESIS + """');
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit WHEN OLD.seq > (SELECT seq FROM anchor)
@@ -49,7 +49,10 @@ CREATE TRIGGER IF NOT EXISTS anchor_forward BEFORE UPDATE ON anchor WHEN NEW.seq
 BEGIN SELECT RAISE(ABORT, 'the audit anchor only moves forward'); END;
 """
 FIELDS = ("seq", "at", "who", "action", "stream", "address", "detail")
+CUT_FIELDS = ("at", "who", "action", "stream", "address", "detail", "prev", "cut_at")  # the anchor's copy of the last row cut
 MAX_QUERY = 5000
+PRUNED = "audit_pruned"
+CLOCK_SLACK_S = 300.0  # an entry dated further ahead of this machine's clock is not believed
 
 
 @dataclass(frozen=True)
@@ -95,49 +98,66 @@ def _row_hash(prev: str, seq: int, at: float, who: str, action: str, stream: str
 class AuditTrail(SqliteFile):
     def __init__(self, path: Path):
         super().__init__(path, SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(anchor)")}
+        for column in CUT_FIELDS:  # a trail begun by an older hub
+            if column not in have:
+                self._db.execute(f"ALTER TABLE anchor ADD COLUMN {column}")
 
     def append(self, who: str, action: str, stream: str = "", address: str = "", **detail) -> int:
         """Record one entry; returns its sequence number."""
-        detail_text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
-        at = time.time()
         self._db.execute("BEGIN IMMEDIATE")  # another process (the CLI) may append too: one writer at a time
         try:
-            last = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            before, prev = last if last else self._anchor()  # an empty table continues from the retention's cut
-            seq = before + 1
-            digest = _row_hash(prev, seq, at, who, action, stream, address, detail_text)
-            self._db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             (seq, at, who, action, stream, address, detail_text, prev, digest))
+            seq = self._insert(who, action, stream, address, detail)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         return seq
 
+    def _insert(self, who: str, action: str, stream: str, address: str, detail: dict) -> int:
+        """Chain one entry to the last (inside the caller's transaction)."""
+        detail_text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+        at = time.time()
+        last = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        before, prev = last if last else self._anchor()  # an empty table continues from the retention's cut
+        seq = before + 1
+        digest = _row_hash(prev, seq, at, who, action, stream, address, detail_text)
+        self._db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (seq, at, who, action, stream, address, detail_text, prev, digest))
+        return seq
+
     def _anchor(self) -> tuple[int, str]:
+        """(seq, hash) of the last row cut by the retention, (0, GENESIS) before any cut."""
         return tuple(self._db.execute("SELECT seq, hash FROM anchor").fetchone())
 
     def prune(self, older_than_s: float) -> int:
-        """Drop entries older than the retention (the anchor moves to the last one dropped)."""
-        cutoff = time.time() - older_than_s
+        """Drop entries older than the retention: the anchor keeps the last one dropped, whole, and an
+        `audit_pruned` entry records the cut in the chain."""
+        now = time.time()
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            last = self._db.execute("SELECT seq, hash FROM audit WHERE at < ? ORDER BY seq DESC LIMIT 1", (cutoff,)).fetchone()
+            last = self._db.execute("SELECT seq, hash, at, who, action, stream, address, detail, prev FROM audit WHERE at < ? "
+                                    "ORDER BY seq DESC LIMIT 1", (now - older_than_s,)).fetchone()
             if last is None:
                 self._db.execute("COMMIT")
                 return 0
-            self._db.execute("UPDATE anchor SET seq = ?, hash = ?", last)
+            self._db.execute("UPDATE anchor SET seq = ?, hash = ?, " + ", ".join(f"{c} = ?" for c in CUT_FIELDS), (*last, now))
             dropped = self._db.execute("DELETE FROM audit WHERE seq <= ?", (last[0],)).rowcount
+            self._insert("-", PRUNED, "", "", {"through_seq": last[0], "through_hash": last[1], "dropped": dropped,
+                                               "retention_s": older_than_s})
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         return dropped
 
-    def verify(self) -> tuple[bool, str, tuple[int, str]]:
-        """(whole?, a readable finding, the head (seq, hash)) after walking the chain from its anchor."""
+    def verify(self, retention_s: float) -> tuple[bool, str, tuple[int, str]]:
+        """(whole?, a readable finding, the head (seq, hash)) after walking the chain from its anchor; a
+        retention cut is accepted only if it proves itself (see the module's docstring)."""
         seq, prev = self._anchor()
-        count = 0
+        count, cut_ok, latest = 0, seq == 0, time.time() + CLOCK_SLACK_S
+        cut = self._cut()
+        if seq and cut is None:
+            return False, f"the chain starts after entry {seq}, but nothing proves the retention cut it there", (seq, prev)
         for row in self._db.execute("SELECT seq, at, who, action, stream, address, detail, prev, hash FROM audit ORDER BY seq"):
             if row[0] != seq + 1:
                 return False, f"entry {seq + 1} is missing (the next entry is {row[0]})", (seq, prev)
@@ -145,9 +165,20 @@ class AuditTrail(SqliteFile):
                 return False, f"entry {row[0]} does not follow entry {seq}: an entry before it was changed or replaced", (seq, prev)
             if _row_hash(prev, *row[:7]) != row[8]:
                 return False, f"entry {row[0]} was changed after it was written", (seq, prev)
+            if row[1] > latest:
+                return False, f"entry {row[0]} is dated in the future ({_utc(row[1])})", (seq, prev)
+            cut_ok = cut_ok or (row[3] == PRUNED and _proves(json.loads(row[6]), row[1], self._anchor(), cut, retention_s))
             seq, prev = row[0], row[8]
             count += 1
-        return True, f"{count} entries, chain whole", (seq, prev)
+        if not cut_ok:
+            return False, (f"entries up to {self._anchor()[0]} were removed, but not by the retention "
+                           f"({retention_s / 86400:g} days): the last of them is dated {_utc(cut[0])}"), (seq, prev)
+        return True, _whole(count, self._anchor()[0], cut), (seq, prev)
+
+    def _cut(self) -> tuple | None:
+        """The anchor's copy of the last row cut: (at, who, action, stream, address, detail, prev, cut_at), or None."""
+        row = self._db.execute("SELECT " + ", ".join(CUT_FIELDS) + " FROM anchor").fetchone()
+        return None if row is None or row[0] is None else tuple(row)
 
     def has_entry(self, seq: int, digest: str) -> bool:
         """True if entry `seq` is there with this hash (or was cut off by the retention with it as its anchor)."""
@@ -181,3 +212,23 @@ class AuditTrail(SqliteFile):
             buffer.truncate()
         if buffer.getvalue():
             yield buffer.getvalue()
+
+
+def _proves(detail: dict, pruned_at: float, anchor: tuple[int, str], cut: tuple | None, retention_s: float) -> bool:
+    """Whether an `audit_pruned` entry written at `pruned_at` proves the anchor: it names the anchor, the
+    anchor's copy of the last row cut hashes to the anchor's hash, and that row was older than the retention."""
+    if cut is None or (detail.get("through_seq"), detail.get("through_hash")) != anchor:
+        return False
+    at, who, action, stream, address, detail_text, prev, _ = cut
+    return _row_hash(prev, anchor[0], at, who, action, stream, address, detail_text) == anchor[1] and at <= pruned_at - retention_s
+
+
+def _utc(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+
+
+def _whole(count: int, anchor_seq: int, cut: tuple | None) -> str:
+    if not anchor_seq or cut is None:
+        return f"{count} entries, chain whole"
+    return (f"{count} entries, chain whole from entry {anchor_seq + 1}; entries up to {anchor_seq} (the last dated "
+            f"{_utc(cut[0])}) were cut by the retention on {_utc(cut[7])}")

@@ -46,8 +46,8 @@ from hub.ingest.observations import (
 from hub.ingest.remux import FragmentWriter
 from hub.ingest.throttle import Throttle
 from hub.jpeg import encode_jpeg
-from hub.redact import redact_text
 from hub.os_threads import background_thread
+from hub.redact import redact_text
 
 THUMB_WIDTH, THUMB_HEIGHT = 64, 36
 OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, probing)

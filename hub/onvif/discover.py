@@ -21,6 +21,8 @@ from wsdiscovery.message import createSOAPMessage, parseSOAPMessage
 from wsdiscovery.namespaces import NS_ACTION_PROBE_MATCH
 from wsdiscovery.qname import QName
 
+from hub.numbers import ascii_int
+
 MULTICAST = ("239.255.255.250", 3702)
 NVT = QName("http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter", "dn")
 SENDS = 2  # UDP may drop a probe: each is sent twice (answers are told apart by the device's address)
@@ -56,7 +58,7 @@ def interface_address(interface: str) -> str:
 
 def parse_probe_target(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or ascii_int(port) is None or not 0 < int(port) < 65536:
         raise ValueError(f"{text!r}: expected HOST:PORT")
     return host.strip("[]"), int(port)
 

@@ -6,6 +6,7 @@ import struct
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from hub.numbers import ascii_int
 from hub.sim import nal
 
 MAX_HEADER_BYTES = 16 * 1024
@@ -87,7 +88,7 @@ def take_request(buffer: bytearray) -> Request | None:
             raise MalformedRequest(f"bad header line {line[:80]!r}")
         headers[name.strip().lower()] = value.strip()
     length = headers.get("content-length", "0")
-    if not length.isdigit():
+    if ascii_int(length) is None:
         raise MalformedRequest("bad Content-Length")
     total = end + 4 + int(length)
     if len(buffer) < total:
@@ -156,10 +157,10 @@ def parse_transport(value: str) -> TransportRequest | None:
 
 def _pair(text: str) -> tuple[int, int] | None:
     first, _, second = text.partition("-")
-    if not first.isdigit():
+    if ascii_int(first) is None:
         return None
     low = int(first)
-    high = int(second) if second.isdigit() else low + 1
+    high = int(second) if ascii_int(second) is not None else low + 1
     return (low, high) if 0 <= low <= 65535 and 0 <= high <= 65535 else None
 
 

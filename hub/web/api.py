@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from hub.config import CATEGORIES, ConfigError, load_config
 from hub.health import STATES
 from hub.index import StreamRecord
+from hub.numbers import ascii_int
 from hub.web.access import ACCESS, ADDRESS, principal, record_for, require, visible_or_404
 from hub.web.account import needs_reason
 from hub.web.bodies import json_object
@@ -66,9 +67,9 @@ async def get_snapshot(request: web.Request) -> web.Response:
     width_text = request.query.get("width")
     width = None
     if width_text is not None:
-        if not width_text.isdigit() or not 16 <= int(width_text) <= MAX_SNAPSHOT_WIDTH:
+        width = ascii_int(width_text)
+        if width is None or not 16 <= width <= MAX_SNAPSHOT_WIDTH:
             raise bad_request(f"width must be an integer from 16 to {MAX_SNAPSHOT_WIDTH}")
-        width = int(width_text)
     # Somebody opened this camera (a map popup, say): a patrolled one goes live for a while, and a live one
     # makes every sampled picture a JPEG meanwhile; a picture older than that gets a moment to be replaced.
     refused = needs_reason(request, record)

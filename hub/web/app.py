@@ -25,7 +25,7 @@ from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
 from hub.web.live import LiveHub
 from hub.web.live_socket import close_sockets, live_socket
 from hub.web.metrics_cache import MetricsCache
-from hub.web.middleware import errors_as_json, security_headers
+from hub.web.middleware import errors_as_json, name_the_server, security_headers
 from hub.web.scoped_metrics import SCOPED, close_scoped
 from hub.web.snapshots import SnapshotCache
 
@@ -101,6 +101,7 @@ def _state_path(config_path: Path) -> Path:
 
 
 def create_app(config: Config, config_path: str | None = None) -> web.Application:
+    name_the_server()
     app = web.Application(middlewares=[errors_as_json, access_gate], client_max_size=64 * 1024)
     index = Index()
     app[INDEX] = index

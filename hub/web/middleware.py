@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from aiohttp import web
+from aiohttp import web, web_response
 from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger("hub.web")
@@ -31,6 +31,13 @@ class QuietProtocolErrors(logging.Filter):
             record.msg, record.args = "refused a request that is not valid HTTP from %s: %s", (*record.args, reason)
             record.exc_info, record.exc_text = None, None
         return True
+
+
+def name_the_server() -> None:
+    """aiohttp names itself and Python's version (`Server: Python/3.11 aiohttp/3.x`) on every response,
+    the 400s it makes for requests that are not HTTP included, which no hook of the app ever sees. So
+    the name it uses is set here; `create_app` calls this (the same for every app of the process)."""
+    web_response.SERVER_SOFTWARE = SECURITY_HEADERS["Server"]
 
 
 def bad_request(message: str) -> web.HTTPBadRequest:
@@ -59,6 +66,7 @@ def security_headers(content_security_policy: str):
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        response.headers["Server"] = SECURITY_HEADERS["Server"]  # aiohttp set its own before this hook
         response.headers.setdefault("Content-Security-Policy", content_security_policy)
 
     return on_prepare
