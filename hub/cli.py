@@ -202,6 +202,7 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
     from hub.auth.bootstrap import first_admin
     from hub.binding import bind_tcp, bound_port
     from hub.web.app import create_app
+    from hub.web.server import CAP, runner_options
 
     listen = listen or config.hub.listen
     sock = sock or bind_tcp(listen, "the hub's UI and API", "another hub or `hub demo`", "--listen")
@@ -213,9 +214,10 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
         print(f"hub: first start: created user admin with password {password}\n"
               "hub: sign in and change it (hub user passwd admin); this password is not shown again", flush=True)
     app = create_app(config, config_path)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, **runner_options(config.hub))
     try:
         await runner.setup()  # starts the monitor: cameras are contacted from here on
+        app[CAP].install(runner.server)
         await web.SockSite(runner, sock, shutdown_timeout=2.0, ssl_context=_tls_context(config)).start()
     except BaseException:
         await runner.cleanup()

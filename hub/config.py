@@ -65,6 +65,8 @@ class HubSettings:
     ingest_processes: int = 1  # "auto" in the file becomes the number of cores
     tls: TlsSettings = TlsSettings()
     trusted_proxies: tuple[IpNetwork, ...] = ()  # X-Forwarded-For is believed from these only
+    header_timeout_s: float = 10.0  # a connection's request headers must arrive within this (also the idle keep-alive)
+    connections_per_address: int = 64  # open connections from one address (trusted proxies are not capped)
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,8 @@ def _listen(table: dict, key: str, default: Listen, check: Checker) -> Listen:
 
 
 def _hub(table: dict, check: Checker, base: Path) -> HubSettings:
-    check_keys(check, "", table, {"listen", "ingest_processes", "tls_cert", "tls_key", "trusted_proxies"})
+    check_keys(check, "", table, {"listen", "ingest_processes", "tls_cert", "tls_key", "trusted_proxies", "header_timeout_s",
+                                  "connections_per_address"})
     processes = table.get("ingest_processes", 1)
     if processes == "auto":
         processes = os.cpu_count() or 1
@@ -264,7 +267,10 @@ def _hub(table: dict, check: Checker, base: Path) -> HubSettings:
         check.add("ingest_processes", f'expected "auto" or a whole number from 1 to 256, got {processes!r}')
         processes = 1
     return HubSettings(_listen(table, "listen", HubSettings.listen, check), processes,
-                       config_access.tls(table, check, base), config_access.trusted_proxies(table, check))
+                       config_access.tls(table, check, base), config_access.trusted_proxies(table, check),
+                       check.number(table, "header_timeout_s", HubSettings.header_timeout_s, above=0.0, at_most=300.0),
+                       check.number(table, "connections_per_address", HubSettings.connections_per_address, above=0, at_most=100_000,
+                                    integer=True))
 
 
 def _monitor(table: dict, check: Checker) -> MonitorSettings:

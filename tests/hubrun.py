@@ -17,6 +17,7 @@ from hub.auth.tokens import TokenStore
 from hub.auth.users import UserStore, users_db_for
 from hub.config import load_config
 from hub.web.app import create_app
+from hub.web.server import CAP, runner_options
 
 TEST_USER, TEST_PASSWORD = "tester", "a-test-password-1"
 
@@ -111,8 +112,10 @@ async def until(condition, timeout: float, what: str, every: float = 0.2):
 async def running_hub(config_path: Path):
     config = load_config(config_path)
     token = provision(config_path)
-    server = TestServer(create_app(config, str(config_path)), host="127.0.0.1", port=0)
-    await server.start_server()
+    app = create_app(config, str(config_path))
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server(**runner_options(config.hub))  # as `hub serve` runs it
+    app[CAP].install(server.runner.server)
     session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"})
     try:
         yield RunningHub(server, session, config_path, token)

@@ -20,6 +20,7 @@ from hubrun import hub_config_text, running_hub
 from hub.config import ConfigError, load_config
 from hub.web.keys import LIVE
 from hub.web.live import MAX_QUEUED
+from hub.web.server import CAP
 
 SECRET_LINE = 'url = "rtsp://admin:topsecret@127.0.0.1:9/live"'
 
@@ -195,8 +196,8 @@ async def test_a_websocket_client_that_never_reads_costs_bounded_memory(hub):
 async def test_slow_loris_clients_do_not_stop_anybody_else(hub):
     writers = []
     try:
-        for _ in range(200):
-            _, writer = await asyncio.open_connection(hub.server.host, hub.server.port)
+        for _ in range(200):  # from another address than the test's own client (beyond 64, refused at once)
+            _, writer = await asyncio.open_connection(hub.server.host, hub.server.port, local_addr=("127.0.0.2", 0))
             writer.write(b"GET /api/streams HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             writers.append(writer)
         for _ in range(5):
@@ -244,3 +245,48 @@ def test_requests_that_are_not_http_are_logged_as_one_line_not_a_traceback():
         logger.exception("Error handling request from %s", "203.0.113.7")  # what aiohttp's server logger does
     assert out.getvalue().count("\n") == 1 and "Traceback" not in out.getvalue()
     assert out.getvalue().startswith("refused a request that is not valid HTTP from 203.0.113.7")
+
+
+@pytest.fixture
+async def guarded_hub(tmp_path):
+    """A hub with a short header deadline and a small cap of connections per address (the tests' client
+    is 127.0.0.1, as every one of the slow connections is)."""
+    path = tmp_path / "hub.toml"
+    path.write_text("[hub]\nheader_timeout_s = 2\nconnections_per_address = 20\n")
+    async with running_hub(path) as running:
+        yield running
+
+
+async def _closed_by_hub(reader: asyncio.StreamReader, timeout: float) -> bytes:
+    """What the hub sent before it closed the connection (fails if it stays open past `timeout`)."""
+    return await asyncio.wait_for(reader.read(), timeout)
+
+
+async def test_slow_headers_and_too_many_connections_from_one_address_are_cut_off(guarded_hub):
+    hub = guarded_hub
+    connections = []
+    try:
+        for _ in range(50):
+            reader, writer = await asyncio.open_connection(hub.server.host, hub.server.port)
+            writer.write(b"GET /api/streams HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")  # never the end of the headers
+            connections.append((reader, writer))
+        endings = await asyncio.gather(*(_closed_by_hub(reader, 30) for reader, _ in connections))
+        assert all(ending == b"" for ending in endings), "each closed without an answer: over the cap, or past the deadline"
+        assert hub.app[CAP].refused == 30 and not hub.app[CAP].open, "twenty let in, thirty refused, none left open"
+    finally:
+        for _, writer in connections:
+            writer.close()
+    async with hub.session.get(hub.url("/api/streams")) as reply:
+        assert reply.status == 200, "and a client that sends its request is served"
+
+
+async def test_a_body_that_trickles_is_answered_408_after_the_deadline(guarded_hub):
+    hub = guarded_hub
+    reader, writer = await asyncio.open_connection(hub.server.host, hub.server.port)
+    try:
+        writer.write(f"PUT /api/layouts/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {hub.token}\r\n"
+                     "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"size\": ".encode())
+        answer = await asyncio.wait_for(reader.read(4096), 30)
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"did not arrive within 2 s" in answer, answer[:200]
+    finally:
+        writer.close()

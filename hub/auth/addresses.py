@@ -13,7 +13,7 @@ import ipaddress
 from hub.config_access import IpNetwork
 
 
-def _trusted(address: str, proxies: tuple[IpNetwork, ...]) -> bool:
+def is_trusted(address: str, proxies: tuple[IpNetwork, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -23,11 +23,11 @@ def _trusted(address: str, proxies: tuple[IpNetwork, ...]) -> bool:
 
 def client_address(peer: str | None, forwarded_for: str | None, proxies: tuple[IpNetwork, ...]) -> str:
     address = peer or "unknown"
-    if not forwarded_for or not _trusted(address, proxies):
+    if not forwarded_for or not is_trusted(address, proxies):
         return address
     for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
         address = hop
-        if not _trusted(hop, proxies):
+        if not is_trusted(hop, proxies):
             break
     try:
         return str(ipaddress.ip_address(address))
@@ -37,4 +37,4 @@ def client_address(peer: str | None, forwarded_for: str | None, proxies: tuple[I
 
 def forwarded_https(peer: str | None, forwarded_proto: str | None, proxies: tuple[IpNetwork, ...]) -> bool:
     """True when a trusted proxy says the browser's connection to it is HTTPS."""
-    return bool(forwarded_proto) and _trusted(peer or "", proxies) and forwarded_proto.split(",")[0].strip().lower() == "https"
+    return bool(forwarded_proto) and is_trusted(peer or "", proxies) and forwarded_proto.split(",")[0].strip().lower() == "https"

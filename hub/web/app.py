@@ -27,6 +27,7 @@ from hub.web.live_socket import close_sockets, live_socket
 from hub.web.metrics_cache import MetricsCache
 from hub.web.middleware import errors_as_json, name_the_server, security_headers
 from hub.web.scoped_metrics import SCOPED, close_scoped
+from hub.web.server import CAP, ConnectionCap
 from hub.web.snapshots import SnapshotCache
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "ui"  # package data: travels in the wheel
@@ -117,6 +118,7 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
     app[ACCESS] = AccessService(state, config.access)
     app[CONNECTIONS] = OpenConnections(app[ACCESS])
+    app[CAP] = ConnectionCap(config.hub)  # installed on the server by whoever runs the app (`runner.server`)
     app[SECURITY] = config
     app[SCOPED] = {}
     app.cleanup_ctx.append(_run_monitor)
