@@ -10,6 +10,9 @@ from conftest import SIM_ESTATE
 from hubrun import TEST_PASSWORD, hub_config_text, provision, running_hub
 from playwright.async_api import async_playwright
 
+from hub.auth import passwords
+from hub.auth.users import UserStore, users_db_for
+
 NURSERY = "h264-360"  # served by the simulator as a street camera; this hub files it as childcare
 
 
@@ -94,3 +97,21 @@ async def test_a_viewer_sees_only_the_cameras_granted_and_cannot_arrange_walls(u
     assert not await page.is_visible("#layout-save") and not await page.is_visible("#layout-delete")
     await page.uncheck("#cluster-toggle")
     assert await page.locator(".leaflet-marker-pane [data-stream-id]").count() == 2
+
+
+async def test_rights_taken_away_empty_the_tile_and_a_changed_password_signs_the_page_out(ui_hub, browser_page):
+    page = browser_page
+    await ui_hub.wait_for("h264-720", "online", timeout=60)
+    await sign_in(page, ui_hub, "vera")
+    await page.wait_for_function("window.hubUI && window.hubUI.ready", timeout=30_000)
+    await page.click("#stream-list li[data-stream-id='h264-720'] button")
+    await page.locator("#wall .tile[data-stream-id='h264-720']").wait_for()
+    with UserStore(users_db_for(ui_hub.config_path)) as users:  # as `hub user revoke` does, in another terminal
+        users.revoke("vera", "stream", "h264-720")
+    await page.locator("#wall .tile[data-stream-id='h264-720']").wait_for(state="detached", timeout=15_000)
+    await page.locator("#stream-list li[data-stream-id='h264-720']").wait_for(state="detached", timeout=15_000)
+    assert await page.evaluate("window.hubUI.record('h264-720')") is None, "the page forgets it"
+    with UserStore(users_db_for(ui_hub.config_path)) as users:  # `hub user passwd vera`
+        users.set_password("vera", passwords.hash_password("a-new-password-for-vera"))
+    await page.wait_for_url("**/login?ended=*", timeout=15_000)
+    assert await page.inner_text("#login-error") == "You were signed out: password changed. Sign in again to go on."

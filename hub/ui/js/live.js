@@ -1,5 +1,8 @@
 // Live video: one WebSocket carries every tile's fMP4 stream; each tile plays through Media Source Extensions.
 // The same socket brings each tile's status (state, newest frame, frozen since) every second on the hub's clock.
+// The hub closes it with 4401 when the session ends (4403: the role may no longer watch): the page signs out;
+// when rights shrink it names the streams no longer shown ("revoked"), which `onRevoked` takes off the wall.
+import { signedOut } from "./signed_out.js";
 
 const KIND_INIT = 1;
 const LIVE_EDGE_S = 1.0; // further behind than this: jump to the live edge
@@ -11,6 +14,7 @@ export class LiveSocket {
     this.followers = new Map(); // stream id -> Set of status callbacks (every tile, video or snapshots)
     this.sentRequest = ""; // the last {watch, follow, quality} sent, so unchanged tiles send nothing
     this.quality = "sub"; // big tiles ask for the main stream, small ones for the substream (where there is one)
+    this.onRevoked = () => {};
     this.connect();
   }
 
@@ -20,7 +24,10 @@ export class LiveSocket {
     this.ws.binaryType = "arraybuffer";
     this.ws.addEventListener("open", () => this.send());
     this.ws.addEventListener("message", (event) => this.receive(event.data));
-    this.ws.addEventListener("close", () => setTimeout(() => this.connect(), 2000));
+    this.ws.addEventListener("close", (event) => {
+      if (event.code === 4401 || event.code === 4403) signedOut(event.reason);
+      else setTimeout(() => this.connect(), 2000);
+    });
   }
 
   attach(streamId, player) {
@@ -69,6 +76,7 @@ export class LiveSocket {
     if (typeof data === "string") {
       const message = JSON.parse(data);
       if (message.type === "init") for (const p of this.players.get(message.stream) || []) p.expect(message.mime);
+      if (message.type === "revoked") this.onRevoked(message.streams);
       if (message.type === "status") {
         for (const [id, status] of Object.entries(message.streams)) for (const callback of this.followers.get(id) || []) callback(status, message.now);
       }

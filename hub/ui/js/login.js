@@ -1,6 +1,8 @@
 // The sign-in form: posts the name and password as JSON; the hub answers with a session cookie (HttpOnly).
 const form = document.getElementById("login");
 const error = document.getElementById("login-error");
+const ended = new URLSearchParams(location.search).get("ended");
+if (ended) error.textContent = `You were signed out: ${ended}. Sign in again to go on.`; // text, never markup
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   error.textContent = "";

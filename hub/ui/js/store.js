@@ -1,4 +1,5 @@
 // The page's copy of the index: records by id, kept fresh from /api/streams and /api/events.
+import { signedOut } from "./signed_out.js";
 
 export class Store extends EventTarget {
   constructor() {
@@ -41,7 +42,9 @@ export class Store extends EventTarget {
   }
 
   async refresh() {
-    const body = await (await fetch("/api/streams")).json();
+    const reply = await fetch("/api/streams");
+    if (reply.status === 401) { signedOut("session ended"); return; }
+    const body = await reply.json();
     const seen = new Set();
     for (const record of body.streams) {
       seen.add(record.id);
@@ -93,11 +96,14 @@ export class Store extends EventTarget {
       this.emit("outages", data);
     });
     source.addEventListener("hub", (event) => this.emit("hub", JSON.parse(event.data)));
-    source.addEventListener("removed", (event) => {
-      const data = JSON.parse(event.data);
-      this.records.delete(data.id);
-      this.emit("removed", data);
-    });
+    source.addEventListener("removed", (event) => this.forget([JSON.parse(event.data).id]));
+    // The hub ends the stream when the session or token behind it ends, and says why.
+    source.addEventListener("closed", (event) => { source.close(); signedOut(JSON.parse(event.data).reason); });
+  }
+
+  // Streams this page may no longer show (gone from the config, or rights taken away).
+  forget(ids) {
+    for (const id of ids) if (this.records.delete(id)) this.emit("removed", { id });
   }
 
   emit(type, detail) {

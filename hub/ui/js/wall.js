@@ -153,6 +153,7 @@ export class Wall {
   constructor(store) {
     this.store = store;
     this.live = new LiveSocket();
+    this.live.onRevoked = (ids) => this.revoke(ids);
     this.node = document.getElementById("wall");
     this.tiles = [];
     this.size = 0;
@@ -160,6 +161,12 @@ export class Wall {
     this.problems = false;
     this.setSize(4);
     setInterval(() => this.tiles.forEach((t) => t.update()), 500);
+  }
+
+  // The hub no longer shows these streams to this person: their tiles empty, the page forgets them.
+  revoke(ids) {
+    this.tiles.forEach((tile, index) => { if (ids.includes(tile.streamId)) this.assign(index, null); });
+    this.store.forget(ids);
   }
 
   setSize(size) {

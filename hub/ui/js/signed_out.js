@@ -1,0 +1,6 @@
+// The session or token behind this page has ended (signed out elsewhere, expired, password changed, user
+// deleted): go to the sign-in page, which says why. The reason is shown as text, never as markup.
+export function signedOut(reason) {
+  const query = reason ? `?ended=${encodeURIComponent(reason)}` : "";
+  location.assign(`/login${query}`);
+}
