@@ -24,6 +24,7 @@ FULL = [
     ["estate.py", "--cold"],
     ["estate.py", "--overload", "2"],
     ["diagnostics.py"],
+    ["login_burst.py"],
 ]
 SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
@@ -35,6 +36,7 @@ SMOKE = [
     ["live_capacity.py", "--ladder", "4", "--warmup", "2", "--window", "3"],
     ["estate.py", "--sample", "40", "--period", "12", "--probe", "4", "--steady", "30"],
     ["diagnostics.py", "--smoke"],
+    ["login_burst.py", "--streams", "2", "--seconds", "4", "--burst", "50", "--smoke"],
 ]
 
 

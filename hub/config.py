@@ -66,7 +66,7 @@ class HubSettings:
     tls: TlsSettings = TlsSettings()
     trusted_proxies: tuple[IpNetwork, ...] = ()  # X-Forwarded-For is believed from these only
     header_timeout_s: float = 10.0  # a connection's request headers must arrive within this (also the idle keep-alive)
-    connections_per_address: int = 64  # open connections from one address (trusted proxies are not capped)
+    connections_per_address: int = 256  # open connections from one address (a NAT of a whole room; proxies are not capped)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import tomli_w
 
 from hub.config import Config, ConfigError, parse_config
+from hub.numbers import ascii_float
 from hub.redact import redact_url
 
 COLUMNS = ("id", "name", "category", "site", "lat", "lon", "url", "sub_url", "tags")
@@ -114,9 +115,10 @@ def _row(cells: list[str], columns: dict[str, int], number: int, source: str) ->
         table["site"] = value["site"]
     problems = []
     if value.get("lat") or value.get("lon"):
-        try:
-            table["position"] = [float(value["lat"]), float(value["lon"])]
-        except ValueError:
+        lat, lon = ascii_float(value["lat"]), ascii_float(value["lon"])
+        if lat is not None and lon is not None:
+            table["position"] = [lat, lon]
+        else:
             problems.append(f"{where}: lat and lon must be numbers (got {value['lat']!r}, {value['lon']!r})")
     if value.get("sub_url"):
         table["sub_url"] = value["sub_url"]

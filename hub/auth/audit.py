@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from hub.auth.sqlite_file import SqliteFile
+from hub.numbers import ascii_float
 
 GENESIS = "0" * 64
 SCHEMA = """
@@ -72,9 +73,8 @@ class Entry:
 
 def parse_when(text: str) -> float:
     """Seconds since the epoch, or an ISO 8601 time or date (without a zone: UTC); ValueError says what is wrong."""
-    try:
-        value = float(text)
-    except ValueError:
+    value = ascii_float(text)
+    if value is None:
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:

@@ -7,6 +7,11 @@ cores (Argon2id with four lanes), so a single worker is as fast as two on the hu
 and leaves the other core to the cameras. At most `workers + queue` verifications are under way or
 waiting; one more is refused at once (`PasswordBusy`, which the handler answers with 429 and
 Retry-After), so a burst of bogus sign-ins costs a bounded amount of work and delays nobody else.
+
+A sign-in from an address where somebody signed in before (`priority`) may use `PRIORITY_PLACES` more
+places, so an operator at the usual desk still gets in while bots fill the queue. Which addresses are
+known depends on past successes only, never on the user name asked for: the answer tells an attacker
+nothing about which names exist.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from hub.auth import passwords
 
 WORKERS = 1
 QUEUE = 8
+PRIORITY_PLACES = 2
 FIRST_GUESS_S = 0.15  # a verification's time before one was measured
 
 
@@ -43,9 +49,9 @@ class PasswordWork:
     def pending(self) -> int:
         return self._pending
 
-    async def verify(self, stored_hash: str, password: str) -> bool:
+    async def verify(self, stored_hash: str, password: str, priority: bool = False) -> bool:
         """True when `password` matches `stored_hash`; PasswordBusy when the queue is full."""
-        if self._pending >= self.capacity:
+        if self._pending >= self.capacity + (PRIORITY_PLACES if priority else 0):
             self.refused += 1
             raise PasswordBusy(max(1.0, self._pending * self._mean_s / self._workers))
         self._pending += 1

@@ -29,6 +29,7 @@ from hub.config_access import AccessSettings
 PRUNE_EVERY_S = 3600.0
 SUMMARY_EVERY_S = 10.0  # how often closed windows of refused sign-ins are written
 USER_DELETED, PASSWORD_CHANGED, TOKEN_REVOKED = "user deleted", "password changed", "token revoked"
+KNOWN_ADDRESSES = 10_000  # addresses somebody signed in from, remembered (most recent last) for priority
 REPEAT_WINDOW_S = 600.0  # a repeated read (snapshots, a token's scrapes) is recorded once per this
 
 
@@ -64,6 +65,7 @@ class AccessService:
         self._users: dict[str, User | None] = {}
         self._tokens: dict[str, Principal | None] = {}  # bearer text -> principal (a script sends the same one each time)
         self._token_ids: dict[str, Token | None] = {}  # token id -> the live token (principals checked again)
+        self._known_addresses: dict[str, None] = {}  # where sign-ins succeeded since the hub started
         self._data_version = -1
         self._repeats: dict[tuple, float] = {}
         self._token_openings: dict[tuple[str, str], float] = {}
@@ -140,13 +142,20 @@ class AccessService:
             self._tokens[text] = found
         return found
 
-    async def check_password(self, name: str, password: str) -> User | None:
+    async def check_password(self, name: str, password: str, address: str) -> User | None:
         """The user if the password is right; the same work is done for unknown names (no timing oracle).
-        Raises PasswordBusy when too many checks are under way."""
+        Raises PasswordBusy when too many checks are under way (an address somebody signed in from before
+        has a little more room)."""
         user = self.user(name)
         stored = user.password_hash if user is not None else passwords.DUMMY_HASH
-        ok = await self.password_work.verify(stored, password)
-        return user if ok and user is not None else None
+        ok = await self.password_work.verify(stored, password, priority=address in self._known_addresses)
+        if not ok or user is None:
+            return None
+        self._known_addresses.pop(address, None)
+        self._known_addresses[address] = None
+        while len(self._known_addresses) > KNOWN_ADDRESSES:
+            self._known_addresses.pop(next(iter(self._known_addresses)))
+        return user
 
     def record(self, principal: Principal | None, action: str, stream: str = "", address: str = "", **detail) -> None:
         self.audit.append(principal.who if principal else "-", action, stream, address, **detail)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from hub.config import CATEGORIES, ConfigError, parse_config
+from hub.numbers import ascii_float
 
 DEFAULT_CONFIG = "streams.toml"
 
@@ -55,11 +56,10 @@ def _fail(message: str) -> int:
 def _position(text: str | None) -> tuple[float, float] | None:
     if not text:
         return None
-    try:
-        lat, lon = (float(v) for v in text.split(","))
-    except ValueError:
-        raise ValueError(f"--position {text!r}: expected LAT,LON such as 31.23,121.47") from None
-    return lat, lon
+    parts = [ascii_float(v.strip()) for v in text.split(",")]
+    if len(parts) != 2 or None in parts:
+        raise ValueError(f"--position {text!r}: expected LAT,LON such as 31.23,121.47")
+    return parts[0], parts[1]
 
 
 def run_add(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from hub import digest_auth
+from hub.numbers import ascii_int
 
 MAX_HEAD_BYTES = 16 * 1024
 USER_AGENT = "hub-probe"
@@ -68,10 +69,7 @@ def parse_head(head: bytes) -> Response:
 
 
 def content_length(response: Response) -> int:
-    try:
-        return max(0, int(response.header("content-length") or 0))
-    except ValueError:
-        return 0
+    return ascii_int(response.header("content-length")) or 0
 
 
 def authorization(challenges: list[str], method: str, uri: str, username: str, password: str, cnonce: str | None = None) -> str | None:

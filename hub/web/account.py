@@ -45,7 +45,7 @@ async def login(request: web.Request) -> web.Response:
         service.refusals.refused(address, name, "too many failed sign-ins")
         return _too_many(f"too many failed sign-ins for this user or from this address: try again in {wait:.0f} s", wait)
     try:
-        user = await service.check_password(name, password)
+        user = await service.check_password(name, password, address)
     except PasswordBusy as busy:
         service.limiter.release(booking)  # not the client's failure: the hub did not check it
         service.refusals.refused(address, name, "busy")

@@ -10,6 +10,8 @@ await store.load();
 // Who is signed in, and a way out; layout saving only for roles that may arrange walls.
 document.getElementById("who").textContent = `${store.me.user} (${store.me.role})`;
 document.getElementById("sign-out").addEventListener("click", async () => {
+  wall.live.close(); // ours to end: the hub's "signed out" close is for the other pages of this session
+  store.unfollow();
   await store.send("POST", "/api/logout");
   location.assign("/login");
 });

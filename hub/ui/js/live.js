@@ -25,9 +25,16 @@ export class LiveSocket {
     this.ws.addEventListener("open", () => this.send());
     this.ws.addEventListener("message", (event) => this.receive(event.data));
     this.ws.addEventListener("close", (event) => {
+      if (this.closed) return;
       if (event.code === 4401 || event.code === 4403) signedOut(event.reason);
       else setTimeout(() => this.connect(), 2000);
     });
+  }
+
+  // The page is leaving (its own sign-out): no reconnecting, no "signed out elsewhere".
+  close() {
+    this.closed = true;
+    this.ws.close();
   }
 
   attach(streamId, player) {

@@ -57,8 +57,13 @@ export class Store extends EventTarget {
     this.emit("refreshed", {});
   }
 
+  unfollow() {
+    this.source?.close();
+  }
+
   follow() {
     const source = new EventSource("/api/events");
+    this.source = source;
     source.addEventListener("open", () => this.emit("connection", { ok: true }));
     source.addEventListener("error", () => this.emit("connection", { ok: false }));
     source.addEventListener("state", (event) => {
