@@ -41,7 +41,7 @@ from hubproc import HubProcess, sim_section  # noqa: E402
 from live_capacity import _drain, tree  # noqa: E402
 
 from hub.config import parse_config  # noqa: E402
-from hub.estate import estate_config  # noqa: E402
+from hub.inventory.estate import estate_config  # noqa: E402
 from hub.sim.process import start_sim  # noqa: E402
 
 PROBE_FAULTS = {"stall": ("offline", "stalled"), "notfound": ("offline", "not_found"), "auth": ("unauthorized", "auth_failed"),

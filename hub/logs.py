@@ -12,7 +12,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from hub.redact import redact_text
+from hub.safe.redact import redact_text
 
 FORMATS = ("text", "json")
 TEXT = "%(asctime)s %(levelname)s %(name)s%(role)s: %(message)s"

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from hubproc import HubProcess, sign_in  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
-from hub.demo_cli import DEMO_CONFIG  # noqa: E402
+from hub.cli.demo import DEMO_CONFIG  # noqa: E402
 from hub.sim.process import start_sim  # noqa: E402
 
 WALL = ["ps-0001", "ps-0007", "ps-0015", "ps-0019", "pr-0006", "pr-0001", "cc-0001", "cc-0002", "vh-0001"]

@@ -19,7 +19,6 @@ from hub.auth.sessions import SessionStore
 from hub.auth.tokens import TokenStore, parse_grant
 from hub.auth.users import UserError, users_db_for
 
-
 RETENTION_S = 180 * 86400
 
 
@@ -182,7 +181,7 @@ def test_an_attempt_is_booked_before_its_check_and_given_back_when_right():
 
 def test_an_open_connection_ends_when_its_session_expires_or_its_token_is_revoked(tmp_path):
     from hub.auth.service import AccessService
-    from hub.config_access import AccessSettings
+    from hub.config.access import AccessSettings
     from hub.web.connections import GONE, OpenConnections
 
     config = tmp_path / "streams.toml"
@@ -227,7 +226,7 @@ def test_a_save_keeps_the_cameras_hidden_from_whoever_saves():
 
 def test_every_file_the_hub_keeps_is_its_owner_s_only_whatever_the_umask(tmp_path):
     from hub.diagnostics.store import DiagnosticsStore
-    from hub.files import private_dir
+    from hub.safe.files import private_dir
     from hub.web.layouts import LayoutStore
 
     old = os.umask(0)  # the worst case: everything created readable and writable by all

@@ -86,7 +86,7 @@ def test_verify_finds_tampering_and_export_writes_csv_since_a_time(tmp_path):
     config = tmp_path / "streams.toml"
     config.write_text(DEAD)
     assert hub_cli("user", "--config", str(config), "add", "alice", "--role", "operator").returncode == 0
-    assert hub_cli("user", "--config", str(config), "grant", "alice", "site", "North").returncode == 0
+    assert hub_cli("user", "--config", str(config), "grant", "alice", "site=North").returncode == 0
     made = hub_cli("token", "--config", str(config), "add", "prometheus", "--grant", "category=*")
     assert made.returncode == 0 and "hub_" in made.stdout
     verified = hub_cli("audit", "--config", str(config), "verify")

@@ -58,17 +58,23 @@ def test_hub_user_commands(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("OPERATOR_PASSWORD", "a fine long password")
     assert main(["user", "--config", config, "add", "op", "--role", "operator", "--password-env", "OPERATOR_PASSWORD"]) == 0
     assert "a fine long password" not in capsys.readouterr().out, "a given password is never echoed"
-    assert main(["user", "--config", config, "grant", "op", "tag", "gate"]) == 0
+    assert main(["user", "grant", "op", "tag=gate", "--config", config]) == 0  # --config after the action works too
     capsys.readouterr()
     assert main(["user", "--config", config, "list"]) == 0
     listing = capsys.readouterr().out
-    assert "root\tadmin\t-" in listing and "op\toperator\ttag:gate" in listing
+    assert "root\tadmin\t-" in listing and "op\toperator\ttag=gate" in listing, "rights shown as they are written"
     assert generated not in listing and "argon2" not in listing, "no password or hash is ever shown"
     monkeypatch.setenv("WEAK", "short")
     assert main(["user", "--config", config, "passwd", "op", "--password-env", "WEAK"]) == 1
     assert "at least 10 characters" in capsys.readouterr().err
     assert main(["user", "--config", config, "del", "root"]) == 1
     assert "last admin" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # one way to write a right, for users as for tokens: KIND=VALUE
+        main(["--config", config, "user", "grant", "op", "site", "North"])
+    assert refused.value.code == 2 and "write KIND=VALUE" in capsys.readouterr().err
+    assert main(["user", "add", "guard", "--grant", "site=North", "--grant", "category=property", "--config", config]) == 0
+    assert "may watch site=North, category=property" in capsys.readouterr().out, "users take rights as tokens do"
     with UserStore(users_db_for(tmp_path / "streams.toml")) as store:
+        assert store.get("guard").grants == (("category", "property"), ("site", "North"))
         assert passwords.verify(store.get("root").password_hash, generated)
         assert passwords.verify(store.get("op").password_hash, "a fine long password")

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from hub.cli import main
+from hub.cli.demo import DEMO_CONFIG
 from hub.config import ConfigError, parse_config
-from hub.demo_cli import DEMO_CONFIG
 
 GOOD = """
 [[streams]]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hub.config import ConfigError, parse_config
-from hub.config_diagnostics import for_stream
+from hub.config.diagnostics import for_stream
 from hub.diagnostics.checks import Baseline, Sample
 from hub.diagnostics.diagnosis import Mute, Reference
 from hub.diagnostics.moved import Features, View

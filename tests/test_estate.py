@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 
 from hub.config import FAULTS, load_config, parse_config
-from hub.estate import blocks, estate_config, load_basemap, streets
+from hub.inventory.estate import blocks, estate_config, load_basemap, streets
 from hub.sim.simulator import clip_specs
 from hub.sim.vehicles import SPEED_DEG_S, position_at
 

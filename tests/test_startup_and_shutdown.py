@@ -23,8 +23,8 @@ import pytest
 from conftest import STREET, sim_stream
 from hubrun import ALL_LIVE
 
-from hub.binding import PortBusy, bind_tcp
 from hub.config import Listen
+from hub.ports import PortBusy, bind_tcp
 
 CAMERAS = sim_stream("cam-a", STREET) + sim_stream("cam-b", STREET)
 

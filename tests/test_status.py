@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from hub.status import Estate, render
+from hub.cli.status import Estate, render
 
 
 def status(*args: str, token: str | None) -> subprocess.CompletedProcess:

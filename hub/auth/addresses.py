@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from hub.config_access import IpNetwork
+from hub.config.access import IpNetwork
 
 
 def is_trusted(address: str, proxies: tuple[IpNetwork, ...]) -> bool:

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from hub.auth.sqlite_file import SqliteFile
-from hub.numbers import ascii_float
+from hub.safe.numbers import ascii_float
 
 GENESIS = "0" * 64
 SCHEMA = """

@@ -24,7 +24,7 @@ from hub.auth.rights import Rights
 from hub.auth.sessions import Session, SessionStore
 from hub.auth.tokens import Token, TokenStore
 from hub.auth.users import User, UserStore, users_db_for
-from hub.config_access import AccessSettings
+from hub.config.access import AccessSettings
 
 PRUNE_EVERY_S = 3600.0
 SUMMARY_EVERY_S = 10.0  # how often closed windows of refused sign-ins are written

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from hub.files import owner_only
+from hub.safe.files import owner_only
 
 
 class SqliteFile:

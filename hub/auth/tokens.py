@@ -55,7 +55,7 @@ def parse_grant(text: str) -> tuple[str, str]:
     """'category=property' -> ('category', 'property')."""
     kind, sep, value = text.partition("=")
     if not sep or kind not in GRANT_KINDS or not value or len(value) > 200:
-        raise UserError(f"bad right {text!r}: expected KIND=VALUE with KIND one of {', '.join(GRANT_KINDS)}")
+        raise UserError(f"bad right {text!r}: write KIND=VALUE with KIND one of {', '.join(GRANT_KINDS)}, like category=property")
     return kind, value
 
 

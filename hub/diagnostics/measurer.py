@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hub.diagnostics.sampling import Due, PictureSample, measure
-from hub.os_threads import background_thread
+from hub.ingest.threads import background_thread
 
 log = logging.getLogger("hub.diagnostics")
 

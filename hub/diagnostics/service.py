@@ -14,7 +14,7 @@ import time
 
 from hub import health as h
 from hub.config import Stream
-from hub.config_diagnostics import DiagnosticsSettings, for_stream
+from hub.config.diagnostics import DiagnosticsSettings, for_stream
 from hub.diagnostics.diagnosis import Diagnosis, Mute, Reference
 from hub.diagnostics.outages import Member, OutageView
 from hub.diagnostics.settings import PICTURE_CHECKS

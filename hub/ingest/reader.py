@@ -27,6 +27,7 @@ import numpy as np
 from hub.diagnostics.checks import THUMB_SIZE
 from hub.diagnostics.measurer import Job, Measurer
 from hub.diagnostics.sampling import Due, PictureSample, Sampler, SamplingSettings, measure
+from hub.ingest.jpeg import encode_jpeg
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import (
@@ -44,10 +45,9 @@ from hub.ingest.observations import (
     PictureMeasured,
 )
 from hub.ingest.remux import FragmentWriter
+from hub.ingest.threads import background_thread
 from hub.ingest.throttle import Throttle
-from hub.jpeg import encode_jpeg
-from hub.os_threads import background_thread
-from hub.redact import redact_text
+from hub.safe.redact import redact_text
 
 THUMB_WIDTH, THUMB_HEIGHT = 64, 36
 OPEN_TIMEOUT_S = 3.0  # for each of FFmpeg's two open phases (connect+DESCRIBE, probing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote, unquote, urlsplit
 
 from hub.config import Config, SimSettings, Stream
-from hub.config_diagnostics import for_stream
+from hub.config.diagnostics import for_stream
 from hub.diagnostics.settings import SamplingSettings
 from hub.ingest.reader import ReaderSettings
 

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from hub.redact import redact_text
+from hub.safe.redact import redact_text
 
 DEFAULT_PORT = 80
 STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}

@@ -21,7 +21,7 @@ from wsdiscovery.message import createSOAPMessage, parseSOAPMessage
 from wsdiscovery.namespaces import NS_ACTION_PROBE_MATCH
 from wsdiscovery.qname import QName
 
-from hub.numbers import ascii_int
+from hub.safe.numbers import ascii_int
 
 MULTICAST = ("239.255.255.250", 3702)
 NVT = QName("http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter", "dn")

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from hub.ingest.observations import AUTH_FAILED, NOT_FOUND, STALLED, UNREACHABLE
 from hub.patrol import rtsp_messages as m
-from hub.redact import redact_url
+from hub.safe.redact import redact_url
 
 OK = "ok"
 DEFAULT_TIMEOUT_S = 5.0

@@ -11,8 +11,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from hub import digest_auth
-from hub.numbers import ascii_int
+from hub.patrol import digest_auth
+from hub.safe.numbers import ascii_int
 
 MAX_HEAD_BYTES = 16 * 1024
 USER_AGENT = "hub-probe"

@@ -6,7 +6,7 @@ import base64
 import binascii
 import hmac
 
-from hub import digest_auth
+from hub.patrol import digest_auth
 
 REALM = "hub-sim"
 

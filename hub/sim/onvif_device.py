@@ -24,7 +24,7 @@ from aiohttp import web
 
 from hub import __version__
 from hub.config import Config
-from hub.jpeg import encode_jpeg
+from hub.ingest.jpeg import encode_jpeg
 from hub.sim import auth, scenes
 from hub.sim.onvif_soap import (
     DEVICE_NS,

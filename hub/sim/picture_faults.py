@@ -21,17 +21,12 @@ frame `index` is transformed the same way every time, so a clip is reproducible.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import cv2
+import numpy as np
 
-if TYPE_CHECKING:
-    import numpy as np
+from hub.config.sim_source import PICTURE_FAULT_STRENGTHS as DEFAULTS  # (default, lowest, highest) of each, as the config checks
+from hub.config.sim_source import PICTURE_FAULTS
 
-DEFAULTS = {
-    "blur": (3.0, 0.5, 20.0), "dark": (10.0, 1.5, 50.0), "overexposed": (5.0, 1.2, 20.0), "lowcontrast": (0.25, 0.02, 0.9),
-    "cover": (1.0, 0.1, 1.0), "moved": (15.0, 2.0, 50.0), "colorcast": (60.0, 10.0, 200.0), "ircut": (1.0, 0.0, 1e9),
-    "noise": (12.0, 1.0, 60.0), "stripes": (25.0, 2.0, 120.0), "mosaic": (16.0, 4.0, 64.0),
-}
-PICTURE_FAULTS = tuple(DEFAULTS)
 # Faults of the lens and the sensor change the picture under the camera's text overlay (its clock and name
 # stay readable on a covered lens); interference and broken blocks hit the whole signal, text included.
 OPTICAL = frozenset(PICTURE_FAULTS) - {"stripes", "mosaic"}
@@ -48,17 +43,8 @@ def parse_variant(name: str) -> tuple[str, float] | None:
     return (kind, float(strength)) if sep and kind in DEFAULTS else None
 
 
-def strength_problem(kind: str, strength: float) -> str:
-    """Why a strength is refused for `kind`, or ""."""
-    _, low, high = DEFAULTS[kind]
-    return "" if low <= strength <= high else f"{kind} strength must be from {low:g} to {high:g}"
-
-
 def render(kind: str, strength: float, bgr: np.ndarray, index: int) -> np.ndarray:
     """The picture of frame `index` with the fault applied (a new array)."""
-    import cv2  # here: the config imports this module for DEFAULTS, and must not pay for OpenCV or numpy
-    import numpy as np
-
     picture = bgr.astype(np.float32)
     height, width = picture.shape[:2]
     if kind == "blur":

@@ -6,7 +6,7 @@ import struct
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from hub.numbers import ascii_int
+from hub.safe.numbers import ascii_int
 from hub.sim import nal
 
 MAX_HEADER_BYTES = 16 * 1024

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 
 from aiohttp import web
 
-from hub.binding import PortBusy, bind_tcp, bound_port
 from hub.config import Config, Listen, Stream
+from hub.ports import PortBusy, bind_tcp, bound_port
 from hub.sim import clips, onvif_device
 from hub.sim.camera import Camera, variant_for
 from hub.sim.clock import run_clock

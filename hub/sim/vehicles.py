@@ -13,7 +13,7 @@ import time
 
 import aiohttp
 
-from hub.estate import load_basemap, point_along, streets
+from hub.inventory.estate import load_basemap, point_along, streets
 
 log = logging.getLogger("hub.vehicles")
 

@@ -13,13 +13,13 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from hub.config import CATEGORIES, ConfigError, load_config
 from hub.health import STATES
 from hub.index import StreamRecord
-from hub.numbers import ascii_int
+from hub.safe.numbers import ascii_int
 from hub.web.access import ACCESS, ADDRESS, principal, record_for, require, visible_or_404
 from hub.web.account import needs_reason
 from hub.web.bodies import json_object
 from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, MONITOR, SNAPSHOTS
+from hub.web.metrics.scoped import metrics_for
 from hub.web.middleware import bad_request, json_error
-from hub.web.scoped_metrics import metrics_for
 
 MAX_SNAPSHOT_WIDTH = 3840
 FUTURE_FIX_TOLERANCE_S = 5.0  # a GPS fix dated later than this ahead of the hub's clock is refused

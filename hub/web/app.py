@@ -15,7 +15,6 @@ from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.store import DiagnosticsStore, diagnostics_db_for
 from hub.health import STATES
 from hub.index import Index
-from hub.metrics import create_registry
 from hub.monitor import Monitor
 from hub.web import account, api, audit_api, diagnostics_api, events, layouts, openapi
 from hub.web.access import ACCESS, SECURITY, access_gate
@@ -24,9 +23,10 @@ from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIST_CACHE, LIVE, METRICS,
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
 from hub.web.live import LiveHub
 from hub.web.live_socket import close_sockets, live_socket
-from hub.web.metrics_cache import MetricsCache
+from hub.web.metrics.cache import MetricsCache
+from hub.web.metrics.collector import create_registry
+from hub.web.metrics.scoped import SCOPED, close_scoped
 from hub.web.middleware import errors_as_json, name_the_server, security_headers
-from hub.web.scoped_metrics import SCOPED, close_scoped
 from hub.web.server import CAP, ConnectionCap
 from hub.web.snapshots import SnapshotCache
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.auth.audit import MAX_QUERY, parse_when
-from hub.numbers import ascii_int
+from hub.safe.numbers import ascii_int
 from hub.web.access import ACCESS, require
 from hub.web.middleware import bad_request
 

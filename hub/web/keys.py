@@ -9,7 +9,7 @@ from aiohttp import web
 from hub.index import Index
 from hub.monitor import Monitor
 from hub.web.live import LiveHub
-from hub.web.metrics_cache import MetricsCache
+from hub.web.metrics.cache import MetricsCache
 from hub.web.snapshots import SnapshotCache
 
 INDEX = web.AppKey("index", Index)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from hub.files import private_dir, write_private
+from hub.safe.files import private_dir, write_private
 from hub.web.access import principal, record_for, require
 from hub.web.bodies import json_object
 from hub.web.keys import INDEX

@@ -12,7 +12,7 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 
-from hub.jpeg import encode_jpeg
+from hub.ingest.jpeg import encode_jpeg
 
 CACHE_ENTRIES = 512
 

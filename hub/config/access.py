@@ -10,7 +10,7 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.config_checks import Checker, check_keys
+from hub.config.checks import Checker, check_keys
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -45,12 +45,12 @@ from hub.ingest.supervisor import StreamSupervisor
 from hub.ingest.throttle import Throttle
 from hub.load.governor import LAG_HIGH_S, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
+from hub.monitor.watched import Watched, wall_time
 from hub.patrol.interest import Interest
 from hub.patrol.patroller import Patroller, PatrolTarget
 from hub.patrol.schedule import PatrolTiming
 from hub.patrol.verdict import ProbeOutcome, VisitOutcome, patrol_verdict
 from hub.patrol.visit import Visit, run_visit
-from hub.watched import Watched, wall_time
 from hub.workers.pool import RemoteSupervisor, WorkerPool
 
 log = logging.getLogger("hub.monitor")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from hub.config_checks import Checker, check_keys
+from hub.config.checks import Checker, check_keys
 from hub.diagnostics.settings import DEFAULT_SETTINGS, PICTURE_CHECKS, DiagnosisSettings, SamplingSettings, Thresholds
 
 THRESHOLD_RANGES = {  # (integer, above, at most)

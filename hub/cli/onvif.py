@@ -14,16 +14,19 @@ import os
 import sys
 from pathlib import Path
 
+from hub.cli.options import actions, command
 from hub.config import CATEGORIES, ConfigError, parse_config
-from hub.numbers import ascii_float
-
-DEFAULT_CONFIG = "streams.toml"
+from hub.safe.numbers import ascii_float
 
 
 def add_parsers(commands) -> None:
-    onvif = commands.add_parser("onvif", help="add cameras from ONVIF devices, or find devices")
-    actions = onvif.add_subparsers(dest="onvif_command", required=True, metavar="{add,discover}")
-    add = actions.add_parser("add", help="read a device's profiles and add one stream per video source")
+    onvif = command(commands, "onvif", "add cameras from ONVIF devices, or find devices",
+                    ("hub onvif discover", "CAM_PASS='...' hub onvif add http://10.1.2.3 --user admin --password-env CAM_PASS "
+                     "--category property --site Fangxing-3 --position 31.776,117.301"), config="the config to add them to")
+    verbs = actions(onvif, dest="onvif_command")
+    add = command(verbs, "add", "read a device's profiles and add one stream per video source",
+                  ("CAM_PASS='...' hub onvif add http://10.1.2.3 --user admin --password-env CAM_PASS --category property "
+                   "--position 31.776,117.301",), config="the config to add them to")
     add.add_argument("address", help="the device: http://HOST[:PORT] (port 80 by default), as `hub onvif discover` lists it")
     add.add_argument("--user", required=True, help="the device's user name")
     add.add_argument("--password-env", required=True, metavar="VAR",
@@ -34,10 +37,10 @@ def add_parsers(commands) -> None:
     add.add_argument("--id-prefix", default="", help="stream ids start with this (default: onvif-<host>)")
     add.add_argument("--name", default="", help="stream name (default: the device's channel name, or its make and model)")
     add.add_argument("--tags", default="", help="comma-separated tags")
-    add.add_argument("--config", default=DEFAULT_CONFIG, help="the config to add them to (default: %(default)s)")
     add.add_argument("--stdout", action="store_true", help="print the [[streams]] tables instead of adding them")
     add.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for the device (default: %(default)s)")
-    find = actions.add_parser("discover", help="find ONVIF devices with WS-Discovery")
+    find = command(verbs, "discover", "find ONVIF devices with WS-Discovery",
+                   ("hub onvif discover", "hub onvif discover --interface eth1", "hub onvif discover --probe 10.1.2.3:3702"), config=None)
     find.add_argument("--interface", help="send from this interface (name such as eth0, or its IPv4 address)")
     find.add_argument("--probe", action="append", default=[], metavar="HOST:PORT",
                       help="ask this device directly instead of the multicast group (repeatable)")
@@ -63,10 +66,10 @@ def _position(text: str | None) -> tuple[float, float] | None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from hub.inventory import tables_toml
+    from hub.cli.ops import append_streams, config_to_extend
+    from hub.inventory.csv_io import tables_toml
     from hub.onvif.device import DeviceError, device_address, read_device
     from hub.onvif.entries import Placement, stream_tables
-    from hub.ops_cli import append_streams, config_to_extend
 
     password = os.environ.get(args.password_env)
     if password is None:

@@ -35,7 +35,7 @@ def run_until_stopped(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:
             loop.add_signal_handler(sig, stop.set)
         await body(stop)
 
-    from hub.binding import PortBusy
+    from hub.ports import PortBusy
 
     try:
         asyncio.run(runner())

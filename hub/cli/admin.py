@@ -11,34 +11,38 @@ import sys
 from pathlib import Path
 
 from hub.auth.audit import AuditTrail, audit_db_for, parse_when
-from hub.auth.cli import cli_actor
-from hub.auth.tokens import TokenStore, parse_grant
+from hub.auth.tokens import TokenStore
 from hub.auth.users import ROLES, UserError, users_db_for
+from hub.cli.options import RIGHT_HELP, actions, command, right_arg
+from hub.cli.users import cli_actor
 from hub.config import ConfigError, load_config
-from hub.numbers import ascii_int
+from hub.safe.numbers import ascii_int
 
 
 def add_parsers(commands) -> None:
-    token = commands.add_parser("token", help="API tokens for scripts and Prometheus (shown once, stored hashed)")
-    token.add_argument("--config", default="streams.toml", help="the hub's config; tokens live next to it (default: %(default)s)")
-    actions = token.add_subparsers(dest="action", required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="create a token")
+    token = command(commands, "token", "API tokens for scripts and Prometheus (shown once, stored hashed)",
+                    ("hub token add prometheus --role viewer --grant category='*' --grant category=childcare",
+                     "hub token list", "hub token revoke 3f9a1c2b7d10"), config="the hub's config; tokens live next to it")
+    verbs = actions(token)
+    add = command(verbs, "add", "create a token (shown once)", ("hub token add curl --role viewer --grant site=Fangxing",))
     add.add_argument("name", help="what it is for, like prometheus")
     add.add_argument("--role", choices=ROLES, default="viewer")
-    add.add_argument("--grant", action="append", default=[], metavar="KIND=VALUE",
-                     help="a right, like category=* or site=Fangxing (repeatable; admins need none)")
-    actions.add_parser("list", help="tokens (never their secrets)")
-    revoke = actions.add_parser("revoke", help="revoke a token by its id")
+    add.add_argument("--grant", action="append", default=[], type=right_arg, metavar="KIND=VALUE",
+                     help=RIGHT_HELP + " (repeatable; admins need none)")
+    command(verbs, "list", "tokens (never their secrets)", ("hub token list",))
+    revoke = command(verbs, "revoke", "revoke a token by its id (its open connections close at once)", ("hub token revoke 3f9a1c2b7d10",))
     revoke.add_argument("id")
-    audit = commands.add_parser("audit", help="check or export the audit trail")
-    audit.add_argument("--config", default="streams.toml", help="the hub's config; the trail lives next to it (default: %(default)s)")
-    audit_actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
-    verify = audit_actions.add_parser("verify", help="walk the hash chain: exit 1 if any entry was changed or removed")
+    audit = command(commands, "audit", "check or export the audit trail",
+                    ("hub audit verify", "hub audit verify --head 1834:9f2c...", "hub audit export --since 2026-11-01 > audit.csv"),
+                    config="the hub's config; the trail lives next to it")
+    audit_verbs = actions(audit)
+    verify = command(audit_verbs, "verify", "walk the hash chain: exit 1 if any entry was changed or removed, or cut before its time",
+                     ("hub audit verify", "hub audit verify --head 1834:9f2c..."))
     verify.add_argument("--head", metavar="SEQ:HASH", help="also check the newest entry is (or follows) this one, noted earlier")
     verify.add_argument("--retention-days", type=float, metavar="DAYS",
                         help="the retention a cut of the oldest entries is checked against (default: the config's "
                              "[access] audit_retention_days; give the old one if it was lengthened since the cut)")
-    export = audit_actions.add_parser("export", help="write entries as CSV to standard output")
+    export = command(audit_verbs, "export", "write entries as CSV to standard output", ("hub audit export --since 2026-11-01",))
     export.add_argument("--since", help="ISO 8601 time or date, or seconds since the epoch (default: everything kept)")
 
 
@@ -47,7 +51,7 @@ def run_token(args: argparse.Namespace) -> int:
     try:
         with TokenStore(users_db_for(config)) as tokens, AuditTrail(audit_db_for(config)) as audit:
             if args.action == "add":
-                grants = [parse_grant(g) for g in args.grant]
+                grants = list(args.grant)
                 token, text = tokens.create(args.name, args.role, grants, cli_actor())
                 audit.append(cli_actor(), "token_add", "", "local", token=token.id, name=token.name, role=token.role,
                              grants=[f"{k}={v}" for k, v in grants])

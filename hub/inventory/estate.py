@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hub.config import FAULTS
 
-BASEMAP = Path(__file__).resolve().parent / "ui" / "basemap.geojson"
+BASEMAP = Path(__file__).resolve().parent.parent / "ui" / "basemap.geojson"
 COUNTS = {"public-security": 1000, "property": 538, "childcare": 14, "vehicle": 3}
 FAULT_SHARE = 0.03
 KINDERGARTENS = (("Sunflower Kindergarten", 5), ("Little Dipper Kindergarten", 5), ("Bamboo Grove Kindergarten", 4))

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import tomli_w
 
 from hub.config import Config, ConfigError, parse_config
-from hub.numbers import ascii_float
-from hub.redact import redact_url
+from hub.safe.numbers import ascii_float
+from hub.safe.redact import redact_url
 
 COLUMNS = ("id", "name", "category", "site", "lat", "lon", "url", "sub_url", "tags")
 REQUIRED = ("id", "name", "category", "url")  # columns a file must have (a vehicle's cells may leave lat and lon empty)

@@ -13,24 +13,25 @@ import sys
 import time
 from pathlib import Path
 
+from hub.cli.options import command
 from hub.config import Config, ConfigError, load_config, parse_config
-from hub.files import write_private
-
-DEFAULT_CONFIG = "streams.toml"
+from hub.safe.files import write_private
 
 
 def add_parsers(commands) -> None:
-    imp = commands.add_parser("import", help="add the cameras of an inventory CSV to the config")
+    imp = command(commands, "import", "add the cameras of an inventory CSV to the config",
+                  ("hub import cameras.csv", "hub import cameras.csv --skip-bad --config /etc/hub/streams.toml",
+                   "hub import cameras.csv --stdout > new-streams.toml"), config="the config to add them to")
     imp.add_argument("file", help="CSV: id, name, category, site, lat, lon, url, sub_url, tags (Chinese headers too)")
-    imp.add_argument("--config", default=DEFAULT_CONFIG, help="the config to add them to (default: %(default)s)")
     imp.add_argument("--skip-bad", action="store_true", help="add the good rows even if some are bad (they are still reported)")
     imp.add_argument("--stdout", action="store_true", help="print the new [[streams]] tables instead of adding them")
-    exp = commands.add_parser("export", help="the configured cameras as an inventory CSV, credentials redacted")
-    exp.add_argument("--config", default=DEFAULT_CONFIG, help="(default: %(default)s)")
+    exp = command(commands, "export", "the configured cameras as an inventory CSV, credentials redacted",
+                  ("hub export", "hub export --out cameras.csv --config /etc/hub/streams.toml"), config="the config to export")
     exp.add_argument("--out", default="-", help="file to write ('-', the default: standard output)")
-    status = commands.add_parser("status", help="the estate in the terminal: counts by category and state, worst problems first")
+    status = command(commands, "status", "the estate in the terminal: counts by category and state, worst problems first",
+                     ("HUB_TOKEN=hub_... hub status", "hub status --watch 10 --url https://hub.example:8443"),
+                     config="where to find the hub's address ([hub] listen)")
     status.add_argument("--url", help="the hub's address (default: [hub] listen of --config)")
-    status.add_argument("--config", default=DEFAULT_CONFIG, help="where to find the hub's address (default: %(default)s)")
     status.add_argument("--token-env", default="HUB_TOKEN", metavar="VAR",
                         help="environment variable holding a token (default: %(default)s)")
     status.add_argument("--watch", nargs="?", const=5.0, type=float, metavar="SECONDS", help="refresh every SECONDS (5) until Ctrl-C")
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from hub.inventory import read_rows, streams_toml
+    from hub.inventory.csv_io import read_rows, streams_toml
 
     try:
         text = Path(args.file).read_text(encoding="utf-8")
@@ -96,7 +97,7 @@ def append_streams(config_path: Path, tables: str, count: int, command: str, not
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from hub.inventory import export_csv
+    from hub.inventory.csv_io import export_csv
 
     try:
         config = load_config(args.config)
@@ -117,7 +118,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from hub.status import StatusError, fetch, render
+    from hub.cli.status import StatusError, fetch, render
 
     token = os.environ.get(args.token_env, "")
     if not token:
@@ -142,12 +143,12 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _hub_url(config_path: str) -> str:
-    from hub.status import StatusError
+    from hub.cli.status import StatusError
 
     try:
         config = load_config(config_path)
     except ConfigError as exc:
         raise StatusError(f"no --url, and the config cannot tell the address: {exc.problems[0]}") from None
-    from hub.binding import local_url
+    from hub.ports import local_url
 
     return local_url(config, config.hub.listen.port) + "/"

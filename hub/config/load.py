@@ -1,8 +1,8 @@
-"""streams.toml -> frozen, typed config. Everything after this module sees typed objects only.
+"""streams.toml -> frozen, typed config (`hub.config.model`). Everything after this module sees typed objects only.
 
-`load_config` collects every problem before failing, so `hub check` can print
-them all at once, one line each, naming the stream and the field. No problem
-message ever contains a password: URLs are shown redacted.
+Pure but for reading the file. `load_config` collects every problem before failing, so `hub check` can
+print them all at once, one line each, naming the stream and the field. No problem message ever
+contains a password: URLs are shown redacted.
 """
 
 from __future__ import annotations
@@ -11,182 +11,36 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import urlsplit
 
-from hub import config_access, config_diagnostics
-from hub.config_access import AccessSettings, IpNetwork, MetricsSettings, TlsSettings
-from hub.config_checks import Checker, check_keys
-from hub.config_diagnostics import DiagnosticsSettings
-from hub.numbers import ascii_int
-from hub.redact import redact_url
-from hub.sim import picture_faults
-from hub.sim.picture_faults import PICTURE_FAULTS
-
-CATEGORIES = ("public-security", "property", "childcare", "vehicle")
-TRANSPORTS = ("tcp", "udp")
-MODES = ("live", "patrol")
-CLIP_LABELS = ("name", "scene")
-DEFAULT_MODES = (("public-security", "patrol"), ("property", "patrol"), ("childcare", "live"), ("vehicle", "live"))
-FAULTS = ("stall", "drop", "freeze", "black", "lowfps", "auth", "notfound")
-SCENES = ("street", "gate", "room", "road", "bars", "night", "rain", "office", "traffic", "clock")  # hub.sim.scenes draws them
-CODECS = ("h264", "h265")
-URL_SCHEMES = ("rtsp", "rtsps", "sim")
-MAX_CONFIG_BYTES = 16 << 20  # the 1,555-camera estate is under 1 MB
-MAX_STREAMS = 10_000  # per hub; a larger estate is split across hubs
+from hub.config import access as config_access
+from hub.config import diagnostics as config_diagnostics
+from hub.config.checks import Checker, check_keys
+from hub.config.model import (
+    CATEGORIES,
+    CLIP_LABELS,
+    MAX_CONFIG_BYTES,
+    MAX_STREAMS,
+    MODES,
+    TRANSPORTS,
+    URL_SCHEMES,
+    Config,
+    ConfigError,
+    HealthSettings,
+    HubSettings,
+    Listen,
+    MapSettings,
+    MonitorSettings,
+    SimSettings,
+    Stream,
+)
+from hub.config.sim_source import FAULTS, PICTURE_FAULTS, Fault, SimSource, parse_fault, sim_source
+from hub.safe.numbers import ascii_int
+from hub.safe.redact import redact_url
 
 _ID = re.compile(r"^[a-z0-9-]{1,64}$")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_FAULT = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<strength>\d+(?:\.\d+)?))?(?:@(?P<after>\d+(?:\.\d+)?)s)?$", re.ASCII)
-_SIZE = re.compile(r"^(\d{2,4})x(\d{2,4})$", re.ASCII)
-
-
-class ConfigError(Exception):
-    """A config that cannot be used; `problems` holds one readable line per problem."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class Listen:
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-@dataclass(frozen=True)
-class HubSettings:
-    listen: Listen = Listen("127.0.0.1", 8080)
-    ingest_processes: int = 1  # "auto" in the file becomes the number of cores
-    tls: TlsSettings = TlsSettings()
-    trusted_proxies: tuple[IpNetwork, ...] = ()  # X-Forwarded-For is believed from these only
-    header_timeout_s: float = 10.0  # a connection's request headers must arrive within this (also the idle keep-alive)
-    connections_per_address: int = 256  # open connections from one address (a NAT of a whole room; proxies are not capped)
-
-
-@dataclass(frozen=True)
-class MonitorSettings:
-    """How each stream is watched: live (always connected) or on patrol (visited in turn, probed between)."""
-
-    patrol_period_s: float = 300.0  # every patrolled camera's picture checked at least this often
-    probe_interval_s: float = 30.0  # media-free RTSP probe of every patrolled camera
-    patrol_concurrency: int = 32  # visits at once
-    modes: tuple[tuple[str, str], ...] = DEFAULT_MODES  # category -> mode
-    live_grace_s: float = 60.0  # a patrolled stream somebody opened stays live this long after the last look
-
-    def mode_for(self, category: str) -> str:
-        return dict(self.modes).get(category, "live")
-
-
-@dataclass(frozen=True)
-class HealthSettings:
-    stall_after_s: float = 5.0
-    picture_interval_s: float = 2.0
-    frozen_after_s: float = 8.0
-    min_fps_ratio: float = 0.5
-
-
-@dataclass(frozen=True)
-class SimSettings:
-    listen: Listen = Listen("127.0.0.1", 8554)
-    control: Listen = Listen("127.0.0.1", 8555)
-    clip_labels: str = "name"  # "name": each camera's clip shows its name; "scene": cameras of one scene share clips
-
-
-@dataclass(frozen=True)
-class MapSettings:
-    center: tuple[float, float] = (31.7750, 117.3030)
-    zoom: int = 16
-    tiles: str = ""
-
-
-@dataclass(frozen=True)
-class Fault:
-    kind: str
-    after_s: float = 0.0
-    strength: float | None = None  # picture faults only (hub.sim.picture_faults): blur:3 is sigma 3
-
-    @property
-    def name(self) -> str:
-        """The fault without its delay: `freeze`, `blur:3`."""
-        return self.kind if self.strength is None else f"{self.kind}:{self.strength:g}"
-
-    def __str__(self) -> str:
-        return f"{self.name}@{self.after_s:g}s" if self.after_s else self.name
-
-
-@dataclass(frozen=True)
-class SimSource:
-    """A `sim://[user:pass@]scene?size=WxH&fps=N&codec=h264` source."""
-
-    scene: str
-    width: int = 640
-    height: int = 360
-    fps: int = 25
-    codec: str = "h264"
-    sub_width: int = 0  # `&sub=WxH`: the simulator also serves rtsp://<sim>/<id>/sub at this size
-    sub_height: int = 0
-    username: str = field(default="", repr=False)
-    password: str = field(default="", repr=False)
-
-
-@dataclass(frozen=True)
-class Stream:
-    id: str
-    name: str
-    category: str
-    url: str = field(repr=False)  # may hold credentials: show `safe_url` instead
-    site: str = ""
-    transport: str = "tcp"
-    position: tuple[float, float] | None = None
-    fps: float | None = None
-    tags: tuple[str, ...] = ()
-    fault: Fault | None = None
-    sim: SimSource | None = None
-    mobile: bool = False  # reports its own positions (PUT .../position); vehicles always do
-    mode: str | None = None  # live | patrol; None = the category's mode from [monitor] modes
-    sub_url: str = field(default="", repr=False)  # optional substream (may hold credentials)
-    ptz: bool = False  # the moved check keeps one reference per preset
-    health: tuple[tuple[str, object], ...] = ()  # its own picture-check overrides (hub.config_diagnostics)
-    model: str = ""  # the camera's make and model, as its ONVIF device information says (`hub onvif add` fills it)
-
-    @property
-    def has_substream(self) -> bool:
-        return bool(self.sub_url) or bool(self.sim and self.sim.sub_width)
-
-    @property
-    def reports_position(self) -> bool:
-        return self.mobile or self.category == "vehicle"
-
-    @property
-    def safe_url(self) -> str:
-        return redact_url(self.url)
-
-
-@dataclass(frozen=True)
-class Config:
-    hub: HubSettings = HubSettings()
-    health: HealthSettings = HealthSettings()
-    sim: SimSettings = SimSettings()
-    map: MapSettings = MapSettings()
-    streams: tuple[Stream, ...] = ()
-    source: str = "<default>"
-    monitor: MonitorSettings = MonitorSettings()
-    metrics: MetricsSettings = MetricsSettings()
-    access: AccessSettings = AccessSettings()
-    diagnostics: DiagnosticsSettings = DiagnosticsSettings()
-
-    def stream(self, stream_id: str) -> Stream | None:
-        return next((s for s in self.streams if s.id == stream_id), None)
-
-    def mode_of(self, stream: Stream) -> str:
-        """The stream's own `mode`, else its category's from [monitor] modes."""
-        return stream.mode or self.monitor.mode_for(stream.category)
 
 
 def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -> Config:
@@ -360,7 +214,7 @@ def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -
     name = where.string(item, "name", None, required=True)
     category = where.choice(item, "category", CATEGORIES, None, required=True)
     url = _url(item, where, env)
-    sim = _sim_source(url, where) if url and url.startswith("sim://") else None
+    sim = sim_source(url, where) if url and url.startswith("sim://") else None
     sub_url = _url(item, where, env, key="sub_url", schemes=("rtsp", "rtsps")) if "sub_url" in item else ""
     fault = _fault(item, where, sim)
     position = where.position(item, "position")
@@ -408,42 +262,6 @@ def _url(item: dict, check: Checker, env: Mapping[str, str], key: str = "url", s
     return url
 
 
-def _sim_source(url: str, check: Checker) -> SimSource | None:
-    parts = urlsplit(url)
-    scene = parts.hostname or ""
-    ok = True
-    if scene not in SCENES:
-        check.add("url", f"unknown sim scene {scene!r}: expected one of {', '.join(SCENES)}")
-        ok = False
-    values = {"width": 640, "height": 360, "fps": 25, "codec": "h264"}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        ok = _sim_query(key, value, values, check) and ok
-    if not ok:
-        return None
-    user, password = unquote(parts.username or ""), unquote(parts.password or "")
-    return SimSource(scene, username=user, password=password, **values)
-
-
-def _sim_query(key: str, value: str, values: dict, check: Checker) -> bool:
-    if key == "size" and (m := _SIZE.match(value)) and all(16 <= int(v) <= 3840 and int(v) % 2 == 0 for v in m.groups()):
-        values["width"], values["height"] = int(m.group(1)), int(m.group(2))
-    elif key == "sub" and (m := _SIZE.match(value)) and all(16 <= int(v) <= 3840 and int(v) % 2 == 0 for v in m.groups()):
-        values["sub_width"], values["sub_height"] = int(m.group(1)), int(m.group(2))
-    elif key == "fps" and ascii_int(value) is not None and 1 <= int(value) <= 60:
-        values["fps"] = int(value)
-    elif key == "codec" and value in CODECS:
-        values["codec"] = value
-    elif key in ("size", "sub", "fps", "codec"):
-        even = "WIDTHxHEIGHT with even numbers from 16 to 3840"
-        expected = {"size": even, "sub": even, "fps": "an integer from 1 to 60", "codec": "h264 or h265"}
-        check.add("url", f"sim query {key}={value!r} is not valid: expected {expected[key]}")
-        return False
-    else:
-        check.add("url", f"unknown sim query key {key!r}: expected size, sub, fps, codec")
-        return False
-    return True
-
-
 def _fault(item: dict, check: Checker, sim: SimSource | None) -> Fault | None:
     raw = check.string(item, "fault", None)
     if raw is None:
@@ -457,18 +275,3 @@ def _fault(item: dict, check: Checker, sim: SimSource | None) -> Fault | None:
         check.add("fault", "faults apply to simulated (sim://) streams only")
         return None
     return fault
-
-
-def parse_fault(text: str) -> Fault | None:
-    """'freeze@30s' -> Fault('freeze', 30.0); 'blur:3@10s' -> Fault('blur', 10.0, 3.0) (a picture fault at
-    strength 3, its default when none is given); None if not valid."""
-    match = _FAULT.match(text.strip())
-    if not match:
-        return None
-    kind, strength, after = match.group("kind"), match.group("strength"), float(match.group("after") or 0)
-    if kind in FAULTS and strength is None:
-        return Fault(kind, after)
-    if kind not in PICTURE_FAULTS:
-        return None
-    value = float(strength) if strength is not None else picture_faults.DEFAULTS[kind][0]
-    return None if picture_faults.strength_problem(kind, value) else Fault(kind, after, value)

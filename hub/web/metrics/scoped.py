@@ -10,9 +10,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.auth.service import Principal
-from hub.metrics import create_registry
 from hub.web.keys import INDEX, METRICS
-from hub.web.metrics_cache import MetricsCache
+from hub.web.metrics.cache import MetricsCache
+from hub.web.metrics.collector import create_registry
 
 MAX_SCOPES = 16
 SCOPED = web.AppKey("scoped_metrics", dict)  # rights key -> MetricsCache

@@ -11,11 +11,11 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from hub.cli.run_loop import StartFailed, stop_follows, unless_stopped
 from hub.config import Config, Listen
-from hub.files import private_dir, write_private
-from hub.run_loop import StartFailed, stop_follows, unless_stopped
+from hub.safe.files import private_dir, write_private
 
-DEMO_CONFIG = Path(__file__).resolve().parent / "demo" / "streams.toml"  # package data
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "streams.toml"  # package data
 
 
 def write_demo_config() -> Path:
@@ -26,7 +26,7 @@ def write_demo_config() -> Path:
 
 def write_demo_estate() -> Path:
     """The estate config for `hub demo --estate`, in the state folder (its saved layouts live beside it)."""
-    from hub.estate import estate_config
+    from hub.inventory.estate import estate_config
 
     return _demo_file("estate.toml", estate_config())
 
@@ -57,7 +57,7 @@ DEMO_RIVAL = "another `hub demo` (Ctrl-C in its terminal stops it)"
 
 def _reserve_demo_ports(config: Config):
     """Bind the hub's port and check the simulator's, before anything starts; PortBusy names the one taken."""
-    from hub.binding import bind_tcp, ensure_free
+    from hub.ports import bind_tcp, ensure_free
 
     sock = bind_tcp(config.hub.listen, "the hub's UI and API", DEMO_RIVAL, None)
     try:
@@ -71,7 +71,7 @@ def _reserve_demo_ports(config: Config):
 
 def _drive_vehicles(config: Config, sock, stop: asyncio.Event, token: str) -> asyncio.Task:
     """The demo's simulated vehicles report GPS fixes to the hub, driving along the basemap's streets."""
-    from hub.binding import bound_port, local_url
+    from hub.ports import bound_port, local_url
     from hub.sim.vehicles import drive
 
     vehicles = [s.id for s in config.streams if s.sim is not None and s.reports_position]
@@ -86,7 +86,7 @@ async def run_demo(config: Config, stop: asyncio.Event, config_path: str | None 
     reaches only this process, which stops the hub first and then the simulator: no stream is seen to
     end because its camera went away first.
     """
-    from hub.cli import run_serve
+    from hub.cli.run import run_serve
     from hub.sim.clips import cache_dir
     from hub.sim.process import spawn_sim
     from hub.sim.simulator import missing_clips
