@@ -223,10 +223,10 @@ async def test_a_big_estate_connects_its_live_streams_paced(patrol_sim, tmp_path
     # live streams start a few per health tick, and every one of them is live soon after.
     from hubrun import ALL_LIVE
 
-    import hub.monitor
+    import hub.monitor.monitor
     from hub.web.keys import MONITOR
 
-    monkeypatch.setattr(hub.monitor, "LIVE_STARTS_PER_TICK", 2)
+    monkeypatch.setattr(hub.monitor.monitor, "LIVE_STARTS_PER_TICK", 2)
     async with hub_on(patrol_sim, tmp_path, ESTATE, ALL_LIVE) as running:
         monitor = running.app[MONITOR]
         live_counts = [sum(1 for w in monitor.watched.values() if w.live_now)]

@@ -10,6 +10,10 @@ Every `TICK_S` every stream is evaluated, its record in the index refreshed,
 and a `state` event published when its state or reasons change. `apply`
 performs a hot reload: unchanged streams keep their connection, changed ones
 restart, removed ones stop, new ones start.
+
+The pieces, each testable without a running hub: `judge.py` folds observations into verdicts and
+records; `modes.py` says which streams are live now; `reload.py` plans a reload; `watched.py` is one
+stream as the monitor keeps it. This module runs them: readers, patrol, the tick, the load meter.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from hub import health as h
 from hub import logs
@@ -29,27 +33,21 @@ from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.settings import SamplingSettings
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
-from hub.ingest.observations import (
-    ENDED,
-    STALLED,
-    UNREACHABLE,
-    Closed,
-    Observation,
-    Opened,
-    PacketBatch,
-    Picture,
-    PictureMeasured,
-)
+from hub.ingest.observations import Observation
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
 from hub.ingest.throttle import Throttle
 from hub.load.governor import LAG_HIGH_S, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
+from hub.monitor.capacity import capacity_report
+from hub.monitor.judge import Judge
+from hub.monitor.modes import choose_shed, wants_live
+from hub.monitor.reload import ReloadResult, plan_reload
 from hub.monitor.watched import Watched, wall_time
 from hub.patrol.interest import Interest
 from hub.patrol.patroller import Patroller, PatrolTarget
 from hub.patrol.schedule import PatrolTiming
-from hub.patrol.verdict import ProbeOutcome, VisitOutcome, patrol_verdict
+from hub.patrol.verdict import ProbeOutcome, VisitOutcome
 from hub.patrol.visit import Visit, run_visit
 from hub.workers.pool import RemoteSupervisor, WorkerPool
 
@@ -64,21 +62,6 @@ MAIN_FEED_PICTURE_S = 1e9
 OUTAGES_EVERY_S = 1.0
 SNAPSHOT_WAIT_S = 5.0  # the longest a snapshot request waits for a fresh picture of a live stream
 KEYFRAME_WAIT_S = 2.5  # a picture needs a keyframe: cameras send one every 1-2 s
-# What a starved hub can cause by itself: readers time out, fall behind real time, miss frames.
-OUR_DOING = frozenset({STALLED, UNREACHABLE, ENDED, "frozen", "low_fps", "decode_errors"})  # a main-stream video reader decodes no pictures: health has its own
-
-
-@dataclass(frozen=True)
-class ReloadResult:
-    started: tuple[str, ...]
-    stopped: tuple[str, ...]
-    restarted: tuple[str, ...]
-    unchanged: tuple[str, ...]
-
-    def to_json(self) -> dict:
-        return {k: list(getattr(self, k)) for k in ("started", "stopped", "restarted", "unchanged")}
-
-
 def _timing(config: Config) -> PatrolTiming:
     m = config.monitor
     return PatrolTiming(m.patrol_period_s, m.probe_interval_s, m.patrol_concurrency)
@@ -90,6 +73,7 @@ class Monitor:
         self.config = config
         self.index = index
         self.diagnostics = diagnostics or Diagnostics(config.diagnostics)
+        self.judge = Judge(config, index, self.diagnostics)
         self._outages_at = 0.0
         self._tap_for = tap_for
         self.watched: dict[str, Watched] = {}
@@ -109,7 +93,6 @@ class Monitor:
         self.meter = LoadMeter(self._pids, self._shed, self._announce_load, self._live_count)
         self._meter_task: asyncio.Task | None = None
         self._diagnostics_task: asyncio.Task | None = None
-        self._lagging_until = 0.0  # the loop itself was late until then: timeouts, silences and lag may be ours, not the camera's
         self._live_share = 1.0  # of the sheddable live streams, the share the load governor lets stay live
         self._starts_per_tick = LIVE_STARTS_PER_TICK * max(1, processes)
         self._starts_left = self._starts_per_tick  # live connections this tick may still open (refilled every tick)
@@ -177,21 +160,8 @@ class Monitor:
 
     def capacity(self) -> dict:
         """What this hub carries and, from what it measures, could carry (for /healthz)."""
-        live = sum(1 for w in self.watched.values() if w.live_now)
-        monitor, mean_visit = self.config.monitor, self.patroller.mean_visit_s
-        return {
-            "cores": self.meter.cores,
-            "ingest_processes": self.pool.count if self.pool is not None else 1,
-            "cores_in_use": round(self.meter.sample.cpu_share * self.meter.cores, 2),
-            "live_streams": live,
-            "live_ceiling": self.meter.ceiling.value,
-            "patrolled_streams": len(self.watched) - live,
-            "patrol_period_s": monitor.patrol_period_s,
-            "patrol_concurrency": self.patroller.concurrency,
-            "mean_visit_s": None if mean_visit is None else round(mean_visit, 2),
-            # Cameras the patrol can visit once per period at the current concurrency and visit length.
-            "patrol_capacity": None if not mean_visit else int(self.patroller.concurrency * monitor.patrol_period_s / mean_visit),
-        }
+        return capacity_report(self._live_count(), len(self.watched), self.meter, self.patroller, self.config.monitor,
+                               self.pool.count if self.pool is not None else 1)
 
     def _live_count(self) -> int:
         return sum(1 for w in self.watched.values() if w.live_now)
@@ -209,27 +179,15 @@ class Monitor:
         self._live_share = shed.live_share
 
     def _choose_shed(self, now: float) -> None:
-        """Which live streams go on patrol for now: the last (by id) of those nobody watches and that are
-        not sensitive, as many as the governor's live share and the live ceiling ask."""
-        candidates, fixed = [], 0  # fixed: live whatever the load (sensitive, or somebody looks)
-        for w in self.watched.values():
-            looked_at = self.interest.wants_live(w.stream.id, now)
-            if w.mode == "live" and w.sheddable and not looked_at:
-                candidates.append(w)
-            elif w.mode == "live" or looked_at:
-                fixed += 1
-        candidates.sort(key=lambda w: w.stream.id)
-        keep = len(candidates) - int(len(candidates) * (1.0 - self._live_share))
-        ceiling = self.meter.ceiling.value
-        if ceiling is not None:
-            keep = min(keep, max(0, ceiling - fixed))
-        shed = {w.stream.id for w in candidates[keep:]}
+        """Which live streams go on patrol for now (`hub.monitor.modes.choose_shed`)."""
+        looked_at = {sid for sid in self.watched if self.interest.wants_live(sid, now)}
+        shed = choose_shed(self.watched.values(), looked_at, self._live_share, self.meter.ceiling.value)
         for watched in self.watched.values():
             watched.shed = watched.stream.id in shed
 
     def _announce_load(self, status: dict, changed: bool) -> None:
         if self.meter.sample.loop_lag_s > SEVERE_LAG_S:  # readers starved too: what they saw may be the hub's doing
-            self._lagging_until = asyncio.get_running_loop().time() + self.config.health.stall_after_s + LOOP_LATE_S
+            self.judge.late_until = asyncio.get_running_loop().time() + self.config.health.stall_after_s + LOOP_LATE_S
         self.index.hub = status
         if changed:
             self.index.publish("hub", status)
@@ -315,12 +273,12 @@ class Monitor:
         if watched is None or watched.live_now or self._stopping:
             return False
         now, wall = asyncio.get_running_loop().time(), time.time()
-        if self._maybe_ours(visit.outcome.verdict, now):
+        if self.judge.maybe_ours(visit.outcome.verdict, now):
             return True  # judged while the hub was late: visit again rather than believe it
         watched.fold_visit(visit, now, wall)
         for picture in visit.pictures:
             self.diagnostics.picture(stream_id, picture, wall_time(picture.at, now, wall))
-        self._evaluate(stream_id, watched, now, wall, 0.0)
+        self.judge.evaluate(watched, now, wall, 0.0)
         return False
 
     def _on_probe(self, stream_id: str, outcome: ProbeOutcome) -> bool:
@@ -330,28 +288,13 @@ class Monitor:
             return False
         now, wall = asyncio.get_running_loop().time(), time.time()
         needs_visit = watched.fold_probe(outcome, now, wall)
-        self._evaluate(stream_id, watched, now, wall, 0.0)
+        self.judge.evaluate(watched, now, wall, 0.0)
         return needs_visit
 
     def _deliver(self, stream_id: str, items: list[Observation]) -> None:
         watched = self.watched.get(stream_id)
-        if watched is None or self._stopping:
-            return
-        now = asyncio.get_running_loop().time()
-        urgent = False
-        for item in items:
-            h.observe(watched.health, item, now)
-            urgent = urgent or isinstance(item, (Picture, Closed, Opened))
-            if isinstance(item, (Picture, PictureMeasured)):  # a picture measured by the reader, or later by the measurer
-                self.diagnostics.picture(stream_id, item, wall_time(item.at, now, time.time()))
-            if isinstance(item, Picture) and item.jpeg:
-                record = watched.record
-                record.snapshot, record.snapshot_at = item.jpeg, wall_time(item.at, now, time.time())
-                record.snapshot_seq += 1
-            if isinstance(item, PacketBatch) and item.packets:
-                watched.record.last_frame_at = wall_time(item.packets[-1].arrival, now, time.time())
-        if urgent:  # a new picture or a connection change can flip the state: judge now, not at the next tick
-            self._evaluate(stream_id, watched, now, time.time(), 0.0)
+        if watched is not None and not self._stopping:
+            self.judge.deliver(watched, items, asyncio.get_running_loop().time())
 
     async def _ticker(self) -> None:
         loop = asyncio.get_running_loop()
@@ -359,7 +302,7 @@ class Monitor:
         while True:
             started = loop.time()
             if started - expected > LOOP_LATE_S:  # the hub itself stalled: frames may be waiting behind it
-                self._lagging_until = started + self.config.health.stall_after_s + LOOP_LATE_S
+                self.judge.late_until = started + self.config.health.stall_after_s + LOOP_LATE_S
                 log.warning("health tick %.1f s late: silences are not called stalls until the loop catches up", started - expected)
             try:
                 await self.evaluate_all()
@@ -383,7 +326,7 @@ class Monitor:
             for stream_id, watched in items[start : start + TICK_SLICE]:
                 if self.watched.get(stream_id) is watched:  # a reload may have replaced it meanwhile
                     self._promote_or_demote(watched, now)
-                    self._evaluate(stream_id, watched, now, wall, elapsed)
+                    self.judge.evaluate(watched, now, wall, elapsed)
             await asyncio.sleep(0)
         if now - self._outages_at >= OUTAGES_EVERY_S:
             self._outages_at = now
@@ -397,7 +340,7 @@ class Monitor:
             return
         sid = watched.stream.id
         looked_at = self.interest.wants_live(sid, now)
-        wanted = looked_at if watched.mode == "patrol" else not watched.shed
+        wanted = wants_live(watched, looked_at)
         if wanted and not watched.live_now:
             if looked_at or self._may_start():  # somebody's look never waits for the paced start
                 log.info("stream %s: %s", sid, "watched, live until nobody looks" if watched.mode == "patrol" else "live")
@@ -411,69 +354,6 @@ class Monitor:
             self._tap_for(sid).pictures_wanted = looked_at  # JPEGs of every picture only while somebody looks
         watched.record.shed = watched.shed and not watched.live_now
 
-    def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:
-        """The stream's verdict and the time its measurements are taken at (a visit's end, on patrol)."""
-        patrolled = patrol_verdict(watched.visit, watched.probe, now, self.config.monitor.patrol_period_s)
-        if not watched.live_now:
-            return patrolled, watched.visit.ended if watched.visit else now
-        live = h.evaluate(watched.health, now)
-        if watched.visit is not None and live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
-            return patrolled, now  # back from patrol, no frame yet on the live connection: the patrol verdict stands
-        if watched.health.latest is not None:
-            watched.record.checked_at = wall_time(watched.health.latest.at, now, time.time())
-        return live, now
-
-    def _evaluate(self, stream_id: str, watched: Watched, now: float, wall: float, elapsed: float) -> None:
-        health, record = watched.health, watched.record
-        if record.state in h.UP_STATES:
-            watched.up_s += elapsed
-        if record.state != h.CONNECTING:  # time before the first verdict is not downtime
-            watched.seen_s += elapsed
-        verdict, at = self._verdict(watched, now)
-        if self._maybe_ours(verdict, now) and (record.state in h.UP_STATES or record.state == h.CONNECTING):
-            verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is no camera fault (nor a first verdict)
-        else:
-            verdict = self.diagnostics.judge(stream_id, verdict, wall)
-        record.muted = self.diagnostics.muted(stream_id, wall)
-        if watched.live_now or watched.measured_for is not watched.visit:  # a patrolled stream's change with its visits only
-            self._measure(watched, at, now, wall)
-            watched.measured_for = watched.visit
-        record.failing_checks = tuple(r for r in verdict.reasons if r in h.CHECKS)  # the verdict already ran them
-        record.uptime_ratio = round(watched.up_s / watched.seen_s, 4) if watched.seen_s else 0.0
-        supervisor = watched.supervisor
-        watched.show_totals()
-        if supervisor is not None:
-            record.reconnects = health.reconnects
-            record.dropped_observations = supervisor.dropped
-        retry_at = supervisor.retry_at if supervisor is not None else None
-        record.retry_at = None if retry_at is None else wall_time(retry_at, now, wall)
-        if (verdict.state, verdict.reasons) != (record.state, record.reasons):
-            previous = record.state
-            record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
-            log.info("stream %s: %s -> %s %s", stream_id, previous, verdict.state, ",".join(verdict.reasons))
-            self.index.publish("state", {"id": stream_id, "state": verdict.state, "reasons": list(verdict.reasons), "previous": previous, "at": round(wall, 3)})
-
-    def _maybe_ours(self, verdict: h.Verdict, now: float) -> bool:
-        """A fault the hub's own lateness may have caused, seen while (or just after) the loop was late:
-        not shown until a connection made after the hub caught up confirms it."""
-        return now < self._lagging_until and bool(verdict.reasons) and OUR_DOING.issuperset(verdict.reasons)
-
-    @staticmethod
-    def _measure(watched: Watched, at: float, now: float, wall: float) -> None:
-        """Rates, sizes and "frozen since" from the stream's health as of `at`."""
-        health, record = watched.health, watched.record
-        opened = health.opened
-        record.codec = opened.codec if opened else record.codec
-        if health.size:
-            record.width, record.height = health.size
-        record.fps = h.measured_fps(health, at)
-        record.bitrate_bps = h.measured_bitrate(health, at)
-        record.keyframe_interval_s = h.keyframe_interval(health)
-        record.nominal_fps = h.expected_fps(health)
-        unchanged_since = h.picture_unchanged_since(health)
-        # Rounded: converting clocks jitters by microseconds, which would make every record look changed every tick.
-        record.picture_changed_at = None if unchanged_since is None else round(wall_time(unchanged_since, now, wall), 2)
-
     async def _unwatch(self, watched: Watched) -> None:
         self.patroller.remove(watched.stream.id)
         main = self._main_feeds.pop(watched.stream.id, None)
@@ -483,34 +363,28 @@ class Monitor:
             await watched.supervisor.stop()
 
     async def apply(self, config: Config) -> ReloadResult:
-        """Hot reload: diff the streams of `config` against the running ones."""
-        old, self.config = self.config, config
-        new_ids = {s.id for s in config.streams}
-        stopped = [sid for sid in self.watched if sid not in new_ids]
-        started, restarted, unchanged, to_patrol = [], [], [], []
-        for sid in stopped:
+        """Hot reload: diff the streams of `config` against the running ones (`hub.monitor.reload`)."""
+        plan = plan_reload(self.config, config, self.watched)
+        self.config = self.judge.config = config
+        for sid in plan.stopped:
             await self._unwatch(self.watched.pop(sid))
             self.index.records.pop(sid, None)
             self.index.publish("removed", {"id": sid})
-        self.diagnostics.forget(stopped)
+        self.diagnostics.forget(list(plan.stopped))
+        to_patrol = []
         for stream in config.streams:
-            watched = self.watched.get(stream.id)
-            if watched is None:
-                to_patrol.append(self._watch(stream))
-                started.append(stream.id)
-            elif (reader_settings(watched.stream, old) != reader_settings(stream, config)
-                  or watched.mode != config.mode_of(stream)):
+            watched = self.watched[stream.id] if stream.id in self.watched else None
+            if stream.id in plan.restarted:
                 await self._unwatch(watched)
-                to_patrol.append(self._watch(stream))
-                restarted.append(stream.id)
-            else:
+            if stream.id in plan.unchanged:
                 watched.stream = stream
                 watched.record.describe(stream)
                 watched.health.settings, watched.health.nominal_fps = config.health, stream.fps
                 self.diagnostics.watch(stream, config.diagnostics)
-                unchanged.append(stream.id)
+            else:
+                to_patrol.append(self._watch(stream))
         self.patroller.add([sid for sid in to_patrol if sid])
         self.patroller.plan.retime(_timing(config))
         self.interest.grace_s = config.monitor.live_grace_s
         self.index.touch()
-        return ReloadResult(tuple(started), tuple(stopped), tuple(restarted), tuple(unchanged))
+        return plan

@@ -1,0 +1,128 @@
+"""Health folding: what readers and visits observe, turned into each stream's verdict and record.
+
+Runs on the event loop, no I/O; the monitor calls it for every batch of observations (`deliver`), every
+visit and probe, and every stream at every tick (`evaluate`). A verdict that differs from the record's
+state and reasons replaces them and publishes one `state` event: the judge is where the index's states
+are written.
+
+The hub's own lateness is no camera's fault: while the event loop was late (`late_until`), a fault the
+hub itself could have caused (`OUR_DOING`) is not shown until a connection made after the hub caught
+up confirms it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from hub import health as h
+from hub.config import Config
+from hub.diagnostics.service import Diagnostics
+from hub.index import Index
+from hub.ingest.observations import (
+    ENDED,
+    STALLED,
+    UNREACHABLE,
+    Closed,
+    Observation,
+    Opened,
+    PacketBatch,
+    Picture,
+    PictureMeasured,
+)
+from hub.monitor.watched import Watched, wall_time
+from hub.patrol.verdict import patrol_verdict
+
+log = logging.getLogger("hub.monitor")
+
+# What a starved hub can cause by itself: readers time out, fall behind real time, miss frames.
+OUR_DOING = frozenset({STALLED, UNREACHABLE, ENDED, "frozen", "low_fps", "decode_errors"})
+
+
+class Judge:
+    def __init__(self, config: Config, index: Index, diagnostics: Diagnostics):
+        self.config = config  # replaced on reload
+        self.index = index
+        self.diagnostics = diagnostics
+        self.late_until = 0.0  # loop time until which the hub's own lateness may explain a fault
+
+    def deliver(self, watched: Watched, items: list[Observation], now: float) -> None:
+        """A reader's observations: folded into health; a new picture or a connection change is judged at once."""
+        urgent = False
+        for item in items:
+            h.observe(watched.health, item, now)
+            urgent = urgent or isinstance(item, (Picture, Closed, Opened))
+            if isinstance(item, (Picture, PictureMeasured)):  # a picture measured by the reader, or later by the measurer
+                self.diagnostics.picture(watched.stream.id, item, wall_time(item.at, now, time.time()))
+            if isinstance(item, Picture) and item.jpeg:
+                record = watched.record
+                record.snapshot, record.snapshot_at = item.jpeg, wall_time(item.at, now, time.time())
+                record.snapshot_seq += 1
+            if isinstance(item, PacketBatch) and item.packets:
+                watched.record.last_frame_at = wall_time(item.packets[-1].arrival, now, time.time())
+        if urgent:
+            self.evaluate(watched, now, time.time(), 0.0)
+
+    def maybe_ours(self, verdict: h.Verdict, now: float) -> bool:
+        """A fault the hub's own lateness may have caused, seen while (or just after) the loop was late."""
+        return now < self.late_until and bool(verdict.reasons) and OUR_DOING.issuperset(verdict.reasons)
+
+    def evaluate(self, watched: Watched, now: float, wall: float, elapsed: float) -> None:
+        """Judge one stream now; `elapsed` (since the last tick) counts toward its uptime."""
+        stream_id, health, record = watched.stream.id, watched.health, watched.record
+        if record.state in h.UP_STATES:
+            watched.up_s += elapsed
+        if record.state != h.CONNECTING:  # time before the first verdict is not downtime
+            watched.seen_s += elapsed
+        verdict, at = self._verdict(watched, now)
+        if self.maybe_ours(verdict, now) and (record.state in h.UP_STATES or record.state == h.CONNECTING):
+            verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is no camera fault (nor a first verdict)
+        else:
+            verdict = self.diagnostics.judge(stream_id, verdict, wall)
+        record.muted = self.diagnostics.muted(stream_id, wall)
+        if watched.live_now or watched.measured_for is not watched.visit:  # a patrolled stream's change with its visits only
+            measure(watched, at, now, wall)
+            watched.measured_for = watched.visit
+        record.failing_checks = tuple(r for r in verdict.reasons if r in h.CHECKS)  # the verdict already ran them
+        record.uptime_ratio = round(watched.up_s / watched.seen_s, 4) if watched.seen_s else 0.0
+        supervisor = watched.supervisor
+        watched.show_totals()
+        if supervisor is not None:
+            record.reconnects = health.reconnects
+            record.dropped_observations = supervisor.dropped
+        retry_at = supervisor.retry_at if supervisor is not None else None
+        record.retry_at = None if retry_at is None else wall_time(retry_at, now, wall)
+        if (verdict.state, verdict.reasons) != (record.state, record.reasons):
+            previous = record.state
+            record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
+            log.info("stream %s: %s -> %s %s", stream_id, previous, verdict.state, ",".join(verdict.reasons))
+            self.index.publish("state", {"id": stream_id, "state": verdict.state, "reasons": list(verdict.reasons),
+                                         "previous": previous, "at": round(wall, 3)})
+
+    def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:
+        """The stream's verdict and the time its measurements are taken at (a visit's end, on patrol)."""
+        patrolled = patrol_verdict(watched.visit, watched.probe, now, self.config.monitor.patrol_period_s)
+        if not watched.live_now:
+            return patrolled, watched.visit.ended if watched.visit else now
+        live = h.evaluate(watched.health, now)
+        if watched.visit is not None and live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
+            return patrolled, now  # back from patrol, no frame yet on the live connection: the patrol verdict stands
+        if watched.health.latest is not None:
+            watched.record.checked_at = wall_time(watched.health.latest.at, now, time.time())
+        return live, now
+
+
+def measure(watched: Watched, at: float, now: float, wall: float) -> None:
+    """Rates, sizes and "frozen since" from the stream's health as of `at`, into its record."""
+    health, record = watched.health, watched.record
+    opened = health.opened
+    record.codec = opened.codec if opened else record.codec
+    if health.size:
+        record.width, record.height = health.size
+    record.fps = h.measured_fps(health, at)
+    record.bitrate_bps = h.measured_bitrate(health, at)
+    record.keyframe_interval_s = h.keyframe_interval(health)
+    record.nominal_fps = h.expected_fps(health)
+    unchanged_since = h.picture_unchanged_since(health)
+    # Rounded: converting clocks jitters by microseconds, which would make every record look changed every tick.
+    record.picture_changed_at = None if unchanged_since is None else round(wall_time(unchanged_since, now, wall), 2)
