@@ -125,15 +125,16 @@ async def test_a_big_tile_toggled_fast_keeps_its_main_stream_reader(worker_hub, 
 
 
 def test_result_frames_are_read_whole_across_partial_reads_and_eof():
-    # The hub reads its workers' pipes on the event loop: frames written by Connection.send must come
-    # out whole however the pipe splits them, and the writer closing must read as the end.
-    import multiprocessing
+    # The hub reads its workers' pipes on the event loop: frames a worker writes must come out whole
+    # however the pipe splits them, the writer closing must read as the end, and bytes that are not our
+    # frames must be refused, not taken for a huge frame.
     import pickle
+    import threading
 
-    from hub.workers.frames import FrameReader
+    from hub.workers.frames import FrameError, FrameReader, write_frame
 
-    receive, send = multiprocessing.Pipe(duplex=False)
-    reader = FrameReader(receive.fileno())
+    receive, send = os.pipe()
+    reader = FrameReader(receive)
     assert reader.read() == [], "nothing yet is not the end"
     big = {"chunk": b"x" * 300_000}  # larger than a pipe's buffer: arrives in pieces
     messages = [{"n": 1}, big, list(range(1000))]
@@ -146,13 +147,19 @@ def test_result_frames_are_read_whole_across_partial_reads_and_eof():
                 return
             got.extend(pickle.loads(f) for f in frames)
 
-    import threading
-    writer = threading.Thread(target=lambda: [send.send(m) for m in messages])
+    writer = threading.Thread(target=lambda: [write_frame(send, m) for m in messages])
     writer.start()
     deadline = time.monotonic() + 10
     while len(got) < len(messages) and time.monotonic() < deadline:
         drain()
         writer.join(0.01)
     assert got == messages
-    send.close()
+    os.close(send)
     assert reader.read() is None
+    os.close(receive)
+    receive, send = os.pipe()
+    os.write(send, b"\xff" * 16)  # not a frame of ours
+    with pytest.raises(FrameError):
+        FrameReader(receive).read()
+    os.close(send)
+    os.close(receive)

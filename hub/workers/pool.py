@@ -31,7 +31,7 @@ from hub.ingest.observations import Observation
 from hub.ingest.reader import ReaderSettings
 from hub.patrol.verdict import ProbeOutcome
 from hub.patrol.visit import Visit
-from hub.workers.frames import FrameReader
+from hub.workers.frames import FrameError, FrameReader
 from hub.workers.protocol import Bundle, Command, FeedState, Live, Quit, SetThrottle, Start, Stop, VisitDone, VisitRequest
 from hub.workers.worker import worker_main
 
@@ -176,7 +176,12 @@ class WorkerPool:
 
     def _readable(self, handle: WorkerHandle, reader: FrameReader) -> None:
         """The loop's callback when a worker's result pipe has data: dispatch every whole bundle."""
-        frames = reader.read()
+        try:
+            frames = reader.read()
+        except FrameError as exc:  # not our framing: treat the worker as lost, start a new one
+            log.error("ingest worker %d wrote something that is not a result (%s): restarting it", handle.number, exc)
+            handle.process.kill()
+            frames = None
         if frames is None:  # the worker is gone
             self._loop.remove_reader(reader.fd)
             handle.results.close()

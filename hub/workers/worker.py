@@ -27,6 +27,7 @@ from hub.ingest.remux import INIT, Chunk
 from hub.ingest.supervisor import StreamSupervisor
 from hub.ingest.throttle import Throttle
 from hub.patrol.visit import run_visit
+from hub.workers.frames import write_frame
 from hub.workers.protocol import (
     BUNDLE_S,
     MAX_PENDING_PER_FEED,
@@ -99,7 +100,7 @@ class Worker:
     def _send_results(self, loop: asyncio.AbstractEventLoop) -> None:
         while (bundle := self._outbox.get()) is not None:
             try:
-                self._results.send(bundle)
+                write_frame(self._results.fileno(), bundle)
             except (OSError, ValueError):  # the hub process is gone
                 loop.call_soon_threadsafe(self._handle, Quit())
                 return
