@@ -156,25 +156,13 @@ class Diagnostics:
         if changes and self.store is not None:
             await self._write(lambda: self.store.write(changes))
 
-    def group_outages(self, index, settings: DiagnosticsSettings) -> None:
-        """Many cameras of one site or tag down together: one grouped problem in `index.outages`. When the set
-        of down streams changes, `index.outage_view` is replaced and an `outages` event tells the event
-        streams, each of which works out what its subscriber may see (the monitor calls this about once a
-        second)."""
+    @staticmethod
+    def outage_view(records, settings: DiagnosticsSettings) -> OutageView:
+        """The down streams among `records` (offline or unauthorized) and the grouping rule: what every
+        person's grouped outages are cut from (`OutageView.seen_by`)."""
         down = tuple(Member(r.id, r.site, r.tags, True, r.since, r.reasons[0] if r.reasons else "", r.category)
-                     for r in index.records.values() if r.state in (h.OFFLINE, h.UNAUTHORIZED))
-        view = OutageView(down, settings.group_min, settings.group_window_s)
-        if view == index.outage_view:
-            return
-        outages = {o.key: o for o in view.seen_by(None)}
-        for key, outage in outages.items():
-            if key not in index.outages:
-                log.warning("outage: %s", outage.title)
-        for key, outage in index.outages.items():
-            if key not in outages:
-                log.info("outage over: %s", outage.title)
-        index.outage_view, index.outages = view, outages
-        index.publish("outages", {})
+                     for r in records if r.state in (h.OFFLINE, h.UNAUTHORIZED))
+        return OutageView(down, settings.group_min, settings.group_window_s)
 
     async def run(self) -> None:
         """Background writes while the hub runs (a task of the monitor)."""

@@ -42,6 +42,7 @@ from hub.load.meter import LoadMeter
 from hub.monitor.capacity import capacity_report
 from hub.monitor.judge import Judge
 from hub.monitor.modes import choose_shed, wants_live
+from hub.monitor.outages import publish_outages
 from hub.monitor.reload import ReloadResult, plan_reload
 from hub.monitor.watched import Watched, wall_time
 from hub.patrol.interest import Interest
@@ -62,11 +63,6 @@ MAIN_FEED_PICTURE_S = 1e9
 OUTAGES_EVERY_S = 1.0
 SNAPSHOT_WAIT_S = 5.0  # the longest a snapshot request waits for a fresh picture of a live stream
 KEYFRAME_WAIT_S = 2.5  # a picture needs a keyframe: cameras send one every 1-2 s
-def _timing(config: Config) -> PatrolTiming:
-    m = config.monitor
-    return PatrolTiming(m.patrol_period_s, m.probe_interval_s, m.patrol_concurrency)
-
-
 class Monitor:
     def __init__(self, config: Config, index: Index, tap_for: Callable[[str], LiveTap] | None = None,
                  diagnostics: Diagnostics | None = None):
@@ -84,7 +80,7 @@ class Monitor:
         processes = config.hub.ingest_processes
         self.pool = WorkerPool(processes, logging.getLogger().level, logs.current_format()) if processes > 1 else None
         visit = self.pool.visit if self.pool is not None else run_visit
-        self.patroller = Patroller(_timing(config), self._patrol_target, self._on_visit, self._on_probe, visit)
+        self.patroller = Patroller(PatrolTiming.of(config.monitor), self._patrol_target, self._on_visit, self._on_probe, visit)
         self._patrol_task: asyncio.Task | None = None
         self._demotions: set[asyncio.Task] = set()
         self._main_feeds: dict[str, StreamSupervisor] = {}
@@ -330,9 +326,21 @@ class Monitor:
             await asyncio.sleep(0)
         if now - self._outages_at >= OUTAGES_EVERY_S:
             self._outages_at = now
-            self.diagnostics.group_outages(self.index, self.config.diagnostics)
+            self._group_outages()
         self.index.ticks += 1
         self.index.touch()
+
+    def _group_outages(self) -> None:
+        publish_outages(self.index, self.diagnostics.outage_view(self.index.records.values(), self.config.diagnostics))
+
+    def report_position(self, stream_id: str, lat: float, lon: float, at: float) -> bool:
+        """A vehicle's GPS fix (from the API): applied unless older than the current one."""
+        record = self.index.records.get(stream_id)
+        if record is None or (record.position_at is not None and at < record.position_at):
+            return False
+        record.position, record.position_at = (lat, lon), at
+        self.index.publish("position", {"id": stream_id, "lat": lat, "lon": lon, "at": round(at, 3)})
+        return True
 
     def _promote_or_demote(self, watched: Watched, now: float) -> None:
         """Patrolled streams somebody watches go live and back; live streams the governor sheds go on patrol and back."""
@@ -384,7 +392,7 @@ class Monitor:
             else:
                 to_patrol.append(self._watch(stream))
         self.patroller.add([sid for sid in to_patrol if sid])
-        self.patroller.plan.retime(_timing(config))
+        self.patroller.plan.retime(PatrolTiming.of(config.monitor))
         self.interest.grace_s = config.monitor.live_grace_s
         self.index.touch()
         return plan

@@ -37,6 +37,11 @@ class PatrolTiming:
     probe_interval_s: float
     concurrency: int
 
+    @classmethod
+    def of(cls, monitor) -> PatrolTiming:
+        """From the config's [monitor] table (`hub.config.MonitorSettings`)."""
+        return cls(monitor.patrol_period_s, monitor.probe_interval_s, monitor.patrol_concurrency)
+
 
 class PatrolPlan:
     def __init__(self, timing: PatrolTiming):

@@ -121,10 +121,8 @@ async def put_position(request: web.Request) -> web.Response:
     if ahead > FUTURE_FIX_TOLERANCE_S:  # kept, it would block every real fix until that date
         raise bad_request(f'"at" is {ahead:.0f} s ahead of the hub\'s clock (more than {FUTURE_FIX_TOLERANCE_S:g} s): '
                    "fix the sender's clock or omit \"at\"")
-    if record.position_at is not None and at < record.position_at:
+    if not request.app[MONITOR].report_position(record.id, lat, lon, at):  # the monitor writes the index
         return web.json_response({"id": record.id, "applied": False, "reason": "older than the current fix"})
-    record.position, record.position_at = (lat, lon), at  # publish() below bumps the index version
-    request.app[INDEX].publish("position", {"id": record.id, "lat": lat, "lon": lon, "at": round(at, 3)})
     return web.json_response({"id": record.id, "applied": True, "position": record.to_json()["position"]})
 
 
