@@ -43,8 +43,10 @@ def estate_config(pulling: int, sim_rtsp: str, sim_control: str) -> tuple[str, s
             sid = f"{prefix}-{i:04d}"
             lat, lon = 31.775 + random.uniform(-0.01, 0.01), 117.303 + random.uniform(-0.01, 0.01)
             url = "sim://street?size=640x360&fps=25&codec=h264" if n < pulling else f"rtsp://admin:pw@127.0.0.1:9/{sid}"
-            block = (f'[[streams]]\nid = "{sid}"\nname = "Estate camera {sid}"\ncategory = "{category}"\n'
-                     f'site = "Block {i % 40}"\nposition = [{lat:.5f}, {lon:.5f}]\nurl = "{url}"\ntags = ["t{i % 7}"]\nmode = "live"\n')
+            block = (
+                f'[[streams]]\nid = "{sid}"\nname = "Estate camera {sid}"\ncategory = "{category}"\n'
+                f'site = "Block {i % 40}"\nposition = [{lat:.5f}, {lon:.5f}]\nurl = "{url}"\ntags = ["t{i % 7}"]\nmode = "live"\n'
+            )
             hub_blocks.append(block)
             if n < pulling:
                 sim_blocks.append(block)
@@ -171,13 +173,23 @@ async def measure(hub: HubProcess, seconds: float) -> dict:
             list_size = len(await response.read())
         fan = await fan_out(hub, session, 100, 20)
     return {
-        "list_p50_ms": statistics.median(lists), "list_p99_ms": percentile(lists, 0.99), "list_bytes": list_size,
-        "record_p50_ms": statistics.median(records), "record_p99_ms": percentile(records, 0.99),
-        "saturated_list_rps": saturated_list["rps"], "saturated_list_p50_ms": saturated_list["50"], "saturated_list_p99_ms": saturated_list["99"],
-        "saturated_record_rps": saturated_record["rps"], "saturated_record_p50_ms": saturated_record["50"],
+        "list_p50_ms": statistics.median(lists),
+        "list_p99_ms": percentile(lists, 0.99),
+        "list_bytes": list_size,
+        "record_p50_ms": statistics.median(records),
+        "record_p99_ms": percentile(records, 0.99),
+        "saturated_list_rps": saturated_list["rps"],
+        "saturated_list_p50_ms": saturated_list["50"],
+        "saturated_list_p99_ms": saturated_list["99"],
+        "saturated_record_rps": saturated_record["rps"],
+        "saturated_record_p50_ms": saturated_record["50"],
         "saturated_record_p99_ms": saturated_record["99"],
-        "scrape_ms": statistics.median(scrapes), "scrape_max_ms": max(scrapes), "scrape_bytes": size,
-        "sse_subscribers": 100, "sse_p50_ms": statistics.median(fan), "sse_p99_ms": percentile(fan, 0.99),
+        "scrape_ms": statistics.median(scrapes),
+        "scrape_max_ms": max(scrapes),
+        "scrape_bytes": size,
+        "sse_subscribers": 100,
+        "sse_p50_ms": statistics.median(fan),
+        "sse_p99_ms": percentile(fan, 0.99),
     }
 
 

@@ -78,7 +78,7 @@ class EventLog:
                 raise TimeoutError(f"{stream_id} never reached {state}/{reason}")
             try:
                 await asyncio.wait_for(self.changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 
@@ -95,8 +95,12 @@ async def trial(sim, hub: HubProcess, log: EventLog, kind: str, stream_id: str) 
     online = await log.wait(stream_id, "online", None, cleared, 150)
     retry_at = record.get("retry_at")
     backoff_wait = max(0.0, retry_at - cleared) if retry_at else 0.0
-    return {"fault": kind, "detect_s": detected - started, "recover_s": online - cleared,
-            "recover_after_backoff_s": max(0.0, online - cleared - backoff_wait)}
+    return {
+        "fault": kind,
+        "detect_s": detected - started,
+        "recover_s": online - cleared,
+        "recover_after_backoff_s": max(0.0, online - cleared - backoff_wait),
+    }
 
 
 def summarise(results: list[dict]) -> list[list]:
@@ -107,8 +111,19 @@ def summarise(results: list[dict]) -> list[list]:
         detect = [r["detect_s"] for r in mine]
         after = [r["recover_after_backoff_s"] for r in mine]
         raw = [r["recover_s"] for r in mine]
-        rows.append([kind, len(mine), f"{statistics.median(detect):.1f}", f"{max(detect):.1f}", goals.get(kind, "-"),
-                     f"{statistics.median(raw):.1f}", f"{statistics.median(after):.1f}", f"{max(after):.1f}", goals["recovery"]])
+        rows.append(
+            [
+                kind,
+                len(mine),
+                f"{statistics.median(detect):.1f}",
+                f"{max(detect):.1f}",
+                goals.get(kind, "-"),
+                f"{statistics.median(raw):.1f}",
+                f"{statistics.median(after):.1f}",
+                f"{max(after):.1f}",
+                goals["recovery"],
+            ]
+        )
     return rows
 
 
@@ -118,7 +133,9 @@ async def run(trials: int) -> list[dict]:
         log = EventLog()
         follower = asyncio.create_task(log.follow(hub.url("/api/events"), hub.headers))
         await asyncio.sleep(1)
-        jobs = [trial(sim, hub, log, kind, f"bench-{i * len(FAULTS) + k:04d}") for k, kind in enumerate(FAULTS) for i in range(trials)]
+        jobs = [
+            trial(sim, hub, log, kind, f"bench-{i * len(FAULTS) + k:04d}") for k, kind in enumerate(FAULTS) for i in range(trials)
+        ]
         results = await asyncio.gather(*jobs)
         follower.cancel()
         return list(results)
@@ -130,8 +147,17 @@ def main() -> None:
     args = parser.parse_args()
     info = machine()
     results = asyncio.run(run(args.trials))
-    columns = ["fault", "trials", "detect median s", "detect worst s", "detect target s", "recover median s (raw)",
-               "recover median s (after backoff)", "recover worst s (after backoff)", "recover target s"]
+    columns = [
+        "fault",
+        "trials",
+        "detect median s",
+        "detect worst s",
+        "detect target s",
+        "recover median s (raw)",
+        "recover median s (after backoff)",
+        "recover worst s (after backoff)",
+        "recover target s",
+    ]
     print(header_markdown(info))
     print()
     print(table_markdown(columns, summarise(results)))

@@ -47,13 +47,31 @@ from hubproc import HubProcess, sim_and_hub, sim_section  # noqa: E402
 
 from hub.diagnostics.settings import PICTURE_CHECKS, SamplingSettings  # noqa: E402
 
-CHECK_OF = {"blur": "blurred", "dark": "exposure", "overexposed": "exposure", "lowcontrast": "low_contrast",
-            "cover": "covered", "colorcast": "color_cast", "ircut": "ir_cut", "noise": "noisy", "stripes": "striped",
-            "mosaic": "mosaic", "moved": "moved"}
+CHECK_OF = {
+    "blur": "blurred",
+    "dark": "exposure",
+    "overexposed": "exposure",
+    "lowcontrast": "low_contrast",
+    "cover": "covered",
+    "colorcast": "color_cast",
+    "ircut": "ir_cut",
+    "noise": "noisy",
+    "stripes": "striped",
+    "mosaic": "mosaic",
+    "moved": "moved",
+}
 STRENGTHS = {  # weak, default, strong
-    "blur": (1.5, 3, 6), "dark": (5, 10, 20), "overexposed": (3, 5, 8), "lowcontrast": (0.4, 0.25, 0.1),
-    "cover": (0.75, 1.0, 1.0), "moved": (5, 15, 30), "colorcast": (30, 60, 120), "ircut": (1, 1, 1),
-    "noise": (6, 12, 24), "stripes": (12, 25, 50), "mosaic": (8, 16, 32),
+    "blur": (1.5, 3, 6),
+    "dark": (5, 10, 20),
+    "overexposed": (3, 5, 8),
+    "lowcontrast": (0.4, 0.25, 0.1),
+    "cover": (0.75, 1.0, 1.0),
+    "moved": (5, 15, 30),
+    "colorcast": (30, 60, 120),
+    "ircut": (1, 1, 1),
+    "noise": (6, 12, 24),
+    "stripes": (12, 25, 50),
+    "mosaic": (8, 16, 32),
 }
 CAMERA_SCENES = ("street", "gate", "room", "road", "night", "rain", "office", "traffic", "clock")
 ALL_SCENES = (*CAMERA_SCENES, "bars")
@@ -62,8 +80,15 @@ SIZE = "size=640x360&fps=10&codec=h264"
 
 
 def camera(stream_id: str, scene: str, fault: str = "") -> str:
-    lines = ["[[streams]]", f'id = "{stream_id}"', f'name = "{stream_id} {scene}"', 'category = "public-security"',
-             "position = [31.775, 117.303]", f'url = "sim://{scene}?{SIZE}"', 'mode = "live"']
+    lines = [
+        "[[streams]]",
+        f'id = "{stream_id}"',
+        f'name = "{stream_id} {scene}"',
+        'category = "public-security"',
+        "position = [31.775, 117.303]",
+        f'url = "sim://{scene}?{SIZE}"',
+        'mode = "live"',
+    ]
     return "\n".join(lines + ([f'fault = "{fault}"'] if fault else [])) + "\n"
 
 
@@ -163,7 +188,10 @@ async def batch(strength_index: int, args) -> list[dict]:
     cameras, estate = plan(strength_index, args.trials, kinds, args.clean, args.onset)
     encode_variants(estate)
     health = "[health]\ndaylight_hours = [0, 24]\n"
-    with sim_and_hub(estate, lambda sim: sim_section(sim) + "[hub]\ningest_processes = 2\n" + health + estate, len(cameras)) as (sim, hub):
+    with sim_and_hub(estate, lambda sim: sim_section(sim) + "[hub]\ningest_processes = 2\n" + health + estate, len(cameras)) as (
+        sim,
+        hub,
+    ):
         started = time.time()
         reasons = Reasons()
         follower = asyncio.create_task(reasons.follow(hub))
@@ -186,12 +214,30 @@ def summarise(results: list[dict]) -> tuple[list[list], dict]:
             confused = sorted({c for r in mine for c in r["confused"]})
             default = strength == STRENGTHS[kind][1]
             recall = len(hits) / len(mine)
-            rows.append([kind, f"{strength:g}" + (" (default)" if default else ""), CHECK_OF[kind], len(mine), len(hits),
-                         len(mine) - len(hits), f"{recall:.2f}", f"{statistics.median(hits):.0f}" if hits else "-",
-                         f"{max(hits):.0f}" if hits else "-", ", ".join(confused) or "-"])
-            summary[f"{kind}:{strength:g}"] = {"check": CHECK_OF[kind], "trials": len(mine), "detected": len(hits), "recall": recall,
-                                               "default": default, "median_detect_s": statistics.median(hits) if hits else None,
-                                               "worst_detect_s": max(hits) if hits else None, "confused": confused}
+            rows.append(
+                [
+                    kind,
+                    f"{strength:g}" + (" (default)" if default else ""),
+                    CHECK_OF[kind],
+                    len(mine),
+                    len(hits),
+                    len(mine) - len(hits),
+                    f"{recall:.2f}",
+                    f"{statistics.median(hits):.0f}" if hits else "-",
+                    f"{max(hits):.0f}" if hits else "-",
+                    ", ".join(confused) or "-",
+                ]
+            )
+            summary[f"{kind}:{strength:g}"] = {
+                "check": CHECK_OF[kind],
+                "trials": len(mine),
+                "detected": len(hits),
+                "recall": recall,
+                "default": default,
+                "median_detect_s": statistics.median(hits) if hits else None,
+                "worst_detect_s": max(hits) if hits else None,
+                "confused": confused,
+            }
     return rows, summary
 
 
@@ -210,7 +256,9 @@ def component_cost(rounds: int = 5) -> dict:
     """Microseconds per sampled picture of each part, on decoded 640x360 frames of the simulator's scenes:
     the least of `rounds` rounds (a shared virtual machine's speed wanders; the least is the work itself)."""
     runs = [_component_cost() for _ in range(rounds)]
-    return {key: min(run[key] for run in runs) for key in runs[0]} | {"median_" + key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    return {key: min(run[key] for run in runs) for key in runs[0]} | {
+        "median_" + key: statistics.median(run[key] for run in runs) for key in runs[0]
+    }
 
 
 def _component_cost() -> dict:
@@ -228,8 +276,14 @@ def _component_cost() -> dict:
     for scene in ALL_SCENES:
         yuv = cv2.cvtColor(scenes.draw(scene, scenes.FrameSpec(7, 640, 360, 25, "Cam")), cv2.COLOR_BGR2YUV_I420)
         luma = yuv[:360]
-        frames.append((cv2.resize(luma, (160, 90), interpolation=cv2.INTER_AREA), yuv[360:450].reshape(180, 320),
-                       yuv[450:].reshape(180, 320), luma))
+        frames.append(
+            (
+                cv2.resize(luma, (160, 90), interpolation=cv2.INTER_AREA),
+                yuv[360:450].reshape(180, 320),
+                yuv[450:].reshape(180, 320),
+                luma,
+            )
+        )
 
     def timed(job, runs=300) -> float:
         job()
@@ -257,12 +311,18 @@ def _component_cost() -> dict:
     return costs
 
 
-def cost_share(costs: dict, picture_s: float = SamplingSettings().every_s, full_s: float = 10.0, features_s: float = 60.0) -> float:
+def cost_share(
+    costs: dict, picture_s: float = SamplingSettings().every_s, full_s: float = 10.0, features_s: float = 60.0
+) -> float:
     """Share of one core per live stream at the default cadence, from the component costs. The full-frame
     measures ride on a measured picture: at the first one `full_s` after the last (every 12 s at 4 s)."""
     full_s = picture_s * math.ceil(0.95 * full_s / picture_s)
-    per_second = (costs["thumbnail_measures_us"] / picture_s + costs["full_frame_measures_us"] / full_s
-                  + costs["orb_features_us"] / features_s + costs["hub_side_per_picture_us"] / picture_s)
+    per_second = (
+        costs["thumbnail_measures_us"] / picture_s
+        + costs["full_frame_measures_us"] / full_s
+        + costs["orb_features_us"] / features_s
+        + costs["hub_side_per_picture_us"] / picture_s
+    )
     return per_second / 1e6
 
 
@@ -294,9 +354,17 @@ def process_cost(streams: int, warmup: float, window: float, rounds: int = 2) ->
     # The measurer thread does all the measuring; the loop's part (judging) is the component bench's
     # hub_side_per_picture_us. Unlike the A/B difference, this is not drowned by the runs' spread.
     measurer = statistics.mean(t.get("measurer", 0.0) for t in threads["on"])
-    return {"off": off, "on": on, "runs": runs, "streams": streams, "spread_percent": spread, "threads": threads,
-            "added_percent_of_a_core_per_stream": (on - off) / streams, "measurer_percent_of_a_core": measurer,
-            "measurer_percent_of_a_core_per_stream": measurer / streams}
+    return {
+        "off": off,
+        "on": on,
+        "runs": runs,
+        "streams": streams,
+        "spread_percent": spread,
+        "threads": threads,
+        "added_percent_of_a_core_per_stream": (on - off) / streams,
+        "measurer_percent_of_a_core": measurer,
+        "measurer_percent_of_a_core_per_stream": measurer / streams,
+    }
 
 
 def paired_cost(streams: int, warmup: float, window: float, runs: int = 2) -> dict:
@@ -326,34 +394,54 @@ def paired_cost(streams: int, warmup: float, window: float, runs: int = 2) -> di
             threads = measure_process(hub.pid, window, kind)["threads_cpu_percent"]
         readers.append((threads.get("ingest-on", 0.0) - threads.get("ingest-off", 0.0)) / half)
         measurer.append(threads.get("measurer", 0.0) / half)
-        print(f"paired cost: readers of checked streams +{readers[-1]:.4f} %, measurer {measurer[-1]:.4f} % per stream; "
-              f"threads {threads}", file=sys.stderr)
-    return {"streams": streams, "runs": runs, "readers_percent_per_stream": readers, "measurer_percent_per_stream": measurer,
-            "readers": statistics.mean(readers), "measurer": statistics.mean(measurer)}
+        print(
+            f"paired cost: readers of checked streams +{readers[-1]:.4f} %, measurer {measurer[-1]:.4f} % per stream; "
+            f"threads {threads}",
+            file=sys.stderr,
+        )
+    return {
+        "streams": streams,
+        "runs": runs,
+        "readers_percent_per_stream": readers,
+        "measurer_percent_per_stream": measurer,
+        "readers": statistics.mean(readers),
+        "measurer": statistics.mean(measurer),
+    }
 
 
 def total_cost(processes: dict, paired: dict) -> dict:
     """Per checked stream, % of a core: measurer and readers side by side, and the event loop's share
     of the off/on difference (its thread is `python`, the process's main thread)."""
     threads = processes["threads"]
-    loop = (statistics.mean(t.get("python", 0.0) for t in threads["on"])
-            - statistics.mean(t.get("python", 0.0) for t in threads["off"])) / processes["streams"]
-    return {"measurer": paired["measurer"], "readers": paired["readers"], "event_loop": loop,
-            "total": paired["measurer"] + paired["readers"] + loop}
+    loop = (
+        statistics.mean(t.get("python", 0.0) for t in threads["on"])
+        - statistics.mean(t.get("python", 0.0) for t in threads["off"])
+    ) / processes["streams"]
+    return {
+        "measurer": paired["measurer"],
+        "readers": paired["readers"],
+        "event_loop": loop,
+        "total": paired["measurer"] + paired["readers"] + loop,
+    }
 
 
 def total_cost_line(total: dict) -> str:
-    return (f"Checks' cost per live stream: **{total['total']:.3f} % of a core** = measurer thread {total['measurer']:.3f} "
-            f"+ reader threads {total['readers']:.3f} (side by side in one hub) + event loop {total['event_loop']:.3f} (off/on runs)")
+    return (
+        f"Checks' cost per live stream: **{total['total']:.3f} % of a core** = measurer thread {total['measurer']:.3f} "
+        f"+ reader threads {total['readers']:.3f} (side by side in one hub) + event loop {total['event_loop']:.3f} (off/on runs)"
+    )
 
 
 def process_cost_line(processes: dict) -> str:
     runs = processes["runs"]
-    return (f"Hub process, {processes['streams']} clean live cameras at 25 fps, {len(runs['off'])} runs each: checks off "
-            f"{processes['off']:.1f} % ({', '.join(f'{x:.1f}' for x in runs['off'])}), on {processes['on']:.1f} % "
-            f"({', '.join(f'{x:.1f}' for x in runs['on'])}) of a core: {processes['added_percent_of_a_core_per_stream']:.3f} % "
-            f"per stream (runs spread {processes['spread_percent']:.1f} % of a core); the measurer thread "
-            f"{processes['measurer_percent_of_a_core']:.2f} % of a core: {processes['measurer_percent_of_a_core_per_stream']:.3f} % per stream")
+    return (
+        f"Hub process, {processes['streams']} clean live cameras at 25 fps, {len(runs['off'])} runs each: checks off "
+        f"{processes['off']:.1f} % ({', '.join(f'{x:.1f}' for x in runs['off'])}), on {processes['on']:.1f} % "
+        f"({', '.join(f'{x:.1f}' for x in runs['on'])}) of a core: {processes['added_percent_of_a_core_per_stream']:.3f} % "
+        f"per stream (runs spread {processes['spread_percent']:.1f} % of a core); the measurer thread "
+        f"{processes['measurer_percent_of_a_core']:.2f} % of a core: "
+        f"{processes['measurer_percent_of_a_core_per_stream']:.3f} % per stream"
+    )
 
 
 def cost_only(args) -> None:
@@ -368,9 +456,18 @@ def cost_only(args) -> None:
     print(f"\nComponents: {100 * share:.3f} % of a core per stream; " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()))
     print(process_cost_line(processes))
     print(total_cost_line(total))
-    path = write_results("diagnostics_cost", {"machine": info, "args": vars(args), "component_cost_us": costs,
-                                              "cost_share_of_a_core": share, "process_cost": processes,
-                                              "paired_cost": paired, "cost_per_stream": total})
+    path = write_results(
+        "diagnostics_cost",
+        {
+            "machine": info,
+            "args": vars(args),
+            "component_cost_us": costs,
+            "cost_share_of_a_core": share,
+            "process_cost": processes,
+            "paired_cost": paired,
+            "cost_per_stream": total,
+        },
+    )
     print(f"\nwritten to {path}")
 
 
@@ -398,7 +495,9 @@ def main() -> None:
     results = []
     for index in (int(s) for s in args.strengths.split(",")):
         results += asyncio.run(batch(index, args))
-    write_results("diagnostics", {"machine": info, "args": vars(args), "cameras": results}, args.smoke)  # kept if what follows fails
+    write_results(
+        "diagnostics", {"machine": info, "args": vars(args), "cameras": results}, args.smoke
+    )  # kept if what follows fails
     rows, summary = summarise(results)
     alarm_rows, alarms = false_alarm_rows(results)
     costs = component_cost()
@@ -408,8 +507,23 @@ def main() -> None:
     total = total_cost(processes, paired) if processes and paired else None
     print(header_markdown(info))
     print()
-    print(table_markdown(["fault", "strength", "check", "trials", "detected", "missed", "recall", "detect median s",
-                          "detect worst s", "also reported"], rows))
+    print(
+        table_markdown(
+            [
+                "fault",
+                "strength",
+                "check",
+                "trials",
+                "detected",
+                "missed",
+                "recall",
+                "detect median s",
+                "detect worst s",
+                "also reported",
+            ],
+            rows,
+        )
+    )
     print()
     never = [r["id"] for r in results if r["kind"] and not r["started"]]
     if never:
@@ -418,16 +532,33 @@ def main() -> None:
     print()
     print(table_markdown(["check", "false alarms", "per 1,000 camera-hours"], alarm_rows))
     print()
-    print(f"Cost per live stream at the defaults (a measured picture every {SamplingSettings().every_s:g} s, noise and stripes every 10 s, ORB every 60 s), µs: "
-          + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) + f" -> {100 * share:.3f} % of a core"
-          + f" (medians: {100 * cost_share({k[7:]: v for k, v in costs.items() if k.startswith('median_')}):.3f} %)")
+    print(
+        f"Cost per live stream at the defaults (a measured picture every {SamplingSettings().every_s:g} s, "
+        "noise and stripes every 10 s, ORB every 60 s), µs: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in costs.items())
+        + f" -> {100 * share:.3f} % of a core"
+        + f" (medians: {100 * cost_share({k[7:]: v for k, v in costs.items() if k.startswith('median_')}):.3f} %)"
+    )
     if processes:
         print(process_cost_line(processes))
     if total:
         print(total_cost_line(total))
-    path = write_results("diagnostics", {"machine": info, "args": vars(args), "trials": summary, "false_alarms": alarms,
-                                         "component_cost_us": costs, "cost_share_of_a_core": share, "process_cost": processes,
-                                         "paired_cost": paired, "cost_per_stream": total, "cameras": results}, args.smoke)
+    path = write_results(
+        "diagnostics",
+        {
+            "machine": info,
+            "args": vars(args),
+            "trials": summary,
+            "false_alarms": alarms,
+            "component_cost_us": costs,
+            "cost_share_of_a_core": share,
+            "process_cost": processes,
+            "paired_cost": paired,
+            "cost_per_stream": total,
+            "cameras": results,
+        },
+        args.smoke,
+    )
     print(f"\nwritten to {path}")
 
 

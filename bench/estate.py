@@ -44,8 +44,12 @@ from hub.config import parse_config  # noqa: E402
 from hub.inventory.estate import estate_config  # noqa: E402
 from hub.sim.process import start_sim  # noqa: E402
 
-PROBE_FAULTS = {"stall": ("offline", "stalled"), "notfound": ("offline", "not_found"), "auth": ("unauthorized", "auth_failed"),
-                "drop": ("offline", None)}
+PROBE_FAULTS = {
+    "stall": ("offline", "stalled"),
+    "notfound": ("offline", "not_found"),
+    "auth": ("unauthorized", "auth_failed"),
+    "drop": ("offline", None),
+}
 PICTURE_FAULTS = {"freeze": ("degraded", "frozen"), "black": ("degraded", "black"), "lowfps": ("degraded", "low_fps")}
 LIVE_TARGETS_S = {"stall": 6.0, "freeze": 10.0, "black": 10.0}  # the benchmarks issue's targets for live cameras
 WALL = 16
@@ -110,8 +114,15 @@ async def load_timeline(session, hub: HubProcess, until: float, out: list[dict])
         async with session.get(hub.url("/healthz")) as reply:
             body = await reply.json()
         load, capacity = body["load"], body["capacity"]
-        out.append({"t": round(time.monotonic() - started), "level": load["level"], "lag_ms": load["loop_lag_ms"],
-                    "cpu_share": load["cpu_share"], "live": capacity["live_streams"]})
+        out.append(
+            {
+                "t": round(time.monotonic() - started),
+                "level": load["level"],
+                "lag_ms": load["loop_lag_ms"],
+                "cpu_share": load["cpu_share"],
+                "live": capacity["live_streams"],
+            }
+        )
         await asyncio.sleep(5.0)
 
 
@@ -128,15 +139,18 @@ async def wall(session, hub: HubProcess, ids: list[str], until: float, received:
         while time.monotonic() < until:
             try:
                 message = await asyncio.wait_for(ws.receive(), 2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             if message.type == aiohttp.WSMsgType.BINARY:
-                name = message.data[2:2 + message.data[1]].decode()
+                name = message.data[2 : 2 + message.data[1]].decode()
                 received[name] = received.get(name, 0) + 1
 
 
-async def inject(sim, events: Events, targets: list[tuple[str, str, str]], start: float, spread: float, period: float, out: list[dict]) -> None:
+async def inject(
+    sim, events: Events, targets: list[tuple[str, str, str]], start: float, spread: float, period: float, out: list[dict]
+) -> None:
     """Each (camera, mode, fault) at a random moment in [start, start+spread]; detection from the event stream."""
+
     async def one(stream_id: str, mode: str, fault: str) -> None:
         await asyncio.sleep(max(0.0, start + random.uniform(0, spread) - time.monotonic()))
         await asyncio.to_thread(sim.set_fault, stream_id, fault)
@@ -146,18 +160,26 @@ async def inject(sim, events: Events, targets: list[tuple[str, str, str]], start
         detected = None
         while detected is None and time.monotonic() < deadline:
             for at, change in events.changes:
-                if at >= injected and change["id"] == stream_id and change["state"] == state and (reason is None or reason in change["reasons"]):
+                if (
+                    at >= injected
+                    and change["id"] == stream_id
+                    and change["state"] == state
+                    and (reason is None or reason in change["reasons"])
+                ):
                     detected = at - injected
                     break
             await asyncio.sleep(0.5)
-        out.append({"stream": stream_id, "mode": mode, "fault": fault, "detected_s": None if detected is None else round(detected, 1)})
+        out.append(
+            {"stream": stream_id, "mode": mode, "fault": fault, "detected_s": None if detected is None else round(detected, 1)}
+        )
         await asyncio.to_thread(sim.clear_fault, stream_id)
 
     await asyncio.gather(*(one(*t) for t in targets))
 
 
 def sampled(text: str, keep: int) -> str:
-    """The estate with about `keep` of its fixed cameras (every k-th; all live ones and every faulted one kept), for smoke runs."""
+    """The estate with about `keep` of its fixed cameras (every k-th; all live ones and every faulted one kept),
+    for smoke runs."""
     if not keep:
         return text
     head, *blocks = text.split("[[streams]]")
@@ -178,9 +200,16 @@ def sample(hub: HubProcess, pids: list[int], cpu_before: tuple[float, float], pa
             reach_ages.append((now - reach if reach else float("inf"), r["id"], r["state"]))
     cpu = sum(cpu_seconds(p) for p in pids if Path(f"/proc/{p}").exists())
     share = (cpu - cpu_before[0]) / (time.monotonic() - cpu_before[1])
-    return {"check_age_max": max(check_ages)[0], "reach_age_max": max(reach_ages)[0], "worst_check": max(check_ages),
-            "worst_reach": max(reach_ages), "cores": share,
-            "rss": sum(rss_bytes(p) for p in pids if Path(f"/proc/{p}").exists()), "records": body["streams"], "cpu": cpu}
+    return {
+        "check_age_max": max(check_ages)[0],
+        "reach_age_max": max(reach_ages)[0],
+        "worst_check": max(check_ages),
+        "worst_reach": max(reach_ages),
+        "cores": share,
+        "rss": sum(rss_bytes(p) for p in pids if Path(f"/proc/{p}").exists()),
+        "records": body["streams"],
+        "cpu": cpu,
+    }
 
 
 async def estate_run(args) -> dict:
@@ -192,10 +221,17 @@ async def estate_run(args) -> dict:
     started = time.monotonic()
     sim = await asyncio.to_thread(start_sim, folder / "sim.toml")
     sim_ready_s = time.monotonic() - started
-    monitor = f"[monitor]\npatrol_period_s = {args.period}\nprobe_interval_s = {args.probe}\npatrol_concurrency = {args.concurrency}\n"
+    monitor = (
+        f"[monitor]\npatrol_period_s = {args.period}\nprobe_interval_s = {args.probe}\npatrol_concurrency = {args.concurrency}\n"
+    )
     hub_text = text.split("[[streams]]", 1)
-    config = (f'[hub]\ningest_processes = {json.dumps(args.processes) if args.processes == "auto" else args.processes}\n'
-              + sim_section(sim) + monitor + "[[streams]]" + hub_text[1])
+    config = (
+        f"[hub]\ningest_processes = {json.dumps(args.processes) if args.processes == 'auto' else args.processes}\n"
+        + sim_section(sim)
+        + monitor
+        + "[[streams]]"
+        + hub_text[1]
+    )
     (folder / "hub.toml").write_text(config)
     hub = HubProcess(folder / "hub.toml", log_level=args.log_level)
     _drain(hub)
@@ -218,9 +254,11 @@ async def estate_run(args) -> dict:
         live_ids = [i for i in healthy if i.startswith("cc-")]
         patrol_ids = [i for i in healthy if i in patrolled]
         random.shuffle(patrol_ids)
-        wall_ids, fault_patrol = patrol_ids[:WALL], patrol_ids[WALL:WALL + len(PROBE_FAULTS) + len(PICTURE_FAULTS)]
+        wall_ids, fault_patrol = patrol_ids[:WALL], patrol_ids[WALL : WALL + len(PROBE_FAULTS) + len(PICTURE_FAULTS)]
         kinds = list(PROBE_FAULTS) + list(PICTURE_FAULTS)
-        targets = [(live_ids[i], "live", k) for i, k in enumerate(kinds)] + [(fault_patrol[i], "patrol", k) for i, k in enumerate(kinds)]
+        targets = [(live_ids[i], "live", k) for i, k in enumerate(kinds)] + [
+            (fault_patrol[i], "patrol", k) for i, k in enumerate(kinds)
+        ]
         injected_ids = {t[0] for t in targets}
         pids = tree(hub.pid)
         steady_start = time.monotonic()
@@ -230,9 +268,15 @@ async def estate_run(args) -> dict:
         cpu_mark = (sum(cpu_seconds(p) for p in pids), time.monotonic())
         frames_before = {r["id"]: r["frames_total"] for r in body["streams"]}
         async with aiohttp.ClientSession(headers=hub.headers) as session:
-            work = [poll_api(session, hub, healthy, until, lists, recs), scrape(session, hub, until, scrapes), scrape(session, hub, until, scrapes),
-                    wall(session, hub, wall_ids, until, received),
-                    inject(sim, events, targets, steady_start + 20, max(1.0, args.steady - args.period - 60), args.period, detections)]
+            work = [
+                poll_api(session, hub, healthy, until, lists, recs),
+                scrape(session, hub, until, scrapes),
+                scrape(session, hub, until, scrapes),
+                wall(session, hub, wall_ids, until, received),
+                inject(
+                    sim, events, targets, steady_start + 20, max(1.0, args.steady - args.period - 60), args.period, detections
+                ),
+            ]
             tasks = [asyncio.ensure_future(w) for w in work]
             while time.monotonic() < until:
                 await asyncio.sleep(5)
@@ -245,23 +289,38 @@ async def estate_run(args) -> dict:
         fps = {r["id"]: (r["frames_total"] - frames_before.get(r["id"], 0)) / window for r in last}
         false = [c for at, c in events.changes[changes_before:] if c["id"] not in faulty and c["id"] not in injected_ids]
         return {
-            "cameras": len(records), "patrolled": len(patrolled), "live": len(records) - len(patrolled),
-            "processes": args.processes, "patrol_concurrency": args.concurrency, "period_s": args.period, "probe_interval_s": args.probe,
-            "sim_ready_s": round(sim_ready_s, 1), "cold_cache": args.cold, "first_round_s": round(first_round_s),
-            "steady_s": round(window), "check_age_max_s": round(max(s["check_age_max"] for s in samples), 1),
+            "cameras": len(records),
+            "patrolled": len(patrolled),
+            "live": len(records) - len(patrolled),
+            "processes": args.processes,
+            "patrol_concurrency": args.concurrency,
+            "period_s": args.period,
+            "probe_interval_s": args.probe,
+            "sim_ready_s": round(sim_ready_s, 1),
+            "cold_cache": args.cold,
+            "first_round_s": round(first_round_s),
+            "steady_s": round(window),
+            "check_age_max_s": round(max(s["check_age_max"] for s in samples), 1),
             "reach_age_max_s": round(max(s["reach_age_max"] for s in samples), 1),
             "worst_reach": max((s["worst_reach"] for s in samples), key=lambda w: w[0]),
             "worst_check": max((s["worst_check"] for s in samples), key=lambda w: w[0]),
             "live_fps_min": round(min(fps[i] for i in fps if i.startswith(("cc-", "vh-")) and i not in injected_ids), 1),
             "wall_fps_min": round(min(fps[i] for i in wall_ids if i not in injected_ids), 1),
             "wall_chunks_min": min(received.get(i, 0) for i in wall_ids),
-            "list_p50_ms": round(percentile(lists, 0.5), 1), "list_p99_ms": round(percentile(lists, 0.99), 1),
-            "record_p50_ms": round(percentile(recs, 0.5), 1), "record_p99_ms": round(percentile(recs, 0.99), 1),
-            "scrape_p50_ms": round(percentile(scrapes, 0.5), 1), "scrape_p99_ms": round(percentile(scrapes, 0.99), 1),
-            "cores_mean": round(samples[-1]["cores"], 2), "cores_max_5s": round(max(_windows(samples)), 2),
+            "list_p50_ms": round(percentile(lists, 0.5), 1),
+            "list_p99_ms": round(percentile(lists, 0.99), 1),
+            "record_p50_ms": round(percentile(recs, 0.5), 1),
+            "record_p99_ms": round(percentile(recs, 0.99), 1),
+            "scrape_p50_ms": round(percentile(scrapes, 0.5), 1),
+            "scrape_p99_ms": round(percentile(scrapes, 0.99), 1),
+            "cores_mean": round(samples[-1]["cores"], 2),
+            "cores_max_5s": round(max(_windows(samples)), 2),
             "rss_mib_max": round(max(s["rss"] for s in samples) / 2**20),
-            "false_transitions": len(false), "false_by_kind": _by_kind(false), "false_examples": false[:5],
-            "load_levels_seen": sorted(set(levels)), "detections": sorted(detections, key=lambda d: (d["mode"], d["fault"])),
+            "false_transitions": len(false),
+            "false_by_kind": _by_kind(false),
+            "false_examples": false[:5],
+            "load_levels_seen": sorted(set(levels)),
+            "detections": sorted(detections, key=lambda d: (d["mode"], d["fault"])),
         }
     finally:
         follower.cancel()
@@ -282,7 +341,7 @@ def _by_kind(changes: list[dict]) -> dict[str, int]:
 def _windows(samples: list[dict]) -> list[float]:
     """Cores used in each 5 s step between samples."""
     out = []
-    for a, b in zip(samples, samples[1:]):
+    for a, b in zip(samples, samples[1:], strict=False):
         out.append((b["cpu"] - a["cpu"]) / 5.0)
     return out or [samples[-1]["cores"]]
 
@@ -314,11 +373,20 @@ async def overload_run(args) -> dict:
         for c in changes:
             key = f"{c['previous']} -> {c['state']} {','.join(c['reasons'])}"
             by_kind[key] = by_kind.get(key, 0) + 1
-        return {"live_cameras": count, "capacity_1_process": capacity, "seconds": args.seconds,
-                "list_p50_ms": round(percentile(lists, 0.5), 1), "list_p99_ms": round(percentile(lists, 0.99), 1),
-                "record_p99_ms": round(percentile(recs, 0.99), 1), "false_transitions": len(changes), "transitions": by_kind,
-                "first_verdicts": events.first_verdicts - first_before,
-                "load": health.get("load"), "timeline": timeline, "online": sum(1 for r in hub.get("/api/streams")["streams"] if r["state"] == "online")}
+        return {
+            "live_cameras": count,
+            "capacity_1_process": capacity,
+            "seconds": args.seconds,
+            "list_p50_ms": round(percentile(lists, 0.5), 1),
+            "list_p99_ms": round(percentile(lists, 0.99), 1),
+            "record_p99_ms": round(percentile(recs, 0.99), 1),
+            "false_transitions": len(changes),
+            "transitions": by_kind,
+            "first_verdicts": events.first_verdicts - first_before,
+            "load": health.get("load"),
+            "timeline": timeline,
+            "online": sum(1 for r in hub.get("/api/streams")["streams"] if r["state"] == "online"),
+        }
     finally:
         follower.cancel()
         hub.stop()
@@ -332,15 +400,25 @@ def report(result: dict, overload: dict | None) -> None:
         rows = [[k, result[k]] for k in result if k not in ("detections", "false_examples", "false_by_kind")]
         print(table_markdown(["measure", "value"], rows))
         print("false transitions by kind:", result["false_by_kind"])
-        print(table_markdown(["mode", "fault", "camera", "detected (s)"],
-                             [[d["mode"], d["fault"], d["stream"], d["detected_s"]] for d in result["detections"]]))
+        print(
+            table_markdown(
+                ["mode", "fault", "camera", "detected (s)"],
+                [[d["mode"], d["fault"], d["stream"], d["detected_s"]] for d in result["detections"]],
+            )
+        )
     if overload:
         print(table_markdown(["overload measure", "value"], [[k, v] for k, v in overload.items() if k != "timeline"]))
-        print(table_markdown(["t (s)", "level", "loop lag (ms)", "CPU share", "live streams"],
-                             [[p["t"], p["level"], p["lag_ms"], p["cpu_share"], p["live"]] for p in overload["timeline"]]))
+        print(
+            table_markdown(
+                ["t (s)", "level", "loop lag (ms)", "CPU share", "live streams"],
+                [[p["t"], p["level"], p["lag_ms"], p["cpu_share"], p["live"]] for p in overload["timeline"]],
+            )
+        )
     path = RESULTS / "estate.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
-    write_results("estate", {"machine": info, "estate": result or previous.get("estate"), "overload": overload or previous.get("overload")})
+    write_results(
+        "estate", {"machine": info, "estate": result or previous.get("estate"), "overload": overload or previous.get("overload")}
+    )
 
 
 def main() -> int:

@@ -27,10 +27,31 @@ BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-1"
 def bench_credentials(config: Path) -> str:
     """An admin token and the user `bench` (for browsers), made with the hub's own CLI; returns the token."""
     env = {**os.environ, "HUB_BENCH_PASSWORD": BENCH_PASSWORD}
-    subprocess.run([sys.executable, "-m", "hub", "user", "--config", str(config), "add", BENCH_USER, "--role", "admin",
-                    "--password-env", "HUB_BENCH_PASSWORD"], env=env, capture_output=True, text=True)  # exists already: fine
-    made = subprocess.run([sys.executable, "-m", "hub", "token", "--config", str(config), "add", "bench", "--role", "admin"],
-                          capture_output=True, text=True, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "user",
+            "--config",
+            str(config),
+            "add",
+            BENCH_USER,
+            "--role",
+            "admin",
+            "--password-env",
+            "HUB_BENCH_PASSWORD",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )  # exists already: fine
+    made = subprocess.run(
+        [sys.executable, "-m", "hub", "token", "--config", str(config), "add", "bench", "--role", "admin"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return made.stdout.rsplit("not stored): ", 1)[1].strip()
 
 
@@ -48,7 +69,18 @@ class HubProcess:
         self.port = free_port()
         self.token = bench_credentials(config)
         self.headers = {"Authorization": f"Bearer {self.token}"}
-        command = [sys.executable, "-m", "hub", "--log-level", log_level, "serve", "--config", str(config), "--listen", f"127.0.0.1:{self.port}"]
+        command = [
+            sys.executable,
+            "-m",
+            "hub",
+            "--log-level",
+            log_level,
+            "serve",
+            "--config",
+            str(config),
+            "--listen",
+            f"127.0.0.1:{self.port}",
+        ]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

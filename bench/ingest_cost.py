@@ -86,7 +86,18 @@ def start_contender(name: str, sim, count: int, folder: Path) -> tuple[Contender
         config = folder / "hub.toml"
         config.write_text(bench_estate(count, f'[sim]\nlisten = "{sim.rtsp}"\ncontrol = "{sim.control}"\n'))
         port, token = _free_port(), bench_credentials(config)
-        command = [sys.executable, "-m", "hub", "--log-level", "WARNING", "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"]
+        command = [
+            sys.executable,
+            "-m",
+            "hub",
+            "--log-level",
+            "WARNING",
+            "serve",
+            "--config",
+            str(config),
+            "--listen",
+            f"127.0.0.1:{port}",
+        ]
         contender = Contender(name, command)
         contender.wait_for(lambda: any("UI and API on" in line for line in contender.lines), 60, "start")
         contender.wait_for(lambda: _hub_online(port, token) == count, 180, "all streams online")
@@ -121,15 +132,17 @@ def run_size(count: int, contenders: list[str], warmup: float, window: float) ->
                     received = frames() - before
                 finally:
                     contender.stop()
-                rows.append({
-                    "streams": count,
-                    "contender": name,
-                    "cpu_percent": round(m["cpu_percent"], 1),
-                    "cpu_percent_per_stream": round(m["cpu_percent"] / count, 3),
-                    "rss_mib": round(m["rss_bytes"] / 2**20, 1),
-                    "rss_mib_per_stream": round(m["rss_bytes"] / 2**20 / count, 2),
-                    "fps_per_stream": round(received / window / count, 1),
-                })
+                rows.append(
+                    {
+                        "streams": count,
+                        "contender": name,
+                        "cpu_percent": round(m["cpu_percent"], 1),
+                        "cpu_percent_per_stream": round(m["cpu_percent"] / count, 3),
+                        "rss_mib": round(m["rss_bytes"] / 2**20, 1),
+                        "rss_mib_per_stream": round(m["rss_bytes"] / 2**20 / count, 2),
+                        "fps_per_stream": round(received / window / count, 1),
+                    }
+                )
                 print(rows[-1], flush=True)
         finally:
             sim.stop()

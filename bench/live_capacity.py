@@ -47,8 +47,18 @@ def step(sim, processes: int, count: int, warmup: float, window: float, folder: 
     try:
         return _step(sim, processes, count, warmup, window, folder)
     except (OSError, RuntimeError) as exc:  # urllib's timeouts are OSErrors
-        return {"processes": processes, "cameras": count, "full_rate_share": None, "fps_p1": None, "fps_median": None,
-                "cpu_percent": None, "rss_mib": None, "state_changes": None, "passed": False, "error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "processes": processes,
+            "cameras": count,
+            "full_rate_share": None,
+            "fps_p1": None,
+            "fps_median": None,
+            "cpu_percent": None,
+            "rss_mib": None,
+            "state_changes": None,
+            "passed": False,
+            "error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 def _step(sim, processes: int, count: int, warmup: float, window: float, folder: Path) -> dict:
@@ -72,11 +82,15 @@ def _step(sim, processes: int, count: int, warmup: float, window: float, folder:
         fps = sorted((r["frames_total"] - before.get(r["id"], 0)) / (t1 - t0) for r in records)
         full = sum(1 for f in fps if f >= FULL_RATE)
         return {
-            "processes": processes, "cameras": count, "full_rate_share": round(full / count, 3),
-            "fps_p1": round(fps[max(0, len(fps) // 100 - 1)], 1), "fps_median": round(fps[len(fps) // 2], 1),
+            "processes": processes,
+            "cameras": count,
+            "full_rate_share": round(full / count, 3),
+            "fps_p1": round(fps[max(0, len(fps) // 100 - 1)], 1),
+            "fps_median": round(fps[len(fps) // 2], 1),
             "cpu_percent": round(100 * (cpu1 - cpu0) / (t1 - t0), 1),
             "rss_mib": round(sum(rss_bytes(p) for p in pids if Path(f"/proc/{p}").exists()) / 2**20, 1),
-            "state_changes": len(changes), "passed": full >= PASS_SHARE * count and not changes,
+            "state_changes": len(changes),
+            "passed": full >= PASS_SHARE * count and not changes,
         }
     finally:
         hub.stop()
@@ -124,12 +138,28 @@ def main() -> int:
     capacity = {p: max([r["cameras"] for r in rows if r["processes"] == p and r["passed"]], default=0) for p in args.processes}
     info = machine()
     print(header_markdown(info))
-    columns = ["processes", "cameras", "full_rate_share", "fps_p1", "fps_median", "cpu_percent", "rss_mib", "state_changes", "passed"]
+    columns = [
+        "processes",
+        "cameras",
+        "full_rate_share",
+        "fps_p1",
+        "fps_median",
+        "cpu_percent",
+        "rss_mib",
+        "state_changes",
+        "passed",
+    ]
     print(table_markdown(columns, [[r[c] for c in columns] for r in rows]))
     print("capacity (live cameras at full frame rate):", capacity)
     if len(args.processes) > 1 and capacity.get(args.processes[0]):
-        print(f"ratio {args.processes[-1]} vs {args.processes[0]} processes: {capacity[args.processes[-1]] / capacity[args.processes[0]]:.2f}")
-    write_results("live_capacity", {"machine": info, "window_s": args.window, "rows": rows, "capacity": {str(k): v for k, v in capacity.items()}})
+        print(
+            f"ratio {args.processes[-1]} vs {args.processes[0]} processes: "
+            f"{capacity[args.processes[-1]] / capacity[args.processes[0]]:.2f}"
+        )
+    write_results(
+        "live_capacity",
+        {"machine": info, "window_s": args.window, "rows": rows, "capacity": {str(k): v for k, v in capacity.items()}},
+    )
     return 0
 
 

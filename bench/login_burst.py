@@ -39,8 +39,11 @@ def percentile(values: list[float], q: float) -> float:
 
 async def operator(session: aiohttp.ClientSession, hub, ids: list[str], stop: asyncio.Event) -> dict[str, list[float]]:
     """The admin's requests in turn until `stop`: latency in ms by kind."""
-    paths = {"list": lambda i: "/api/streams", "record": lambda i: f"/api/streams/{i}",
-             "snapshot": lambda i: f"/api/streams/{i}/snapshot.jpg?width={200 + hash(i + str(time.monotonic())) % 200}"}
+    paths = {
+        "list": lambda i: "/api/streams",
+        "record": lambda i: f"/api/streams/{i}",
+        "snapshot": lambda i: f"/api/streams/{i}/snapshot.jpg?width={200 + hash(i + str(time.monotonic())) % 200}",
+    }
     seen: dict[str, list[float]] = {kind: [] for kind in paths}
     n = 0
     while not stop.is_set():
@@ -56,11 +59,13 @@ async def operator(session: aiohttp.ClientSession, hub, ids: list[str], stop: as
 
 async def burst(session: aiohttp.ClientSession, hub, size: int, round_no: int) -> dict[int, int]:
     """`size` sign-ins at once, each a new user name from a new address; replies counted by status."""
+
     async def attempt(n: int) -> int:
         body = {"user": f"bot{round_no}-{n}", "password": "guess"}
         address = f"10.{round_no % 250}.{n // 250}.{n % 250 + 1}"
-        async with session.post(hub.url("/api/login"), json=body, headers={"Origin": hub.url("").rstrip("/"),
-                                                                            "X-Forwarded-For": address}) as reply:
+        async with session.post(
+            hub.url("/api/login"), json=body, headers={"Origin": hub.url("").rstrip("/"), "X-Forwarded-For": address}
+        ) as reply:
             await reply.read()
             return reply.status
 
@@ -70,8 +75,11 @@ async def burst(session: aiohttp.ClientSession, hub, size: int, round_no: int) -
 
 async def sign_in_time(session: aiohttp.ClientSession, hub) -> tuple[int, float]:
     started = time.perf_counter()
-    async with session.post(hub.url("/api/login"), json={"user": BENCH_USER, "password": BENCH_PASSWORD},
-                            headers={"Origin": hub.url("").rstrip("/"), "X-Forwarded-For": "192.0.2.10"}) as reply:
+    async with session.post(
+        hub.url("/api/login"),
+        json={"user": BENCH_USER, "password": BENCH_PASSWORD},
+        headers={"Origin": hub.url("").rstrip("/"), "X-Forwarded-For": "192.0.2.10"},
+    ) as reply:
         await reply.read()
         return reply.status, 1000 * (time.perf_counter() - started)
 
@@ -91,7 +99,10 @@ async def phase(hub, ids: list[str], seconds: float, attack: int) -> dict:
     """The admin's latencies over `seconds`, with bursts of `attack` sign-ins meanwhile (0: none)."""
     stop = asyncio.Event()
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as admin, aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as bots:
+    async with (
+        aiohttp.ClientSession(connector=connector) as admin,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as bots,
+    ):
         work = asyncio.ensure_future(operator(admin, hub, ids, stop))
         cpu0, t0 = cpu_seconds(hub.pid), time.monotonic()
         statuses: dict[int, int] = {}
@@ -109,13 +120,29 @@ async def phase(hub, ids: list[str], seconds: float, attack: int) -> dict:
         cpu = 100 * (cpu_seconds(hub.pid) - cpu0) / (time.monotonic() - t0)
         stop.set()
         seen = await work
-    result = {kind: {"n": len(v), "p50_ms": round(statistics.median(v), 1), "p99_ms": round(percentile(v, 0.99), 1),
-                     "max_ms": round(max(v), 1)} for kind, v in seen.items()}
+    result = {
+        kind: {
+            "n": len(v),
+            "p50_ms": round(statistics.median(v), 1),
+            "p99_ms": round(percentile(v, 0.99), 1),
+            "max_ms": round(max(v), 1),
+        }
+        for kind, v in seen.items()
+    }
     every = [x for v in seen.values() for x in v]
-    result["all"] = {"n": len(every), "p50_ms": round(statistics.median(every), 1), "p99_ms": round(percentile(every, 0.99), 1),
-                     "max_ms": round(max(every), 1)}
-    return {"latency": result, "bursts": rounds if attack else 0, "sign_ins": statuses, "hub_cpu_percent": round(cpu, 1),
-            "legitimate_sign_ins": [{"status": s, "ms": round(ms, 1)} for s, ms in legit]}
+    result["all"] = {
+        "n": len(every),
+        "p50_ms": round(statistics.median(every), 1),
+        "p99_ms": round(percentile(every, 0.99), 1),
+        "max_ms": round(max(every), 1),
+    }
+    return {
+        "latency": result,
+        "bursts": rounds if attack else 0,
+        "sign_ins": statuses,
+        "hub_cpu_percent": round(cpu, 1),
+        "legitimate_sign_ins": [{"status": s, "ms": round(ms, 1)} for s, ms in legit],
+    }
 
 
 def main() -> int:
@@ -136,17 +163,39 @@ def main() -> int:
         asyncio.run(_warm_up(hub, ids))
         calm = asyncio.run(phase(hub, ids, args.seconds / 2, 0))
         attacked = asyncio.run(phase(hub, ids, args.seconds, args.burst))
-    payload = {"machine": machine(), "streams": args.streams, "burst": args.burst, "seconds": args.seconds,
-               "target_p99_ms": TARGET_P99_MS, "calm": calm, "attacked": attacked}
+    payload = {
+        "machine": machine(),
+        "streams": args.streams,
+        "burst": args.burst,
+        "seconds": args.seconds,
+        "target_p99_ms": TARGET_P99_MS,
+        "calm": calm,
+        "attacked": attacked,
+    }
     path = write_results("login_burst", payload, smoke=args.smoke)
-    rows = [[name, kind, r["latency"][kind]["n"], r["latency"][kind]["p50_ms"], r["latency"][kind]["p99_ms"], r["latency"][kind]["max_ms"]]
-            for name, r in (("calm", calm), ("attacked", attacked)) for kind in ("list", "record", "snapshot", "all")]
+    rows = [
+        [
+            name,
+            kind,
+            r["latency"][kind]["n"],
+            r["latency"][kind]["p50_ms"],
+            r["latency"][kind]["p99_ms"],
+            r["latency"][kind]["max_ms"],
+        ]
+        for name, r in (("calm", calm), ("attacked", attacked))
+        for kind in ("list", "record", "snapshot", "all")
+    ]
     print(header_markdown(payload["machine"]))
     print(table_markdown(["phase", "request", "n", "p50 ms", "p99 ms", "max ms"], rows))
-    print(f"bursts: {attacked['bursts']} x {args.burst}; sign-in replies {attacked['sign_ins']}; hub CPU calm "
-          f"{calm['hub_cpu_percent']} %, attacked {attacked['hub_cpu_percent']} %")
+    print(
+        f"bursts: {attacked['bursts']} x {args.burst}; sign-in replies {attacked['sign_ins']}; hub CPU calm "
+        f"{calm['hub_cpu_percent']} %, attacked {attacked['hub_cpu_percent']} %"
+    )
     print(f"legitimate sign-ins during the attack: {attacked['legitimate_sign_ins']}")
-    print(f"target: p99 under {TARGET_P99_MS} ms during the attack: {'met' if attacked['latency']['all']['p99_ms'] < TARGET_P99_MS else 'MISSED'}")
+    print(
+        f"target: p99 under {TARGET_P99_MS} ms during the attack: "
+        f"{'met' if attacked['latency']['all']['p99_ms'] < TARGET_P99_MS else 'MISSED'}"
+    )
     print(f"written to {path}")
     return 0
 

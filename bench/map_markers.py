@@ -31,19 +31,24 @@ FRAME_COUNTER = """() => new Promise(resolve => {
   requestAnimationFrame(tick);
 })"""
 
+
 def config(count: int) -> str:
     random.seed(3)
     blocks = []
     for i in range(count):
         lat, lon = 31.775 + random.uniform(-0.02, 0.02), 117.303 + random.uniform(-0.02, 0.02)
-        blocks.append(f'[[streams]]\nid = "cam-{i:05d}"\nname = "Camera {i}"\ncategory = "{CATEGORIES[i % 4]}"\n'
-                      f'position = [{lat:.5f}, {lon:.5f}]\nurl = "rtsp://127.0.0.1:9/cam-{i}"\n')
+        blocks.append(
+            f'[[streams]]\nid = "cam-{i:05d}"\nname = "Camera {i}"\ncategory = "{CATEGORIES[i % 4]}"\n'
+            f'position = [{lat:.5f}, {lon:.5f}]\nurl = "rtsp://127.0.0.1:9/cam-{i}"\n'
+        )
     return "\n".join(blocks)
 
 
 async def measure(hub: HubProcess, count: int) -> dict:
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"])
+        browser = await p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"]
+        )
         page = await browser.new_page(viewport={"width": 1600, "height": 900}, bypass_csp=True)
         await sign_in(page, hub.url(""))  # then the page load is timed on its own
         started = time.monotonic()
@@ -66,8 +71,13 @@ async def measure(hub: HubProcess, count: int) -> dict:
         await page.mouse.up()
         moving_fps, worst_frame_ms = await counter
         await browser.close()
-    return {"markers": count, "load_s": round(loaded, 1), "idle_fps": round(idle_fps, 1),
-            "fps_while_zooming_and_panning": round(moving_fps, 1), "worst_frame_ms": round(worst_frame_ms, 1)}
+    return {
+        "markers": count,
+        "load_s": round(loaded, 1),
+        "idle_fps": round(idle_fps, 1),
+        "fps_while_zooming_and_panning": round(moving_fps, 1),
+        "worst_frame_ms": round(worst_frame_ms, 1),
+    }
 
 
 def main() -> None:

@@ -41,7 +41,9 @@ async def play(url: str, counter: Counter, stop: asyncio.Event) -> None:
     reader, writer = await asyncio.open_connection(host, int(port))
     try:
         await _request(reader, writer, "DESCRIBE", url, 1, "Accept: application/sdp\r\n")
-        setup = await _request(reader, writer, "SETUP", url + "/trackID=0", 2, "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")
+        setup = await _request(
+            reader, writer, "SETUP", url + "/trackID=0", 2, "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"
+        )
         session = setup["session"].split(";")[0]
         await _request(reader, writer, "PLAY", url, 3, f"Session: {session}\r\n")
         while not stop.is_set():

@@ -34,7 +34,10 @@ async def cpu_over(pid: int, window: float) -> float:
 async def measure(hub: HubProcess, window: float) -> dict:
     idle = await cpu_over(hub.pid, window)
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"])
+        browser = await p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
+        )
         page = await browser.new_page(viewport={"width": 1600, "height": 900}, bypass_csp=True)
         await sign_in(page, hub.url(""))
         await page.wait_for_function("window.hubUI && window.hubUI.ready")
@@ -42,13 +45,20 @@ async def measure(hub: HubProcess, window: float) -> dict:
         await page.select_option("#layout-size", str(TILES))
         for i in range(TILES):
             await page.click(f"#stream-list li[data-stream-id='bench-{i:04d}'] button")
-        await page.wait_for_function(f"[...document.querySelectorAll('.tile video')].filter(v => v.currentTime > 1).length === {TILES}", timeout=60_000)
+        await page.wait_for_function(
+            f"[...document.querySelectorAll('.tile video')].filter(v => v.currentTime > 1).length === {TILES}", timeout=60_000
+        )
         await asyncio.sleep(3)
         playing = await cpu_over(hub.pid, window)
         latencies = await page.evaluate(f"[...Array({TILES}).keys()].map(i => window.hubUI.tileLatency(i))")
         await browser.close()
-    return {"tiles": TILES, "hub_cpu_no_wall_percent": round(idle, 1), "hub_cpu_wall_percent": round(playing, 1),
-            "tile_buffer_latency_median_s": round(statistics.median(latencies), 2), "tile_buffer_latency_max_s": round(max(latencies), 2)}
+    return {
+        "tiles": TILES,
+        "hub_cpu_no_wall_percent": round(idle, 1),
+        "hub_cpu_wall_percent": round(playing, 1),
+        "tile_buffer_latency_median_s": round(statistics.median(latencies), 2),
+        "tile_buffer_latency_max_s": round(max(latencies), 2),
+    }
 
 
 def main() -> None:

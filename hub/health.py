@@ -31,8 +31,19 @@ CONNECTING, ONLINE, DEGRADED, OFFLINE, UNAUTHORIZED = "connecting", "online", "d
 STATES = (CONNECTING, ONLINE, DEGRADED, OFFLINE, UNAUTHORIZED)
 UP_STATES = (ONLINE, DEGRADED)
 CHECKS = ("frozen", "black", "low_fps", *PICTURE_CHECKS)  # each a `check` label of hub_stream_check_failing
-REASONS = ("stalled", "unreachable", "ended", "not_found", "auth_failed", "frozen", "black", "low_fps", "resolution_changed",
-           "decode_errors", *PICTURE_CHECKS)
+REASONS = (
+    "stalled",
+    "unreachable",
+    "ended",
+    "not_found",
+    "auth_failed",
+    "frozen",
+    "black",
+    "low_fps",
+    "resolution_changed",
+    "decode_errors",
+    *PICTURE_CHECKS,
+)
 
 FLOW_WINDOW_S = 5.0  # fps and bitrate are averaged over this sliding window
 BURST_S = 1.0  # FFmpeg hands over what it buffered while probing at once: rates skip it

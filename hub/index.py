@@ -66,12 +66,27 @@ class StreamRecord:
 
     @classmethod
     def from_stream(cls, stream: Stream) -> StreamRecord:
-        return cls(stream.id, stream.name, stream.category, stream.site, stream.tags, stream.position, stream.fps, stream.reports_position,
-                   model=stream.model)
+        return cls(
+            stream.id,
+            stream.name,
+            stream.category,
+            stream.site,
+            stream.tags,
+            stream.position,
+            stream.fps,
+            stream.reports_position,
+            model=stream.model,
+        )
 
     def describe(self, stream: Stream) -> None:
         """Take the config's descriptive fields (on reload), keeping measured ones."""
-        self.name, self.category, self.site, self.tags, self.model = stream.name, stream.category, stream.site, stream.tags, stream.model
+        self.name, self.category, self.site, self.tags, self.model = (
+            stream.name,
+            stream.category,
+            stream.site,
+            stream.tags,
+            stream.model,
+        )
         self.nominal_fps = stream.fps
         self.reports_position = stream.reports_position
         if stream.position is not None and self.position_at is None:
@@ -114,11 +129,39 @@ class StreamRecord:
 
     def _shown(self) -> tuple:
         """Every value `to_json` shows, cheap to compare: the cached JSON is rebuilt only when it changes."""
-        return (self.name, self.category, self.site, self.tags, self.position, self.position_at, self.state, self.reasons,
-                self.since, self.codec, self.width, self.height, self.fps, self.nominal_fps, self.bitrate_bps,
-                self.keyframe_interval_s, self.last_frame_at, self.frames_total, self.reconnects, self.uptime_ratio,
-                self.snapshot_at, self.picture_changed_at, self.retry_at, self.dropped_observations, self.mode,
-                self.promoted, self.checked_at, self.probed_at, self.shed, self.muted, self.model)
+        return (
+            self.name,
+            self.category,
+            self.site,
+            self.tags,
+            self.position,
+            self.position_at,
+            self.state,
+            self.reasons,
+            self.since,
+            self.codec,
+            self.width,
+            self.height,
+            self.fps,
+            self.nominal_fps,
+            self.bitrate_bps,
+            self.keyframe_interval_s,
+            self.last_frame_at,
+            self.frames_total,
+            self.reconnects,
+            self.uptime_ratio,
+            self.snapshot_at,
+            self.picture_changed_at,
+            self.retry_at,
+            self.dropped_observations,
+            self.mode,
+            self.promoted,
+            self.checked_at,
+            self.probed_at,
+            self.shed,
+            self.muted,
+            self.model,
+        )
 
     def json_bytes(self) -> bytes:
         """`to_json()` serialised, cached: listing 1,555 streams re-serialises only those that changed."""

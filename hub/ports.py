@@ -23,8 +23,9 @@ def bind_tcp(listen: Listen, purpose: str, rival: str, option: str | None) -> so
     try:
         infos = socket.getaddrinfo(listen.host, listen.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise PortBusy(f"cannot listen on {listen} for {purpose}: unknown host {listen.host!r} ({exc.strerror}). "
-                       + _elsewhere(option)) from None
+        raise PortBusy(
+            f"cannot listen on {listen} for {purpose}: unknown host {listen.host!r} ({exc.strerror}). " + _elsewhere(option)
+        ) from None
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is not "in use"

@@ -1,6 +1,7 @@
 """Screenshots of the map and the wall for the README, taken from the demo estate by the test tooling.
 
-Run: .venv/bin/python scripts/screenshots.py   (needs Debian's chromium; writes docs/map.png, docs/map-clusters.png, docs/wall.png)
+Run: .venv/bin/python scripts/screenshots.py
+(needs Debian's chromium; writes docs/map.png, docs/map-clusters.png, docs/wall.png)
 Starts the simulator and the hub on the default streams.toml (on free ports), waits until the hub reports
 the demo's configured faults, then drives headless Chromium with Playwright and waits, before each shot,
 until the page has loaded its streams and every wall tile plays or says why not (`window.hubUI.settled()`).
@@ -25,14 +26,21 @@ from hub.cli.demo import DEMO_CONFIG  # noqa: E402
 from hub.sim.process import start_sim  # noqa: E402
 
 WALL = ["ps-0001", "ps-0007", "ps-0015", "ps-0019", "pr-0006", "pr-0001", "cc-0001", "cc-0002", "vh-0001"]
-DEMO_FAULTS = {"ps-0007": ("degraded", "frozen"), "ps-0015": ("degraded", "black"), "ps-0019": ("offline", "stalled"),
-               "pr-0006": ("unauthorized", "auth_failed")}
+DEMO_FAULTS = {
+    "ps-0007": ("degraded", "frozen"),
+    "ps-0015": ("degraded", "black"),
+    "ps-0019": ("offline", "stalled"),
+    "pr-0006": ("unauthorized", "auth_failed"),
+}
 SETTLED = "window.hubUI && window.hubUI.ready && window.hubUI.settled()"
 
 
 async def shoot(hub: HubProcess, out: Path) -> None:
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"])
+        browser = await p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
+        )
         page = await browser.new_page(viewport={"width": 1280, "height": 720}, bypass_csp=True)
         await sign_in(page, hub.url(""))
         await page.wait_for_function(SETTLED, timeout=60_000)
@@ -60,7 +68,9 @@ def main() -> None:
         try:
             config = Path(tmp) / "streams.toml"
             text = DEMO_CONFIG.read_text()
-            text = text.replace('listen = "127.0.0.1:8554"', f'listen = "{sim.rtsp}"').replace('control = "127.0.0.1:8555"', f'control = "{sim.control}"')
+            text = text.replace('listen = "127.0.0.1:8554"', f'listen = "{sim.rtsp}"').replace(
+                'control = "127.0.0.1:8555"', f'control = "{sim.control}"'
+            )
             config.write_text(text)
             hub = HubProcess(config)
             hub.wait_online(30)

@@ -27,8 +27,15 @@ async def sign_in(page, hub, user: str = TEST_USER, password: str = TEST_PASSWOR
 async def hub_page(hub, user: str = TEST_USER, password: str = TEST_PASSWORD):
     """The hub's page, loaded and ready (`window.hubUI.ready`); dialogs are recorded in `page.dialogs`."""
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking",
-                                                                         "--disable-component-update", "--autoplay-policy=no-user-gesture-required"])
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
         try:
             # The hub forbids eval in its CSP; Playwright's wait_for_function needs it, so tests bypass CSP.
             page = await browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)

@@ -26,7 +26,9 @@ def _hub_logging_undone():
 TEST_CAMERA = "Test camera"
 
 
-def sim_stream(stream_id: str, url: str, fault: str | None = None, category: str = "public-security", name: str = TEST_CAMERA) -> str:
+def sim_stream(
+    stream_id: str, url: str, fault: str | None = None, category: str = "public-security", name: str = TEST_CAMERA
+) -> str:
     lines = [
         "[[streams]]",
         f'id = "{stream_id}"',

@@ -75,7 +75,9 @@ class RunningHub:
             if record["state"] == state and (reason is None or reason in record["reasons"]):
                 return record
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{stream_id} did not reach {state}/{reason} in {timeout} s: {record['state']} {record['reasons']}")
+                raise AssertionError(
+                    f"{stream_id} did not reach {state}/{reason} in {timeout} s: {record['state']} {record['reasons']}"
+                )
             await asyncio.sleep(0.2)
 
 

@@ -55,7 +55,9 @@ def test_sensitive_streams_need_an_explicit_grant_even_for_operators():
 
 def test_roles_limit_actions():
     assert Rights("viewer").can("watch") and not Rights("viewer").can("arrange")
-    assert Rights("operator").can("arrange") and Rights("operator").can("acknowledge") and not Rights("operator").can("administer")
+    assert (
+        Rights("operator").can("arrange") and Rights("operator").can("acknowledge") and not Rights("operator").can("administer")
+    )
     assert Rights("admin").can("administer")
     assert Rights("viewer", frozenset({("site", "a")})).key != Rights("viewer", frozenset({("site", "b")})).key
 
@@ -76,7 +78,11 @@ def test_sessions_expire_when_idle_and_at_their_absolute_lifetime():
     assert store.get(second.id) is None
     assert store.get("made-up") is None and store.get(None) is None
     third = store.create("bob", "x")
-    assert store.drop_user("bob", "user deleted") == 1 and store.get(third.id) is None and store.why_ended(third.id) == "user deleted"
+    assert (
+        store.drop_user("bob", "user deleted") == 1
+        and store.get(third.id) is None
+        and store.why_ended(third.id) == "user deleted"
+    )
 
 
 def test_failed_logins_are_limited_per_minute_and_per_hour():
@@ -99,8 +105,9 @@ def test_x_forwarded_for_counts_only_from_trusted_proxies():
     proxies = (ipaddress.ip_network("10.0.0.5/32"), ipaddress.ip_network("10.1.0.0/16"))
     assert client_address("203.0.113.9", "1.2.3.4", proxies) == "203.0.113.9", "an untrusted peer cannot claim an address"
     assert client_address("10.0.0.5", "198.51.100.7", proxies) == "198.51.100.7"
-    assert client_address("10.0.0.5", "6.6.6.6, 198.51.100.7, 10.1.2.3", proxies) == "198.51.100.7", \
+    assert client_address("10.0.0.5", "6.6.6.6, 198.51.100.7, 10.1.2.3", proxies) == "198.51.100.7", (
         "read from the right: the client cannot prepend its way past the proxies"
+    )
     assert client_address("10.0.0.5", "not-an-ip", proxies) == "10.0.0.5"
     assert client_address("10.0.0.5", None, proxies) == "10.0.0.5"
     assert forwarded_https("10.0.0.5", "https", proxies) and not forwarded_https("203.0.113.9", "https", proxies)
@@ -149,7 +156,7 @@ def test_the_audit_chain_reveals_edits_and_deletions(tmp_path):
 
 def test_retention_cuts_the_oldest_and_the_chain_stays_whole(tmp_path):
     with AuditTrail(tmp_path / "a.sqlite") as audit:
-        for n in range(4):
+        for _n in range(4):
             audit.append("bob", "login")
         assert audit.prune(older_than_s=-1) == 4, "everything is older than 'one second in the future'"
         audit.append("bob", "logout")
@@ -198,8 +205,9 @@ def test_an_open_connection_ends_when_its_session_expires_or_its_token_is_revoke
         by_token = connections.open(service.from_token(token_text), "events", narrowed.append)
         now[0] += 59
         connections.recheck()
-        assert not by_session.ended.is_set() and service.sessions.peek(session.id).seen_at == start, \
+        assert not by_session.ended.is_set() and service.sessions.peek(session.id).seen_at == start, (
             "checking a connection is not a person's use: the idle clock keeps running"
+        )
         now[0] += 2
         connections.recheck()
         assert (by_session.code, by_session.why) == (GONE, "session expired")
@@ -217,8 +225,12 @@ def test_a_save_keeps_the_cameras_hidden_from_whoever_saves():
     mine = {"a", "b", "c"}
     old = {"size": 4, "tiles": ["a", "X", None, "Y"], "tour_s": None}  # X and Y hidden from the caller
     assert merge_hidden({"size": 4, "tiles": ["c", None, "b", None], "tour_s": None}, old, mine)["tiles"] == ["c", "X", "b", "Y"]
-    assert merge_hidden({"size": 4, "tiles": ["a", "b", None, None], "tour_s": None}, old, mine)["tiles"] == ["a", "b", "X", "Y"], \
-        "a tile the caller filled moves its hidden camera to the first empty one"
+    assert merge_hidden({"size": 4, "tiles": ["a", "b", None, None], "tour_s": None}, old, mine)["tiles"] == [
+        "a",
+        "b",
+        "X",
+        "Y",
+    ], "a tile the caller filled moves its hidden camera to the first empty one"
     grown = merge_hidden({"size": 1, "tiles": ["a"], "tour_s": 10}, old, mine)
     assert grown == {"size": 4, "tiles": ["a", "X", "Y", None], "tour_s": 10}, "no room: the next size up"
     assert merge_hidden({"size": 1, "tiles": ["b"], "tour_s": None}, None, mine)["tiles"] == ["b"]
@@ -239,7 +251,9 @@ def test_every_file_the_hub_keeps_is_its_owner_s_only_whatever_the_umask(tmp_pat
         kept = sorted(p for p in tmp_path.rglob("*") if p.is_file())
         assert {p.name for p in kept} >= {"a.sqlite-wal", "a.sqlite-shm", "u.sqlite-wal", "d.sqlite", "layouts.json"}
         assert {p.name: oct(p.stat().st_mode & 0o777) for p in kept} == {p.name: "0o600" for p in kept}
-        assert oct((tmp_path / "state").stat().st_mode & 0o777) == oct((tmp_path / "demo-state").stat().st_mode & 0o777) == "0o700"
+        assert (
+            oct((tmp_path / "state").stat().st_mode & 0o777) == oct((tmp_path / "demo-state").stat().st_mode & 0o777) == "0o700"
+        )
         for store in stores:
             store.close()
     finally:

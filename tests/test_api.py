@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import cv2
 import numpy as np
@@ -38,11 +38,18 @@ async def test_list_filters_and_summary(hub):
 
 
 async def test_bad_requests_get_json_errors(hub):
-    for path, code in [("/api/streams?category=zoo", 400), ("/api/streams?state=asleep", 400), ("/api/streams/nope", 404),
-                       ("/api/streams/nope/snapshot.jpg", 404), ("/api/streams/h264-360/snapshot.jpg?width=abc", 400),
-                       ("/api/nothing", 404), ("/api/streams/h264-360/snapshot.jpg?width=²", 400),  # isdigit() says yes
-                       ("/api/streams/h264-360/snapshot.jpg?width=٣٢٠", 400), ("/api/audit?limit=²", 400),
-                       ("/api/audit?limit=１０", 400)]:
+    for path, code in [
+        ("/api/streams?category=zoo", 400),
+        ("/api/streams?state=asleep", 400),
+        ("/api/streams/nope", 404),
+        ("/api/streams/nope/snapshot.jpg", 404),
+        ("/api/streams/h264-360/snapshot.jpg?width=abc", 400),
+        ("/api/nothing", 404),
+        ("/api/streams/h264-360/snapshot.jpg?width=²", 400),  # isdigit() says yes
+        ("/api/streams/h264-360/snapshot.jpg?width=٣٢٠", 400),
+        ("/api/audit?limit=²", 400),
+        ("/api/audit?limit=１０", 400),
+    ]:
         async with hub.session.get(hub.url(path)) as response:
             assert response.status == code, path
             assert response.content_type == "application/json"
@@ -51,8 +58,26 @@ async def test_bad_requests_get_json_errors(hub):
 
 async def test_record_has_every_contract_field(hub):
     record = await hub.wait_for("h264-360", "online")
-    fields = {"id", "name", "category", "site", "tags", "position", "state", "reasons", "since", "codec", "width",
-              "height", "fps", "nominal_fps", "bitrate_bps", "last_frame_at", "reconnects", "uptime_ratio"}
+    fields = {
+        "id",
+        "name",
+        "category",
+        "site",
+        "tags",
+        "position",
+        "state",
+        "reasons",
+        "since",
+        "codec",
+        "width",
+        "height",
+        "fps",
+        "nominal_fps",
+        "bitrate_bps",
+        "last_frame_at",
+        "reconnects",
+        "uptime_ratio",
+    }
     assert fields <= set(record)
     assert record["position"]["lat"] == 31.775
     assert record["dropped_observations"] == 0  # the loop keeps up with one stream's observations
@@ -147,7 +172,7 @@ async def test_vehicle_position_updates_and_events(fleet):
     assert record["position"] == {"lat": 31.78, "lon": 117.31, "at": now}
     status, body = await put_position(hub, "patrol-car", {"lat": 1, "lon": 1, "at": now - 60})
     assert status == 200 and not body["applied"], "an older fix never replaces a newer one"
-    iso_now = datetime.fromtimestamp(now + 1, timezone.utc).isoformat().replace("+00:00", "Z")
+    iso_now = datetime.fromtimestamp(now + 1, UTC).isoformat().replace("+00:00", "Z")
     status, body = await put_position(hub, "patrol-car", {"lat": 1, "lon": 1, "at": iso_now})
     assert status == 200 and body["applied"]
     status, body = await put_position(hub, "body-cam", {"lat": 31.7, "lon": 117.2})  # mobile = true in the config
@@ -179,7 +204,9 @@ async def test_bad_position_updates_are_refused(fleet):
 
 
 async def test_layouts_naming_unknown_streams_are_refused(hub):
-    async with hub.session.put(hub.url("/api/layouts/day"), json={"size": 4, "tiles": ["h264-360", "ghost-2", None, "ghost-1"]}) as r:
+    async with hub.session.put(
+        hub.url("/api/layouts/day"), json={"size": 4, "tiles": ["h264-360", "ghost-2", None, "ghost-1"]}
+    ) as r:
         assert r.status == 400
         assert (await r.json())["error"] == "unknown stream ids: ghost-1, ghost-2"
     status, body = await hub.get_json("/api/layouts")

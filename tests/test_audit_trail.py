@@ -22,8 +22,13 @@ DEAD = '[[streams]]\nid = "dead-cam"\nname = "Dead"\ncategory = "property"\nposi
 
 def start_hub(config, scheme: str = "http") -> tuple[subprocess.Popen, str, list[str]]:
     """`hub serve` on a free port; returns the process, its URL and the lines it printed up to then."""
-    process = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=config.parent)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=config.parent,
+    )
     lines = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -73,7 +78,10 @@ async def test_first_start_shows_the_admin_password_once_and_the_trail_survives_
     finally:
         process.terminate()
         process.wait(20)
-    assert password.encode() not in trail.read_bytes() and password.encode() not in config.with_name("streams.users.sqlite").read_bytes()
+    assert (
+        password.encode() not in trail.read_bytes()
+        and password.encode() not in config.with_name("streams.users.sqlite").read_bytes()
+    )
 
 
 def _drain(process: subprocess.Popen, seconds: float = 2.0) -> str:
@@ -131,9 +139,14 @@ def test_a_cut_inside_the_retention_window_is_found_even_with_the_anchor_rewritt
     for name in ("dave", "erin"):
         assert hub_cli("user", "--config", str(config), "add", name, "--role", "viewer").returncode == 0
     db = sqlite3.connect(path)
-    victim = db.execute("SELECT seq, hash, at, who, action, stream, address, detail, prev FROM audit ORDER BY seq DESC LIMIT 1 OFFSET 1").fetchone()
-    db.execute("UPDATE anchor SET seq = ?, hash = ?, at = ?, who = ?, action = ?, stream = ?, address = ?, detail = ?, prev = ?, "
-               "cut_at = ?", (*victim, time.time()))
+    victim = db.execute(
+        "SELECT seq, hash, at, who, action, stream, address, detail, prev FROM audit ORDER BY seq DESC LIMIT 1 OFFSET 1"
+    ).fetchone()
+    db.execute(
+        "UPDATE anchor SET seq = ?, hash = ?, at = ?, who = ?, action = ?, stream = ?, address = ?, detail = ?, prev = ?, "
+        "cut_at = ?",
+        (*victim, time.time()),
+    )
     db.execute("DELETE FROM audit WHERE seq <= ?", (victim[0],))
     db.commit()
     with AuditTrail(path) as audit:  # a forged record of the cut, chained properly at the head

@@ -33,10 +33,15 @@ def test_the_store_keeps_users_and_rights_and_refuses_bad_requests(tmp_path):
         store.grant("alice", "site", "Fangxing-3")
         store.grant("alice", "category", "childcare")
         store.grant("alice", "site", "Fangxing-3")  # twice is once
-        for bad in [lambda: store.add("alice", "viewer", "h"), lambda: store.add("Bad Name", "viewer", "h"),
-                    lambda: store.add("bob", "superuser", "h"), lambda: store.grant("alice", "planet", "x"),
-                    lambda: store.grant("nobody", "site", "x"), lambda: store.delete("admin"),
-                    lambda: store.set_role("admin", "viewer")]:
+        for bad in [
+            lambda: store.add("alice", "viewer", "h"),
+            lambda: store.add("Bad Name", "viewer", "h"),
+            lambda: store.add("bob", "superuser", "h"),
+            lambda: store.grant("alice", "planet", "x"),
+            lambda: store.grant("nobody", "site", "x"),
+            lambda: store.delete("admin"),
+            lambda: store.set_role("admin", "viewer"),
+        ]:
             with pytest.raises(UserError):
                 bad()
     with UserStore(path) as store:  # kept across opens

@@ -59,8 +59,11 @@ def test_clips_of_fractional_strengths_and_other_labels_never_share_a_file(tmp_p
     """A fault's strength holds a dot ("lowcontrast-0.25"): it once read as a file suffix, and every
     fractional strength of every camera played whichever clip was encoded first."""
     monkeypatch.setenv("HUB_CACHE_DIR", str(tmp_path))
-    specs = [clips.ClipSpec("gate", 64, 36, 5, "h264", label, variant)
-             for label in ("Cam a", "Cam b") for variant in ("lowcontrast-0.25", "lowcontrast-0.4")]
+    specs = [
+        clips.ClipSpec("gate", 64, 36, 5, "h264", label, variant)
+        for label in ("Cam a", "Cam b")
+        for variant in ("lowcontrast-0.25", "lowcontrast-0.4")
+    ]
     paths = {clips.encode_clip(spec) for spec in specs}
     assert len(paths) == 4 and all(path.endswith(".h264") and ("0.25" in path or "0.4" in path) for path in paths)
     assert len({Path(p).read_bytes() for p in paths}) == 4

@@ -28,7 +28,13 @@ def problems(text: str, env: dict | None = None) -> list[str]:
 
 
 def stream(**fields) -> str:
-    base = {"id": '"ps-0001"', "name": '"Gate"', "category": '"public-security"', "position": "[31.77, 117.30]", "url": '"rtsp://10.0.0.1/live"'}
+    base = {
+        "id": '"ps-0001"',
+        "name": '"Gate"',
+        "category": '"public-security"',
+        "position": "[31.77, 117.30]",
+        "url": '"rtsp://10.0.0.1/live"',
+    }
     base.update(fields)
     body = "\n".join(f"{k} = {v}" for k, v in base.items() if v is not None)
     return "[[streams]]\n" + body + "\n"
@@ -51,7 +57,7 @@ def test_default_streams_toml_is_valid():
     "text,expected",
     [
         (stream(colour='"red"'), 'stream "ps-0001": colour: unknown key'),
-        ("[hub]\nlisten = \"127.0.0.1:8080\"\nport = 1\n", "[hub]: port: unknown key"),
+        ('[hub]\nlisten = "127.0.0.1:8080"\nport = 1\n', "[hub]: port: unknown key"),
         ("[health]\nstall_after = 5\n", "[health]: stall_after: unknown key"),
         ("[extra]\n", "extra: unknown key"),
         (stream(id=None), "streams[1]: id: missing (required)"),
@@ -77,21 +83,24 @@ def test_default_streams_toml_is_valid():
         (stream(fps="-1"), "fps: -1 is out of range"),
         (stream(tags='"gate"'), "tags: expected a list of strings"),
         ("[health]\nmin_fps_ratio = 2\n", "[health]: min_fps_ratio: 2 is out of range"),
-        ("[sim]\nlisten = \"nowhere\"\n", '[sim]: listen: expected "HOST:PORT"'),
-        ("[hub]\nlisten = \"127.0.0.1:8²\"\n", '[hub]: listen: expected "HOST:PORT"'),  # isdigit() says yes, int() says no
+        ('[sim]\nlisten = "nowhere"\n', '[sim]: listen: expected "HOST:PORT"'),
+        ('[hub]\nlisten = "127.0.0.1:8²"\n', '[hub]: listen: expected "HOST:PORT"'),  # isdigit() says yes, int() says no
         (stream(url='"sim://street?fps=２５"'), "sim query fps='２５' is not valid"),
-        ("[map]\ntiles = \"https://tiles.example/x.png\"\n", "[map]: tiles: expected an XYZ URL template"),
+        ('[map]\ntiles = "https://tiles.example/x.png"\n', "[map]: tiles: expected an XYZ URL template"),
         ("streams = 3\n", "streams: expected an array of tables"),
         (stream(mode='"sometimes"'), "mode: 'sometimes' is not one of live, patrol"),
-        (stream(sub_url='"http://10.0.0.1/sub"'), "sub_url: unsupported URL 'http://10.0.0.1/sub': expected one of rtsp://, rtsps://"),
+        (
+            stream(sub_url='"http://10.0.0.1/sub"'),
+            "sub_url: unsupported URL 'http://10.0.0.1/sub': expected one of rtsp://, rtsps://",
+        ),
         (stream(url='"sim://street?sub=100x"'), "sim query sub='100x' is not valid"),
-        ("[monitor]\nmodes = { traffic = \"live\" }\n", "[monitor]: modes.traffic: unknown category"),
-        ("[monitor]\nmodes = { childcare = \"never\" }\n", "[monitor]: modes.childcare: 'never' is not one of live, patrol"),
+        ('[monitor]\nmodes = { traffic = "live" }\n', "[monitor]: modes.traffic: unknown category"),
+        ('[monitor]\nmodes = { childcare = "never" }\n', "[monitor]: modes.childcare: 'never' is not one of live, patrol"),
         ("[monitor]\npatrol_period_s = 1\n", "[monitor]: patrol_period_s: 1 is out of range"),
         ("[monitor]\npatrol_concurrency = 0\n", "[monitor]: patrol_concurrency: 0 is out of range"),
         ("[monitor]\nperiod = 5\n", "[monitor]: period: unknown key"),
-        ("[hub]\ningest_processes = \"many\"\n", "[hub]: ingest_processes: expected \"auto\" or a whole number"),
-        ("[sim]\nclip_labels = \"camera\"\n", "[sim]: clip_labels: 'camera' is not one of name, scene"),
+        ('[hub]\ningest_processes = "many"\n', '[hub]: ingest_processes: expected "auto" or a whole number'),
+        ('[sim]\nclip_labels = "camera"\n', "[sim]: clip_labels: 'camera' is not one of name, scene"),
     ],
 )
 def test_each_bad_input_gets_a_clear_line(text, expected):
@@ -108,7 +117,7 @@ def test_modes_come_from_the_category_unless_a_stream_says_otherwise():
 
 
 def test_not_toml_reports_line_and_column():
-    (line,) = problems("[[streams]]\nid = \"a\"\nname = Gate\n")
+    (line,) = problems('[[streams]]\nid = "a"\nname = Gate\n')
     assert "not valid TOML" in line and "line 3, column 8" in line
 
 
@@ -162,8 +171,12 @@ def test_sim_url_parts_and_credentials():
 
 
 def test_duplicate_ids_are_listed_with_every_other_problem():
-    found = problems(stream(category='"traffic"') + stream() + stream(id='"cc-0001"') + stream(id='"cc-0001"', position="[91, 0]"))
-    assert 'test.toml: stream "ps-0001": category: \'traffic\' is not one of public-security, property, childcare, vehicle' in found
+    found = problems(
+        stream(category='"traffic"') + stream() + stream(id='"cc-0001"') + stream(id='"cc-0001"', position="[91, 0]")
+    )
+    assert (
+        "test.toml: stream \"ps-0001\": category: 'traffic' is not one of public-security, property, childcare, vehicle" in found
+    )
     assert 'test.toml: stream "ps-0001": id: duplicate id (streams[1] and streams[2]): ids must be unique' in found
     assert 'test.toml: stream "cc-0001": position: latitude 91 is out of range -90..90' in found
     assert 'test.toml: stream "cc-0001": id: duplicate id (streams[3] and streams[4]): ids must be unique' in found
@@ -174,9 +187,14 @@ def test_hub_check_warns_on_a_config_without_streams(tmp_path, capsys):
     empty = tmp_path / "empty.toml"
     empty.write_text('[hub]\nlisten = "127.0.0.1:8080"\n')
     assert main(["check", str(empty)]) == 0
-    assert capsys.readouterr().out.splitlines() == [f"{empty}: warning: no [[streams]]: the hub would watch nothing", f"{empty}: OK, 0 streams"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"{empty}: warning: no [[streams]]: the hub would watch nothing",
+        f"{empty}: OK, 0 streams",
+    ]
 
 
 def test_mobile_cameras_and_vehicles_report_positions_fixed_ones_do_not():
-    config = parse_config(stream() + stream(id='"ps-0002"', mobile="true") + stream(id='"vh-0001"', category='"vehicle"'), "t", {})
+    config = parse_config(
+        stream() + stream(id='"ps-0002"', mobile="true") + stream(id='"vh-0001"', category='"vehicle"'), "t", {}
+    )
     assert [s.reports_position for s in config.streams] == [False, True, True]

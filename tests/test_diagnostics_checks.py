@@ -24,9 +24,19 @@ from hub.diagnostics.settings import DiagnosisSettings, SamplingSettings
 from hub.sim import clips, picture_faults, scenes
 from hub.sim.clips import faulty_picture
 
-CHECK_OF = {"blur": "blurred", "dark": "exposure", "overexposed": "exposure", "lowcontrast": "low_contrast",
-            "cover": "covered", "colorcast": "color_cast", "ircut": "ir_cut", "noise": "noisy", "stripes": "striped",
-            "mosaic": "mosaic", "moved": "moved"}
+CHECK_OF = {
+    "blur": "blurred",
+    "dark": "exposure",
+    "overexposed": "exposure",
+    "lowcontrast": "low_contrast",
+    "cover": "covered",
+    "colorcast": "color_cast",
+    "ircut": "ir_cut",
+    "noise": "noisy",
+    "stripes": "striped",
+    "mosaic": "mosaic",
+    "moved": "moved",
+}
 HARD = ("night", "rain", "office", "traffic", "clock")
 
 
@@ -39,8 +49,15 @@ def keyframes(scene: str, fault: tuple[str, float] | None = None, label: str = "
         yuv = cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420)
         luma = yuv[:360]
         small = cv2.resize(luma, (160, 90), interpolation=cv2.INTER_AREA)
-        out.append((luma, small, cv2.resize(small, (64, 36), interpolation=cv2.INTER_AREA), yuv[360:450].reshape(180, 320),
-                    yuv[450:].reshape(180, 320)))
+        out.append(
+            (
+                luma,
+                small,
+                cv2.resize(small, (64, 36), interpolation=cv2.INTER_AREA),
+                yuv[360:450].reshape(180, 320),
+                yuv[450:].reshape(180, 320),
+            )
+        )
     return tuple(out)
 
 
@@ -72,8 +89,9 @@ class Camera:
         self.sampler = Sampler(sampling)
         self.t = 0.0
 
-    def show(self, scene: str, fault=None, samples: int = 1, day: bool = True, label: str = "Cam 7",
-             encoded: bool = False) -> list[tuple[str, ...]]:
+    def show(
+        self, scene: str, fault=None, samples: int = 1, day: bool = True, label: str = "Cam 7", encoded: bool = False
+    ) -> list[tuple[str, ...]]:
         """Feed `samples` pictures (`encoded`: through the simulator's codec); returns what fails after each."""
         frames, seen = (encoded_keyframes if encoded else keyframes)(scene, fault, label), []
         for _ in range(samples):
@@ -96,7 +114,9 @@ def test_ten_minutes_of_every_scene_trip_nothing(scene):
     camera = Camera()
     seen = camera.show(scene, samples=300)
     assert not any(seen), (scene, {c for s in seen for c in s})
-    assert camera.diagnosis.baseline.ready(night=False), "a clean camera learns its baseline (a grey one by day too: it never had colour)"
+    assert camera.diagnosis.baseline.ready(night=False), (
+        "a clean camera learns its baseline (a grey one by day too: it never had colour)"
+    )
 
 
 @pytest.mark.parametrize("kind", [k for k in CHECK_OF if k != "moved"])
@@ -111,17 +131,20 @@ def test_each_fault_at_its_default_strength_trips_its_own_check_and_no_other(kin
     assert first <= (45 if full_frame else 10), f"{kind} took {first + 1} samples: the vote trips on the 8th failing one"
 
 
-@pytest.mark.parametrize("scene, fault", [
-    ("room", ("moved", 15.0)),  # the furniture shows the turn; the walls alone would not
-    ("night", ("noise", 12.0)),  # on top of the IR picture's own grain
-    ("office", ("cover", 0.75)),  # three quarters of the lens, under the camera's text
-    ("night", ("cover", 0.75)),  # on a dim, faint picture a cover is still no fog: the scene is gone
-    ("clock", ("mosaic", 16.0)),  # blocks on the codec's grid, with a ticking clock on top
-    ("room", ("stripes", 50.0)),  # strong stripes make the codec blocky one way only: not mosaic
-    ("night", ("lowcontrast", 0.25)),  # fog over a dim picture flattens it, but the scene still shows: not covered
-    ("rain", ("lowcontrast", 0.1)),
-    ("street", ("lowcontrast", 0.1)),  # grey and faint by day is fog, not a camera gone to night mode early
-])
+@pytest.mark.parametrize(
+    "scene, fault",
+    [
+        ("room", ("moved", 15.0)),  # the furniture shows the turn; the walls alone would not
+        ("night", ("noise", 12.0)),  # on top of the IR picture's own grain
+        ("office", ("cover", 0.75)),  # three quarters of the lens, under the camera's text
+        ("night", ("cover", 0.75)),  # on a dim, faint picture a cover is still no fog: the scene is gone
+        ("clock", ("mosaic", 16.0)),  # blocks on the codec's grid, with a ticking clock on top
+        ("room", ("stripes", 50.0)),  # strong stripes make the codec blocky one way only: not mosaic
+        ("night", ("lowcontrast", 0.25)),  # fog over a dim picture flattens it, but the scene still shows: not covered
+        ("rain", ("lowcontrast", 0.1)),
+        ("street", ("lowcontrast", 0.1)),  # grey and faint by day is fog, not a camera gone to night mode early
+    ],
+)
 def test_faults_that_hide_in_hard_places_are_found_and_taken_for_nothing_else(scene, fault):
     camera = Camera()
     camera.show(scene, samples=60, encoded=True)
@@ -198,6 +221,7 @@ def test_a_muted_check_is_still_judged_but_not_reported_until_the_mute_ends():
     camera = Camera()
     camera.show("street", samples=MIN_SAMPLES + 5)
     from hub.diagnostics.diagnosis import Mute
+
     camera.diagnosis.mutes["covered"] = Mute("covered", camera.t + 30, "bag over it, maintenance booked", "alice", camera.t)
     seen = camera.show("street", default("cover"), samples=12)
     assert not any(seen) and camera.diagnosis.tripped() == ["covered"]
@@ -223,7 +247,9 @@ def test_the_day_baseline_and_the_night_baseline_are_kept_apart():
     base = camera.diagnosis.baseline
     assert base.ready(False) and base.ready(True)
     assert base.values[False]["chroma"] > 1 > base.values[True]["chroma"]
-    assert not any(camera.show("street", samples=30)) and not any(camera.show("night", samples=30, day=False)), "switching is no fault"
+    assert not any(camera.show("street", samples=30)) and not any(camera.show("night", samples=30, day=False)), (
+        "switching is no fault"
+    )
 
 
 def test_relative_checks_stay_quiet_until_the_camera_has_a_baseline():

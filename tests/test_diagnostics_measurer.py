@@ -35,6 +35,7 @@ class Collected:
                 self.threads.add(threading.current_thread().name)
                 if len(self.samples) >= self.expected:
                     self.done.set()
+
         return deliver
 
 
@@ -48,8 +49,10 @@ def test_pictures_from_many_readers_are_measured_by_one_thread_exactly_as_inline
     scenes = ["street", "night", "office", "rain", "traffic", "clock"]
     dues = [Due(full=n % 2 == 0, features=n % 3 == 0) for n in range(len(scenes))]
     collected = Collected(len(scenes))
-    submitters = [threading.Thread(target=lambda n=n: measurer.submit(job(scenes[n], dues[n], collected.deliver_for(n))))
-                  for n in range(len(scenes))]
+    submitters = [
+        threading.Thread(target=lambda n=n: measurer.submit(job(scenes[n], dues[n], collected.deliver_for(n))))
+        for n in range(len(scenes))
+    ]
     try:
         for thread in submitters:
             thread.start()

@@ -36,7 +36,11 @@ def test_each_measure_separates_the_clean_scene_from_its_fault(scene):
     over = cv2.convertScaleAbs(clean, alpha=0.2, beta=250)  # blown out: washed to white
     assert m.bright_share(gray(over, (160, 90))) > 0.4 > m.bright_share(thumb)
     small = cv2.resize(over, (80, 45), interpolation=cv2.INTER_AREA)
-    assert m.clipped_share(gray(small), *m.chroma_planes(small)) > 0.4 > m.clipped_share(gray(clean, (80, 45)), *m.chroma_planes(cv2.resize(clean, (80, 45))))
+    assert (
+        m.clipped_share(gray(small), *m.chroma_planes(small))
+        > 0.4
+        > m.clipped_share(gray(clean, (80, 45)), *m.chroma_planes(cv2.resize(clean, (80, 45))))
+    )
     covered = np.full_like(clean, 60) + rng.integers(0, 3, clean.shape, dtype=np.uint8)
     assert m.flat_cells(gray(covered, (160, 90))) >= 10 > m.flat_cells(thumb)
     noisy = np.clip(luma.astype(np.float32) + rng.normal(0, 12, luma.shape), 0, 255).astype(np.uint8)
@@ -46,7 +50,12 @@ def test_each_measure_separates_the_clean_scene_from_its_fault(scene):
     mosaic = cv2.resize(cv2.resize(luma, (80, 45), interpolation=cv2.INTER_AREA), (640, 360), interpolation=cv2.INTER_NEAREST)
     assert m.blockiness(mosaic) > 2.0 > m.blockiness(luma)
     grey = cv2.cvtColor(luma, cv2.COLOR_GRAY2BGR)
-    assert m.chroma(*m.chroma_planes(cv2.resize(grey, (160, 90)))) < 0.25 < 1.0 < m.chroma(*m.chroma_planes(cv2.resize(clean, (160, 90))))
+    assert (
+        m.chroma(*m.chroma_planes(cv2.resize(grey, (160, 90))))
+        < 0.25
+        < 1.0
+        < m.chroma(*m.chroma_planes(cv2.resize(clean, (160, 90))))
+    )
     dx, dy, response = m.shift(thumb, np.roll(thumb, 20, axis=1))
     assert abs(dx - 20) < 1 and abs(dy) < 1 and response > 0.5
     assert m.shift(thumb, thumb)[2] > 0.99 and m.hamming(m.dhash(thumb), m.dhash(thumb)) == 0

@@ -24,9 +24,12 @@ url = "rtsp://10.0.0.1/live"
 
 
 def test_health_sets_every_stream_and_a_stream_overrides_its_own():
-    config = parse_config('[health]\ndark_luma = 20\nvote = [6, 8]\npicture_checks = ["exposure", "covered", "moved"]\n'
-                          + STREAM + 'ptz = true\nhealth = { blurred_ratio = 0.3, picture_checks = ["exposure"] }\n'
-                          + STREAM.replace("gate-1", "gate-2"))
+    config = parse_config(
+        '[health]\ndark_luma = 20\nvote = [6, 8]\npicture_checks = ["exposure", "covered", "moved"]\n'
+        + STREAM
+        + 'ptz = true\nhealth = { blurred_ratio = 0.3, picture_checks = ["exposure"] }\n'
+        + STREAM.replace("gate-1", "gate-2")
+    )
     own, other = (for_stream(config.diagnostics, s.health, s.ptz) for s in config.streams)
     assert (own.limits.dark_luma, own.limits.blurred_ratio, own.checks, own.ptz) == (20, 0.3, frozenset({"exposure"}), True)
     assert (other.limits.blurred_ratio, other.checks, other.ptz) == (0.5, frozenset({"exposure", "covered", "moved"}), False)
@@ -35,12 +38,20 @@ def test_health_sets_every_stream_and_a_stream_overrides_its_own():
 
 def test_bad_diagnostics_settings_are_one_line_each():
     with pytest.raises(ConfigError) as error:
-        parse_config('[health]\nvote = [11, 10]\ndaylight_hours = [20, 6]\nblurry = 1\n' + STREAM
-                     + 'health = { blurred_ratio = 3, picture_checks = ["focus"], stall_after_s = 3 }\n')
+        parse_config(
+            "[health]\nvote = [11, 10]\ndaylight_hours = [20, 6]\nblurry = 1\n"
+            + STREAM
+            + 'health = { blurred_ratio = 3, picture_checks = ["focus"], stall_after_s = 3 }\n'
+        )
     problems = "\n".join(error.value.problems)
-    for expected in ("[health]: vote: expected [need, window]", "[health]: daylight_hours: expected [start, end]",
-                     "[health]: blurry: unknown key", 'stream "gate-1": health.stall_after_s: unknown key',
-                     'stream "gate-1": health: blurred_ratio: 3 is out of range', "unknown check 'focus'"):
+    for expected in (
+        "[health]: vote: expected [need, window]",
+        "[health]: daylight_hours: expected [start, end]",
+        "[health]: blurry: unknown key",
+        'stream "gate-1": health.stall_after_s: unknown key',
+        'stream "gate-1": health: blurred_ratio: 3 is out of range',
+        "unknown check 'focus'",
+    ):
         assert expected in problems, (expected, problems)
     assert len(error.value.problems) == 6
 
@@ -48,11 +59,11 @@ def test_bad_diagnostics_settings_are_one_line_each():
 def test_turning_every_check_off_stops_the_sampling_too():
     from hub.ingest.sources import reader_settings
 
-    config = parse_config('[health]\npicture_checks = []\n' + STREAM)
+    config = parse_config("[health]\npicture_checks = []\n" + STREAM)
     assert reader_settings(config.streams[0], config).sampling.enabled is False
     default = reader_settings(parse_config(STREAM).streams[0], parse_config(STREAM)).sampling
     assert (default.full_every_s, default.every_s) == (10, 4), "every other picture at the default 2 s interval"
-    dense = parse_config('[health]\ncheck_sample_s = 2\n' + STREAM)
+    dense = parse_config("[health]\ncheck_sample_s = 2\n" + STREAM)
     assert reader_settings(dense.streams[0], dense).sampling.every_s == 2
 
 
@@ -81,8 +92,13 @@ def members(prefix: str, count: int, site: str, since: float, down: bool = True,
 
 
 def test_cameras_of_one_site_down_together_are_one_outage_and_a_slow_trickle_is_not():
-    outages = group_outages(members("fx", 24, "Fangxing-3", 1000.0) + members("ok", 10, "Fangxing-3", 0.0, down=False)
-                            + members("lone", 2, "Elsewhere", 1000.0), min_count=5, window_s=120)
+    outages = group_outages(
+        members("fx", 24, "Fangxing-3", 1000.0)
+        + members("ok", 10, "Fangxing-3", 0.0, down=False)
+        + members("lone", 2, "Elsewhere", 1000.0),
+        min_count=5,
+        window_s=120,
+    )
     assert [o.title for o in outages] == ["site Fangxing-3: 24 cameras unreachable"]
     trickle = [Member(f"t-{n}", "Slow", (), True, n * 600.0, "unreachable") for n in range(8)]
     assert group_outages(trickle, 5, 120) == [], "one camera every 10 minutes is no shared outage"

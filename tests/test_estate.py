@@ -18,7 +18,12 @@ def test_the_estate_has_the_reference_numbers_and_every_fault_kind(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "1555 streams" in done.stdout
     config = load_config(out)
-    assert Counter(s.category for s in config.streams) == {"public-security": 1000, "property": 538, "childcare": 14, "vehicle": 3}
+    assert Counter(s.category for s in config.streams) == {
+        "public-security": 1000,
+        "property": 538,
+        "childcare": 14,
+        "vehicle": 3,
+    }
     faults = Counter(s.fault.kind for s in config.streams if s.fault)
     assert set(faults) == set(FAULTS) and 40 <= sum(faults.values()) <= 55, faults  # about 3 %, every kind
     assert Counter(config.mode_of(s) for s in config.streams) == {"patrol": 1538, "live": 17}
@@ -49,7 +54,7 @@ def test_the_same_seed_gives_the_same_estate_and_another_moves_the_faults():
 
 def test_a_vehicle_drives_its_street_back_and_forth():
     _, route = streets(load_basemap())[0]
-    length = sum(((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 for a, b in zip(route, route[1:]))
+    length = sum(((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 for a, b in zip(route, route[1:], strict=False))
     assert position_at(route, length, 0.0) == route[0]
     end = position_at(route, length, length / SPEED_DEG_S)
     assert abs(end[0] - route[-1][0]) < 1e-9 and abs(end[1] - route[-1][1]) < 1e-9

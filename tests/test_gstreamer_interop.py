@@ -26,7 +26,9 @@ def make_mp4(path: Path, codec: str, size: tuple[int, int], seconds: int, fps: i
         stream = container.add_stream("libx264" if codec == "h264" else "libx265", rate=fps)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         stream.codec_context.gop_size = 2 * fps
-        stream.codec_context.options = {"preset": "ultrafast"} if codec == "h264" else {"preset": "ultrafast", "x265-params": "log-level=error"}
+        stream.codec_context.options = (
+            {"preset": "ultrafast"} if codec == "h264" else {"preset": "ultrafast", "x265-params": "log-level=error"}
+        )
         stream.codec_context.time_base = Fraction(1, fps)
         for i in range(seconds * fps):
             picture = scenes.draw("street", scenes.FrameSpec(i, size[0], size[1], fps, f"GStreamer {codec}"))
@@ -72,9 +74,14 @@ def media() -> dict[str, Path]:
 async def test_hub_follows_a_gstreamer_server_through_kill_and_restart(media, tmp_path):
     port = free_port()
     config = tmp_path / "hub.toml"
-    config.write_text(ALL_LIVE + "".join(
-        f'[[streams]]\nid = "{name}"\nname = "GStreamer {name}"\ncategory = "public-security"\n'
-        f'position = [31.77, 117.30]\nurl = "rtsp://127.0.0.1:{port}/{name}"\n' for name in media))
+    config.write_text(
+        ALL_LIVE
+        + "".join(
+            f'[[streams]]\nid = "{name}"\nname = "GStreamer {name}"\ncategory = "public-security"\n'
+            f'position = [31.77, 117.30]\nurl = "rtsp://127.0.0.1:{port}/{name}"\n'
+            for name in media
+        )
+    )
     server = start_server(port, media)
     try:
         async with running_hub(config) as hub:
@@ -108,7 +115,9 @@ async def test_probe_against_gstreamer_answers_ok_and_not_found(media):
     port = free_port()
     server = start_server(port, {"cam264": media["cam264"]})
     try:
-        found, missing = await asyncio.gather(probe(f"rtsp://127.0.0.1:{port}/cam264", 10), probe(f"rtsp://127.0.0.1:{port}/nope", 10))
+        found, missing = await asyncio.gather(
+            probe(f"rtsp://127.0.0.1:{port}/cam264", 10), probe(f"rtsp://127.0.0.1:{port}/nope", 10)
+        )
     finally:
         server.kill()
         server.wait()
@@ -132,9 +141,14 @@ async def test_a_camera_declaring_an_absurd_picture_size_is_refused_not_decoded(
         container.mux(stream.encode(None))
     port = free_port()
     config = tmp_path / "hub.toml"
-    config.write_text(ALL_LIVE + "".join(
-        f'[[streams]]\nid = "{name}"\nname = "GStreamer {name}"\ncategory = "public-security"\n'
-        f'position = [31.77, 117.30]\nurl = "rtsp://127.0.0.1:{port}/{name}"\n' for name in ("wide", "cam264")))
+    config.write_text(
+        ALL_LIVE
+        + "".join(
+            f'[[streams]]\nid = "{name}"\nname = "GStreamer {name}"\ncategory = "public-security"\n'
+            f'position = [31.77, 117.30]\nurl = "rtsp://127.0.0.1:{port}/{name}"\n'
+            for name in ("wide", "cam264")
+        )
+    )
     server = start_server(port, {"wide": wide, "cam264": media["cam264"]})
     try:
         async with running_hub(config) as hub:

@@ -91,7 +91,10 @@ def test_same_picture_for_frozen_after_s_is_frozen():
     health = stream()
     feed(health, 0.0, 10.0, pictures=[thumb(i) for i in range(5)])
     still = thumb(99)
-    noisy = [np.clip(still.astype(np.int16) + np.random.default_rng(i).integers(-3, 4, still.shape), 0, 255).astype(np.uint8) for i in range(12)]
+    noisy = [
+        np.clip(still.astype(np.int16) + np.random.default_rng(i).integers(-3, 4, still.shape), 0, 255).astype(np.uint8)
+        for i in range(12)
+    ]
     feed(health, 10.0, 30.0, pictures=noisy)  # encoder noise on a still picture is not "live"
     verdict = h.evaluate(health, 30.0)
     assert verdict == h.Verdict("degraded", ("frozen",))
@@ -185,7 +188,7 @@ def test_arrival_clock_restamps_late_flushes_but_follows_real_time():
 def _still_pictures(health: h.StreamHealth, arrivals: list[float], pts: list[float | None]) -> None:
     """The same picture, sampled at `arrivals` (the hub's clock) with the camera's timestamps `pts`."""
     still = thumb(7)
-    for at, stamp in zip(arrivals, pts):
+    for at, stamp in zip(arrivals, pts, strict=False):
         h.observe(health, PacketBatch(GEN, (Packet(at, 2500, True, stamp),)), at)
         h.observe(health, Picture(GEN, at, 640, 360, still, b"jpg", stamp), at)
 

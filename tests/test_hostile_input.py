@@ -57,10 +57,21 @@ async def still_serving(hub) -> None:
 
 async def test_path_traversal_reaches_no_file_outside_the_ui_folder(hub):
     hub.config_path.with_name("secret.txt").write_text("confidential")
-    for path in ("/web/../hub.toml", "/web/%2e%2e/hub.toml", "/web/..%2fhub.toml", "/web/%2e%2e%2fhub.toml",
-                 "/web/..%5chub.toml", "/web/....//hub.toml", "/web//etc/passwd", "/web/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-                 "/web/../../../../etc/passwd", "/web/js/../../secret.txt", "/api/streams/..%2f..%2fhub.toml/snapshot.jpg",
-                 "/api/streams/../../hub.toml", "/api/layouts/..%2f..%2fsecret.txt"):
+    for path in (
+        "/web/../hub.toml",
+        "/web/%2e%2e/hub.toml",
+        "/web/..%2fhub.toml",
+        "/web/%2e%2e%2fhub.toml",
+        "/web/..%5chub.toml",
+        "/web/....//hub.toml",
+        "/web//etc/passwd",
+        "/web/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/web/../../../../etc/passwd",
+        "/web/js/../../secret.txt",
+        "/api/streams/..%2f..%2fhub.toml/snapshot.jpg",
+        "/api/streams/../../hub.toml",
+        "/api/layouts/..%2f..%2fsecret.txt",
+    ):
         answer = await raw_request(hub, get(path, hub))
         status = int(answer.split(b" ", 2)[1])
         assert status in (400, 403, 404, 405), (path, answer[:200])
@@ -84,8 +95,13 @@ async def test_unknown_and_malformed_ids_get_a_json_404(hub):
 
 async def test_oversized_and_malformed_json_are_refused_clearly(hub):
     cases = {
-        b"{" * 10: 400, b"not json": 400, b"\xff\xfe\x00garbage": 400, b"[1, 2, 3]": 400, b"[" * 50_000: 400,
-        b'{"size": 4, "tiles": ' + b"[" * 20_000 + b"]" * 20_000 + b"}": 400, json.dumps({"size": "4"}).encode(): 400,
+        b"{" * 10: 400,
+        b"not json": 400,
+        b"\xff\xfe\x00garbage": 400,
+        b"[1, 2, 3]": 400,
+        b"[" * 50_000: 400,
+        b'{"size": 4, "tiles": ' + b"[" * 20_000 + b"]" * 20_000 + b"}": 400,
+        json.dumps({"size": "4"}).encode(): 400,
         b'{"size": 1, "tiles": ["' + b"a" * (2 << 20) + b'"]}': 413,
     }
     for body, status in cases.items():
@@ -98,8 +114,15 @@ async def test_oversized_and_malformed_json_are_refused_clearly(hub):
 
 
 async def test_wrong_methods_get_a_json_405(hub):
-    for method, path in (("DELETE", "/api/streams"), ("POST", "/healthz"), ("PATCH", "/api/layouts/x"), ("PUT", "/metrics"),
-                         ("POST", "/api/streams/h264-360/snapshot.jpg"), ("GET", "/api/login"), ("DELETE", "/api/audit")):
+    for method, path in (
+        ("DELETE", "/api/streams"),
+        ("POST", "/healthz"),
+        ("PATCH", "/api/layouts/x"),
+        ("PUT", "/metrics"),
+        ("POST", "/api/streams/h264-360/snapshot.jpg"),
+        ("GET", "/api/login"),
+        ("DELETE", "/api/audit"),
+    ):
         async with hub.session.request(method, hub.url(path)) as reply:
             assert reply.status == 405, (method, path)
             assert reply.content_type == "application/json" and "error" in await reply.json()
@@ -108,10 +131,16 @@ async def test_wrong_methods_get_a_json_405(hub):
 async def test_no_answer_names_the_server_software(hub):
     anonymous = aiohttp.ClientSession()
     try:
-        for method, path, session in (("GET", "/", anonymous), ("GET", "/login", anonymous), ("GET", "/web/style.css", anonymous),
-                                      ("GET", "/api/streams", anonymous), ("GET", "/api/streams", hub.session),
-                                      ("GET", "/no-such-page", hub.session), ("DELETE", "/healthz", hub.session),
-                                      ("GET", "/metrics", hub.session)):
+        for method, path, session in (
+            ("GET", "/", anonymous),
+            ("GET", "/login", anonymous),
+            ("GET", "/web/style.css", anonymous),
+            ("GET", "/api/streams", anonymous),
+            ("GET", "/api/streams", hub.session),
+            ("GET", "/no-such-page", hub.session),
+            ("DELETE", "/healthz", hub.session),
+            ("GET", "/metrics", hub.session),
+        ):
             async with session.request(method, hub.url(path), allow_redirects=False) as reply:
                 assert reply.headers["Server"] == "hub", (method, path, reply.headers["Server"])
     finally:
@@ -121,7 +150,7 @@ async def test_no_answer_names_the_server_software(hub):
 
 
 async def test_markup_in_layout_names_is_refused_and_names_travel_as_json_text(hub):
-    for name in ("<script>alert(1)</script>", "a\"onmouseover=\"x", "<img src=x onerror=alert(1)>"):
+    for name in ("<script>alert(1)</script>", 'a"onmouseover="x', "<img src=x onerror=alert(1)>"):
         async with hub.session.put(hub.url(f"/api/layouts/{name}"), json={"size": 1, "tiles": []}) as reply:
             assert reply.status in (400, 404) and "error" in await reply.json()
     async with hub.session.get(hub.url("/api/streams/dead")) as reply:
@@ -154,8 +183,12 @@ async def test_a_websocket_flooding_messages_is_cut_off_and_others_carry_on(hub,
 async def _websocket_that_never_reads(hub, watch: list[str]) -> asyncio.StreamWriter:
     reader, writer = await asyncio.open_connection(hub.server.host, hub.server.port)
     key = base64.b64encode(os.urandom(16)).decode()
-    writer.write((f"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {hub.token}\r\n\r\n").encode())
+    writer.write(
+        (
+            f"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {hub.token}\r\n\r\n"
+        ).encode()
+    )
     await reader.readuntil(b"\r\n\r\n")
     payload, mask = json.dumps({"watch": watch}).encode(), os.urandom(4)
     masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
@@ -208,7 +241,9 @@ async def test_slow_loris_clients_do_not_stop_anybody_else(hub):
         answer = await raw_request(hub, b"GET /api/streams HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"a" * 20_000 + b"\r\n\r\n")
         status_line, _, rest = answer.partition(b"\r\n")
         assert b" 400 " in status_line and b"Got more than 8190 bytes" in rest, answer[:200]
-        assert b"\r\nServer: hub\r\n" in answer and b"aiohttp" not in answer, "not even a request that is not HTTP learns the software"
+        assert b"\r\nServer: hub\r\n" in answer and b"aiohttp" not in answer, (
+            "not even a request that is not HTTP learns the software"
+        )
     finally:
         for writer in writers:
             writer.close()
@@ -284,8 +319,10 @@ async def test_a_body_that_trickles_is_answered_408_after_the_deadline(guarded_h
     hub = guarded_hub
     reader, writer = await asyncio.open_connection(hub.server.host, hub.server.port)
     try:
-        writer.write(f"PUT /api/layouts/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {hub.token}\r\n"
-                     "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"size\": ".encode())
+        writer.write(
+            f"PUT /api/layouts/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {hub.token}\r\n"
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"size": '.encode()
+        )
         answer = await asyncio.wait_for(reader.read(4096), 30)
         assert answer.startswith(b"HTTP/1.1 408 ") and b"did not arrive within 2 s" in answer, answer[:200]
     finally:

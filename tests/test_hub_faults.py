@@ -28,7 +28,7 @@ async def test_every_fault_reaches_its_state_and_recovers(hub, sim):
         await hub.wait_for(ids[kind], state, reason, timeout=60)
         return time.monotonic() - started
 
-    detected = dict(zip(EXPECTED, await asyncio.gather(*(detect(k) for k in EXPECTED))))
+    detected = dict(zip(EXPECTED, await asyncio.gather(*(detect(k) for k in EXPECTED)), strict=False))
     record = await hub.record(ids["drop"])
     assert set(record["reasons"]) <= {"ended", "unreachable"}
     cleared = time.monotonic()
@@ -39,7 +39,7 @@ async def test_every_fault_reaches_its_state_and_recovers(hub, sim):
         await hub.wait_for(ids[kind], "online", timeout=120)
         return time.monotonic() - cleared
 
-    recovered = dict(zip(EXPECTED, await asyncio.gather(*(recover(k) for k in EXPECTED))))
+    recovered = dict(zip(EXPECTED, await asyncio.gather(*(recover(k) for k in EXPECTED)), strict=False))
     print("\nseconds from fault to state:", {k: round(v, 1) for k, v in detected.items()})
     print("seconds from clearing to online:", {k: round(v, 1) for k, v in recovered.items()})
 
@@ -53,7 +53,7 @@ async def test_configured_fault_and_unreachable_camera(hub):
 
 async def test_healthy_streams_report_codec_size_rate(hub):
     expectations = {"h264-360": ("h264", 640, 360), "h265-360": ("hevc", 640, 360), "h265-720-auth": ("hevc", 1280, 720)}
-    for stream_id, (codec, width, height) in expectations.items():
+    for stream_id in expectations:
         await hub.wait_for(stream_id, "online", timeout=60)
     deadline = time.monotonic() + 30
     while True:  # rates need a few seconds of packets

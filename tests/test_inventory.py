@@ -21,8 +21,10 @@ GOOD_CN = [
     "cc-0101,Sunflower room 1,托育,Sunflower Kindergarten,31.776,117.304,rtsp://10.0.0.2/live,,sensitive",
     "ve-0101,Patrol car 3,车载,,,,rtsp://10.0.0.3/live,,",
 ]
-CONFIG = '[hub]\nlisten = "127.0.0.1:8080"\n\n[[streams]]\nid = "pr-0001"\nname = "Gate"\ncategory = "property"\n' \
-         'position = [31.77, 117.3]\nurl = "rtsp://viewer:hunter2@10.0.0.9/live"\n'
+CONFIG = (
+    '[hub]\nlisten = "127.0.0.1:8080"\n\n[[streams]]\nid = "pr-0001"\nname = "Gate"\ncategory = "property"\n'
+    'position = [31.77, 117.3]\nurl = "rtsp://viewer:hunter2@10.0.0.9/live"\n'
+)
 
 
 def hub(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -48,22 +50,30 @@ def test_a_chinese_spreadsheet_with_or_without_bom_is_imported_and_the_config_st
 
 
 def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(folder):
-    rows = ["id,name,category,site,lat,lon,url,sub_url,tags",
-            "ps-0201,Good one,public-security,Fangxing-3,31.7,117.3,rtsp://10.0.0.1/a,,",
-            "Bad Id,Bad,public-security,,31.7,117.3,rtsp://10.0.0.1/b,,",
-            "ps-0203,No url,public-security,,31.7,117.3,,,",
-            "ps-0204,Bad place,public-security,,north,117.3,rtsp://10.0.0.1/c,,",
-            "ps-0205,Wrong kind,police,,31.7,117.3,rtsp://10.0.0.1/d,,",
-            "pr-0001,Taken,property,,31.7,117.3,rtsp://10.0.0.1/e,,",
-            "ps-0201,Twice,public-security,,31.7,117.3,rtsp://10.0.0.1/f,,",
-            "ps-0208,Bad url,public-security,,31.7,117.3,http://admin:pw@10.0.0.1/g,,"]
+    rows = [
+        "id,name,category,site,lat,lon,url,sub_url,tags",
+        "ps-0201,Good one,public-security,Fangxing-3,31.7,117.3,rtsp://10.0.0.1/a,,",
+        "Bad Id,Bad,public-security,,31.7,117.3,rtsp://10.0.0.1/b,,",
+        "ps-0203,No url,public-security,,31.7,117.3,,,",
+        "ps-0204,Bad place,public-security,,north,117.3,rtsp://10.0.0.1/c,,",
+        "ps-0205,Wrong kind,police,,31.7,117.3,rtsp://10.0.0.1/d,,",
+        "pr-0001,Taken,property,,31.7,117.3,rtsp://10.0.0.1/e,,",
+        "ps-0201,Twice,public-security,,31.7,117.3,rtsp://10.0.0.1/f,,",
+        "ps-0208,Bad url,public-security,,31.7,117.3,http://admin:pw@10.0.0.1/g,,",
+    ]
     (folder / "cameras.csv").write_text("\n".join(rows) + "\n")
     done = hub("import", "cameras.csv", cwd=folder)
     assert done.returncode == 1
     lines = done.stderr.splitlines()
-    for number, words in [(3, "id: 'Bad Id' is not valid"), (4, "url: missing"), (5, "lat and lon must be numbers"),
-                          (6, "category: 'police'"), (7, "id 'pr-0001' is already in the config"), (8, "already in line 2"),
-                          (9, "unsupported URL 'http://***@10.0.0.1/g'")]:
+    for number, words in [
+        (3, "id: 'Bad Id' is not valid"),
+        (4, "url: missing"),
+        (5, "lat and lon must be numbers"),
+        (6, "category: 'police'"),
+        (7, "id 'pr-0001' is already in the config"),
+        (8, "already in line 2"),
+        (9, "unsupported URL 'http://***@10.0.0.1/g'"),
+    ]:
         assert any(line.startswith(f"cameras.csv:{number}:") and words in line for line in lines), (number, done.stderr)
     assert "pw@" not in done.stderr
     assert "nothing was added" in done.stderr
@@ -71,8 +81,11 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(folder):
 
 
 def test_skip_bad_adds_the_good_rows_and_still_reports_the_bad(folder):
-    rows = ["id,name,category,lat,lon,url", "ps-0301,Good,public-security,31.7,117.3,rtsp://10.0.0.1/a",
-            "ps-0302,Bad,nope,31.7,117.3,rtsp://10.0.0.1/b"]
+    rows = [
+        "id,name,category,lat,lon,url",
+        "ps-0301,Good,public-security,31.7,117.3,rtsp://10.0.0.1/a",
+        "ps-0302,Bad,nope,31.7,117.3,rtsp://10.0.0.1/b",
+    ]
     (folder / "cameras.csv").write_text("\n".join(rows) + "\n")
     done = hub("import", "cameras.csv", "--skip-bad", cwd=folder)
     assert done.returncode == 0 and "cameras.csv:3:" in done.stderr and "added 1 camera to" in done.stdout
@@ -80,11 +93,14 @@ def test_skip_bad_adds_the_good_rows_and_still_reports_the_bad(folder):
     assert hub("check", "streams.toml", cwd=folder).stdout.strip() == "streams.toml: OK, 2 streams"
 
 
-@pytest.mark.parametrize("content, words", [
-    ("", "empty file"),
-    ("id,name,colour\n", "unknown column 'colour'"),
-    ("id,name,category\n", "missing column url"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("", "empty file"),
+        ("id,name,colour\n", "unknown column 'colour'"),
+        ("id,name,category\n", "missing column url"),
+    ],
+)
 def test_a_file_that_is_not_an_inventory_is_refused(folder, content, words):
     (folder / "cameras.csv").write_text(content)
     done = hub("import", "cameras.csv", cwd=folder)

@@ -30,9 +30,18 @@ def test_status_message_carries_the_hub_clock_and_what_a_tile_needs():
     before = time.time()
     message = json.loads(status_message({"cam": record}, {"cam", "gone"}))
     assert before - 0.001 <= message["now"] <= time.time() + 0.001  # rounded to the millisecond
-    assert message["streams"] == {"cam": {"state": "degraded", "reasons": ["frozen"], "codec": None, "last_frame_at": 100.0,
-                                          "snapshot_at": None, "picture_changed_at": 80.0, "mode": "live",
-                                          "checked_at": None}}
+    assert message["streams"] == {
+        "cam": {
+            "state": "degraded",
+            "reasons": ["frozen"],
+            "codec": None,
+            "last_frame_at": 100.0,
+            "snapshot_at": None,
+            "picture_changed_at": 80.0,
+            "mode": "live",
+            "checked_at": None,
+        }
+    }
     assert status_message({"cam": record}, {"gone"}) is None
 
 

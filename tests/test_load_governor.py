@@ -21,10 +21,12 @@ def test_shedding_goes_pictures_first_then_patrol_then_live_streams():
     assert [s.picture_factor for s in SHED_LEVELS] == sorted(s.picture_factor for s in SHED_LEVELS)
     first_patrol_cut = next(i for i, s in enumerate(SHED_LEVELS) if s.patrol_share < 1)
     first_live_cut = next(i for i, s in enumerate(SHED_LEVELS) if s.live_share < 1)
-    assert all(s.picture_factor == SHED_LEVELS[-1].picture_factor for s in SHED_LEVELS[first_patrol_cut:]), \
+    assert all(s.picture_factor == SHED_LEVELS[-1].picture_factor for s in SHED_LEVELS[first_patrol_cut:]), (
         "patrol concurrency is cut only once picture sampling is already at its slowest"
-    assert first_live_cut > first_patrol_cut and all(s.patrol_share == SHED_LEVELS[-1].patrol_share for s in SHED_LEVELS[first_live_cut:]), \
-        "live streams are shed last, once patrol is already at its slowest"
+    )
+    assert first_live_cut > first_patrol_cut and all(
+        s.patrol_share == SHED_LEVELS[-1].patrol_share for s in SHED_LEVELS[first_live_cut:]
+    ), "live streams are shed last, once patrol is already at its slowest"
     assert SHED_LEVELS[-1].live_share > 0, "some live streams always stay live"
 
 

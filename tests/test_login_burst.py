@@ -31,9 +31,11 @@ async def hub(tmp_path):
 async def _attempts(hub, pairs: list[tuple[str, str, str]]) -> list[tuple[int, dict, dict]]:
     """Sign-ins (user, password, client address) sent all at once; (status, body, headers) each."""
     async with aiohttp.ClientSession(headers={"Origin": origin(hub)}) as client:
+
         async def one(user: str, password: str, address: str):
-            async with client.post(hub.url("/api/login"), json={"user": user, "password": password},
-                                   headers={"X-Forwarded-For": address}) as reply:
+            async with client.post(
+                hub.url("/api/login"), json={"user": user, "password": password}, headers={"X-Forwarded-For": address}
+            ) as reply:
                 return reply.status, await reply.json(), dict(reply.headers)
 
         return await asyncio.gather(*(one(*pair) for pair in pairs))
@@ -55,7 +57,7 @@ async def test_a_burst_of_bogus_sign_ins_is_refused_beyond_a_small_queue_and_a_r
     assert checked < 60 and len(busy) > 140, f"{checked} checked, {len(busy)} refused as busy"
     assert all("too many sign-ins at once" in body["error"] and int(headers["Retry-After"]) >= 1 for body, headers in busy)
     assert hub.app[ACCESS].password_work.pending == 0
-    (status, body, _), = await _attempts(hub, [("vera", TEST_PASSWORD, "192.0.2.1")])
+    ((status, body, _),) = await _attempts(hub, [("vera", TEST_PASSWORD, "192.0.2.1")])
     assert status == 200 and body["user"] == "vera", "the hub is free again at once"
 
 

@@ -11,7 +11,7 @@ from test_startup_and_shutdown import Command, free_port
 from hub.logs import JsonFormatter, TextFormatter
 
 SECRET = "topsecret"
-DEAD = f'rtsp://admin:{SECRET}@127.0.0.1:9/live'
+DEAD = f"rtsp://admin:{SECRET}@127.0.0.1:9/live"
 
 
 def record(message: str, *args, exc_info=None) -> logging.LogRecord:
@@ -38,10 +38,12 @@ def test_text_lines_are_redacted_too():
 
 def test_hub_serve_logs_json_lines_from_the_hub_and_its_workers(tmp_path):
     config = tmp_path / "streams.toml"
-    config.write_text(f'[hub]\nlisten = "127.0.0.1:{free_port()}"\ningest_processes = 2\n'
-                      '[monitor]\nmodes = {{ property = "live" }}\n'.replace("{{", "{").replace("}}", "}")
-                      + f'[[streams]]\nid = "dead-camera"\nname = "Dead"\ncategory = "property"\nposition = [31.7, 117.3]\n'
-                        f'url = "{DEAD}"\n')
+    config.write_text(
+        f'[hub]\nlisten = "127.0.0.1:{free_port()}"\ningest_processes = 2\n'
+        '[monitor]\nmodes = {{ property = "live" }}\n'.replace("{{", "{").replace("}}", "}")
+        + f'[[streams]]\nid = "dead-camera"\nname = "Dead"\ncategory = "property"\nposition = [31.7, 117.3]\n'
+        f'url = "{DEAD}"\n'
+    )
     serve = Command("--log-level", "DEBUG", "serve", "--config", str(config), "--log-format", "json")
     try:
         serve.wait_for_line('"process": "worker"', timeout=50)

@@ -24,10 +24,18 @@ async def test_metrics_follow_the_index(hub):
     await hub.wait_for("cfg-black", "degraded", "black", timeout=60)
     await hub.wait_for("dead-camera", "offline", "unreachable", timeout=60)
     families = await scrape(hub)
-    for name, kind in [("hub_stream_up", "gauge"), ("hub_stream_state", "gauge"), ("hub_stream_frames", "counter"),
-                       ("hub_stream_bytes", "counter"), ("hub_stream_reconnects", "counter"), ("hub_stream_fps", "gauge"),
-                       ("hub_stream_last_frame_age_seconds", "gauge"), ("hub_stream_keyframe_interval_seconds", "gauge"),
-                       ("hub_stream_check_failing", "gauge"), ("hub_streams", "gauge")]:
+    for name, kind in [
+        ("hub_stream_up", "gauge"),
+        ("hub_stream_state", "gauge"),
+        ("hub_stream_frames", "counter"),
+        ("hub_stream_bytes", "counter"),
+        ("hub_stream_reconnects", "counter"),
+        ("hub_stream_fps", "gauge"),
+        ("hub_stream_last_frame_age_seconds", "gauge"),
+        ("hub_stream_keyframe_interval_seconds", "gauge"),
+        ("hub_stream_check_failing", "gauge"),
+        ("hub_streams", "gauge"),
+    ]:
         assert families[name].type == kind, name
     up = families["hub_stream_up"]
     assert samples(up, stream="h264-360")[0].value == 1

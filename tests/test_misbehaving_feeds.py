@@ -24,8 +24,10 @@ async def _junk_server(reply: bytes) -> tuple[asyncio.AbstractServer, int]:
 
 
 def _stream(stream_id: str, port: int) -> str:
-    return (f'[[streams]]\nid = "{stream_id}"\nname = "Broken {stream_id}"\ncategory = "property"\n'
-            f'position = [31.77, 117.30]\nurl = "rtsp://user:hunter2@127.0.0.1:{port}/live"\n')
+    return (
+        f'[[streams]]\nid = "{stream_id}"\nname = "Broken {stream_id}"\ncategory = "property"\n'
+        f'position = [31.77, 117.30]\nurl = "rtsp://user:hunter2@127.0.0.1:{port}/live"\n'
+    )
 
 
 async def test_garbage_speaking_cameras_are_offline_and_the_rest_stay_online(sim, tmp_path):
@@ -41,7 +43,11 @@ async def test_garbage_speaking_cameras_are_offline_and_the_rest_stay_online(sim
         servers.append(server)
         streams.append(_stream(stream_id, port))
     path = tmp_path / "hub.toml"
-    path.write_text(hub_config_text("".join(streams) + sim_stream("h264-360", "sim://street?size=640x360&fps=25&codec=h264"), sim.rtsp, sim.control))
+    path.write_text(
+        hub_config_text(
+            "".join(streams) + sim_stream("h264-360", "sim://street?size=640x360&fps=25&codec=h264"), sim.rtsp, sim.control
+        )
+    )
     try:
         async with running_hub(path) as hub:
             for stream_id in junk:
@@ -96,7 +102,10 @@ async def test_ffmpeg_may_only_speak_rtsp_whatever_the_url_says(tmp_path):
 
 async def _garbage_rtp_camera() -> tuple[asyncio.AbstractServer, int]:
     """Answers RTSP properly (an H.264 SDP, SETUP, PLAY), then sends random bytes as interleaved RTP."""
-    sdp = b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=junk\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n"
+    sdp = (
+        b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=junk\r\nt=0 0\r\n"
+        b"m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n"
+    )
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -111,13 +120,21 @@ async def _garbage_rtp_camera() -> tuple[asyncio.AbstractServer, int]:
                     extra = b"Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nSession: 12345678\r\n"
                 elif method == b"OPTIONS":
                     extra = b"Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"
-                writer.write(b"RTSP/1.0 200 OK\r\nCSeq: " + cseq + b"\r\n" + extra + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                writer.write(
+                    b"RTSP/1.0 200 OK\r\nCSeq: " + cseq + b"\r\n" + extra + b"Content-Length: %d\r\n\r\n" % len(body) + body
+                )
                 await writer.drain()
                 if method == b"PLAY":
                     break
             for n in range(25 * 120):  # two minutes of 25 packets a second of noise
                 payload = os.urandom(1400)
-                rtp = bytes([0x80, 96]) + (n & 0xFFFF).to_bytes(2, "big") + (n * 3600).to_bytes(4, "big") + b"\x12\x34\x56\x78" + payload
+                rtp = (
+                    bytes([0x80, 96])
+                    + (n & 0xFFFF).to_bytes(2, "big")
+                    + (n * 3600).to_bytes(4, "big")
+                    + b"\x12\x34\x56\x78"
+                    + payload
+                )
                 writer.write(b"$\x00" + len(rtp).to_bytes(2, "big") + rtp)
                 await writer.drain()
                 await asyncio.sleep(0.04)
@@ -133,8 +150,11 @@ async def _garbage_rtp_camera() -> tuple[asyncio.AbstractServer, int]:
 async def test_a_camera_sending_garbage_rtp_is_reported_and_the_rest_carry_on(sim, tmp_path):
     server, port = await _garbage_rtp_camera()
     path = tmp_path / "hub.toml"
-    path.write_text(hub_config_text(_stream("noise", port) + sim_stream("h264-360", "sim://street?size=640x360&fps=25&codec=h264"),
-                                    sim.rtsp, sim.control))
+    path.write_text(
+        hub_config_text(
+            _stream("noise", port) + sim_stream("h264-360", "sim://street?size=640x360&fps=25&codec=h264"), sim.rtsp, sim.control
+        )
+    )
     try:
         async with running_hub(path) as hub:
             await hub.wait_for("h264-360", "online", timeout=60)

@@ -20,8 +20,9 @@ from hub.web.openapi import describe
 schema = schemathesis.openapi.from_dict(describe()).exclude(path_regex=r"^/api/(events|live)$")
 CONFIG = "".join(
     f'[[streams]]\nid = "{sid}"\nname = "Camera <b>{sid}</b>"\ncategory = "{category}"\nsite = "S"\nposition = [31.77, 117.30]\n'
-    f'url = "rtsp://u:topsecret@127.0.0.1:9/{sid}"\n' for sid, category in (("ps-1", "public-security"), ("cc-1", "childcare"),
-                                                                          ("veh-1", "vehicle")))
+    f'url = "rtsp://u:topsecret@127.0.0.1:9/{sid}"\n'
+    for sid, category in (("ps-1", "public-security"), ("cc-1", "childcare"), ("veh-1", "vehicle"))
+)
 
 
 @pytest.fixture(scope="module")

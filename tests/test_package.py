@@ -32,12 +32,22 @@ CLEAN = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONH
 def venv(tmp_path_factory) -> Path:
     """A new virtualenv with only the built wheel (and what it depends on) installed."""
     work = tmp_path_factory.mktemp("package")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
-                   check=True, timeout=600, capture_output=True, env=CLEAN)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
+        check=True,
+        timeout=600,
+        capture_output=True,
+        env=CLEAN,
+    )
     (wheel,) = (work / "dist").glob("hub-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(work / "venv")], check=True, timeout=120, env=CLEAN)
-    subprocess.run([str(work / "venv/bin/python"), "-m", "pip", "install", "-q", "--no-compile", str(wheel)], check=True, timeout=900,
-                   capture_output=True, env=CLEAN)
+    subprocess.run(
+        [str(work / "venv/bin/python"), "-m", "pip", "install", "-q", "--no-compile", str(wheel)],
+        check=True,
+        timeout=900,
+        capture_output=True,
+        env=CLEAN,
+    )
     return work / "venv"
 
 
@@ -59,7 +69,12 @@ async def test_hub_demo_from_an_empty_folder_serves_the_page_and_the_streams(ven
     empty.mkdir()
     ports = {"listen": free_port(), "sim-listen": free_port(), "sim-control": free_port()}
     args = [a for name, port in ports.items() for a in (f"--{name}", f"127.0.0.1:{port}")]
-    env = {"PYTHONPATH": "", "XDG_STATE_HOME": str(state), "HUB_CACHE_DIR": str(cache_dir()), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    env = {
+        "PYTHONPATH": "",
+        "XDG_STATE_HOME": str(state),
+        "HUB_CACHE_DIR": str(cache_dir()),
+        "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
+    }
     demo = Command("demo", *args, env=env, program=[str(venv / "bin/hub")], cwd=empty)
     try:
         demo.wait_for_line("sign in as demo with password", timeout=600)
@@ -67,11 +82,16 @@ async def test_hub_demo_from_an_empty_folder_serves_the_page_and_the_streams(ven
         assert demo_sign_in(ports["listen"], password) == 200
         hub = Demo(ports["listen"])
         async with hub_page(hub, "demo", password) as page:
-            await page.wait_for_function("document.querySelectorAll('.leaflet-marker-icon, .marker-cluster').length > 0",
-                                         timeout=60_000)
+            await page.wait_for_function(
+                "document.querySelectorAll('.leaflet-marker-icon, .marker-cluster').length > 0", timeout=60_000
+            )
             streams = await page.evaluate("fetch('/api/streams').then(r => r.json())")
         assert len(streams["streams"]) == 40 and {s["category"] for s in streams["streams"]} == {
-            "public-security", "property", "childcare", "vehicle"}
+            "public-security",
+            "property",
+            "childcare",
+            "vehicle",
+        }
         assert not list(empty.iterdir()), "nothing is written into the folder it was started from"
         assert (state / "hub" / "demo.toml").exists(), "the demo's config and accounts live in the state folder"
     finally:

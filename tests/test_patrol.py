@@ -13,17 +13,25 @@ from hubrun import hub_on, until
 
 from hub.sim.process import SimProcess
 
-PATROL = '[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 1\n'
+PATROL = "[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 1\n"
 FAULTS = ("freeze", "black", "lowfps", "stall", "auth", "notfound")
-ESTATE = "".join([
-    sim_stream("p-ok", STREET),
-    sim_stream("p-sub", "sim://street?size=640x360&sub=320x180"),
-    sim_stream("p-live", STREET, category="childcare"),
-    sim_stream("p-runtime", STREET),
-    *(sim_stream(f"p-{kind}", STREET, fault=kind) for kind in FAULTS),
-])
-EXPECTED = {"freeze": ("degraded", "frozen"), "black": ("degraded", "black"), "lowfps": ("degraded", "low_fps"),
-            "stall": ("offline", "stalled"), "auth": ("unauthorized", "auth_failed"), "notfound": ("offline", "not_found")}
+ESTATE = "".join(
+    [
+        sim_stream("p-ok", STREET),
+        sim_stream("p-sub", "sim://street?size=640x360&sub=320x180"),
+        sim_stream("p-live", STREET, category="childcare"),
+        sim_stream("p-runtime", STREET),
+        *(sim_stream(f"p-{kind}", STREET, fault=kind) for kind in FAULTS),
+    ]
+)
+EXPECTED = {
+    "freeze": ("degraded", "frozen"),
+    "black": ("degraded", "black"),
+    "lowfps": ("degraded", "low_fps"),
+    "stall": ("offline", "stalled"),
+    "auth": ("unauthorized", "auth_failed"),
+    "notfound": ("offline", "not_found"),
+}
 
 
 patrol_sim = sim_for(ESTATE)

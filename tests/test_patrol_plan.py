@@ -43,7 +43,7 @@ def _simulate(plan: PatrolPlan, seconds: float, visit_s: float = 5.0, step: floa
 
 def _worst_gap(times: list[float], start: float, end: float) -> float:
     edges = [start, *times, end]
-    return max(b - a for a, b in zip(edges, edges[1:]))
+    return max(b - a for a, b in zip(edges, edges[1:], strict=False))
 
 
 def test_the_whole_estate_is_visited_within_the_period_and_probed_within_the_interval():
@@ -54,8 +54,9 @@ def test_the_whole_estate_is_visited_within_the_period_and_probed_within_the_int
     # (a visit itself takes 5 s, so its verdict is never older than the period either).
     assert max(_worst_gap([t for t in ts if t >= 300], 300.0, 1200.0) for ts in visits.values()) <= 300 - 5
     assert all(ts and ts[0] <= 0.85 * 300 for ts in visits.values()), "the first round fits well inside a period"
-    assert max(_worst_gap(sorted(ts), 0.0, 1200.0) for ts in probes.values()) <= 30.0 + 0.5, \
+    assert max(_worst_gap(sorted(ts), 0.0, 1200.0) for ts in probes.values()) <= 30.0 + 0.5, (
         "reachability is known within one probe interval from the start on"
+    )
 
 
 def test_urgent_visits_here_and_there_never_make_a_regular_one_late():
@@ -177,8 +178,9 @@ def test_cameras_added_one_at_a_time_probe_spread_and_checked_ones_are_not_revis
     probe_at = sorted(slot.next_probe - 100.0 for slot in plan.slots.values())
     per_second = np.histogram(probe_at, bins=int(TIMING.probe_interval_s), range=(0, TIMING.probe_interval_s))[0]
     assert per_second.max() <= 3 * 300 / TIMING.probe_interval_s, per_second
-    assert all(100.0 + 0.7 * TIMING.period_s <= slot.next_visit <= 100.0 + TIMING.period_s for slot in plan.slots.values()), \
+    assert all(100.0 + 0.7 * TIMING.period_s <= slot.next_visit <= 100.0 + TIMING.period_s for slot in plan.slots.values()), (
         "their verdict is fresh: the next visit comes most of a period later"
+    )
     assert plan.due_visits(101.0, 32) == []
     plan.add(["new-one"], 100.0)
     assert plan.due_visits(100.0, 32) == ["new-one"], "a camera never judged is visited at once"

@@ -22,22 +22,31 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")  # one hub for the module'
 
 
 def camera(stream_id: str, scene: str = "street", fault: str = "", site: str = "Elsewhere", size: str = SMALL) -> str:
-    lines = ["[[streams]]", f'id = "{stream_id}"', f'name = "Cam {stream_id}"', 'category = "property"', f'site = "{site}"',
-             "position = [31.775, 117.303]", f'url = "sim://{scene}?{size}"']
+    lines = [
+        "[[streams]]",
+        f'id = "{stream_id}"',
+        f'name = "Cam {stream_id}"',
+        'category = "property"',
+        f'site = "{site}"',
+        "position = [31.775, 117.303]",
+        f'url = "sim://{scene}?{size}"',
+    ]
     return "\n".join(lines + ([f'fault = "{fault}"'] if fault else [])) + "\n"
 
 
 SITE = "Fangxing-3"
 COMPOUND = [f"fx-{n}" for n in range(4)]
-ESTATE = "".join([
-    camera("covered", fault="cover"),
-    camera("dark", fault="dark"),
-    camera("black", fault="black"),
-    camera("night", scene="night", size=FULL),
-    camera("office", scene="office", size=FULL),
-    *(camera(sid, site=SITE) for sid in COMPOUND),
-    camera("fx-other", site="Other compound"),
-])
+ESTATE = "".join(
+    [
+        camera("covered", fault="cover"),
+        camera("dark", fault="dark"),
+        camera("black", fault="black"),
+        camera("night", scene="night", size=FULL),
+        camera("office", scene="office", size=FULL),
+        *(camera(sid, site=SITE) for sid in COMPOUND),
+        camera("fx-other", site="Other compound"),
+    ]
+)
 # Quick votes (4 of 5) on every picture so that tests need seconds, not minutes; grouped outages from 3 cameras.
 HEALTH = "[health]\nvote = [4, 5]\ncheck_sample_s = 2\ngroup_min = 3\ngroup_window_s = 60\n"
 
@@ -81,8 +90,11 @@ async def test_picture_faults_are_reasons_in_the_record_the_metrics_and_nothing_
         watching.cancel()
     deadline = time.monotonic() + 20  # /metrics answers at once with its newest rendering
     while True:
-        failing = {(s.labels["stream"], s.labels["check"]) for s in await metric_samples(hub)
-                   if s.name == "hub_stream_check_failing" and s.value == 1.0}
+        failing = {
+            (s.labels["stream"], s.labels["check"])
+            for s in await metric_samples(hub)
+            if s.name == "hub_stream_check_failing" and s.value == 1.0
+        }
         if {("covered", "covered"), ("dark", "exposure"), ("black", "black")} <= failing or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
@@ -114,7 +126,13 @@ async def test_an_operator_mutes_a_check_with_a_reason_and_the_mute_outlives_a_r
             async with as_operator.put(hub.url("/api/streams/covered/mutes/covered"), json=body) as reply:
                 assert reply.status == 200, await reply.text()
         record = await hub.wait_for("covered", "online", timeout=20)
-        assert record["muted"][0] | {"until": 0} == {"check": "covered", "until": 0, "reason": reason, "by": "otto", "tripped": True}
+        assert record["muted"][0] | {"until": 0} == {
+            "check": "covered",
+            "until": 0,
+            "reason": reason,
+            "by": "otto",
+            "tripped": True,
+        }
         status, audit = await hub.get_json("/api/audit?action=check_muted")
         assert audit["entries"][0]["who"].endswith(":otto") and reason in json.dumps(audit["entries"][0])
     async with running_hub(path) as hub:
@@ -131,7 +149,9 @@ async def test_accepting_the_current_view_as_the_reference(hub):
     await hub.wait_for("office", "online", timeout=60)
     deadline = time.monotonic() + 30
     while True:  # the first sampled picture has to arrive
-        async with hub.session.post(hub.url("/api/streams/office/reference"), json={"reason": "re-aimed at the door on purpose"}) as reply:
+        async with hub.session.post(
+            hub.url("/api/streams/office/reference"), json={"reason": "re-aimed at the door on purpose"}
+        ) as reply:
             body = await reply.json()
         if reply.status != 409 or time.monotonic() > deadline:
             break
@@ -173,7 +193,9 @@ async def test_a_site_going_down_together_is_one_grouped_outage(hub, diagnostics
             await asyncio.sleep(0.2)
         assert events and events[0]["open"] and events[0]["title"] == f"site {SITE}: 3 cameras without video", events
         status, body = await hub.get_json("/api/outages")
-        assert [(o["name"], o["streams"]) for o in body["outages"]] == [(SITE, COMPOUND[:3])], "the lone camera elsewhere is not grouped"
+        assert [(o["name"], o["streams"]) for o in body["outages"]] == [(SITE, COMPOUND[:3])], (
+            "the lone camera elsewhere is not grouped"
+        )
         deadline = time.monotonic() + 20  # /metrics answers at once with its newest rendering, which may precede the outage
         while True:
             outage = [(s.labels["group"], s.value) for s in await metric_samples(hub) if s.name == "hub_outage_cameras"]

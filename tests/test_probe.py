@@ -24,7 +24,10 @@ def test_digest_answer_is_accepted_by_the_simulators_verifier():
 
 
 def test_digest_with_qop_matches_rfc_2617s_worked_example():
-    challenge = 'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'
+    challenge = (
+        'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", '
+        'opaque="5ccc069c403ebaf9f0171e9517f40e41"'
+    )
     header = m.authorization([challenge], "GET", "/dir/index.html", "Mufasa", "Circle Of Life", cnonce="0a4f113b")
     assert 'response="6629fae49393a05397450978507c4ef1"' in header
     assert "qop=auth" in header and "nc=00000001" in header and 'opaque="5ccc069c403ebaf9f0171e9517f40e41"' in header
@@ -36,7 +39,9 @@ def test_basic_only_when_nothing_better_is_offered():
 
 
 def test_responses_keep_repeated_headers_and_refuse_what_is_not_rtsp():
-    head = b'RTSP/1.0 401 Unauthorized\r\nCSeq: 2\r\nWWW-Authenticate: Digest nonce="n"\r\nWWW-Authenticate: Basic realm="r"\r\n\r\n'
+    head = (
+        b'RTSP/1.0 401 Unauthorized\r\nCSeq: 2\r\nWWW-Authenticate: Digest nonce="n"\r\nWWW-Authenticate: Basic realm="r"\r\n\r\n'
+    )
     assert m.head_length(head + b"extra") == len(head)
     response = m.parse_head(head)
     assert (response.status, response.reason) == (401, "Unauthorized")
@@ -61,7 +66,7 @@ async def test_probe_tells_ok_not_found_unauthorized_and_unreachable_apart(sim):
         "rtsp://127.0.0.1:9/live": "unreachable",
     }
     results = await asyncio.gather(*(probe(url, timeout_s=10) for url in cases))
-    for (url, expected), result in zip(cases.items(), results):
+    for (url, expected), result in zip(cases.items(), results, strict=False):
         assert result.outcome == expected, (url, result)
         assert "s3cret" not in result.message and "wrong" not in result.message, result.message
     assert "(no credentials configured)" in results[3].message
@@ -103,13 +108,16 @@ async def peer(answer: bytes | None):
         await server.wait_closed()
 
 
-@pytest.mark.parametrize(("answer", "said"), [
-    (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "not an RTSP answer"),
-    (b"\x00\xff garbage \x17" * 10, "not an RTSP answer"),
-    (None, "connection lost (closed by the camera)"),
-    (b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n", "connection lost (closed by the camera)"),
-    (b"RTSP/1.0 503 Service Unavailable\r\nCSeq: 1\r\n\r\n", "OPTIONS answered 503 Service Unavailable"),
-])
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "not an RTSP answer"),
+        (b"\x00\xff garbage \x17" * 10, "not an RTSP answer"),
+        (None, "connection lost (closed by the camera)"),
+        (b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n", "connection lost (closed by the camera)"),
+        (b"RTSP/1.0 503 Service Unavailable\r\nCSeq: 1\r\n\r\n", "OPTIONS answered 503 Service Unavailable"),
+    ],
+)
 async def test_hostile_or_broken_peers_are_unreachable_with_a_reason(answer, said):
     async with peer(answer) as url:
         result = await probe(url, timeout_s=5)

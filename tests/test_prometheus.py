@@ -36,18 +36,27 @@ SIZE = "size=320x180&fps=10&codec=h264"
 
 
 def camera(stream_id: str, site: str, category: str = "public-security", fault: str = "") -> str:
-    lines = ["[[streams]]", f'id = "{stream_id}"', f'name = "Cam {stream_id}"', f'category = "{category}"', f'site = "{site}"',
-             "position = [31.775, 117.303]", f'url = "sim://street?{SIZE}"']
+    lines = [
+        "[[streams]]",
+        f'id = "{stream_id}"',
+        f'name = "Cam {stream_id}"',
+        f'category = "{category}"',
+        f'site = "{site}"',
+        "position = [31.775, 117.303]",
+        f'url = "sim://street?{SIZE}"',
+    ]
     return "\n".join(lines + ([f'fault = "{fault}"'] if fault else [])) + "\n"
 
 
-ESTATE = "".join([
-    camera("fx3-a", "Fangxing-3"),
-    camera("fx3-victim", "Fangxing-3"),
-    camera("fx5-a", "Fangxing-5", "property"),
-    camera("fx5-black", "Fangxing-5", "property", fault="black"),  # a problem camera for the dashboard's table
-    camera("kg-room", "Sunflower Kindergarten", "childcare"),
-])
+ESTATE = "".join(
+    [
+        camera("fx3-a", "Fangxing-3"),
+        camera("fx3-victim", "Fangxing-3"),
+        camera("fx5-a", "Fangxing-5", "property"),
+        camera("fx5-black", "Fangxing-5", "property", fault="black"),  # a problem camera for the dashboard's table
+        camera("kg-room", "Sunflower Kindergarten", "childcare"),
+    ]
+)
 prometheus_sim = sim_for(ESTATE)
 
 
@@ -88,9 +97,17 @@ class Prometheus:
         self.port = free_port()
         self.log = folder / "prometheus.log"
         with self.log.open("w") as log:
-            self.process = subprocess.Popen([PROMETHEUS, f"--config.file={folder / 'prometheus.yml'}",
-                                             f"--storage.tsdb.path={folder / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
-                                             "--log.level=warn"], stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [
+                    PROMETHEUS,
+                    f"--config.file={folder / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={folder / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                    "--log.level=warn",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.session: aiohttp.ClientSession | None = None
 
     def url(self, path: str) -> str:
@@ -127,8 +144,11 @@ class Prometheus:
         raise AssertionError(f"{what}: not within {timeout} s")
 
     async def alerts(self, name: str, stream: str) -> list[dict]:
-        return [a for a in (await self.api("/api/v1/alerts"))["alerts"]
-                if a["labels"].get("alertname") == name and a["labels"].get("stream") == stream]
+        return [
+            a
+            for a in (await self.api("/api/v1/alerts"))["alerts"]
+            if a["labels"].get("alertname") == name and a["labels"].get("stream") == stream
+        ]
 
     def stop(self) -> None:
         self.process.terminate()
@@ -168,6 +188,7 @@ def _all_cameras(prometheus):
     async def check():
         found = {r["metric"]["stream"] for r in await prometheus.query("hub_stream_info")}
         return found if len(found) == 5 else None
+
     return check
 
 
@@ -176,8 +197,10 @@ async def test_a_stalled_camera_fires_its_alert_and_clearing_the_fault_resolves_
     await hub.wait_for("fx3-victim", "online", timeout=120)
     await asyncio.to_thread(prometheus_sim.set_fault, "fx3-victim", "stall")
     try:
+
         async def firing():
             return [a for a in await prometheus.alerts("HubStreamDown", "fx3-victim") if a["state"] == "firing"]
+
         (alert,) = await prometheus.wait_for("HubStreamDown firing for fx3-victim", firing)
         assert alert["labels"]["site"] == "Fangxing-3" and alert["labels"]["severity"] == "warning"
         assert alert["annotations"]["summary"] == "Camera fx3-victim (public-security) has been down for 5 minutes"
@@ -187,6 +210,7 @@ async def test_a_stalled_camera_fires_its_alert_and_clearing_the_fault_resolves_
 
     async def resolved():
         return not await prometheus.alerts("HubStreamDown", "fx3-victim")
+
     await prometheus.wait_for("HubStreamDown resolved for fx3-victim", resolved)
     assert (await hub.record("fx3-victim"))["state"] in ("online", "degraded")
 
@@ -196,6 +220,7 @@ async def test_a_failing_check_fires_its_alert_with_the_check(stack):
 
     async def firing():
         return [a for a in await prometheus.alerts("HubStreamCheckFailing", "fx5-black") if a["state"] == "firing"]
+
     alerts = await prometheus.wait_for("HubStreamCheckFailing firing for fx5-black", firing)
     assert {a["labels"]["check"] for a in alerts} == {"black"}
 
@@ -222,6 +247,7 @@ async def test_every_dashboard_query_returns_data(stack):
 
         async def answered(q=query):
             return await prometheus.query(q)
+
         try:
             await prometheus.wait_for(f"{title}: {query}", answered, 90)
         except AssertionError:

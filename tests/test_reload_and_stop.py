@@ -50,8 +50,9 @@ async def test_reload_keeps_unchanged_restarts_changed_and_refuses_bad(sim, tmp_
     path = tmp_path / "hub.toml"
     path.write_text(hub_config_text(_without(SIM_ESTATE, "h264-auth"), sim.rtsp, sim.control))
     async with running_hub(path) as hub:
-        await asyncio.gather(hub.wait_for("h264-360", "online"), hub.wait_for("h265-360", "online"), hub.wait_for("h264-720", "online"))
-
+        await asyncio.gather(
+            hub.wait_for("h264-360", "online"), hub.wait_for("h265-360", "online"), hub.wait_for("h264-720", "online")
+        )
 
         monitor = hub.app[MONITOR]
         generations = {i: monitor.watched[i].supervisor.generation for i in ("h264-360", "h265-360")}
@@ -59,7 +60,9 @@ async def test_reload_keeps_unchanged_restarts_changed_and_refuses_bad(sim, tmp_
         before = await hub.record("h264-360")
         # h265-360 changes transport (restart), h264-720 goes, a new one comes, h264-360 is renamed only.
         changed = _without(SIM_ESTATE, "h264-720")  # and h264-auth, left out at first, is new
-        changed = changed.replace('id = "h265-360"\nname = "Test camera"', 'id = "h265-360"\nname = "Test camera"\ntransport = "udp"')
+        changed = changed.replace(
+            'id = "h265-360"\nname = "Test camera"', 'id = "h265-360"\nname = "Test camera"\ntransport = "udp"'
+        )
         changed = changed.replace('id = "h264-360"\nname = "Test camera"', 'id = "h264-360"\nname = "Renamed camera"')
         path.write_text(hub_config_text(changed, sim.rtsp, sim.control))
         async with hub.session.post(hub.url("/api/reload")) as response:
@@ -69,6 +72,7 @@ async def test_reload_keeps_unchanged_restarts_changed_and_refuses_bad(sim, tmp_
         assert "h265-360" in result["restarted"] and "h264-360" in result["unchanged"]
         assert monitor.watched["h264-360"].supervisor.generation == generations["h264-360"], "no reconnect"
         assert "h264-720" not in monitor.watched
+
         # A restarted stream reconnects at the first tick that may open a connection (a lagging hub opens
         # none until it is on time again): its new reader is a fresh one, not the old one carried over.
         def new_supervisor():
@@ -110,8 +114,12 @@ async def test_stop_leaves_no_thread_or_socket(sim, tmp_path):
 
 
 def _start_hub_process(config: Path) -> tuple[subprocess.Popen, list[str], threading.Event]:
-    process = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     ready = threading.Event()
 
@@ -138,7 +146,11 @@ def _wait_line(lines: list[str], pattern: str, timeout: float) -> str:
 
 def test_sighup_reloads_and_sigterm_stops_cleanly(sim, tmp_path):
     path = tmp_path / "hub.toml"
-    path.write_text(hub_config_text(sim_stream("h264-360", "sim://street?size=640x360&fps=25&codec=h264") + UNREACHABLE, sim.rtsp, sim.control))
+    path.write_text(
+        hub_config_text(
+            sim_stream("h264-360", "sim://street?size=640x360&fps=25&codec=h264") + UNREACHABLE, sim.rtsp, sim.control
+        )
+    )
     process, lines, _ = _start_hub_process(path)
     try:
         _wait_line(lines, r"stream h264-360: connecting -> online", 60)

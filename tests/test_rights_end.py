@@ -21,8 +21,10 @@ DEADLINE_S = 15.0  # generous: the hub checks every 0.5 s and promises 2 s
 
 
 def camera(stream_id: str, category: str) -> str:
-    return (f'[[streams]]\nid = "{stream_id}"\nname = "Camera {stream_id}"\ncategory = "{category}"\nsite = "North"\n'
-            f'position = [31.775, 117.303]\nurl = "{DEAD}"\n')
+    return (
+        f'[[streams]]\nid = "{stream_id}"\nname = "Camera {stream_id}"\ncategory = "{category}"\nsite = "North"\n'
+        f'position = [31.775, 117.303]\nurl = "{DEAD}"\n'
+    )
 
 
 ESTATE = camera("ps-north-1", "public-security") + camera("ps-north-2", "public-security") + camera("cc-nursery", "childcare")
@@ -123,8 +125,9 @@ async def test_a_changed_password_or_a_deleted_user_closes_every_socket_of_that_
 async def test_a_revoked_grant_drops_exactly_the_streams_no_longer_allowed_and_refuses_them_after(hub):
     session, csrf, _ = await sign_in(hub, "vera")
     try:
-        async with session.post(hub.url("/api/streams/cc-nursery/open"), json={"reason": "incident 4471"},
-                                headers={"X-CSRF-Token": csrf}) as reply:
+        async with session.post(
+            hub.url("/api/streams/cc-nursery/open"), json={"reason": "incident 4471"}, headers={"X-CSRF-Token": csrf}
+        ) as reply:
             assert reply.status == 200
         ws, events = await _watching(session, hub, watch=("ps-north-1", "cc-nursery"))
         with UserStore(users_db_for(hub.config_path)) as users:  # as `hub user revoke` does

@@ -19,16 +19,20 @@ STREET = "sim://street?size=640x360&fps=25&codec=h264"
 
 
 def camera(stream_id: str, category: str, site: str, url: str = STREET, tags: tuple = ()) -> str:
-    return (f'[[streams]]\nid = "{stream_id}"\nname = "Camera {stream_id}"\ncategory = "{category}"\nsite = "{site}"\n'
-            f'position = [31.775, 117.303]\nurl = "{url}"\ntags = {json.dumps(list(tags))}\n')
+    return (
+        f'[[streams]]\nid = "{stream_id}"\nname = "Camera {stream_id}"\ncategory = "{category}"\nsite = "{site}"\n'
+        f'position = [31.775, 117.303]\nurl = "{url}"\ntags = {json.dumps(list(tags))}\n'
+    )
 
 
-ESTATE = "".join([
-    camera("ps-north-1", "public-security", "North"),
-    camera("ps-north-2", "public-security", "North", tags=("gate",)),
-    camera("pr-south-1", "property", "South", "sim://viewer:s3cret@street?size=640x360&fps=25&codec=h264"),
-    camera("cc-nursery", "childcare", "North"),
-])
+ESTATE = "".join(
+    [
+        camera("ps-north-1", "public-security", "North"),
+        camera("ps-north-2", "public-security", "North", tags=("gate",)),
+        camera("pr-south-1", "property", "South", "sim://viewer:s3cret@street?size=640x360&fps=25&codec=h264"),
+        camera("cc-nursery", "childcare", "North"),
+    ]
+)
 DEAD = camera("dead-cam", "property", "South", "rtsp://admin:topsecret@127.0.0.1:9/live")
 VISIBLE_TO_VERA = {"ps-north-1", "ps-north-2"}  # site North, less the sensitive nursery
 
@@ -54,8 +58,18 @@ def bearer(hub, who: str) -> dict:
 
 async def test_nothing_is_served_before_signing_in_but_healthz_and_the_login_page(hub):
     async with aiohttp.ClientSession() as anonymous:
-        for path in ("/api/streams", "/api/streams/ps-north-1", "/api/streams/ps-north-1/snapshot.jpg", "/api/layouts",
-                     "/api/events", "/api/live", "/api/audit", "/api/me", "/metrics", "/api/no-such-route"):
+        for path in (
+            "/api/streams",
+            "/api/streams/ps-north-1",
+            "/api/streams/ps-north-1/snapshot.jpg",
+            "/api/layouts",
+            "/api/events",
+            "/api/live",
+            "/api/audit",
+            "/api/me",
+            "/metrics",
+            "/api/no-such-route",
+        ):
             async with anonymous.get(hub.url(path)) as reply:
                 assert reply.status == 401, path
                 assert "sign in" in (await reply.json())["error"]
@@ -170,26 +184,38 @@ async def test_a_stream_a_user_may_not_see_does_not_exist_for_them_anywhere(hub,
     assert body["summary"]["total"] == 2 and body["estate"]["total"] == 2 and sum(body["estate"]["by_category"].values()) == 2
     assert (await _ids(hub, vera, "?q=south"))[0] == set(), "search finds nothing hidden"
     assert (await _ids(hub, vera, "?category=property"))[0] == set()
-    for path in ("/api/streams/pr-south-1", "/api/streams/cc-nursery", "/api/streams/pr-south-1/snapshot.jpg",
-                 "/api/streams/pr-south-1/snapshot.jpg?width=64", "/api/streams/cc-nursery/snapshot.jpg?width=3840"):
+    for path in (
+        "/api/streams/pr-south-1",
+        "/api/streams/cc-nursery",
+        "/api/streams/pr-south-1/snapshot.jpg",
+        "/api/streams/pr-south-1/snapshot.jpg?width=64",
+        "/api/streams/cc-nursery/snapshot.jpg?width=3840",
+    ):
         async with hub.session.get(hub.url(path), headers=vera) as reply:
             hidden = await reply.json()
-        async with hub.session.get(hub.url(path.replace("pr-south-1", "no-such").replace("cc-nursery", "no-such")), headers=vera) as reply:
+        async with hub.session.get(
+            hub.url(path.replace("pr-south-1", "no-such").replace("cc-nursery", "no-such")), headers=vera
+        ) as reply:
             unknown = await reply.json()
-        assert reply.status == 404 and hidden["error"].replace("pr-south-1", "X").replace("cc-nursery", "X") == \
-            unknown["error"].replace("no-such", "X"), "hidden looks exactly like unknown"
+        assert reply.status == 404 and hidden["error"].replace("pr-south-1", "X").replace("cc-nursery", "X") == unknown[
+            "error"
+        ].replace("no-such", "X"), "hidden looks exactly like unknown"
     # metrics: only her streams' labels, and counts of only those
     async with hub.session.get(hub.url("/metrics"), headers=vera) as reply:
         families = {f.name: f for f in text_string_to_metric_families(await reply.text())}
     assert {s.labels["stream"] for s in families["hub_stream_up"].samples} == VISIBLE_TO_VERA
     assert sum(s.value for s in families["hub_streams"].samples) == 2
     # layouts: tiles she may not see read as empty; a layout of hidden cameras only does not exist for her
-    async with hub.session.put(hub.url("/api/layouts/shared"), json={"size": 4, "tiles": ["ps-north-1", "pr-south-1", "cc-nursery", None]}) as reply:
+    async with hub.session.put(
+        hub.url("/api/layouts/shared"), json={"size": 4, "tiles": ["ps-north-1", "pr-south-1", "cc-nursery", None]}
+    ) as reply:
         assert reply.status == 200
     async with hub.session.put(hub.url("/api/layouts/nursery"), json={"size": 1, "tiles": ["cc-nursery"]}) as reply:
         assert reply.status == 200
     async with hub.session.get(hub.url("/api/layouts"), headers=vera) as reply:
-        assert (await reply.json())["layouts"] == {"shared": {"size": 4, "tiles": ["ps-north-1", None, None, None], "tour_s": None}}
+        assert (await reply.json())["layouts"] == {
+            "shared": {"size": 4, "tiles": ["ps-north-1", None, None, None], "tour_s": None}
+        }
     otto = bearer(hub, "otto")  # may arrange walls; the nursery is hidden from him
     async with hub.session.put(hub.url("/api/layouts/shared"), json={"size": 1, "tiles": []}, headers=otto) as reply:
         assert reply.status == 200 and (await reply.json())["tiles"] == [None], "his save changes what he sees"

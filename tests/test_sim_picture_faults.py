@@ -38,11 +38,16 @@ def test_every_picture_fault_changes_what_its_measure_sees(kind):
     assert faulty.shape == clean.shape and faulty.dtype == np.uint8
     a, b = cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY), cv2.cvtColor(faulty, cv2.COLOR_BGR2GRAY)
     changed = {
-        "blur": m.sharpness(b) < 0.5 * m.sharpness(a), "dark": m.mean_luma(b) < 25, "overexposed": m.bright_share(b) > 0.4,
-        "lowcontrast": m.luma_std(b) < 0.4 * m.luma_std(a), "cover": m.flat_cells(cv2.resize(b, (160, 90))) >= 10,
-        "moved": abs(m.shift(a, b)[0]) > 50, "colorcast": m.color_cast(*m.chroma_planes(faulty)) > 1.5,
+        "blur": m.sharpness(b) < 0.5 * m.sharpness(a),
+        "dark": m.mean_luma(b) < 25,
+        "overexposed": m.bright_share(b) > 0.4,
+        "lowcontrast": m.luma_std(b) < 0.4 * m.luma_std(a),
+        "cover": m.flat_cells(cv2.resize(b, (160, 90))) >= 10,
+        "moved": abs(m.shift(a, b)[0]) > 50,
+        "colorcast": m.color_cast(*m.chroma_planes(faulty)) > 1.5,
         "ircut": m.chroma(*m.chroma_planes(faulty)) < 0.25,
-        "noise": m.noise_sigma(b) > 3 * m.noise_sigma(a), "stripes": m.stripe_strength(b) > 3 * m.stripe_strength(a),
+        "noise": m.noise_sigma(b) > 3 * m.noise_sigma(a),
+        "stripes": m.stripe_strength(b) > 3 * m.stripe_strength(a),
         "mosaic": m.blockiness(b, 16) > 2.0,
     }
     assert changed[kind], kind
@@ -51,7 +56,9 @@ def test_every_picture_fault_changes_what_its_measure_sees(kind):
 def test_the_camera_serves_the_fault_from_the_config_and_from_the_control_api(sim):
     clean, blurred = first_picture(sim, "clean"), first_picture(sim, "blurred")
     scene = np.s_[40:320]  # between the camera's text lines, which stay sharp: the lens is blurred, not the overlay
-    assert m.sharpness(cv2.cvtColor(blurred[scene], cv2.COLOR_BGR2GRAY)) < 0.3 * m.sharpness(cv2.cvtColor(clean[scene], cv2.COLOR_BGR2GRAY))
+    assert m.sharpness(cv2.cvtColor(blurred[scene], cv2.COLOR_BGR2GRAY)) < 0.3 * m.sharpness(
+        cv2.cvtColor(clean[scene], cv2.COLOR_BGR2GRAY)
+    )
     status, body = sim.control_call("POST", "/faults/switched", {"fault": "ircut"})
     assert status == 200 and body["fault"] == "ircut:1"
     assert sim.control_call("GET", "/faults")[1]["faults"]["switched"] == {"fault": "ircut:1", "active": True}

@@ -37,8 +37,10 @@ def free_port() -> int:
 
 def write_config(folder: Path, streams: str = CAMERAS) -> tuple[Path, dict[str, int]]:
     ports = {"hub": free_port(), "rtsp": free_port(), "control": free_port()}
-    text = (f'[hub]\nlisten = "127.0.0.1:{ports["hub"]}"\n[sim]\nlisten = "127.0.0.1:{ports["rtsp"]}"\n'
-            f'control = "127.0.0.1:{ports["control"]}"\n' + ALL_LIVE + streams)
+    text = (
+        f'[hub]\nlisten = "127.0.0.1:{ports["hub"]}"\n[sim]\nlisten = "127.0.0.1:{ports["rtsp"]}"\n'
+        f'control = "127.0.0.1:{ports["control"]}"\n' + ALL_LIVE + streams
+    )
     path = folder / "streams.toml"
     path.write_text(text)
     return path, ports
@@ -48,9 +50,15 @@ class Command:
     """A `hub` subprocess in its own process group; its output lines are collected as they come."""
 
     def __init__(self, *args: str, env: dict | None = None, program: list[str] | None = None, cwd: Path | None = None):
-        self.process = subprocess.Popen([*(program or [sys.executable, "-m", "hub"]), *args], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, start_new_session=True,
-                                        env={**os.environ, **(env or {})}, cwd=cwd)
+        self.process = subprocess.Popen(
+            [*(program or [sys.executable, "-m", "hub"]), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+        )
         self.lines: list[str] = []
         self._new: queue.Queue = queue.Queue()
         for stream in (self.process.stdout, self.process.stderr):
@@ -90,8 +98,12 @@ class Command:
 
 def demo_sign_in(port: int, password: str) -> int:
     origin = f"http://127.0.0.1:{port}"
-    request = urllib.request.Request(f"{origin}/api/login", data=json.dumps({"user": "demo", "password": password}).encode(),
-                                     headers={"Origin": origin, "Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"{origin}/api/login",
+        data=json.dumps({"user": "demo", "password": password}).encode(),
+        headers={"Origin": origin, "Content-Type": "application/json"},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:
             return reply.status
@@ -110,8 +122,10 @@ def test_demo_refuses_a_second_instance_and_stops_the_hub_before_the_simulator(s
         assert demo_sign_in(ports["hub"], password) == 200, "the printed demo login works"
         second = Command("demo", "--config", str(path))
         assert second.finish() == 1
-        expected = (f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
-                    "Is another `hub demo` (Ctrl-C in its terminal stops it) running? Stop it first.")
+        expected = (
+            f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
+            "Is another `hub demo` (Ctrl-C in its terminal stops it) running? Stop it first."
+        )
         assert second.lines == [expected], second.lines
         first.ctrl_c()
         assert first.finish() == 0, first.text
@@ -135,8 +149,10 @@ def test_serve_on_a_busy_port_says_so_before_contacting_any_camera(tmp_path):
         assert serve.finish() == 1
         with pytest.raises(BlockingIOError):
             camera.accept()
-    expected = (f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
-                "Is another hub or `hub demo` running? Stop it, or choose another port with --listen HOST:PORT.")
+    expected = (
+        f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
+        "Is another hub or `hub demo` running? Stop it, or choose another port with --listen HOST:PORT."
+    )
     assert serve.lines == [expected], serve.lines
 
 
@@ -172,8 +188,13 @@ def test_each_listening_problem_gets_its_own_advice():
         port = taken.getsockname()[1]
         with pytest.raises(PortBusy) as busy:
             bind_tcp(Listen("127.0.0.1", port), "the UI", "another hub", None)
-    assert str(busy.value) == f"cannot listen on 127.0.0.1:{port} for the UI: the port is already in use. Is another hub running? Stop it first."
+    assert (
+        str(busy.value)
+        == f"cannot listen on 127.0.0.1:{port} for the UI: the port is already in use. Is another hub running? Stop it first."
+    )
     with pytest.raises(PortBusy) as foreign:  # a documentation address (TEST-NET-1): binding sends nothing
         bind_tcp(Listen("192.0.2.1", 8080), "the UI", "another hub", "--listen")
-    assert str(foreign.value) == ("cannot listen on 192.0.2.1:8080 for the UI: 192.0.2.1 is not an address of this machine. "
-                                  "Choose another with --listen HOST:PORT.")
+    assert str(foreign.value) == (
+        "cannot listen on 192.0.2.1:8080 for the UI: 192.0.2.1 is not an address of this machine. "
+        "Choose another with --listen HOST:PORT."
+    )

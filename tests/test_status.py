@@ -23,9 +23,17 @@ async def test_status_counts_every_category_and_state_and_lists_the_worst_proble
     lines = done.stdout.splitlines()
     header = next(line for line in lines if line.startswith("category"))
     assert header.split() == ["category", "connecting", "online", "degraded", "offline", "unauthorized", "total"]
-    rows = {line.split()[0]: line.split()[1:] for line in lines if line.split() and line.split()[0] in ("property", "public-security", "all")}
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in lines
+        if line.split() and line.split()[0] in ("property", "public-security", "all")
+    }
     assert rows["property"][-1] == "1" and rows["all"][-1] == "15"
-    problems = [line.split() for line in lines[lines.index(next(x for x in lines if x.startswith("Problems"))) + 1:] if line.startswith("  ")]
+    problems = [
+        line.split()
+        for line in lines[lines.index(next(x for x in lines if x.startswith("Problems"))) + 1 :]
+        if line.startswith("  ")
+    ]
     ids = [p[0] for p in problems]
     assert "dead-camera" in ids and "cfg-black" in ids
     assert ids.index("dead-camera") < ids.index("cfg-black"), "down before degraded"
@@ -45,7 +53,14 @@ async def test_a_refused_token_is_explained(hub):
 
 
 def test_control_characters_from_a_name_never_reach_the_terminal():
-    stream = {"id": "cam-1", "name": "Gate\x1b[2J\x07", "category": "property", "site": "", "state": "offline",
-              "reasons": ["stalled"], "since": 100.0}
+    stream = {
+        "id": "cam-1",
+        "name": "Gate\x1b[2J\x07",
+        "category": "property",
+        "site": "",
+        "state": "offline",
+        "reasons": ["stalled"],
+        "since": 100.0,
+    }
     text = render(Estate([stream], [], "http://hub/", 160.0))
     assert "\x1b" not in text and "\x07" not in text and "Gate?[2J?" in text and "for 1m00s" in text

@@ -16,9 +16,28 @@ from hub.config import ConfigError, load_config
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(folder / "key.pem"),
-                    "-out", str(folder / "cert.pem"), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return folder / "cert.pem", folder / "key.pem"
 
 
@@ -31,7 +50,9 @@ async def test_the_hub_serves_https_with_a_secure_session_cookie(tmp_path, certi
         password = re.search(r"created user admin with password (\S+)", "".join(lines)).group(1)
         trust = ssl.create_default_context(cafile=str(cert))
         jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP address
-        async with aiohttp.ClientSession(headers={"Origin": url}, connector=aiohttp.TCPConnector(ssl=trust), cookie_jar=jar) as session:
+        async with aiohttp.ClientSession(
+            headers={"Origin": url}, connector=aiohttp.TCPConnector(ssl=trust), cookie_jar=jar
+        ) as session:
             async with session.post(f"{url}/api/login", json={"user": "admin", "password": password}) as reply:
                 assert reply.status == 200
                 cookie = reply.headers["Set-Cookie"]

@@ -11,12 +11,28 @@ from browser import hub_page
 from conftest import SIM_ESTATE, UNREACHABLE
 from hubrun import hub_config_text, running_hub
 
-WALL_STREAMS = ["h264-360", "h264-720", "h264-auth", "fault-stall", "fault-drop", "fault-freeze", "fault-black", "fault-lowfps", "cfg-late"]
+WALL_STREAMS = [
+    "h264-360",
+    "h264-720",
+    "h264-auth",
+    "fault-stall",
+    "fault-drop",
+    "fault-freeze",
+    "fault-black",
+    "fault-lowfps",
+    "cfg-late",
+]
+
 
 def ui_estate() -> str:
     """The simulator estate, with h265-360 playing a vehicle (it reports GPS positions)."""
-    return SIM_ESTATE.replace('id = "h265-360"\nname = "Test camera"\ncategory = "public-security"',
-                              'id = "h265-360"\nname = "Patrol car"\ncategory = "vehicle"') + UNREACHABLE
+    return (
+        SIM_ESTATE.replace(
+            'id = "h265-360"\nname = "Test camera"\ncategory = "public-security"',
+            'id = "h265-360"\nname = "Patrol car"\ncategory = "vehicle"',
+        )
+        + UNREACHABLE
+    )
 
 
 @pytest.fixture
@@ -54,8 +70,10 @@ async def test_clusters_group_markers_until_expanded(ui):
 
 async def test_wall_of_nine_plays_live_video(ui):
     hub, page = ui
-    await asyncio.gather(*(hub.wait_for(i, "online", timeout=60) for i in WALL_STREAMS if not i.startswith("cfg")),
-                         hub.wait_for("cfg-late", "degraded", "frozen", timeout=60))
+    await asyncio.gather(
+        *(hub.wait_for(i, "online", timeout=60) for i in WALL_STREAMS if not i.startswith("cfg")),
+        hub.wait_for("cfg-late", "degraded", "frozen", timeout=60),
+    )
     await page.click("#tab-wall")
     await page.select_option("#layout-size", "9")
     for stream_id in WALL_STREAMS:
@@ -63,11 +81,14 @@ async def test_wall_of_nine_plays_live_video(ui):
     await page.wait_for_function("document.querySelectorAll('.tile video').length === 9")
     first = await page.evaluate("[...document.querySelectorAll('.tile video')].map(v => v.currentTime)")
     await page.wait_for_function(
-        f"[...document.querySelectorAll('.tile video')].every((v, i) => v.currentTime > {first}[i] + 1.0)", timeout=30_000)
+        f"[...document.querySelectorAll('.tile video')].every((v, i) => v.currentTime > {first}[i] + 1.0)", timeout=30_000
+    )
     latencies = await page.evaluate("[...Array(9).keys()].map(i => window.hubUI.tileLatency(i))")
     assert all(lat is not None and lat < 1.5 for lat in latencies), latencies
     print(f"\ntile buffer latency behind the newest received frame (s): {[round(x, 2) for x in latencies]}")
-    tiles = await page.evaluate("[...document.querySelectorAll('.tile')].map(t => [t.dataset.streamId, t.classList.contains('stale')])")
+    tiles = await page.evaluate(
+        "[...document.querySelectorAll('.tile')].map(t => [t.dataset.streamId, t.classList.contains('stale')])"
+    )
     assert [t[0] for t in tiles] == WALL_STREAMS
     # cfg-late froze 3 s after the simulator started: its tile must say so; every other one plays live.
     assert [sid for sid, stale in tiles if stale] == ["cfg-late"], tiles
@@ -80,14 +101,20 @@ async def test_fault_turns_marker_and_tile_to_the_problem_colour(ui, sim):
     await page.click("#tab-wall")
     await page.click("#stream-list li[data-stream-id='fault-notfound'] button")
     tile = page.locator(".tile[data-stream-id='fault-notfound']")
-    await page.wait_for_function("document.querySelector(\".tile[data-stream-id='fault-notfound'] video\")?.currentTime > 0", timeout=30_000)
+    await page.wait_for_function(
+        "document.querySelector(\".tile[data-stream-id='fault-notfound'] video\")?.currentTime > 0", timeout=30_000
+    )
     await asyncio.to_thread(sim.set_fault, "fault-notfound", "notfound")
     try:
-        await page.wait_for_function("document.querySelector(\".tile[data-stream-id='fault-notfound']\").classList.contains('problem')", timeout=10_000)
+        await page.wait_for_function(
+            "document.querySelector(\".tile[data-stream-id='fault-notfound']\").classList.contains('problem')", timeout=10_000
+        )
         assert "stale" in (await tile.get_attribute("class"))
         assert "offline" in (await tile.locator(".badge").inner_text()).lower()
         await page.click("#tab-map")
-        await page.wait_for_selector(".leaflet-marker-pane [data-stream-id='fault-notfound'] .marker.state-offline", timeout=10_000)
+        await page.wait_for_selector(
+            ".leaflet-marker-pane [data-stream-id='fault-notfound'] .marker.state-offline", timeout=10_000
+        )
     finally:
         await asyncio.to_thread(sim.clear_fault, "fault-notfound")
 
@@ -154,11 +181,12 @@ async def test_h265_tile_plays_or_falls_back_to_labelled_snapshots(ui):
     tile = ".tile[data-stream-id='h265-720-auth']"
     # Before the page knows the codec the tile may try video first, then fall back when the init segment says HEVC.
     await page.wait_for_function(
-        f"document.querySelector(\"{tile} img\")?.naturalWidth === 640 || document.querySelector(\"{tile} video\")?.currentTime > 1",
-        timeout=30_000)
+        f'document.querySelector("{tile} img")?.naturalWidth === 640 || document.querySelector("{tile} video")?.currentTime > 1',
+        timeout=30_000,
+    )
     if await page.locator(f"{tile} img").count():  # Chromium without HEVC: refreshing JPEG snapshots
-        first = await page.evaluate(f"document.querySelector(\"{tile} img\").src")
-        await page.wait_for_function(f"document.querySelector(\"{tile} img\").src !== {first!r}", timeout=20_000)
+        first = await page.evaluate(f'document.querySelector("{tile} img").src')
+        await page.wait_for_function(f'document.querySelector("{tile} img").src !== {first!r}', timeout=20_000)
     # The tile's truth comes from the hub's own status over the live socket, not from the page's copy of
     # the stream list (which may predate the stream's first picture): it turns fresh within a status period.
     await page.wait_for_function(f"!document.querySelector(\"{tile}\").classList.contains('stale')", timeout=10_000)
@@ -184,8 +212,10 @@ async def test_tiles_claim_live_only_with_fresh_frames_and_passing_checks(ui, si
     for stream_id in ("h264-360", "cfg-late", "dead-camera", "fault-stall"):
         await page.click(f"#stream-list li[data-stream-id='{stream_id}'] button")
     for stream_id in ("cfg-late", "dead-camera"):  # each tile has heard from the hub at least once
-        await page.wait_for_function(f"document.querySelector(\".tile[data-stream-id='{stream_id}'] .age\")"
-                                     ".textContent !== 'picture age unknown'", timeout=20_000)
+        await page.wait_for_function(
+            f"document.querySelector(\".tile[data-stream-id='{stream_id}'] .age\").textContent !== 'picture age unknown'",
+            timeout=20_000,
+        )
     live = ".tile[data-stream-id='h264-360']"
     await page.wait_for_function(f"document.querySelector(\"{live}\").dataset.live === 'true'", timeout=20_000)
     texts = await tile_texts(page, "h264-360")
@@ -206,9 +236,11 @@ async def test_tiles_claim_live_only_with_fresh_frames_and_passing_checks(ui, si
     await asyncio.to_thread(sim.set_fault, "fault-stall", "stall")
     try:
         stalled = ".tile[data-stream-id='fault-stall']"
-        await page.wait_for_function(f"/picture (\\d+) s ago/.test(document.querySelector(\"{stalled} .age\").textContent) && "
-                                     f"Number(document.querySelector(\"{stalled} .age\").textContent.match(/(\\d+) s/)[1]) >= 8",
-                                     timeout=30_000)
+        await page.wait_for_function(
+            f'/picture (\\d+) s ago/.test(document.querySelector("{stalled} .age").textContent) && '
+            f'Number(document.querySelector("{stalled} .age").textContent.match(/(\\d+) s/)[1]) >= 8',
+            timeout=30_000,
+        )
         texts = await tile_texts(page, "fault-stall")
         record = await hub.record("fault-stall")
         hub_age = time.time() - record["last_frame_at"]

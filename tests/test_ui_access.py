@@ -19,8 +19,10 @@ NURSERY = "h264-360"  # served by the simulator as a street camera; this hub fil
 @pytest.fixture
 async def ui_hub(sim, tmp_path):
     path = tmp_path / "hub.toml"
-    estate = SIM_ESTATE.replace(f'id = "{NURSERY}"\nname = "Test camera"\ncategory = "public-security"',
-                                f'id = "{NURSERY}"\nname = "Nursery room"\ncategory = "childcare"')
+    estate = SIM_ESTATE.replace(
+        f'id = "{NURSERY}"\nname = "Test camera"\ncategory = "public-security"',
+        f'id = "{NURSERY}"\nname = "Nursery room"\ncategory = "childcare"',
+    )
     assert "Nursery room" in estate
     path.write_text(hub_config_text(estate, sim.rtsp, sim.control))
     async with running_hub(path) as hub:
@@ -31,8 +33,10 @@ async def ui_hub(sim, tmp_path):
 @pytest.fixture
 async def browser_page():
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking",
-                                                                         "--autoplay-policy=no-user-gesture-required"])
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
+        )
         try:
             page = await browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
             yield page

@@ -41,8 +41,16 @@ async def test_the_page_shows_the_hub_overloaded_and_recovered(patrol_ui):
     # A hub really late while it starts is overloaded (and says so) until 15 calm seconds have passed.
     await until(lambda: not index.hub.get("overloaded"), 60, "a calm hub")
     await banner.wait_for(state="hidden", timeout=10_000)
-    overloaded = {"overloaded": True, "level": 5, "max_level": 6, "loop_lag_ms": 412.0, "cpu_share": 0.97,
-                  "picture_interval_factor": 4.0, "patrol_concurrency_share": 0.25, "live_share": 0.75}
+    overloaded = {
+        "overloaded": True,
+        "level": 5,
+        "max_level": 6,
+        "loop_lag_ms": 412.0,
+        "cpu_share": 0.97,
+        "picture_interval_factor": 4.0,
+        "patrol_concurrency_share": 0.25,
+        "live_share": 0.75,
+    }
     index.publish("hub", overloaded)  # what the load meter publishes when it raises the level
     await banner.wait_for(state="visible", timeout=10_000)
     text = await banner.inner_text()

@@ -17,12 +17,14 @@ from hub.config import parse_config
 from hub.web.keys import INDEX, MONITOR
 from hub.workers.pool import STOP_WAIT_S
 
-ESTATE = "".join([
-    *(sim_stream(f"w-live-{n}", STREET, category="childcare") for n in range(4)),
-    sim_stream("w-patrol", STREET),
-    sim_stream("w-frozen", STREET, fault="freeze"),
-    sim_stream("w-sub", "sim://street?size=640x360&sub=320x180", category="childcare"),
-])
+ESTATE = "".join(
+    [
+        *(sim_stream(f"w-live-{n}", STREET, category="childcare") for n in range(4)),
+        sim_stream("w-patrol", STREET),
+        sim_stream("w-frozen", STREET, fault="freeze"),
+        sim_stream("w-sub", "sim://street?size=640x360&sub=320x180", category="childcare"),
+    ]
+)
 MONITOR_TABLE = "[hub]\ningest_processes = 2\n[monitor]\npatrol_period_s = 30\nprobe_interval_s = 5\n"
 
 

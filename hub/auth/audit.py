@@ -20,14 +20,15 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hub.auth.sqlite_file import SqliteFile
 from hub.safe.numbers import ascii_float
 
 GENESIS = "0" * 64
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY,
     at REAL NOT NULL,
@@ -41,7 +42,9 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE TABLE IF NOT EXISTS anchor (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
-INSERT OR IGNORE INTO anchor (one, seq, hash) VALUES (1, 0, '""" + GENESIS + """');
+INSERT OR IGNORE INTO anchor (one, seq, hash) VALUES (1, 0, '"""
+    + GENESIS
+    + """');
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit WHEN OLD.seq > (SELECT seq FROM anchor)
@@ -49,6 +52,7 @@ BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS anchor_forward BEFORE UPDATE ON anchor WHEN NEW.seq < OLD.seq
 BEGIN SELECT RAISE(ABORT, 'the audit anchor only moves forward'); END;
 """
+)
 FIELDS = ("seq", "at", "who", "action", "stream", "address", "detail")
 CUT_FIELDS = ("at", "who", "action", "stream", "address", "detail", "prev", "cut_at")  # the anchor's copy of the last row cut
 MAX_QUERY = 5000
@@ -67,8 +71,15 @@ class Entry:
     detail: dict
 
     def to_json(self) -> dict:
-        return {"seq": self.seq, "at": round(self.at, 3), "who": self.who, "action": self.action,
-                "stream": self.stream or None, "address": self.address, "detail": self.detail}
+        return {
+            "seq": self.seq,
+            "at": round(self.at, 3),
+            "who": self.who,
+            "action": self.action,
+            "stream": self.stream or None,
+            "address": self.address,
+            "detail": self.detail,
+        }
 
 
 def parse_when(text: str) -> float:
@@ -78,8 +89,10 @@ def parse_when(text: str) -> float:
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"{text!r} is not a time: use seconds since the epoch or ISO 8601 like 2026-11-26T08:00:00Z") from None
-        value = (moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)).timestamp()
+            raise ValueError(
+                f"{text!r} is not a time: use seconds since the epoch or ISO 8601 like 2026-11-26T08:00:00Z"
+            ) from None
+        value = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
     if not math.isfinite(value):
         raise ValueError(f"{text!r} is not a time")
     return value
@@ -122,7 +135,10 @@ class AuditTrail(SqliteFile):
         before, prev = last if last else self._anchor()  # an empty table continues from the retention's cut
         seq = before + 1
         digest = _row_hash(prev, seq, at, who, action, stream, address, detail_text)
-        self._db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (seq, at, who, action, stream, address, detail_text, prev, digest))
+        self._db.execute(
+            "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, at, who, action, stream, address, detail_text, prev, digest),
+        )
         return seq
 
     def _anchor(self) -> tuple[int, str]:
@@ -135,15 +151,23 @@ class AuditTrail(SqliteFile):
         now = time.time()
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            last = self._db.execute("SELECT seq, hash, at, who, action, stream, address, detail, prev FROM audit WHERE at < ? "
-                                    "ORDER BY seq DESC LIMIT 1", (now - older_than_s,)).fetchone()
+            last = self._db.execute(
+                "SELECT seq, hash, at, who, action, stream, address, detail, prev FROM audit WHERE at < ? "
+                "ORDER BY seq DESC LIMIT 1",
+                (now - older_than_s,),
+            ).fetchone()
             if last is None:
                 self._db.execute("COMMIT")
                 return 0
             self._db.execute("UPDATE anchor SET seq = ?, hash = ?, " + ", ".join(f"{c} = ?" for c in CUT_FIELDS), (*last, now))
             dropped = self._db.execute("DELETE FROM audit WHERE seq <= ?", (last[0],)).rowcount
-            self._insert("-", PRUNED, "", "", {"through_seq": last[0], "through_hash": last[1], "dropped": dropped,
-                                               "retention_s": older_than_s})
+            self._insert(
+                "-",
+                PRUNED,
+                "",
+                "",
+                {"through_seq": last[0], "through_hash": last[1], "dropped": dropped, "retention_s": older_than_s},
+            )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -162,7 +186,11 @@ class AuditTrail(SqliteFile):
             if row[0] != seq + 1:
                 return False, f"entry {seq + 1} is missing (the next entry is {row[0]})", (seq, prev)
             if row[7] != prev:
-                return False, f"entry {row[0]} does not follow entry {seq}: an entry before it was changed or replaced", (seq, prev)
+                return (
+                    False,
+                    f"entry {row[0]} does not follow entry {seq}: an entry before it was changed or replaced",
+                    (seq, prev),
+                )
             if _row_hash(prev, *row[:7]) != row[8]:
                 return False, f"entry {row[0]} was changed after it was written", (seq, prev)
             if row[1] > latest:
@@ -171,8 +199,14 @@ class AuditTrail(SqliteFile):
             seq, prev = row[0], row[8]
             count += 1
         if not cut_ok:
-            return False, (f"entries up to {self._anchor()[0]} were removed, but not by the retention "
-                           f"({retention_s / 86400:g} days): the last of them is dated {_utc(cut[0])}"), (seq, prev)
+            return (
+                False,
+                (
+                    f"entries up to {self._anchor()[0]} were removed, but not by the retention "
+                    f"({retention_s / 86400:g} days): the last of them is dated {_utc(cut[0])}"
+                ),
+                (seq, prev),
+            )
         return True, _whole(count, self._anchor()[0], cut), (seq, prev)
 
     def _cut(self) -> tuple | None:
@@ -186,11 +220,24 @@ class AuditTrail(SqliteFile):
             return True
         return self._db.execute("SELECT 1 FROM audit WHERE seq = ? AND hash = ?", (seq, digest)).fetchone() is not None
 
-    def entries(self, since: float | None = None, until: float | None = None, who: str | None = None,
-                action: str | None = None, stream: str | None = None, limit: int = MAX_QUERY) -> list[Entry]:
+    def entries(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        who: str | None = None,
+        action: str | None = None,
+        stream: str | None = None,
+        limit: int = MAX_QUERY,
+    ) -> list[Entry]:
         """Newest first, filtered."""
         where, args = [], []
-        for clause, value in (("at >= ?", since), ("at < ?", until), ("who = ?", who), ("action = ?", action), ("stream = ?", stream)):
+        for clause, value in (
+            ("at >= ?", since),
+            ("at < ?", until),
+            ("who = ?", who),
+            ("action = ?", action),
+            ("stream = ?", stream),
+        ):
             if value is not None:
                 where.append(clause)
                 args.append(value)
@@ -220,7 +267,9 @@ def _proves(detail: dict, pruned_at: float, anchor: tuple[int, str], cut: tuple 
     if cut is None or (detail.get("through_seq"), detail.get("through_hash")) != anchor:
         return False
     at, who, action, stream, address, detail_text, prev, _ = cut
-    return _row_hash(prev, anchor[0], at, who, action, stream, address, detail_text) == anchor[1] and at <= pruned_at - retention_s
+    return (
+        _row_hash(prev, anchor[0], at, who, action, stream, address, detail_text) == anchor[1] and at <= pruned_at - retention_s
+    )
 
 
 def _utc(at: float) -> str:
@@ -230,5 +279,7 @@ def _utc(at: float) -> str:
 def _whole(count: int, anchor_seq: int, cut: tuple | None) -> str:
     if not anchor_seq or cut is None:
         return f"{count} entries, chain whole"
-    return (f"{count} entries, chain whole from entry {anchor_seq + 1}; entries up to {anchor_seq} (the last dated "
-            f"{_utc(cut[0])}) were cut by the retention on {_utc(cut[7])}")
+    return (
+        f"{count} entries, chain whole from entry {anchor_seq + 1}; entries up to {anchor_seq} (the last dated "
+        f"{_utc(cut[0])}) were cut by the retention on {_utc(cut[7])}"
+    )

@@ -62,5 +62,11 @@ class RefusalSummary:
             self._emit(address, self._open.pop(address))
 
     def _emit(self, address: str, tally: Tally) -> None:
-        self._write(address, count=tally.count, first=round(tally.first_at, 3), last=round(tally.last_at, 3),
-                    users=tally.users, why=tally.whys)
+        self._write(
+            address,
+            count=tally.count,
+            first=round(tally.first_at, 3),
+            last=round(tally.last_at, 3),
+            users=tally.users,
+            why=tally.whys,
+        )

@@ -33,8 +33,11 @@ class Rights:
     key: tuple = field(init=False, compare=False)  # equal for equal rights: a cache key for filtered answers
 
     def __post_init__(self) -> None:
-        key = ("admin",) if self.role == "admin" else (tuple(sorted(self.grants)), tuple(sorted(self.sensitive_categories)),
-                                                        tuple(sorted(self.sensitive_tags)))
+        key = (
+            ("admin",)
+            if self.role == "admin"
+            else (tuple(sorted(self.grants)), tuple(sorted(self.sensitive_categories)), tuple(sorted(self.sensitive_tags)))
+        )
         object.__setattr__(self, "key", key)
 
     @property
@@ -56,9 +59,14 @@ class Rights:
             return True
         if self.is_sensitive(record):
             return (record.category in self.sensitive_categories and ("category", record.category) in grants) or any(
-                t in self.sensitive_tags and ("tag", t) in grants for t in record.tags)
-        return (("category", record.category) in grants or ("category", EVERY_CATEGORY) in grants
-                or ("site", record.site) in grants or any(("tag", t) in grants for t in record.tags))
+                t in self.sensitive_tags and ("tag", t) in grants for t in record.tags
+            )
+        return (
+            ("category", record.category) in grants
+            or ("category", EVERY_CATEGORY) in grants
+            or ("site", record.site) in grants
+            or any(("tag", t) in grants for t in record.tags)
+        )
 
     def visible(self, records) -> list:
         return list(records) if self.role == "admin" else [r for r in records if self.may_see(r)]

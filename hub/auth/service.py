@@ -82,7 +82,9 @@ class AccessService:
         self._tokens.clear()  # their rights carry the old sensitivity
 
     def rights(self, role: str, grants) -> Rights:
-        return Rights(role, frozenset(grants), frozenset(self.settings.sensitive_categories), frozenset(self.settings.sensitive_tags))
+        return Rights(
+            role, frozenset(grants), frozenset(self.settings.sensitive_categories), frozenset(self.settings.sensitive_tags)
+        )
 
     def _fresh(self) -> None:
         """Forget what was read from the stores if `hub user|token ...` changed them since."""

@@ -71,34 +71,46 @@ class TokenStore(SqliteFile):
             raise UserError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
         token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         now = time.time()
-        self._db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                         (token_id, name, role, json.dumps(sorted(grants)), _digest(secret), now, created_by))
+        self._db.execute(
+            "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+            (token_id, name, role, json.dumps(sorted(grants)), _digest(secret), now, created_by),
+        )
         return Token(token_id, name, role, tuple(sorted(grants)), now, created_by, None), f"{PREFIX}{token_id}_{secret}"
 
     def revoke(self, token_id: str) -> bool:
         """True when a live token was revoked."""
-        return self._db.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                                (time.time(), token_id)).rowcount > 0
+        return (
+            self._db.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), token_id)
+            ).rowcount
+            > 0
+        )
 
     def tokens(self) -> list[Token]:
-        rows = self._db.execute("SELECT id, name, role, grants, created_at, created_by, revoked_at FROM tokens ORDER BY created_at")
+        rows = self._db.execute(
+            "SELECT id, name, role, grants, created_at, created_by, revoked_at FROM tokens ORDER BY created_at"
+        )
         return [_token(row) for row in rows]
 
     def live(self, token_id: str) -> Token | None:
         """The token with this id while it is not revoked (a principal checked again)."""
-        row = self._db.execute("SELECT id, name, role, grants, created_at, created_by, revoked_at FROM tokens "
-                               "WHERE id = ? AND revoked_at IS NULL", (token_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT id, name, role, grants, created_at, created_by, revoked_at FROM tokens WHERE id = ? AND revoked_at IS NULL",
+            (token_id,),
+        ).fetchone()
         return None if row is None else _token(row)
 
     def find(self, text: str) -> Token | None:
         """The live token this bearer text names, or None (unknown, wrong secret, revoked, malformed)."""
         if not text.startswith(PREFIX):
             return None
-        token_id, sep, secret = text[len(PREFIX):].partition("_")
+        token_id, sep, secret = text[len(PREFIX) :].partition("_")
         if not sep or not secret or len(text) > 200:
             return None
-        row = self._db.execute("SELECT id, name, role, grants, created_at, created_by, revoked_at, secret_sha256 FROM tokens "
-                               "WHERE id = ?", (token_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT id, name, role, grants, created_at, created_by, revoked_at, secret_sha256 FROM tokens WHERE id = ?",
+            (token_id,),
+        ).fetchone()
         if row is None or row[6] is not None or not hmac.compare_digest(row[7], _digest(secret)):
             return None
         return _token(row[:7])

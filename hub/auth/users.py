@@ -80,7 +80,9 @@ class UserStore(SqliteFile):
 
     def set_password(self, name: str, password_hash: str) -> None:
         self._require(name)
-        self._db.execute("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE name = ?", (password_hash, time.time(), name))
+        self._db.execute(
+            "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE name = ?", (password_hash, time.time(), name)
+        )
 
     def set_role(self, name: str, role: str) -> None:
         _check_role(role)
@@ -105,8 +107,9 @@ class UserStore(SqliteFile):
         return self._db.execute("DELETE FROM grants WHERE user = ? AND kind = ? AND value = ?", (name, kind, value)).rowcount > 0
 
     def get(self, name: str) -> User | None:
-        row = self._db.execute("SELECT name, role, password_hash, created_at, password_changed_at FROM users WHERE name = ?",
-                               (name,)).fetchone()
+        row = self._db.execute(
+            "SELECT name, role, password_hash, created_at, password_changed_at FROM users WHERE name = ?", (name,)
+        ).fetchone()
         if row is None:
             return None
         grants = self._db.execute("SELECT kind, value FROM grants WHERE user = ? ORDER BY kind, value", (name,)).fetchall()
@@ -132,8 +135,10 @@ class UserStore(SqliteFile):
 
 def _check_name(name: str) -> None:
     if not NAME_RE.match(name):
-        raise UserError(f"bad user name {name!r}: 1-64 characters, lower-case letters, digits, '.', '_' or '-', "
-                        "starting with a letter or digit")
+        raise UserError(
+            f"bad user name {name!r}: 1-64 characters, lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
 
 
 def _check_role(role: str) -> None:

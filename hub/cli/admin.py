@@ -20,28 +20,56 @@ from hub.safe.numbers import ascii_int
 
 
 def add_parsers(commands) -> None:
-    token = command(commands, "token", "API tokens for scripts and Prometheus (shown once, stored hashed)",
-                    ("hub token add prometheus --role viewer --grant category='*' --grant category=childcare",
-                     "hub token list", "hub token revoke 3f9a1c2b7d10"), config="the hub's config; tokens live next to it")
+    token = command(
+        commands,
+        "token",
+        "API tokens for scripts and Prometheus (shown once, stored hashed)",
+        (
+            "hub token add prometheus --role viewer --grant category='*' --grant category=childcare",
+            "hub token list",
+            "hub token revoke 3f9a1c2b7d10",
+        ),
+        config="the hub's config; tokens live next to it",
+    )
     verbs = actions(token)
     add = command(verbs, "add", "create a token (shown once)", ("hub token add curl --role viewer --grant site=Fangxing",))
     add.add_argument("name", help="what it is for, like prometheus")
     add.add_argument("--role", choices=ROLES, default="viewer")
-    add.add_argument("--grant", action="append", default=[], type=right_arg, metavar="KIND=VALUE",
-                     help=RIGHT_HELP + " (repeatable; admins need none)")
+    add.add_argument(
+        "--grant",
+        action="append",
+        default=[],
+        type=right_arg,
+        metavar="KIND=VALUE",
+        help=RIGHT_HELP + " (repeatable; admins need none)",
+    )
     command(verbs, "list", "tokens (never their secrets)", ("hub token list",))
-    revoke = command(verbs, "revoke", "revoke a token by its id (its open connections close at once)", ("hub token revoke 3f9a1c2b7d10",))
+    revoke = command(
+        verbs, "revoke", "revoke a token by its id (its open connections close at once)", ("hub token revoke 3f9a1c2b7d10",)
+    )
     revoke.add_argument("id")
-    audit = command(commands, "audit", "check or export the audit trail",
-                    ("hub audit verify", "hub audit verify --head 1834:9f2c...", "hub audit export --since 2026-11-01 > audit.csv"),
-                    config="the hub's config; the trail lives next to it")
+    audit = command(
+        commands,
+        "audit",
+        "check or export the audit trail",
+        ("hub audit verify", "hub audit verify --head 1834:9f2c...", "hub audit export --since 2026-11-01 > audit.csv"),
+        config="the hub's config; the trail lives next to it",
+    )
     audit_verbs = actions(audit)
-    verify = command(audit_verbs, "verify", "walk the hash chain: exit 1 if any entry was changed or removed, or cut before its time",
-                     ("hub audit verify", "hub audit verify --head 1834:9f2c..."))
+    verify = command(
+        audit_verbs,
+        "verify",
+        "walk the hash chain: exit 1 if any entry was changed or removed, or cut before its time",
+        ("hub audit verify", "hub audit verify --head 1834:9f2c..."),
+    )
     verify.add_argument("--head", metavar="SEQ:HASH", help="also check the newest entry is (or follows) this one, noted earlier")
-    verify.add_argument("--retention-days", type=float, metavar="DAYS",
-                        help="the retention a cut of the oldest entries is checked against (default: the config's "
-                             "[access] audit_retention_days; give the old one if it was lengthened since the cut)")
+    verify.add_argument(
+        "--retention-days",
+        type=float,
+        metavar="DAYS",
+        help="the retention a cut of the oldest entries is checked against (default: the config's "
+        "[access] audit_retention_days; give the old one if it was lengthened since the cut)",
+    )
     export = command(audit_verbs, "export", "write entries as CSV to standard output", ("hub audit export --since 2026-11-01",))
     export.add_argument("--since", help="ISO 8601 time or date, or seconds since the epoch (default: everything kept)")
 
@@ -53,8 +81,16 @@ def run_token(args: argparse.Namespace) -> int:
             if args.action == "add":
                 grants = list(args.grant)
                 token, text = tokens.create(args.name, args.role, grants, cli_actor())
-                audit.append(cli_actor(), "token_add", "", "local", token=token.id, name=token.name, role=token.role,
-                             grants=[f"{k}={v}" for k, v in grants])
+                audit.append(
+                    cli_actor(),
+                    "token_add",
+                    "",
+                    "local",
+                    token=token.id,
+                    name=token.name,
+                    role=token.role,
+                    grants=[f"{k}={v}" for k, v in grants],
+                )
                 print(f"token {token.id} ({token.name}, {token.role}) created; send it as Authorization: Bearer <token>")
                 print(f"token (shown once, not stored): {text}")
             elif args.action == "revoke":
@@ -92,8 +128,11 @@ def run_audit(args: argparse.Namespace) -> int:
             try:
                 retention_days = load_config(args.config).access.audit_retention_days
             except ConfigError as exc:
-                print("hub audit: the config has problems, so its retention is unknown (or give --retention-days):\n"
-                      + "\n".join(exc.problems), file=sys.stderr)
+                print(
+                    "hub audit: the config has problems, so its retention is unknown (or give --retention-days):\n"
+                    + "\n".join(exc.problems),
+                    file=sys.stderr,
+                )
                 return 1
         whole, finding, (seq, digest) = audit.verify(retention_days * 86400)
         print(f"{path}: {finding}; head {seq}:{digest}")

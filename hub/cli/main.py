@@ -31,36 +31,73 @@ EXAMPLES = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hub", description="Video-feed aggregation and monitoring hub.", epilog=EXAMPLES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="hub",
+        description="Video-feed aggregation and monitoring hub.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"hub {__version__}")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     config_option(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve = command(commands, "serve", "run the hub: ingest, health, API, UI, metrics",
-                    ("hub serve", "hub serve --config /etc/hub/streams.toml --listen 0.0.0.0:8080 --log-format json"))
+    serve = command(
+        commands,
+        "serve",
+        "run the hub: ingest, health, API, UI, metrics",
+        ("hub serve", "hub serve --config /etc/hub/streams.toml --listen 0.0.0.0:8080 --log-format json"),
+    )
     serve.add_argument("--listen", type=listen_arg, help="HOST:PORT, overrides [hub] listen")
-    serve.add_argument("--log-format", choices=logs.FORMATS, default="text",
-                       help="text lines, or one JSON object per line for Loki or ELK (default: %(default)s)")
-    sim = command(commands, "sim", "run the camera simulator for every sim:// stream of the config",
-                  ("hub sim", "hub sim --listen 127.0.0.1:9554 --control 127.0.0.1:9555"))
+    serve.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        default="text",
+        help="text lines, or one JSON object per line for Loki or ELK (default: %(default)s)",
+    )
+    sim = command(
+        commands,
+        "sim",
+        "run the camera simulator for every sim:// stream of the config",
+        ("hub sim", "hub sim --listen 127.0.0.1:9554 --control 127.0.0.1:9555"),
+    )
     sim.add_argument("--listen", type=listen_arg, help="RTSP HOST:PORT, overrides [sim] listen")
     sim.add_argument("--control", type=listen_arg, help="control API HOST:PORT, overrides [sim] control")
     sim.add_argument("--log-format", choices=logs.FORMATS, default="text", help="text or json (default: %(default)s)")
-    demo = command(commands, "demo", "simulator and hub together on the demo config inside the package",
-                   ("hub demo", "hub demo --estate", "hub demo --listen 127.0.0.1:9080 --sim-listen 127.0.0.1:9554 --sim-control 127.0.0.1:9555"),
-                   config="another config instead of the demo's")
+    demo = command(
+        commands,
+        "demo",
+        "simulator and hub together on the demo config inside the package",
+        (
+            "hub demo",
+            "hub demo --estate",
+            "hub demo --listen 127.0.0.1:9080 --sim-listen 127.0.0.1:9554 --sim-control 127.0.0.1:9555",
+        ),
+        config="another config instead of the demo's",
+    )
     demo.add_argument("--listen", type=listen_arg, help="HOST:PORT of the UI and API (default: 127.0.0.1:8080)")
     demo.add_argument("--sim-listen", type=listen_arg, help="the simulator's RTSP HOST:PORT (default: 127.0.0.1:8554)")
     demo.add_argument("--sim-control", type=listen_arg, help="the simulator's control API HOST:PORT (default: 127.0.0.1:8555)")
-    demo.add_argument("--estate", action="store_true",
-                      help="the whole 1,555-camera reference estate (written to <state>/estate.toml) instead of the 40-camera demo")
-    estate = command(commands, "estate", "write the 1,555-camera reference estate as a config",
-                     ("hub estate --out estate.toml", "hub estate --out - --seed 7 | less"), config=None)
+    demo.add_argument(
+        "--estate",
+        action="store_true",
+        help="the whole 1,555-camera reference estate (written to <state>/estate.toml) instead of the 40-camera demo",
+    )
+    estate = command(
+        commands,
+        "estate",
+        "write the 1,555-camera reference estate as a config",
+        ("hub estate --out estate.toml", "hub estate --out - --seed 7 | less"),
+        config=None,
+    )
     estate.add_argument("--out", required=True, help="file to write ('-' for standard output)")
     estate.add_argument("--seed", type=int, default=1555, help="which faults land where (default: %(default)s)")
-    check = command(commands, "check", "validate a config: exit 0 if good, else 1 with one line per problem",
-                    ("hub check", "hub check /etc/hub/streams.toml"), config="the config to check (or give it as FILE)")
+    check = command(
+        commands,
+        "check",
+        "validate a config: exit 0 if good, else 1 with one line per problem",
+        ("hub check", "hub check /etc/hub/streams.toml"),
+        config="the config to check (or give it as FILE)",
+    )
     check.add_argument("file", nargs="?", help="the config to check (default: --config, else streams.toml)")
     from hub.cli import admin, onvif, ops, users
 
@@ -174,5 +211,14 @@ def _onvif(args: argparse.Namespace) -> int:
     return onvif.run(args)
 
 
-_COMMANDS = {"check": run_check, "estate": run_estate, "user": _users, "token": _admin, "audit": _admin, "import": _ops,
-             "export": _ops, "status": _ops, "onvif": _onvif}
+_COMMANDS = {
+    "check": run_check,
+    "estate": run_estate,
+    "user": _users,
+    "token": _admin,
+    "audit": _admin,
+    "import": _ops,
+    "export": _ops,
+    "status": _ops,
+    "onvif": _onvif,
+}

@@ -20,17 +20,36 @@ from hub.safe.numbers import ascii_float
 
 
 def add_parsers(commands) -> None:
-    onvif = command(commands, "onvif", "add cameras from ONVIF devices, or find devices",
-                    ("hub onvif discover", "CAM_PASS='...' hub onvif add http://10.1.2.3 --user admin --password-env CAM_PASS "
-                     "--category property --site Fangxing-3 --position 31.776,117.301"), config="the config to add them to")
+    onvif = command(
+        commands,
+        "onvif",
+        "add cameras from ONVIF devices, or find devices",
+        (
+            "hub onvif discover",
+            "CAM_PASS='...' hub onvif add http://10.1.2.3 --user admin --password-env CAM_PASS "
+            "--category property --site Fangxing-3 --position 31.776,117.301",
+        ),
+        config="the config to add them to",
+    )
     verbs = actions(onvif, dest="onvif_command")
-    add = command(verbs, "add", "read a device's profiles and add one stream per video source",
-                  ("CAM_PASS='...' hub onvif add http://10.1.2.3 --user admin --password-env CAM_PASS --category property "
-                   "--position 31.776,117.301",), config="the config to add them to")
+    add = command(
+        verbs,
+        "add",
+        "read a device's profiles and add one stream per video source",
+        (
+            "CAM_PASS='...' hub onvif add http://10.1.2.3 --user admin --password-env CAM_PASS --category property "
+            "--position 31.776,117.301",
+        ),
+        config="the config to add them to",
+    )
     add.add_argument("address", help="the device: http://HOST[:PORT] (port 80 by default), as `hub onvif discover` lists it")
     add.add_argument("--user", required=True, help="the device's user name")
-    add.add_argument("--password-env", required=True, metavar="VAR",
-                     help="environment variable holding the password; the config gets ${VAR}, never the password")
+    add.add_argument(
+        "--password-env",
+        required=True,
+        metavar="VAR",
+        help="environment variable holding the password; the config gets ${VAR}, never the password",
+    )
     add.add_argument("--category", required=True, choices=CATEGORIES)
     add.add_argument("--site", default="", help="site of the new streams")
     add.add_argument("--position", metavar="LAT,LON", help="where they are (required for every category but vehicle)")
@@ -39,11 +58,21 @@ def add_parsers(commands) -> None:
     add.add_argument("--tags", default="", help="comma-separated tags")
     add.add_argument("--stdout", action="store_true", help="print the [[streams]] tables instead of adding them")
     add.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for the device (default: %(default)s)")
-    find = command(verbs, "discover", "find ONVIF devices with WS-Discovery",
-                   ("hub onvif discover", "hub onvif discover --interface eth1", "hub onvif discover --probe 10.1.2.3:3702"), config=None)
+    find = command(
+        verbs,
+        "discover",
+        "find ONVIF devices with WS-Discovery",
+        ("hub onvif discover", "hub onvif discover --interface eth1", "hub onvif discover --probe 10.1.2.3:3702"),
+        config=None,
+    )
     find.add_argument("--interface", help="send from this interface (name such as eth0, or its IPv4 address)")
-    find.add_argument("--probe", action="append", default=[], metavar="HOST:PORT",
-                      help="ask this device directly instead of the multicast group (repeatable)")
+    find.add_argument(
+        "--probe",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="ask this device directly instead of the multicast group (repeatable)",
+    )
     find.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for answers (default: %(default)s)")
 
 
@@ -76,8 +105,14 @@ def run_add(args: argparse.Namespace) -> int:
         return _fail(f"--password-env {args.password_env}: that environment variable is not set")
     try:
         host, port = device_address(args.address)
-        placement = Placement(args.category, args.site, _position(args.position), args.id_prefix, args.name,
-                              tuple(t.strip() for t in args.tags.split(",") if t.strip()))
+        placement = Placement(
+            args.category,
+            args.site,
+            _position(args.position),
+            args.id_prefix,
+            args.name,
+            tuple(t.strip() for t in args.tags.split(",") if t.strip()),
+        )
     except ValueError as exc:
         return _fail(str(exc))
     config_path = Path(args.config)
@@ -100,8 +135,11 @@ def run_add(args: argparse.Namespace) -> int:
         parse_config(text, f"{host}:{port}")
     except ConfigError as exc:
         return _fail("the device's streams do not make valid entries:\n" + "\n".join(exc.problems))
-    print(f"hub onvif: {host}:{port} is {report.manufacturer} {report.model} (serial {report.serial or '?'}): "
-          f"{len(report.profiles)} profiles, {len(tables)} video source{'s' if len(tables) != 1 else ''}", file=sys.stderr)
+    print(
+        f"hub onvif: {host}:{port} is {report.manufacturer} {report.model} (serial {report.serial or '?'}): "
+        f"{len(report.profiles)} profiles, {len(tables)} video source{'s' if len(tables) != 1 else ''}",
+        file=sys.stderr,
+    )
     if args.stdout:
         sys.stdout.write(text)
         return 0
@@ -126,6 +164,9 @@ def run_discover(args: argparse.Namespace) -> int:
     for device in found:
         details = "  ".join(p for p in (device.name, device.hardware) if p)
         print(f"{device.address:<{width}}  {details}")
-    print(f"\n{len(found)} device{'s' if len(found) != 1 else ''}; add one with: hub onvif add ADDRESS --user USER "
-          "--password-env VAR --category CATEGORY --position LAT,LON", file=sys.stderr)
+    print(
+        f"\n{len(found)} device{'s' if len(found) != 1 else ''}; add one with: hub onvif add ADDRESS --user USER "
+        "--password-env VAR --category CATEGORY --position LAT,LON",
+        file=sys.stderr,
+    )
     return 0

@@ -19,22 +19,42 @@ from hub.safe.files import write_private
 
 
 def add_parsers(commands) -> None:
-    imp = command(commands, "import", "add the cameras of an inventory CSV to the config",
-                  ("hub import cameras.csv", "hub import cameras.csv --skip-bad --config /etc/hub/streams.toml",
-                   "hub import cameras.csv --stdout > new-streams.toml"), config="the config to add them to")
+    imp = command(
+        commands,
+        "import",
+        "add the cameras of an inventory CSV to the config",
+        (
+            "hub import cameras.csv",
+            "hub import cameras.csv --skip-bad --config /etc/hub/streams.toml",
+            "hub import cameras.csv --stdout > new-streams.toml",
+        ),
+        config="the config to add them to",
+    )
     imp.add_argument("file", help="CSV: id, name, category, site, lat, lon, url, sub_url, tags (Chinese headers too)")
     imp.add_argument("--skip-bad", action="store_true", help="add the good rows even if some are bad (they are still reported)")
     imp.add_argument("--stdout", action="store_true", help="print the new [[streams]] tables instead of adding them")
-    exp = command(commands, "export", "the configured cameras as an inventory CSV, credentials redacted",
-                  ("hub export", "hub export --out cameras.csv --config /etc/hub/streams.toml"), config="the config to export")
+    exp = command(
+        commands,
+        "export",
+        "the configured cameras as an inventory CSV, credentials redacted",
+        ("hub export", "hub export --out cameras.csv --config /etc/hub/streams.toml"),
+        config="the config to export",
+    )
     exp.add_argument("--out", default="-", help="file to write ('-', the default: standard output)")
-    status = command(commands, "status", "the estate in the terminal: counts by category and state, worst problems first",
-                     ("HUB_TOKEN=hub_... hub status", "hub status --watch 10 --url https://hub.example:8443"),
-                     config="where to find the hub's address ([hub] listen)")
+    status = command(
+        commands,
+        "status",
+        "the estate in the terminal: counts by category and state, worst problems first",
+        ("HUB_TOKEN=hub_... hub status", "hub status --watch 10 --url https://hub.example:8443"),
+        config="where to find the hub's address ([hub] listen)",
+    )
     status.add_argument("--url", help="the hub's address (default: [hub] listen of --config)")
-    status.add_argument("--token-env", default="HUB_TOKEN", metavar="VAR",
-                        help="environment variable holding a token (default: %(default)s)")
-    status.add_argument("--watch", nargs="?", const=5.0, type=float, metavar="SECONDS", help="refresh every SECONDS (5) until Ctrl-C")
+    status.add_argument(
+        "--token-env", default="HUB_TOKEN", metavar="VAR", help="environment variable holding a token (default: %(default)s)"
+    )
+    status.add_argument(
+        "--watch", nargs="?", const=5.0, type=float, metavar="SECONDS", help="refresh every SECONDS (5) until Ctrl-C"
+    )
     status.add_argument("--problems", type=int, default=20, help="how many problem streams to list (default: %(default)s)")
 
 
@@ -60,7 +80,9 @@ def run_import(args: argparse.Namespace) -> int:
     for problem in imported.problems:
         print(problem, file=sys.stderr)
     if imported.problems and not args.skip_bad:
-        print(f"hub import: {len(imported.problems)} problems; nothing was added (--skip-bad adds the good rows)", file=sys.stderr)
+        print(
+            f"hub import: {len(imported.problems)} problems; nothing was added (--skip-bad adds the good rows)", file=sys.stderr
+        )
         return 1
     if not imported.good:
         print("hub import: no camera to add", file=sys.stderr)
@@ -92,7 +114,10 @@ def append_streams(config_path: Path, tables: str, count: int, command: str, not
         print(f"{command}: the config would not be valid; nothing was added:\n" + "\n".join(exc.problems), file=sys.stderr)
         return 1
     write_private(config_path, new, mode=config_path.stat().st_mode & 0o7777)  # the config keeps its own mode
-    print(f"{command}: added {count} camera{'s' if count != 1 else ''} to {config_path}{note}; reload the hub to watch them (SIGHUP)")
+    print(
+        f"{command}: added {count} camera{'s' if count != 1 else ''} to {config_path}{note}; "
+        "reload the hub to watch them (SIGHUP)"
+    )
     return 0
 
 
@@ -122,7 +147,10 @@ def run_status(args: argparse.Namespace) -> int:
 
     token = os.environ.get(args.token_env, "")
     if not token:
-        print(f"hub status: set {args.token_env} to a token (hub token add NAME --role viewer --grant 'category=*')", file=sys.stderr)
+        print(
+            f"hub status: set {args.token_env} to a token (hub token add NAME --role viewer --grant 'category=*')",
+            file=sys.stderr,
+        )
         return 1
     try:
         url = args.url or _hub_url(args.config)

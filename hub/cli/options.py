@@ -14,14 +14,20 @@ from hub.auth.users import GRANT_KINDS, UserError
 from hub.config import Listen, parse_listen
 
 DEFAULT_CONFIG = "streams.toml"
-RIGHT_HELP = f"a right as KIND=VALUE, KIND one of {', '.join(GRANT_KINDS)}: category=property, category='*', site=Fangxing, tag=gate, stream=ps-0001"
+RIGHT_HELP = (
+    f"a right as KIND=VALUE, KIND one of {', '.join(GRANT_KINDS)}: "
+    "category=property, category='*', site=Fangxing, tag=gate, stream=ps-0001"
+)
 
 
-def command(commands, name: str, summary: str, examples: tuple[str, ...] = (), config: str | None = "the hub's config") -> argparse.ArgumentParser:
+def command(
+    commands, name: str, summary: str, examples: tuple[str, ...] = (), config: str | None = "the hub's config"
+) -> argparse.ArgumentParser:
     """A sub-command whose help ends with `examples`; `config` says what `--config` is for it (None: no config)."""
     epilog = "examples:\n" + "\n".join(f"  {example}" for example in examples) if examples else None
-    parser = commands.add_parser(name, help=summary, description=summary, epilog=epilog,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = commands.add_parser(
+        name, help=summary, description=summary, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     if config:
         config_option(parser, config)
     return parser

@@ -38,7 +38,10 @@ async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, s
         await sim.stop()
         print("simulator: stopped before it was ready; clips encoded so far are kept for the next start", flush=True)
         return
-    print(f"simulator: {len(sim.cameras)} cameras on rtsp://{addresses.rtsp}/<id>, control on http://{addresses.control}/faults", flush=True)
+    print(
+        f"simulator: {len(sim.cameras)} cameras on rtsp://{addresses.rtsp}/<id>, control on http://{addresses.control}/faults",
+        flush=True,
+    )
     try:
         await stop.wait()
     finally:
@@ -69,7 +72,9 @@ def _reload_on_signal(app) -> Callable[[], None]:
     return on_sighup
 
 
-async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, config_path: str | None = None, sock=None) -> None:
+async def run_serve(
+    config: Config, listen: Listen | None, stop: asyncio.Event, config_path: str | None = None, sock=None
+) -> None:
     """Run the hub until `stop` is set; SIGHUP re-reads the config file.
 
     The port is bound (or `sock` is already bound) before any camera is contacted.
@@ -85,11 +90,16 @@ async def run_serve(config: Config, listen: Listen | None, stop: asyncio.Event, 
     sock = sock or bind_tcp(listen, "the hub's UI and API", "another hub or `hub demo`", "--listen")
     password = await asyncio.to_thread(first_admin, Path(config_path or config.source))
     if password is not None and logs.current_format() == "json":  # logs are stored: a password must not go there
-        logs.announce("first start: created user admin with a password that is not shown; "
-                      "set one with `hub user passwd admin --config <this config>`")
+        logs.announce(
+            "first start: created user admin with a password that is not shown; "
+            "set one with `hub user passwd admin --config <this config>`"
+        )
     elif password is not None:  # printed once, never logged: the terminal of whoever started the hub sees it
-        print(f"hub: first start: created user admin with password {password}\n"
-              "hub: sign in and change it (hub user passwd admin); this password is not shown again", flush=True)
+        print(
+            f"hub: first start: created user admin with password {password}\n"
+            "hub: sign in and change it (hub user passwd admin); this password is not shown again",
+            flush=True,
+        )
     app = create_app(config, config_path)
     runner = web.AppRunner(app, access_log=None, **runner_options(config.hub))
     try:
@@ -129,5 +139,7 @@ def _tls_context(config: Config):
     try:
         context.load_cert_chain(config.hub.tls.cert, config.hub.tls.key)
     except (OSError, ssl.SSLError) as exc:
-        raise StartFailed(f"cannot use the TLS certificate and key ({config.hub.tls.cert}, {config.hub.tls.key}): {exc}") from None
+        raise StartFailed(
+            f"cannot use the TLS certificate and key ({config.hub.tls.cert}, {config.hub.tls.key}): {exc}"
+        ) from None
     return context

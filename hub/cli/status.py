@@ -46,8 +46,10 @@ def _get(url: str, token: str, timeout: float) -> dict:
             return json.loads(reply.read())
     except urllib.error.HTTPError as exc:
         if exc.code in (401, 403):
-            raise StatusError(f"the hub refused the token ({exc.code}): make one with `hub token add NAME --role viewer` "
-                              "and pass it in the environment variable named by --token-env") from None
+            raise StatusError(
+                f"the hub refused the token ({exc.code}): make one with `hub token add NAME --role viewer` "
+                "and pass it in the environment variable named by --token-env"
+            ) from None
         raise StatusError(f"{url}: HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
@@ -64,15 +66,18 @@ def render(estate: Estate, problems: int = 20, now: float | None = None) -> str:
     if estate.outages:
         lines += ["", "Grouped outages:"]
         lines += [f"  {_safe(o.get('title') or _outage_title(o))}" for o in estate.outages]
-    bad = sorted((s for s in estate.streams if s["state"] != "online"),
-                 key=lambda s: (SEVERITY.get(s["state"], 0), s.get("since") or now))
+    bad = sorted(
+        (s for s in estate.streams if s["state"] != "online"), key=lambda s: (SEVERITY.get(s["state"], 0), s.get("since") or now)
+    )
     lines += ["", f"Problems, worst first: {len(bad)}" if bad else "No problems: every stream is online."]
     width = max((len(_safe(s["id"])) for s in bad[:problems]), default=0)
     for stream in bad[:problems]:
         reasons = ", ".join(stream.get("reasons") or []) or "-"
         since = _duration(now - stream["since"]) if stream.get("since") else "?"
-        lines.append(f"  {_safe(stream['id']):<{width}}  {stream['state']:<12} {_safe(reasons):<24} for {since:<8} "
-                     f"{_safe(stream.get('category', ''))}  {_safe(stream.get('site') or '')}  {_safe(stream.get('name', ''))}")
+        lines.append(
+            f"  {_safe(stream['id']):<{width}}  {stream['state']:<12} {_safe(reasons):<24} for {since:<8} "
+            f"{_safe(stream.get('category', ''))}  {_safe(stream.get('site') or '')}  {_safe(stream.get('name', ''))}"
+        )
     if len(bad) > problems:
         lines.append(f"  ... and {len(bad) - problems} more (--problems N shows more)")
     return "\n".join(lines) + "\n"
@@ -93,7 +98,9 @@ def _counts(streams: list[dict]) -> list[str]:
 
 
 def _outage_title(outage: dict) -> str:
-    return f"{outage.get('kind', '')} {outage.get('name', '')}: {len(outage.get('streams', []))} cameras {outage.get('reason', '')}"
+    return (
+        f"{outage.get('kind', '')} {outage.get('name', '')}: {len(outage.get('streams', []))} cameras {outage.get('reason', '')}"
+    )
 
 
 def _duration(seconds: float) -> str:

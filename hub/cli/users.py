@@ -28,28 +28,56 @@ def cli_actor() -> str:
 
 
 def add_parsers(commands) -> None:
-    user = command(commands, "user", "manage the hub's accounts (admin, operator, viewer) and their rights",
-                   ("hub user add alice --role operator --grant category='*' --grant category=childcare",
-                    "OP_PASSWORD='...' hub user add bob --role viewer --password-env OP_PASSWORD --grant site=Fangxing-3",
-                    "hub user grant bob tag=gate", "hub user revoke bob site=Fangxing-3", "hub user passwd alice",
-                    "hub user list --config /etc/hub/streams.toml", "hub user del bob"),
-                   config="the hub's config; users live next to it")
+    user = command(
+        commands,
+        "user",
+        "manage the hub's accounts (admin, operator, viewer) and their rights",
+        (
+            "hub user add alice --role operator --grant category='*' --grant category=childcare",
+            "OP_PASSWORD='...' hub user add bob --role viewer --password-env OP_PASSWORD --grant site=Fangxing-3",
+            "hub user grant bob tag=gate",
+            "hub user revoke bob site=Fangxing-3",
+            "hub user passwd alice",
+            "hub user list --config /etc/hub/streams.toml",
+            "hub user del bob",
+        ),
+        config="the hub's config; users live next to it",
+    )
     verbs = actions(user)
-    add = command(verbs, "add", "create a user (a password is generated and shown once, unless --password-env)",
-                  ("hub user add alice --role operator --grant category='*'",))
+    add = command(
+        verbs,
+        "add",
+        "create a user (a password is generated and shown once, unless --password-env)",
+        ("hub user add alice --role operator --grant category='*'",),
+    )
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, default="viewer")
-    add.add_argument("--password-env", metavar="VAR", help="take the password from this environment variable (else one is generated and shown once)")
-    add.add_argument("--grant", action="append", default=[], type=right_arg, metavar="KIND=VALUE", help=RIGHT_HELP + " (repeatable)")
-    passwd = command(verbs, "passwd", "set a user's password (ends the user's sessions and open connections)",
-                     ("hub user passwd alice", "NEWPASS='...' hub user passwd alice --password-env NEWPASS"))
+    add.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="take the password from this environment variable (else one is generated and shown once)",
+    )
+    add.add_argument(
+        "--grant", action="append", default=[], type=right_arg, metavar="KIND=VALUE", help=RIGHT_HELP + " (repeatable)"
+    )
+    passwd = command(
+        verbs,
+        "passwd",
+        "set a user's password (ends the user's sessions and open connections)",
+        ("hub user passwd alice", "NEWPASS='...' hub user passwd alice --password-env NEWPASS"),
+    )
     passwd.add_argument("name")
     passwd.add_argument("--password-env", metavar="VAR")
     delete = command(verbs, "del", "delete a user (the last admin cannot be deleted)", ("hub user del bob",))
     delete.add_argument("name")
     command(verbs, "list", "users, roles and rights (never passwords)", ("hub user list",))
-    for verb, says in (("grant", "give a user rights"), ("revoke", "take rights away (open connections drop those cameras at once)")):
-        right = command(verbs, verb, says, (f"hub user {verb} alice category=childcare", f"hub user {verb} bob site=Fangxing-3 tag=gate"))
+    for verb, says in (
+        ("grant", "give a user rights"),
+        ("revoke", "take rights away (open connections drop those cameras at once)"),
+    ):
+        right = command(
+            verbs, verb, says, (f"hub user {verb} alice category=childcare", f"hub user {verb} bob site=Fangxing-3 tag=gate")
+        )
         right.add_argument("name")
         right.add_argument("rights", nargs="+", type=right_arg, metavar="KIND=VALUE", help=RIGHT_HELP)
 
@@ -60,8 +88,13 @@ def run(args: argparse.Namespace) -> int:
         with UserStore(users_db_for(config)) as store, AuditTrail(audit_db_for(config)) as audit:
             code = _run(store, args)
             if args.action != "list":
-                detail = {"role": getattr(args, "role", None), "rights": _rights_text(getattr(args, "rights", None) or getattr(args, "grant", None))}
-                audit.append(cli_actor(), f"user_{args.action}", "", "local", user=args.name, **{k: v for k, v in detail.items() if v})
+                detail = {
+                    "role": getattr(args, "role", None),
+                    "rights": _rights_text(getattr(args, "rights", None) or getattr(args, "grant", None)),
+                }
+                audit.append(
+                    cli_actor(), f"user_{args.action}", "", "local", user=args.name, **{k: v for k, v in detail.items() if v}
+                )
             return code
     except (UserError, passwords.WeakPassword) as exc:
         print(f"hub user: {exc}", file=sys.stderr)

@@ -14,20 +14,39 @@ Pure but for reading the file; importing this package imports neither the simula
 
 from hub.config.load import load_config, parse_config, parse_listen
 from hub.config.model import (
-                              CATEGORIES,
-                              MODES,
-                              Config,
-                              ConfigError,
-                              HealthSettings,
-                              HubSettings,
-                              Listen,
-                              MapSettings,
-                              MonitorSettings,
-                              SimSettings,
-                              Stream,
+    CATEGORIES,
+    MODES,
+    Config,
+    ConfigError,
+    HealthSettings,
+    HubSettings,
+    Listen,
+    MapSettings,
+    MonitorSettings,
+    SimSettings,
+    Stream,
 )
 from hub.config.sim_source import FAULTS, PICTURE_FAULTS, SCENES, Fault, SimSource, parse_fault
 
-__all__ = ["CATEGORIES", "FAULTS", "MODES", "PICTURE_FAULTS", "SCENES", "Config", "ConfigError", "Fault", "HealthSettings",
-           "HubSettings", "Listen", "MapSettings", "MonitorSettings", "SimSettings", "SimSource", "Stream", "load_config",
-           "parse_config", "parse_fault", "parse_listen"]
+__all__ = [
+    "CATEGORIES",
+    "FAULTS",
+    "MODES",
+    "PICTURE_FAULTS",
+    "SCENES",
+    "Config",
+    "ConfigError",
+    "Fault",
+    "HealthSettings",
+    "HubSettings",
+    "Listen",
+    "MapSettings",
+    "MonitorSettings",
+    "SimSettings",
+    "SimSource",
+    "Stream",
+    "load_config",
+    "parse_config",
+    "parse_fault",
+    "parse_listen",
+]

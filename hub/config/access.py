@@ -75,7 +75,9 @@ def metrics(table: dict, check: Checker) -> MetricsSettings:
 def access(table: dict, check: Checker, categories: tuple[str, ...]) -> AccessSettings:
     defaults = AccessSettings()
     check_keys(check, "", table, set(defaults.__dataclass_fields__))
-    sensitive = check.string_list(table, "sensitive_categories") if "sensitive_categories" in table else defaults.sensitive_categories
+    sensitive = (
+        check.string_list(table, "sensitive_categories") if "sensitive_categories" in table else defaults.sensitive_categories
+    )
     for category in sensitive:
         if category not in categories:
             check.add("sensitive_categories", f"unknown category {category!r} (expected one of {', '.join(categories)})")
@@ -84,5 +86,7 @@ def access(table: dict, check: Checker, categories: tuple[str, ...]) -> AccessSe
         sensitive_tags=check.string_list(table, "sensitive_tags") if "sensitive_tags" in table else defaults.sensitive_tags,
         session_idle_min=check.number(table, "session_idle_min", defaults.session_idle_min, above=0.0, at_most=24 * 60.0),
         session_max_h=check.number(table, "session_max_h", defaults.session_max_h, above=0.0, at_most=24 * 7.0),
-        audit_retention_days=check.number(table, "audit_retention_days", defaults.audit_retention_days, above=0.0, at_most=36500.0),
+        audit_retention_days=check.number(
+            table, "audit_retention_days", defaults.audit_retention_days, above=0.0, at_most=36500.0
+        ),
     )

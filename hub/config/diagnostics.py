@@ -16,10 +16,18 @@ from hub.config.checks import Checker, check_keys
 from hub.diagnostics.settings import DEFAULT_SETTINGS, PICTURE_CHECKS, DiagnosisSettings, SamplingSettings, Thresholds
 
 THRESHOLD_RANGES = {  # (integer, above, at most)
-    "dark_luma": (False, 0, 255), "overexposed_share": (False, 0, 1), "low_contrast_ratio": (False, 0, 1),
-    "blurred_ratio": (False, 0, 1), "covered_cells": (True, 0, 16), "covered_peak_share": (False, 0, 1),
-    "cast_factor": (False, 0, 100), "cast_shift": (False, 0, 128), "ir_chroma": (False, 0, 50),
-    "noisy_ratio": (False, 1, 100), "striped_ratio": (False, 1, 100), "mosaic_ratio": (False, 1, 100),
+    "dark_luma": (False, 0, 255),
+    "overexposed_share": (False, 0, 1),
+    "low_contrast_ratio": (False, 0, 1),
+    "blurred_ratio": (False, 0, 1),
+    "covered_cells": (True, 0, 16),
+    "covered_peak_share": (False, 0, 1),
+    "cast_factor": (False, 0, 100),
+    "cast_shift": (False, 0, 128),
+    "ir_chroma": (False, 0, 50),
+    "noisy_ratio": (False, 1, 100),
+    "striped_ratio": (False, 1, 100),
+    "mosaic_ratio": (False, 1, 100),
     "moved_shift": (False, 0, 1),
 }
 STREAM_KEYS = set(THRESHOLD_RANGES) | {"picture_checks", "vote", "clear_ratio"}
@@ -32,14 +40,17 @@ class DiagnosticsSettings:
 
     defaults: DiagnosisSettings = DEFAULT_SETTINGS
     full_sample_s: float = 10.0
-    check_sample_s: float = 4.0  # the thumbnail measures, at most this often (the default: every other picture; 2: every one, at about 1.7x the cost)
+    check_sample_s: float = (
+        4.0  # the thumbnail measures, at most this often (the default: every other picture; 2: every one, at about 1.7x the cost)
+    )
     daylight_hours: tuple[float, float] = (7.0, 19.0)  # local time; outside it is night
     group_min: int = 5  # cameras of one site or tag going offline together make one grouped outage
     group_window_s: float = 120.0
 
     def sampling(self, picture_interval_s: float) -> SamplingSettings:
-        return SamplingSettings(bool(self.defaults.checks), max(self.full_sample_s, picture_interval_s),
-                                every_s=self.check_sample_s)
+        return SamplingSettings(
+            bool(self.defaults.checks), max(self.full_sample_s, picture_interval_s), every_s=self.check_sample_s
+        )
 
     def is_day(self, hour: float) -> bool:
         start, end = self.daylight_hours
@@ -80,7 +91,9 @@ def _diagnosis(table: dict, check: Checker, base: DiagnosisSettings) -> Diagnosi
     limits = {}
     for item in fields(Thresholds):
         integer, above, at_most = THRESHOLD_RANGES[item.name]
-        limits[item.name] = check.number(table, item.name, getattr(base.limits, item.name), above=above, at_most=at_most, integer=integer)
+        limits[item.name] = check.number(
+            table, item.name, getattr(base.limits, item.name), above=above, at_most=at_most, integer=integer
+        )
     checks = base.checks
     if "picture_checks" in table:
         names = check.string_list(table, "picture_checks")
@@ -104,7 +117,11 @@ def _vote(table: dict, check: Checker, default: tuple[int, int]) -> tuple[int, i
 
 def _hours(table: dict, check: Checker) -> tuple[float, float]:
     value = table.get("daylight_hours", [7, 19])
-    ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ok = (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    )
     if not ok or not 0 <= value[0] < value[1] <= 24:
         check.add("daylight_hours", f"expected [start, end] hours of local time with 0 <= start < end <= 24, got {value!r}")
         return 7.0, 19.0

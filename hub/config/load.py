@@ -66,7 +66,9 @@ def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | N
         raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
     streams = raw.get("streams")
     if isinstance(streams, list) and len(streams) > MAX_STREAMS:
-        raise ConfigError([f"{source}: {len(streams)} streams: a hub watches at most {MAX_STREAMS}; split the estate across hubs"])
+        raise ConfigError(
+            [f"{source}: {len(streams)} streams: a hub watches at most {MAX_STREAMS}; split the estate across hubs"]
+        )
     check = Checker(source)
     config = _build(raw, check, os.environ if env is None else env, base or Path.cwd())
     if check.problems:
@@ -93,11 +95,11 @@ def _build(raw: dict, check: Checker, env: Mapping[str, str], base: Path) -> Con
 def parse_listen(value: object) -> Listen:
     """'HOST:PORT' -> Listen; raises ValueError with a readable reason."""
     if not isinstance(value, str) or ":" not in value:
-        raise ValueError(f"expected \"HOST:PORT\", got {value!r}")
+        raise ValueError(f'expected "HOST:PORT", got {value!r}')
     host, _, port = value.rpartition(":")
     host = host.strip("[]")
     if not host or ascii_int(port) is None or not 0 <= int(port) < 65536:
-        raise ValueError(f"expected \"HOST:PORT\" with a port from 0 (any free port) to 65535, got {value!r}")
+        raise ValueError(f'expected "HOST:PORT" with a port from 0 (any free port) to 65535, got {value!r}')
     return Listen(host, int(port))
 
 
@@ -112,19 +114,28 @@ def _listen(table: dict, key: str, default: Listen, check: Checker) -> Listen:
 
 
 def _hub(table: dict, check: Checker, base: Path) -> HubSettings:
-    check_keys(check, "", table, {"listen", "ingest_processes", "tls_cert", "tls_key", "trusted_proxies", "header_timeout_s",
-                                  "connections_per_address"})
+    check_keys(
+        check,
+        "",
+        table,
+        {"listen", "ingest_processes", "tls_cert", "tls_key", "trusted_proxies", "header_timeout_s", "connections_per_address"},
+    )
     processes = table.get("ingest_processes", 1)
     if processes == "auto":
         processes = os.cpu_count() or 1
     elif isinstance(processes, bool) or not isinstance(processes, int) or not 1 <= processes <= 256:
         check.add("ingest_processes", f'expected "auto" or a whole number from 1 to 256, got {processes!r}')
         processes = 1
-    return HubSettings(_listen(table, "listen", HubSettings.listen, check), processes,
-                       config_access.tls(table, check, base), config_access.trusted_proxies(table, check),
-                       check.number(table, "header_timeout_s", HubSettings.header_timeout_s, above=0.0, at_most=300.0),
-                       check.number(table, "connections_per_address", HubSettings.connections_per_address, above=0, at_most=100_000,
-                                    integer=True))
+    return HubSettings(
+        _listen(table, "listen", HubSettings.listen, check),
+        processes,
+        config_access.tls(table, check, base),
+        config_access.trusted_proxies(table, check),
+        check.number(table, "header_timeout_s", HubSettings.header_timeout_s, above=0.0, at_most=300.0),
+        check.number(
+            table, "connections_per_address", HubSettings.connections_per_address, above=0, at_most=100_000, integer=True
+        ),
+    )
 
 
 def _monitor(table: dict, check: Checker) -> MonitorSettings:
@@ -142,7 +153,9 @@ def _monitor(table: dict, check: Checker) -> MonitorSettings:
     return MonitorSettings(
         patrol_period_s=check.number(table, "patrol_period_s", defaults.patrol_period_s, above=4.0, at_most=86400.0),
         probe_interval_s=check.number(table, "probe_interval_s", defaults.probe_interval_s, above=0.5, at_most=3600.0),
-        patrol_concurrency=check.number(table, "patrol_concurrency", defaults.patrol_concurrency, above=0, at_most=1024, integer=True),
+        patrol_concurrency=check.number(
+            table, "patrol_concurrency", defaults.patrol_concurrency, above=0, at_most=1024, integer=True
+        ),
         modes=tuple(modes.items()),
         live_grace_s=check.number(table, "live_grace_s", defaults.live_grace_s, above=0.0, at_most=3600.0),
     )
@@ -177,8 +190,24 @@ def _map(table: dict, check: Checker) -> MapSettings:
     return MapSettings(center, zoom, tiles)
 
 
-_STREAM_KEYS = {"id", "name", "category", "site", "url", "transport", "position", "fps", "tags", "fault", "mobile", "mode", "sub_url",
-                "ptz", "health", "model"}
+_STREAM_KEYS = {
+    "id",
+    "name",
+    "category",
+    "site",
+    "url",
+    "transport",
+    "position",
+    "fps",
+    "tags",
+    "fault",
+    "mobile",
+    "mode",
+    "sub_url",
+    "ptz",
+    "health",
+    "model",
+}
 
 
 def _streams(items: object, check: Checker, env: Mapping[str, str]) -> tuple[Stream, ...]:
@@ -191,7 +220,9 @@ def _streams(items: object, check: Checker, env: Mapping[str, str]) -> tuple[Str
         duplicate = isinstance(stream_id, str) and stream_id in seen
         stream = _stream(item, number, check, env)
         if duplicate:  # reported whatever else is wrong with either entry
-            check.at(f'stream "{stream_id}"').add("id", f"duplicate id (streams[{seen[stream_id]}] and streams[{number}]): ids must be unique")
+            check.at(f'stream "{stream_id}"').add(
+                "id", f"duplicate id (streams[{seen[stream_id]}] and streams[{number}]): ids must be unique"
+            )
         elif isinstance(stream_id, str):
             seen[stream_id] = number
         if stream is not None and not duplicate:
@@ -242,7 +273,9 @@ def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -
     return stream if len(check.problems) == problems_before else None
 
 
-def _url(item: dict, check: Checker, env: Mapping[str, str], key: str = "url", schemes: tuple[str, ...] = URL_SCHEMES) -> str | None:
+def _url(
+    item: dict, check: Checker, env: Mapping[str, str], key: str = "url", schemes: tuple[str, ...] = URL_SCHEMES
+) -> str | None:
     raw = check.string(item, key, None, required=True)
     if raw is None:
         return None
@@ -268,9 +301,12 @@ def _fault(item: dict, check: Checker, sim: SimSource | None) -> Fault | None:
         return None
     fault = parse_fault(raw)
     if fault is None:
-        check.add("fault", f"{raw!r} is not valid: expected KIND or KIND@Ns with KIND one of {'|'.join(FAULTS)}, "
-                           f"or a picture fault KIND[:STRENGTH][@Ns] with KIND one of {'|'.join(PICTURE_FAULTS)} "
-                           "(strengths: see the README)")
+        check.add(
+            "fault",
+            f"{raw!r} is not valid: expected KIND or KIND@Ns with KIND one of {'|'.join(FAULTS)}, "
+            f"or a picture fault KIND[:STRENGTH][@Ns] with KIND one of {'|'.join(PICTURE_FAULTS)} "
+            "(strengths: see the README)",
+        )
     elif sim is None and isinstance(item.get("url"), str) and not item["url"].startswith("sim://"):
         check.add("fault", "faults apply to simulated (sim://) streams only")
         return None

@@ -20,9 +20,17 @@ SCENES = ("street", "gate", "room", "road", "bars", "night", "rain", "office", "
 CODECS = ("h264", "h265")
 # picture fault -> (default strength, lowest, highest); `hub.sim.picture_faults` says what each strength means
 PICTURE_FAULT_STRENGTHS = {
-    "blur": (3.0, 0.5, 20.0), "dark": (10.0, 1.5, 50.0), "overexposed": (5.0, 1.2, 20.0), "lowcontrast": (0.25, 0.02, 0.9),
-    "cover": (1.0, 0.1, 1.0), "moved": (15.0, 2.0, 50.0), "colorcast": (60.0, 10.0, 200.0), "ircut": (1.0, 0.0, 1e9),
-    "noise": (12.0, 1.0, 60.0), "stripes": (25.0, 2.0, 120.0), "mosaic": (16.0, 4.0, 64.0),
+    "blur": (3.0, 0.5, 20.0),
+    "dark": (10.0, 1.5, 50.0),
+    "overexposed": (5.0, 1.2, 20.0),
+    "lowcontrast": (0.25, 0.02, 0.9),
+    "cover": (1.0, 0.1, 1.0),
+    "moved": (15.0, 2.0, 50.0),
+    "colorcast": (60.0, 10.0, 200.0),
+    "ircut": (1.0, 0.0, 1e9),
+    "noise": (12.0, 1.0, 60.0),
+    "stripes": (25.0, 2.0, 120.0),
+    "mosaic": (16.0, 4.0, 64.0),
 }
 PICTURE_FAULTS = tuple(PICTURE_FAULT_STRENGTHS)
 

@@ -56,7 +56,7 @@ def _window(gray: np.ndarray, width: int = 384, height: int = 216) -> np.ndarray
     if w <= width and h <= height:
         return gray
     left, top = ((w - min(w, width)) // 2) // 8 * 8, (h - min(h, height)) // 2
-    return np.ascontiguousarray(gray[top:top + min(h, height), left:left + min(w, width)])
+    return np.ascontiguousarray(gray[top : top + min(h, height), left : left + min(w, width)])
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,19 @@ class Sample:
     def of(cls, gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, fine: bool = True) -> Sample:
         """From a luma thumbnail and its chroma planes (any size), and the full frame's luma (`fine`: with
         its costlier measures too)."""
-        return cls(measures.mean_luma(gray), measures.clipped_share(gray, cb, cr), measures.luma_std(gray), measures.sharpness(gray),
-                   measures.flat_cells(gray), measures.histogram_peak_share(gray), measures.color_cast(cb, cr),
-                   measures.chroma(cb, cr), *measures.tint(cb, cr), measures.blockiness(luma), Fine.of(luma) if fine else None)
+        return cls(
+            measures.mean_luma(gray),
+            measures.clipped_share(gray, cb, cr),
+            measures.luma_std(gray),
+            measures.sharpness(gray),
+            measures.flat_cells(gray),
+            measures.histogram_peak_share(gray),
+            measures.color_cast(cb, cr),
+            measures.chroma(cb, cr),
+            *measures.tint(cb, cr),
+            measures.blockiness(luma),
+            Fine.of(luma) if fine else None,
+        )
 
     @classmethod
     def from_bgr(cls, bgr: np.ndarray, full: bool = True) -> Sample:
@@ -122,7 +132,9 @@ class Baseline:
         self._move(night, {name: getattr(sample, name) for name in COARSE}, max(LEARN_RATE, 1 / self.counts[night]))
         if sample.fine is not None:
             self.fine_counts[night] += 1
-            self._move(night, {name: getattr(sample.fine, name) for name in FINE}, max(FINE_LEARN_RATE, 1 / self.fine_counts[night]))
+            self._move(
+                night, {name: getattr(sample.fine, name) for name in FINE}, max(FINE_LEARN_RATE, 1 / self.fine_counts[night])
+            )
 
     def _move(self, night: bool, new: dict[str, float], rate: float) -> None:
         values = self.values[night]
@@ -136,15 +148,23 @@ class Baseline:
         return self.fine_counts[night] >= MIN_FINE_SAMPLES
 
     def to_json(self) -> dict:
-        return {"version": MEASURES_VERSION, "day": self.values[False], "night": self.values[True], "counts": [self.counts[False], self.counts[True]],
-                "fine_counts": [self.fine_counts[False], self.fine_counts[True]]}
+        return {
+            "version": MEASURES_VERSION,
+            "day": self.values[False],
+            "night": self.values[True],
+            "counts": [self.counts[False], self.counts[True]],
+            "fine_counts": [self.fine_counts[False], self.fine_counts[True]],
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Baseline:
         """A kept baseline, or a fresh one when it was learnt with other measures (it would mislead)."""
         if data.get("version") != MEASURES_VERSION:
             return cls()
-        pair = lambda values: {False: values[0], True: values[1]}
+
+        def pair(values):  # (day, night) -> {False: day, True: night}
+            return {False: values[0], True: values[1]}
+
         return cls(pair([dict(data["day"]), dict(data["night"])]), pair(data["counts"]), pair(data["fine_counts"]))
 
 
@@ -166,7 +186,9 @@ def scores(sample: Sample, baseline: Baseline, clock_day: bool, limits: Threshol
         out["low_contrast"] = falling(sample.contrast, limits.low_contrast_ratio * normal["contrast"])
         out["blurred"] = falling(sample.sharpness, limits.blurred_ratio * normal["sharpness"])
         drift = math.hypot(sample.tint_b - normal["tint_b"], sample.tint_r - normal["tint_r"])
-        out["color_cast"] = max(rising(sample.cast, max(limits.cast_factor, 2.0 * normal["cast"])), rising(drift, limits.cast_shift))
+        out["color_cast"] = max(
+            rising(sample.cast, max(limits.cast_factor, 2.0 * normal["cast"])), rising(drift, limits.cast_shift)
+        )
     if sample.fine is not None and baseline.fine_ready(night):
         fine = baseline.values[night]
         out["noisy"] = rising(sample.fine.noise, limits.noisy_ratio * max(fine["noise"], 1.0))

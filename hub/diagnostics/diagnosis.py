@@ -207,7 +207,7 @@ class Diagnosis:
         reference = Reference(self.latest, self.latest_night, wall, by)
         others = [r for r in self.references if r.night != reference.night]
         same = [r for r in self.references if r.night == reference.night] if self.settings.ptz else []
-        self.references = others + same[-(MAX_PRESETS - 1):] + [reference]
+        self.references = others + same[-(MAX_PRESETS - 1) :] + [reference]
         if "moved" in self.votes:
             self.votes["moved"].suspend()
         self.moved_confirmed = False

@@ -58,7 +58,7 @@ def without_text_bands(gray: np.ndarray, band: float = TEXT_BAND) -> np.ndarray:
     name and clock: text that stays put and sharp whatever happens to the lens."""
     rows = gray.shape[0]
     cut = round(rows * band)
-    return gray[cut:rows - cut]
+    return gray[cut : rows - cut]
 
 
 def shrink(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -76,7 +76,7 @@ def on_grid(plane: np.ndarray, grid: int) -> np.ndarray:
     """The middle of `plane` whose sides divide by `grid`: cells of whole pixels, averaged on OpenCV's fast path."""
     rows, cols = plane.shape[:2]
     top, left = rows % grid // 2, cols % grid // 2
-    return plane[top:top + rows - rows % grid, left:left + cols - cols % grid]
+    return plane[top : top + rows - rows % grid, left : left + cols - cols % grid]
 
 
 def sharpness(gray: np.ndarray, grid: int = 6) -> float:
@@ -94,7 +94,7 @@ def median(values: np.ndarray) -> float:
     middle = flat.size // 2
     if flat.size % 2:
         return float(np.partition(flat, middle)[middle])
-    low, high = np.partition(flat, (middle - 1, middle))[middle - 1:middle + 1]
+    low, high = np.partition(flat, (middle - 1, middle))[middle - 1 : middle + 1]
     return (float(low) + float(high)) / 2
 
 
@@ -151,8 +151,10 @@ def stripe_strength(gray: np.ndarray) -> float:
     Each profile loses its slow trend (the scene's own layout) before its spectrum is taken; the answer
     is the strongest peak over the median magnitude. Profiles cost microseconds where a 2-D spectrum of
     the full frame costs milliseconds."""
-    return max(_profile_peak(cv2.reduce(gray, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()),
-               _profile_peak(cv2.reduce(gray, 0, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()))
+    return max(
+        _profile_peak(cv2.reduce(gray, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()),
+        _profile_peak(cv2.reduce(gray, 0, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()),
+    )
 
 
 def _profile_peak(profile: np.ndarray, trend: int = 9) -> float:
@@ -174,7 +176,7 @@ def blockiness(gray: np.ndarray, block: int = 8) -> float:
 
 
 def _edge_ratio(steps: np.ndarray, block: int) -> float:
-    edges = steps[block - 1::block]
+    edges = steps[block - 1 :: block]
     edge_sum, total = float(edges.sum(dtype=np.float64)), float(steps.sum(dtype=np.float64))
     inside_mean = (total - edge_sum) / (steps.size - edges.size)
     return edge_sum / edges.size / max(inside_mean, 0.5)

@@ -46,7 +46,7 @@ class Features:
         height = gray.shape[0]
         band = round(height * measures.TEXT_BAND)
         mask = np.zeros(gray.shape[:2], np.uint8)
-        mask[band:height - band] = 255  # not the text overlay's bands: it stays in place when the camera turns
+        mask[band : height - band] = 255  # not the text overlay's bands: it stays in place when the camera turns
         keypoints, descriptors = cv2.ORB_create(ORB_FEATURES, nlevels=ORB_LEVELS).detectAndCompute(gray, mask)
         points = np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2)
         return cls(points, descriptors if descriptors is not None else np.zeros((0, 32), np.uint8), gray.shape[1])

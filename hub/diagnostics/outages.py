@@ -16,8 +16,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-REASON_WORDS = {"unreachable": "unreachable", "stalled": "without video", "ended": "without video",
-                "not_found": "not found", "auth_failed": "refusing the password"}
+REASON_WORDS = {
+    "unreachable": "unreachable",
+    "stalled": "without video",
+    "ended": "without video",
+    "not_found": "not found",
+    "auth_failed": "refusing the password",
+}
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,16 @@ class Outage:
         return f"{self.kind} {self.name}: {len(self.streams)} cameras {REASON_WORDS.get(self.reason, 'down')}"
 
     def to_json(self) -> dict:
-        return {"key": self.key, "kind": self.kind, "name": self.name, "title": self.title, "count": len(self.streams),
-                "streams": list(self.streams), "since": round(self.since, 3), "reason": self.reason}
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "name": self.name,
+            "title": self.title,
+            "count": len(self.streams),
+            "streams": list(self.streams),
+            "since": round(self.since, 3),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -100,5 +113,5 @@ def _together(members: list[Member], window_s: float) -> list[Member]:
         while ordered[end].since - ordered[start].since > window_s:
             start += 1
         if end - start + 1 > len(best):
-            best = ordered[start:end + 1]
+            best = ordered[start : end + 1]
     return best

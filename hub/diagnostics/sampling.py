@@ -62,15 +62,17 @@ class Sampler:
             self._features_at = now
         return Due(full, features)
 
-    def take(self, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, now: float,
-             full_range: bool = False) -> PictureSample | None:
+    def take(
+        self, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, now: float, full_range: bool = False
+    ) -> PictureSample | None:
         """`due` and `measure` in one go, in the caller's thread."""
         due = self.due(now)
         return None if due is None else measure(due, small, cb, cr, luma, full_range)
 
 
-def measure(due: Due, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray,
-            full_range: bool = False) -> PictureSample:
+def measure(
+    due: Due, small: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, full_range: bool = False
+) -> PictureSample:
     """Measure one picture: `small` its luma at 160x90 (the reader makes it anyway), `cb` and `cr` its
     chroma planes (any size), `luma` the full frame. Video is mostly "TV range" (luma 16-235, chroma
     16-240); the thumbnails are brought to full range, so that thresholds such as "dark below 25" mean

@@ -97,8 +97,9 @@ class Diagnostics:
         if diagnosis is None or not diagnosis.mutes:
             return ()
         tripped = set(diagnosis.tripped())
-        return tuple((m.check, round(m.until, 3), m.reason, m.by, m.check in tripped)
-                     for m in diagnosis.mutes.values() if m.until > wall)
+        return tuple(
+            (m.check, round(m.until, 3), m.reason, m.by, m.check in tripped) for m in diagnosis.mutes.values() if m.until > wall
+        )
 
     async def accept(self, stream_id: str, by: str) -> Reference | None:
         """The current view becomes the stream's reference (None: no picture sampled yet)."""
@@ -127,8 +128,9 @@ class Diagnostics:
 
     async def _save(self, stream_id: str, references: bool = False, mutes: bool = False) -> None:
         diagnosis = self.by_stream[stream_id]
-        change = Change(stream_id, tuple(diagnosis.references) if references else None,
-                        tuple(diagnosis.mutes.values()) if mutes else None)
+        change = Change(
+            stream_id, tuple(diagnosis.references) if references else None, tuple(diagnosis.mutes.values()) if mutes else None
+        )
         if self.store is not None:
             await self._write(lambda: self.store.write([change]))
 
@@ -151,8 +153,14 @@ class Diagnostics:
         for sid in refs | learning:
             diagnosis = self.by_stream.get(sid)
             if diagnosis is not None:
-                changes.append(Change(sid, tuple(diagnosis.references) if sid in refs else None, None,
-                                      diagnosis.baseline.to_json() if sid in learning else None))
+                changes.append(
+                    Change(
+                        sid,
+                        tuple(diagnosis.references) if sid in refs else None,
+                        None,
+                        diagnosis.baseline.to_json() if sid in learning else None,
+                    )
+                )
         if changes and self.store is not None:
             await self._write(lambda: self.store.write(changes))
 
@@ -160,8 +168,11 @@ class Diagnostics:
     def outage_view(records, settings: DiagnosticsSettings) -> OutageView:
         """The down streams among `records` (offline or unauthorized) and the grouping rule: what every
         person's grouped outages are cut from (`OutageView.seen_by`)."""
-        down = tuple(Member(r.id, r.site, r.tags, True, r.since, r.reasons[0] if r.reasons else "", r.category)
-                     for r in records if r.state in (h.OFFLINE, h.UNAUTHORIZED))
+        down = tuple(
+            Member(r.id, r.site, r.tags, True, r.since, r.reasons[0] if r.reasons else "", r.category)
+            for r in records
+            if r.state in (h.OFFLINE, h.UNAUTHORIZED)
+        )
         return OutageView(down, settings.group_min, settings.group_window_s)
 
     async def run(self) -> None:

@@ -60,9 +60,13 @@ class DiagnosticsStore(SqliteFile):
 
     def load(self) -> dict[str, Saved]:
         saved: dict[str, Saved] = {}
-        for row in self._db.execute("SELECT stream, night, at, by, thumb, height, dhash, points, descriptors, width FROM refs ORDER BY stream, position"):
+        for row in self._db.execute(
+            "SELECT stream, night, at, by, thumb, height, dhash, points, descriptors, width FROM refs ORDER BY stream, position"
+        ):
             saved.setdefault(row[0], Saved()).references.append(_reference(row[1:]))
-        for stream, check, until, reason, by, at in self._db.execute("SELECT stream, check_name, until, reason, by, at FROM mutes"):
+        for stream, check, until, reason, by, at in self._db.execute(
+            "SELECT stream, check_name, until, reason, by, at FROM mutes"
+        ):
             saved.setdefault(stream, Saved()).mutes[check] = Mute(check, until, reason, by, at)
         for stream, data in self._db.execute("SELECT stream, data FROM baselines"):
             try:
@@ -82,12 +86,15 @@ class DiagnosticsStore(SqliteFile):
         sid = change.stream
         if change.references is not None:
             self._db.execute("DELETE FROM refs WHERE stream = ?", (sid,))
-            self._db.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                                 [(sid, i, *_reference_row(r)) for i, r in enumerate(change.references)])
+            self._db.executemany(
+                "INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(sid, i, *_reference_row(r)) for i, r in enumerate(change.references)],
+            )
         if change.mutes is not None:
             self._db.execute("DELETE FROM mutes WHERE stream = ?", (sid,))
-            self._db.executemany("INSERT INTO mutes VALUES (?,?,?,?,?,?)",
-                                 [(sid, m.check, m.until, m.reason, m.by, m.at) for m in change.mutes])
+            self._db.executemany(
+                "INSERT INTO mutes VALUES (?,?,?,?,?,?)", [(sid, m.check, m.until, m.reason, m.by, m.at) for m in change.mutes]
+            )
         if change.baseline is not None:
             self._db.execute("INSERT OR REPLACE INTO baselines VALUES (?, ?)", (sid, json.dumps(change.baseline)))
 
@@ -101,9 +108,17 @@ class DiagnosticsStore(SqliteFile):
 
 def _reference_row(reference: Reference) -> tuple:
     view, features = reference.view, reference.view.features
-    return (int(reference.night), reference.at, reference.by, view.thumb.tobytes(), view.thumb.shape[0], str(view.dhash),
-            None if features is None else features.points.tobytes(), None if features is None else features.descriptors.tobytes(),
-            None if features is None else features.width)
+    return (
+        int(reference.night),
+        reference.at,
+        reference.by,
+        view.thumb.tobytes(),
+        view.thumb.shape[0],
+        str(view.dhash),
+        None if features is None else features.points.tobytes(),
+        None if features is None else features.descriptors.tobytes(),
+        None if features is None else features.width,
+    )
 
 
 def _reference(row: tuple) -> Reference:
@@ -111,6 +126,9 @@ def _reference(row: tuple) -> Reference:
     image = np.frombuffer(thumb, np.uint8).reshape(height, -1).copy()
     features = None
     if points is not None:
-        features = Features(np.frombuffer(points, np.float32).reshape(-1, 2).copy(),
-                            np.frombuffer(descriptors, np.uint8).reshape(-1, 32).copy(), width)
+        features = Features(
+            np.frombuffer(points, np.float32).reshape(-1, 2).copy(),
+            np.frombuffer(descriptors, np.uint8).reshape(-1, 32).copy(),
+            width,
+        )
     return Reference(View(image, int(dhash), features), bool(night), at, by)

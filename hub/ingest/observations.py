@@ -53,7 +53,9 @@ class Picture:
     thumb: np.ndarray  # THUMB_HEIGHT x THUMB_WIDTH luma, uint8
     jpeg: bytes
     pts_s: float | None = None  # the keyframe's presentation time, seconds on the camera's clock
-    diagnosis: PictureSample | None = None  # what picture diagnostics measured of it (None: not sampled, or a `PictureMeasured` follows)
+    diagnosis: PictureSample | None = (
+        None  # what picture diagnostics measured of it (None: not sampled, or a `PictureMeasured` follows)
+    )
     detail: np.ndarray | None = None  # its luma at 160x90, as decoded: health's frozen rule sees a ticking clock in it
 
 

@@ -2,13 +2,14 @@
 
 Who runs where: `Reader.run` is the body of thread `ingest-<id>-<generation>`.
 It opens the stream, then loops over packets: every packet becomes a small
-`Packet` observation (batched every `BATCH_S`); at most once per
-`picture_interval_s` (times the load governor's `Throttle` factor) a keyframe is decoded into a thumbnail for the
-checks, and sampled for picture diagnostics (`hub.diagnostics.sampling`: measured by the process's
-`Measurer` thread, which posts a `PictureMeasured` a second later, or in this thread when there is none). It is also made a JPEG only when somebody may see it: a viewer on the live socket or a snapshot looker
-(the `LiveTap`'s flags), a visit (no tap), or when the last JPEG is `JPEG_IDLE_S` old. Other packets are never decoded. The thread checks `stop` after every packet; a
-silent stream is given up after `silence_limit_s` by FFmpeg's own socket
-timeout. PyAV's read timeout is deliberately not used: its interrupt callback
+`Packet` observation (batched every `BATCH_S`); at most once per `picture_interval_s` (times the
+load governor's `Throttle` factor) a keyframe is decoded into a thumbnail for the checks, and sampled
+for picture diagnostics (`hub.diagnostics.sampling`: measured by the process's `Measurer` thread,
+which posts a `PictureMeasured` a second later, or in this thread when there is none). It is also
+made a JPEG only when somebody may see it: a viewer on the live socket or a snapshot looker (the
+`LiveTap`'s flags), a visit (no tap), or when the last JPEG is `JPEG_IDLE_S` old. Other packets are
+never decoded. The thread checks `stop` after every packet; a silent stream is given up after
+`silence_limit_s` by FFmpeg's own socket timeout. PyAV's read timeout is deliberately not used: its interrupt callback
 takes the GIL on every socket poll, which with hundreds of reader threads
 costs more CPU than the demuxing itself. Everything goes to the loop through
 the `Mailbox`; the last thing a reader sends is always a `Closed`.
@@ -100,8 +101,16 @@ class ArrivalClock:
 
 
 class Reader:
-    def __init__(self, settings: ReaderSettings, generation: int, mailbox: Mailbox, stop: threading.Event,
-                 live: LiveTap | None = None, throttle: Throttle | None = None, measurer: Measurer | None = None):
+    def __init__(
+        self,
+        settings: ReaderSettings,
+        generation: int,
+        mailbox: Mailbox,
+        stop: threading.Event,
+        live: LiveTap | None = None,
+        throttle: Throttle | None = None,
+        measurer: Measurer | None = None,
+    ):
         self.settings = settings
         self.throttle = throttle or Throttle()
         self.generation = generation
@@ -281,10 +290,10 @@ def _thumb_and_jpeg(frame, with_jpeg: bool) -> tuple[np.ndarray, np.ndarray, byt
     if frame.format.name not in ("yuv420p", "yuvj420p") or width % 2 or height % 2:
         frame = frame.reformat(width=width + width % 2, height=height + height % 2, format="yuv420p")
     planar = frame.to_ndarray()  # Y, then U and V, each a quarter of Y's size
-    luma = planar[:frame.height]
+    luma = planar[: frame.height]
     quarter = frame.height // 4
-    cb = planar[frame.height:frame.height + quarter].reshape(frame.height // 2, frame.width // 2)
-    cr = planar[frame.height + quarter:].reshape(frame.height // 2, frame.width // 2)
+    cb = planar[frame.height : frame.height + quarter].reshape(frame.height // 2, frame.width // 2)
+    cr = planar[frame.height + quarter :].reshape(frame.height // 2, frame.width // 2)
     small = cv2.resize(luma, THUMB_SIZE, interpolation=cv2.INTER_AREA)  # for the picture checks
     thumb = cv2.resize(small, (THUMB_WIDTH, THUMB_HEIGHT), interpolation=cv2.INTER_AREA)  # for frozen and black
     planes = (luma, cb, cr, full_range)

@@ -37,8 +37,15 @@ def backoff_delay(failures: int) -> float:
 
 
 class StreamSupervisor:
-    def __init__(self, stream_id: str, settings: ReaderSettings, deliver: Deliver, live: LiveTap | None = None,
-                 throttle: Throttle | None = None, measurer: Measurer | None = None):
+    def __init__(
+        self,
+        stream_id: str,
+        settings: ReaderSettings,
+        deliver: Deliver,
+        live: LiveTap | None = None,
+        throttle: Throttle | None = None,
+        measurer: Measurer | None = None,
+    ):
         self.stream_id = stream_id
         self.throttle = throttle
         self.measurer = measurer  # the process's picture measurer, shared by its readers
@@ -92,7 +99,7 @@ class StreamSupervisor:
             self.retry_at = loop.time() + delay
             try:
                 await asyncio.wait_for(self._stop.wait(), delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.retry_at = None
 

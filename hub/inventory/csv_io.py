@@ -33,8 +33,17 @@ HEADERS = {  # what estates' spreadsheets call the columns
     "sub_url": ("sub_url", "子码流", "子码流地址"),
     "tags": ("tags", "标签"),
 }
-CATEGORIES = {"治安": "public-security", "公安": "public-security", "社会治安": "public-security", "物业": "property",
-              "住宅": "property", "小区": "property", "托育": "childcare", "幼儿园": "childcare", "车载": "vehicle"}
+CATEGORIES = {
+    "治安": "public-security",
+    "公安": "public-security",
+    "社会治安": "public-security",
+    "物业": "property",
+    "住宅": "property",
+    "小区": "property",
+    "托育": "childcare",
+    "幼儿园": "childcare",
+    "车载": "vehicle",
+}
 TAG_SEPARATORS = (";", "；", ",", "，", "|")
 
 
@@ -104,7 +113,7 @@ def _columns(header: list[str], source: str) -> tuple[dict[str, int], list[str]]
 
 def _row(cells: list[str], columns: dict[str, int], number: int, source: str) -> tuple[Row | None, list[str]]:
     where = f"{source}:{number}"
-    if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns):]):
+    if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
         return None, [f"{where}: {len(cells)} cells, the header has {len(columns)} columns"]
     value = {c: (cells[i].strip() if i < len(cells) else "") for c, i in columns.items()}
     table: dict = {"id": value["id"], "name": value["name"], "category": CATEGORIES.get(value["category"], value["category"])}

@@ -42,9 +42,15 @@ class Camera:
 
     def toml(self) -> str:
         query = f"size={self.size}" + (f"&sub={self.sub}" if self.sub else "") + "&fps=25&codec=h264"
-        lines = ["[[streams]]", f'id = "{self.id}"', f"name = {json.dumps(self.name)}", f'category = "{self.category}"',
-                 f"site = {json.dumps(self.site)}", f'url = "sim://{self.scene}?{query}"',
-                 "tags = [" + ", ".join(json.dumps(t) for t in self.tags) + "]"]
+        lines = [
+            "[[streams]]",
+            f'id = "{self.id}"',
+            f"name = {json.dumps(self.name)}",
+            f'category = "{self.category}"',
+            f"site = {json.dumps(self.site)}",
+            f'url = "sim://{self.scene}?{query}"',
+            "tags = [" + ", ".join(json.dumps(t) for t in self.tags) + "]",
+        ]
         if self.position is not None:
             lines.append(f"position = [{self.position[0]:.6f}, {self.position[1]:.6f}]")
         if self.fault:
@@ -78,9 +84,9 @@ def blocks(basemap: dict) -> list[tuple[float, float, float, float]]:
 
 def point_along(line: list[tuple[float, float]], share: float) -> tuple[float, float]:
     """The point `share` (0..1) of the way along a polyline, by length in degrees (fine at this scale)."""
-    lengths = [((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 for a, b in zip(line, line[1:])]
+    lengths = [((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 for a, b in zip(line, line[1:], strict=False)]
     target = share * sum(lengths)
-    for (a, b), length in zip(zip(line, line[1:]), lengths):
+    for (a, b), length in zip(zip(line, line[1:], strict=False), lengths, strict=False):
         if target <= length or length == 0:
             t = target / length if length else 0.0
             return a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])
@@ -99,8 +105,17 @@ def _street_cameras(basemap: dict, count: int) -> list[Camera]:
         side = 1 if k % 2 else -1  # both sides of the road
         position = (lat + side * 0.00006, lon + side * 0.00006)
         facing = ("N", "E", "S", "W")[k % 4]
-        cameras.append(Camera(f"ps-{n + 1:04d}", f"{name} #{k + 1:03d} {facing}", "public-security", name, "street",
-                              ("street", name.lower().replace(" ", "-")), position))
+        cameras.append(
+            Camera(
+                f"ps-{n + 1:04d}",
+                f"{name} #{k + 1:03d} {facing}",
+                "public-security",
+                name,
+                "street",
+                ("street", name.lower().replace(" ", "-")),
+                position,
+            )
+        )
     return cameras
 
 
@@ -113,8 +128,17 @@ def _compound_cameras(basemap: dict, count: int, rng: random.Random) -> list[Cam
         position = (rng.uniform(south, north), rng.uniform(west, east))
         compound = f"Fangxing-{b + 1}"
         what = ("gate", "car park", "lobby", "corridor", "perimeter")[n // len(boxes) % 5]
-        cameras.append(Camera(f"pr-{n + 1:04d}", f"{compound} {what} {n // len(boxes) + 1}", "property", compound, "gate",
-                              ("compound", compound.lower()), position))
+        cameras.append(
+            Camera(
+                f"pr-{n + 1:04d}",
+                f"{compound} {what} {n // len(boxes) + 1}",
+                "property",
+                compound,
+                "gate",
+                ("compound", compound.lower()),
+                position,
+            )
+        )
     return cameras
 
 
@@ -126,22 +150,37 @@ def _childcare_cameras(basemap: dict) -> list[Camera]:
         for room in range(rooms):
             n += 1
             position = (south + (north - south) * (0.3 + 0.1 * room), west + (east - west) * 0.5)
-            cameras.append(Camera(f"cc-{n:04d}", f"{school} room {room + 1}", "childcare", school, "room",
-                                  ("kindergarten", "sensitive"), position))
+            cameras.append(
+                Camera(
+                    f"cc-{n:04d}",
+                    f"{school} room {room + 1}",
+                    "childcare",
+                    school,
+                    "room",
+                    ("kindergarten", "sensitive"),
+                    position,
+                )
+            )
     return cameras
 
 
 def _vehicles() -> list[Camera]:
-    return [Camera(f"vh-{n + 1:04d}", name, "vehicle", "mobile", "road", ("vehicle",), None, size="640x360", sub=None)
-            for n, name in enumerate(VEHICLES)]
+    return [
+        Camera(f"vh-{n + 1:04d}", name, "vehicle", "mobile", "road", ("vehicle",), None, size="640x360", sub=None)
+        for n, name in enumerate(VEHICLES)
+    ]
 
 
 def estate_cameras(seed: int = 1555, basemap: dict | None = None) -> list[Camera]:
     """Every camera of the reference estate; the same seed gives the same estate."""
     basemap = basemap or load_basemap()
     rng = random.Random(seed)
-    cameras = (_street_cameras(basemap, COUNTS["public-security"]) + _compound_cameras(basemap, COUNTS["property"], rng)
-               + _childcare_cameras(basemap) + _vehicles())
+    cameras = (
+        _street_cameras(basemap, COUNTS["public-security"])
+        + _compound_cameras(basemap, COUNTS["property"], rng)
+        + _childcare_cameras(basemap)
+        + _vehicles()
+    )
     fixed = [i for i, c in enumerate(cameras) if c.category in ("public-security", "property")]
     faulted = rng.sample(fixed, round(FAULT_SHARE * len(cameras)))
     for n, i in enumerate(sorted(faulted)):

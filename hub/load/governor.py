@@ -42,8 +42,17 @@ class Shed:
     live_share: float = 1.0  # of the sheddable live streams, the share kept live
 
 
-SHED_LEVELS = (Shed(1.0, 1.0), Shed(2.0, 1.0), Shed(4.0, 1.0), Shed(4.0, 0.5), Shed(4.0, 0.25), Shed(4.0, 0.25, 0.75),
-               Shed(4.0, 0.25, 0.5), Shed(4.0, 0.25, 0.375), Shed(4.0, 0.25, 0.25))
+SHED_LEVELS = (
+    Shed(1.0, 1.0),
+    Shed(2.0, 1.0),
+    Shed(4.0, 1.0),
+    Shed(4.0, 0.5),
+    Shed(4.0, 0.25),
+    Shed(4.0, 0.25, 0.75),
+    Shed(4.0, 0.25, 0.5),
+    Shed(4.0, 0.25, 0.375),
+    Shed(4.0, 0.25, 0.25),
+)
 LAG_HIGH_S, LAG_LOW_S = 0.1, 0.05  # event-loop lateness: a tenth of a second late for three seconds is overloaded
 SEVERE_LAG_S = 0.5  # half a second late: requests are queueing now, not in three seconds
 CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes together

@@ -48,8 +48,13 @@ def process_rss_bytes(pid: int) -> int:
 
 
 class LoadMeter:
-    def __init__(self, pids: Callable[[], list[int]], apply: Callable[[Shed], None], report: Callable[[dict, bool], None],
-                 live: Callable[[], int] = lambda: 0):
+    def __init__(
+        self,
+        pids: Callable[[], list[int]],
+        apply: Callable[[Shed], None],
+        report: Callable[[dict, bool], None],
+        live: Callable[[], int] = lambda: 0,
+    ):
         self._pids = pids
         self._apply = apply
         self._report = report
@@ -104,8 +109,12 @@ class LoadMeter:
             live = self._live()
             if self.ceiling.observe(self.sample, live, loop.time()):
                 changed = True
-                log.warning("the event loop was %.0f ms late with %d live streams: at most %d stay live for now",
-                            1000 * self.sample.loop_lag_s, live, self.ceiling.value)
+                log.warning(
+                    "the event loop was %.0f ms late with %d live streams: at most %d stay live for now",
+                    1000 * self.sample.loop_lag_s,
+                    live,
+                    self.ceiling.value,
+                )
             if changed:
                 self._changed()
             self._report(self.status(), changed)
@@ -117,7 +126,13 @@ class LoadMeter:
         status = self.status()
         self._apply(self.governor.shed)
         if status["overloaded"]:
-            log.warning("the hub is overloaded (loop %.0f ms late, %.0f %% of %d cores): shedding level %d of %d",
-                        status["loop_lag_ms"], 100 * status["cpu_share"], self.cores, status["level"], status["max_level"])
+            log.warning(
+                "the hub is overloaded (loop %.0f ms late, %.0f %% of %d cores): shedding level %d of %d",
+                status["loop_lag_ms"],
+                100 * status["cpu_share"],
+                self.cores,
+                status["level"],
+                status["max_level"],
+            )
         else:
             log.info("the hub's load is back to normal: nothing shed")

@@ -10,7 +10,9 @@ from hub.load.meter import LoadMeter
 from hub.patrol.patroller import Patroller
 
 
-def capacity_report(live: int, watched: int, meter: LoadMeter, patroller: Patroller, monitor: MonitorSettings, processes: int) -> dict:
+def capacity_report(
+    live: int, watched: int, meter: LoadMeter, patroller: Patroller, monitor: MonitorSettings, processes: int
+) -> dict:
     mean_visit = patroller.mean_visit_s
     return {
         "cores": meter.cores,

@@ -96,8 +96,16 @@ class Judge:
             previous = record.state
             record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
             log.info("stream %s: %s -> %s %s", stream_id, previous, verdict.state, ",".join(verdict.reasons))
-            self.index.publish("state", {"id": stream_id, "state": verdict.state, "reasons": list(verdict.reasons),
-                                         "previous": previous, "at": round(wall, 3)})
+            self.index.publish(
+                "state",
+                {
+                    "id": stream_id,
+                    "state": verdict.state,
+                    "reasons": list(verdict.reasons),
+                    "previous": previous,
+                    "at": round(wall, 3),
+                },
+            )
 
     def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:
         """The stream's verdict and the time its measurements are taken at (a visit's end, on patrol)."""

@@ -63,9 +63,16 @@ MAIN_FEED_PICTURE_S = 1e9
 OUTAGES_EVERY_S = 1.0
 SNAPSHOT_WAIT_S = 5.0  # the longest a snapshot request waits for a fresh picture of a live stream
 KEYFRAME_WAIT_S = 2.5  # a picture needs a keyframe: cameras send one every 1-2 s
+
+
 class Monitor:
-    def __init__(self, config: Config, index: Index, tap_for: Callable[[str], LiveTap] | None = None,
-                 diagnostics: Diagnostics | None = None):
+    def __init__(
+        self,
+        config: Config,
+        index: Index,
+        tap_for: Callable[[str], LiveTap] | None = None,
+        diagnostics: Diagnostics | None = None,
+    ):
         self.config = config
         self.index = index
         self.diagnostics = diagnostics or Diagnostics(config.diagnostics)
@@ -156,8 +163,14 @@ class Monitor:
 
     def capacity(self) -> dict:
         """What this hub carries and, from what it measures, could carry (for /healthz)."""
-        return capacity_report(self._live_count(), len(self.watched), self.meter, self.patroller, self.config.monitor,
-                               self.pool.count if self.pool is not None else 1)
+        return capacity_report(
+            self._live_count(),
+            len(self.watched),
+            self.meter,
+            self.patroller,
+            self.config.monitor,
+            self.pool.count if self.pool is not None else 1,
+        )
 
     def _live_count(self) -> int:
         return sum(1 for w in self.watched.values() if w.live_now)
@@ -250,8 +263,11 @@ class Monitor:
         watched = self.watched.get(stream_id)
         if not wanted or watched is None or self._stopping or self._tap_for is None:
             return
-        settings = replace(reader_settings(watched.stream, self.config, sub=False),
-                           picture_interval_s=MAIN_FEED_PICTURE_S, sampling=SamplingSettings(enabled=False))
+        settings = replace(
+            reader_settings(watched.stream, self.config, sub=False),
+            picture_interval_s=MAIN_FEED_PICTURE_S,
+            sampling=SamplingSettings(enabled=False),
+        )
         supervisor = self._supervisor(f"{stream_id}/main", settings, lambda items: None, self._tap_for(f"{stream_id}/main"))
         self._main_feeds[stream_id] = supervisor
         supervisor.start()
@@ -299,7 +315,9 @@ class Monitor:
             started = loop.time()
             if started - expected > LOOP_LATE_S:  # the hub itself stalled: frames may be waiting behind it
                 self.judge.late_until = started + self.config.health.stall_after_s + LOOP_LATE_S
-                log.warning("health tick %.1f s late: silences are not called stalls until the loop catches up", started - expected)
+                log.warning(
+                    "health tick %.1f s late: silences are not called stalls until the loop catches up", started - expected
+                )
             try:
                 await self.evaluate_all()
             except Exception:
@@ -354,7 +372,13 @@ class Monitor:
                 log.info("stream %s: %s", sid, "watched, live until nobody looks" if watched.mode == "patrol" else "live")
                 self._go_live(watched)
         elif not wanted and watched.live_now:
-            log.info("stream %s: %s", sid, "nobody looks any more, back on patrol" if watched.mode == "patrol" else "on patrol for now: the hub is overloaded")
+            log.info(
+                "stream %s: %s",
+                sid,
+                "nobody looks any more, back on patrol"
+                if watched.mode == "patrol"
+                else "on patrol for now: the hub is overloaded",
+            )
             self._back_to_patrol(watched, now)
         elif not wanted and sid not in self.patroller.plan.slots:
             self.patroller.add([sid], checked=False)  # a live stream shed before its paced start: patrol it meanwhile

@@ -69,7 +69,7 @@ async def read_device(host: str, port: int, user: str, password: str, timeout_s:
     camera = ONVIFCamera(host, port, user, password)
     try:
         return await asyncio.wait_for(_read(camera, host, port), timeout_s)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise DeviceError(f"{host}:{port} gave no answer within {timeout_s:g} s") from None
     except (ONVIFError, ZeepError) as exc:
         raise DeviceError(redact_text(_explain(host, port, user, exc), (password,))) from None
@@ -90,18 +90,27 @@ async def _read(camera, host: str, port: int) -> DeviceReport:
         source = getattr(profile, "VideoSourceConfiguration", None)
         encoder = getattr(profile, "VideoEncoderConfiguration", None)
         resolution = getattr(encoder, "Resolution", None)
-        profiles.append(Profile(
-            token=profile.token,
-            name=str(getattr(profile, "Name", "") or ""),
-            source=str(getattr(source, "SourceToken", "") or profile.token),
-            source_name=str(getattr(source, "Name", "") or ""),
-            width=int(getattr(resolution, "Width", 0) or 0),
-            height=int(getattr(resolution, "Height", 0) or 0),
-            encoding=str(getattr(encoder, "Encoding", "") or ""),
-            stream_uri=str(getattr(uri, "Uri", "") or ""),
-        ))
-    return DeviceReport(host, port, str(info.Manufacturer or ""), str(info.Model or ""), str(info.SerialNumber or ""),
-                        str(info.FirmwareVersion or ""), tuple(profiles))
+        profiles.append(
+            Profile(
+                token=profile.token,
+                name=str(getattr(profile, "Name", "") or ""),
+                source=str(getattr(source, "SourceToken", "") or profile.token),
+                source_name=str(getattr(source, "Name", "") or ""),
+                width=int(getattr(resolution, "Width", 0) or 0),
+                height=int(getattr(resolution, "Height", 0) or 0),
+                encoding=str(getattr(encoder, "Encoding", "") or ""),
+                stream_uri=str(getattr(uri, "Uri", "") or ""),
+            )
+        )
+    return DeviceReport(
+        host,
+        port,
+        str(info.Manufacturer or ""),
+        str(info.Model or ""),
+        str(info.SerialNumber or ""),
+        str(info.FirmwareVersion or ""),
+        tuple(profiles),
+    )
 
 
 def _explain(host: str, port: int, user: str, exc: Exception) -> str:

@@ -65,7 +65,7 @@ def parse_probe_target(text: str) -> tuple[str, int]:
 
 def _scope(scopes: list[str], kind: str) -> str:
     prefix = f"onvif://www.onvif.org/{kind}/"
-    return next((unquote(s[len(prefix):]).replace("_", " ") for s in scopes if s.startswith(prefix)), "")
+    return next((unquote(s[len(prefix) :]).replace("_", " ") for s in scopes if s.startswith(prefix)), "")
 
 
 def read_answers(data: bytes, sender: str, probe_id: str) -> list[Found]:
@@ -81,7 +81,9 @@ def read_answers(data: bytes, sender: str, probe_id: str) -> list[Found]:
     return found
 
 
-async def discover(interface: str | None = None, targets: list[tuple[str, int]] | None = None, timeout_s: float = 3.0) -> list[Found]:
+async def discover(
+    interface: str | None = None, targets: list[tuple[str, int]] | None = None, timeout_s: float = 3.0
+) -> list[Found]:
     """Probe (multicast, or the `targets` only) and gather the answers for `timeout_s`."""
     env = constructProbe([NVT], [])
     probe = createSOAPMessage(env).encode("utf-8")
@@ -106,7 +108,7 @@ async def discover(interface: str | None = None, targets: list[tuple[str, int]] 
         while (left := deadline - time.monotonic()) > 0:
             try:
                 data, sender = await asyncio.wait_for(loop.sock_recvfrom(sock, MAX_DATAGRAM), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             for device in read_answers(data, sender[0], env.getMessageId()):
                 found.setdefault((device.endpoint, device.address), device)

@@ -18,7 +18,9 @@ def md5_hex(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
 
-def response(credentials: tuple[str, str], realm: str, method: str, uri: str, nonce: str, qop: tuple[str, str] | None = None) -> str:
+def response(
+    credentials: tuple[str, str], realm: str, method: str, uri: str, nonce: str, qop: tuple[str, str] | None = None
+) -> str:
     """The `response` value for (username, password); `qop` = (nc, cnonce) for qop="auth", None without qop."""
     username, password = credentials
     ha1, ha2 = md5_hex(f"{username}:{realm}:{password}"), md5_hex(f"{method}:{uri}")

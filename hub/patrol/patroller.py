@@ -39,9 +39,14 @@ class PatrolTarget:
 
 
 class Patroller:
-    def __init__(self, timing: PatrolTiming, target: Callable[[str], PatrolTarget | None],
-                 on_visit: Callable[[str, Visit], bool], on_probe: Callable[[str, ProbeOutcome], bool],
-                 visit: VisitRunner = run_visit):
+    def __init__(
+        self,
+        timing: PatrolTiming,
+        target: Callable[[str], PatrolTarget | None],
+        on_visit: Callable[[str, Visit], bool],
+        on_probe: Callable[[str, ProbeOutcome], bool],
+        visit: VisitRunner = run_visit,
+    ):
         self.plan = PatrolPlan(timing)
         self._run_visit = visit  # here, or in an ingest worker process
         self._target = target
@@ -104,7 +109,9 @@ class Patroller:
                     visit.outcome = replace(visit.outcome, verdict=h.Verdict(h.OFFLINE, (STALLED,)))
             self.visits += 1
             took = loop.time() - started
-            log.debug("visit %s: %.1f s, %s %s", stream_id, took, visit.outcome.verdict.state, ",".join(visit.outcome.verdict.reasons))
+            log.debug(
+                "visit %s: %.1f s, %s %s", stream_id, took, visit.outcome.verdict.state, ",".join(visit.outcome.verdict.reasons)
+            )
             self.mean_visit_s = took if self.mean_visit_s is None else self.mean_visit_s + 0.05 * (took - self.mean_visit_s)
             if self._on_visit(stream_id, visit):
                 self.plan.urge(stream_id)

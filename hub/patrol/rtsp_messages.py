@@ -72,7 +72,9 @@ def content_length(response: Response) -> int:
     return ascii_int(response.header("content-length")) or 0
 
 
-def authorization(challenges: list[str], method: str, uri: str, username: str, password: str, cnonce: str | None = None) -> str | None:
+def authorization(
+    challenges: list[str], method: str, uri: str, username: str, password: str, cnonce: str | None = None
+) -> str | None:
     """The Authorization header answering the camera's WWW-Authenticate `challenges`; None if none is usable."""
     offered = {c.partition(" ")[0].lower(): c.partition(" ")[2] for c in reversed(challenges)}
     if "digest" in offered:

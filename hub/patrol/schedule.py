@@ -74,8 +74,11 @@ class PatrolPlan:
         """Up to `free` cameras to visit now: urgent ones first, then the most overdue."""
         if free <= 0:
             return []
-        due = [(not slot.urgent, slot.next_visit, sid) for sid, slot in self.slots.items()
-               if not slot.visiting and (slot.urgent or slot.next_visit <= now)]
+        due = [
+            (not slot.urgent, slot.next_visit, sid)
+            for sid, slot in self.slots.items()
+            if not slot.visiting and (slot.urgent or slot.next_visit <= now)
+        ]
         return [sid for _, _, sid in sorted(due)[:free]]
 
     def due_probes(self, now: float) -> list[str]:
@@ -115,7 +118,9 @@ class PatrolPlan:
         # count from the earlier of the two, never add a second interval on top.
         base = min(slot.next_probe, now)
         late = now - base
-        slot.next_probe = now + self.timing.probe_interval_s if late > self.timing.probe_interval_s else base + self.timing.probe_interval_s
+        slot.next_probe = (
+            now + self.timing.probe_interval_s if late > self.timing.probe_interval_s else base + self.timing.probe_interval_s
+        )
         slot.next_probe = max(slot.next_probe, now + 0.5)
         if needs_visit:
             slot.urgent = True

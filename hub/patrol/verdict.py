@@ -61,7 +61,12 @@ def visit_settled(health: h.StreamHealth, first_picture_at: float | None, now: f
 
 def visit_failure(close_reason: str, message: str, last_probe: ProbeOutcome | None) -> str:
     """A visit that could not open a hung camera times out like an unreachable one; the probe knows better."""
-    if close_reason == UNREACHABLE and last_probe is not None and last_probe.outcome == STALLED and "refused" not in message.lower():
+    if (
+        close_reason == UNREACHABLE
+        and last_probe is not None
+        and last_probe.outcome == STALLED
+        and "refused" not in message.lower()
+    ):
         return STALLED
     return close_reason
 

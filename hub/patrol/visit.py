@@ -39,7 +39,9 @@ def visit_deadline_s(settings: HealthSettings) -> float:
     return 2 * OPEN_TIMEOUT_S + max(settings.frozen_after_s, h.FLOW_WINDOW_S + h.BURST_S) + VISIT_MARGIN_S
 
 
-async def run_visit(stream_id: str, reader_settings: ReaderSettings, health: h.StreamHealth, last_probe: ProbeOutcome | None) -> Visit:
+async def run_visit(
+    stream_id: str, reader_settings: ReaderSettings, health: h.StreamHealth, last_probe: ProbeOutcome | None
+) -> Visit:
     """Visit one camera; `health` is fresh (settings and nominal fps set) and is filled in here."""
     loop = asyncio.get_running_loop()
     changed = asyncio.Event()
@@ -69,7 +71,7 @@ async def run_visit(stream_id: str, reader_settings: ReaderSettings, health: h.S
             changed.clear()
             try:
                 await asyncio.wait_for(changed.wait(), max(0.05, deadline - loop.time()))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         now = _judged_at(health, loop.time())
         verdict, message = _verdict(health, closed, last_probe, now)

@@ -26,6 +26,8 @@ def variant_for(fault: Fault | None) -> str | None:
     if fault.strength is not None:
         return picture_faults.variant(fault.kind, fault.strength)
     return FAULT_VARIANTS.get(fault.kind)
+
+
 CLOSING_FAULTS = ("drop", "auth", "notfound")
 RTP_CLOCK = 90_000
 
@@ -128,9 +130,7 @@ class Camera:
         if self.fault_kind != "stall":
             frame = clip.frames[self._position]
             last = len(frame.payloads) - 1
-            packets = [
-                rtp_packet(p, i == last, self.seq + i, self._timestamp, self.ssrc) for i, p in enumerate(frame.payloads)
-            ]
+            packets = [rtp_packet(p, i == last, self.seq + i, self._timestamp, self.ssrc) for i, p in enumerate(frame.payloads)]
             self.seq = (self.seq + len(packets)) & 0xFFFF
             for viewer in list(self.viewers):
                 viewer.send_frame(packets, frame.keyframe)

@@ -186,7 +186,7 @@ def load_clip(spec: ClipSpec) -> Clip:
     units_per_frame = [nal.split_annexb(data[o : o + n]) for o, n, _ in meta["frames"]]
     params = nal.parameter_sets(spec.codec, [u for units in units_per_frame for u in units])
     frames = []
-    for (_, _, key), units in zip(meta["frames"], units_per_frame):
+    for (_, _, key), units in zip(meta["frames"], units_per_frame, strict=False):
         body = [u for u in units if not nal.is_parameter_set(spec.codec, u) and not nal.is_dropped(spec.codec, u)]
         if key:
             body = list(params.units) + body

@@ -42,8 +42,11 @@ async def set_fault(request: web.Request) -> web.Response:
     text = body.get("fault") if isinstance(body, dict) else None
     fault = parse_fault(text) if isinstance(text, str) else None
     if fault is None or fault.after_s:
-        return _error(400, f"\"fault\" must be one of {'|'.join(FAULTS)}, or a picture fault KIND[:STRENGTH] with KIND one of "
-                           f"{'|'.join(PICTURE_FAULTS)}")
+        return _error(
+            400,
+            f'"fault" must be one of {"|".join(FAULTS)}, or a picture fault KIND[:STRENGTH] with KIND one of '
+            f"{'|'.join(PICTURE_FAULTS)}",
+        )
     await board.apply(stream_id, fault)
     return web.json_response({"stream": stream_id, "fault": fault.name})
 

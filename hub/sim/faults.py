@@ -49,7 +49,8 @@ class FaultBoard:
             await self._cameras[stream_id].set_fault(fault)
 
     def describe(self) -> dict[str, dict]:
-        """{stream id: {"fault": kind (with its strength, for a picture fault), "active": bool}} for every camera with a fault now or pending."""
+        """{stream id: {"fault": kind (with its strength, for a picture fault), "active": bool}} for every camera
+        with a fault now or pending."""
         out = {}
         for camera in self._cameras.values():
             if camera.fault is not None:

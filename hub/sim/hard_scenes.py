@@ -5,7 +5,7 @@ clip encoders' worker processes.
 
 | scene | what it is | what it tempts a check into |
 |---|---|---|
-| `night` | a yard at night under an infrared lamp: grey, dim edges, grainy, a walker lit bright | dark, noisy, IR-cut, low contrast |
+| `night` | a yard at night under an infrared lamp: grey, dim edges, grainy, a walker lit | dark, noisy, IR-cut, low contrast |
 | `rain` | an overcast street in heavy rain: streaks in every frame | noisy, blurred, low contrast, striped |
 | `office` | an empty office: nothing moves but the frame counter | covered (plain walls), frozen |
 | `traffic` | a busy road: a dozen cars and trucks in four lanes | moved (the picture changes a lot) |
@@ -27,10 +27,10 @@ def _night(spec: FrameSpec) -> Picture:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     lamp = np.exp(-(((xx - w / 2) / (0.55 * w)) ** 2 + ((yy - 0.6 * h) / (0.6 * h)) ** 2))  # the IR lamp's falloff
     grey = 25 + 70 * lamp
-    grey[(2 * h) // 3:] += 12  # paving reflects the IR better than the wall
+    grey[(2 * h) // 3 :] += 12  # paving reflects the IR better than the wall
     for i in range(5):  # windows: dark panes in a lit wall
         x = int((i + 0.4) * w / 5)
-        grey[h // 8: h // 3, x: x + w // 14] -= 18
+        grey[h // 8 : h // 3, x : x + w // 14] -= 18
     walker = int((t * scaled(spec, 40)) % (w + scaled(spec, 40))) - scaled(spec, 20)
     cv2.rectangle(grey, (walker - scaled(spec, 7), int(0.55 * h)), (walker + scaled(spec, 7), int(0.85 * h)), 150.0, -1)
     noise = np.random.default_rng(spec.index % 25).normal(0, 3.5, (h, w)).astype(np.float32)
@@ -45,12 +45,12 @@ def _rain(spec: FrameSpec) -> Picture:
     for i in range(6):
         x = int((i + 0.25) * w / 6)
         cv2.rectangle(img, (x, h // 10), (x + w // 16, h // 4), (140, 150, 150), -1)
-    img[h // 3:] = (62, 62, 60)  # wet asphalt
+    img[h // 3 :] = (62, 62, 60)  # wet asphalt
     cx = int((t * scaled(spec, 70)) % (w + scaled(spec, 100))) - scaled(spec, 50)
     cv2.rectangle(img, (cx - scaled(spec, 40), int(0.6 * h)), (cx + scaled(spec, 40), int(0.7 * h)), (50, 50, 150), -1)
     rng = np.random.default_rng(1000 + spec.index % 30)
     streaks = np.zeros((h, w), np.uint8)
-    for x, y in zip(rng.integers(0, w, 260), rng.integers(0, h, 260)):
+    for x, y in zip(rng.integers(0, w, 260), rng.integers(0, h, 260), strict=False):
         cv2.line(streaks, (int(x), int(y)), (int(x) - scaled(spec, 3), int(y) + scaled(spec, 14)), 70, 1, cv2.LINE_AA)
     return cv2.add(img, cv2.cvtColor(streaks, cv2.COLOR_GRAY2BGR))
 
@@ -59,14 +59,16 @@ def _office(spec: FrameSpec) -> Picture:
     w, h = spec.width, spec.height
     img = np.empty((h, w, 3), np.uint8)
     img[:] = (205, 210, 212)  # plain walls
-    img[(3 * h) // 4:] = (120, 130, 140)  # carpet
+    img[(3 * h) // 4 :] = (120, 130, 140)  # carpet
     cv2.rectangle(img, (w // 12, h // 6), (w // 3, h // 2), (230, 200, 170), -1)  # window
     cv2.line(img, ((w // 12 + w // 3) // 2, h // 6), ((w // 12 + w // 3) // 2, h // 2), (90, 90, 90), scaled(spec, 3))
     cv2.rectangle(img, (w // 2, int(0.55 * h)), (int(0.9 * w), int(0.62 * h)), (60, 90, 130), -1)  # desk
     cv2.rectangle(img, (int(0.62 * w), int(0.4 * h)), (int(0.74 * w), int(0.55 * h)), (30, 30, 30), -1)  # monitor
     for i in range(5):  # books on a shelf
         x = int(0.04 * w) + i * scaled(spec, 14)
-        cv2.rectangle(img, (x, int(0.62 * h)), (x + scaled(spec, 10), int(0.74 * h)), (40 + 40 * i, 160 - 25 * i, 90 + 20 * i), -1)
+        cv2.rectangle(
+            img, (x, int(0.62 * h)), (x + scaled(spec, 10), int(0.74 * h)), (40 + 40 * i, 160 - 25 * i, 90 + 20 * i), -1
+        )
     return img
 
 
@@ -77,7 +79,7 @@ def _traffic(spec: FrameSpec) -> Picture:
     for i in range(10):
         x = int(i * w / 10)
         cv2.rectangle(img, (x + 4, h // 12), (x + w // 12, h // 5), (60 + 15 * i, 150, 200 - 12 * i), -1)
-    img[h // 4:] = (75, 75, 75)
+    img[h // 4 :] = (75, 75, 75)
     for lane in range(1, 4):
         y = h // 4 + lane * (3 * h // 4) // 4
         cv2.line(img, (0, y), (w, y), (200, 200, 200), max(1, scaled(spec, 2)))
@@ -104,11 +106,23 @@ def _clock(spec: FrameSpec) -> Picture:
     text = f"2026-11-27 {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
     scale = w / 640
     cv2.rectangle(img, (int(w * 0.45), int(h * 0.82)), (w, h), (20, 20, 20), -1)
-    cv2.putText(img, text, (int(w * 0.47), int(h * 0.93)), cv2.FONT_HERSHEY_SIMPLEX, 0.75 * scale, (255, 255, 255),
-                max(1, round(2 * scale)), cv2.LINE_AA)
+    cv2.putText(
+        img,
+        text,
+        (int(w * 0.47), int(h * 0.93)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.75 * scale,
+        (255, 255, 255),
+        max(1, round(2 * scale)),
+        cv2.LINE_AA,
+    )
     return img
 
 
 HARD_SCENES: dict[str, Callable[[FrameSpec], Picture]] = {
-    "night": _night, "rain": _rain, "office": _office, "traffic": _traffic, "clock": _clock,
+    "night": _night,
+    "rain": _rain,
+    "office": _office,
+    "traffic": _traffic,
+    "clock": _clock,
 }

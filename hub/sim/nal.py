@@ -76,10 +76,7 @@ class ParameterSets:
         if self.codec == H264:
             sps = next(u for u in self.units if nal_type(H264, u) == 7)
             encoded = ",".join(base64.b64encode(u).decode() for u in self.units)
-            return (
-                f"packetization-mode=1;profile-level-id={sps[1:4].hex()};"
-                f"sprop-parameter-sets={encoded}"
-            )
+            return f"packetization-mode=1;profile-level-id={sps[1:4].hex()};sprop-parameter-sets={encoded}"
         names = {32: "sprop-vps", 33: "sprop-sps", 34: "sprop-pps"}
         parts = [f"{names[nal_type(H265, u)]}={base64.b64encode(u).decode()}" for u in self.units]
         return ";".join(parts)

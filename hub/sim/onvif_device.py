@@ -71,9 +71,22 @@ class OnvifCamera:
 
 
 def cameras_of(config: Config) -> list[OnvifCamera]:
-    return [OnvifCamera(s.id, s.name, s.sim.scene, s.sim.width, s.sim.height, s.sim.fps, s.sim.codec,
-                        (s.sim.sub_width, s.sim.sub_height) if s.sim.sub_width else None, s.sim.username, s.sim.password)
-            for s in config.streams if s.sim is not None]
+    return [
+        OnvifCamera(
+            s.id,
+            s.name,
+            s.sim.scene,
+            s.sim.width,
+            s.sim.height,
+            s.sim.fps,
+            s.sim.codec,
+            (s.sim.sub_width, s.sim.sub_height) if s.sim.sub_width else None,
+            s.sim.username,
+            s.sim.password,
+        )
+        for s in config.streams
+        if s.sim is not None
+    ]
 
 
 class Refused(Exception):
@@ -115,7 +128,12 @@ class OnvifDevice:
                 raise Refused(400, "Sender", "NotAuthorized", "Sender not Authorized: this device needs a user name and password")
             return open_cameras
         if token.digest and not _fresh(token.created, now):
-            raise Refused(400, "Sender", "NotAuthorized", "Sender not Authorized: the token's Created time is not within 5 minutes of the device's clock")
+            raise Refused(
+                400,
+                "Sender",
+                "NotAuthorized",
+                "Sender not Authorized: the token's Created time is not within 5 minutes of the device's clock",
+            )
         opened = [c for c in self.cameras.values() if c.username and token_matches(token, c.username, c.password)]
         if not opened:
             raise Refused(400, "Sender", "NotAuthorized", "Sender not Authorized: wrong user name or password")
@@ -139,7 +157,7 @@ def _fresh(created: str, now: dt.datetime) -> bool:
     except ValueError:
         return False
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return abs((now - when).total_seconds()) <= CLOCK_SKEW_S
 
 
@@ -154,12 +172,20 @@ def _profile(request: SoapRequest, visible: list[OnvifCamera]) -> tuple[OnvifCam
 
 # The operations: each returns the body of its answer.
 
+
 def _system_date_and_time(device, request, visible, host, now: dt.datetime) -> str:
     when = element("tt:Time", text("tt:Hour", now.hour) + text("tt:Minute", now.minute) + text("tt:Second", now.second))
     when += element("tt:Date", text("tt:Year", now.year) + text("tt:Month", now.month) + text("tt:Day", now.day))
-    return element("tds:GetSystemDateAndTimeResponse", element("tds:SystemDateAndTime",
-                   text("tt:DateTimeType", "Manual") + text("tt:DaylightSavings", "false")
-                   + element("tt:TimeZone", text("tt:TZ", "UTC0")) + element("tt:UTCDateTime", when)))
+    return element(
+        "tds:GetSystemDateAndTimeResponse",
+        element(
+            "tds:SystemDateAndTime",
+            text("tt:DateTimeType", "Manual")
+            + text("tt:DaylightSavings", "false")
+            + element("tt:TimeZone", text("tt:TZ", "UTC0"))
+            + element("tt:UTCDateTime", when),
+        ),
+    )
 
 
 def _services(device, request, visible, host, now) -> str:
@@ -171,31 +197,56 @@ def _services(device, request, visible, host, now) -> str:
 
 
 def _capabilities(device, request, visible, host, now) -> str:
-    streaming = element("tt:StreamingCapabilities", text("tt:RTPMulticast", "false") + text("tt:RTP_TCP", "true")
-                        + text("tt:RTP_RTSP_TCP", "true"))
-    return element("tds:GetCapabilitiesResponse", element("tds:Capabilities",
-                   element("tt:Device", text("tt:XAddr", f"http://{host}{DEVICE_PATH}"))
-                   + element("tt:Media", text("tt:XAddr", f"http://{host}{MEDIA_PATH}") + streaming)))
+    streaming = element(
+        "tt:StreamingCapabilities",
+        text("tt:RTPMulticast", "false") + text("tt:RTP_TCP", "true") + text("tt:RTP_RTSP_TCP", "true"),
+    )
+    return element(
+        "tds:GetCapabilitiesResponse",
+        element(
+            "tds:Capabilities",
+            element("tt:Device", text("tt:XAddr", f"http://{host}{DEVICE_PATH}"))
+            + element("tt:Media", text("tt:XAddr", f"http://{host}{MEDIA_PATH}") + streaming),
+        ),
+    )
 
 
 def _device_information(device, request, visible, host, now) -> str:
-    return element("tds:GetDeviceInformationResponse",
-                   text("tds:Manufacturer", "hub") + text("tds:Model", "camera simulator")
-                   + text("tds:FirmwareVersion", __version__) + text("tds:SerialNumber", device.serial)
-                   + text("tds:HardwareId", "hub-sim"))
+    return element(
+        "tds:GetDeviceInformationResponse",
+        text("tds:Manufacturer", "hub")
+        + text("tds:Model", "camera simulator")
+        + text("tds:FirmwareVersion", __version__)
+        + text("tds:SerialNumber", device.serial)
+        + text("tds:HardwareId", "hub-sim"),
+    )
 
 
 def _profile_xml(tag: str, camera: OnvifCamera, profile: tuple) -> str:
     token, width, height, _feed = profile
     kind = "sub" if token.endswith("-sub") else "main"
-    source = element("tt:VideoSourceConfiguration", text("tt:Name", camera.name) + text("tt:UseCount", len(camera.profiles()))
-                     + text("tt:SourceToken", camera.id) + element("tt:Bounds", x=0, y=0, width=camera.width, height=camera.height),
-                     token=f"{camera.id}-source")
-    rate = element("tt:RateControl", text("tt:FrameRateLimit", camera.fps) + text("tt:EncodingInterval", 1) + text("tt:BitrateLimit", 1024))
-    encoder = element("tt:VideoEncoderConfiguration",
-                      text("tt:Name", f"{camera.name} {kind}") + text("tt:UseCount", 1) + text("tt:Encoding", camera.codec.upper())
-                      + element("tt:Resolution", text("tt:Width", width) + text("tt:Height", height)) + text("tt:Quality", 5)
-                      + rate + text("tt:SessionTimeout", "PT60S"), token=f"{token}-encoder")
+    source = element(
+        "tt:VideoSourceConfiguration",
+        text("tt:Name", camera.name)
+        + text("tt:UseCount", len(camera.profiles()))
+        + text("tt:SourceToken", camera.id)
+        + element("tt:Bounds", x=0, y=0, width=camera.width, height=camera.height),
+        token=f"{camera.id}-source",
+    )
+    rate = element(
+        "tt:RateControl", text("tt:FrameRateLimit", camera.fps) + text("tt:EncodingInterval", 1) + text("tt:BitrateLimit", 1024)
+    )
+    encoder = element(
+        "tt:VideoEncoderConfiguration",
+        text("tt:Name", f"{camera.name} {kind}")
+        + text("tt:UseCount", 1)
+        + text("tt:Encoding", camera.codec.upper())
+        + element("tt:Resolution", text("tt:Width", width) + text("tt:Height", height))
+        + text("tt:Quality", 5)
+        + rate
+        + text("tt:SessionTimeout", "PT60S"),
+        token=f"{token}-encoder",
+    )
     return element(tag, text("tt:Name", f"{camera.name} ({kind})") + source + encoder, token=token, fixed="true")
 
 
@@ -209,15 +260,28 @@ def _one_profile(device, request, visible, host, now) -> str:
 
 
 def _video_sources(device, request, visible, host, now) -> str:
-    sources = "".join(element("trt:VideoSources", text("tt:Framerate", c.fps)
-                              + element("tt:Resolution", text("tt:Width", c.width) + text("tt:Height", c.height)), token=c.id)
-                      for c in visible)
+    sources = "".join(
+        element(
+            "trt:VideoSources",
+            text("tt:Framerate", c.fps) + element("tt:Resolution", text("tt:Width", c.width) + text("tt:Height", c.height)),
+            token=c.id,
+        )
+        for c in visible
+    )
     return element("trt:GetVideoSourcesResponse", sources)
 
 
 def _media_uri(tag: str, uri: str) -> str:
-    return element(tag, element("trt:MediaUri", text("tt:Uri", uri) + text("tt:InvalidAfterConnect", "false")
-                                + text("tt:InvalidAfterReboot", "false") + text("tt:Timeout", "PT0S")))
+    return element(
+        tag,
+        element(
+            "trt:MediaUri",
+            text("tt:Uri", uri)
+            + text("tt:InvalidAfterConnect", "false")
+            + text("tt:InvalidAfterReboot", "false")
+            + text("tt:Timeout", "PT0S"),
+        ),
+    )
 
 
 def _stream_uri(device, request, visible, host, now) -> str:
@@ -230,10 +294,19 @@ def _snapshot_uri(device, request, visible, host, now) -> str:
     return _media_uri("trt:GetSnapshotUriResponse", f"http://{host}{SNAPSHOT_PATH}/{profile[3]}")
 
 
-DEVICE_OPERATIONS = {"GetSystemDateAndTime": _system_date_and_time, "GetServices": _services, "GetCapabilities": _capabilities,
-                     "GetDeviceInformation": _device_information}
-MEDIA_OPERATIONS = {"GetProfiles": _profiles, "GetProfile": _one_profile, "GetVideoSources": _video_sources,
-                    "GetStreamUri": _stream_uri, "GetSnapshotUri": _snapshot_uri}
+DEVICE_OPERATIONS = {
+    "GetSystemDateAndTime": _system_date_and_time,
+    "GetServices": _services,
+    "GetCapabilities": _capabilities,
+    "GetDeviceInformation": _device_information,
+}
+MEDIA_OPERATIONS = {
+    "GetProfiles": _profiles,
+    "GetProfile": _one_profile,
+    "GetVideoSources": _video_sources,
+    "GetStreamUri": _stream_uri,
+    "GetSnapshotUri": _snapshot_uri,
+}
 
 DEVICE = web.AppKey("onvif_device", OnvifDevice)
 SNAPSHOT_NONCE = web.AppKey("onvif_snapshot_nonce", str)
@@ -245,7 +318,7 @@ async def _soap(request: web.Request) -> web.Response:
     body = await request.content.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         return web.Response(status=413, text="request too large")
-    status, answer = request.app[DEVICE].answer(request.path, body, request.host, dt.datetime.now(dt.timezone.utc))
+    status, answer = request.app[DEVICE].answer(request.path, body, request.host, dt.datetime.now(dt.UTC))
     return web.Response(status=status, text=answer, content_type="application/soap+xml", charset="utf-8")
 
 

@@ -41,8 +41,12 @@ def device_address(control_host: str, control_port: int) -> str:
 
 def device_service(control_host: str, control_port: int, name: str = "hub camera simulator") -> Service:
     """The device as WS-Discovery describes it."""
-    scopes = [Scope("onvif://www.onvif.org/type/video_encoder"), Scope("onvif://www.onvif.org/Profile/Streaming"),
-              Scope("onvif://www.onvif.org/hardware/hub-sim"), Scope("onvif://www.onvif.org/name/" + name.replace(" ", "_"))]
+    scopes = [
+        Scope("onvif://www.onvif.org/type/video_encoder"),
+        Scope("onvif://www.onvif.org/Profile/Streaming"),
+        Scope("onvif://www.onvif.org/hardware/hub-sim"),
+        Scope("onvif://www.onvif.org/name/" + name.replace(" ", "_")),
+    ]
     epr = uuid.uuid5(uuid.NAMESPACE_URL, f"hub-sim:{control_host}:{control_port}").urn
     return Service(list(DEVICE_TYPES), scopes, [device_address(control_host, control_port)], epr, 1)
 
@@ -63,8 +67,7 @@ class DiscoveryResponder(asyncio.DatagramProtocol):
             return
         if not matchesFilter(self.service, env.getTypes(), env.getScopes()):
             return
-        answer = Service(self.service.getTypes(), self.service.getScopes(), self._addresses(addr[0]),
-                         self.service.getEPR(), 1)
+        answer = Service(self.service.getTypes(), self.service.getScopes(), self._addresses(addr[0]), self.service.getEPR(), 1)
         reply = createSOAPMessage(constructProbeMatch([answer], env.getMessageId()))
         self.transport.sendto(reply.encode("utf-8"), addr)
         self.answered += 1
@@ -87,8 +90,15 @@ async def serve_discovery(host: str, port: int) -> asyncio.DatagramTransport | N
     service = device_service(host, port)
     address = device_address(host, port)
     try:
-        transport, _ = await loop.create_datagram_endpoint(lambda: DiscoveryResponder(service, address), local_addr=(host or "0.0.0.0", port))
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: DiscoveryResponder(service, address), local_addr=(host or "0.0.0.0", port)
+        )
     except OSError as exc:
-        log.warning("simulator: WS-Discovery cannot listen on UDP %s:%d (%s); ONVIF devices answer over HTTP only", host, port, exc.strerror)
+        log.warning(
+            "simulator: WS-Discovery cannot listen on UDP %s:%d (%s); ONVIF devices answer over HTTP only",
+            host,
+            port,
+            exc.strerror,
+        )
         return None
     return transport

@@ -98,14 +98,18 @@ def token_matches(token: UsernameToken, username: str, password: str) -> bool:
 
 
 def envelope(body: str) -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<env:Envelope xmlns:env="{SOAP_ENV}" xmlns:tds="{DEVICE_NS}" '
-            f'xmlns:trt="{MEDIA_NS}" xmlns:tt="{SCHEMA_NS}" xmlns:ter="{ERROR_NS}"><env:Body>{body}</env:Body></env:Envelope>')
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<env:Envelope xmlns:env="{SOAP_ENV}" xmlns:tds="{DEVICE_NS}" '
+        f'xmlns:trt="{MEDIA_NS}" xmlns:tt="{SCHEMA_NS}" xmlns:ter="{ERROR_NS}"><env:Body>{body}</env:Body></env:Envelope>'
+    )
 
 
 def fault(code: str, subcode: str, reason: str) -> str:
     """A SOAP fault: `code` Sender or Receiver, `subcode` an ONVIF error such as "NotAuthorized"."""
-    return envelope(f"<env:Fault><env:Code><env:Value>env:{code}</env:Value><env:Subcode><env:Value>ter:{subcode}</env:Value>"
-                    f"</env:Subcode></env:Code><env:Reason><env:Text xml:lang=\"en\">{escape(reason)}</env:Text></env:Reason></env:Fault>")
+    return envelope(
+        f"<env:Fault><env:Code><env:Value>env:{code}</env:Value><env:Subcode><env:Value>ter:{subcode}</env:Value>"
+        f'</env:Subcode></env:Code><env:Reason><env:Text xml:lang="en">{escape(reason)}</env:Text></env:Reason></env:Fault>'
+    )
 
 
 def element(tag: str, content: str = "", **attributes: object) -> str:

@@ -16,7 +16,7 @@ frame `index` is transformed the same way every time, so a clip is reproducible.
 | `ircut` | (1, ignored) | colour removed in daylight: the infrared-cut filter stuck in night mode |
 | `noise` | sigma in grey levels (12, 1-60) | Gaussian noise, new in every frame |
 | `stripes` | amplitude in grey levels (25, 2-120) | horizontal sine stripes every 6 rows, drifting: interference |
-| `mosaic` | block size in pixels (16, 4-64) | blocks of one colour on the picture's block grid: a broken decoder or lost packets |
+| `mosaic` | block size in pixels (16, 4-64) | blocks of one colour on the picture's block grid: a broken decoder, lost packets |
 """
 
 from __future__ import annotations

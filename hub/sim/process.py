@@ -73,14 +73,18 @@ class SimProcess:
             return self.process.wait()
 
 
-def spawn_sim(config: Path, listen: object = "127.0.0.1:0", control: object = "127.0.0.1:0", own_session: bool = False) -> SimProcess:
+def spawn_sim(
+    config: Path, listen: object = "127.0.0.1:0", control: object = "127.0.0.1:0", own_session: bool = False
+) -> SimProcess:
     """Start `hub sim` (on free ports by default) and return at once; `wait_ready` waits for its addresses.
 
     `own_session` keeps the terminal's Ctrl-C from reaching the simulator, so that its parent (`hub demo`)
     stops the hub first and only then the cameras it watches.
     """
     command = [sys.executable, "-m", "hub", "sim", "--config", str(config), "--listen", str(listen), "--control", str(control)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=own_session)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=own_session
+    )
     sim = SimProcess(process)
 
     def pump() -> None:
@@ -96,7 +100,9 @@ def spawn_sim(config: Path, listen: object = "127.0.0.1:0", control: object = "1
     return sim
 
 
-def start_sim(config: Path, listen: object = "127.0.0.1:0", control: object = "127.0.0.1:0", ready_timeout: float = 300.0) -> SimProcess:
+def start_sim(
+    config: Path, listen: object = "127.0.0.1:0", control: object = "127.0.0.1:0", ready_timeout: float = 300.0
+) -> SimProcess:
     """Start `hub sim` and return once it prints its addresses (clips may be encoded first)."""
     sim = spawn_sim(config, listen, control)
     sim.wait_ready(ready_timeout)

@@ -54,7 +54,9 @@ def _gate(spec: FrameSpec) -> Picture:
         x = int((t * _scaled(spec, 35 + 15 * i) + i * w / 3) % w)
         y = int(h * (0.72 + 0.08 * i))
         cv2.circle(img, (x, y - _scaled(spec, 28)), _scaled(spec, 9), (60, 80, 200), -1)
-        cv2.rectangle(img, (x - _scaled(spec, 8), y - _scaled(spec, 18)), (x + _scaled(spec, 8), y + _scaled(spec, 12)), (200, 90, 40), -1)
+        cv2.rectangle(
+            img, (x - _scaled(spec, 8), y - _scaled(spec, 18)), (x + _scaled(spec, 8), y + _scaled(spec, 12)), (200, 90, 40), -1
+        )
     return img
 
 
@@ -129,9 +131,27 @@ def _overlay(img: Picture, spec: FrameSpec) -> None:
     scale = spec.width / 640
     thick = max(1, int(round(2 * scale)))
     cv2.rectangle(img, (0, 0), (spec.width, int(34 * scale)), (0, 0, 0), -1)
-    cv2.putText(img, _ascii(spec.label)[:48], (int(8 * scale), int(24 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.7 * scale, (255, 255, 255), thick, cv2.LINE_AA)
+    cv2.putText(
+        img,
+        _ascii(spec.label)[:48],
+        (int(8 * scale), int(24 * scale)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.7 * scale,
+        (255, 255, 255),
+        thick,
+        cv2.LINE_AA,
+    )
     footer = f"frame {spec.index:06d}  {spec.width}x{spec.height} @ {spec.fps} fps"
-    cv2.putText(img, footer, (int(8 * scale), spec.height - int(10 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.55 * scale, (255, 255, 255), thick, cv2.LINE_AA)
+    cv2.putText(
+        img,
+        footer,
+        (int(8 * scale), spec.height - int(10 * scale)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.55 * scale,
+        (255, 255, 255),
+        thick,
+        cv2.LINE_AA,
+    )
 
 
 def _grain(spec: FrameSpec) -> np.ndarray:

@@ -131,7 +131,7 @@ class Simulator:
         missing = _uncached(distinct)
         if missing:
             log.info("generating %d sample clip(s) into %s (first use only)", len(missing), clips.cache_dir())
-        loaded = dict(zip(distinct, await asyncio.gather(*(self._load(spec) for spec in distinct))))
+        loaded = dict(zip(distinct, await asyncio.gather(*(self._load(spec) for spec in distinct)), strict=False))
         return {stream_id: loaded[spec] for stream_id, spec in wanted.items()}
 
     async def start(self) -> SimAddresses:
@@ -167,15 +167,24 @@ class Simulator:
         self._server = await loop.create_server(self._rtsp.protocol, sock=rtsp_sock)
         self._board = FaultBoard(self.cameras)
         await self._board.start()
-        app = create_control_app(self._board, lambda: {"sessions": {path: len(feed.viewers) for path, feed in feeds.items()},
-                                                        "played": {path: feed.plays for path, feed in feeds.items()}})
-        onvif_device.add_routes(app, onvif_device.OnvifDevice(onvif_device.cameras_of(self.config), self.rtsp_listen.host, bound_port(rtsp_sock)))
+        app = create_control_app(
+            self._board,
+            lambda: {
+                "sessions": {path: len(feed.viewers) for path, feed in feeds.items()},
+                "played": {path: feed.plays for path, feed in feeds.items()},
+            },
+        )
+        onvif_device.add_routes(
+            app, onvif_device.OnvifDevice(onvif_device.cameras_of(self.config), self.rtsp_listen.host, bound_port(rtsp_sock))
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.SockSite(self._runner, control_sock).start()
         self._discovery = await serve_discovery(self.control_listen.host, bound_port(control_sock))
         self._clock = loop.create_task(run_clock(feeds.values()), name="sim-clock")
-        self.addresses = SimAddresses(Listen(self.rtsp_listen.host, bound_port(rtsp_sock)), Listen(self.control_listen.host, bound_port(control_sock)))
+        self.addresses = SimAddresses(
+            Listen(self.rtsp_listen.host, bound_port(rtsp_sock)), Listen(self.control_listen.host, bound_port(control_sock))
+        )
         return self.addresses
 
     async def stop(self) -> None:

@@ -45,7 +45,7 @@ async def _hub_answers(session: aiohttp.ClientSession, hub_url: str, stop: async
 
 
 def _length(route: list[tuple[float, float]]) -> float:
-    return sum(((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 for a, b in zip(route, route[1:]))
+    return sum(((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 for a, b in zip(route, route[1:], strict=False))
 
 
 async def drive(hub_url: str, vehicle_ids: list[str], stop: asyncio.Event, token: str = "") -> None:
@@ -65,7 +65,9 @@ async def drive(hub_url: str, vehicle_ids: list[str], stop: asyncio.Event, token
             for i, (vid, route) in enumerate(plan.items()):
                 lat, lon = position_at(route, _length(route), now - started + 40.0 * i)
                 try:
-                    async with session.put(f"{hub_url}/api/streams/{vid}/position", json={"lat": lat, "lon": lon, "at": now}) as reply:
+                    async with session.put(
+                        f"{hub_url}/api/streams/{vid}/position", json={"lat": lat, "lon": lon, "at": now}
+                    ) as reply:
                         if reply.status != 200:
                             log.warning("vehicle %s: the hub refused a fix: %s", vid, await reply.text())
                 except (TimeoutError, aiohttp.ClientError) as exc:

@@ -40,8 +40,9 @@ def _refuse(status: int, message: str, **extra) -> web.HTTPException:
 
 def is_https(request: web.Request) -> bool:
     config = request.app[SECURITY]
-    return config.hub.tls.enabled or forwarded_https(request.remote, request.headers.get("X-Forwarded-Proto"),
-                                                      config.hub.trusted_proxies)
+    return config.hub.tls.enabled or forwarded_https(
+        request.remote, request.headers.get("X-Forwarded-Proto"), config.hub.trusted_proxies
+    )
 
 
 def same_origin(request: web.Request) -> bool:

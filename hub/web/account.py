@@ -26,10 +26,14 @@ MIN_REASON = 4
 
 def _me(request: web.Request, who) -> dict:
     service = request.app[ACCESS]
-    return {"user": who.name, "role": who.rights.role, "csrf": who.session.csrf if who.session else None,
-            "can": {action: who.rights.can(action) for action in ("arrange", "acknowledge", "administer")},
-            "sensitive": {"categories": list(service.settings.sensitive_categories), "tags": list(service.settings.sensitive_tags)},
-            "opened": sorted(who.session.opened) if who.session else []}
+    return {
+        "user": who.name,
+        "role": who.rights.role,
+        "csrf": who.session.csrf if who.session else None,
+        "can": {action: who.rights.can(action) for action in ("arrange", "acknowledge", "administer")},
+        "sensitive": {"categories": list(service.settings.sensitive_categories), "tags": list(service.settings.sensitive_tags)},
+        "opened": sorted(who.session.opened) if who.session else [],
+    }
 
 
 async def login(request: web.Request) -> web.Response:
@@ -49,7 +53,9 @@ async def login(request: web.Request) -> web.Response:
     except PasswordBusy as busy:
         service.limiter.release(booking)  # not the client's failure: the hub did not check it
         service.refusals.refused(address, name, "busy")
-        return _too_many(f"the hub is checking too many sign-ins at once: try again in {busy.retry_after_s:.0f} s", busy.retry_after_s)
+        return _too_many(
+            f"the hub is checking too many sign-ins at once: try again in {busy.retry_after_s:.0f} s", busy.retry_after_s
+        )
     if user is None:
         service.record(None, "login_failed", "", address, user=name)
         return json_error(401, "wrong user name or password")
@@ -101,5 +107,10 @@ def needs_reason(request: web.Request, record) -> web.Response | None:
     who, service = principal(request), request.app[ACCESS]
     if not who.rights.is_sensitive(record) or service.is_open(who, record.id):
         return None
-    return web.json_response({"error": f"stream {record.id!r} is sensitive: say why you open it (POST /api/streams/{record.id}/open)",
-                              "reason_required": True}, status=403)
+    return web.json_response(
+        {
+            "error": f"stream {record.id!r} is sensitive: say why you open it (POST /api/streams/{record.id}/open)",
+            "reason_required": True,
+        },
+        status=403,
+    )

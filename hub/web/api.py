@@ -50,8 +50,15 @@ async def list_streams(request: web.Request) -> web.Response:
         summary = json.dumps(index.summary(records)).encode()  # the filtered set
         estate = json.dumps(index.summary(rights.visible(index.records.values()))).encode()  # all it sees, whatever the filters
         # Records keep their JSON until they change (orjson): listing 1,555 costs a few milliseconds.
-        body = (b'{"streams":[' + b",".join(r.json_bytes() for r in records) + b'],"summary":' + summary
-                + b',"estate":' + estate + b"}")
+        body = (
+            b'{"streams":['
+            + b",".join(r.json_bytes() for r in records)
+            + b'],"summary":'
+            + summary
+            + b',"estate":'
+            + estate
+            + b"}"
+        )
         cache[key] = body
         while len(cache) > LIST_CACHE_ENTRIES:
             cache.pop(next(iter(cache)))
@@ -84,8 +91,12 @@ async def get_snapshot(request: web.Request) -> web.Response:
         data = await request.app[SNAPSHOTS].scaled(record.id, record.snapshot_seq, data, width)
     # The age on the hub's clock and the state at the same instant let a page caption the picture truthfully
     # without trusting its own clock or its own (possibly a moment old) copy of the state.
-    headers = {"Cache-Control": "no-store", "X-Snapshot-At": f"{record.snapshot_at:.3f}",
-               "X-Snapshot-Age": f"{max(0.0, time.time() - record.snapshot_at):.3f}", "X-Stream-State": record.state}
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Snapshot-At": f"{record.snapshot_at:.3f}",
+        "X-Snapshot-Age": f"{max(0.0, time.time() - record.snapshot_at):.3f}",
+        "X-Stream-State": record.state,
+    }
     return web.Response(body=data, content_type="image/jpeg", headers=headers)
 
 
@@ -113,14 +124,19 @@ async def put_position(request: web.Request) -> web.Response:
     record = _record(request)
     require(request, "acknowledge")
     if not record.reports_position:
-        return json_error(409, f"stream {record.id!r} is a fixed {record.category} camera: only vehicles, and cameras "
-                               "with mobile = true in the config, report positions")
+        return json_error(
+            409,
+            f"stream {record.id!r} is a fixed {record.category} camera: only vehicles, and cameras "
+            "with mobile = true in the config, report positions",
+        )
     body = await json_object(request, '{"lat": 31.77, "lon": 117.30, "at": 1764000000}')
     lat, lon, at = _coordinate(body, "lat", 90), _coordinate(body, "lon", 180), _timestamp(body.get("at"))
     ahead = at - time.time()
     if ahead > FUTURE_FIX_TOLERANCE_S:  # kept, it would block every real fix until that date
-        raise bad_request(f'"at" is {ahead:.0f} s ahead of the hub\'s clock (more than {FUTURE_FIX_TOLERANCE_S:g} s): '
-                   "fix the sender's clock or omit \"at\"")
+        raise bad_request(
+            f'"at" is {ahead:.0f} s ahead of the hub\'s clock (more than {FUTURE_FIX_TOLERANCE_S:g} s): '
+            'fix the sender\'s clock or omit "at"'
+        )
     if not request.app[MONITOR].report_position(record.id, lat, lon, at):  # the monitor writes the index
         return web.json_response({"id": record.id, "applied": False, "reason": "older than the current fix"})
     return web.json_response({"id": record.id, "applied": True, "position": record.to_json()["position"]})

@@ -52,8 +52,10 @@ async def _run_monitor(app: web.Application):
     app[MONITOR].set_tap_factory(live.tap)
     app[ACCESS].record(None, "hub_started", streams=len(app[INDEX].records))
     loop = asyncio.get_running_loop()
-    chores = [loop.create_task(app[ACCESS].keep_tidy(), name="audit-retention"),
-              loop.create_task(app[CONNECTIONS].recheck_forever(), name="rights-recheck")]
+    chores = [
+        loop.create_task(app[ACCESS].keep_tidy(), name="audit-retention"),
+        loop.create_task(app[CONNECTIONS].recheck_forever(), name="rights-recheck"),
+    ]
     await app[MONITOR].start()
     yield
     for chore in chores:

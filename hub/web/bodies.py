@@ -23,12 +23,16 @@ async def json_object(request: web.Request, usage: str) -> dict:
         async with asyncio.timeout(deadline):
             raw = await request.read()
     except TimeoutError:
-        raise web.HTTPRequestTimeout(text=json.dumps({"error": f"the request's body did not arrive within {deadline:g} s"}),
-                                     content_type="application/json") from None
+        raise web.HTTPRequestTimeout(
+            text=json.dumps({"error": f"the request's body did not arrive within {deadline:g} s"}),
+            content_type="application/json",
+        ) from None
     try:
         body = json.loads(raw.decode(request.charset or "utf-8"))
     except (ValueError, UnicodeDecodeError, LookupError, RecursionError):
         body = None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text=json.dumps({"error": f"body must be a JSON object like {usage}"}), content_type="application/json")
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"body must be a JSON object like {usage}"}), content_type="application/json"
+        )
     return body

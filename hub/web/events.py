@@ -50,8 +50,14 @@ class EventFeed:
         visible = self.rights.visible(self.index.records.values())
         self.shown = {record.id for record in visible}
         self.outages = self._my_outages()
-        return _event("hello", {"summary": self.index.summary(visible), "hub": _load_for(self.rights, self.index.hub),
-                                "outages": list(self.outages.values())})
+        return _event(
+            "hello",
+            {
+                "summary": self.index.summary(visible),
+                "hub": _load_for(self.rights, self.index.hub),
+                "outages": list(self.outages.values()),
+            },
+        )
 
     def on_event(self, kind: str, data: dict) -> list[bytes]:
         if kind == "outages":
@@ -98,7 +104,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     queue = index.subscribe()
     connection = connections.open(principal(request), "events", lambda _: index.notify(queue, RIGHTS_CHANGED, {}))
     feed = EventFeed(index, connection)
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
     ends = [asyncio.ensure_future(closing.wait()), asyncio.ensure_future(connection.ended.wait())]
     try:
         await response.prepare(request)

@@ -125,8 +125,15 @@ def _visible(request: web.Request) -> _Visible:
 async def list_layouts(request: web.Request) -> web.Response:
     visible = _visible(request)
     layouts = request.app[LAYOUTS].load()
-    return web.json_response({"layouts": {name: _masked(layout, visible) for name, layout in layouts.items()
-                                          if isinstance(layout, dict) and _shown_to(layout, visible)}})
+    return web.json_response(
+        {
+            "layouts": {
+                name: _masked(layout, visible)
+                for name, layout in layouts.items()
+                if isinstance(layout, dict) and _shown_to(layout, visible)
+            }
+        }
+    )
 
 
 async def put_layout(request: web.Request) -> web.Response:

@@ -68,8 +68,9 @@ class LiveSession:
         self.service, self.connections = app[ACCESS], app[CONNECTIONS]
         self.connection = self.connections.open(principal(request), "live", self.on_rights)
         address = request[ADDRESS]
-        self.audit = ViewAudit(lambda action, stream, **detail: self.service.record(self.connection.principal, action, stream,
-                                                                                      address, **detail))
+        self.audit = ViewAudit(
+            lambda action, stream, **detail: self.service.record(self.connection.principal, action, stream, address, **detail)
+        )
         self.viewer = Viewer(ws, lambda ids: status_message(self.index.records, ids))
         self.pace = RequestPace()
         self.main = False
@@ -91,8 +92,15 @@ class LiveSession:
             self.viewer.say(json.dumps({"type": "error", "error": parsed}))
             return
         if allowed.refused:
-            self.viewer.say(json.dumps({"type": "error", "reason_required": sorted(allowed.refused),
-                                        "error": "sensitive streams: say why you open them (POST /api/streams/{id}/open)"}))
+            self.viewer.say(
+                json.dumps(
+                    {
+                        "type": "error",
+                        "reason_required": sorted(allowed.refused),
+                        "error": "sensitive streams: say why you open them (POST /api/streams/{id}/open)",
+                    }
+                )
+            )
         watch, follow, main = parsed
         self.show(watch, follow, main)
 
@@ -113,8 +121,15 @@ class LiveSession:
         dropped = (self.viewer.watching | self.viewer.following) - watch - follow
         if dropped:
             self.show(watch, follow, self.main, REVOKED)
-            self.viewer.say(json.dumps({"type": "revoked", "streams": sorted(dropped),
-                                        "error": "your rights changed: these streams are no longer shown to you"}))
+            self.viewer.say(
+                json.dumps(
+                    {
+                        "type": "revoked",
+                        "streams": sorted(dropped),
+                        "error": "your rights changed: these streams are no longer shown to you",
+                    }
+                )
+            )
 
     async def _close_when_ended(self) -> None:
         await self.connection.ended.wait()

@@ -20,7 +20,9 @@ ERROR = {"description": "an error", "content": {"application/json": {"schema": {
 OK_JSON = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
-def _op(summary: str, params: list | None = None, body: dict | None = None, ok: dict | None = None, errors=(400, 401, 403, 404)) -> dict:
+def _op(
+    summary: str, params: list | None = None, body: dict | None = None, ok: dict | None = None, errors=(400, 401, 403, 404)
+) -> dict:
     operation = {"summary": summary, "parameters": params or [], "responses": {"200": ok or OK_JSON}}
     operation["responses"].update({str(code): ERROR for code in errors})
     if body is not None:
@@ -33,60 +35,139 @@ def _query(name: str, schema: dict) -> dict:
 
 
 def describe() -> dict:
-    layout = {"type": "object", "required": ["size"], "properties": {
-        "size": {"type": "integer", "enum": [1, 4, 9, 16, 25, 36]},
-        "tiles": {"type": "array", "items": {"type": "string", "nullable": True}},
-        "tour_s": {"type": "number", "nullable": True}}}
-    position = {"type": "object", "required": ["lat", "lon"], "properties": {
-        "lat": {"type": "number"}, "lon": {"type": "number"}, "at": {"type": "number"}}}
+    layout = {
+        "type": "object",
+        "required": ["size"],
+        "properties": {
+            "size": {"type": "integer", "enum": [1, 4, 9, 16, 25, 36]},
+            "tiles": {"type": "array", "items": {"type": "string", "nullable": True}},
+            "tour_s": {"type": "number", "nullable": True},
+        },
+    }
+    position = {
+        "type": "object",
+        "required": ["lat", "lon"],
+        "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}, "at": {"type": "number"}},
+    }
     return {
         "openapi": "3.0.3",
-        "info": {"title": "hub", "version": "1", "description": "Video-feed aggregation and monitoring hub. Sign in with a "
-                 "session (POST /api/login; state changes then need X-CSRF-Token and a same-origin Origin) or send a bearer token."},
+        "info": {
+            "title": "hub",
+            "version": "1",
+            "description": "Video-feed aggregation and monitoring hub. Sign in with a "
+            "session (POST /api/login; state changes then need X-CSRF-Token and a same-origin Origin) or send a bearer token.",
+        },
         "components": {
             "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
-                                "session": {"type": "apiKey", "in": "cookie", "name": "hub_session"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "hub_session"},
+            },
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
-            "/api/streams": {"get": _op("Streams the caller may see, with counts", [
-                _query("category", {"type": "string", "enum": list(CATEGORIES)}), _query("state", {"type": "string", "enum": list(STATES)}),
-                _query("q", {"type": "string"})])},
+            "/api/streams": {
+                "get": _op(
+                    "Streams the caller may see, with counts",
+                    [
+                        _query("category", {"type": "string", "enum": list(CATEGORIES)}),
+                        _query("state", {"type": "string", "enum": list(STATES)}),
+                        _query("q", {"type": "string"}),
+                    ],
+                )
+            },
             "/api/streams/{id}": {"get": _op("One stream's record", [STREAM_ID])},
-            "/api/streams/{id}/snapshot.jpg": {"get": _op("The latest picture", [STREAM_ID, _query("width", {"type": "integer"})],
-                                                          ok={"description": "JPEG", "content": {"image/jpeg": {}}}, errors=(400, 401, 403, 404, 503))},
-            "/api/streams/{id}/position": {"put": _op("A vehicle's GPS fix", [STREAM_ID], position, errors=(400, 401, 403, 404, 409))},
-            "/api/streams/{id}/open": {"post": _op("Open a sensitive stream, giving a reason", [STREAM_ID],
-                                                   {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})},
-            "/api/streams/{id}/diagnosis": {"get": _op("Picture diagnostics of one stream: failing, muted, references, scores", [STREAM_ID])},
-            "/api/streams/{id}/reference": {"post": _op("Accept the current view as the reference (operators)", [STREAM_ID], REASON,
-                                                        errors=(400, 401, 403, 404, 409))},
+            "/api/streams/{id}/snapshot.jpg": {
+                "get": _op(
+                    "The latest picture",
+                    [STREAM_ID, _query("width", {"type": "integer"})],
+                    ok={"description": "JPEG", "content": {"image/jpeg": {}}},
+                    errors=(400, 401, 403, 404, 503),
+                )
+            },
+            "/api/streams/{id}/position": {
+                "put": _op("A vehicle's GPS fix", [STREAM_ID], position, errors=(400, 401, 403, 404, 409))
+            },
+            "/api/streams/{id}/open": {
+                "post": _op(
+                    "Open a sensitive stream, giving a reason",
+                    [STREAM_ID],
+                    {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+                )
+            },
+            "/api/streams/{id}/diagnosis": {
+                "get": _op("Picture diagnostics of one stream: failing, muted, references, scores", [STREAM_ID])
+            },
+            "/api/streams/{id}/reference": {
+                "post": _op(
+                    "Accept the current view as the reference (operators)", [STREAM_ID], REASON, errors=(400, 401, 403, 404, 409)
+                )
+            },
             "/api/streams/{id}/mutes/{check}": {
-                "put": _op("Mute a picture check on this stream for a time, with a reason (operators)", [STREAM_ID, CHECK],
-                           {"type": "object", "required": ["minutes", "reason"], "properties": {
-                               "minutes": {"type": "number"}, "reason": {"type": "string"}}}),
-                "delete": _op("Unmute a picture check (operators)", [STREAM_ID, CHECK])},
+                "put": _op(
+                    "Mute a picture check on this stream for a time, with a reason (operators)",
+                    [STREAM_ID, CHECK],
+                    {
+                        "type": "object",
+                        "required": ["minutes", "reason"],
+                        "properties": {"minutes": {"type": "number"}, "reason": {"type": "string"}},
+                    },
+                ),
+                "delete": _op("Unmute a picture check (operators)", [STREAM_ID, CHECK]),
+            },
             "/api/outages": {"get": _op("Open grouped outages: many cameras of one site or tag down together")},
-            "/api/events": {"get": _op("Server-Sent Events: state changes and positions of the streams the caller may see",
-                                       ok={"description": "an event stream", "content": {"text/event-stream": {}}})},
-            "/api/live": {"get": _op("WebSocket for wall video and tile status (send {\"watch\": [ids]})",
-                                     ok={"description": "switching protocols"}, errors=(400, 401, 403))},
+            "/api/events": {
+                "get": _op(
+                    "Server-Sent Events: state changes and positions of the streams the caller may see",
+                    ok={"description": "an event stream", "content": {"text/event-stream": {}}},
+                )
+            },
+            "/api/live": {
+                "get": _op(
+                    'WebSocket for wall video and tile status (send {"watch": [ids]})',
+                    ok={"description": "switching protocols"},
+                    errors=(400, 401, 403),
+                )
+            },
             "/api/openapi.json": {"get": {**_op("This description", errors=()), "security": []}},
             "/api/layouts": {"get": _op("Saved wall layouts")},
-            "/api/layouts/{name}": {"put": _op("Save a layout", [LAYOUT_NAME], layout, errors=(400, 401, 403, 409)),
-                                    "delete": _op("Delete a layout", [LAYOUT_NAME])},
+            "/api/layouts/{name}": {
+                "put": _op("Save a layout", [LAYOUT_NAME], layout, errors=(400, 401, 403, 409)),
+                "delete": _op("Delete a layout", [LAYOUT_NAME]),
+            },
             "/api/reload": {"post": _op("Re-read the config file (admins)")},
             "/api/ui": {"get": _op("Settings for the page")},
             "/api/me": {"get": _op("Who the caller is and may be")},
-            "/api/login": {"post": _op("Sign in", body={"type": "object", "required": ["user", "password"], "properties": {
-                "user": {"type": "string"}, "password": {"type": "string"}}}, errors=(400, 401, 403, 429)) | {"security": []}},
+            "/api/login": {
+                "post": _op(
+                    "Sign in",
+                    body={
+                        "type": "object",
+                        "required": ["user", "password"],
+                        "properties": {"user": {"type": "string"}, "password": {"type": "string"}},
+                    },
+                    errors=(400, 401, 403, 429),
+                )
+                | {"security": []}
+            },
             "/api/logout": {"post": _op("Sign out")},
-            "/api/audit": {"get": _op("The audit trail (admins), newest first", [
-                _query("since", {"type": "string"}), _query("until", {"type": "string"}), _query("who", {"type": "string"}),
-                _query("action", {"type": "string"}), _query("stream", {"type": "string"}), _query("limit", {"type": "integer"})])},
+            "/api/audit": {
+                "get": _op(
+                    "The audit trail (admins), newest first",
+                    [
+                        _query("since", {"type": "string"}),
+                        _query("until", {"type": "string"}),
+                        _query("who", {"type": "string"}),
+                        _query("action", {"type": "string"}),
+                        _query("stream", {"type": "string"}),
+                        _query("limit", {"type": "integer"}),
+                    ],
+                )
+            },
             "/healthz": {"get": {**_op("Alive (details for admins)", errors=()), "security": []}},
-            "/metrics": {"get": _op("Prometheus text format", ok={"description": "metrics", "content": {"text/plain": {}}}, errors=(401,))},
+            "/metrics": {
+                "get": _op("Prometheus text format", ok={"description": "metrics", "content": {"text/plain": {}}}, errors=(401,))
+            },
         },
     }
 

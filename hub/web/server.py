@@ -67,8 +67,12 @@ class ConnectionCap:
         if self.open[address] >= self.per_address:
             self.refused += 1
             if self.refused == 1 or self.refused % 1000 == 0:
-                log.warning("refused connections over the cap of %d per address (%d so far; the latest from %s)",
-                            self.per_address, self.refused, address)
+                log.warning(
+                    "refused connections over the cap of %d per address (%d so far; the latest from %s)",
+                    self.per_address,
+                    self.refused,
+                    address,
+                )
             transport.close()
             return
         self.open[address] += 1

@@ -34,7 +34,7 @@ def write_frame(fd: int, obj: object) -> None:
     """Write one frame to a blocking pipe (all of it; OSError once the reader has gone)."""
     data = memoryview(encode(obj))
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 class FrameReader:

@@ -67,7 +67,14 @@ class WorkerHandle:
 class RemoteSupervisor:
     """A stream's reader in a worker process, seen from the hub process."""
 
-    def __init__(self, pool: WorkerPool, key: str, settings: ReaderSettings, deliver: Callable[[list[Observation]], None], tap: LiveTap | None):
+    def __init__(
+        self,
+        pool: WorkerPool,
+        key: str,
+        settings: ReaderSettings,
+        deliver: Callable[[list[Observation]], None],
+        tap: LiveTap | None,
+    ):
         self.pool = pool
         self.stream_id = key
         self.settings = settings
@@ -87,11 +94,15 @@ class RemoteSupervisor:
 
     def start(self) -> None:
         if self.live is not None:
-            self.live.on_wanted = lambda wanted, pictures: self.handle and self.handle.send(Live(self.stream_id, wanted, pictures))
+            self.live.on_wanted = lambda wanted, pictures: (
+                self.handle and self.handle.send(Live(self.stream_id, wanted, pictures))
+            )
         self.pool.assign(self)
 
     def start_command(self) -> Start:
-        return Start(self.stream_id, self.settings, bool(self.live and self.live.wanted), bool(self.live and self.live.pictures_wanted))
+        return Start(
+            self.stream_id, self.settings, bool(self.live and self.live.wanted), bool(self.live and self.live.pictures_wanted)
+        )
 
     def stop(self) -> Awaitable[None]:
         """Stop the reader: told at once (a new feed with the same key may start right after), and the
@@ -110,7 +121,7 @@ class RemoteSupervisor:
     async def _confirmed(self, handle: WorkerHandle, ticket: int) -> None:
         try:
             await asyncio.wait_for(self._stopped.wait(), STOP_WAIT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("stream %s: worker %d did not confirm the stop within %.0f s", self.stream_id, handle.number, STOP_WAIT_S)
         finally:
             self.pool.stop_settled(ticket)
@@ -163,8 +174,12 @@ class WorkerPool:
     async def _spawn(self, number: int) -> WorkerHandle:
         commands_out, commands_in = self._context.Pipe(duplex=False)  # (receive end, send end)
         results_out, results_in = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=worker_main, args=(commands_out, results_in, self._log_level, self._log_format),
-                                        name=f"hub-ingest-{number}", daemon=True)
+        process = self._context.Process(
+            target=worker_main,
+            args=(commands_out, results_in, self._log_level, self._log_format),
+            name=f"hub-ingest-{number}",
+            daemon=True,
+        )
         with _sigint_ignored_by_children():
             await asyncio.to_thread(process.start)
         commands_out.close()  # the child's ends: this process keeps only its own
@@ -227,8 +242,12 @@ class WorkerPool:
         if self._closing:
             return
         handle.process.join(0)
-        log.warning("ingest worker %d died (exit code %s); starting it again with its %d feeds",
-                    handle.number, handle.process.exitcode, len(handle.feeds))
+        log.warning(
+            "ingest worker %d died (exit code %s); starting it again with its %d feeds",
+            handle.number,
+            handle.process.exitcode,
+            len(handle.feeds),
+        )
         self.restarts += 1
         self._loop.create_task(self._restart(handle), name=f"restart-worker-{handle.number}")
 
@@ -279,7 +298,9 @@ class WorkerPool:
         """The stop was confirmed or given up on: its ticket is forgotten either way."""
         self._stopping.pop(ticket, None)
 
-    async def visit(self, stream_id: str, settings: ReaderSettings, health: h.StreamHealth, last_probe: ProbeOutcome | None) -> Visit:
+    async def visit(
+        self, stream_id: str, settings: ReaderSettings, health: h.StreamHealth, last_probe: ProbeOutcome | None
+    ) -> Visit:
         """One patrol visit, run in the worker with the fewest visits under way."""
         handle = min((h for h in self.handles if h.alive), key=lambda h: len(h.visits), default=None)
         if handle is None:

@@ -78,7 +78,7 @@ class Worker:
         while not self._quit.is_set():
             try:
                 await asyncio.wait_for(self._quit.wait(), BUNDLE_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._flush()
         await asyncio.gather(*(s.stop() for s in self._supervisors.values()))
@@ -141,7 +141,9 @@ class Worker:
             return
         tap = self._taps[key] = LiveTap(asyncio.get_running_loop(), key, self._on_chunk)
         tap.wanted, tap.pictures_wanted = command.live_wanted, command.pictures_wanted
-        supervisor = StreamSupervisor(key, command.settings, lambda items: self._observed(key, items), tap, self._throttle, self._measurer)
+        supervisor = StreamSupervisor(
+            key, command.settings, lambda items: self._observed(key, items), tap, self._throttle, self._measurer
+        )
         self._supervisors[key] = supervisor
         supervisor.start()
 

@@ -25,20 +25,33 @@ LABELS = ["stream", "category"]
 def _families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
     return {
         "up": GaugeMetricFamily("hub_stream_up", "1 while the stream is online or degraded, else 0", labels=LABELS),
-        "state": GaugeMetricFamily("hub_stream_state", "1 for the stream's current state, 0 for the others", labels=LABELS + ["state"]),
+        "state": GaugeMetricFamily(
+            "hub_stream_state", "1 for the stream's current state, 0 for the others", labels=LABELS + ["state"]
+        ),
         "frames": CounterMetricFamily("hub_stream_frames", "Video frames received", labels=LABELS),
         "bytes": CounterMetricFamily("hub_stream_bytes", "Video payload bytes received", labels=LABELS),
         "reconnects": CounterMetricFamily("hub_stream_reconnects", "Reconnections after the first connection", labels=LABELS),
         "fps": GaugeMetricFamily("hub_stream_fps", "Measured frames per second (sliding window)", labels=LABELS),
         "age": GaugeMetricFamily("hub_stream_last_frame_age_seconds", "Seconds since the last frame arrived", labels=LABELS),
         "keyframe": GaugeMetricFamily("hub_stream_keyframe_interval_seconds", "Measured time between keyframes", labels=LABELS),
-        "check": GaugeMetricFamily("hub_stream_check_failing", "1 while a picture or flow check fails", labels=LABELS + ["check"]),
-        "checked": GaugeMetricFamily("hub_stream_check_age_seconds", "Seconds since the stream's picture was last checked "
-                                     "(live: the last sampled picture; patrol: the last visit)", labels=LABELS),
-        "period": GaugeMetricFamily("hub_stream_check_period_seconds", "How often the stream's picture should be checked "
-                                    "(live: picture_interval_s; patrol: patrol_period_s)", labels=LABELS),
-        "info": GaugeMetricFamily("hub_stream_info", "Always 1: the stream's site and monitoring mode, to join on `stream`",
-                                  labels=LABELS + ["site", "mode"]),
+        "check": GaugeMetricFamily(
+            "hub_stream_check_failing", "1 while a picture or flow check fails", labels=LABELS + ["check"]
+        ),
+        "checked": GaugeMetricFamily(
+            "hub_stream_check_age_seconds",
+            "Seconds since the stream's picture was last checked (live: the last sampled picture; patrol: the last visit)",
+            labels=LABELS,
+        ),
+        "period": GaugeMetricFamily(
+            "hub_stream_check_period_seconds",
+            "How often the stream's picture should be checked (live: picture_interval_s; patrol: patrol_period_s)",
+            labels=LABELS,
+        ),
+        "info": GaugeMetricFamily(
+            "hub_stream_info",
+            "Always 1: the stream's site and monitoring mode, to join on `stream`",
+            labels=LABELS + ["site", "mode"],
+        ),
     }
 
 
@@ -48,10 +61,16 @@ def _hub_families(status: dict) -> list[GaugeMetricFamily]:
         return []
     values = {
         "hub_overloaded": ("1 while the hub sheds work because it is overloaded", float(status["overloaded"])),
-        "hub_shed_level": ("Load-shedding level: 0 none, 1-2 picture sampling slowed, 3-4 patrol concurrency cut too", status["level"]),
+        "hub_shed_level": (
+            "Load-shedding level: 0 none, 1-2 picture sampling slowed, 3-4 patrol concurrency cut too",
+            status["level"],
+        ),
         "hub_loop_lag_seconds": ("Worst lateness of the hub's event loop over the last second", status["loop_lag_ms"] / 1000),
         "hub_cpu_share": ("CPU used by the hub's processes as a share of every core", status["cpu_share"]),
-        "hub_memory_bytes": ("Resident memory of the hub's processes (the hub and its ingest workers)", status.get("rss_bytes", 0)),
+        "hub_memory_bytes": (
+            "Resident memory of the hub's processes (the hub and its ingest workers)",
+            status.get("rss_bytes", 0),
+        ),
     }
     return [GaugeMetricFamily(name, help_text, value=value) for name, (help_text, value) in values.items()]
 
@@ -59,8 +78,11 @@ def _hub_families(status: dict) -> list[GaugeMetricFamily]:
 def _outage_family(outages: list) -> GaugeMetricFamily:
     """Open grouped outages: how many cameras of each site or tag are down together (a scoped token's
     are grouped from the cameras it may see only)."""
-    family = GaugeMetricFamily("hub_outage_cameras", "Cameras down together in an open grouped outage of a site or tag",
-                               labels=["kind", "group", "reason"])
+    family = GaugeMetricFamily(
+        "hub_outage_cameras",
+        "Cameras down together in an open grouped outage of a site or tag",
+        labels=["kind", "group", "reason"],
+    )
     for outage in outages:
         family.add_metric([outage.kind, outage.name, outage.reason], len(outage.streams))
     return family
