@@ -237,7 +237,7 @@ def failing_checks(health: StreamHealth, now: float) -> list[str]:
     # A pause is the stall rule's business: low_fps needs frames still arriving, only too few.
     flowing = health.flow.last_at is not None and nominal and now - health.flow.last_at <= max(1.0, 2.0 / nominal)
     fps = measured_fps(health, now)
-    if flowing and full_window and fps is not None and fps < settings.min_fps_ratio * nominal:
+    if flowing and nominal and full_window and fps is not None and fps < settings.min_fps_ratio * nominal:
         failing.append("low_fps")
     return failing
 

@@ -37,4 +37,6 @@ def client_address(peer: str | None, forwarded_for: str | None, proxies: tuple[I
 
 def forwarded_https(peer: str | None, forwarded_proto: str | None, proxies: tuple[IpNetwork, ...]) -> bool:
     """True when a trusted proxy says the browser's connection to it is HTTPS."""
-    return bool(forwarded_proto) and is_trusted(peer or "", proxies) and forwarded_proto.split(",")[0].strip().lower() == "https"
+    if not forwarded_proto or not is_trusted(peer or "", proxies):
+        return False
+    return forwarded_proto.split(",")[0].strip().lower() == "https"

@@ -199,6 +199,7 @@ class AuditTrail(SqliteFile):
             seq, prev = row[0], row[8]
             count += 1
         if not cut_ok:
+            assert cut is not None  # a cut proves itself or is reported; with no cut, cut_ok started true
             return (
                 False,
                 (
@@ -243,7 +244,7 @@ class AuditTrail(SqliteFile):
                 args.append(value)
         sql = "SELECT " + ", ".join(FIELDS) + " FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, min(limit, MAX_QUERY)))
-        return [Entry(*row[:6], json.loads(row[6])) for row in rows]
+        return [Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6])) for row in rows]
 
     def export_csv(self, since: float | None = None) -> Iterator[str]:
         """CSV lines, oldest first, with a header; times in ISO 8601 UTC."""

@@ -32,7 +32,7 @@ class Tally:
 class RefusalSummary:
     """`write(address, **detail)` appends one summary entry; `clock` is wall time (the entries' times)."""
 
-    def __init__(self, write: Callable[..., None], window_s: float = WINDOW_S, clock: Callable[[], float] = time.time):
+    def __init__(self, write: Callable[..., object], window_s: float = WINDOW_S, clock: Callable[[], float] = time.time):
         self._write = write
         self._window_s = window_s
         self._clock = clock

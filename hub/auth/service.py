@@ -125,9 +125,10 @@ class AccessService:
                 return None, self.sessions.why_ended(principal.session.id)
             return self._session_principal(session)
         self._fresh()
-        if principal.token_id not in self._token_ids:
-            self._token_ids[principal.token_id] = self.tokens.live(principal.token_id)
-        token = self._token_ids[principal.token_id]
+        token_id = principal.token_id or ""
+        if token_id not in self._token_ids:
+            self._token_ids[token_id] = self.tokens.live(token_id)
+        token = self._token_ids[token_id]
         if token is None:
             return None, TOKEN_REVOKED
         return Principal(token.name, self.rights(token.role, token.grants), token_id=token.id), ""

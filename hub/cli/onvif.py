@@ -88,10 +88,10 @@ def _fail(message: str) -> int:
 def _position(text: str | None) -> tuple[float, float] | None:
     if not text:
         return None
-    parts = [ascii_float(v.strip()) for v in text.split(",")]
-    if len(parts) != 2 or None in parts:
+    lat, lon, *rest = [ascii_float(v.strip()) for v in text.split(",")] + [None, None]
+    if lat is None or lon is None or any(v is not None for v in rest):
         raise ValueError(f"--position {text!r}: expected LAT,LON such as 31.23,121.47")
-    return parts[0], parts[1]
+    return lat, lon
 
 
 def run_add(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, s
         await sim.stop()
         print("simulator: stopped before it was ready; clips encoded so far are kept for the next start", flush=True)
         return
+    assert addresses is not None  # started
     print(
         f"simulator: {len(sim.cameras)} cameras on rtsp://{addresses.rtsp}/<id>, control on http://{addresses.control}/faults",
         flush=True,
@@ -104,6 +105,7 @@ async def run_serve(
     runner = web.AppRunner(app, access_log=None, **runner_options(config.hub))
     try:
         await runner.setup()  # starts the monitor: cameras are contacted from here on
+        assert runner.server is not None  # set up
         app[CAP].install(runner.server)
         await web.SockSite(runner, sock, shutdown_timeout=2.0, ssl_context=_tls_context(config)).start()
     except BaseException:

@@ -11,8 +11,10 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 log = logging.getLogger("hub")
+T = TypeVar("T")
 
 
 class StartFailed(Exception):
@@ -48,7 +50,7 @@ def run_until_stopped(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:
     return 0
 
 
-async def unless_stopped(work: Awaitable, stop: asyncio.Event) -> tuple[bool, object]:
+async def unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> tuple[bool, T | None]:
     """Run `work` unless `stop` is set first, then cancel it: (finished, its result)."""
     task = asyncio.ensure_future(work)
     stopping = asyncio.ensure_future(stop.wait())

@@ -214,12 +214,13 @@ def _streams(items: object, check: Checker, env: Mapping[str, str]) -> tuple[Str
     if not isinstance(items, list):
         check.add("streams", "expected an array of tables [[streams]]")
         return ()
-    streams, seen = [], {}
+    streams: list[Stream] = []
+    seen: dict[str, int] = {}
     for number, item in enumerate(items, start=1):
         stream_id = item.get("id") if isinstance(item, dict) else None
         duplicate = isinstance(stream_id, str) and stream_id in seen
         stream = _stream(item, number, check, env)
-        if duplicate:  # reported whatever else is wrong with either entry
+        if duplicate and isinstance(stream_id, str):  # reported whatever else is wrong with either entry
             check.at(f'stream "{stream_id}"').add(
                 "id", f"duplicate id (streams[{seen[stream_id]}] and streams[{number}]): ids must be unique"
             )

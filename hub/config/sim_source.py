@@ -81,7 +81,7 @@ def sim_source(url: str, check: Checker) -> SimSource | None:
     if scene not in SCENES:
         check.add("url", f"unknown sim scene {scene!r}: expected one of {', '.join(SCENES)}")
         ok = False
-    values = {"width": 640, "height": 360, "fps": 25, "codec": "h264"}
+    values: dict = {"width": 640, "height": 360, "fps": 25, "codec": "h264"}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         ok = _sim_query(key, value, values, check) and ok
     if not ok:

@@ -26,7 +26,7 @@ def mean_luma(gray: np.ndarray) -> float:
 
 def bright_share(gray: np.ndarray, level: int = 250) -> float:
     """Share of pixels at or above `level`: above 0.4 is overexposed."""
-    return float(cv2.countNonZero(cv2.compare(gray, level - 1, cv2.CMP_GT))) / gray.size
+    return float(cv2.countNonZero(cv2.compare(gray, np.full_like(gray, level - 1), cv2.CMP_GT))) / gray.size
 
 
 def clipped_share(gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, level: int = 250) -> float:

@@ -47,7 +47,7 @@ class Features:
         band = round(height * measures.TEXT_BAND)
         mask = np.zeros(gray.shape[:2], np.uint8)
         mask[band : height - band] = 255  # not the text overlay's bands: it stays in place when the camera turns
-        keypoints, descriptors = cv2.ORB_create(ORB_FEATURES, nlevels=ORB_LEVELS).detectAndCompute(gray, mask)
+        keypoints, descriptors = cv2.ORB.create(ORB_FEATURES, nlevels=ORB_LEVELS).detectAndCompute(gray, mask)
         points = np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2)
         return cls(points, descriptors if descriptors is not None else np.zeros((0, 32), np.uint8), gray.shape[1])
 
@@ -114,7 +114,7 @@ def confirm(reference: Features | None, current: Features | None, limits: Thresh
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
     if len(good) < MIN_MATCHES:
         return None
-    moves = np.float32([current.points[m.trainIdx] - reference.points[m.queryIdx] for m in good])
+    moves = np.array([current.points[m.trainIdx] - reference.points[m.queryIdx] for m in good], np.float32)
     in_place = int(np.count_nonzero(np.hypot(moves[:, 0], moves[:, 1]) < 2.0))
     bins, counts = np.unique(np.round(moves / 4.0).astype(np.int32), axis=0, return_counts=True)
     best = int(counts.argmax())

@@ -141,7 +141,7 @@ class Diagnostics:
             try:
                 await asyncio.to_thread(job)
             except Exception:
-                log.exception("could not write the picture diagnostics' state to %s", self.store.path)
+                log.exception("could not write the picture diagnostics' state to %s", getattr(self.store, "path", "?"))
 
     async def flush(self, baselines: bool) -> None:
         """Write learnt references, and (if asked) the baselines that moved, in one transaction."""

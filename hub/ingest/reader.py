@@ -208,7 +208,7 @@ class Reader:
 
     def _remux(self, video, packet, keyframe: bool) -> None:
         """Feed live viewers: start at a keyframe, stop when nobody watches any more."""
-        if not self.live.wanted:
+        if self.live is None or not self.live.wanted:
             self._stop_remux()
             return
         if self._writer is None:

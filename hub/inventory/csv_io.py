@@ -86,7 +86,7 @@ def read_rows(text: str, source: str, existing: Config | None = None) -> Importe
         if row_problems:
             problems += row_problems
             bad_rows += 1
-        else:
+        elif row is not None:
             good.append(row)
     return Imported(good, problems, bad_rows)
 

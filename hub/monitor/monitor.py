@@ -53,6 +53,7 @@ from hub.patrol.visit import Visit, run_visit
 from hub.workers.pool import RemoteSupervisor, WorkerPool
 
 log = logging.getLogger("hub.monitor")
+Supervisor = StreamSupervisor | RemoteSupervisor  # a reader here, or in a worker process
 TICK_S = 0.5
 TICK_SLICE = 25  # streams judged between two turns of the loop: a slice costs about a millisecond
 LOOP_LATE_S = 1.0
@@ -89,8 +90,8 @@ class Monitor:
         visit = self.pool.visit if self.pool is not None else run_visit
         self.patroller = Patroller(PatrolTiming.of(config.monitor), self._patrol_target, self._on_visit, self._on_probe, visit)
         self._patrol_task: asyncio.Task | None = None
-        self._demotions: set[asyncio.Task] = set()
-        self._main_feeds: dict[str, StreamSupervisor] = {}
+        self._demotions: set[asyncio.Future] = set()
+        self._main_feeds: dict[str, Supervisor] = {}
         self.throttle = Throttle()
         self.measurer = Measurer()  # picture diagnostics' measures for the readers in this process
         self.meter = LoadMeter(self._pids, self._shed, self._announce_load, self._live_count)
@@ -208,12 +209,13 @@ class Monitor:
         if watched.health.had_frame:
             watched.visit = VisitOutcome(h.evaluate(watched.health, now), now)
             watched.record.checked_at = wall_time(now, now, time.time())
-        self._stop_later(supervisor)
+        if supervisor is not None:
+            self._stop_later(supervisor)
         watched.record.promoted = False
         self.patroller.add([watched.stream.id], checked=True)
 
-    def _stop_later(self, supervisor: StreamSupervisor) -> None:
-        task = asyncio.get_running_loop().create_task(supervisor.stop())
+    def _stop_later(self, supervisor: Supervisor) -> None:
+        task = asyncio.ensure_future(supervisor.stop())  # a coroutine here, an awaitable from a worker's feed
         self._demotions.add(task)
         task.add_done_callback(self._demotions.discard)
 
@@ -257,9 +259,9 @@ class Monitor:
     def main_feed(self, stream_id: str, wanted: bool) -> None:
         """Big wall tiles play the main stream of a stream whose health reads its substream: a second
         reader, video only (its observations are not health's business), while anybody watches."""
-        supervisor = self._main_feeds.pop(stream_id, None)
-        if supervisor is not None:
-            self._stop_later(supervisor)
+        running = self._main_feeds.pop(stream_id, None)
+        if running is not None:
+            self._stop_later(running)
         watched = self.watched.get(stream_id)
         if not wanted or watched is None or self._stopping or self._tap_for is None:
             return
@@ -405,10 +407,10 @@ class Monitor:
         self.diagnostics.forget(list(plan.stopped))
         to_patrol = []
         for stream in config.streams:
-            watched = self.watched[stream.id] if stream.id in self.watched else None
-            if stream.id in plan.restarted:
+            watched = self.watched.get(stream.id)
+            if watched is not None and stream.id in plan.restarted:
                 await self._unwatch(watched)
-            if stream.id in plan.unchanged:
+            if watched is not None and stream.id in plan.unchanged:
                 watched.stream = stream
                 watched.record.describe(stream)
                 watched.health.settings, watched.health.nominal_fps = config.health, stream.fps

@@ -50,7 +50,7 @@ def visit_settled(health: h.StreamHealth, first_picture_at: float | None, now: f
         return True
     unchanged = reference is not None and reference.at <= first_picture_at
     frozen_for = health.settings.frozen_after_s - 0.1 * health.settings.picture_interval_s
-    if unchanged and now - reference.at < frozen_for:
+    if unchanged and reference is not None and now - reference.at < frozen_for:
         return False  # a still picture so far: read on until the frozen rule can decide
     nominal = h.expected_fps(health)
     fps = h.measured_fps(health, now)
@@ -83,7 +83,7 @@ def probe_verdict(outcome: str) -> h.Verdict | None:
 def patrol_verdict(visit: VisitOutcome | None, probe: ProbeOutcome | None, now: float, period_s: float) -> h.Verdict:
     """The record's state between visits: the newer of visit and probe, never up on an overdue visit."""
     failed = probe_verdict(probe.outcome) if probe is not None else None
-    if failed is not None and (visit is None or probe.at >= visit.ended):
+    if failed is not None and probe is not None and (visit is None or probe.at >= visit.ended):
         return failed
     if visit is None:
         return h.Verdict(h.CONNECTING)

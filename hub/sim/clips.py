@@ -151,7 +151,7 @@ def encode_clip(spec: ClipSpec) -> str:
         return str(stream_path)
     stream_path.parent.mkdir(parents=True, exist_ok=True)
     ctx = _encoder(spec)
-    data, index = bytearray(), []
+    data, index = bytearray(), list[list]()
     for i, picture in enumerate(_pictures(spec)):
         frame = av.VideoFrame.from_ndarray(picture, format="bgr24").reformat(format="yuv420p")
         frame.pts = i

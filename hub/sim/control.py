@@ -13,7 +13,7 @@ from hub.sim.faults import FaultBoard
 from hub.sim.picture_faults import PICTURE_FAULTS
 
 BOARD = web.AppKey("board", FaultBoard)
-SESSIONS = web.AppKey("sessions", Callable[[], dict[str, dict[str, int]]])
+SESSIONS: web.AppKey[Callable[[], dict[str, dict[str, int]]]] = web.AppKey("sessions")
 
 
 def _error(status: int, message: str) -> web.Response:

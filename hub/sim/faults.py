@@ -55,7 +55,7 @@ class FaultBoard:
         for camera in self._cameras.values():
             if camera.fault is not None:
                 out[camera.id] = {"fault": camera.fault.name, "active": True}
-            elif camera.id in self._pending:
+            elif camera.id in self._pending and camera.stream.fault is not None:
                 out[camera.id] = {"fault": camera.stream.fault.name, "active": False}
         return out
 

@@ -335,7 +335,7 @@ async def _snapshot(request: web.Request) -> web.Response:
         for value in auth.challenge_headers(nonce):
             response.headers.add("WWW-Authenticate", value)
         return response
-    width, height = camera.sub_size if feed.endswith("/sub") else (camera.width, camera.height)
+    width, height = camera.sub_size if feed.endswith("/sub") and camera.sub_size else (camera.width, camera.height)
     picture = scenes.draw(camera.scene, scenes.FrameSpec(0, width, height, camera.fps, camera.name))
     return web.Response(body=encode_jpeg(picture), content_type="image/jpeg")
 

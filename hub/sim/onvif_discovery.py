@@ -69,7 +69,8 @@ class DiscoveryResponder(asyncio.DatagramProtocol):
             return
         answer = Service(self.service.getTypes(), self.service.getScopes(), self._addresses(addr[0]), self.service.getEPR(), 1)
         reply = createSOAPMessage(constructProbeMatch([answer], env.getMessageId()))
-        self.transport.sendto(reply.encode("utf-8"), addr)
+        if self.transport is not None:
+            self.transport.sendto(reply.encode("utf-8"), addr)
         self.answered += 1
 
     def _addresses(self, peer: str) -> list[str]:

@@ -60,7 +60,7 @@ def render(kind: str, strength: float, bgr: np.ndarray, index: int) -> np.ndarra
         noise = np.random.default_rng(index).normal(0, 1.0, (rows, width, 1))
         picture[:rows] = 70.0 + noise
     elif kind == "moved":
-        matrix = np.float32([[1, 0, width * strength / 100.0], [0, 1, 0]])
+        matrix = np.array([[1, 0, width * strength / 100.0], [0, 1, 0]], np.float32)
         return cv2.warpAffine(bgr, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
     elif kind == "colorcast":
         picture[..., 0] += strength

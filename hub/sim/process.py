@@ -88,6 +88,7 @@ def spawn_sim(
     sim = SimProcess(process)
 
     def pump() -> None:
+        assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
             sim.output.append(line.rstrip())
             match = _READY.search(line)

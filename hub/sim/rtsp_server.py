@@ -51,7 +51,7 @@ class Session:
     def send_frame(self, packets: list[bytes], keyframe: bool) -> None:
         if self.waiting_for_keyframe and not keyframe:
             return
-        if self.udp is not None:
+        if self.udp is not None and self.udp_target is not None:
             self.waiting_for_keyframe = False
             for packet in packets:
                 try:
@@ -152,7 +152,7 @@ class RtspConnection(asyncio.Protocol):
             return
         camera = self.server.cameras.get(request.feed_path)
         fault = camera.fault_kind if camera else None
-        if fault == "stall":  # a hung camera answers nothing until it recovers
+        if fault == "stall" and camera is not None:  # a hung camera answers nothing until it recovers
             camera.when_resumed(lambda: self._resume(request))
             return
         if fault == "drop":
@@ -204,6 +204,7 @@ class RtspConnection(asyncio.Protocol):
         if wanted.interleaved:
             transport = f"RTP/AVP/TCP;unicast;interleaved={wanted.interleaved[0]}-{wanted.interleaved[1]}"
         else:
+            assert udp is not None and wanted.client_ports is not None  # no interleave: UDP, with client ports
             port = udp.getsockname()[1]
             ports = wanted.client_ports
             transport = f"RTP/AVP;unicast;client_port={ports[0]}-{ports[1]};server_port={port}-{port + 1}"

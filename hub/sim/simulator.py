@@ -44,7 +44,9 @@ SIM_RIVAL = "another simulator or `hub demo`"
 def clip_label(stream: Stream, config: Config) -> str:
     """What the clip draws: the camera's name, or (`[sim] clip_labels = "scene"`) only its scene, so that
     a large estate encodes one clip per scene and size instead of one per camera."""
-    return stream.name if config.sim.clip_labels == "name" else stream.sim.scene
+    if config.sim.clip_labels == "name" or stream.sim is None:
+        return stream.name
+    return stream.sim.scene
 
 
 def clip_specs(config: Config) -> dict[str, clips.ClipSpec]:
@@ -61,6 +63,7 @@ def clip_specs(config: Config) -> dict[str, clips.ClipSpec]:
 
 def substream_of(stream: Stream) -> Stream:
     """The same camera at its substream's size (what the simulator's `<id>/sub` feed plays)."""
+    assert stream.sim is not None  # a simulated stream
     sim = replace(stream.sim, width=stream.sim.sub_width, height=stream.sim.sub_height, sub_width=0, sub_height=0)
     return replace(stream, sim=sim)
 
@@ -159,7 +162,7 @@ class Simulator:
             if stream.id in normal:
                 label = clip_label(stream, self.config)
                 camera = self.cameras[stream.id] = feeds[stream.id] = Camera(stream, normal[stream.id], self._load, label)
-                if stream.sim.sub_width:
+                if stream.sim is not None and stream.sim.sub_width:
                     sub_path = f"{stream.id}/sub"
                     camera.substream = feeds[sub_path] = Camera(substream_of(stream), normal[sub_path], self._load, label)
         loop = asyncio.get_running_loop()
@@ -194,7 +197,8 @@ class Simulator:
             self._board.stop()
         if self._server is not None:
             self._server.close()
-            self._rtsp.close_all()
+            if self._rtsp is not None:
+                self._rtsp.close_all()
             await self._server.wait_closed()
         if self._discovery is not None:
             self._discovery.close()

@@ -15,6 +15,7 @@ The client address is the peer's, or what a trusted proxy reports (`hub.auth.add
 from __future__ import annotations
 
 import json
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -30,6 +31,7 @@ SESSION_COOKIE = "hub_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STREAMING_PATHS = ("/api/live", "/api/events")
+T = TypeVar("T")
 
 
 def _refuse(status: int, message: str, **extra) -> web.HTTPException:
@@ -50,8 +52,18 @@ def same_origin(request: web.Request) -> bool:
 
 
 def principal(request: web.Request) -> Principal:
-    """The request's principal (the gate let it through, so there is one)."""
-    return request[PRINCIPAL]
+    """The request's principal (the gate let it through, so there is one; a 401 if a handler of an open
+    route asks by mistake: fail closed)."""
+    who = request[PRINCIPAL]
+    if not isinstance(who, Principal):
+        raise _refuse(401, "sign in first (the page at /login), or send Authorization: Bearer <token>")
+    return who
+
+
+def principal_or_none(request: web.Request) -> Principal | None:
+    """On an open route (`/healthz`, a public `/metrics`): the principal if the request names one."""
+    who = request[PRINCIPAL]
+    return who if isinstance(who, Principal) else None
 
 
 def _route_name(request: web.Request) -> str:
@@ -76,7 +88,7 @@ def _check_browser_request(request: web.Request, who: Principal) -> None:
     if request.method in UNSAFE_METHODS:
         if not same_origin(request):
             raise _refuse(403, "cross-origin request refused: state changes must come from the hub's own page")
-        if request.headers.get(CSRF_HEADER) != who.session.csrf:
+        if who.session is None or request.headers.get(CSRF_HEADER) != who.session.csrf:
             raise _refuse(403, f"missing or wrong {CSRF_HEADER} header (the page gets it from GET /api/me)")
     elif request.path in STREAMING_PATHS and "Origin" in request.headers and not same_origin(request):
         raise _refuse(403, "cross-origin connection refused")
@@ -111,10 +123,12 @@ def require(request: web.Request, action: str) -> Principal:
     return who
 
 
-def visible_or_404(request: web.Request, record) -> None:
-    """A stream the principal may not see does not exist for it: the same 404 as an unknown id."""
+def visible_or_404(request: web.Request, record: T | None) -> T:
+    """The record, if the principal may see it; a stream it may not see does not exist for it: the same
+    404 as an unknown id."""
     if record is None or not principal(request).rights.may_see(record):
         raise _refuse(404, f"no stream {request.match_info.get('id', '')!r}")
+    return record
 
 
 def record_for(request: web.Request, action: str, stream: str = "", **detail) -> None:

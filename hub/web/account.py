@@ -90,8 +90,7 @@ async def me(request: web.Request) -> web.Response:
 
 async def open_stream(request: web.Request) -> web.Response:
     """A sensitive stream's pictures need a reason first; the audit keeps it. Good for the session."""
-    record = request.app[INDEX].records.get(request.match_info["id"])
-    visible_or_404(request, record)
+    record = visible_or_404(request, request.app[INDEX].records.get(request.match_info["id"]))
     body = await json_object(request, '{"reason": "why you need to see this camera"}')
     reason = body.get("reason")
     if not isinstance(reason, str) or not MIN_REASON <= len(reason.strip()) <= MAX_REASON:

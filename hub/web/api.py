@@ -14,7 +14,7 @@ from hub.config import CATEGORIES, ConfigError, load_config
 from hub.health import STATES
 from hub.index import StreamRecord
 from hub.safe.numbers import ascii_int
-from hub.web.access import ACCESS, ADDRESS, principal, record_for, require, visible_or_404
+from hub.web.access import ACCESS, ADDRESS, principal, principal_or_none, record_for, require, visible_or_404
 from hub.web.account import needs_reason
 from hub.web.bodies import json_object
 from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, MONITOR, SNAPSHOTS
@@ -27,9 +27,7 @@ LIST_CACHE_ENTRIES = 32
 
 
 def _record(request: web.Request) -> StreamRecord:
-    record = request.app[INDEX].records.get(request.match_info["id"])
-    visible_or_404(request, record)
-    return record
+    return visible_or_404(request, request.app[INDEX].records.get(request.match_info["id"]))
 
 
 async def list_streams(request: web.Request) -> web.Response:
@@ -89,12 +87,13 @@ async def get_snapshot(request: web.Request) -> web.Response:
     data = record.snapshot
     if width is not None:
         data = await request.app[SNAPSHOTS].scaled(record.id, record.snapshot_seq, data, width)
+    taken_at = record.snapshot_at if record.snapshot_at is not None else time.time()  # set with the snapshot
     # The age on the hub's clock and the state at the same instant let a page caption the picture truthfully
     # without trusting its own clock or its own (possibly a moment old) copy of the state.
     headers = {
         "Cache-Control": "no-store",
-        "X-Snapshot-At": f"{record.snapshot_at:.3f}",
-        "X-Snapshot-Age": f"{max(0.0, time.time() - record.snapshot_at):.3f}",
+        "X-Snapshot-At": f"{taken_at:.3f}",
+        "X-Snapshot-Age": f"{max(0.0, time.time() - taken_at):.3f}",
         "X-Stream-State": record.state,
     }
     return web.Response(body=data, content_type="image/jpeg", headers=headers)
@@ -164,12 +163,12 @@ async def reload_from_disk(app: web.Application) -> dict:
 
 async def healthz(request: web.Request) -> web.Response:
     """Alive; to an admin (session or token) also the hub's load and what it can carry (is this machine big enough?)."""
-    index, monitor, who = request.app[INDEX], request.app[MONITOR], principal(request)
+    index, monitor, who = request.app[INDEX], request.app[MONITOR], principal_or_none(request)
     if who is None or not who.rights.sees_everything:  # open to anyone: no counts of cameras they may not see
         return web.json_response({"ok": True})
     return web.json_response({"ok": True, "streams": len(index.records), "load": index.hub, "capacity": monitor.capacity()})
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body, age = await metrics_for(request.app, principal(request))
+    body, age = await metrics_for(request.app, principal_or_none(request))
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "X-Metrics-Age": f"{age:.3f}"})

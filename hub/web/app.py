@@ -63,7 +63,9 @@ async def _run_monitor(app: web.Application):
     await app[METRICS].close()
     await close_scoped(app)
     await app[MONITOR].stop()
-    app[MONITOR].diagnostics.store.close()
+    store = app[MONITOR].diagnostics.store
+    if store is not None:
+        store.close()
     app[ACCESS].record(None, "hub_stopped")
     app[ACCESS].close()
 

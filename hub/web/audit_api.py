@@ -26,5 +26,6 @@ async def audit(request: web.Request) -> web.Response:
         until = parse_when(query["until"]) if "until" in query else None
     except ValueError as exc:
         raise bad_request(str(exc)) from None
-    entries = request.app[ACCESS].audit.entries(since, until, *(query.get(k) or None for k in FILTERS), limit=limit)
+    who, action, stream = (query.get(k) or None for k in FILTERS)
+    entries = request.app[ACCESS].audit.entries(since, until, who, action, stream, limit=limit)
     return web.json_response({"entries": [e.to_json() for e in entries], "count": len(entries)})

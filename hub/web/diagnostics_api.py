@@ -24,9 +24,7 @@ MAX_MUTE_MIN = 30 * 24 * 60
 
 
 def _stream(request: web.Request):
-    record = request.app[INDEX].records.get(request.match_info["id"])
-    visible_or_404(request, record)
-    return record
+    return visible_or_404(request, request.app[INDEX].records.get(request.match_info["id"]))
 
 
 async def get_diagnosis(request: web.Request) -> web.Response:

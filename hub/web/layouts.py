@@ -31,7 +31,7 @@ from hub.web.keys import INDEX
 SIZES = (1, 4, 9, 16, 25, 36)
 NAME = re.compile(r"[\w .-]{1,64}")  # whole name (fullmatch): no trailing newline
 MAX_LAYOUTS = 200
-LAYOUTS = web.AppKey("layouts", "LayoutStore")
+LAYOUTS: web.AppKey[LayoutStore] = web.AppKey("layouts")
 
 
 class LayoutStore:

@@ -28,7 +28,7 @@ class QuietProtocolErrors(logging.Filter):
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, HttpProcessingError):
             reason = str(exc.message).splitlines()[0] if exc.message else type(exc).__name__
-            record.msg, record.args = "refused a request that is not valid HTTP from %s: %s", (*record.args, reason)
+            record.msg, record.args = "refused a request that is not valid HTTP from %s: %s", (*(record.args or ()), reason)
             record.exc_info, record.exc_text = None, None
         return True
 

@@ -23,8 +23,8 @@ OK_JSON = {"description": "OK", "content": {"application/json": {"schema": {"typ
 def _op(
     summary: str, params: list | None = None, body: dict | None = None, ok: dict | None = None, errors=(400, 401, 403, 404)
 ) -> dict:
-    operation = {"summary": summary, "parameters": params or [], "responses": {"200": ok or OK_JSON}}
-    operation["responses"].update({str(code): ERROR for code in errors})
+    responses: dict = {"200": ok or OK_JSON} | {str(code): ERROR for code in errors}
+    operation: dict = {"summary": summary, "parameters": params or [], "responses": responses}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return operation

@@ -57,7 +57,7 @@ class ConnectionCap:
                     del self.open[address]
             lost(handler, exc)
 
-        server.connection_made, server.connection_lost = connection_made, connection_lost
+        server.connection_made, server.connection_lost = connection_made, connection_lost  # type: ignore[method-assign]
 
     def _admit(self, handler, transport: asyncio.Transport) -> None:
         peer = transport.get_extra_info("peername")

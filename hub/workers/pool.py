@@ -24,12 +24,14 @@ import signal
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 from hub import health as h
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import Observation
 from hub.ingest.reader import ReaderSettings
-from hub.patrol.verdict import ProbeOutcome
+from hub.patrol.verdict import ProbeOutcome, VisitOutcome
 from hub.patrol.visit import Visit
 from hub.workers.frames import FrameError, FrameReader
 from hub.workers.protocol import Bundle, Command, FeedState, Live, Quit, SetThrottle, Start, Stop, VisitDone, VisitRequest
@@ -48,9 +50,9 @@ class WorkerLost(Exception):
 @dataclass
 class WorkerHandle:
     number: int
-    process: multiprocessing.Process
-    commands: object  # Connection, hub end
-    results: object  # Connection, hub end
+    process: BaseProcess
+    commands: Connection  # hub end
+    results: Connection  # hub end
     feeds: set[str] = field(default_factory=set)
     visits: dict[int, asyncio.Future] = field(default_factory=dict)
     alive: bool = True
@@ -94,10 +96,12 @@ class RemoteSupervisor:
 
     def start(self) -> None:
         if self.live is not None:
-            self.live.on_wanted = lambda wanted, pictures: (
-                self.handle and self.handle.send(Live(self.stream_id, wanted, pictures))
-            )
+            self.live.on_wanted = lambda wanted, pictures: self._send(Live(self.stream_id, wanted, pictures))
         self.pool.assign(self)
+
+    def _send(self, command: Command) -> None:
+        if self.handle is not None:
+            self.handle.send(command)
 
     def start_command(self) -> Start:
         return Start(
@@ -119,8 +123,10 @@ class RemoteSupervisor:
         return self._confirmed(handle, ticket)
 
     async def _confirmed(self, handle: WorkerHandle, ticket: int) -> None:
+        stopped = self._stopped
+        assert stopped is not None  # set by `stop` before it awaits this
         try:
-            await asyncio.wait_for(self._stopped.wait(), STOP_WAIT_S)
+            await asyncio.wait_for(stopped.wait(), STOP_WAIT_S)
         except TimeoutError:
             log.warning("stream %s: worker %d did not confirm the stop within %.0f s", self.stream_id, handle.number, STOP_WAIT_S)
         finally:
@@ -166,6 +172,11 @@ class WorkerPool:
         self.restarts = 0
         self.picture_factor = 1.0
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None, "the pool is started"
+        return self._loop
+
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         for number in range(self.count):
@@ -186,7 +197,7 @@ class WorkerPool:
         results_in.close()
         handle = WorkerHandle(number, process, commands_in, results_out)
         reader = FrameReader(results_out.fileno())
-        self._loop.add_reader(reader.fd, self._readable, handle, reader)
+        self.loop.add_reader(reader.fd, self._readable, handle, reader)
         return handle
 
     def _readable(self, handle: WorkerHandle, reader: FrameReader) -> None:
@@ -198,7 +209,7 @@ class WorkerPool:
             handle.process.kill()
             frames = None
         if frames is None:  # the worker is gone
-            self._loop.remove_reader(reader.fd)
+            self.loop.remove_reader(reader.fd)
             handle.results.close()
             self._lost(handle)
             return
@@ -249,7 +260,7 @@ class WorkerPool:
             len(handle.feeds),
         )
         self.restarts += 1
-        self._loop.create_task(self._restart(handle), name=f"restart-worker-{handle.number}")
+        self.loop.create_task(self._restart(handle), name=f"restart-worker-{handle.number}")
 
     async def _restart(self, old: WorkerHandle) -> None:
         new = await self._spawn(old.number)
@@ -306,12 +317,13 @@ class WorkerPool:
         if handle is None:
             raise WorkerLost("no ingest worker is running (restarting)")
         visit_id = next(self._visit_ids)
-        future = self._loop.create_future()
+        future = self.loop.create_future()
         handle.visits[visit_id] = future
         handle.send(VisitRequest(visit_id, stream_id, settings, health.settings, health.nominal_fps, last_probe))
         done: VisitDone = await future
         if done.health is None:
             raise RuntimeError(done.message)
+        assert isinstance(done.outcome, VisitOutcome)
         return Visit(done.health, done.outcome, list(done.pictures), done.message)
 
     async def close(self) -> None:

@@ -125,7 +125,7 @@ class Worker:
             self._throttle.factor = command.picture_factor
         elif isinstance(command, VisitRequest):
             self._spawn(self._visit(command))
-        elif isinstance(command, Quit):
+        elif isinstance(command, Quit) and self._quit is not None:
             self._quit.set()
         else:
             log.error("unknown command %r", type(command).__name__)

@@ -50,6 +50,7 @@ class MetricsCache:
         if self._task is None or self._task.done():  # first scrape, or the first after a quiet spell
             await self._render()
             self._task = asyncio.get_running_loop().create_task(self._keep_fresh(), name="metrics-render")
+        assert self._body is not None  # rendered above, at the latest
         return self._body, max(0.0, time.time() - self._rendered_at)
 
     async def _render(self) -> None:
