@@ -109,7 +109,9 @@ async def access_gate(request: web.Request, handler):
     if who is None:
         if request.method == "GET" and request.path == "/":
             raise web.HTTPSeeOther("/login")
-        raise _refuse(401, "sign in first (the page at /login), or send Authorization: Bearer <token>")
+        cookie = request.cookies.get(SESSION_COOKIE)  # its holder may learn why it ended (the page says so)
+        ended = {"ended": service.sessions.why_ended(cookie)} if cookie else {}
+        raise _refuse(401, "sign in first (the page at /login), or send Authorization: Bearer <token>", **ended)
     if who.session is not None:
         _check_browser_request(request, who)
     return await handler(request)

@@ -43,7 +43,7 @@ export class Store extends EventTarget {
 
   async refresh() {
     const reply = await fetch("/api/streams");
-    if (reply.status === 401) { signedOut("session ended"); return; }
+    if (reply.status === 401) { signedOut((await reply.json().catch(() => ({}))).ended || "session ended"); return; }
     const body = await reply.json();
     const seen = new Set();
     for (const record of body.streams) {

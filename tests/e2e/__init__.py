@@ -1,0 +1,1 @@
+"""The end-to-end lane: real simulators, hubs, RTSP servers, browsers and Prometheus on loopback."""
