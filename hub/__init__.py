@@ -1,3 +1,3 @@
 """hub: video-feed aggregation and monitoring hub."""
 
-__version__ = "0.1.0"
+__version__ = "0.7.0"

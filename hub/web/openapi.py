@@ -1,6 +1,6 @@
 """GET /api/openapi.json: an OpenAPI 3.0 description of the hub's HTTP API (built once, served as is).
 
-Pure data plus one handler on the event loop. The property-based test (tests/test_openapi_fuzz.py)
+Pure data plus one handler on the event loop. The property-based test (tests/e2e/test_openapi_fuzz.py)
 generates requests from this description and checks that none gets a 500 or a traceback.
 """
 

@@ -62,7 +62,7 @@ def test_no_generated_request_gets_a_500_or_a_traceback(case, served_hub):
     assert "Traceback" not in response.text and "topsecret" not in response.text
     if response.status_code >= 400 and not response.text.startswith("400, message:"):
         # (a request that is not valid HTTP, say an empty Content-Length, is refused by aiohttp's parser
-        # before any handler runs, with its own plain-text 400: tests/test_hostile_input.py)
+        # before any handler runs, with its own plain-text 400: tests/e2e/test_hostile_input.py)
         assert response.json()["error"], "errors are JSON with a message"
 
 

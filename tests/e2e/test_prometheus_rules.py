@@ -1,6 +1,6 @@
 """The shipped Prometheus rules and Grafana dashboard, checked without a running hub: `promtool check rules`,
 the rules' own unit tests (`hub-rules.test.yml`, promtool's format; a rule broken on purpose fails them),
-and the dashboard's shape. `tests/test_prometheus.py` runs them against a real Prometheus and hub."""
+and the dashboard's shape. `tests/e2e/test_prometheus.py` runs them against a real Prometheus and hub."""
 
 from __future__ import annotations
 
