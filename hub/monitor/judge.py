@@ -31,7 +31,8 @@ from hub.ingest.observations import (
     PictureMeasured,
 )
 from hub.monitor.watched import Watched, wall_time
-from hub.patrol.verdict import patrol_verdict
+from hub.patrol.verdict import ProbeOutcome, patrol_verdict
+from hub.patrol.visit import Visit
 
 log = logging.getLogger("hub.monitor")
 
@@ -62,6 +63,23 @@ class Judge:
                 watched.record.last_frame_at = wall_time(item.packets[-1].arrival, now, time.time())
         if urgent:
             self.evaluate(watched, now, time.time(), 0.0)
+
+    def visited(self, watched: Watched, visit: Visit, now: float, wall: float) -> bool:
+        """A patrol visit ended: folded in and judged. True when it is not believed (judged while the hub
+        was late): the patroller visits again at once."""
+        if self.maybe_ours(visit.outcome.verdict, now):
+            return True
+        watched.fold_visit(visit, now, wall)
+        for picture in visit.pictures:
+            self.diagnostics.picture(watched.stream.id, picture, wall_time(picture.at, now, wall))
+        self.evaluate(watched, now, wall, 0.0)
+        return False
+
+    def probed(self, watched: Watched, outcome: ProbeOutcome, now: float, wall: float) -> bool:
+        """A probe ended: folded in and judged. True when a visit should follow at once."""
+        needs_visit = watched.fold_probe(outcome, now, wall)
+        self.evaluate(watched, now, wall, 0.0)
+        return needs_visit
 
     def maybe_ours(self, verdict: h.Verdict, now: float) -> bool:
         """A fault the hub's own lateness may have caused, seen while (or just after) the loop was late."""

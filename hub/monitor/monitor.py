@@ -1,15 +1,10 @@
 """The monitor: one health record per stream, watched live or on patrol, evaluated into the index.
 
-Runs on the event loop. A live stream has a supervisor whose observations are
-folded into its `StreamHealth`. A patrolled stream has none: the patroller
-visits and probes it, and the monitor keeps the last visit's health and the
-last probe's outcome (`hub.patrol.verdict` merges them). A patrolled stream
-somebody looks at (`interest`) gets a supervisor while watched plus a grace,
-then returns to patrol with what the live connection saw as its last visit.
-Every `TICK_S` every stream is evaluated, its record in the index refreshed,
-and a `state` event published when its state or reasons change. `apply`
-performs a hot reload: unchanged streams keep their connection, changed ones
-restart, removed ones stop, new ones start.
+Runs on the event loop. A live stream has a supervisor whose observations are folded into its
+`StreamHealth`; a patrolled one is visited and probed by the patroller. A patrolled stream somebody
+looks at (`interest`) goes live while watched plus a grace, then back to patrol with what the live
+connection saw as its last visit. Every `TICK_S` every stream is judged and its record refreshed.
+`apply` performs a hot reload: unchanged streams keep their connection, changed ones restart.
 
 The pieces, each testable without a running hub: `judge.py` folds observations into verdicts and
 records; `modes.py` says which streams are live now; `reload.py` plans a reload; `watched.py` is one
@@ -44,6 +39,7 @@ from hub.monitor.judge import Judge
 from hub.monitor.modes import choose_shed, wants_live
 from hub.monitor.outages import publish_outages
 from hub.monitor.reload import ReloadResult, plan_reload
+from hub.monitor.snapshots import fresh_snapshot
 from hub.monitor.watched import Watched, wall_time
 from hub.patrol.interest import Interest
 from hub.patrol.patroller import Patroller, PatrolTarget
@@ -62,8 +58,6 @@ LIVE_STARTS_PER_TICK = 10  # per ingest process: a big estate connects at 20 cam
 # sees the load grow and sheds before hundreds of readers starve the hub at once; somebody's look never waits
 MAIN_FEED_PICTURE_S = 1e9
 OUTAGES_EVERY_S = 1.0
-SNAPSHOT_WAIT_S = 5.0  # the longest a snapshot request waits for a fresh picture of a live stream
-KEYFRAME_WAIT_S = 2.5  # a picture needs a keyframe: cameras send one every 1-2 s
 
 
 class Monitor:
@@ -236,21 +230,13 @@ class Monitor:
     async def look(self, stream_id: str) -> None:
         """Somebody looks at this stream's picture (a snapshot request). A patrolled stream goes live for
         a while; a live one makes every sampled picture a JPEG meanwhile (unwatched streams make one only
-        every `JPEG_IDLE_S`). When its snapshot is older than two picture intervals, wait (bounded) for
-        the next one, so that opening a camera shows it as it is now."""
-        loop = asyncio.get_running_loop()
-        self.interest.look(stream_id, loop.time())
+        every `JPEG_IDLE_S`), and a snapshot older than two picture intervals gets a moment to be replaced."""
+        self.interest.look(stream_id, asyncio.get_running_loop().time())
         watched = self.watched.get(stream_id)
         if watched is None or not watched.live_now or self._tap_for is None:
             return
         self._tap_for(stream_id).pictures_wanted = True
-        interval = self.config.health.picture_interval_s * self.throttle.factor
-        record = watched.record
-        if record.snapshot_at is not None and time.time() - record.snapshot_at <= 2 * interval:
-            return
-        seq, deadline = record.snapshot_seq, loop.time() + min(SNAPSHOT_WAIT_S, interval + KEYFRAME_WAIT_S)
-        while record.snapshot_seq == seq and loop.time() < deadline and watched.live_now:
-            await asyncio.sleep(0.05)
+        await fresh_snapshot(watched, self.config.health.picture_interval_s * self.throttle.factor)
 
     def has_substream(self, stream_id: str) -> bool:
         watched = self.watched.get(stream_id)
@@ -286,24 +272,14 @@ class Monitor:
         watched = self.watched.get(stream_id)
         if watched is None or watched.live_now or self._stopping:
             return False
-        now, wall = asyncio.get_running_loop().time(), time.time()
-        if self.judge.maybe_ours(visit.outcome.verdict, now):
-            return True  # judged while the hub was late: visit again rather than believe it
-        watched.fold_visit(visit, now, wall)
-        for picture in visit.pictures:
-            self.diagnostics.picture(stream_id, picture, wall_time(picture.at, now, wall))
-        self.judge.evaluate(watched, now, wall, 0.0)
-        return False
+        return self.judge.visited(watched, visit, asyncio.get_running_loop().time(), time.time())
 
     def _on_probe(self, stream_id: str, outcome: ProbeOutcome) -> bool:
         """A probe ended (patroller callback). Returns True when a visit should follow at once."""
         watched = self.watched.get(stream_id)
         if watched is None or watched.live_now or self._stopping:
             return False
-        now, wall = asyncio.get_running_loop().time(), time.time()
-        needs_visit = watched.fold_probe(outcome, now, wall)
-        self.judge.evaluate(watched, now, wall, 0.0)
-        return needs_visit
+        return self.judge.probed(watched, outcome, asyncio.get_running_loop().time(), time.time())
 
     def _deliver(self, stream_id: str, items: list[Observation]) -> None:
         watched = self.watched.get(stream_id)

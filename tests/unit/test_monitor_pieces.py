@@ -1,0 +1,135 @@
+"""The monitor's pieces without a running hub: the judge folds observations into records and events, the
+modes say which streams are live, a reload is planned, outages are written once per change.
+
+Pure: real index, real health rules, real diagnostics (no store); made-up observations and times.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hub import health as h
+from hub.config import parse_config
+from hub.diagnostics.outages import Member, OutageView
+from hub.diagnostics.service import Diagnostics
+from hub.index import Index, StreamRecord
+from hub.ingest.observations import Closed, Opened, Packet, PacketBatch, Picture
+from hub.monitor.judge import Judge
+from hub.monitor.modes import choose_shed, wants_live
+from hub.monitor.outages import publish_outages
+from hub.monitor.reload import plan_reload
+from hub.monitor.watched import Watched
+from hub.patrol.verdict import ProbeOutcome
+
+CAMERA = '[[streams]]\nid = "{id}"\nname = "Cam"\ncategory = "{category}"\nposition = [31.77, 117.3]\nurl = "{url}"\n{extra}'
+
+
+def config(*streams: tuple[str, str], url: str = "rtsp://10.0.0.1/live", extra: str = ""):
+    return parse_config("".join(CAMERA.format(id=i, category=c, url=url, extra=extra) for i, c in streams))
+
+
+class Supervisor:
+    """What the judge reads of a live reader: its drops and its next retry."""
+
+    dropped = 0
+    retry_at = None
+
+
+def watched_live(cfg, stream_id: str = "cam") -> Watched:
+    stream = cfg.stream(stream_id)
+    return Watched(stream, "live", Supervisor(), h.StreamHealth(cfg.health, stream.fps), StreamRecord.from_stream(stream))
+
+
+def subscribed(index: Index):
+    queue = index.subscribe()
+    return lambda: [queue.get_nowait() for _ in range(queue.qsize())]
+
+
+def thumb(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 255, (36, 64), dtype=np.uint8)
+
+
+def test_the_judge_turns_a_reader_s_observations_into_the_record_and_one_event_per_change():
+    cfg = config(("cam", "public-security"))
+    index, diagnostics = Index(), Diagnostics(cfg.diagnostics)
+    judge, watched = Judge(cfg, index, diagnostics), watched_live(cfg)
+    diagnostics.watch(watched.stream)
+    events = subscribed(index)
+    judge.deliver(watched, [Opened(1, "h264", 640, 360, 25.0)], 0.0)
+    for n in range(50):  # two seconds of packets, a picture with the first
+        t = n / 25
+        items = [PacketBatch(1, (Packet(t, 2500, n % 50 == 0, t),))]
+        if n == 0:
+            items.append(Picture(1, t, 640, 360, thumb(0), b"jpeg"))
+        judge.deliver(watched, items, t)
+    judge.evaluate(watched, 2.0, 1000.0, 0.5)
+    assert (watched.record.state, watched.record.snapshot, watched.record.codec) == ("online", b"jpeg", "h264")
+    assert [(kind, data["state"]) for kind, data in events()] == [("state", "online")], "one event for the change"
+    judge.evaluate(watched, 2.5, 1000.5, 0.5)
+    assert events() == [], "no change, no event"
+    judge.deliver(watched, [Closed(1, "unreachable", "gone", True)], 3.0)
+    assert watched.record.state == "offline" and watched.record.reasons == ("unreachable",)
+    assert [data["previous"] for _, data in events()] == ["online"]
+
+
+def test_a_fault_the_late_hub_may_have_caused_is_held_until_confirmed():
+    cfg = config(("cam", "public-security"))
+    index = Index()
+    judge, watched = Judge(cfg, index, Diagnostics(cfg.diagnostics)), watched_live(cfg)
+    watched.record.state = "online"
+    judge.deliver(watched, [Opened(1, "h264", 640, 360, 25.0), PacketBatch(1, (Packet(0.0, 2500, True, 0.0),))], 0.0)
+    judge.late_until = 100.0  # the loop was late: a stall now may be the hub's own doing
+    judge.evaluate(watched, 20.0, 1020.0, 0.0)
+    assert watched.record.state == "online", "held while the hub may be the cause"
+    judge.late_until = 0.0
+    judge.evaluate(watched, 21.0, 1021.0, 0.0)
+    assert (watched.record.state, watched.record.reasons) == ("offline", ("stalled",))
+
+
+def test_a_failed_probe_of_a_patrolled_camera_asks_for_a_visit_and_is_shown():
+    cfg = config(("cam", "property"))
+    index = Index()
+    judge = Judge(cfg, index, Diagnostics(cfg.diagnostics))
+    stream = cfg.stream("cam")
+    watched = Watched(stream, "patrol", None, h.StreamHealth(cfg.health, None), StreamRecord.from_stream(stream))
+    assert judge.probed(watched, ProbeOutcome("unreachable", 5.0), 5.0, 1005.0) is True
+    assert (watched.record.state, watched.record.reasons) == ("offline", ("unreachable",))
+    assert watched.record.probed_at == 1005.0
+
+
+def test_modes_keep_sensitive_and_watched_streams_live_and_shed_the_last_by_id():
+    cfg = config(("ps-1", "public-security"), ("ps-2", "public-security"), ("ps-3", "public-security"), ("cc-1", "childcare"))
+    streams = {sid: watched_live(cfg, sid) for sid in ("ps-1", "ps-2", "ps-3", "cc-1")}
+    assert choose_shed(streams.values(), set(), 1.0, None) == set()
+    assert choose_shed(streams.values(), set(), 0.3, None) == {"ps-2", "ps-3"}, "two of three shed, the last by id"
+    assert choose_shed(streams.values(), {"ps-3"}, 0.3, None) == {"ps-2"}, "somebody looks at ps-3"
+    assert choose_shed(streams.values(), set(), 1.0, 2) == {"ps-2", "ps-3"}, "the childcare room counts against the ceiling"
+    patrolled = streams["ps-1"]
+    patrolled.mode = "patrol"
+    assert wants_live(patrolled, looked_at=True) and not wants_live(patrolled, looked_at=False)
+
+
+def test_a_reload_keeps_what_reads_the_same_and_restarts_what_does_not():
+    old = config(("a", "property"), ("b", "property"), ("c", "property"))
+    running = {sid: watched_live(old, sid) for sid in ("a", "b", "c")}
+    for watched in running.values():
+        watched.mode = old.mode_of(watched.stream)  # property cameras patrol by default
+    new = parse_config(
+        CAMERA.format(id="a", category="property", url="rtsp://10.0.0.1/live", extra='site = "renamed"\n')
+        + CAMERA.format(id="b", category="property", url="rtsp://10.0.0.2/other", extra="")
+        + CAMERA.format(id="d", category="property", url="rtsp://10.0.0.1/live", extra="")
+    )
+    plan = plan_reload(old, new, running)
+    assert (plan.unchanged, plan.restarted, plan.started, plan.stopped) == (("a",), ("b",), ("d",), ("c",))
+
+
+def test_outages_are_written_and_announced_once_per_change_of_the_down_streams():
+    index = Index()
+    events = subscribed(index)
+    down = tuple(Member(f"cam-{n}", "North", (), True, 100.0 + n, "unreachable", "property") for n in range(5))
+    view = OutageView(down, 5, 120.0)
+    publish_outages(index, view)
+    publish_outages(index, OutageView(down, 5, 120.0))  # the same down streams again
+    assert list(index.outages) == ["site:North"] and events() == [("outages", {})]
+    publish_outages(index, OutageView((), 5, 120.0))
+    assert index.outages == {} and events() == [("outages", {})]
