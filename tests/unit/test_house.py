@@ -6,6 +6,7 @@ Pure: reads files and parses Python with `ast`; no process, no socket.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 import sys
 from pathlib import Path
