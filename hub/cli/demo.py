@@ -56,16 +56,24 @@ DEMO_RIVAL = "another `hub demo` (Ctrl-C in its terminal stops it)"
 
 
 def _reserve_demo_ports(config: Config):
-    """Bind the hub's port and check the simulator's, before anything starts; PortBusy names the one taken."""
-    from hub.ports import bind_tcp, ensure_free
+    """Bind the hub's port and check the simulator's, before anything starts; PortBusy names every one taken
+    (one line each), so that one try says all that stands in the way."""
+    from hub.ports import PortBusy, bind_tcp, ensure_free
 
-    sock = bind_tcp(config.hub.listen, "the hub's UI and API", DEMO_RIVAL, None)
+    taken, sock = [], None
     try:
-        ensure_free(config.sim.listen, "the simulator's RTSP", DEMO_RIVAL, None)
-        ensure_free(config.sim.control, "the simulator's control API", DEMO_RIVAL, None)
-    except BaseException:
-        sock.close()
-        raise
+        sock = bind_tcp(config.hub.listen, "the hub's UI and API", DEMO_RIVAL, None)
+    except PortBusy as exc:
+        taken.append(str(exc))
+    for listen, purpose in ((config.sim.listen, "the simulator's RTSP"), (config.sim.control, "the simulator's control API")):
+        try:
+            ensure_free(listen, purpose, DEMO_RIVAL, None)
+        except PortBusy as exc:
+            taken.append(str(exc))
+    if taken:
+        if sock is not None:
+            sock.close()
+        raise PortBusy("\n".join(taken))
     return sock
 
 

@@ -22,11 +22,19 @@ log = logging.getLogger("hub")
 
 
 async def run_sim(config: Config, rtsp: Listen | None, control: Listen | None, stop: asyncio.Event) -> None:
-    from concurrent.futures.process import BrokenProcessPool
-
+    from hub.sim.process import stop_with_parent
     from hub.sim.simulator import Simulator
 
-    sim = Simulator(config, rtsp, control)
+    orphaned = asyncio.ensure_future(stop_with_parent(stop))  # started by `hub demo` (or a test): end with it
+    try:
+        await _simulate(Simulator(config, rtsp, control), stop)
+    finally:
+        orphaned.cancel()
+
+
+async def _simulate(sim, stop: asyncio.Event) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         started, addresses = await unless_stopped(sim.start(), stop)
     except BrokenProcessPool:  # Ctrl-C reached a clip encoder as it started: a stop, not a crash

@@ -42,7 +42,8 @@ def run_until_stopped(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:
     try:
         asyncio.run(runner())
     except (PortBusy, StartFailed) as exc:
-        print(f"hub: {exc}", file=sys.stderr, flush=True)
+        for line in str(exc).splitlines():  # several ports may be taken: one line each
+            print(f"hub: {line}", file=sys.stderr, flush=True)
         return 1
     except OSError as exc:
         log.error("%s", exc)

@@ -1,11 +1,17 @@
-"""Run `hub sim` as a child process and drive its control API: used by tests, benchmarks and scripts.
+"""Run `hub sim` as a child process and drive its control API: used by `hub demo`, tests, benchmarks, scripts.
 
-Who runs where: the caller's thread starts the process; a daemon thread reads its output.
+Who runs where: the caller's thread starts the process; a daemon thread reads its output. The child is
+told its parent's process id (`HUB_SIM_PARENT`), and `stop_with_parent`, a task of the child's loop,
+ends it once that parent is gone, killed with -9 or by the OOM killer included: no simulator is left
+holding the ports.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +21,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hub.safe.numbers import ascii_int
+
+PARENT_ENV = "HUB_SIM_PARENT"
+PARENT_CHECK_S = 1.0
+log = logging.getLogger("hub.sim")
 _READY = re.compile(r"rtsp://(?P<rtsp>[\d.]+:\d+)/<id>, control on http://(?P<control>[\d.]+:\d+)/faults")
 
 
@@ -82,8 +93,9 @@ def spawn_sim(
     stops the hub first and only then the cameras it watches.
     """
     command = [sys.executable, "-m", "hub", "sim", "--config", str(config), "--listen", str(listen), "--control", str(control)]
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}  # it ends with this process, even one killed with -9
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=own_session
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=own_session, env=env
     )
     sim = SimProcess(process)
 
@@ -108,3 +120,16 @@ def start_sim(
     sim = spawn_sim(config, listen, control)
     sim.wait_ready(ready_timeout)
     return sim
+
+
+async def stop_with_parent(stop: asyncio.Event) -> None:
+    """In `hub sim`: set `stop` once the process that started it (`HUB_SIM_PARENT`) has gone away."""
+    parent = ascii_int(os.environ.get(PARENT_ENV))
+    if parent is None:
+        return
+    while not stop.is_set():
+        if os.getppid() != parent:
+            log.warning("simulator: the process that started it (%d) is gone: stopping", parent)
+            stop.set()
+            return
+        await asyncio.sleep(PARENT_CHECK_S)

@@ -20,6 +20,7 @@ REASONS = {
     455: "Method Not Valid in This State",
     461: "Unsupported Transport",
     501: "Not Implemented",
+    503: "Service Unavailable",
 }
 PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 

@@ -28,6 +28,7 @@ from hub.sim.control import create_control_app
 from hub.sim.faults import FaultBoard
 from hub.sim.onvif_discovery import serve_discovery
 from hub.sim.rtsp_server import RtspServer
+from hub.sim.warming_up import answer_warming_up
 
 log = logging.getLogger("hub.sim")
 
@@ -153,7 +154,12 @@ class Simulator:
             raise
 
     async def _serve(self, rtsp_sock: socket.socket, control_sock: socket.socket) -> SimAddresses:
-        normal = await self._prepare_clips()
+        warming = await answer_warming_up(rtsp_sock)  # a client that comes while clips encode is told to come back
+        try:
+            normal = await self._prepare_clips()
+        finally:
+            warming.close()
+            await warming.wait_closed()
         if self._pool is not None:  # idle workers cost memory; variants start a new pool if needed
             self._pool.shutdown()
             self._pool = None

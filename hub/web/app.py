@@ -83,6 +83,11 @@ async def index_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_ROOT / "index.html", headers={"Cache-Control": "no-store"})
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    """The tab's icon, open to all (the sign-in page shows it too)."""
+    return web.FileResponse(WEB_ROOT / "favicon.svg", headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"})
+
+
 async def login_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_ROOT / "login.html", headers={"Cache-Control": "no-store"})
 
@@ -161,4 +166,5 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     if (WEB_ROOT / "index.html").exists():
         router.add_get("/", index_page)
         router.add_get("/login", login_page, name="public:login-page")
+        router.add_get("/favicon.ico", favicon, name="public:favicon")
         router.add_static("/web/", WEB_ROOT, follow_symlinks=False, name="public:web")

@@ -6,8 +6,11 @@ a terminal does. Waits are on output lines and process exits, with generous dead
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -43,11 +46,12 @@ def test_demo_refuses_a_second_instance_and_stops_the_hub_before_the_simulator(s
         assert demo_sign_in(ports["hub"], password) == 200, "the printed demo login works"
         second = Command("demo", "--config", str(path))
         assert second.finish() == 1
-        expected = (
-            f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: the port is already in use. "
-            "Is another `hub demo` (Ctrl-C in its terminal stops it) running? Stop it first."
-        )
-        assert second.lines == [expected], second.lines
+        rival = "the port is already in use. Is another `hub demo` (Ctrl-C in its terminal stops it) running? Stop it first."
+        assert second.lines == [
+            f"hub: cannot listen on 127.0.0.1:{ports['hub']} for the hub's UI and API: {rival}",
+            f"hub: cannot listen on 127.0.0.1:{ports['rtsp']} for the simulator's RTSP: {rival}",
+            f"hub: cannot listen on 127.0.0.1:{ports['control']} for the simulator's control API: {rival}",
+        ], "every port that is taken, one line each"
         first.ctrl_c()
         assert first.finish() == 0, first.text
     finally:
@@ -119,3 +123,51 @@ def test_each_listening_problem_gets_its_own_advice():
         "cannot listen on 192.0.2.1:8080 for the UI: 192.0.2.1 is not an address of this machine. "
         "Choose another with --listen HOST:PORT."
     )
+
+
+def test_a_demo_killed_with_minus_9_takes_its_simulator_with_it(sim, tmp_path):
+    path, ports = write_config(tmp_path)  # the clips are cached by the session's simulator
+    demo = Command("demo", "--config", str(path))
+    try:
+        demo.wait_for_line("UI and API on")
+        os.kill(demo.process.pid, signal.SIGKILL)  # a closed terminal, the OOM killer: no Ctrl-C, no clean-up
+        demo.process.wait(30)
+        deadline = time.monotonic() + 30
+        while _listening(ports["rtsp"]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _listening(ports["rtsp"]) and not _listening(ports["control"]), "the simulator outlived its demo"
+    finally:
+        demo.finish(5)
+    again = Command("demo", "--config", str(path))
+    try:
+        again.wait_for_line("UI and API on")  # the next demo finds its ports free
+    finally:
+        again.ctrl_c()
+        again.finish(60)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_the_simulator_answers_503_while_it_encodes_its_clips(tmp_path):
+    config = tmp_path / "sim.toml"
+    config.write_text(sim_stream("big", "sim://traffic?size=1920x1080&fps=25&codec=h265", name="Warm-up camera"))
+    port = free_port()
+    sim = Command("sim", "--config", str(config), "--listen", f"127.0.0.1:{port}", "--control", "127.0.0.1:0",
+                  env={"HUB_CACHE_DIR": str(tmp_path / "clips")})  # fmt: skip
+    try:
+        sim.wait_for_line("generating 1 sample clip")
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(b"OPTIONS rtsp://127.0.0.1/big RTSP/1.0\r\nCSeq: 7\r\n\r\n")
+            answer = client.recv(4096).decode()
+        assert answer.startswith("RTSP/1.0 503 Service Unavailable\r\n"), answer
+        assert "CSeq: 7\r\n" in answer and "Retry-After: 5\r\n" in answer
+        sim.wait_for_line("cameras on rtsp://", timeout=300)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(b"OPTIONS rtsp://127.0.0.1/big RTSP/1.0\r\nCSeq: 8\r\n\r\n")
+            assert client.recv(4096).startswith(b"RTSP/1.0 200 OK"), "served once the clips are ready"
+    finally:
+        sim.ctrl_c()
+        sim.finish(60)

@@ -24,8 +24,9 @@ async def sign_in(page, hub, user: str = TEST_USER, password: str = TEST_PASSWOR
 
 
 @contextlib.asynccontextmanager
-async def hub_page(hub, user: str = TEST_USER, password: str = TEST_PASSWORD):
-    """The hub's page, loaded and ready (`window.hubUI.ready`); dialogs are recorded in `page.dialogs`."""
+async def hub_page(hub, user: str = TEST_USER, password: str = TEST_PASSWORD, on_page=None):
+    """The hub's page, loaded and ready (`window.hubUI.ready`); dialogs are recorded in `page.dialogs`;
+    `on_page(page)` runs before the first navigation (to listen to the console, say)."""
     async with async_playwright() as p:
         browser = await p.chromium.launch(
             executable_path=CHROMIUM,
@@ -41,6 +42,8 @@ async def hub_page(hub, user: str = TEST_USER, password: str = TEST_PASSWORD):
             page = await browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
             page.dialogs = []
             page.on("dialog", lambda d: (page.dialogs.append(d.message), asyncio.ensure_future(d.dismiss())))
+            if on_page is not None:
+                on_page(page)
             await sign_in(page, hub, user, password)
             await page.wait_for_function("window.hubUI && window.hubUI.ready", timeout=30_000)
             yield page
