@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One command from a fresh clone to a full test run: installs what is missing, then runs pytest.
+# One command from a fresh clone to a full test run: installs what is missing, lints, then runs pytest.
+# Arguments go to pytest: `./scripts/test.sh tests/unit` (the unit lane), `./scripts/test.sh -m "not chromium"`.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh" test
 # GStreamer's RTSP server, run by Debian's own python3, is the interop peer we did not write.
@@ -11,8 +12,14 @@ apt_need prometheus
 # systemd-analyze checks the shipped unit.
 apt_need systemd
 cd "$ROOT"
+bash scripts/lint.sh
+# The end-to-end tests mostly wait on cameras and browsers, not on the CPU: several run at once, each
+# test file in one worker (its simulators and hubs are its own). HUB_TEST_WORKERS=0 runs them in turn.
+WORKERS="${HUB_TEST_WORKERS:-4}"
+PARALLEL=()
+if [ "$WORKERS" != "0" ]; then PARALLEL=(-n "$WORKERS" --dist loadfile); fi
 set +e
-python -m pytest "$@"
+python -m pytest "${PARALLEL[@]}" "$@"
 status=$?
 set -e
 # pytest exits 5 when it collected no test: that is a failure of the suite, say so.
