@@ -46,20 +46,8 @@ from common import header_markdown, machine, measure_process, table_markdown, wr
 from hubproc import HubProcess, sim_and_hub, sim_section  # noqa: E402
 
 from hub.diagnostics.settings import PICTURE_CHECKS, SamplingSettings  # noqa: E402
+from hub.sim.picture_faults import FOUND_BY as CHECK_OF  # noqa: E402
 
-CHECK_OF = {
-    "blur": "blurred",
-    "dark": "exposure",
-    "overexposed": "exposure",
-    "lowcontrast": "low_contrast",
-    "cover": "covered",
-    "colorcast": "color_cast",
-    "ircut": "ir_cut",
-    "noise": "noisy",
-    "stripes": "striped",
-    "mosaic": "mosaic",
-    "moved": "moved",
-}
 STRENGTHS = {  # weak, default, strong
     "blur": (1.5, 3, 6),
     "dark": (5, 10, 20),

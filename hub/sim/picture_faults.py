@@ -27,6 +27,20 @@ import numpy as np
 from hub.config.sim_source import PICTURE_FAULT_STRENGTHS as DEFAULTS  # (default, lowest, highest) of each, as the config checks
 from hub.config.sim_source import PICTURE_FAULTS
 
+# The hub's picture check that should find each fault (`hub.diagnostics`): what tests and benchmarks expect.
+FOUND_BY = {
+    "blur": "blurred",
+    "dark": "exposure",
+    "overexposed": "exposure",
+    "lowcontrast": "low_contrast",
+    "cover": "covered",
+    "colorcast": "color_cast",
+    "ircut": "ir_cut",
+    "noise": "noisy",
+    "stripes": "striped",
+    "mosaic": "mosaic",
+    "moved": "moved",
+}
 # Faults of the lens and the sensor change the picture under the camera's text overlay (its clock and name
 # stay readable on a covered lens); interference and broken blocks hit the whole signal, text included.
 OPTICAL = frozenset(PICTURE_FAULTS) - {"stripes", "mosaic"}

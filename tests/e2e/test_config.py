@@ -5,18 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-
-def stream(**fields) -> str:
-    base = {
-        "id": '"ps-0001"',
-        "name": '"Gate"',
-        "category": '"public-security"',
-        "position": "[31.77, 117.30]",
-        "url": '"rtsp://10.0.0.1/live"',
-    }
-    base.update(fields)
-    body = "\n".join(f"{k} = {v}" for k, v in base.items() if v is not None)
-    return "[[streams]]\n" + body + "\n"
+from support.estates import config_stream as stream
 
 
 def test_hub_check_exit_codes_and_output(tmp_path):

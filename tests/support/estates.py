@@ -69,3 +69,17 @@ def sim_for(estate: str, scope: str = "module"):
         process.stop()
 
     return serving
+
+
+def config_stream(**fields) -> str:
+    """A `[[streams]]` table of a good camera, with `fields` (TOML values as text) changed or, when None, left out."""
+    base = {
+        "id": '"ps-0001"',
+        "name": '"Gate"',
+        "category": '"public-security"',
+        "position": "[31.77, 117.30]",
+        "url": '"rtsp://10.0.0.1/live"',
+    }
+    base.update(fields)
+    body = "\n".join(f"{k} = {v}" for k, v in base.items() if v is not None)
+    return "[[streams]]\n" + body + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support.estates import config_stream as stream
 
 from hub.cli import main
 from hub.cli.demo import DEMO_CONFIG
@@ -22,19 +23,6 @@ def problems(text: str, env: dict | None = None) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         parse_config(text, "test.toml", env if env is not None else {"CAM_PASS": "hunter2"})
     return caught.value.problems
-
-
-def stream(**fields) -> str:
-    base = {
-        "id": '"ps-0001"',
-        "name": '"Gate"',
-        "category": '"public-security"',
-        "position": "[31.77, 117.30]",
-        "url": '"rtsp://10.0.0.1/live"',
-    }
-    base.update(fields)
-    body = "\n".join(f"{k} = {v}" for k, v in base.items() if v is not None)
-    return "[[streams]]\n" + body + "\n"
 
 
 def test_good_config_loads_with_env_filled_in():

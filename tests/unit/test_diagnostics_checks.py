@@ -23,20 +23,8 @@ from hub.diagnostics.moved import Features, confirm
 from hub.diagnostics.sampling import Sampler
 from hub.diagnostics.settings import DiagnosisSettings, SamplingSettings
 from hub.sim import clips, picture_faults, scenes
+from hub.sim.picture_faults import FOUND_BY as CHECK_OF
 
-CHECK_OF = {
-    "blur": "blurred",
-    "dark": "exposure",
-    "overexposed": "exposure",
-    "lowcontrast": "low_contrast",
-    "cover": "covered",
-    "colorcast": "color_cast",
-    "ircut": "ir_cut",
-    "noise": "noisy",
-    "stripes": "striped",
-    "mosaic": "mosaic",
-    "moved": "moved",
-}
 HARD = ("night", "rain", "office", "traffic", "clock")
 
 
