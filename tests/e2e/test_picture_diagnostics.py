@@ -147,7 +147,7 @@ async def test_an_operator_mutes_a_check_with_a_reason_and_the_mute_outlives_a_r
 
 async def test_accepting_the_current_view_as_the_reference(hub):
     await hub.wait_for("office", "online", timeout=60)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # generous: a loaded machine samples pictures less often (load shedding)
     while True:  # the first sampled picture has to arrive
         async with hub.session.post(
             hub.url("/api/streams/office/reference"), json={"reason": "re-aimed at the door on purpose"}
@@ -157,7 +157,7 @@ async def test_accepting_the_current_view_as_the_reference(hub):
             break
         await asyncio.sleep(0.5)
     assert reply.status == 200, body
-    assert body["reference"]["by"] == "tester" or body["reference"]["by"]
+    assert "tester" in body["reference"]["by"], "the reference names who accepted it"
     status, diagnosis = await hub.get_json("/api/streams/office/diagnosis")
     assert [r["by"] for r in diagnosis["references"]][-1] == body["reference"]["by"]
     async with hub.session.post(hub.url("/api/streams/office/reference"), json={}) as reply:
