@@ -6,3 +6,4 @@ cd "$ROOT"
 .venv/bin/ruff check hub tests bench scripts
 .venv/bin/ruff format --check hub tests bench scripts
 .venv/bin/mypy
+.venv/bin/hub check streams.toml >/dev/null  # the top-level example config stays valid
