@@ -153,7 +153,7 @@ def _listening(port: int) -> bool:
 
 def test_the_simulator_answers_503_while_it_encodes_its_clips(tmp_path):
     config = tmp_path / "sim.toml"
-    config.write_text(sim_stream("big", "sim://traffic?size=1920x1080&fps=25&codec=h265", name="Warm-up camera"))
+    config.write_text(sim_stream("big", "sim://traffic?size=640x360&fps=25&codec=h265", name="Warm-up camera"))
     port = free_port()
     sim = Command("sim", "--config", str(config), "--listen", f"127.0.0.1:{port}", "--control", "127.0.0.1:0",
                   env={"HUB_CACHE_DIR": str(tmp_path / "clips")})  # fmt: skip
