@@ -128,7 +128,9 @@ def detect() -> str:
             "through the simulator's control API, timed from the call to the hub's own event. Back online: from clearing "
             f"the fault to `online`, after the reconnect backoff (target {RECOVER_TARGET_S:g} s).\n",
             machine(result) + "\n",
-            table(["fault", "detect median s", "detect worst s", "target s", "back online median s", "back online worst s"], rows),
+            table(
+                ["fault", "detect median s", "detect worst s", "target s", "back online median s", "back online worst s"], rows
+            ),
             "",
         ]
     )
@@ -160,7 +162,11 @@ def api() -> str:
             f"{r['scrape_ms']:.1f} / {r['scrape_max_ms']:.0f} ms",
             f"<= 250 ms: {met(r['scrape_ms'], 250)}",
         ],
-        [f"SSE fan-out to {r['sse_subscribers']} subscribers, p50 / p99", f"{r['sse_p50_ms']:.1f} / {r['sse_p99_ms']:.1f} ms", "-"],
+        [
+            f"SSE fan-out to {r['sse_subscribers']} subscribers, p50 / p99",
+            f"{r['sse_p50_ms']:.1f} / {r['sse_p99_ms']:.1f} ms",
+            "-",
+        ],
     ]
     return "\n".join(
         [
@@ -199,9 +205,13 @@ def capacity() -> str:
             "`ingest_processes = 1` and `= 2`. A rung passes when 98 % of the cameras deliver at least 90 % of 25 fps over "
             "the window and the hub logs no state change.\n",
             machine(r) + "\n",
-            table(["ingest processes", "cameras", "fps median (1st percentile)", "CPU of the hub's processes", "RSS MiB", "passed"], rows),
+            table(
+                ["ingest processes", "cameras", "fps median (1st percentile)", "CPU of the hub's processes", "RSS MiB", "passed"],
+                rows,
+            ),
             "",
-            f"Capacity: {line}" + (f"; {ratio:.1f}x with two processes (target >= 1.6x: {met(ratio, 1.6, most=False)})." if ratio else "."),
+            f"Capacity: {line}"
+            + (f"; {ratio:.1f}x with two processes (target >= 1.6x: {met(ratio, 1.6, most=False)})." if ratio else "."),
             "",
         ]
     )
@@ -226,9 +236,21 @@ def estate() -> str:
             f"within {e['probe_interval_s']:g} s: {met(e['reach_age_max_s'], e['probe_interval_s'])}",
         ],
         ["live and wall cameras, lowest fps", f"{e['live_fps_min']} and {e['wall_fps_min']}", "full frame rate"],
-        ["`GET /api/streams` p50 / p99", f"{e['list_p50_ms']} / {e['list_p99_ms']} ms", f"p99 <= 50 ms: {met(e['list_p99_ms'], 50)}"],
-        ["`GET /api/streams/{id}` p50 / p99", f"{e['record_p50_ms']} / {e['record_p99_ms']} ms", f"p99 <= 5 ms: {met(e['record_p99_ms'], 5)}"],
-        ["`/metrics` p50 / p99 (two scrapers)", f"{e['scrape_p50_ms']} / {e['scrape_p99_ms']} ms", f"p99 <= 100 ms: {met(e['scrape_p99_ms'], 100)}"],
+        [
+            "`GET /api/streams` p50 / p99",
+            f"{e['list_p50_ms']} / {e['list_p99_ms']} ms",
+            f"p99 <= 50 ms: {met(e['list_p99_ms'], 50)}",
+        ],
+        [
+            "`GET /api/streams/{id}` p50 / p99",
+            f"{e['record_p50_ms']} / {e['record_p99_ms']} ms",
+            f"p99 <= 5 ms: {met(e['record_p99_ms'], 5)}",
+        ],
+        [
+            "`/metrics` p50 / p99 (two scrapers)",
+            f"{e['scrape_p50_ms']} / {e['scrape_p99_ms']} ms",
+            f"p99 <= 100 ms: {met(e['scrape_p99_ms'], 100)}",
+        ],
         ["CPU of the hub's processes, mean / worst 5 s", f"{e['cores_mean']} / {e['cores_max_5s']} cores", "<= 1.5 cores"],
         ["memory of the hub's processes, most", f"{e['rss_mib_max']} MiB", "<= 2 GiB"],
         ["false transitions (cameras with no fault changing state)", e["false_transitions"], "0"],
@@ -236,7 +258,9 @@ def estate() -> str:
     detections: dict[str, dict[str, float]] = {}
     for d in e["detections"]:
         detections.setdefault(d["fault"], {})[d["mode"]] = d["detected_s"]
-    detect_rows = [[fault, f"{modes.get('live', '-')} s", f"{modes.get('patrol', '-')} s"] for fault, modes in sorted(detections.items())]
+    detect_rows = [
+        [fault, f"{modes.get('live', '-')} s", f"{modes.get('patrol', '-')} s"] for fault, modes in sorted(detections.items())
+    ]
     overload = [
         ["live cameras asked for / what one process carries", f"{o['live_cameras']} / {o['capacity_1_process']}"],
         ["cameras online at the end", o["online"]],
@@ -248,7 +272,7 @@ def estate() -> str:
             "## The whole estate\n",
             f"`python bench/estate.py`, the load of `hub demo --estate`: {e['cameras']:,} cameras, {e['patrolled']:,} on patrol "
             f"(`patrol_period_s = {e['period_s']:g}`, `probe_interval_s = {e['probe_interval_s']:g}`, "
-            f"`patrol_concurrency = {e['patrol_concurrency']}`), {e['live']} live, `ingest_processes = \"{e['processes']}\"`. "
+            f'`patrol_concurrency = {e["patrol_concurrency"]}`), {e["live"]} live, `ingest_processes = "{e["processes"]}"`. '
             f"After the first patrol round, for {e['steady_s']} s: a 16-tile wall of patrolled cameras, the API polled as "
             "pages poll it, two scrapers on `/metrics`, and the seven fault kinds injected on one live and one patrolled "
             "camera each.\n",
@@ -276,8 +300,8 @@ def small_ones() -> str:
             f"`python bench/wall_cpu.py`: hub CPU with {wall['tiles']} cameras and nobody watching "
             f"{wall['hub_cpu_no_wall_percent']} % of a core; with a {wall['tiles']}-tile wall playing in Chromium "
             f"{wall['hub_cpu_wall_percent']} % (the remux to fMP4 and the WebSocket). Tiles play "
-            f"{wall['tile_buffer_latency_median_s']} s (median, most {wall['tile_buffer_latency_max_s']} s) behind the newest frame "
-            "they received.\n",
+            f"{wall['tile_buffer_latency_median_s']} s (median, most {wall['tile_buffer_latency_max_s']} s) "
+            "behind the newest frame they received.\n",
             machine(wall) + "\n",
         ]
     if markers:
@@ -358,9 +382,9 @@ def sign_ins() -> str:
             machine(r) + "\n",
             table(["phase", "request", "n", "p50 ms", "p99 ms", "max ms"], rows),
             "",
-            f"{attacked['bursts']} bursts; sign-in answers {attacked['sign_ins']}; hub CPU calm {r['calm']['hub_cpu_percent']} %, "
-            f"attacked {attacked['hub_cpu_percent']} %. Legitimate sign-ins during the attack (from an address that signed in "
-            f"before): {legit}. Target "
+            f"{attacked['bursts']} bursts; sign-in answers {attacked['sign_ins']}; "
+            f"hub CPU calm {r['calm']['hub_cpu_percent']} %, attacked {attacked['hub_cpu_percent']} %. "
+            f"Legitimate sign-ins during the attack (from an address that signed in before): {legit}. Target "
             f"{met(attacked['latency']['all']['p99_ms'], r['target_p99_ms'])}.",
             "",
         ]
@@ -382,7 +406,7 @@ def sizing() -> str:
     rows = [
         [
             "live cameras (every frame counted, a picture every 2 s)",
-            f"about {caps[most] / cores:.0f} with `ingest_processes = \"auto\"`",
+            f'about {caps[most] / cores:.0f} with `ingest_processes = "auto"`',
             "-" if mib_live is None else f"about {mib_live:.1f} MiB each",
         ],
         [
