@@ -9,7 +9,7 @@ observations and made-up times.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -118,7 +118,23 @@ def _opened(health: StreamHealth, opened: Opened, now: float) -> None:
         health.size = size
     health.opened, health.opened_at, health.connected = opened, now, True
     health.flow = Flow(frames_total=health.flow.frames_total, bytes_total=health.flow.bytes_total)
-    health.reference = health.latest = None
+    health.reference, health.latest = _carried(health.reference), _carried(health.latest)
+
+
+def _carried(picture: Picture | None) -> Picture | None:
+    """A picture of an earlier connection, kept for the next: a camera frozen (or black) before a reconnect,
+    a visit or a change of mode is frozen still, since the same moment, until a new picture differs. Its
+    camera timestamp is dropped: a new connection counts on another clock, and the wall clock decides."""
+    return None if picture is None else replace(picture, pts_s=None)
+
+
+def seeded(settings: HealthSettings, nominal_fps: float | None, previous: StreamHealth | None) -> StreamHealth:
+    """A new connection's health (a visit, a stream gone live) that remembers the pictures of the one before."""
+    health = StreamHealth(settings, nominal_fps)
+    if previous is not None:
+        health.reference, health.latest = _carried(previous.reference), _carried(previous.latest)
+        health.size = previous.size
+    return health
 
 
 def _packets(health: StreamHealth, batch: PacketBatch, now: float) -> None:
@@ -191,6 +207,11 @@ def _window_totals(health: StreamHealth, now: float, span: float) -> tuple[int, 
         return len(flow.window), flow.window_bytes
     recent = [size for at, size in flow.window if at >= now - span]  # only in a connection's first seconds
     return len(recent), sum(recent)
+
+
+def rate_window_full(health: StreamHealth, now: float) -> bool:
+    """Whether the rates (and so the low_fps rule) cover their whole window yet."""
+    return _rate_span(health, now) == FLOW_WINDOW_S
 
 
 def measured_fps(health: StreamHealth, now: float) -> float | None:

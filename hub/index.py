@@ -53,7 +53,9 @@ class StreamRecord:
     snapshot_at: float | None = None
     snapshot_seq: int = 0
     picture_changed_at: float | None = None  # start of the current run of identical pictures (frozen since)
-    mode: str = "live"  # as configured: live | patrol
+    mode: str = "auto"  # as configured: auto | live | patrol
+    watching: str = "patrol"  # how it is watched now: live | patrol
+    watching_reason: str = ""  # why (hub.monitor.modes)
     check_period_s: float = 0.0  # how often its picture should be checked (live: picture_interval_s; patrol: patrol_period_s)
     promoted: bool = False  # a patrolled stream running live because somebody looks at it
     checked_at: float | None = None  # the last picture check (live: the last decoded picture; patrol: the last visit)
@@ -120,6 +122,8 @@ class StreamRecord:
             "retry_at": _round(self.retry_at, 3),
             "dropped_observations": self.dropped_observations,
             "mode": self.mode,
+            "watching": self.watching,
+            "watching_reason": self.watching_reason,
             "promoted": self.promoted,
             "checked_at": _round(self.checked_at, 3),
             "probed_at": _round(self.probed_at, 3),
@@ -155,6 +159,8 @@ class StreamRecord:
             self.retry_at,
             self.dropped_observations,
             self.mode,
+            self.watching,
+            self.watching_reason,
             self.promoted,
             self.checked_at,
             self.probed_at,
@@ -179,7 +185,7 @@ class StreamRecord:
             "last_frame_at": _round(self.last_frame_at, 3),
             "snapshot_at": _round(self.snapshot_at, 3),
             "picture_changed_at": _round(self.picture_changed_at, 3),
-            "mode": self.mode,
+            "watching": self.watching,
             "checked_at": _round(self.checked_at, 3),
         }
 

@@ -158,7 +158,20 @@ def _monitor(table: dict, check: Checker) -> MonitorSettings:
         ),
         modes=tuple(modes.items()),
         live_grace_s=check.number(table, "live_grace_s", defaults.live_grace_s, above=0.0, at_most=3600.0),
+        priority=_priority(table, check, defaults.priority),
+        recent_fault_s=check.number(table, "recent_fault_s", defaults.recent_fault_s, above=0.0, at_most=86400.0),
     )
+
+
+def _priority(table: dict, check: Checker, default: tuple[str, ...]) -> tuple[str, ...]:
+    """`priority = ["property", "public-security"]`: categories first in that order, the others after."""
+    if "priority" not in table:
+        return default
+    value = table["priority"]
+    if not isinstance(value, list) or any(c not in CATEGORIES for c in value) or len(set(value)) != len(value):
+        check.add("priority", f"expected a list of distinct categories from {', '.join(CATEGORIES)}, got {value!r}")
+        return default
+    return tuple(value) + tuple(c for c in default if c not in value)
 
 
 def _health(table: dict, check: Checker) -> HealthSettings:

@@ -14,9 +14,10 @@ from hub.safe.redact import redact_url
 
 CATEGORIES = ("public-security", "property", "childcare", "vehicle")
 TRANSPORTS = ("tcp", "udp")
-MODES = ("live", "patrol")
+MODES = ("auto", "live", "patrol")  # auto: live while the hub's live budget allows, patrolled beyond it
 CLIP_LABELS = ("name", "scene")
-DEFAULT_MODES = (("public-security", "patrol"), ("property", "patrol"), ("childcare", "live"), ("vehicle", "live"))
+DEFAULT_MODES = (("public-security", "auto"), ("property", "auto"), ("childcare", "auto"), ("vehicle", "auto"))
+DEFAULT_PRIORITY = ("public-security", "property", "childcare", "vehicle")  # among auto cameras of equal need
 URL_SCHEMES = ("rtsp", "rtsps", "sim")
 MAX_CONFIG_BYTES = 16 << 20  # the 1,555-camera estate is under 1 MB
 MAX_STREAMS = 10_000  # per hub; a larger estate is split across hubs
@@ -51,16 +52,19 @@ class HubSettings:
 
 @dataclass(frozen=True)
 class MonitorSettings:
-    """How each stream is watched: live (always connected) or on patrol (visited in turn, probed between)."""
+    """How each stream is watched: live (always connected), on patrol (visited in turn, probed between), or
+    auto (live while the live budget the hub learns from its own load allows, patrolled beyond it)."""
 
     patrol_period_s: float = 300.0  # every patrolled camera's picture checked at least this often
     probe_interval_s: float = 30.0  # media-free RTSP probe of every patrolled camera
     patrol_concurrency: int = 32  # visits at once
     modes: tuple[tuple[str, str], ...] = DEFAULT_MODES  # category -> mode
     live_grace_s: float = 60.0  # a patrolled stream somebody opened stays live this long after the last look
+    priority: tuple[str, ...] = DEFAULT_PRIORITY  # auto cameras beyond the first needs: live in this order of category
+    recent_fault_s: float = 600.0  # an auto camera that had a fault this recently comes before healthy ones
 
     def mode_for(self, category: str) -> str:
-        return dict(self.modes).get(category, "live")
+        return dict(self.modes).get(category, "auto")
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ def estate_cameras(seed: int = 1555, basemap: dict | None = None) -> list[Camera
 
 HEADER = """# The reference estate: {total} simulated cameras of the Fangxing community ({counts}).
 # Written by `hub estate`; run it with `hub demo --estate` or `hub serve --config` next to `hub sim --config`.
-# Street and property cameras are on patrol, childcare rooms and vehicles live (the [monitor] defaults).
+# Every camera is in mode auto (the default): as many live as this machine carries, the rest on patrol.
 
 [hub]
 listen = "127.0.0.1:8080"
@@ -205,7 +205,7 @@ clip_labels = "scene"
 [monitor]
 patrol_period_s = 300
 probe_interval_s = 30
-patrol_concurrency = 48          # 1,538 patrolled cameras, visits of about 4 s: room to spare within a period
+patrol_concurrency = 48          # over a thousand patrolled cameras, visits of about 4 s: room to spare within a period
 
 [map]
 center = [31.7750, 117.3030]

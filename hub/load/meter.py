@@ -3,7 +3,8 @@
 Runs on the event loop as one task. Loop lateness is measured with a short timer (how late it fires);
 CPU and resident memory are read from /proc for the hub process and its ingest workers. On every level change the meter
 calls `apply(shed)` (the monitor turns it into a picture-sampling factor and a patrol concurrency) and
-logs it. After every sample it calls `report(status, changed)`: the monitor shows the status in
+logs it. The same samples teach the live budget (`hub.load.budget`): how many auto cameras may be
+live. After every sample it calls `report(status, changed)`: the monitor shows the status in
 /healthz, the page's banner and /metrics, and publishes a `hub` event when the level changed.
 """
 
@@ -17,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from hub.load.budget import LiveBudget
 from hub.load.governor import SHED_LEVELS, Governor, LiveCeiling, LoadSample, Shed
 
 log = logging.getLogger("hub.load")
@@ -61,6 +63,7 @@ class LoadMeter:
         self._live = live  # how many streams are live now (for the live ceiling)
         self.governor = Governor()
         self.ceiling = LiveCeiling()
+        self.budget = LiveBudget()  # how many auto cameras may be live (hub.load.budget)
         self.sample = LoadSample(0.0, 0.0)
         self.rss_bytes = 0  # resident memory of the hub and its ingest workers, at the last sample
         self._recent: deque[float] = deque(maxlen=RECENT)  # loop lateness of the last RECENT samples
@@ -84,6 +87,8 @@ class LoadMeter:
             "patrol_concurrency_share": shed.patrol_share,
             "live_share": shed.live_share,
             "live_ceiling": self.ceiling.value,
+            "live_budget": self.budget.value,
+            "live_streams": self._live(),
         }
 
     async def run(self) -> None:
@@ -115,6 +120,11 @@ class LoadMeter:
                     live,
                     self.ceiling.value,
                 )
+            budget = self.budget.value
+            self.budget.observe(self.sample, live, self.governor.overloaded, self.ceiling.value, loop.time())
+            if self.budget.value != budget:
+                log.info("live budget %d -> %d (%d live, %.0f %% of %d cores)", budget, self.budget.value, live,
+                         100 * self.sample.cpu_share, self.cores)  # fmt: skip
             if changed:
                 self._changed()
             self._report(self.status(), changed)

@@ -110,6 +110,8 @@ class Judge:
             record.dropped_observations = supervisor.dropped
         retry_at = supervisor.retry_at if supervisor is not None else None
         record.retry_at = None if retry_at is None else wall_time(retry_at, now, wall)
+        if verdict.state not in (h.ONLINE, h.CONNECTING):
+            watched.faulted_at = now  # an auto camera with a recent fault comes before healthy ones
         if (verdict.state, verdict.reasons) != (record.state, record.reasons):
             previous = record.state
             record.state, record.reasons, record.since = verdict.state, verdict.reasons, wall
@@ -133,6 +135,8 @@ class Judge:
         live = h.evaluate(watched.health, now)
         if watched.visit is not None and live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
             return patrolled, now  # back from patrol, no frame yet on the live connection: the patrol verdict stands
+        if watched.carried is not None:
+            live, watched.carried = carry_over(live, watched.carried, watched.health, now)
         if watched.health.latest is not None:
             watched.record.checked_at = wall_time(watched.health.latest.at, now, time.time())
         return live, now
@@ -145,10 +149,28 @@ def measure(watched: Watched, at: float, now: float, wall: float) -> None:
     record.codec = opened.codec if opened else record.codec
     if health.size:
         record.width, record.height = health.size
-    record.fps = h.measured_fps(health, at)
-    record.bitrate_bps = h.measured_bitrate(health, at)
-    record.keyframe_interval_s = h.keyframe_interval(health)
+    # A connection just opened (a camera gone live, a visit) has no rates yet: the last ones stand meanwhile,
+    # so that a change of mode makes no gap in the record or the metrics.
+    fresh = health.connected
+    record.fps = _or_kept(h.measured_fps(health, at), record.fps, fresh)
+    record.bitrate_bps = _or_kept(h.measured_bitrate(health, at), record.bitrate_bps, fresh)
+    record.keyframe_interval_s = _or_kept(h.keyframe_interval(health), record.keyframe_interval_s, fresh)
     record.nominal_fps = h.expected_fps(health)
     unchanged_since = h.picture_unchanged_since(health)
     # Rounded: converting clocks jitters by microseconds, which would make every record look changed every tick.
     record.picture_changed_at = None if unchanged_since is None else round(wall_time(unchanged_since, now, wall), 2)
+
+
+def carry_over(live: h.Verdict, carried: h.Verdict, health: h.StreamHealth, now: float) -> tuple[h.Verdict, h.Verdict | None]:
+    """A patrolled camera gone live keeps the faults its patrol found until the live connection can judge
+    them by the same rules: the picture rules can at its first picture (its health remembers the visit's
+    pictures), the low_fps rule once its rate window is full. Returns the verdict and what is still carried."""
+    still = tuple(r for r in carried.reasons if r == "low_fps" and not h.rate_window_full(health, now))
+    if not still or live.state in (h.OFFLINE, h.UNAUTHORIZED):
+        return live, None
+    reasons = live.reasons + tuple(r for r in still if r not in live.reasons)
+    return h.Verdict(h.DEGRADED, reasons), h.Verdict(carried.state, still)
+
+
+def _or_kept(value: float | None, kept: float | None, keep: bool) -> float | None:
+    return kept if value is None and keep else value

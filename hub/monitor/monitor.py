@@ -36,7 +36,7 @@ from hub.load.governor import LAG_HIGH_S, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
 from hub.monitor.capacity import capacity_report
 from hub.monitor.judge import Judge
-from hub.monitor.modes import choose_shed, wants_live
+from hub.monitor.modes import WATCHED, plan
 from hub.monitor.outages import publish_outages
 from hub.monitor.reload import ReloadResult, plan_reload
 from hub.monitor.snapshots import fresh_snapshot
@@ -118,7 +118,6 @@ class Monitor:
         record.describe(stream)
         mode = self.config.mode_of(stream)
         record.mode = mode
-        record.check_period_s = self.config.health.picture_interval_s if mode == "live" else self.config.monitor.patrol_period_s
         self.index.records[stream.id] = record
         watched = self.watched[stream.id] = Watched(stream, mode, None, self._fresh_health(stream), record)
         self.diagnostics.watch(stream, self.config.diagnostics)
@@ -145,9 +144,11 @@ class Monitor:
         supervisor = self._supervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
         if stream.id in self.patroller.plan.slots:  # from patrol: its verdict stands until the live connection has its own
             self.patroller.remove(stream.id)
-            watched.health = self._fresh_health(stream)  # the last visit's frames are counted already
+            if watched.visit is not None and watched.visit.verdict.state != h.ONLINE:
+                watched.carried = watched.visit.verdict
+            # The last visit's frames are counted already; its pictures are remembered (frozen stays frozen).
+            watched.health = h.seeded(self.config.health, stream.fps, watched.health)
         watched.supervisor = supervisor
-        watched.record.promoted = watched.mode == "patrol"
         supervisor.start()
 
     def _supervisor(self, key: str, settings, deliver, tap: LiveTap | None) -> StreamSupervisor | RemoteSupervisor:
@@ -182,12 +183,12 @@ class Monitor:
         self.patroller.concurrency_share = shed.patrol_share
         self._live_share = shed.live_share
 
-    def _choose_shed(self, now: float) -> None:
-        """Which live streams go on patrol for now (`hub.monitor.modes.choose_shed`)."""
+    def _plan_modes(self, now: float) -> None:
+        """Which streams are live now, and why (`hub.monitor.modes.plan`)."""
         looked_at = {sid for sid in self.watched if self.interest.wants_live(sid, now)}
-        shed = choose_shed(self.watched.values(), looked_at, self._live_share, self.meter.ceiling.value)
-        for watched in self.watched.values():
-            watched.shed = watched.stream.id in shed
+        m = self.config.monitor
+        plan(self.watched, looked_at, self.meter.budget.value, self._live_share, self.meter.ceiling.value, m.priority,
+             m.recent_fault_s, now)  # fmt: skip
 
     def _announce_load(self, status: dict, changed: bool) -> None:
         if self.meter.sample.loop_lag_s > SEVERE_LAG_S:  # readers starved too: what they saw may be the hub's doing
@@ -205,7 +206,6 @@ class Monitor:
             watched.record.checked_at = wall_time(now, now, time.time())
         if supervisor is not None:
             self._stop_later(supervisor)
-        watched.record.promoted = False
         self.patroller.add([watched.stream.id], checked=True)
 
     def _stop_later(self, supervisor: Supervisor) -> None:
@@ -265,7 +265,7 @@ class Monitor:
         if watched is None or watched.live_now or self._stopping:
             return None
         settings = replace(reader_settings(watched.stream, self.config), analyze_s=VISIT_ANALYZE_S)
-        return PatrolTarget(settings, self._fresh_health(watched.stream), watched.probe)
+        return PatrolTarget(settings, h.seeded(self.config.health, watched.stream.fps, watched.health), watched.probe)
 
     def _on_visit(self, stream_id: str, visit: Visit) -> bool:
         """A visit ended (patroller callback). True asks for another visit at once (this one is not believed)."""
@@ -313,7 +313,7 @@ class Monitor:
         # The hub late in any of the last few seconds: open no more live connections until it has been on
         # time for a while (or has shed them to patrol).
         self._starts_left = self._starts_per_tick if self.meter.recent_lag_s < LAG_HIGH_S else 0
-        self._choose_shed(now)
+        self._plan_modes(now)
         for start in range(0, len(items), TICK_SLICE):
             for stream_id, watched in items[start : start + TICK_SLICE]:
                 if self.watched.get(stream_id) is watched:  # a reload may have replaced it meanwhile
@@ -339,30 +339,27 @@ class Monitor:
         return True
 
     def _promote_or_demote(self, watched: Watched, now: float) -> None:
-        """Patrolled streams somebody watches go live and back; live streams the governor sheds go on patrol and back."""
+        """Connect the streams `plan` wants live, patrol the others; the record says how each is watched and why."""
         if self._stopping:
             return
-        sid = watched.stream.id
-        looked_at = self.interest.wants_live(sid, now)
-        wanted = wants_live(watched, looked_at)
-        if wanted and not watched.live_now:
-            if looked_at or self._may_start():  # somebody's look never waits for the paced start
-                log.info("stream %s: %s", sid, "watched, live until nobody looks" if watched.mode == "patrol" else "live")
-                self._go_live(watched)
-        elif not wanted and watched.live_now:
-            log.info(
-                "stream %s: %s",
-                sid,
-                "nobody looks any more, back on patrol"
-                if watched.mode == "patrol"
-                else "on patrol for now: the hub is overloaded",
-            )
+        sid, looked_at = watched.stream.id, self.interest.wants_live(watched.stream.id, now)
+        if watched.wanted and not watched.live_now and (looked_at or self._may_start()):  # a look never waits
+            log.info("stream %s: live (%s)", sid, watched.why)
+            self._go_live(watched)
+        elif not watched.wanted and watched.live_now:
+            log.info("stream %s: on patrol (%s)", sid, watched.why)
             self._back_to_patrol(watched, now)
-        elif not wanted and sid not in self.patroller.plan.slots:
-            self.patroller.add([sid], checked=False)  # a live stream shed before its paced start: patrol it meanwhile
+        elif not watched.wanted and sid not in self.patroller.plan.slots:
+            self.patroller.add([sid], checked=False)  # wanted live before its paced start: patrolled meanwhile
         if watched.live_now and self._tap_for is not None:
             self._tap_for(sid).pictures_wanted = looked_at  # JPEGs of every picture only while somebody looks
-        watched.record.shed = watched.shed and not watched.live_now
+        record = watched.record
+        record.watching = "live" if watched.live_now else "patrol"
+        record.watching_reason = watched.why if watched.live_now == watched.wanted else f"{watched.why}: starting, paced"
+        record.promoted = watched.live_now and watched.why == WATCHED
+        record.shed = watched.shed and not watched.live_now
+        health = self.config.health
+        record.check_period_s = health.picture_interval_s if watched.live_now else self.config.monitor.patrol_period_s
 
     async def _unwatch(self, watched: Watched) -> None:
         self.patroller.remove(watched.stream.id)

@@ -33,7 +33,11 @@ class Watched:
     seen_s: float = 0.0
     visit: VisitOutcome | None = None
     probe: ProbeOutcome | None = None
-    shed: bool = False  # a live stream the load governor has put on patrol for now
+    shed: bool = False  # a stream of mode live the load governor has put on patrol for now
+    wanted: bool = False  # live now? (`hub.monitor.modes.plan`, every tick)
+    why: str = ""  # why it is live or patrolled now, for its record
+    faulted_at: float | None = None  # monotonic: when its state was last neither online nor connecting
+    carried: h.Verdict | None = None  # what its patrol found that the live connection cannot judge yet
     measured_for: object = None  # the visit the record's rates were last measured from (patrol: measure once per visit)
     frames_before: int = 0  # frames and bytes of earlier visits and live spells: the record's totals never go back
     bytes_before: int = 0

@@ -24,7 +24,7 @@ def test_the_estate_has_the_reference_numbers_and_every_fault_kind(tmp_path):
     }
     faults = Counter(s.fault.kind for s in config.streams if s.fault)
     assert set(faults) == set(FAULTS) and 40 <= sum(faults.values()) <= 55, faults  # about 3 %, every kind
-    assert Counter(config.mode_of(s) for s in config.streams) == {"patrol": 1538, "live": 17}
+    assert Counter(config.mode_of(s) for s in config.streams) == {"auto": 1555}, "as many live as the machine carries"
     assert all(s.has_substream for s in config.streams if s.category != "vehicle")
     assert all(s.reports_position and s.position is None for s in config.streams if s.category == "vehicle")
     assert all("sensitive" in s.tags for s in config.streams if s.category == "childcare")

@@ -9,11 +9,11 @@ import time
 
 import pytest
 from support.estates import STREET, sim_for, sim_stream
-from support.hubrun import hub_on, until
+from support.hubrun import PATROL_MODES, hub_on, until
 
 from hub.sim.process import SimProcess
 
-PATROL = "[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 1\n"
+PATROL = "[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 1\n" + PATROL_MODES
 FAULTS = ("freeze", "black", "lowfps", "stall", "auth", "notfound")
 ESTATE = "".join(
     [

@@ -7,13 +7,13 @@ import re
 import pytest
 from support.browser import hub_page
 from support.estates import SIM_ESTATE
-from support.hubrun import hub_config_text, running_hub, until
+from support.hubrun import PATROL_MODES, hub_config_text, running_hub, until
 
 from hub.web.keys import INDEX
 
 pytestmark = pytest.mark.chromium
 
-PATROL = "[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 2\n"
+PATROL = "[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 2\n" + PATROL_MODES
 
 
 @pytest.fixture
@@ -33,7 +33,8 @@ async def test_the_popup_says_how_fresh_a_patrolled_verdict_is(patrol_ui):
     freshness = page.locator(".leaflet-popup .freshness")
     await freshness.wait_for()
     text = await freshness.inner_text()
-    assert re.fullmatch(r"on patrol · picture checked (now|\d+ s ago)( · answered a probe (now|\d+ s ago))?", text), text
+    pattern = r"on patrol \(configured patrol\) · picture checked (now|\d+ s ago)( · answered a probe (now|\d+ s ago))?"
+    assert re.fullmatch(pattern, text), text
 
 
 async def test_the_page_shows_the_hub_overloaded_and_recovered(patrol_ui):

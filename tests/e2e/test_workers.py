@@ -11,7 +11,7 @@ import time
 
 import pytest
 from support.estates import STREET, sim_for, sim_stream
-from support.hubrun import hub_on, until
+from support.hubrun import PATROL_MODES, hub_on, until
 
 from hub.web.keys import INDEX, MONITOR
 from hub.workers.pool import STOP_WAIT_S
@@ -24,7 +24,7 @@ ESTATE = "".join(
         sim_stream("w-sub", "sim://street?size=640x360&sub=320x180", category="childcare"),
     ]
 )
-MONITOR_TABLE = "[hub]\ningest_processes = 2\n[monitor]\npatrol_period_s = 30\nprobe_interval_s = 5\n"
+MONITOR_TABLE = "[hub]\ningest_processes = 2\n[monitor]\npatrol_period_s = 30\nprobe_interval_s = 5\n" + PATROL_MODES
 worker_sim = sim_for(ESTATE)
 
 

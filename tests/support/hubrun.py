@@ -136,6 +136,8 @@ async def hub_on(sim, folder: Path, estate: str, monitor: str):
 
 
 ALL_LIVE = '[monitor]\nmodes = { public-security = "live", property = "live", childcare = "live", vehicle = "live" }\n'
+# What the patrol tests watch: street and property cameras on patrol, childcare and vehicles live.
+PATROL_MODES = 'modes = { public-security = "patrol", property = "patrol", childcare = "live", vehicle = "live" }\n'
 
 
 def hub_config_text(estate: str, rtsp: str, control: str, extra: str = "", monitor: str = ALL_LIVE) -> str:

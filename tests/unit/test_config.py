@@ -73,14 +73,15 @@ def test_default_streams_toml_is_valid():
         (stream(url='"sim://street?fps=２５"'), "sim query fps='２５' is not valid"),
         ('[map]\ntiles = "https://tiles.example/x.png"\n', "[map]: tiles: expected an XYZ URL template"),
         ("streams = 3\n", "streams: expected an array of tables"),
-        (stream(mode='"sometimes"'), "mode: 'sometimes' is not one of live, patrol"),
+        (stream(mode='"sometimes"'), "mode: 'sometimes' is not one of auto, live, patrol"),
         (
             stream(sub_url='"http://10.0.0.1/sub"'),
             "sub_url: unsupported URL 'http://10.0.0.1/sub': expected one of rtsp://, rtsps://",
         ),
         (stream(url='"sim://street?sub=100x"'), "sim query sub='100x' is not valid"),
         ('[monitor]\nmodes = { traffic = "live" }\n', "[monitor]: modes.traffic: unknown category"),
-        ('[monitor]\nmodes = { childcare = "never" }\n', "[monitor]: modes.childcare: 'never' is not one of live, patrol"),
+        ('[monitor]\nmodes = { childcare = "never" }\n', "[monitor]: modes.childcare: 'never' is not one of auto, live, patrol"),
+        ('[monitor]\npriority = ["property", "zoo"]\n', "[monitor]: priority: expected a list of distinct categories"),
         ("[monitor]\npatrol_period_s = 1\n", "[monitor]: patrol_period_s: 1 is out of range"),
         ("[monitor]\npatrol_concurrency = 0\n", "[monitor]: patrol_concurrency: 0 is out of range"),
         ("[monitor]\nperiod = 5\n", "[monitor]: period: unknown key"),
@@ -96,9 +97,11 @@ def test_each_bad_input_gets_a_clear_line(text, expected):
 
 def test_modes_come_from_the_category_unless_a_stream_says_otherwise():
     config = parse_config(stream() + stream(id='"ps-0002"', mode='"live"') + stream(id='"cc-0001"', category='"childcare"'))
-    assert [config.mode_of(s) for s in config.streams] == ["patrol", "live", "live"]
+    assert [config.mode_of(s) for s in config.streams] == ["auto", "live", "auto"], "auto unless said otherwise"
     custom = parse_config('[monitor]\nmodes = { childcare = "patrol" }\n' + stream(id='"cc-0001"', category='"childcare"'))
-    assert custom.mode_of(custom.streams[0]) == "patrol" and custom.monitor.mode_for("property") == "patrol"
+    assert custom.mode_of(custom.streams[0]) == "patrol" and custom.monitor.mode_for("property") == "auto"
+    ordered = parse_config('[monitor]\npriority = ["property"]\n')
+    assert ordered.monitor.priority == ("property", "public-security", "childcare", "vehicle"), "the rest keep their order"
 
 
 def test_not_toml_reports_line_and_column():

@@ -34,7 +34,7 @@ def test_status_message_carries_the_hub_clock_and_what_a_tile_needs():
             "last_frame_at": 100.0,
             "snapshot_at": None,
             "picture_changed_at": 80.0,
-            "mode": "live",
+            "watching": "patrol",
             "checked_at": None,
         }
     }

@@ -57,16 +57,16 @@ export function duration(seconds) {
   return `${Math.round(seconds / 3600)} h`;
 }
 
-// How fresh a record's verdict is. Live streams are judged all the time; patrolled ones by their last visit
-// (the picture) and their last probe (reachability), whichever is newer for reachability.
+// How the camera is watched now, why, and how fresh its verdict is. Live streams are judged all the time;
+// patrolled ones by their last visit (the picture) and their last probe (reachability).
 export function freshness(record, now) {
-  const patrolled = (record.mode === "patrol" && !record.promoted) || record.shed;
-  if (!patrolled) {
-    return `live${record.promoted ? " while watched" : ""} · picture checked ${ago(record.checked_at ? now - record.checked_at : null)}`;
+  const why = record.watching_reason ? ` (${record.watching_reason})` : "";
+  if (record.watching === "live") {
+    return `live${why} · picture checked ${ago(record.checked_at ? now - record.checked_at : null)}`;
   }
   const checked = record.checked_at ? `picture checked ${ago(now - record.checked_at)}` : "not visited yet";
   const probed = record.probed_at ? ` · answered a probe ${ago(now - record.probed_at)}` : "";
-  return `${record.shed ? "on patrol while the hub is overloaded" : "on patrol"} · ${checked}${probed}`;
+  return `on patrol${why} · ${checked}${probed}`;
 }
 
 export function formatRate(record) {
