@@ -30,13 +30,15 @@ class Estate:
     outages: list[dict]
     url: str
     at: float
+    capacity: dict | None = None  # /healthz's, for an admin's token: the live budget
 
 
 def fetch(url: str, token: str, timeout: float = 30.0) -> Estate:
     base = url.rstrip("/")
     streams = _get(f"{base}/api/streams", token, timeout)["streams"]
     outages = _get(f"{base}/api/outages", token, timeout).get("outages", [])
-    return Estate(streams, outages, base + "/", time.time())
+    capacity = _get(f"{base}/healthz", token, timeout).get("capacity")
+    return Estate(streams, outages, base + "/", time.time(), capacity)
 
 
 def _get(url: str, token: str, timeout: float) -> dict:
@@ -63,6 +65,7 @@ def render(estate: Estate, problems: int = 20, now: float | None = None) -> str:
     now = estate.at if now is None else now
     lines = [f"hub at {estate.url}  {len(estate.streams)} streams  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now))}", ""]
     lines += _counts(estate.streams)
+    lines += ["", *_watching(estate)]
     if estate.outages:
         lines += ["", "Grouped outages:"]
         lines += [f"  {_safe(o.get('title') or _outage_title(o))}" for o in estate.outages]
@@ -117,3 +120,19 @@ def _duration(seconds: float) -> str:
 def _safe(text: str) -> str:
     """What a camera or the config named, with anything that could drive a terminal replaced."""
     return "".join(c if c.isprintable() else "?" for c in str(text))
+
+
+def _watching(estate: Estate) -> list[str]:
+    """How the streams are watched: live and on patrol, with the reasons, and the live budget (for an admin)."""
+    counts: dict[tuple[str, str], int] = {}
+    for stream in estate.streams:
+        key = (stream.get("watching", "?"), stream.get("watching_reason", ""))
+        counts[key] = counts.get(key, 0) + 1
+    live = sum(n for (watching, _), n in counts.items() if watching == "live")
+    head = f"Live {live}, on patrol {len(estate.streams) - live}"
+    if estate.capacity and estate.capacity.get("live_budget") is not None:
+        head += f"; live budget {estate.capacity['live_budget']} (learnt from this machine's load)"
+    lines = [head + ":"]
+    for (watching, reason), count in sorted(counts.items(), key=lambda item: (item[0][0] != "live", -item[1])):
+        lines.append(f"  {count:>6}  {watching:<7} {_safe(reason) or '-'}")
+    return lines

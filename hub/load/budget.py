@@ -25,8 +25,8 @@ MIN = 8
 GROWTH = 1.25  # at most this factor a sample (and at least MIN_STEP more)
 MIN_STEP = 4
 TARGET_CPU = 0.6  # of every core: the headroom is for the API, pictures looked at, patrol and bursts
-CALM_CPU = 0.5  # growth only below this share, and with the loop on time
 SHRINK = 0.85
+OVER = 1.15  # a hub this far over its target CPU gives back what the measured cost says does not fit
 SETTLE_S = 20.0
 MEASURE_FROM = 8  # live streams before their cost is believed
 SMOOTHING = 0.2
@@ -47,6 +47,8 @@ class LiveBudget:
         if overloaded or sample.loop_lag_s > LAG_HIGH_S:
             if live and int(live * SHRINK) < self.value:
                 self.value, self.shrunk_at = max(MIN, int(live * SHRINK)), now
+        elif self.cost and sample.cpu_share > TARGET_CPU * OVER and live > int(TARGET_CPU / self.cost):
+            self.value, self.shrunk_at = max(MIN, int(TARGET_CPU / self.cost), int(live * SHRINK)), now  # busier than planned
         elif self._may_grow(sample, live, now):
             fits = int(TARGET_CPU / self.cost) if self.cost else self.value + MIN_STEP
             self.value = max(self.value, min(fits, max(int(self.value * GROWTH), self.value + MIN_STEP)))
@@ -58,4 +60,4 @@ class LiveBudget:
     def _may_grow(self, sample: LoadSample, live: int, now: float) -> bool:
         settled = self.shrunk_at is None or now - self.shrunk_at >= SETTLE_S
         used = live >= self.value * 0.9  # a budget nobody uses has nothing to learn from
-        return settled and used and sample.cpu_share < CALM_CPU
+        return settled and used and sample.cpu_share < TARGET_CPU

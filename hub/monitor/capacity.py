@@ -11,8 +11,9 @@ from hub.patrol.patroller import Patroller
 
 
 def capacity_report(
-    live: int, watched: int, meter: LoadMeter, patroller: Patroller, monitor: MonitorSettings, processes: int
+    live: int, watched: int, meter: LoadMeter, patroller: Patroller, monitor: MonitorSettings, processes: int, why: dict
 ) -> dict:
+    """`why`: how many streams are live and patrolled for each reason (`hub.monitor.modes`)."""
     mean_visit = patroller.mean_visit_s
     return {
         "cores": meter.cores,
@@ -20,6 +21,9 @@ def capacity_report(
         "cores_in_use": round(meter.sample.cpu_share * meter.cores, 2),
         "live_streams": live,
         "live_ceiling": meter.ceiling.value,
+        "live_budget": meter.budget.value,
+        "live_cost_share": None if meter.budget.cost is None else round(meter.budget.cost, 5),
+        "watching": why,
         "patrolled_streams": watched - live,
         "patrol_period_s": monitor.patrol_period_s,
         "patrol_concurrency": patroller.concurrency,

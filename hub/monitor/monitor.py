@@ -159,13 +159,13 @@ class Monitor:
 
     def capacity(self) -> dict:
         """What this hub carries and, from what it measures, could carry (for /healthz)."""
+        why: dict[str, dict[str, int]] = {"live": {}, "patrol": {}}
+        for w in self.watched.values():
+            counts = why[w.record.watching]
+            counts[w.record.watching_reason] = counts.get(w.record.watching_reason, 0) + 1
+        processes = self.pool.count if self.pool is not None else 1
         return capacity_report(
-            self._live_count(),
-            len(self.watched),
-            self.meter,
-            self.patroller,
-            self.config.monitor,
-            self.pool.count if self.pool is not None else 1,
+            self._live_count(), len(self.watched), self.meter, self.patroller, self.config.monitor, processes, why
         )
 
     def _live_count(self) -> int:

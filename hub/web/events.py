@@ -30,8 +30,9 @@ def _event(kind: str, data: dict) -> bytes:
 
 
 def _load_for(rights, load: dict) -> dict:
-    """The hub's load as a subscriber may see it: the live ceiling counts streams of the whole estate."""
-    return load if rights.sees_everything else {k: v for k, v in load.items() if k != "live_ceiling"}
+    """The hub's load as a subscriber may see it: the live ceiling, budget and count are of the whole estate."""
+    hidden = ("live_ceiling", "live_budget", "live_streams")
+    return load if rights.sees_everything else {k: v for k, v in load.items() if k not in hidden}
 
 
 class EventFeed:

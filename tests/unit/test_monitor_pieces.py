@@ -133,3 +133,48 @@ def test_outages_are_written_and_announced_once_per_change_of_the_down_streams()
     assert list(index.outages) == ["site:North"] and events() == [("outages", {})]
     publish_outages(index, OutageView((), 5, 120.0))
     assert index.outages == {} and events() == [("outages", {})]
+
+
+def test_the_live_budget_grows_while_the_hub_is_calm_and_shrinks_at_once_when_it_is_not():
+    from hub.load.budget import MIN, START, LiveBudget
+    from hub.load.governor import LoadSample
+
+    budget = LiveBudget()
+    assert budget.value == START
+    assert not budget.observe(LoadSample(0.0, 0.05), 40, False, None, 0.0), "a budget nobody fills does not grow"
+    for second in range(1, 30):  # every slot used, each stream costing 0.2 % of the machine
+        live = budget.value
+        budget.observe(LoadSample(0.0, 0.002 * live), live, False, None, float(second))
+    assert 280 <= budget.value <= 330, "it settles about where the measured cost fills 60 % of the machine"
+    budget.observe(LoadSample(0.3, 0.9), 300, True, None, 30.0)
+    assert budget.value == 255, "late or busy: at once to 85 % of what is live"
+    budget.observe(LoadSample(0.0, 0.1), 255, False, None, 31.0)
+    assert budget.value == 255, "and it does not grow again before things settle"
+    budget.observe(LoadSample(0.0, 0.1), 255, False, 100, 60.0)
+    assert budget.value == 100, "never above the ceiling a severe stall taught"
+    budget.observe(LoadSample(2.0, 1.0), 5, True, None, 61.0)
+    assert budget.value >= MIN
+
+
+def test_auto_cameras_are_chosen_by_need_then_priority_and_keep_their_place():
+    from hub.monitor.modes import BUDGET, FIRST, OVER_BUDGET, RECENT_FAULT, WATCHED, Need, choose_auto
+
+    cfg = config(("a", "property"), ("b", "property"), ("c", "public-security"), ("k", "childcare"), ("w", "property"))
+    streams = {sid: watched_live(cfg, sid) for sid in ("a", "b", "c", "k", "w")}
+    for w in streams.values():
+        w.supervisor = None  # nothing live yet
+    need = {
+        "a": Need(False, False, False, 1),
+        "b": Need(False, False, True, 1),  # had a fault
+        "c": Need(False, False, False, 0),  # public-security comes before property
+        "k": Need(False, True, False, 2),  # childcare first
+        "w": Need(True, False, False, 1),  # somebody looks
+    }
+    chosen = choose_auto([(streams[s], need[s]) for s in streams], 3)
+    assert chosen == {"w": (True, WATCHED), "k": (True, FIRST), "b": (True, RECENT_FAULT),
+                      "c": (False, OVER_BUDGET), "a": (False, OVER_BUDGET)}  # fmt: skip
+    chosen = choose_auto([(streams[s], need[s]) for s in streams], 5)
+    assert chosen["c"] == (True, BUDGET) and chosen["a"] == (True, BUDGET)
+    streams["a"].supervisor = Supervisor()  # "a" is live already, "c" is not: among equals nobody is moved out
+    plain = [(streams[s], Need(False, False, False, 0)) for s in ("a", "c")]
+    assert choose_auto(plain, 1) == {"a": (True, BUDGET), "c": (False, OVER_BUDGET)}

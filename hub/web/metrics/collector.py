@@ -55,8 +55,9 @@ def _families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
     }
 
 
-def _hub_families(status: dict) -> list[GaugeMetricFamily]:
-    """The hub's own load (hub.load.meter), empty before the meter's first report."""
+def _hub_families(status: dict, whole_estate: bool = True) -> list[GaugeMetricFamily]:
+    """The hub's own load (hub.load.meter), empty before the meter's first report. The live budget and
+    the live count are counts of the whole estate: for whoever sees all of it only."""
     if not status:
         return []
     values = {
@@ -72,7 +73,27 @@ def _hub_families(status: dict) -> list[GaugeMetricFamily]:
             status.get("rss_bytes", 0),
         ),
     }
+    if whole_estate and "live_budget" in status:
+        values["hub_live_budget"] = (
+            "How many cameras in mode auto may be live, learnt from the hub's own load",
+            status["live_budget"],
+        )
+        values["hub_live_streams"] = ("Cameras watched live now (every mode)", status.get("live_streams", 0))
     return [GaugeMetricFamily(name, help_text, value=value) for name, (help_text, value) in values.items()]
+
+
+def _watching_family(records: list) -> GaugeMetricFamily:
+    """How the streams are watched now and why: live or on patrol, and the reason (`hub.monitor.modes`)."""
+    family = GaugeMetricFamily(
+        "hub_streams_watching", "Streams by how they are watched now and why", labels=["watching", "reason"]
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for record in records:
+        key = (record.watching, record.watching_reason)
+        counts[key] = counts.get(key, 0) + 1
+    for (watching, reason), count in sorted(counts.items()):
+        family.add_metric([watching, reason], count)
+    return family
 
 
 def _outage_family(outages: list) -> GaugeMetricFamily:
@@ -99,7 +120,9 @@ class IndexCollector(Collector):
         families = list(_families().values())
         families.append(GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"]))
         families.append(_outage_family([]))
-        return families + _hub_families({"overloaded": False, "level": 0, "loop_lag_ms": 0.0, "cpu_share": 0.0, "rss_bytes": 0})
+        families.append(_watching_family([]))
+        idle = {"overloaded": False, "level": 0, "loop_lag_ms": 0.0, "cpu_share": 0.0, "rss_bytes": 0, "live_budget": 0}
+        return families + _hub_families(idle, self.visible is None)
 
     def _records(self) -> list:
         for _ in range(3):  # the loop may add or remove streams (a reload) while a worker thread copies
@@ -144,7 +167,8 @@ class IndexCollector(Collector):
         yield from families.values()
         yield totals
         yield _outage_family(self.index.outage_view.seen_by(self.visible))
-        yield from _hub_families(dict(self.index.hub))
+        yield _watching_family(records)
+        yield from _hub_families(dict(self.index.hub), self.visible is None)
 
 
 def create_registry(index: Index, visible: Callable[[object], bool] | None = None) -> CollectorRegistry:
