@@ -42,5 +42,21 @@ def arrival_rate(pictures: list[Picture]) -> float:
     return (len(tail) - 1) / span if span > 0 else float("inf")
 
 
+def packet_rate(container, count: int = 100, deadline_s: float = 30.0) -> float:
+    """Video packets per wall-clock second over the last half of `count` more packets, read without
+    decoding: what the server sends, not how fast this process decodes on a busy machine."""
+    stream = container.streams.video[0]
+    arrivals: list[float] = []
+    end = time.monotonic() + deadline_s
+    for packet in container.demux(stream):
+        if packet.size:
+            arrivals.append(time.monotonic())
+        if len(arrivals) >= count or time.monotonic() > end:
+            break
+    tail = arrivals[len(arrivals) // 2 :]
+    span = tail[-1] - tail[0] if len(tail) > 1 else 0.0
+    return (len(tail) - 1) / span if span > 0 else float("inf")
+
+
 def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(a.astype(np.int16) - b.astype(np.int16))))

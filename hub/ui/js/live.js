@@ -68,11 +68,19 @@ export class LiveSocket {
     return JSON.stringify({ watch, follow, quality: this.quality });
   }
 
+  // Tiles change in bursts (a wall of 16 opens: 32 attaches and follows): one request for the burst, sent
+  // on the next turn of the page's loop, never a message per change (the hub closes a socket sending more
+  // than 20 a second, and the tiles would wait for their status meanwhile).
   update() {
-    const request = this.request();
-    if (request === this.sentRequest) return;
-    this.sentRequest = request;
-    this.send();
+    if (this.pending) return;
+    this.pending = true;
+    setTimeout(() => {
+      this.pending = false;
+      const request = this.request();
+      if (request === this.sentRequest) return;
+      this.sentRequest = request;
+      this.send();
+    }, 0);
   }
 
   send() {

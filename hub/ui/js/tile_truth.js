@@ -5,16 +5,20 @@ import { ago, duration } from "./dom.js";
 export const STATUS_STALE_S = 4; // no status from the hub for this long: the tile knows nothing
 export const LIVE_FRAME_S = 2.5; // the hub's newest frame must be at most this old to call the tile live
 export const VIDEO_STALL_S = 3; // a playing tile whose video has not advanced for this long is stuck here
+export const FIRST_STATUS_S = 5; // a tile just opened waits this long for its first status before calling it lost
 
 const UP = new Set(["online", "degraded"]);
 
-// facts: { status, statusAge, serverNow, playing: "video" | "snapshots", videoStillFor, snapshotInterval }
+// facts: { status, statusAge, serverNow, playing: "video" | "snapshots", videoStillFor, snapshotInterval, openedFor }
 // returns: { live, stale, age, headline, mode }
 //   age      the age of the newest frame the hub received from the camera, in words
 //   headline why the tile cannot be trusted (shown over the greyed picture), "" when it can
 //   mode     the corner label: "live" only while frames arrive and no check fails
 export function tileVerdict(facts) {
   const { status, statusAge, serverNow } = facts;
+  if (!status && facts.openedFor < FIRST_STATUS_S) {
+    return { live: false, stale: true, age: "asking the hub", headline: "WAITING FOR THE HUB", mode: "" };
+  }
   if (!status || statusAge > STATUS_STALE_S) {
     return { live: false, stale: true, age: "picture age unknown", headline: "NO STATUS FROM THE HUB", mode: "" };
   }

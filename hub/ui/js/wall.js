@@ -41,6 +41,7 @@ class Tile {
     if (!record) { this.streamId = null; return; }
     this.node.dataset.streamId = streamId;
     this.status = null; // what the hub last said about this stream, on its own clock
+    this.openedAt = performance.now(); // "waiting for the hub" until its first status, not "no status"
     this.title = el("span", { class: "title", title: record.name }, record.name);
     this.badge = el("span", { class: "badge" });
     this.age = el("span", { class: "age" });
@@ -131,6 +132,7 @@ class Tile {
       playing: this.video ? "video" : "snapshots",
       videoStillFor: (performance.now() - this.lastProgress) / 1000,
       snapshotInterval: this.wall.store.ui.picture_interval_s,
+      openedFor: (performance.now() - (this.openedAt || 0)) / 1000,
     });
     const state = status ? status.state : record.state;
     const reasons = status ? status.reasons : record.reasons;
