@@ -40,12 +40,11 @@ class DiagnosticsSettings:
 
     defaults: DiagnosisSettings = DEFAULT_SETTINGS
     full_sample_s: float = 10.0
-    check_sample_s: float = (
-        4.0  # the thumbnail measures, at most this often (the default: every other picture; 2: every one, at about 1.7x the cost)
-    )
+    # the thumbnail measures, at most this often (the default: every other picture; 2: every one, at about 1.7x the cost)
+    check_sample_s: float = 4.0
     daylight_hours: tuple[float, float] = (7.0, 19.0)  # local time; outside it is night
     group_min: int = 5  # cameras of one site or tag going offline together make one grouped outage
-    group_window_s: float = 120.0
+    group_window_s: float = 60.0  # "together": failed the same way within this many seconds
 
     def sampling(self, picture_interval_s: float) -> SamplingSettings:
         return SamplingSettings(
@@ -64,7 +63,7 @@ def parse(table: dict, check: Checker) -> DiagnosticsSettings:
     every = check.number(table, "check_sample_s", 4.0, above=0.0, at_most=3600.0)
     hours = _hours(table, check)
     group_min = check.number(table, "group_min", 5, above=1, at_most=100_000, integer=True)
-    window = check.number(table, "group_window_s", 120.0, above=0.0, at_most=3600.0)
+    window = check.number(table, "group_window_s", 60.0, above=0.0, at_most=3600.0)
     return DiagnosticsSettings(defaults, full, every, hours, group_min, window)
 
 

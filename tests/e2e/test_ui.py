@@ -64,6 +64,50 @@ async def test_map_has_one_marker_per_stream_and_a_popup_with_a_real_snapshot(ui
     assert "Test camera" in await page.locator(".leaflet-popup .popup h4").inner_text()
 
 
+# What the page shows, in one turn of its loop: for every marker, the camera under the middle of its picture
+# (none hides another), its state and stacking order, and the header's counts.
+MAP_AS_SEEN = """() => {
+  const markers = [...document.querySelectorAll('.leaflet-marker-pane [data-stream-id]')].map((outer) => {
+    const icon = outer.querySelector('.marker');
+    const box = icon.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+    return { id: outer.dataset.streamId, state: [...icon.classList].find((c) => c.startsWith('state-')).slice(6),
+             z: Number(outer.style.zIndex), under: hit?.closest('[data-stream-id]')?.dataset.streamId ?? null };
+  });
+  const header = Object.fromEntries([...document.querySelectorAll('#totals .pill[data-state]')]
+    .map((p) => [p.dataset.state, Number(p.textContent.split(' ')[0])]));
+  return { markers, header, unplaced: document.querySelector('#totals .pill.unplaced')?.textContent ?? '' };
+}"""
+
+
+async def test_overlapping_markers_are_spread_apart_the_worst_on_top_and_agree_with_the_header(ui):
+    hub, page = ui
+    # fifteen cameras at one point: three of them degraded (black, frozen, soon) and one offline among online ones
+    await asyncio.gather(
+        hub.wait_for("cfg-black", "degraded", "black", timeout=60),
+        hub.wait_for("cfg-late", "degraded", "frozen", timeout=60),
+        hub.wait_for("dead-camera", "offline", timeout=60),
+        hub.wait_for("h264-720", "online", timeout=60),
+    )
+    await page.uncheck("#cluster-toggle")
+    await page.wait_for_function("document.querySelectorAll('.leaflet-marker-pane [data-stream-id]').length === 15")
+    frozen = ".leaflet-marker-pane [data-stream-id='cfg-late'] .marker.state-degraded"
+    await page.wait_for_selector(frozen, timeout=15_000)
+    seen = await page.evaluate(MAP_AS_SEEN)
+    hidden = [(m["id"], m["under"]) for m in seen["markers"] if m["under"] != m["id"]]
+    assert not hidden, f"markers hidden under another (marker, what a click there opens): {hidden}"
+    tally: dict[str, int] = {}
+    for m in seen["markers"]:
+        tally[m["state"]] = tally.get(m["state"], 0) + 1
+    assert tally == seen["header"] and seen["unplaced"] == "", (tally, seen["header"], seen["unplaced"])
+    z = {m["id"]: m["z"] for m in seen["markers"]}
+    assert z["dead-camera"] > z["cfg-late"] > z["h264-720"], "worst state drawn on top wherever markers still touch"
+    # a click on the frozen camera's marker opens the frozen camera
+    box = await page.locator(".leaflet-marker-pane [data-stream-id='cfg-late'] .marker").bounding_box()
+    await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.wait_for_selector(".leaflet-popup .popup[data-stream-id='cfg-late']", timeout=10_000)
+
+
 async def test_clusters_group_markers_until_expanded(ui):
     hub, page = ui
     await page.wait_for_selector(".leaflet-marker-pane .cluster")

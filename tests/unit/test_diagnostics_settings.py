@@ -99,7 +99,12 @@ def test_cameras_of_one_site_down_together_are_one_outage_and_a_slow_trickle_is_
         min_count=5,
         window_s=120,
     )
-    assert [o.title for o in outages] == ["site Fangxing-3: 24 cameras unreachable"]
+    assert [o.title for o in outages] == ["site Fangxing-3: 24 cameras unreachable, all within 23 s"]
+    assert (outages[0].to_json()["spread_s"], outages[0].reason, outages[0].key) == (
+        23.0,
+        "unreachable",
+        "site:Fangxing-3:unreachable",
+    )
     trickle = [Member(f"t-{n}", "Slow", (), True, n * 600.0, "unreachable") for n in range(8)]
     assert group_outages(trickle, 5, 120) == [], "one camera every 10 minutes is no shared outage"
 
@@ -109,4 +114,25 @@ def test_a_tag_groups_cameras_of_several_sites_and_a_camera_is_in_one_outage_onl
     site = members("s", 5, "Depot", 500.0, tags=("fibre-7",))
     outages = group_outages(road + site, 5, 120)
     assert [(o.kind, o.name, len(o.streams)) for o in outages] == [("site", "Depot", 5), ("tag", "fibre-7", 6)]
-    assert outages[1].title == "tag fibre-7: 6 cameras without video"
+    assert outages[1].title == "tag fibre-7: 6 cameras without video, all within 0 s"
+
+
+def test_cameras_that_failed_differently_or_apart_are_not_merged_into_one_incident():
+    # One site: five cameras unreachable at 1000 s, five refusing the password at 1010 s, five stalled or ended
+    # (both "no video") at 1005 s, and five more unreachable ten minutes later: four outages, none mixing failures.
+    site = [Member(f"u-{n}", "Yard", (), True, 1000.0 + n, "unreachable") for n in range(5)]
+    site += [Member(f"a-{n}", "Yard", (), True, 1010.0, "auth_failed") for n in range(5)]
+    site += [Member(f"v-{n}", "Yard", (), True, 1005.0, "stalled" if n % 2 else "ended") for n in range(5)]
+    site += [Member(f"late-{n}", "Yard", (), True, 1600.0 + n, "unreachable") for n in range(4)]
+    outages = group_outages(site, 5, 60)
+    assert sorted(o.title for o in outages) == [
+        "site Yard: 5 cameras refusing the password, all within 0 s",
+        "site Yard: 5 cameras unreachable, all within 4 s",
+        "site Yard: 5 cameras without video, all within 0 s",
+    ]
+    assert all(not any(s.startswith("late") for s in o.streams) for o in outages), "ten minutes later is another failure"
+    assert len({o.key for o in outages}) == 3
+    # four cameras of the street tag failing 90 s after the site's: a separate event, not "9 cameras unreachable"
+    street = [Member(f"s-{n}", f"house-{n}", ("street-9",), True, 100.0 + n, "unreachable") for n in range(4)]
+    street += [Member(f"t-{n}", f"house-{n}", ("street-9",), True, 190.0 + n, "unreachable") for n in range(4)]
+    assert group_outages(street, 5, 60) == []

@@ -130,7 +130,7 @@ def test_outages_are_written_and_announced_once_per_change_of_the_down_streams()
     view = OutageView(down, 5, 120.0)
     publish_outages(index, view)
     publish_outages(index, OutageView(down, 5, 120.0))  # the same down streams again
-    assert list(index.outages) == ["site:North"] and events() == [("outages", {})]
+    assert list(index.outages) == ["site:North:unreachable"] and events() == [("outages", {})]
     publish_outages(index, OutageView((), 5, 120.0))
     assert index.outages == {} and events() == [("outages", {})]
 

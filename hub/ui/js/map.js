@@ -1,9 +1,14 @@
 // The map: every stream a marker at its position, coloured by state, one icon per category,
 // clustered (optional), filtered by the side panel. Vehicles move when their position changes.
+// The worst state is drawn on top; with grouping off, markers that overlap are spread apart (fan.js).
 /* global L */
+import { spreadPiles } from "./fan.js";
 import { ago, CATEGORY_GLYPHS, el, formatRate, freshness, mutedInWords, PICTURE_CHECKS, reasonsInWords, STATE_COLOURS } from "./dom.js";
 
 const WORST = ["offline", "unauthorized", "degraded", "connecting", "online"];
+const MARKER_PX = 26;
+// Leaflet stacks markers by their screen row plus this offset: a worse state outranks any row
+const onTop = (state) => (WORST.length - Math.max(0, WORST.indexOf(state))) * 1_000_000;
 
 export class MapView {
   constructor(store, onWall) {
@@ -16,9 +21,14 @@ export class MapView {
     if (tiles) L.tileLayer(tiles, { maxZoom: 21, attribution: "" }).addTo(this.map);
     else this.offlineBasemap();
     this.cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50, iconCreateFunction: (c) => this.clusterIcon(c) });
+    // a spiderfied cluster gives its markers back with no offset: put the worst on top again
+    this.cluster.on("spiderfied", ({ markers }) => markers.forEach((m) => m.setZIndexOffset(10 * onTop(m.options.hubState))));
+    this.cluster.on("unspiderfied", ({ markers }) => markers.forEach((m) => m.setZIndexOffset(onTop(m.options.hubState))));
     this.plain = L.layerGroup();
+    this.legs = L.layerGroup().addTo(this.map); // from a spread marker to where the camera is
     this.grouped = true;
     this.map.addLayer(this.cluster);
+    this.map.on("zoomend viewreset", () => this.spreadLater());
     setInterval(() => this.tickVehicles(), 1000);
   }
 
@@ -72,9 +82,9 @@ export class MapView {
     }
     const latlng = [position.lat, position.lon];
     if (!marker) {
-      marker = L.marker(latlng, { icon: this.icon(record), hubState: record.state, title: record.name });
+      marker = L.marker(latlng, { icon: this.icon(record), hubState: record.state, title: record.name, zIndexOffset: onTop(record.state) });
       marker.hubId = record.id;
-      marker.on("add", () => { const e = marker.getElement(); if (e) e.dataset.streamId = record.id; });
+      marker.on("add", () => { const e = marker.getElement(); if (e) e.dataset.streamId = record.id; this.spreadLater(); });
       marker.bindPopup(() => this.popup(this.store.records.get(record.id)), { minWidth: 280, maxWidth: 360 });
       marker.on("popupopen", () => this.popupTimer(marker));
       this.markers.set(record.id, marker);
@@ -85,11 +95,39 @@ export class MapView {
     if (marker.options.hubState !== record.state) {
       marker.options.hubState = record.state;
       marker.setIcon(this.icon(record));
+      marker.setZIndexOffset(onTop(record.state));
       const e = marker.getElement();
       if (e) e.dataset.streamId = record.id;
       if (this.grouped) this.cluster.refreshClusters(marker);
+      this.spreadLater();
     }
-    if (moved) marker.setLatLng(latlng);
+    if (moved) { marker.setLatLng(latlng); this.spreadLater(); }
+  }
+
+  // With grouping off, markers closer than a marker's width are spread on a ring around where they are,
+  // each with a leg to its true point, so that none hides another; recomputed after zooms and changes.
+  spreadLater() {
+    if (this.spreadPending) return;
+    this.spreadPending = true;
+    setTimeout(() => { this.spreadPending = false; this.spread(); }, 0);
+  }
+
+  spread() {
+    this.legs.clearLayers();
+    const shown = [...this.markers.values()].filter((m) => !this.grouped && this.plain.hasLayer(m));
+    const points = shown.map((m) => ({ id: m.hubId, ...this.map.latLngToLayerPoint(m.getLatLng()) }));
+    const moves = spreadPiles(points, MARKER_PX);
+    const legs = [];
+    for (const marker of this.markers.values()) {
+      const icon = marker.getElement()?.querySelector(".marker");
+      const move = moves.get(marker.hubId);
+      if (icon) icon.style.translate = move ? `${move.dx}px ${move.dy}px` : "";
+      if (move) {
+        const at = this.map.latLngToLayerPoint(marker.getLatLng());
+        legs.push([marker.getLatLng(), this.map.layerPointToLatLng(at.add([move.dx, move.dy]))]);
+      }
+    }
+    if (legs.length) this.legs.addLayer(L.polyline(legs, { color: "#222", weight: 1, opacity: 0.6, interactive: false }));
   }
 
   remove(id) {
@@ -111,6 +149,7 @@ export class MapView {
     this.grouped = grouped;
     this.map.addLayer(this.layer());
     this.applyFilter(this.visible);
+    this.spreadLater();
   }
 
   applyFilter(visible) {
@@ -124,6 +163,7 @@ export class MapView {
     }
     if (this.grouped) this.cluster.addLayers(shown);
     else for (const m of shown) this.plain.addLayer(m);
+    this.spreadLater();
   }
 
   focus(id) {

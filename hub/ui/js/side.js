@@ -68,7 +68,10 @@ export class Side {
       byCategory[r.category] = (byCategory[r.category] || 0) + 1;
     }
     const totals = document.getElementById("totals");
-    totals.replaceChildren(...this.store.ui.states.filter((s) => byState[s]).map((s) => el("span", { class: `pill s-${s}`, dataset: { state: s } }, `${byState[s]} ${s}`)));
+    const unplaced = records.filter((r) => !r.position).length; // counted above, but no marker stands for them
+    totals.replaceChildren(
+      ...this.store.ui.states.filter((s) => byState[s]).map((s) => el("span", { class: `pill s-${s}`, dataset: { state: s } }, `${byState[s]} ${s}`)),
+      unplaced ? el("span", { class: "pill unplaced", title: "cameras with no position: in the list, not on the map" }, `${unplaced} not on the map`) : "");
     const table = el("table", {},
       ...this.store.ui.categories.map((c) => el("tr", {}, el("td", {}, c), el("td", {}, String(byCategory[c] || 0)))));
     document.getElementById("counts").replaceChildren(table);
