@@ -19,6 +19,7 @@ from hub.diagnostics.settings import PICTURE_CHECKS
 from hub.ingest.observations import (
     AUTH_FAILED,
     STALLED,
+    UNREACHABLE,
     Closed,
     DecodeFailed,
     Observation,
@@ -103,7 +104,7 @@ def observe(health: StreamHealth, observation: Observation, now: float) -> None:
         _opened(health, observation, now)
     elif isinstance(observation, Closed):
         health.connected = False
-        health.close_reason = observation.reason
+        health.close_reason = _close_reason(observation, health.close_reason)
     elif isinstance(observation, DecodeFailed):
         health.decode_errors.append(observation.at)
 
@@ -128,12 +129,24 @@ def _carried(picture: Picture | None) -> Picture | None:
     return None if picture is None else replace(picture, pts_s=None)
 
 
-def seeded(settings: HealthSettings, nominal_fps: float | None, previous: StreamHealth | None) -> StreamHealth:
-    """A new connection's health (a visit, a stream gone live) that remembers the pictures of the one before."""
+def _close_reason(closed: Closed, before: str | None) -> str:
+    """A camera that hung and gives no answer when opened again is still stalled (to FFmpeg an open that
+    times out looks unreachable); one that refuses the connection is unreachable."""
+    if closed.reason == UNREACHABLE and before == STALLED and "refused" not in closed.message.lower():
+        return STALLED
+    return closed.reason
+
+
+def seeded(
+    settings: HealthSettings, nominal_fps: float | None, previous: StreamHealth | None, down_for: str | None = None
+) -> StreamHealth:
+    """A new connection's health (a visit, a stream gone live) that remembers the pictures of the one before;
+    `down_for`: why the camera was known to be down (a stream gone live from patrol), until it sends video."""
     health = StreamHealth(settings, nominal_fps)
     if previous is not None:
         health.reference, health.latest = _carried(previous.reference), _carried(previous.latest)
         health.size = previous.size
+    health.close_reason = down_for
     return health
 
 

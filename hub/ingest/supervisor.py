@@ -18,7 +18,7 @@ from collections.abc import Callable
 from hub.diagnostics.measurer import Measurer
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
-from hub.ingest.observations import STALLED, UNREACHABLE, Closed, Observation, PacketBatch
+from hub.ingest.observations import Closed, Observation, PacketBatch
 from hub.ingest.reader import Reader, ReaderSettings
 from hub.ingest.throttle import Throttle
 
@@ -64,7 +64,6 @@ class StreamSupervisor:
         self._dropped_before = 0  # observations dropped by earlier generations' mailboxes
         self._run_started = 0.0
         self._first_frame_at: float | None = None
-        self._last_reason: str | None = None
 
     @property
     def dropped(self) -> int:
@@ -138,15 +137,7 @@ class StreamSupervisor:
             if isinstance(item, PacketBatch) and item.packets and self._first_frame_at is None:
                 self._first_frame_at = asyncio.get_running_loop().time()
             if isinstance(item, Closed):
-                item = self._reason_for(item)
                 if self._closed is not None and not self._closed.done():
                     self._closed.set_result(item)
             delivered.append(item)
         self._deliver(delivered)
-
-    def _reason_for(self, closed: Closed) -> Closed:
-        """A camera that hung and gives no answer on reconnect is still 'stalled'; refusing is 'unreachable'."""
-        if closed.reason == UNREACHABLE and self._last_reason == STALLED and "refused" not in closed.message.lower():
-            closed = Closed(closed.generation, STALLED, closed.message, closed.had_frames)
-        self._last_reason = closed.reason
-        return closed

@@ -144,10 +144,13 @@ class Monitor:
         supervisor = self._supervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
         if stream.id in self.patroller.plan.slots:  # from patrol: its verdict stands until the live connection has its own
             self.patroller.remove(stream.id)
-            if watched.visit is not None and watched.visit.verdict.state != h.ONLINE:
-                watched.carried = watched.visit.verdict
-            # The last visit's frames are counted already; its pictures are remembered (frozen stays frozen).
-            watched.health = h.seeded(self.config.health, stream.fps, watched.health)
+            known = watched.visit.verdict if watched.visit is not None else None
+            if known is not None and known.state != h.ONLINE:
+                watched.carried = known
+            # The last visit's frames are counted already; its pictures are remembered (frozen stays frozen), and
+            # why it was down (a hung camera whose open times out is stalled still, not newly unreachable).
+            down = known.reasons[0] if known is not None and known.state == h.OFFLINE and known.reasons else None
+            watched.health = h.seeded(self.config.health, stream.fps, watched.health, down)
         watched.supervisor = supervisor
         supervisor.start()
 

@@ -70,6 +70,24 @@ def test_reader_giving_up_early_is_stalled_only_after_stall_after_s():
     assert h.evaluate(health, 8.1) == h.Verdict("offline", ("stalled",))
 
 
+def test_a_hung_camera_whose_next_open_times_out_is_still_stalled_and_one_refusing_is_unreachable():
+    health = stream()
+    feed(health, 0.0, 3.0)
+    h.observe(health, Closed(GEN, "stalled", "no packet for 10 s", True), 13.0)
+    h.observe(health, Closed(GEN, "unreachable", "Connection timed out", False), 20.0)
+    assert h.evaluate(health, 20.0) == h.Verdict("offline", ("stalled",))
+    h.observe(health, Closed(GEN, "unreachable", "Connection refused", False), 30.0)
+    assert h.evaluate(health, 30.0) == h.Verdict("offline", ("unreachable",))
+    # a camera its patrol found hung, gone live (somebody opens it): the same rule, from the carried reason
+    live = h.seeded(SETTINGS, 25, None, down_for="stalled")
+    assert h.evaluate(live, 0.0) == h.Verdict("offline", ("stalled",)), "no moment of 'connecting' either"
+    h.observe(live, Closed(GEN, "unreachable", "Connection timed out", False), 5.0)
+    assert h.evaluate(live, 5.0) == h.Verdict("offline", ("stalled",))
+    h.observe(live, Opened(GEN, "h264", 640, 360, 25.0), 6.0)
+    feed(live, 6.0, 12.0, pictures=[thumb(i) for i in range(4)])
+    assert h.evaluate(live, 12.0).state == "online"
+
+
 def test_auth_failure_is_unauthorized():
     health = h.StreamHealth(SETTINGS, None)
     h.observe(health, Closed(GEN, "auth_failed", "401", False), 1.0)

@@ -131,4 +131,10 @@ window.hubUI = {
     && map.markers.size === [...store.records.values()].filter((r) => r.position).length
     && wall.tiles.every((t) => t.settled()),
   chunksForTile: (index) => wall.tiles[index]?.streamId ?? null,
+  // every tile as shown: its camera, the state and "live" it claims, its headline, and how long after it opened
+  // the hub's first status reached it
+  tiles: () => wall.tiles.map((t) => ({
+    id: t.streamId, state: t.node.dataset.state ?? null, live: t.node.dataset.live === "true",
+    headline: t.headline?.textContent ?? "", openedFor: t.streamId ? (performance.now() - t.openedAt) / 1000 : null,
+    firstStatusAfter: t.firstStatusAfter ?? null })),
 };

@@ -42,6 +42,7 @@ class Tile {
     this.node.dataset.streamId = streamId;
     this.status = null; // what the hub last said about this stream, on its own clock
     this.openedAt = performance.now(); // "waiting for the hub" until its first status, not "no status"
+    this.firstStatusAfter = null;
     this.title = el("span", { class: "title", title: record.name }, record.name);
     this.badge = el("span", { class: "badge" });
     this.age = el("span", { class: "age" });
@@ -68,9 +69,11 @@ class Tile {
   }
 
   receiveStatus(status, now) {
+    const first = !this.status;
     this.status = status;
     this.statusReceived = performance.now();
     this.clockOffset = now - Date.now() / 1000; // hub clock minus page clock: ages never trust the page's clock
+    if (first) { this.firstStatusAfter = (this.statusReceived - this.openedAt) / 1000; this.update(); } // shown at once
   }
 
   startVideo() {
