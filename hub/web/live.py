@@ -43,7 +43,8 @@ class Viewer:
 
     The queue holds at most MAX_QUEUED video messages (a viewer that falls behind skips to the next
     keyframe) plus at most one status marker, which is never skipped: a tile must not lose its status
-    because video for other tiles backs up.
+    because video for other tiles backs up. A status that is due goes before the video queued ahead of
+    it: a tile just opened learns what the hub knows at once, even while a wall of cameras starts.
     """
 
     def __init__(self, ws: web.WebSocketResponse, status_for: Callable[[set[str]], str | None]):
@@ -77,11 +78,13 @@ class Viewer:
     async def pump(self) -> None:
         while True:
             message = await self.queue.get()
-            if message is STATUS_DUE:
+            if self._status_queued:
                 self._status_queued = False
-                message = self._status_for(self.watching | self.following)
-                if message is None:
-                    continue
+                status = self._status_for(self.watching | self.following)
+                if status is not None:
+                    await self.ws.send_str(status)
+            if message is STATUS_DUE:
+                continue
             if isinstance(message, str):
                 await self.ws.send_str(message)
             else:

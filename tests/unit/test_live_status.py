@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -18,6 +19,31 @@ def test_status_is_never_crowded_out_by_video_for_other_tiles():
     viewer.offer_status()  # one marker waits at most
     queued = [viewer.queue.get_nowait() for _ in range(viewer.queue.qsize())]
     assert queued.count(STATUS_DUE) == 1 and queued[-1] is STATUS_DUE
+
+
+async def test_a_due_status_goes_before_the_video_queued_ahead_of_it():
+    sent = []
+    done = asyncio.Event()
+
+    class Socket:  # what the pump writes to: records the order of the messages
+        async def send_str(self, text):
+            sent.append(text)
+
+        async def send_bytes(self, data):
+            sent.append(data)
+            if len(sent) == 1 + 40:
+                done.set()
+
+    viewer = Viewer(ws=Socket(), status_for=lambda ids: "status")
+    for n in range(40):  # a wall of cameras starting: their video queued first
+        viewer.offer(b"fragment %d" % n, "cam")
+    viewer.offer_status()  # then a tile opens
+    pump = asyncio.ensure_future(viewer.pump())
+    try:
+        await asyncio.wait_for(done.wait(), 10)
+    finally:
+        pump.cancel()
+    assert sent[0] == "status" and sent[1:] == [b"fragment %d" % n for n in range(40)] and sent.count("status") == 1
 
 
 def test_status_message_carries_the_hub_clock_and_what_a_tile_needs():
