@@ -1,12 +1,15 @@
 """The whole estate on this machine: `hub demo --estate`'s load, measured (issue: the estate).
 
 Run: python bench/estate.py [--processes auto] [--steady 420] [--period 300] [--probe 30] [--cold]
-     python bench/estate.py --overload 2 [--seconds 90]     (the overload run only)
+                             [--hog 60] [--no-substreams]
+     python bench/estate.py --overload 2 [--seconds 90] [--runs 5]     (the overload run only)
 
 Estate run. The simulator (its own process) serves the 1,555-camera reference estate of `hub estate`;
-`hub serve` (another process, with its ingest workers) watches it: 1,538 cameras on patrol, 17 live.
-After the first patrol round, for `--steady` seconds:
+`hub serve` (another process, with its ingest workers) watches it in mode auto: its live budget decides
+how many are live (learnt from its own load), the rest are patrolled. Once every camera has a verdict
+and the first patrol round is done, for `--steady` seconds:
 - a wall of 16 patrolled cameras is opened on the live socket (they go live while watched);
+- halfway, a CPU hog takes one core for `--hog` seconds and goes away (the budget shrinks and regrows);
 - 7 fault kinds are injected on one live (childcare) and one patrolled camera each, at random moments;
   the time from fault to the hub's state change is taken from its event stream;
 - the API is polled as UIs poll it (a list every 0.5 s, ten records a second) and /metrics is scraped
@@ -14,10 +17,13 @@ After the first patrol round, for `--steady` seconds:
 - every 5 s: the oldest picture check and the oldest reachability check (probe or visit) over every
   patrolled camera, the frame rate of the live and wall cameras, the hub's CPU (hub process and its
   workers) and memory.
-Every state change of a camera that carries no fault is a false transition.
+Every state change of a camera that carries no fault is a false transition, counted from the hub's
+start (a camera's first verdict excepted) to the end, by phase: start, wall, hog, rest.
+With `--no-substreams` the cameras have no substream: health reads the main stream (fewer fit live).
 
 Overload run (`--overload K`): K times the live capacity measured by bench/live_capacity.py, every
-camera live, in one hub; reports the API's latency and the false transitions while the hub sheds.
+camera live, in one hub; reports the API's latency and the false transitions while the hub sheds,
+for each of `--runs` runs.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ import asyncio
 import json
 import os
 import random
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -189,22 +197,29 @@ def sampled(text: str, keep: int) -> str:
     return head + "".join("[[streams]]" + b for b in chosen)
 
 
-def sample(hub: HubProcess, pids: list[int], cpu_before: tuple[float, float], patrolled: set[str]) -> dict:
+def without_substreams(text: str) -> str:
+    """The estate with no substream: health and patrol read each camera's main stream."""
+    return re.sub(r"&sub=[0-9x]+", "", text)
+
+
+def sample(hub: HubProcess, pids: list[int], cpu_before: tuple[float, float]) -> dict:
     body = hub.get("/api/streams")
     now = time.time()
     check_ages, reach_ages = [], []
     for r in body["streams"]:
-        if r["id"] in patrolled and r["mode"] == "patrol" and not r["promoted"]:
+        if r["watching"] == "patrol":
             check_ages.append((now - r["checked_at"] if r["checked_at"] else float("inf"), r["id"], r["state"]))
             reach = max(r["checked_at"] or 0, r["probed_at"] or 0)
             reach_ages.append((now - reach if reach else float("inf"), r["id"], r["state"]))
     cpu = sum(cpu_seconds(p) for p in pids if Path(f"/proc/{p}").exists())
     share = (cpu - cpu_before[0]) / (time.monotonic() - cpu_before[1])
+    nothing = (0.0, "", "")
     return {
-        "check_age_max": max(check_ages)[0],
-        "reach_age_max": max(reach_ages)[0],
-        "worst_check": max(check_ages),
-        "worst_reach": max(reach_ages),
+        "check_age_max": max(check_ages, default=nothing)[0],
+        "reach_age_max": max(reach_ages, default=nothing)[0],
+        "worst_check": max(check_ages, default=nothing),
+        "worst_reach": max(reach_ages, default=nothing),
+        "live": sum(1 for r in body["streams"] if r["watching"] == "live"),
         "cores": share,
         "rss": sum(rss_bytes(p) for p in pids if Path(f"/proc/{p}").exists()),
         "records": body["streams"],
@@ -217,6 +232,8 @@ async def estate_run(args) -> dict:
     if args.cold:
         os.environ["HUB_CACHE_DIR"] = str(folder / "clips")
     text = sampled(estate_config(), args.sample)
+    if args.no_substreams:
+        text = without_substreams(text)
     (folder / "sim.toml").write_text(text)
     started = time.monotonic()
     sim = await asyncio.to_thread(start_sim, folder / "sim.toml")
@@ -235,38 +252,46 @@ async def estate_run(args) -> dict:
     (folder / "hub.toml").write_text(config)
     hub = HubProcess(folder / "hub.toml", log_level=args.log_level)
     _drain(hub)
+    hub_started = time.monotonic()
     events = Events()
     follower = asyncio.ensure_future(events.follow(hub.url("/api/events"), hub.headers))
+    budget: list[dict] = []
+    timeline = asyncio.ensure_future(budget_timeline(hub, hub_started, budget))
+    hog = None
     try:
-        records = hub.get("/api/streams")["streams"]
         faulty = {s.id for s in parse_config(text).streams if s.fault}
-        patrolled = {r["id"] for r in records if r["mode"] == "patrol"}
-        first_round = time.monotonic()
-        while True:
+        while True:  # every camera judged, and every patrolled one visited once
             body = hub.get("/api/streams")
-            if all(r["checked_at"] for r in body["streams"] if r["id"] in patrolled):
+            streams = body["streams"]
+            if all(r["state"] != "connecting" for r in streams) and all(
+                r["checked_at"] for r in streams if r["watching"] == "patrol"
+            ):
                 break
-            if time.monotonic() - first_round > args.period * 2:
+            if time.monotonic() - hub_started > args.period * 2 + 120:
                 raise RuntimeError("the first patrol round did not finish within two periods")
             await asyncio.sleep(5)
-        first_round_s = time.monotonic() - first_round
-        healthy = sorted(r["id"] for r in body["streams"] if r["id"] not in faulty and r["state"] == "online")
-        live_ids = [i for i in healthy if i.startswith("cc-")]
-        patrol_ids = [i for i in healthy if i in patrolled]
+        first_round_s = time.monotonic() - hub_started
+        healthy = sorted(r["id"] for r in streams if r["id"] not in faulty and r["state"] == "online")
+        live_ids = [i for i in healthy if i.startswith("cc-")]  # childcare rooms come first: live in any budget
+        patrol_ids = [r["id"] for r in streams if r["id"] in healthy and r["watching"] == "patrol"]
+        others = [i for i in healthy if i not in live_ids and i not in patrol_ids]
         random.shuffle(patrol_ids)
-        wall_ids, fault_patrol = patrol_ids[:WALL], patrol_ids[WALL : WALL + len(PROBE_FAULTS) + len(PICTURE_FAULTS)]
         kinds = list(PROBE_FAULTS) + list(PICTURE_FAULTS)
-        targets = [(live_ids[i], "live", k) for i, k in enumerate(kinds)] + [
-            (fault_patrol[i], "patrol", k) for i, k in enumerate(kinds)
+        pool = patrol_ids + others  # a small estate is all live: its wall and "patrol" faults use live cameras then
+        wall_ids, fault_patrol = pool[:WALL], pool[WALL : WALL + len(kinds)]
+        targets = [(live_ids[i], "live", k) for i, k in enumerate(kinds[: len(live_ids)])] + [
+            (fault_patrol[i], "patrol" if fault_patrol[i] in patrol_ids else "live", k)
+            for i, k in enumerate(kinds[: len(fault_patrol)])
         ]
         injected_ids = {t[0] for t in targets}
         pids = tree(hub.pid)
         steady_start = time.monotonic()
         until = steady_start + args.steady
         lists, recs, scrapes, detections, samples, received, levels = [], [], [], [], [], {}, []
-        changes_before = len(events.changes)
+        phases = {"start": (hub_started, steady_start)}
         cpu_mark = (sum(cpu_seconds(p) for p in pids), time.monotonic())
-        frames_before = {r["id"]: r["frames_total"] for r in body["streams"]}
+        frames_before = {r["id"]: r["frames_total"] for r in streams}
+        hog_at = steady_start + max(60.0, args.steady / 2 - args.hog / 2)
         async with aiohttp.ClientSession(headers=hub.headers) as session:
             work = [
                 poll_api(session, hub, healthy, until, lists, recs),
@@ -280,18 +305,32 @@ async def estate_run(args) -> dict:
             tasks = [asyncio.ensure_future(w) for w in work]
             while time.monotonic() < until:
                 await asyncio.sleep(5)
-                samples.append(await asyncio.to_thread(sample, hub, pids, cpu_mark, patrolled))
+                now = time.monotonic()
+                if args.hog and hog is None and now >= hog_at:
+                    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                    phases["hog"] = (now, now + args.hog)
+                if hog is not None and hog.poll() is None and now >= phases["hog"][1]:
+                    hog.kill()
+                samples.append(await asyncio.to_thread(sample, hub, pids, cpu_mark))
                 levels.append((await asyncio.to_thread(hub.get, "/healthz"))["load"]["level"])
             await asyncio.gather(*tasks[:4])
             await asyncio.wait_for(tasks[4], timeout=args.period + 120)
         window = time.monotonic() - steady_start
+        phases["wall"] = (steady_start, steady_start + 60)
         last = samples[-1]["records"]
         fps = {r["id"]: (r["frames_total"] - frames_before.get(r["id"], 0)) / window for r in last}
-        false = [c for at, c in events.changes[changes_before:] if c["id"] not in faulty and c["id"] not in injected_ids]
+        false = [(at, c) for at, c in events.changes if c["id"] not in faulty and c["id"] not in injected_ids]
+        live_fps = [fps[i] for i in fps if i.startswith(("cc-", "vh-")) and i not in injected_ids]
+        health = hub.get("/healthz")
         return {
-            "cameras": len(records),
-            "patrolled": len(patrolled),
-            "live": len(records) - len(patrolled),
+            "cameras": len(streams),
+            "substreams": not args.no_substreams,
+            "live_at_steady_start": sum(1 for r in streams if r["watching"] == "live"),
+            "live_min": min(s["live"] for s in samples),
+            "live_max": max(s["live"] for s in samples),
+            "live_at_end": samples[-1]["live"],
+            "live_budget_at_end": health["capacity"]["live_budget"],
+            "live_cost_share": health["capacity"].get("live_cost_share"),
             "processes": args.processes,
             "patrol_concurrency": args.concurrency,
             "period_s": args.period,
@@ -300,11 +339,12 @@ async def estate_run(args) -> dict:
             "cold_cache": args.cold,
             "first_round_s": round(first_round_s),
             "steady_s": round(window),
+            "hog_s": args.hog,
             "check_age_max_s": round(max(s["check_age_max"] for s in samples), 1),
             "reach_age_max_s": round(max(s["reach_age_max"] for s in samples), 1),
             "worst_reach": max((s["worst_reach"] for s in samples), key=lambda w: w[0]),
             "worst_check": max((s["worst_check"] for s in samples), key=lambda w: w[0]),
-            "live_fps_min": round(min(fps[i] for i in fps if i.startswith(("cc-", "vh-")) and i not in injected_ids), 1),
+            "live_fps_min": round(min(live_fps), 1) if live_fps else None,
             "wall_fps_min": round(min(fps[i] for i in wall_ids if i not in injected_ids), 1),
             "wall_chunks_min": min(received.get(i, 0) for i in wall_ids),
             "list_p50_ms": round(percentile(lists, 0.5), 1),
@@ -317,17 +357,51 @@ async def estate_run(args) -> dict:
             "cores_max_5s": round(max(_windows(samples)), 2),
             "rss_mib_max": round(max(s["rss"] for s in samples) / 2**20),
             "false_transitions": len(false),
-            "false_by_kind": _by_kind(false),
-            "false_examples": false[:5],
+            "false_by_phase": _by_phase(false, phases),
+            "false_by_kind": _by_kind([c for _, c in false]),
+            "false_examples": [c for _, c in false[:5]],
             "load_levels_seen": sorted(set(levels)),
             "detections": sorted(detections, key=lambda d: (d["mode"], d["fault"])),
+            "budget_timeline": budget,
         }
     finally:
+        if hog is not None and hog.poll() is None:
+            hog.kill()
+        timeline.cancel()
         follower.cancel()
         hub.stop()
         sim.stop()
         (folder / "hub.log").write_text("\n".join(_drain(hub)) + "\n")
         print(f"hub log: {folder / 'hub.log'}", file=sys.stderr)
+
+
+async def budget_timeline(hub: HubProcess, started: float, out: list[dict]) -> None:
+    """Every 10 s from the hub's start: its live budget, live streams, load level and CPU share (/healthz)."""
+    while True:
+        try:
+            body = await asyncio.to_thread(hub.get, "/healthz")
+        except Exception:  # noqa: BLE001 - not up yet
+            await asyncio.sleep(2)
+            continue
+        capacity, load = body["capacity"], body["load"]
+        out.append(
+            {
+                "t": round(time.monotonic() - started),
+                "budget": capacity.get("live_budget"),
+                "live": capacity.get("live_streams"),
+                "level": load["level"],
+                "cpu_share": load["cpu_share"],
+            }
+        )
+        await asyncio.sleep(10)
+
+
+def _by_phase(false: list[tuple[float, dict]], phases: dict[str, tuple[float, float]]) -> dict[str, int]:
+    out = {name: 0 for name in (*phases, "rest")}
+    for at, _ in false:
+        name = next((n for n, (a, b) in phases.items() if a <= at < b), "rest")
+        out[name] += 1
+    return out
 
 
 def _by_kind(changes: list[dict]) -> dict[str, int]:
@@ -393,32 +467,46 @@ async def overload_run(args) -> dict:
         sim.stop()
 
 
-def report(result: dict, overload: dict | None) -> None:
+def report(result: dict, overload: list[dict] | None) -> None:
     info = machine()
     print(header_markdown(info))
     if result:
-        rows = [[k, result[k]] for k in result if k not in ("detections", "false_examples", "false_by_kind")]
+        skip = ("detections", "false_examples", "false_by_kind", "budget_timeline")
+        rows = [[k, result[k]] for k in result if k not in skip]
         print(table_markdown(["measure", "value"], rows))
         print("false transitions by kind:", result["false_by_kind"])
+        print(
+            table_markdown(
+                ["t (s)", "budget", "live", "level", "CPU share"],
+                [[p["t"], p["budget"], p["live"], p["level"], p["cpu_share"]] for p in result["budget_timeline"]],
+            )
+        )
         print(
             table_markdown(
                 ["mode", "fault", "camera", "detected (s)"],
                 [[d["mode"], d["fault"], d["stream"], d["detected_s"]] for d in result["detections"]],
             )
         )
-    if overload:
-        print(table_markdown(["overload measure", "value"], [[k, v] for k, v in overload.items() if k != "timeline"]))
+    for run in overload or []:
+        print(table_markdown(["overload measure", "value"], [[k, v] for k, v in run.items() if k != "timeline"]))
         print(
             table_markdown(
                 ["t (s)", "level", "loop lag (ms)", "CPU share", "live streams"],
-                [[p["t"], p["level"], p["lag_ms"], p["cpu_share"], p["live"]] for p in overload["timeline"]],
+                [[p["t"], p["level"], p["lag_ms"], p["cpu_share"], p["live"]] for p in run["timeline"]],
             )
         )
+    if overload:
+        print("false transitions per overload run:", [run["false_transitions"] for run in overload])
     path = RESULTS / "estate.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
-    write_results(
-        "estate", {"machine": info, "estate": result or previous.get("estate"), "overload": overload or previous.get("overload")}
-    )
+    key = "estate" if not result or result["substreams"] else "estate_no_substreams"
+    out = {**previous, "machine": info}
+    if result:
+        out[key] = result
+    if overload:
+        out["overload"] = overload[-1]
+        out["overload_runs"] = [{k: v for k, v in run.items() if k != "timeline"} for run in overload]
+    write_results("estate", out)
 
 
 def main() -> int:
@@ -433,11 +521,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=90.0)
     parser.add_argument("--log-level", default="WARNING", help="the hub's (its log is kept in the run's temporary folder)")
     parser.add_argument("--sample", type=int, default=0, help="only about this many fixed cameras (smoke runs)")
+    parser.add_argument("--hog", type=float, default=60.0, help="a CPU hog takes one core this long, halfway (0: none)")
+    parser.add_argument("--no-substreams", action="store_true", help="cameras without substreams: health reads the main")
+    parser.add_argument("--runs", type=int, default=1, help="overload runs (each reported)")
     args = parser.parse_args()
     if args.processes != "auto":
         args.processes = int(args.processes)
     if args.overload:
-        report({}, asyncio.run(overload_run(args)))
+        report({}, [asyncio.run(overload_run(args)) for _ in range(args.runs)])
     else:
         report(asyncio.run(estate_run(args)), None)
     return 0

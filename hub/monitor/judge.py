@@ -16,7 +16,7 @@ import logging
 import time
 
 from hub import health as h
-from hub.config import Config
+from hub.config import Config, HealthSettings
 from hub.diagnostics.service import Diagnostics
 from hub.index import Index
 from hub.ingest.observations import (
@@ -133,7 +133,7 @@ class Judge:
         if not watched.live_now:
             return patrolled, watched.visit.ended if watched.visit else now
         live = h.evaluate(watched.health, now)
-        if watched.visit is not None and live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
+        if live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
             return patrolled, now  # back from patrol, no frame yet on the live connection: the patrol verdict stands
         if watched.carried is not None:
             live, watched.carried = carry_over(live, watched.carried, watched.health, now)
@@ -159,6 +159,17 @@ def measure(watched: Watched, at: float, now: float, wall: float) -> None:
     unchanged_since = h.picture_unchanged_since(health)
     # Rounded: converting clocks jitters by microseconds, which would make every record look changed every tick.
     record.picture_changed_at = None if unchanged_since is None else round(wall_time(unchanged_since, now, wall), 2)
+
+
+def from_patrol(watched: Watched, known: h.Verdict, settings: HealthSettings) -> None:
+    """A patrolled stream going live: what its patrol found (`known`: its last visit and probe) stands until
+    the live connection has its own verdict (`carry_over`). The last visit's frames are counted already; its
+    pictures are remembered (frozen stays frozen since the same moment), and why it was down (a hung camera
+    whose open times out is stalled still, not newly unreachable)."""
+    if known.state not in (h.ONLINE, h.CONNECTING):
+        watched.carried = known
+    down = known.reasons[0] if known.state == h.OFFLINE and known.reasons else None
+    watched.health = h.seeded(settings, watched.stream.fps, watched.health, down)
 
 
 def carry_over(live: h.Verdict, carried: h.Verdict, health: h.StreamHealth, now: float) -> tuple[h.Verdict, h.Verdict | None]:

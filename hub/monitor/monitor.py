@@ -35,7 +35,7 @@ from hub.ingest.throttle import Throttle
 from hub.load.governor import LAG_HIGH_S, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
 from hub.monitor.capacity import capacity_report
-from hub.monitor.judge import Judge
+from hub.monitor.judge import Judge, from_patrol
 from hub.monitor.modes import WATCHED, plan
 from hub.monitor.outages import publish_outages
 from hub.monitor.reload import ReloadResult, plan_reload
@@ -44,7 +44,7 @@ from hub.monitor.watched import Watched, wall_time
 from hub.patrol.interest import Interest
 from hub.patrol.patroller import Patroller, PatrolTarget
 from hub.patrol.schedule import PatrolTiming
-from hub.patrol.verdict import ProbeOutcome, VisitOutcome
+from hub.patrol.verdict import ProbeOutcome, VisitOutcome, patrol_verdict
 from hub.patrol.visit import Visit, run_visit
 from hub.workers.pool import RemoteSupervisor, WorkerPool
 
@@ -141,16 +141,13 @@ class Monitor:
         stream = watched.stream
         settings = reader_settings(stream, self.config)
         tap = self._tap_for(stream.id) if self._tap_for else None
-        supervisor = self._supervisor(stream.id, settings, lambda items, sid=stream.id: self._deliver(sid, items), tap)
+        supervisor: Supervisor = self._supervisor(
+            stream.id, settings, lambda items: self._deliver(watched, supervisor, items), tap
+        )
         if stream.id in self.patroller.plan.slots:  # from patrol: its verdict stands until the live connection has its own
             self.patroller.remove(stream.id)
-            known = watched.visit.verdict if watched.visit is not None else None
-            if known is not None and known.state != h.ONLINE:
-                watched.carried = known
-            # The last visit's frames are counted already; its pictures are remembered (frozen stays frozen), and
-            # why it was down (a hung camera whose open times out is stalled still, not newly unreachable).
-            down = known.reasons[0] if known is not None and known.state == h.OFFLINE and known.reasons else None
-            watched.health = h.seeded(self.config.health, stream.fps, watched.health, down)
+            now, period = asyncio.get_running_loop().time(), self.config.monitor.patrol_period_s
+            from_patrol(watched, patrol_verdict(watched.visit, watched.probe, now, period), self.config.health)
         watched.supervisor = supervisor
         supervisor.start()
 
@@ -284,9 +281,9 @@ class Monitor:
             return False
         return self.judge.probed(watched, outcome, asyncio.get_running_loop().time(), time.time())
 
-    def _deliver(self, stream_id: str, items: list[Observation]) -> None:
-        watched = self.watched.get(stream_id)
-        if watched is not None and not self._stopping:
+    def _deliver(self, watched: Watched, supervisor: Supervisor, items: list[Observation]) -> None:
+        """A live connection's observations, judged while it is the stream's own (a stopped one's are not)."""
+        if watched.supervisor is supervisor and self.watched.get(watched.stream.id) is watched and not self._stopping:
             self.judge.deliver(watched, items, asyncio.get_running_loop().time())
 
     async def _ticker(self) -> None:

@@ -142,7 +142,7 @@ class Worker:
         tap = self._taps[key] = LiveTap(asyncio.get_running_loop(), key, self._on_chunk)
         tap.wanted, tap.pictures_wanted = command.live_wanted, command.pictures_wanted
         supervisor = StreamSupervisor(
-            key, command.settings, lambda items: self._observed(key, items), tap, self._throttle, self._measurer
+            key, command.settings, lambda items: self._observed(key, supervisor, items), tap, self._throttle, self._measurer
         )
         self._supervisors[key] = supervisor
         supervisor.start()
@@ -166,8 +166,8 @@ class Worker:
             done = VisitDone(request.visit_id, None, None, (), f"{type(exc).__name__}: {exc}")
         self._pending.visits.append(done)
 
-    def _observed(self, key: str, items: list[Observation]) -> None:
-        if key not in self._supervisors:
+    def _observed(self, key: str, supervisor: StreamSupervisor, items: list[Observation]) -> None:
+        if self._supervisors.get(key) is not supervisor:  # stopped (and maybe started again): its last words are stale
             return
         held = self._pending.observations.setdefault(key, [])
         held.extend(items)

@@ -21,6 +21,7 @@ ESTATE = "".join(
         *(sim_stream(f"w-live-{n}", STREET, category="childcare") for n in range(4)),
         sim_stream("w-patrol", STREET),
         sim_stream("w-frozen", STREET, fault="freeze"),
+        sim_stream("w-hung", STREET, fault="stall"),
         sim_stream("w-sub", "sim://street?size=640x360&sub=320x180", category="childcare"),
     ]
 )
@@ -113,3 +114,44 @@ async def test_a_big_tile_toggled_fast_keeps_its_main_stream_reader(worker_hub, 
     # after STOP_WAIT_S (a confirmation matched by key used to settle the wrong one).
     monitor = worker_hub.app[MONITOR]
     await until(lambda: not monitor._demotions, STOP_WAIT_S - 1, "every main-stream reader's stop confirmed")
+
+
+@pytest.fixture
+async def toggling_hub(worker_sim, tmp_path):
+    """Workers, and a patrolled camera that goes back to patrol 0.1 s after the last viewer leaves."""
+    async with hub_on(worker_sim, tmp_path, ESTATE, MONITOR_TABLE.replace("[monitor]\n", "[monitor]\nlive_grace_s = 0.1\n")) as hub:
+        yield hub
+
+
+@pytest.mark.parametrize(("camera", "state"), [("w-patrol", "online"), ("w-hung", "offline")])
+async def test_a_camera_opened_and_closed_over_and_over_never_changes_state(toggling_hub, camera, state):
+    """Live, patrol, live again in quick succession: each stop of a worker's reader races the next start for
+    the same stream; what a stopped reader says last (its stream 'ended') is not about the new connection.
+    A hung camera is the sharpest case: its reader is stopped while still waiting to open."""
+    hub = toggling_hub
+    before = await hub.wait_for(camera, state, timeout=60)
+    events: list[dict] = []
+
+    async def follow() -> None:
+        async with hub.session.get(hub.url("/api/events")) as stream:
+            async for line in stream.content:
+                if line.startswith(b"data: ") and f'"{camera}"'.encode() in line and b'"previous"' in line:
+                    events.append(json.loads(line[6:]))
+
+    async def watching(how: str):
+        record = await hub.record(camera)
+        return record if record["watching"] == how else None
+
+    listening = asyncio.ensure_future(follow())
+    try:
+        async with hub.session.ws_connect(hub.url("/api/live")) as ws:
+            for _ in range(8):
+                await ws.send_str(json.dumps({"watch": [camera]}))
+                await until(lambda: watching("live"), 20, "the camera live while watched")
+                await ws.send_str(json.dumps({"watch": []}))
+                await until(lambda: watching("patrol"), 20, "the camera back on patrol")
+        record = await hub.record(camera)
+    finally:
+        listening.cancel()
+    assert events == [], events
+    assert (record["state"], record["reasons"]) == (state, before["reasons"])
