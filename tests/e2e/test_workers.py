@@ -119,7 +119,8 @@ async def test_a_big_tile_toggled_fast_keeps_its_main_stream_reader(worker_hub, 
 @pytest.fixture
 async def toggling_hub(worker_sim, tmp_path):
     """Workers, and a patrolled camera that goes back to patrol 0.1 s after the last viewer leaves."""
-    async with hub_on(worker_sim, tmp_path, ESTATE, MONITOR_TABLE.replace("[monitor]\n", "[monitor]\nlive_grace_s = 0.1\n")) as hub:
+    monitor = MONITOR_TABLE.replace("[monitor]\n", "[monitor]\nlive_grace_s = 0.1\n")
+    async with hub_on(worker_sim, tmp_path, ESTATE, monitor) as hub:
         yield hub
 
 
