@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import av
@@ -26,9 +27,10 @@ import cv2
 import numpy as np
 
 from hub.diagnostics.checks import THUMB_SIZE
-from hub.diagnostics.measurer import Job, Measurer
+from hub.diagnostics.measurer import Job
 from hub.diagnostics.sampling import Due, PictureSample, Sampler, SamplingSettings, measure
 from hub.ingest.jpeg import encode_jpeg
+from hub.ingest.keyframes import DECODER_OPTIONS, MAX_PIXELS, shareable
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import (
@@ -46,8 +48,8 @@ from hub.ingest.observations import (
     PictureMeasured,
 )
 from hub.ingest.remux import FragmentWriter
+from hub.ingest.shared import ReaderShared
 from hub.ingest.threads import background_thread
-from hub.ingest.throttle import Throttle
 from hub.safe.redact import redact_text
 
 THUMB_WIDTH, THUMB_HEIGHT = 64, 36
@@ -58,7 +60,6 @@ PROTOCOL_WHITELIST = "rtsp,rtsps,rtp,srtp,tcp,udp,tls"
 # A camera (or something posing as one) can declare any picture size; decoding 16384x16384 would take
 # 400 MB a frame. Pictures beyond 8192 px a side or 8K UHD's pixel count are refused, never decoded.
 MAX_SIDE = 8192
-MAX_PIXELS = 7680 * 4320
 JPEG_IDLE_S = 30.0  # a picture nobody looks at is made a JPEG this often (the record's snapshot stays recent)
 
 
@@ -108,11 +109,11 @@ class Reader:
         mailbox: Mailbox,
         stop: threading.Event,
         live: LiveTap | None = None,
-        throttle: Throttle | None = None,
-        measurer: Measurer | None = None,
+        shared: ReaderShared | None = None,
     ):
+        shared = shared or ReaderShared()
         self.settings = settings
-        self.throttle = throttle or Throttle()
+        self.throttle = shared.throttle
         self.generation = generation
         self.mailbox = mailbox
         self.stop = stop
@@ -122,7 +123,9 @@ class Reader:
         self._jpeg_at = -1e9  # monotonic: the last picture made a JPEG
         self._too_big = ""  # why pictures are not decoded at all (an absurd declared size), else empty
         self._sampler = Sampler(settings.sampling)
-        self._measurer = measurer  # None: sampled pictures are measured in this thread
+        self._measurer = shared.measurer  # None: sampled pictures are measured in this thread
+        self._decoders = shared.decoders
+        self._decode: Callable[[av.Packet], list] = _not_open  # keyframe -> frames, from `_open_decoder`
 
     def run(self) -> None:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
@@ -155,20 +158,26 @@ class Reader:
     def _redact(self, exc: Exception) -> str:
         return redact_text(f"{type(exc).__name__}: {exc}", self.settings.secrets)
 
-    def _open_decoder(self, video):
+    def _open_decoder(self, video) -> None:
+        """Say the stream is open, and choose how its keyframes are decoded: by the process's shared
+        decoders when its parameter sets allow (`hub.ingest.keyframes`), else by a decoder of its own."""
         ctx = video.codec_context
-        ctx.thread_count = 1  # frame threads would hold a keyframe back until more packets come
-        # ~20 % cheaper keyframes without deblocking (not needed for checks); FFmpeg itself refuses huge frames.
-        ctx.options = {"skip_loop_filter": "all", "max_pixels": str(MAX_PIXELS)}
         fps = float(video.average_rate) if video.average_rate else None
         self._too_big = absurd_size(ctx.width or 0, ctx.height or 0)
         self.mailbox.put(Opened(self.generation, ctx.name, ctx.width or 0, ctx.height or 0, fps))
-        return ctx
+        extradata = ctx.extradata
+        if shareable(ctx.name, extradata):
+            kind, decoders = (ctx.name, ctx.width or 0, ctx.height or 0), self._decoders
+            self._decode = lambda packet: decoders.decode(kind, extradata, packet)
+        else:
+            ctx.thread_count = 1  # frame threads would hold a keyframe back until more packets come
+            ctx.options = dict(DECODER_OPTIONS)
+            self._decode = lambda packet: _decode_alone(ctx, packet)
 
     def _read(self, container) -> tuple[str, str]:
         """The per-packet loop: hot (25 times a second per stream), so it keeps its lookups local."""
         video = container.streams.video[0]
-        ctx = self._open_decoder(video)
+        self._open_decoder(video)
         time_base = float(video.time_base) if video.time_base else 0.0
         stamp, monotonic, live, throttle = ArrivalClock().stamp, time.monotonic, self.live, self.throttle
         # 0.9: keyframes every 2.00 s with jitter must not turn a 2 s interval into 4 s
@@ -188,7 +197,7 @@ class Reader:
                 corrupt += packet.is_corrupt
                 if keyframe and now - last_picture >= picture_every * throttle.factor:
                     last_picture = now
-                    self._picture(ctx, packet, now, pts)
+                    self._picture(packet, now, pts)
                 if live is not None and (live.wanted or self._writer is not None):
                     self._remux(video, packet, keyframe)
                 if now - flushed_at >= BATCH_S:
@@ -228,16 +237,14 @@ class Reader:
             self._writer.close()
             self._writer = None
 
-    def _picture(self, ctx, packet, now: float, pts: float | None) -> None:
+    def _picture(self, packet, now: float, pts: float | None) -> None:
         """Decode one keyframe on its own; the decoder is flushed so it never waits for more."""
         if self._too_big:
             self.mailbox.put(DecodeFailed(self.generation, now, self._too_big))
             return
         try:
-            frames = ctx.decode(packet) or ctx.decode(None)
-            ctx.flush_buffers()
+            frames = self._decode(packet)
         except av.error.FFmpegError as exc:
-            ctx.flush_buffers()
             self.mailbox.put(DecodeFailed(self.generation, now, self._redact(exc)))
             return
         if not frames:
@@ -270,6 +277,18 @@ class Reader:
             if self._measurer.submit(Job(due, small, cb, cr, luma, full_range, deliver)):
                 return None
         return measure(due, small, cb, cr, luma, full_range)
+
+
+def _not_open(packet) -> list:
+    raise ValueError("no decoder before the stream is open")
+
+
+def _decode_alone(ctx, packet) -> list:
+    """A keyframe on a stream's own decoder, flushed after it so that it never waits for more."""
+    try:
+        return list(ctx.decode(packet) or ctx.decode(None))
+    finally:
+        ctx.flush_buffers()
 
 
 def absurd_size(width: int, height: int) -> str:

@@ -15,12 +15,11 @@ import logging
 import threading
 from collections.abc import Callable
 
-from hub.diagnostics.measurer import Measurer
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import Closed, Observation, PacketBatch
 from hub.ingest.reader import Reader, ReaderSettings
-from hub.ingest.throttle import Throttle
+from hub.ingest.shared import ReaderShared
 
 log = logging.getLogger("hub.ingest")
 
@@ -43,12 +42,10 @@ class StreamSupervisor:
         settings: ReaderSettings,
         deliver: Deliver,
         live: LiveTap | None = None,
-        throttle: Throttle | None = None,
-        measurer: Measurer | None = None,
+        shared: ReaderShared | None = None,
     ):
         self.stream_id = stream_id
-        self.throttle = throttle
-        self.measurer = measurer  # the process's picture measurer, shared by its readers
+        self.shared = shared  # what the process's readers share: throttle, measurer, keyframe decoders
         self.settings = settings
         self.live = live
         self._deliver = deliver
@@ -113,7 +110,7 @@ class StreamSupervisor:
         if self._mailbox is not None:
             self._dropped_before += self._mailbox.dropped
         mailbox = self._mailbox = Mailbox(loop, lambda items: self._receive(generation, items))
-        reader = Reader(self.settings, generation, mailbox, self._thread_stop, self.live, self.throttle, self.measurer)
+        reader = Reader(self.settings, generation, mailbox, self._thread_stop, self.live, self.shared)
         self._thread = threading.Thread(target=reader.run, name=f"ingest-{self.stream_id}-{generation}", daemon=True)
         # Thread.start() waits until the new thread runs; under GIL contention that can take milliseconds,
         # which would stall every other stream and request, so it waits on a helper thread instead.

@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from hub import health as h
 from hub import logs
@@ -29,9 +30,9 @@ from hub.diagnostics.settings import SamplingSettings
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import Observation
+from hub.ingest.shared import ReaderShared
 from hub.ingest.sources import reader_settings
 from hub.ingest.supervisor import StreamSupervisor
-from hub.ingest.throttle import Throttle
 from hub.load.governor import LAG_HIGH_S, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
 from hub.monitor.capacity import capacity_report
@@ -81,13 +82,15 @@ class Monitor:
         self.interest = Interest(config.monitor.live_grace_s)
         processes = config.hub.ingest_processes
         self.pool = WorkerPool(processes, logging.getLogger().level, logs.current_format()) if processes > 1 else None
-        visit = self.pool.visit if self.pool is not None else run_visit
+        # what this process's readers share (picture throttle, measurer, keyframe decoders)
+        self.measurer = Measurer()
+        self.shared = ReaderShared(measurer=self.measurer)
+        self.throttle = self.shared.throttle
+        visit = self.pool.visit if self.pool is not None else partial(run_visit, shared=self.shared)
         self.patroller = Patroller(PatrolTiming.of(config.monitor), self._patrol_target, self._on_visit, self._on_probe, visit)
         self._patrol_task: asyncio.Task | None = None
         self._demotions: set[asyncio.Future] = set()
         self._main_feeds: dict[str, Supervisor] = {}
-        self.throttle = Throttle()
-        self.measurer = Measurer()  # picture diagnostics' measures for the readers in this process
         self.meter = LoadMeter(self._pids, self._shed, self._announce_load, self._live_count)
         self._meter_task: asyncio.Task | None = None
         self._diagnostics_task: asyncio.Task | None = None
@@ -155,7 +158,7 @@ class Monitor:
         """A reader for one feed: a thread here, or (with ingest_processes > 1) in a worker process."""
         if self.pool is not None:
             return RemoteSupervisor(self.pool, key, settings, deliver, tap)
-        return StreamSupervisor(key, settings, deliver, tap, self.throttle, self.measurer)
+        return StreamSupervisor(key, settings, deliver, tap, self.shared)
 
     def capacity(self) -> dict:
         """What this hub carries and, from what it measures, could carry (for /healthz)."""

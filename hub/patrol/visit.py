@@ -18,6 +18,7 @@ from hub.config import HealthSettings
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import AUTH_FAILED, STALLED, Closed, Observation, Picture
 from hub.ingest.reader import OPEN_TIMEOUT_S, Reader, ReaderSettings
+from hub.ingest.shared import ReaderShared
 from hub.patrol.verdict import ProbeOutcome, VisitOutcome, visit_failure, visit_settled
 
 VISIT_MARGIN_S = 4.0  # beyond the longest a settled verdict can need
@@ -40,7 +41,11 @@ def visit_deadline_s(settings: HealthSettings) -> float:
 
 
 async def run_visit(
-    stream_id: str, reader_settings: ReaderSettings, health: h.StreamHealth, last_probe: ProbeOutcome | None
+    stream_id: str,
+    reader_settings: ReaderSettings,
+    health: h.StreamHealth,
+    last_probe: ProbeOutcome | None,
+    shared: ReaderShared | None = None,
 ) -> Visit:
     """Visit one camera; `health` is fresh (settings and nominal fps set) and is filled in here."""
     loop = asyncio.get_running_loop()
@@ -62,7 +67,7 @@ async def run_visit(
                 pictures.append(item)
         changed.set()
 
-    reader = Reader(reader_settings, 1, Mailbox(loop, receive), stop)
+    reader = Reader(reader_settings, 1, Mailbox(loop, receive), stop, shared=shared)
     thread = threading.Thread(target=reader.run, name=f"visit-{stream_id}", daemon=True)
     await asyncio.to_thread(thread.start)
     deadline = loop.time() + visit_deadline_s(health.settings)

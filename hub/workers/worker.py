@@ -24,8 +24,8 @@ from hub.diagnostics.measurer import Measurer
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import Observation, PacketBatch
 from hub.ingest.remux import INIT, Chunk
+from hub.ingest.shared import ReaderShared
 from hub.ingest.supervisor import StreamSupervisor
-from hub.ingest.throttle import Throttle
 from hub.patrol.visit import run_visit
 from hub.workers.frames import write_frame
 from hub.workers.protocol import (
@@ -66,8 +66,9 @@ class Worker:
         self._sending = False
         self._tasks: set[asyncio.Task] = set()
         self._quit: asyncio.Event | None = None
-        self._throttle = Throttle()
-        self._measurer = Measurer()  # picture diagnostics' measures for all this worker's readers
+        # what all this worker's readers and visits share: picture throttle, measurer, keyframe decoders
+        self._measurer = Measurer()
+        self._shared = ReaderShared(measurer=self._measurer)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -122,7 +123,7 @@ class Worker:
                 tap = self._taps[command.key]
                 tap.wanted, tap.pictures_wanted = command.wanted, command.pictures
         elif isinstance(command, SetThrottle):
-            self._throttle.factor = command.picture_factor
+            self._shared.throttle.factor = command.picture_factor
         elif isinstance(command, VisitRequest):
             self._spawn(self._visit(command))
         elif isinstance(command, Quit) and self._quit is not None:
@@ -142,7 +143,7 @@ class Worker:
         tap = self._taps[key] = LiveTap(asyncio.get_running_loop(), key, self._on_chunk)
         tap.wanted, tap.pictures_wanted = command.live_wanted, command.pictures_wanted
         supervisor = StreamSupervisor(
-            key, command.settings, lambda items: self._observed(key, supervisor, items), tap, self._throttle, self._measurer
+            key, command.settings, lambda items: self._observed(key, supervisor, items), tap, self._shared
         )
         self._supervisors[key] = supervisor
         supervisor.start()
@@ -159,7 +160,7 @@ class Worker:
     async def _visit(self, request: VisitRequest) -> None:
         try:
             health = h.StreamHealth(request.health, request.nominal_fps)
-            visit = await run_visit(request.stream_id, request.settings, health, request.last_probe)
+            visit = await run_visit(request.stream_id, request.settings, health, request.last_probe, self._shared)
             done = VisitDone(request.visit_id, visit.health, visit.outcome, tuple(visit.pictures), visit.message)
         except Exception as exc:  # noqa: BLE001 - reported to the hub, which logs it and moves on
             log.exception("visit to %s failed", request.stream_id)
