@@ -10,7 +10,8 @@ camera live and a big one as many as the machine carries, with headroom.
 - The cost of a live stream is measured, not configured: the CPU share of the hub's processes over the
   live streams, smoothed, once enough are live to tell.
 - When the hub is late or busy (the governor raised its level), the budget shrinks at once to `SHRINK`
-  of what is live, and does not grow again for `SETTLE_S`: shedding is itself work.
+  of what is live, and does not grow again for `SETTLE_S`: shedding is itself work. A hub late while
+  nearly idle (under `BUSY_SHARE` of the machine) was held up by something else, and keeps its budget.
 - It never exceeds the live ceiling the meter learnt from a severely late loop.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.load.governor import LAG_HIGH_S, LoadSample
+from hub.load.governor import BUSY_SHARE, LAG_HIGH_S, LoadSample
 
 START = 48  # live cameras before anything is measured: the demo's 40, and a small site, at once
 MIN = 8
@@ -44,7 +45,7 @@ class LiveBudget:
         if live >= MEASURE_FROM and sample.cpu_share > 0:
             cost = sample.cpu_share / live
             self.cost = cost if self.cost is None else (1 - SMOOTHING) * self.cost + SMOOTHING * cost
-        if overloaded or sample.loop_lag_s > LAG_HIGH_S:
+        if (overloaded or sample.loop_lag_s > LAG_HIGH_S) and sample.cpu_share >= BUSY_SHARE:
             if live and int(live * SHRINK) < self.value:
                 self.value, self.shrunk_at = max(MIN, int(live * SHRINK)), now
         elif self.cost and sample.cpu_share > TARGET_CPU * OVER and live > int(TARGET_CPU / self.cost):

@@ -27,7 +27,8 @@ is severely late with N live streams, at most `CEILING_SHARE` of N stay live fro
 sheds the rest, in the same order). Shedding is itself work (readers stop, the patrol takes the streams
 over), so for `CEILING_SETTLE_S` after a lowering the ceiling does not come down again. Each level the
 governor steps down lets the ceiling grow by `CEILING_GROWTH`, so a one-off stall does not cap the hub
-for ever.
+for ever. A stall while the hub itself is nearly idle (under `BUSY_SHARE` of the machine: a
+paused virtual machine, another program's burst) says nothing of what the streams cost, and lowers nothing.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ SEVERE_LAG_S = 0.5  # half a second late: requests are queueing now, not in thre
 CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes together
 RAISE_AFTER, LOWER_AFTER = 3, 15
 CEILING_SHARE, CEILING_GROWTH, CEILING_MIN, CEILING_SETTLE_S = 0.75, 1.1, 8, 10.0
+BUSY_SHARE = 0.1  # a stall while the hub used less of the machine than this was not its streams' doing
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,8 @@ class LiveCeiling:
 
     def observe(self, sample: LoadSample, live: int, now: float) -> bool:
         """Fold in one sample taken at `now` with `live` live streams; True when the ceiling came down."""
-        if sample.loop_lag_s <= SEVERE_LAG_S or live < CEILING_MIN:
-            return False
+        if sample.loop_lag_s <= SEVERE_LAG_S or live < CEILING_MIN or sample.cpu_share < BUSY_SHARE:
+            return False  # not late, too few streams to be the cause, or the hub idle: something else held the loop
         if self.lowered_at is not None and now - self.lowered_at < CEILING_SETTLE_S:
             return False  # the last lowering's own shedding is still settling
         lowered = max(CEILING_MIN, int(live * CEILING_SHARE))

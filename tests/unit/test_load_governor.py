@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hub.load.governor import (
+    BUSY_SHARE,
     CEILING_SETTLE_S,
     CEILING_SHARE,
     LOWER_AFTER,
@@ -78,3 +79,6 @@ def test_the_live_ceiling_is_learnt_from_a_severely_late_loop_and_grows_back():
     assert ceiling.value > int(200 * CEILING_SHARE), "each calmer level lets a few more live"
     tiny = LiveCeiling()
     assert not tiny.observe(LoadSample(2.0, 0.5), 3, 0.0), "a handful of streams cannot be what starves the hub"
+    idle = LiveCeiling()
+    assert not idle.observe(LoadSample(2.0, BUSY_SHARE / 3), 15, 0.0), "the hub idle: somebody else held the loop"
+    assert idle.value is None

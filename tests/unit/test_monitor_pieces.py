@@ -154,6 +154,9 @@ def test_the_live_budget_grows_while_the_hub_is_calm_and_shrinks_at_once_when_it
     assert budget.value == 100, "never above the ceiling a severe stall taught"
     budget.observe(LoadSample(2.0, 1.0), 5, True, None, 61.0)
     assert budget.value >= MIN
+    small_site = LiveBudget()
+    small_site.observe(LoadSample(2.0, 0.03), 15, True, None, 0.0)
+    assert small_site.value == START, "late while the hub is idle: something else held the loop, the budget stays"
 
 
 def test_auto_cameras_are_chosen_by_need_then_priority_and_keep_their_place():
