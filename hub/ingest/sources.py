@@ -1,7 +1,9 @@
-"""Where the hub pulls a stream from: the configured URL, or the simulator's address for sim:// streams."""
+"""Where the hub pulls a stream from (the configured URL, or the simulator's address for sim:// streams),
+and the settings of each kind of reader: live health, a patrol visit, a big tile's main stream."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote, unquote, urlsplit
 
 from hub.config import Config, SimSettings, Stream
@@ -11,6 +13,11 @@ from hub.ingest.reader import ReaderSettings
 
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 SILENCE_LIMIT_CAP_S = 4.0
+# How long FFmpeg studies a stream while opening. 0.5 s is enough to know codec, size and frame rate, and
+# is used wherever somebody waits for the result: a visit (0.6 s shorter than with 1.5 s), a camera
+# somebody opened, a big tile's main stream. Other live readers take 1.5 s, for a surer frame rate.
+QUICK_ANALYZE_S = 0.5
+MAIN_FEED_PICTURE_S = 1e9  # a main feed's keyframes are never decoded: health reads the substream
 
 
 def source_url(stream: Stream, sim: SimSettings, sub: bool = False) -> str:
@@ -30,8 +37,9 @@ def source_url(stream: Stream, sim: SimSettings, sub: bool = False) -> str:
     return f"rtsp://{credentials}{host}:{sim.listen.port}/{path}"
 
 
-def reader_settings(stream: Stream, config: Config, sub: bool = True) -> ReaderSettings:
-    """What a reader needs; health and patrol read the substream when there is one (NVRs' adaptive streaming)."""
+def reader_settings(stream: Stream, config: Config, sub: bool = True, quick: bool = False) -> ReaderSettings:
+    """What a reader needs; health and patrol read the substream when there is one (NVRs' adaptive streaming).
+    `quick`: somebody waits for this reader's first picture (`QUICK_ANALYZE_S`)."""
     health, sim = config.health, config.sim
     url = source_url(stream, sim, sub)
     sampling = config.diagnostics.sampling(health.picture_interval_s)
@@ -46,4 +54,11 @@ def reader_settings(stream: Stream, config: Config, sub: bool = True) -> ReaderS
         silence_limit_s=min(health.stall_after_s, SILENCE_LIMIT_CAP_S),
         secrets=(password,) if password else (),
         sampling=sampling,
+        **({"analyze_s": QUICK_ANALYZE_S} if quick else {}),
     )
+
+
+def main_feed_settings(stream: Stream, config: Config) -> ReaderSettings:
+    """A big wall tile's main stream: video for the tile only, no pictures, no checks, opened quickly."""
+    settings = reader_settings(stream, config, sub=False, quick=True)
+    return replace(settings, picture_interval_s=MAIN_FEED_PICTURE_S, sampling=SamplingSettings(enabled=False))

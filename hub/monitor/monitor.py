@@ -18,7 +18,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 
 from hub import health as h
@@ -26,12 +25,11 @@ from hub import logs
 from hub.config import Config, Stream
 from hub.diagnostics.measurer import Measurer
 from hub.diagnostics.service import Diagnostics
-from hub.diagnostics.settings import SamplingSettings
 from hub.index import Index, StreamRecord
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.observations import Observation
 from hub.ingest.shared import ReaderShared
-from hub.ingest.sources import reader_settings
+from hub.ingest.sources import main_feed_settings, reader_settings
 from hub.ingest.supervisor import StreamSupervisor
 from hub.load.governor import LAG_HIGH_S, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
@@ -54,10 +52,8 @@ Supervisor = StreamSupervisor | RemoteSupervisor  # a reader here, or in a worke
 TICK_S = 0.5
 TICK_SLICE = 25  # streams judged between two turns of the loop: a slice costs about a millisecond
 LOOP_LATE_S = 1.0
-VISIT_ANALYZE_S = 0.5  # enough for FFmpeg to know codec, size and frame rate; a visit is 0.6 s shorter than with 1.5 s
 LIVE_STARTS_PER_TICK = 10  # per ingest process: a big estate connects at 20 cameras a second, so the load governor
 # sees the load grow and sheds before hundreds of readers starve the hub at once; somebody's look never waits
-MAIN_FEED_PICTURE_S = 1e9
 OUTAGES_EVERY_S = 1.0
 
 
@@ -79,7 +75,7 @@ class Monitor:
         self._tick_task: asyncio.Task | None = None
         self._last_tick: float | None = None
         self._stopping = False  # set by `stop`: connections closed by the hub itself are not state changes
-        self.interest = Interest(config.monitor.live_grace_s)
+        self.interest = Interest(config.monitor.live_grace_s, self._looked_at)
         processes = config.hub.ingest_processes
         self.pool = WorkerPool(processes, logging.getLogger().level, logs.current_format()) if processes > 1 else None
         # what this process's readers share (picture throttle, measurer, keyframe decoders)
@@ -142,7 +138,7 @@ class Monitor:
 
     def _go_live(self, watched: Watched) -> None:
         stream = watched.stream
-        settings = reader_settings(stream, self.config)
+        settings = reader_settings(stream, self.config, quick=watched.why == WATCHED)  # somebody waits for it
         tap = self._tap_for(stream.id) if self._tap_for else None
         supervisor: Supervisor = self._supervisor(
             stream.id, settings, lambda items: self._deliver(watched, supervisor, items), tap
@@ -230,16 +226,25 @@ class Monitor:
         if self.pool is not None:
             await self.pool.close()
 
-    async def look(self, stream_id: str) -> None:
-        """Somebody looks at this stream's picture (a snapshot request). A patrolled stream goes live for
-        a while; a live one makes every sampled picture a JPEG meanwhile (unwatched streams make one only
-        every `JPEG_IDLE_S`), and a snapshot older than two picture intervals gets a moment to be replaced."""
-        self.interest.look(stream_id, asyncio.get_running_loop().time())
+    async def look(self, stream_id: str, wait: bool = True) -> None:
+        """Somebody looks at this stream's picture (a snapshot request): a patrolled stream goes live a while
+        (its latest picture is shown at once); a live one makes a JPEG of every picture meanwhile, and if
+        `wait`, its snapshot gets a moment to be replaced when older than two picture intervals."""
         watched = self.watched.get(stream_id)
+        was_live = watched is not None and watched.live_now
+        self.interest.look(stream_id, asyncio.get_running_loop().time())
         if watched is None or not watched.live_now or self._tap_for is None:
             return
         self._tap_for(stream_id).pictures_wanted = True
-        await fresh_snapshot(watched, self.config.health.picture_interval_s * self.throttle.factor)
+        if was_live and wait:
+            await fresh_snapshot(watched, self.config.health.picture_interval_s * self.throttle.factor)
+
+    def _looked_at(self, stream_id: str) -> None:
+        """Somebody began to look (`interest`): a patrolled stream goes live now, not at the next tick."""
+        watched = self.watched.get(stream_id)
+        if watched is not None and not watched.live_now and not self._stopping:
+            watched.wanted, watched.why = True, WATCHED
+            self._promote_or_demote(watched, asyncio.get_running_loop().time())
 
     def has_substream(self, stream_id: str) -> bool:
         watched = self.watched.get(stream_id)
@@ -254,11 +259,7 @@ class Monitor:
         watched = self.watched.get(stream_id)
         if not wanted or watched is None or self._stopping or self._tap_for is None:
             return
-        settings = replace(
-            reader_settings(watched.stream, self.config, sub=False),
-            picture_interval_s=MAIN_FEED_PICTURE_S,
-            sampling=SamplingSettings(enabled=False),
-        )
+        settings = main_feed_settings(watched.stream, self.config)
         supervisor = self._supervisor(f"{stream_id}/main", settings, lambda items: None, self._tap_for(f"{stream_id}/main"))
         self._main_feeds[stream_id] = supervisor
         supervisor.start()
@@ -267,7 +268,7 @@ class Monitor:
         watched = self.watched.get(stream_id)
         if watched is None or watched.live_now or self._stopping:
             return None
-        settings = replace(reader_settings(watched.stream, self.config), analyze_s=VISIT_ANALYZE_S)
+        settings = reader_settings(watched.stream, self.config, quick=True)
         return PatrolTarget(settings, h.seeded(self.config.health, watched.stream.fps, watched.health), watched.probe)
 
     def _on_visit(self, stream_id: str, visit: Visit) -> bool:
@@ -359,10 +360,8 @@ class Monitor:
         record = watched.record
         record.watching = "live" if watched.live_now else "patrol"
         record.watching_reason = watched.why if watched.live_now == watched.wanted else f"{watched.why}: starting, paced"
-        record.promoted = watched.live_now and watched.why == WATCHED
-        record.shed = watched.shed and not watched.live_now
-        health = self.config.health
-        record.check_period_s = health.picture_interval_s if watched.live_now else self.config.monitor.patrol_period_s
+        record.promoted, record.shed = watched.live_now and watched.why == WATCHED, watched.shed and not watched.live_now
+        record.check_period_s = self.config.health.picture_interval_s if watched.live_now else self.config.monitor.patrol_period_s
 
     async def _unwatch(self, watched: Watched) -> None:
         self.patroller.remove(watched.stream.id)

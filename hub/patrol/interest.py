@@ -2,23 +2,29 @@
 
 Runs on the event loop, no I/O. Continuing looks (a wall tile, a live WebSocket) `hold` and `release`
 a stream; one-off looks (a map popup fetching a snapshot) `look` at it. `wants_live` answers for a
-given time, so tests drive it with made-up times.
+given time, so tests drive it with made-up times. `began(stream_id)` is called when a stream nobody
+looked at is looked at, so the monitor connects it at once rather than at its next tick.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 
 class Interest:
-    def __init__(self, grace_s: float):
+    def __init__(self, grace_s: float, began: Callable[[str], None] = lambda stream_id: None):
         self.grace_s = grace_s
         self._holds: Counter[str] = Counter()
         self._last_look: dict[str, float] = {}
+        self._began = began
 
     def hold(self, stream_id: str, now: float) -> None:
+        new = not self.wants_live(stream_id, now)
         self._holds[stream_id] += 1
         self._last_look[stream_id] = now
+        if new:
+            self._began(stream_id)
 
     def release(self, stream_id: str, now: float) -> None:
         if self._holds[stream_id] > 0:
@@ -28,7 +34,10 @@ class Interest:
         self._last_look[stream_id] = now  # the grace starts when the last viewer leaves
 
     def look(self, stream_id: str, now: float) -> None:
+        new = not self.wants_live(stream_id, now)
         self._last_look[stream_id] = now
+        if new:
+            self._began(stream_id)
 
     def wants_live(self, stream_id: str, now: float) -> bool:
         if self._holds.get(stream_id, 0) > 0:

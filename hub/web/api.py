@@ -80,7 +80,10 @@ async def get_snapshot(request: web.Request) -> web.Response:
     refused = needs_reason(request, record)
     if refused is not None:
         return refused
-    await request.app[MONITOR].look(record.id)
+    wait = request.query.get("wait", "1")
+    if wait not in ("0", "1"):
+        raise bad_request("wait must be 0 (the latest picture at once) or 1 (a moment for a fresh one)")
+    await request.app[MONITOR].look(record.id, wait=wait == "1")
     request.app[ACCESS].record_once(principal(request), "snapshot", record.id, request[ADDRESS])
     if record.snapshot is None:
         return json_error(503, f"no picture from stream {record.id!r} yet")

@@ -47,6 +47,7 @@ async def test_bad_requests_get_json_errors(hub):
         ("/api/nothing", 404),
         ("/api/streams/h264-360/snapshot.jpg?width=²", 400),  # isdigit() says yes
         ("/api/streams/h264-360/snapshot.jpg?width=٣٢٠", 400),
+        ("/api/streams/h264-360/snapshot.jpg?wait=maybe", 400),
         ("/api/audit?limit=²", 400),
         ("/api/audit?limit=１０", 400),
     ]:

@@ -5,12 +5,15 @@
   `since` and "frozen since": no state change, no event, until live evidence says otherwise.
 - The Problems wall opening 16 patrolled cameras at once, in Chromium: no tile ever claims a healthier
   state than the hub's record, every tile has the hub's status within 2 s, nothing reshuffles.
+- A patrolled camera opened on a tile shows its latest picture at once, captioned with its age, until
+  its video moves; one whose video never comes keeps showing it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 
 import pytest
@@ -36,9 +39,10 @@ PROBLEMS = {
 WALL_ESTATE = "".join(sim_stream(sid, STREET, fault=fault) for sid, (fault, _) in PROBLEMS.items()) + "".join(
     sim_stream(f"w-fine-{n}", STREET) for n in range(4)
 )
+OPENED = sim_stream("o-moving", STREET) + sim_stream("o-stuck", STREET)
 HEALTH = {"online": 2, "degraded": 1}  # any other state claims nothing about the picture
 
-small_sim = sim_for(SMALL + FROZEN + WALL_ESTATE)
+small_sim = sim_for(SMALL + FROZEN + WALL_ESTATE + OPENED)
 
 
 async def test_a_small_site_in_mode_auto_is_all_live_and_a_stall_shows_within_stall_after_s(small_sim, tmp_path):
@@ -154,3 +158,37 @@ async def test_the_problems_wall_opening_sixteen_patrolled_cameras_never_shows_a
 
 async def _states(hub) -> dict[str, str]:
     return {r["id"]: r["state"] for r in (await hub.get_json("/api/streams"))[1]["streams"]}
+
+
+@pytest.mark.chromium
+async def test_a_patrolled_camera_opened_on_a_tile_shows_its_latest_picture_with_its_age_until_the_video_moves(
+    small_sim, tmp_path
+):
+    async with hub_on(small_sim, tmp_path, OPENED, PATROL) as hub:
+
+        async def visited():
+            records = [await hub.record(sid) for sid in ("o-moving", "o-stuck")]
+            return all(r["checked_at"] and r["watching"] == "patrol" and r["state"] == "online" for r in records) and records
+
+        await until(visited, 90, "a first visit of both cameras")
+        await asyncio.to_thread(small_sim.set_fault, "o-stuck", "stall")  # its video will never come
+        try:
+            async with hub_page(hub) as page:
+                await page.click("#tab-wall")
+                await page.select_option("#layout-size", "4")
+                for sid in ("o-stuck", "o-moving"):
+                    await page.click(f"#stream-list li[data-stream-id='{sid}'] button")
+                tiles = "window.hubUI.tiles()"
+                await page.wait_for_function(f"{tiles}[1].firstMotionAfter !== null", timeout=30_000)
+                stuck, moving = (await page.evaluate(tiles))[:2]
+                assert stuck["id"] == "o-stuck" and stuck["firstPictureAfter"] is not None
+                assert re.fullmatch(r"picture (now|\d+ s ago)", stuck["note"]), stuck["note"]
+                poster = "document.querySelectorAll('.tile video')[0].poster"
+                assert await page.evaluate(f"{poster}.startsWith('blob:')"), "the picture is the hub's snapshot"
+                assert moving["id"] == "o-moving" and moving["note"] == "", "the caption goes once the video moves"
+                assert {(await hub.record(sid))["watching"] for sid in ("o-moving", "o-stuck")} == {"live"}
+                await hub.wait_for("o-stuck", "offline", "stalled", timeout=60)
+                stuck = (await page.evaluate(tiles))[0]
+                assert stuck["firstMotionAfter"] is None and stuck["note"].startswith("picture "), stuck
+        finally:
+            await asyncio.to_thread(small_sim.clear_fault, "o-stuck")

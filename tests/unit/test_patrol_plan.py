@@ -170,6 +170,22 @@ def test_a_held_stream_stays_live_and_a_look_lasts_the_grace():
     assert interest.wants_live("b", 69.0) and not interest.wants_live("b", 71.0)
 
 
+def test_the_first_look_at_a_stream_is_told_at_once_and_only_the_first():
+    began = []
+    interest = Interest(60.0, began.append)
+    interest.hold("a", 0.0)
+    interest.hold("a", 1.0)  # a second wall: the stream is already wanted
+    interest.look("a", 2.0)
+    interest.look("b", 3.0)
+    interest.look("b", 4.0)
+    assert began == ["a", "b"]
+    interest.release("a", 5.0)
+    interest.release("a", 5.0)
+    interest.hold("a", 10.0)  # within the grace: still wanted, nothing new
+    interest.look("b", 100.0)  # the grace over: a new look
+    assert began == ["a", "b", "b"]
+
+
 def test_cameras_added_one_at_a_time_probe_spread_and_checked_ones_are_not_revisited_at_once():
     # A big estate's live streams shed one by one, or many looks ending: probes must not bunch up.
     plan = PatrolPlan(TIMING)

@@ -132,9 +132,10 @@ window.hubUI = {
     && wall.tiles.every((t) => t.settled()),
   chunksForTile: (index) => wall.tiles[index]?.streamId ?? null,
   // every tile as shown: its camera, the state and "live" it claims, its headline, and how long after it opened
-  // the hub's first status reached it
+  // the hub's first status reached it, the latest snapshot showed and the video moved
   tiles: () => wall.tiles.map((t) => ({
     id: t.streamId, state: t.node.dataset.state ?? null, live: t.node.dataset.live === "true",
     headline: t.headline?.textContent ?? "", openedFor: t.streamId ? (performance.now() - t.openedAt) / 1000 : null,
-    firstStatusAfter: t.firstStatusAfter ?? null })),
+    firstStatusAfter: t.firstStatusAfter ?? null, firstPictureAfter: t.firstPictureAfter ?? null,
+    firstMotionAfter: t.firstMotionAfter ?? null, note: t.note && !t.note.hidden ? t.note.textContent : "" })),
 };

@@ -1,7 +1,7 @@
 // The video wall: 1 to 36 tiles, fed from the map, the list or by drag-and-drop; named layouts on the
 // server; tour mode; a problems wall that fills itself; fullscreen. A tile says "live" only when the hub
 // says frames arrive and every check passes; otherwise it is greyed with the reason (see tile_truth.js).
-import { el, reasonsInWords, STATE_COLOURS } from "./dom.js";
+import { ago, el, reasonsInWords, STATE_COLOURS } from "./dom.js";
 import { LiveSocket, MsePlayer } from "./live.js";
 import { tileVerdict } from "./tile_truth.js";
 
@@ -80,8 +80,52 @@ class Tile {
     this.video = el("video", { muted: true, autoplay: true, playsinline: true });
     this.video.muted = true;
     this.player = new MsePlayer(this.video, () => this.fallBack());
-    this.node.replaceChildren(this.video, ...this.bars, this.headline);
+    this.note = el("div", { class: "picture-note" });
+    this.node.replaceChildren(this.video, this.note, ...this.bars, this.headline);
     this.wall.live.attach(this.streamId, this.player);
+    this.showLatestPicture();
+    this.watchMotion();
+  }
+
+  // A picture at once: the hub's latest snapshot, labelled with its age, shows until the video moves
+  // (a patrolled camera's video starts when the hub has connected to it).
+  async showLatestPicture() {
+    const id = this.streamId, video = this.video;
+    this.firstPictureAfter = this.firstMotionAfter = null;
+    let reply;
+    try {
+      reply = await fetch(`/api/streams/${encodeURIComponent(id)}/snapshot.jpg?width=640&wait=0`, { cache: "no-store" });
+    } catch (error) { return; }
+    if (!reply.ok || this.video !== video || this.firstMotionAfter !== null) return;
+    const age = Number(reply.headers.get("X-Snapshot-Age"));
+    const url = URL.createObjectURL(await reply.blob());
+    if (this.video !== video || this.firstMotionAfter !== null) { URL.revokeObjectURL(url); return; }
+    this.posterUrl = url;
+    video.poster = url;
+    this.note.textContent = `picture ${ago(age)}`;
+    this.firstPictureAfter = (performance.now() - this.openedAt) / 1000;
+  }
+
+  // The video moves once a second frame is shown; the snapshot's label goes then.
+  watchMotion() {
+    const video = this.video;
+    const moved = () => {
+      if (this.video !== video) return;
+      this.firstMotionAfter = (performance.now() - this.openedAt) / 1000;
+      this.note.hidden = true;
+    };
+    if (video.requestVideoFrameCallback) {
+      let frames = 0;
+      const count = () => { frames += 1; if (frames >= 2) moved(); else video.requestVideoFrameCallback(count); };
+      video.requestVideoFrameCallback(count);
+      return;
+    }
+    let first = null;
+    const tick = () => {
+      if (first === null) first = video.currentTime;
+      else if (video.currentTime > first) { video.removeEventListener("timeupdate", tick); moved(); }
+    };
+    video.addEventListener("timeupdate", tick);
   }
 
   fallBack() {
@@ -110,7 +154,8 @@ class Tile {
     if (this.player) { this.wall.live.detach(this.streamId, this.player); this.player.reset(); }
     if (this.streamId) this.wall.live.unfollow(this.streamId, this.onStatus);
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
-    this.player = this.video = this.img = this.snapshotTimer = this.status = null;
+    if (this.posterUrl) URL.revokeObjectURL(this.posterUrl);
+    this.player = this.video = this.img = this.snapshotTimer = this.status = this.posterUrl = null;
     delete this.node.dataset.sensitive;
     this.streamId = null;
     this.renderEmpty();
