@@ -264,7 +264,9 @@ def failing_checks(health: StreamHealth, now: float) -> list[str]:
     # A black picture never changes either; "black" is the more specific diagnosis, so it replaces "frozen".
     if black:
         failing.append("black")
-    elif ref is not None and latest is not None and latest is not ref and now - ref.at - _reader_lag(ref, latest) >= frozen_for:
+    # The still pictures themselves must span the time: a slowed sampler that took the same keyframe of a
+    # looping scene twice has no evidence of the time between its pictures.
+    elif ref is not None and latest is not None and latest is not ref and _still_span(ref, latest) >= frozen_for:
         failing.append("frozen")
     nominal = expected_fps(health)
     full_window = _rate_span(health, now) == FLOW_WINDOW_S
@@ -277,6 +279,11 @@ def failing_checks(health: StreamHealth, now: float) -> list[str]:
 
 
 READER_LAG_TOLERANCE_S = 1.0
+
+
+def _still_span(ref: Picture, latest: Picture) -> float:
+    """How long the camera showed the same picture, as far as the pictures themselves prove."""
+    return latest.at - ref.at - _reader_lag(ref, latest)
 
 
 def _reader_lag(ref: Picture, latest: Picture) -> float:

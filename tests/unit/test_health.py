@@ -218,6 +218,16 @@ def test_a_reader_behind_real_time_does_not_call_a_looping_scene_frozen():
     assert "frozen" not in h.evaluate(health, 10.0).reasons
 
 
+def test_frozen_needs_still_pictures_spanning_frozen_after_s_not_just_time_since_the_first():
+    # A sampler slowed by the load governor (a picture every 4 s or more) can take the same keyframe of
+    # a 6 s looping scene twice in a row; until a third picture, that is no evidence of a still picture.
+    health = stream()
+    _still_pictures(health, [1.0, 7.0], [101.0, 107.0])
+    assert "frozen" not in h.evaluate(health, 9.5).reasons, "two pictures 6 s apart say nothing of the 8 s rule"
+    _still_pictures(health, [9.0], [109.0])
+    assert "frozen" in h.evaluate(health, 9.5).reasons, "three spanning 8 s do"
+
+
 def test_a_frozen_picture_with_the_camera_clock_running_is_frozen():
     health = stream()
     _still_pictures(health, [1.0, 10.0], [101.0, 110.0])
