@@ -1,6 +1,7 @@
 """Ingest cost per stream: the hub against a bare PyAV demux loop and an OpenCV read loop.
 
 Run: python bench/ingest_cost.py [--streams 16 64 256] [--contenders hub pyav opencv]
+     [--picture-interval S --name NAME]  (the hub's picture_interval_s, into bench/results/NAME.json)
 One simulator process serves N cameras (640x360, 25 fps, ~500 kbit/s H.264,
 keyframe every 2 s); each contender runs in its own process against it, one
 after the other, and only that process's CPU and memory are measured (from
@@ -79,12 +80,13 @@ def _hub_online(port: int, token: str) -> int:
         return 0
 
 
-def start_contender(name: str, sim, count: int, folder: Path) -> tuple[Contender, object]:
+def start_contender(name: str, sim, count: int, folder: Path, picture_interval: float | None) -> tuple[Contender, object]:
     """Start one contender; returns it and a function giving its total frames received so far."""
     urls = [sim.url(f"bench-{i:04d}") for i in range(count)]
     if name == "hub":
         config = folder / "hub.toml"
-        config.write_text(bench_estate(count, f'[sim]\nlisten = "{sim.rtsp}"\ncontrol = "{sim.control}"\n'))
+        health = f"[health]\npicture_interval_s = {picture_interval}\n" if picture_interval else ""
+        config.write_text(bench_estate(count, f'[sim]\nlisten = "{sim.rtsp}"\ncontrol = "{sim.control}"\n{health}'))
         port, token = _free_port(), bench_credentials(config)
         command = [
             sys.executable,
@@ -116,7 +118,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_size(count: int, contenders: list[str], warmup: float, window: float) -> list[dict]:
+def run_size(count: int, contenders: list[str], warmup: float, window: float, picture_interval: float | None) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -124,7 +126,7 @@ def run_size(count: int, contenders: list[str], warmup: float, window: float) ->
         sim = start_sim(folder / "sim.toml")
         try:
             for name in contenders:
-                contender, frames = start_contender(name, sim, count, folder)
+                contender, frames = start_contender(name, sim, count, folder, picture_interval)
                 try:
                     time.sleep(warmup)
                     before = frames()
@@ -165,16 +167,21 @@ def main() -> None:
     parser.add_argument("--contenders", nargs="+", default=["hub", "pyav", "opencv"], choices=["hub", "pyav", "opencv"])
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--window", type=float, default=20.0)
+    parser.add_argument("--picture-interval", type=float, default=None, help="the hub's picture_interval_s (default: its own)")
+    parser.add_argument("--name", default="ingest_cost", help="results file name in bench/results/")
     args = parser.parse_args()
     info = machine()
-    rows = [row for count in args.streams for row in run_size(count, args.contenders, args.warmup, args.window)]
+    rows = [
+        row for count in args.streams for row in run_size(count, args.contenders, args.warmup, args.window, args.picture_interval)
+    ]
     columns = list(rows[0])
     print(header_markdown(info))
     print()
     print(table_markdown(columns, [[r[c] for c in columns] for r in rows]))
     print()
     print(table_markdown(["streams", "hub / pyav (CPU)", "opencv / hub (CPU)"], ratios(rows)))
-    path = write_results("ingest_cost", {"machine": info, "warmup_s": args.warmup, "window_s": args.window, "rows": rows})
+    payload = {"machine": info, "warmup_s": args.warmup, "window_s": args.window, "rows": rows}
+    path = write_results(args.name, {**payload, "picture_interval_s": args.picture_interval or 2.0})
     print(f"\nwritten to {path}")
 
 

@@ -144,7 +144,11 @@ def seeded(
     `down_for`: why the camera was known to be down (a stream gone live from patrol), until it sends video."""
     health = StreamHealth(settings, nominal_fps)
     if previous is not None:
-        health.reference, health.latest = _carried(previous.reference), _carried(previous.latest)
+        # Only a still run carries over: a camera that was moving when the last connection ended starts
+        # afresh, since its first picture on the new one may well be the last one's again (a looping clip
+        # starts over, a quiet corridor), which says nothing of the picture in between.
+        if previous.latest is not None and previous.latest is not previous.reference:
+            health.reference, health.latest = _carried(previous.reference), _carried(previous.latest)
         health.size = previous.size
     health.close_reason = down_for
     return health

@@ -206,6 +206,16 @@ def _position_json(position: tuple[float, float] | None, at: float | None) -> di
     return {"lat": position[0], "lon": position[1], "at": _round(at, 3)}
 
 
+def summarise(shown: list[tuple[str, str]]) -> dict:
+    """Counts by state and by category of (state, category) pairs: a list's `summary`."""
+    by_state = {state: 0 for state in STATES}
+    by_category: dict[str, int] = {}
+    for state, category in shown:
+        by_state[state] = by_state.get(state, 0) + 1
+        by_category[category] = by_category.get(category, 0) + 1
+    return {"total": len(shown), "by_state": by_state, "by_category": by_category}
+
+
 class Index:
     def __init__(self) -> None:
         self.records: dict[str, StreamRecord] = {}
@@ -233,12 +243,7 @@ class Index:
 
     def summary(self, records: list[StreamRecord] | None = None) -> dict:
         records = list(self.records.values()) if records is None else records
-        by_state = {state: 0 for state in STATES}
-        by_category: dict[str, int] = {}
-        for record in records:
-            by_state[record.state] = by_state.get(record.state, 0) + 1
-            by_category[record.category] = by_category.get(record.category, 0) + 1
-        return {"total": len(records), "by_state": by_state, "by_category": by_category}
+        return summarise([(record.state, record.category) for record in records])
 
     def subscribe(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(EVENT_QUEUE_SIZE)

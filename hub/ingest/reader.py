@@ -183,7 +183,7 @@ class Reader:
         # 0.9: keyframes every 2.00 s with jitter must not turn a 2 s interval into 4 s
         picture_every = 0.9 * self.settings.picture_interval_s
         batch: list[Packet] = []
-        corrupt, flushed_at, last_picture = 0, monotonic(), -1e9
+        corrupt, flushed_at, last_picture, last_picture_pts = 0, monotonic(), -1e9, None
         try:
             for packet in container.demux(video):
                 size = packet.size
@@ -195,8 +195,8 @@ class Reader:
                 keyframe = packet.is_keyframe
                 batch.append(Packet(stamp(now, pts), size, keyframe, pts))
                 corrupt += packet.is_corrupt
-                if keyframe and now - last_picture >= picture_every * throttle.factor:
-                    last_picture = now
+                if keyframe and _picture_due(now - last_picture, pts, last_picture_pts, picture_every * throttle.factor):
+                    last_picture, last_picture_pts = now, pts
                     self._picture(packet, now, pts)
                 if live is not None and (live.wanted or self._writer is not None):
                     self._remux(video, packet, keyframe)
@@ -281,6 +281,16 @@ class Reader:
 
 def _not_open(packet) -> list:
     raise ValueError("no decoder before the stream is open")
+
+
+def _picture_due(wall_since: float, pts: float | None, last_pts: float | None, every: float) -> bool:
+    """Whether a keyframe is due for a picture: `every` seconds after the last, on the stream's own clock
+    where it has one (else, or when that clock stands still or goes back, on the hub's). A reader catching
+    up after a stall reads seconds of video in a moment; spaced by the hub's clock, its pictures would skip
+    keyframes in a rhythm that can match a looping scene's, the same picture every time: "frozen"."""
+    if pts is not None and last_pts is not None and pts - last_pts >= every:
+        return True
+    return wall_since >= every
 
 
 def _decode_alone(ctx, packet) -> list:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hub.monitor.watched import Watched
 
@@ -22,6 +22,7 @@ WATCHED, CONFIGURED_LIVE, CONFIGURED_PATROL, SHED = (
     "configured patrol",
     "the hub is overloaded",
 )
+FIRST_CATEGORIES = ("childcare", "vehicle")
 FIRST, RECENT_FAULT, BUDGET, OVER_BUDGET = (
     "childcare and vehicles come first",
     "a recent fault",
@@ -30,8 +31,7 @@ FIRST, RECENT_FAULT, BUDGET, OVER_BUDGET = (
 )
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(NamedTuple):  # a tuple: made for every auto stream at every tick
     """What the monitor knows of one auto stream's need to be live."""
 
     looked_at: bool
@@ -64,13 +64,18 @@ def choose_shed(watched: Iterable[Watched], looked_at: set[str], live_share: flo
 def choose_auto(streams: list[tuple[Watched, Need]], slots: int) -> dict[str, tuple[bool, str]]:
     """Each auto stream's (live?, why), given how many of them the budget leaves room for."""
 
-    def rank(item: tuple[Watched, Need]) -> tuple:
-        watched, need = item
-        tier = 0 if need.looked_at else 1 if need.first else 2 if need.recent_fault else 3 + need.category_rank
-        return tier, not watched.live_now, watched.stream.id
-
+    ranked = sorted(
+        (
+            0 if n.looked_at else 1 if n.first else 2 if n.recent_fault else 3 + n.category_rank,
+            w.supervisor is None,
+            w.stream.id,
+            w,
+            n,
+        )
+        for w, n in streams
+    )  # ids are unique: the tuples never compare further
     out = {}
-    for place, (watched, need) in enumerate(sorted(streams, key=rank)):
+    for place, (_, _, _, watched, need) in enumerate(ranked):
         if need.looked_at:
             out[watched.stream.id] = (True, WATCHED)
         elif place < slots:
@@ -85,13 +90,15 @@ def plan(watched: dict[str, Watched], looked_at: set[str], budget: int, live_sha
     """Decide every stream's `wanted` (live now?) and `why`, from its mode, who looks, the load and the budget."""
     shed = choose_shed(watched.values(), looked_at, live_share, ceiling)
     auto, taken = [], 0
+    ranks, unranked = {category: i for i, category in enumerate(priority)}, len(priority)
     for w in watched.values():
-        sid, looked = w.stream.id, w.stream.id in looked_at
+        stream = w.stream
+        sid, looked = stream.id, stream.id in looked_at
         w.shed = sid in shed
         if w.mode == "auto":
             recent = w.faulted_at is not None and now - w.faulted_at <= recent_fault_s
-            rank = priority.index(w.stream.category) if w.stream.category in priority else len(priority)
-            auto.append((w, Need(looked, w.stream.category in ("childcare", "vehicle"), recent, rank)))
+            first = stream.category in FIRST_CATEGORIES
+            auto.append((w, Need(looked, first, recent, ranks.get(stream.category, unranked))))
             continue
         w.wanted = wants_live(w, looked)
         w.why = WATCHED if looked else SHED if w.shed else CONFIGURED_LIVE if w.mode == "live" else CONFIGURED_PATROL

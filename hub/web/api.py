@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from datetime import datetime
@@ -17,13 +16,12 @@ from hub.safe.numbers import ascii_int
 from hub.web.access import ACCESS, ADDRESS, principal, principal_or_none, record_for, require, visible_or_404
 from hub.web.account import needs_reason
 from hub.web.bodies import json_object
-from hub.web.keys import CONFIG_PATH, INDEX, LIST_CACHE, MONITOR, SNAPSHOTS
+from hub.web.keys import CONFIG_PATH, INDEX, MONITOR, SNAPSHOTS, STREAM_LISTS
 from hub.web.metrics.scoped import metrics_for
 from hub.web.middleware import bad_request, json_error
 
 MAX_SNAPSHOT_WIDTH = 3840
 FUTURE_FIX_TOLERANCE_S = 5.0  # a GPS fix dated later than this ahead of the hub's clock is refused
-LIST_CACHE_ENTRIES = 32
 
 
 def _record(request: web.Request) -> StreamRecord:
@@ -37,29 +35,10 @@ async def list_streams(request: web.Request) -> web.Response:
         raise bad_request(f"unknown category {category!r}: expected one of {', '.join(CATEGORIES)}")
     if state and state not in STATES:
         raise bad_request(f"unknown state {state!r}: expected one of {', '.join(STATES)}")
-    index, cache, rights = request.app[INDEX], request.app[LIST_CACHE], principal(request).rights
     query = request.query.get("q") or None
     if query is not None and len(query) > 200:
         raise bad_request("q is at most 200 characters")
-    key = (index.version, rights.key, category, state, query)
-    body = cache.get(key)
-    if body is None:  # built once per index change, rights and filter, however many clients ask
-        records = rights.visible(index.select(category, state, query))  # what this principal may not see does not exist
-        summary = json.dumps(index.summary(records)).encode()  # the filtered set
-        estate = json.dumps(index.summary(rights.visible(index.records.values()))).encode()  # all it sees, whatever the filters
-        # Records keep their JSON until they change (orjson): listing 1,555 costs a few milliseconds.
-        body = (
-            b'{"streams":['
-            + b",".join(r.json_bytes() for r in records)
-            + b'],"summary":'
-            + summary
-            + b',"estate":'
-            + estate
-            + b"}"
-        )
-        cache[key] = body
-        while len(cache) > LIST_CACHE_ENTRIES:
-            cache.pop(next(iter(cache)))
+    body = await request.app[STREAM_LISTS].body(principal(request).rights, category, state, query)
     return web.Response(body=body, content_type="application/json")
 
 

@@ -19,16 +19,17 @@ from hub.monitor import Monitor
 from hub.web import account, api, audit_api, diagnostics_api, events, layouts, openapi
 from hub.web.access import ACCESS, SECURITY, access_gate
 from hub.web.connections import CONNECTIONS, OpenConnections
-from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIST_CACHE, LIVE, METRICS, MONITOR, SNAPSHOTS, UI
+from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIVE, METRICS, MONITOR, SNAPSHOTS, STREAM_LISTS, UI
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
 from hub.web.live import LiveHub
 from hub.web.live_socket import close_sockets, live_socket
 from hub.web.metrics.cache import MetricsCache
-from hub.web.metrics.collector import create_registry
+from hub.web.metrics.collector import MetricsRender
 from hub.web.metrics.scoped import SCOPED, close_scoped
 from hub.web.middleware import errors_as_json, name_the_server, security_headers
 from hub.web.server import CAP, ConnectionCap
 from hub.web.snapshots import SnapshotCache
+from hub.web.stream_list import StreamLists
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "ui"  # package data: travels in the wheel
 
@@ -120,10 +121,10 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     store = DiagnosticsStore(diagnostics_db_for(state))
     app[MONITOR] = Monitor(config, index, diagnostics=Diagnostics(config.diagnostics, store))
     app[SNAPSHOTS] = SnapshotCache()
-    app[METRICS] = MetricsCache(create_registry(index), lambda: index.ticks)
+    app[METRICS] = MetricsCache(MetricsRender(index), lambda: index.ticks)
     app[CONFIG_PATH] = config_path or config.source
     app[UI] = _ui(config)
-    app[LIST_CACHE] = {}
+    app[STREAM_LISTS] = StreamLists(app[INDEX])
     app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
     app[ACCESS] = AccessService(state, config.access)
     app[CONNECTIONS] = OpenConnections(app[ACCESS])

@@ -11,6 +11,7 @@ from hub.monitor import Monitor
 from hub.web.live import LiveHub
 from hub.web.metrics.cache import MetricsCache
 from hub.web.snapshots import SnapshotCache
+from hub.web.stream_list import StreamLists
 
 INDEX = web.AppKey("index", Index)
 MONITOR = web.AppKey("monitor", Monitor)
@@ -20,4 +21,4 @@ CONFIG_PATH = web.AppKey("config_path", str)
 CLOSING = web.AppKey("closing", asyncio.Event)
 LIVE = web.AppKey("live", LiveHub)
 UI = web.AppKey("ui", dict)
-LIST_CACHE = web.AppKey("list_cache", dict)  # (index version, filters) -> JSON bytes of GET /api/streams
+STREAM_LISTS = web.AppKey("stream_lists", StreamLists)  # the bodies of GET /api/streams

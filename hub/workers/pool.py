@@ -2,8 +2,10 @@
 
 Who runs where: everything here runs on the hub's event loop, the reading of the workers' result
 pipes too (`FrameReader`, a reader callback per pipe: no thread competes with the loop for the
-interpreter lock). A pipe is read only when the loop gets to it, so a slow loop slows the worker's
-sends, and the worker drops and counts, never this process's memory. Feeds go to the worker with
+interpreter lock). What a bundle brings is handed on feed by feed in slices of `DISPATCH_SLICE_S`,
+so a request waits for one slice, not for a whole bundle of a thousand feeds. A pipe is read only when
+the loop gets to it, and not while earlier bundles wait to be handed on, so a slow loop slows the
+worker's sends, and the worker drops and counts, never this process's memory. Feeds go to the worker with
 the fewest; visits to the one with the fewest under way. A worker that dies is started again at
 once and given its feeds back; its unfinished visits fail (the patroller tries them again). Streams
 on the other workers never notice.
@@ -22,7 +24,9 @@ import multiprocessing
 import pickle
 import signal
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -41,6 +45,7 @@ log = logging.getLogger("hub.workers")
 
 STOP_WAIT_S = 12.0  # a worker's reader can take THREAD_JOIN_S to notice a stop
 QUIT_WAIT_S = 10.0
+DISPATCH_SLICE_S = 0.002  # the loop answers requests between slices of the workers' results
 
 
 class WorkerLost(Exception):
@@ -171,6 +176,8 @@ class WorkerPool:
         self._closing = False
         self.restarts = 0
         self.picture_factor = 1.0
+        self._pending: deque[Iterator[None]] = deque()  # bundles being handed on, a feed per step
+        self._paused: dict[int, tuple[WorkerHandle, FrameReader]] = {}  # pipes not read until those are done
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -213,24 +220,47 @@ class WorkerPool:
             handle.results.close()
             self._lost(handle)
             return
+        idle = not self._pending
         for frame in frames:
             try:
                 bundle = pickle.loads(frame)
             except Exception:  # noqa: BLE001 - a garbled bundle costs its results, never the hub
                 log.exception("ingest worker %d sent a bundle that could not be read", handle.number)
                 continue
-            self._dispatch(handle, bundle)
+            self._pending.append(self._dispatch(handle, bundle))
+        if self._pending:
+            self.loop.remove_reader(reader.fd)  # read on once what came is handed on
+            self._paused[reader.fd] = (handle, reader)
+            if idle:  # else the drain under way gets to these too
+                self._drain()
 
-    def _dispatch(self, handle: WorkerHandle, bundle: Bundle) -> None:
+    def _drain(self) -> None:
+        """Hand on pending results for at most `DISPATCH_SLICE_S`, then let the loop answer others."""
+        deadline = time.perf_counter() + DISPATCH_SLICE_S
+        while self._pending:
+            for _ in self._pending[0]:
+                if time.perf_counter() > deadline:
+                    self.loop.call_soon(self._drain)
+                    return
+            self._pending.popleft()
+        paused, self._paused = self._paused, {}
+        for fd, (handle, reader) in paused.items():
+            if handle.alive and not self._closing:
+                self.loop.add_reader(fd, self._readable, handle, reader)
+
+    def _dispatch(self, handle: WorkerHandle, bundle: Bundle) -> Iterator[None]:
+        """Hand one bundle on, a step per feed (`_drain` decides when to pause)."""
         for key, items in bundle.observations.items():
             feed = self._feeds.get(key)
             if feed is not None and feed.handle is handle:
                 feed.received(items)
+            yield
         for key, chunks in bundle.chunks.items():
             feed = self._feeds.get(key)
             if feed is not None and feed.handle is handle and feed.live is not None:
                 for chunk in chunks:
                     feed.live.deliver(chunk)
+            yield
         for key, state in bundle.states.items():
             if (feed := self._feeds.get(key)) is not None and feed.handle is handle:
                 feed.state = state

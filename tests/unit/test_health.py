@@ -245,3 +245,45 @@ def test_arrival_jitter_is_not_taken_for_reader_lag():
     health = stream()
     _still_pictures(health, [1.0, 9.0], [101.0, 108.6])  # the picture 0.4 s "late": jitter, not lag
     assert "frozen" in h.evaluate(health, 9.0).reasons
+
+
+def _sampled_phases(arrivals: list[float], pts: list[float], every: float, loop_s: float) -> list[float]:
+    """The loop phases of the keyframes a reader takes pictures of (hub.ingest.reader's rule)."""
+    from hub.ingest.reader import _picture_due
+
+    taken, last_at, last_pts = [], -1e9, None
+    for at, stamp in zip(arrivals, pts, strict=True):
+        if _picture_due(at - last_at, stamp, last_pts, every):
+            taken.append(stamp % loop_s)
+            last_at, last_pts = at, stamp
+    return taken
+
+
+def test_a_reader_catching_up_takes_pictures_by_the_streams_clock_so_a_looping_scene_never_repeats():
+    # Keyframes every 2 s of a 6 s looping scene, read 3.33 times faster than real time after a stall:
+    # spaced by the hub's clock (1.8 s), every picture would be the loop's first keyframe again.
+    pts = [2.0 * k for k in range(30)]
+    arrivals = [100.0 + p / 3.33 for p in pts]
+    phases = _sampled_phases(arrivals, pts, 1.8, 6.0)
+    assert all(a != b for a, b in zip(phases, phases[1:], strict=False)), phases
+    assert len(phases) == len(pts), "every keyframe: two seconds of the stream each"
+
+
+def test_a_stream_whose_clock_stands_still_is_sampled_by_the_hubs_clock():
+    phases = _sampled_phases([100.0 + 2 * k for k in range(10)], [5.0] * 10, 1.8, 6.0)
+    assert len(phases) == 10
+
+
+def test_a_still_run_carries_over_to_the_next_connection_but_a_moving_cameras_last_picture_does_not():
+    frozen = stream()
+    _still_pictures(frozen, [1.0, 3.0, 5.0], [101.0, 103.0, 105.0])  # still when the connection ended
+    again = h.seeded(SETTINGS, 25, frozen)
+    _still_pictures(again, [30.0], [7.0])  # the same picture, 25 s later, on the new connection
+    assert "frozen" in h.evaluate(again, 30.0).reasons, "frozen since the same moment"
+    moving = stream()
+    for at, seed in ((1.0, 1), (3.0, 2), (5.0, 3)):
+        h.observe(moving, Picture(GEN, at, 640, 360, thumb(seed), b"jpg", 100.0 + at), at)
+    again = h.seeded(SETTINGS, 25, moving)
+    h.observe(again, PacketBatch(GEN, (Packet(30.0, 2500, True, 0.0),)), 30.0)
+    h.observe(again, Picture(GEN, 30.0, 640, 360, thumb(3), b"jpg", 0.0), 30.0)  # a looping clip starts over
+    assert "frozen" not in h.evaluate(again, 30.0).reasons, "one picture seen again is no still run"

@@ -148,12 +148,21 @@ def test_the_live_budget_grows_while_the_hub_is_calm_and_shrinks_at_once_when_it
     assert 280 <= budget.value <= 330, "it settles about where the measured cost fills 60 % of the machine"
     budget.observe(LoadSample(0.3, 0.9), 300, True, None, 30.0)
     assert budget.value == 255, "late or busy: at once to 85 % of what is live"
+    budget.observe(LoadSample(0.3, 0.9), 255, True, None, 32.0)
+    assert budget.value == 255, "the next cut waits until the last one's own work has shown"
     budget.observe(LoadSample(0.0, 0.1), 255, False, None, 31.0)
     assert budget.value == 255, "and it does not grow again before things settle"
     budget.observe(LoadSample(0.0, 0.1), 255, False, 100, 60.0)
     assert budget.value == 100, "never above the ceiling a severe stall taught"
     budget.observe(LoadSample(2.0, 1.0), 5, True, None, 61.0)
     assert budget.value >= MIN
+    busy_patrol = LiveBudget()  # the hub's other work (a big patrol) costs 40 %, each live stream 0.1 %
+    for second in range(300):
+        live = busy_patrol.value if second % 30 < 25 else max(8, busy_patrol.value - 20)  # cameras come and go
+        lag = 0.2 if second % 10 == 0 else 0.0  # a list built, a render: a tenth of a second late now and then
+        busy_patrol.observe(LoadSample(lag, 0.4 + 0.001 * live), live, False, None, float(second))
+    assert 180 <= busy_patrol.value <= 220, "it fills 60 %; stray late seconds do not wear it down"
+    assert abs(busy_patrol.cost - 0.001) < 0.0002, "what one more live stream costs, the patrol aside"
     small_site = LiveBudget()
     small_site.observe(LoadSample(2.0, 0.03), 15, True, None, 0.0)
     assert small_site.value == START, "late while the hub is idle: something else held the loop, the budget stays"

@@ -12,47 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from hub.health import CHECKS, STATES, UP_STATES
+from hub.health import STATES
 from hub.index import Index
+from hub.web.metrics.stream_series import stream_series
 
 LABELS = ["stream", "category"]
-
-
-def _families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
-    return {
-        "up": GaugeMetricFamily("hub_stream_up", "1 while the stream is online or degraded, else 0", labels=LABELS),
-        "state": GaugeMetricFamily(
-            "hub_stream_state", "1 for the stream's current state, 0 for the others", labels=LABELS + ["state"]
-        ),
-        "frames": CounterMetricFamily("hub_stream_frames", "Video frames received", labels=LABELS),
-        "bytes": CounterMetricFamily("hub_stream_bytes", "Video payload bytes received", labels=LABELS),
-        "reconnects": CounterMetricFamily("hub_stream_reconnects", "Reconnections after the first connection", labels=LABELS),
-        "fps": GaugeMetricFamily("hub_stream_fps", "Measured frames per second (sliding window)", labels=LABELS),
-        "age": GaugeMetricFamily("hub_stream_last_frame_age_seconds", "Seconds since the last frame arrived", labels=LABELS),
-        "keyframe": GaugeMetricFamily("hub_stream_keyframe_interval_seconds", "Measured time between keyframes", labels=LABELS),
-        "check": GaugeMetricFamily(
-            "hub_stream_check_failing", "1 while a picture or flow check fails", labels=LABELS + ["check"]
-        ),
-        "checked": GaugeMetricFamily(
-            "hub_stream_check_age_seconds",
-            "Seconds since the stream's picture was last checked (live: the last sampled picture; patrol: the last visit)",
-            labels=LABELS,
-        ),
-        "period": GaugeMetricFamily(
-            "hub_stream_check_period_seconds",
-            "How often the stream's picture should be checked (live: picture_interval_s; patrol: patrol_period_s)",
-            labels=LABELS,
-        ),
-        "info": GaugeMetricFamily(
-            "hub_stream_info",
-            "Always 1: the stream's site and monitoring mode, to join on `stream`",
-            labels=LABELS + ["site", "mode"],
-        ),
-    }
 
 
 def _hub_families(status: dict, whole_estate: bool = True) -> list[GaugeMetricFamily]:
@@ -117,14 +85,14 @@ class IndexCollector(Collector):
         self.visible = visible
 
     def describe(self):
-        families = list(_families().values())
-        families.append(GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"]))
+        families = [GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"])]
         families.append(_outage_family([]))
         families.append(_watching_family([]))
         idle = {"overloaded": False, "level": 0, "loop_lag_ms": 0.0, "cpu_share": 0.0, "rss_bytes": 0, "live_budget": 0}
         return families + _hub_families(idle, self.visible is None)
 
-    def _records(self) -> list:
+    def records(self) -> list:
+        """A copy of the list of records this collector shows (taken in the render thread)."""
         for _ in range(3):  # the loop may add or remove streams (a reload) while a worker thread copies
             try:
                 records = list(self.index.records.values())
@@ -134,44 +102,27 @@ class IndexCollector(Collector):
         return []
 
     def collect(self):
-        families = _families()
+        records = self.records()
         counts: dict[tuple[str, str], int] = {}
-        now = time.time()
-        records = self._records()
         for record in records:
-            labels = [record.id, record.category]
-            families["up"].add_metric(labels, 1.0 if record.state in UP_STATES else 0.0)
-            for state in STATES:
-                families["state"].add_metric(labels + [state], 1.0 if record.state == state else 0.0)
-            families["frames"].add_metric(labels, record.frames_total)
-            families["bytes"].add_metric(labels, record.bytes_total)
-            families["reconnects"].add_metric(labels, record.reconnects)
-            if record.fps is not None:
-                families["fps"].add_metric(labels, record.fps)
-            if record.last_frame_at is not None:
-                families["age"].add_metric(labels, max(0.0, now - record.last_frame_at))
-            if record.keyframe_interval_s is not None:
-                families["keyframe"].add_metric(labels, record.keyframe_interval_s)
-            if record.checked_at is not None:
-                families["checked"].add_metric(labels, max(0.0, now - record.checked_at))
-            if record.check_period_s:
-                families["period"].add_metric(labels, record.check_period_s)
-            families["info"].add_metric(labels + [record.site, record.mode], 1.0)
-            for check in CHECKS:
-                families["check"].add_metric(labels + [check], 1.0 if check in record.failing_checks else 0.0)
             counts[(record.category, record.state)] = counts.get((record.category, record.state), 0) + 1
         totals = GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"])
         for category in sorted({r.category for r in records}):
             for state in STATES:
                 totals.add_metric([category, state], counts.get((category, state), 0))
-        yield from families.values()
         yield totals
         yield _outage_family(self.index.outage_view.seen_by(self.visible))
         yield _watching_family(records)
         yield from _hub_families(dict(self.index.hub), self.visible is None)
 
 
-def create_registry(index: Index, visible: Callable[[object], bool] | None = None) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(IndexCollector(index, visible))
-    return registry
+class MetricsRender:
+    """One whole /metrics body: every stream's series (`stream_series`), then the rest (`prometheus_client`)."""
+
+    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None):
+        self.collector = IndexCollector(index, visible)
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry.register(self.collector)
+
+    def __call__(self) -> bytes:
+        return stream_series(self.collector.records(), time.time()) + generate_latest(self.registry)

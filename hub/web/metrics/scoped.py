@@ -12,7 +12,7 @@ from aiohttp import web
 from hub.auth.service import Principal
 from hub.web.keys import INDEX, METRICS
 from hub.web.metrics.cache import MetricsCache
-from hub.web.metrics.collector import create_registry
+from hub.web.metrics.collector import MetricsRender
 
 MAX_SCOPES = 16
 SCOPED = web.AppKey("scoped_metrics", dict)  # rights key -> MetricsCache
@@ -24,7 +24,7 @@ async def metrics_for(app: web.Application, who: Principal | None) -> tuple[byte
     caches, index = app[SCOPED], app[INDEX]
     cache = caches.pop(who.rights.key, None)
     if cache is None:
-        cache = MetricsCache(create_registry(index, who.rights.may_see), lambda: index.ticks)
+        cache = MetricsCache(MetricsRender(index, who.rights.may_see), lambda: index.ticks)
     caches[who.rights.key] = cache  # most recently used last
     while len(caches) > MAX_SCOPES:
         await caches.pop(next(iter(caches))).close()

@@ -1,0 +1,69 @@
+"""The per-stream series of /metrics are written by hand for speed: byte for byte what prometheus_client
+writes for the same families (hub.web.metrics.stream_series), and readable by its parser."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.parser import text_string_to_metric_families
+
+from hub.health import CHECKS, STATES, UP_STATES
+from hub.index import StreamRecord
+from hub.web.metrics.stream_series import FAMILIES, stream_series
+
+NOW = 1_800_000_000.0
+
+
+def records() -> list[StreamRecord]:
+    odd = StreamRecord('gate "north"\\1\nb', "Gate", "property", 'site "A"', (), (31.7, 117.3), 25.0)
+    odd.state, odd.failing_checks, odd.fps, odd.last_frame_at, odd.checked_at = "degraded", ("frozen",), 24.96, NOW - 3.5, NOW - 1
+    odd.frames_total, odd.bytes_total, odd.reconnects, odd.keyframe_interval_s, odd.check_period_s = 123456, 10**12, 2, 2.0, 2.0
+    odd.mode = "auto"
+    quiet = StreamRecord("cam-2", "Quiet", "childcare", "", (), None, None)  # never connected: no rates, no ages
+    return [odd, quiet]
+
+
+class Reference:
+    """The same series through prometheus_client, as /metrics wrote them before."""
+
+    def collect(self):
+        labels = ["stream", "category"]
+        made = {}
+        for key, (name, kind, text) in FAMILIES.items():
+            extra = {"state": ["state"], "check": ["check"], "info": ["site", "mode"]}.get(key, [])
+            family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+            made[key] = family(name.removesuffix("_total"), text, labels=labels + extra)
+        for r in records():
+            base = [r.id, r.category]
+            made["up"].add_metric(base, 1.0 if r.state in UP_STATES else 0.0)
+            for state in STATES:
+                made["state"].add_metric(base + [state], 1.0 if r.state == state else 0.0)
+            made["frames"].add_metric(base, r.frames_total)
+            made["bytes"].add_metric(base, r.bytes_total)
+            made["reconnects"].add_metric(base, r.reconnects)
+            for key, value in (("fps", r.fps), ("keyframe", r.keyframe_interval_s)):
+                if value is not None:
+                    made[key].add_metric(base, value)
+            for key, at in (("age", r.last_frame_at), ("checked", r.checked_at)):
+                if at is not None:
+                    made[key].add_metric(base, max(0.0, NOW - at))
+            if r.check_period_s:
+                made["period"].add_metric(base, r.check_period_s)
+            made["info"].add_metric(base + [r.site, r.mode], 1.0)
+            for check in CHECKS:
+                made["check"].add_metric(base + [check], 1.0 if check in r.failing_checks else 0.0)
+        yield from made.values()
+
+
+def test_the_hand_written_series_are_what_prometheus_client_writes():
+    registry = CollectorRegistry()
+    registry.register(Reference())
+    assert stream_series(records(), NOW).decode() == generate_latest(registry).decode()
+
+
+def test_the_series_parse_with_their_labels_and_values():
+    families = {f.name: f for f in text_string_to_metric_families(stream_series(records(), NOW).decode())}
+    frozen = [s for s in families["hub_stream_check_failing"].samples if s.labels["check"] == "frozen"]
+    assert {s.labels["stream"]: s.value for s in frozen} == {'gate "north"\\1\nb': 1.0, "cam-2": 0.0}
+    assert families["hub_stream_frames"].type == "counter"
+    assert [s.value for s in families["hub_stream_last_frame_age_seconds"].samples] == [3.5]
