@@ -22,8 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import bench_estate, header_markdown, machine, table_markdown, write_results  # noqa: E402
-from hubproc import HubProcess, sign_in, sim_and_hub, sim_section  # noqa: E402
-from playwright.async_api import async_playwright  # noqa: E402
+from hubproc import HubProcess, signed_in_page, sim_and_hub, sim_section  # noqa: E402
 
 OPEN_TIMEOUT_S = 30.0
 PAUSE_S = 1.0  # between opens: an operator clicks through cameras, not a script at full speed
@@ -48,13 +47,7 @@ def wait_checked(hub: HubProcess, count: int, mode: str, timeout: float = 240.0)
 
 async def open_each(hub: HubProcess, count: int, mode: str) -> list[dict]:
     rows = []
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
-        )
-        page = await browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-        await sign_in(page, hub.url(""))
+    async with signed_in_page(hub, (1280, 800)) as page:
         await page.wait_for_function("window.hubUI && window.hubUI.ready")
         await page.click("#tab-wall")
         await page.select_option("#layout-size", "1")
@@ -79,7 +72,6 @@ async def open_each(hub: HubProcess, count: int, mode: str) -> list[dict]:
             )
             print(rows[-1], flush=True)
             await asyncio.sleep(PAUSE_S)
-        await browser.close()
     return rows
 
 

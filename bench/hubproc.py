@@ -64,6 +64,24 @@ async def sign_in(page, url: str) -> None:
     await page.wait_for_url(lambda u: not u.endswith("/login"))
 
 
+@contextlib.asynccontextmanager
+async def signed_in_page(hub: HubProcess, viewport: tuple[int, int] = (1600, 900)):
+    """Headless Chromium (Debian's), signed in to `hub`, its page loaded: yields the page."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
+        )
+        try:
+            page = await browser.new_page(viewport={"width": viewport[0], "height": viewport[1]}, bypass_csp=True)
+            await sign_in(page, hub.url(""))
+            yield page
+        finally:
+            await browser.close()
+
+
 class HubProcess:
     def __init__(self, config: Path, log_level: str = "WARNING"):
         self.port = free_port()

@@ -19,8 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import header_markdown, machine, table_markdown, write_results  # noqa: E402
-from hubproc import HubProcess, sign_in  # noqa: E402
-from playwright.async_api import async_playwright  # noqa: E402
+from hubproc import HubProcess, signed_in_page  # noqa: E402
 
 CATEGORIES = ("public-security", "property", "childcare", "vehicle")
 
@@ -45,12 +44,7 @@ def config(count: int) -> str:
 
 
 async def measure(hub: HubProcess, count: int) -> dict:
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"]
-        )
-        page = await browser.new_page(viewport={"width": 1600, "height": 900}, bypass_csp=True)
-        await sign_in(page, hub.url(""))  # then the page load is timed on its own
+    async with signed_in_page(hub) as page:  # then the page load is timed on its own
         started = time.monotonic()
         await page.goto(hub.url("/"))
         await page.wait_for_function(f"window.hubUI && window.hubUI.markerCount() === {count}", timeout=120_000)
@@ -70,7 +64,6 @@ async def measure(hub: HubProcess, count: int) -> dict:
             await asyncio.sleep(0.05)
         await page.mouse.up()
         moving_fps, worst_frame_ms = await counter
-        await browser.close()
     return {
         "markers": count,
         "load_s": round(loaded, 1),

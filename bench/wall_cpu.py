@@ -19,8 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import bench_estate, cpu_seconds, header_markdown, machine, table_markdown, write_results  # noqa: E402
-from hubproc import HubProcess, sign_in, sim_and_hub, sim_section  # noqa: E402
-from playwright.async_api import async_playwright  # noqa: E402
+from hubproc import HubProcess, signed_in_page, sim_and_hub, sim_section  # noqa: E402
 
 TILES = 16
 
@@ -33,13 +32,7 @@ async def cpu_over(pid: int, window: float) -> float:
 
 async def measure(hub: HubProcess, window: float) -> dict:
     idle = await cpu_over(hub.pid, window)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
-        )
-        page = await browser.new_page(viewport={"width": 1600, "height": 900}, bypass_csp=True)
-        await sign_in(page, hub.url(""))
+    async with signed_in_page(hub) as page:
         await page.wait_for_function("window.hubUI && window.hubUI.ready")
         await page.click("#tab-wall")
         await page.select_option("#layout-size", str(TILES))
@@ -51,7 +44,6 @@ async def measure(hub: HubProcess, window: float) -> dict:
         await asyncio.sleep(3)
         playing = await cpu_over(hub.pid, window)
         latencies = await page.evaluate(f"[...Array({TILES}).keys()].map(i => window.hubUI.tileLatency(i))")
-        await browser.close()
     return {
         "tiles": TILES,
         "hub_cpu_no_wall_percent": round(idle, 1),

@@ -13,6 +13,7 @@ up confirms it.
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from hub import health as h
@@ -129,12 +130,15 @@ class Judge:
 
     def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:
         """The stream's verdict and the time its measurements are taken at (a visit's end, on patrol)."""
-        patrolled = patrol_verdict(watched.visit, watched.probe, now, self.config.monitor.patrol_period_s)
         if not watched.live_now:
+            patrolled = patrol_verdict(watched.visit, watched.probe, now, self.config.monitor.patrol_period_s)
             return patrolled, watched.visit.ended if watched.visit else now
         live = h.evaluate(watched.health, now)
-        if live.state == h.CONNECTING and patrolled.state != h.CONNECTING:
-            return patrolled, now  # back from patrol, no frame yet on the live connection: the patrol verdict stands
+        # Back from patrol, no frame yet on the live connection: the patrol verdict stands, never "overdue"
+        # meanwhile, since the live connection is renewing it (until it fails or sends video: seconds).
+        known = patrol_verdict(watched.visit, watched.probe, now, math.inf)
+        if live.state == h.CONNECTING and known.state != h.CONNECTING:
+            return known, now
         if watched.carried is not None:
             live, watched.carried = carry_over(live, watched.carried, watched.health, now)
         if watched.health.latest is not None:

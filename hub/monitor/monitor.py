@@ -205,7 +205,7 @@ class Monitor:
             watched.record.checked_at = wall_time(now, now, time.time())
         if supervisor is not None:
             self._stop_later(supervisor)
-        self.patroller.add([watched.stream.id], checked=True)
+        self.patroller.add([watched.stream.id], checked=watched.health.had_frame)  # no frame: its old visit, visit soon
 
     def _stop_later(self, supervisor: Supervisor) -> None:
         task = asyncio.ensure_future(supervisor.stop())  # a coroutine here, an awaitable from a worker's feed

@@ -69,15 +69,8 @@ async def test_a_frozen_patrolled_camera_opened_on_the_wall_stays_frozen_since_t
     async with hub_on(small_sim, tmp_path, FROZEN, PATROL) as hub:
         before = await hub.wait_for("p-frozen", "degraded", "frozen", timeout=90)
         assert before["watching"] == "patrol"
-        events = []
-
-        async def follow() -> None:
-            async with hub.session.get(hub.url("/api/events")) as stream:
-                async for line in stream.content:
-                    if line.startswith(b"data: ") and b'"p-frozen"' in line:
-                        events.append(json.loads(line[6:]))
-
-        listening = asyncio.ensure_future(follow())
+        events: list[dict] = []
+        listening = asyncio.ensure_future(_follow_events(hub, b'"p-frozen"', events))
         try:
             async with hub.session.ws_connect(hub.url("/api/live")) as ws:  # a wall tile opens it
                 await ws.send_str(json.dumps({"watch": ["p-frozen"]}))
@@ -88,6 +81,14 @@ async def test_a_frozen_patrolled_camera_opened_on_the_wall_stays_frozen_since_t
         assert (after["state"], after["reasons"], after["since"]) == ("degraded", ["frozen"], before["since"])
         assert abs(after["picture_changed_at"] - before["picture_changed_at"]) < 0.1, '"frozen since" did not restart'
         assert [e for e in events if "state" in e] == [], "no state change, no event"
+
+
+async def _follow_events(hub, containing: bytes, out: list[dict]) -> None:
+    """Append every event of the hub's event stream whose data contains `containing` (until cancelled)."""
+    async with hub.session.get(hub.url("/api/events")) as stream:
+        async for line in stream.content:
+            if line.startswith(b"data: ") and containing in line:
+                out.append(json.loads(line[6:]))
 
 
 async def _watching_live(hub):
@@ -113,14 +114,7 @@ async def test_the_problems_wall_opening_sixteen_patrolled_cameras_never_shows_a
         records = await until(all_known, 150, "the patrol to find every fault")
         assert {records[sid]["watching"] for sid in PROBLEMS} == {"patrol"}
         events: list[dict] = []
-
-        async def follow() -> None:
-            async with hub.session.get(hub.url("/api/events")) as stream:
-                async for line in stream.content:
-                    if line.startswith(b"data: ") and b'"state"' in line:
-                        events.append(json.loads(line[6:]))
-
-        listening = asyncio.ensure_future(follow())
+        listening = asyncio.ensure_future(_follow_events(hub, b'"state"', events))
         try:
             async with hub_page(hub) as page:
                 await page.click("#tab-wall")
