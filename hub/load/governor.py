@@ -60,12 +60,17 @@ CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes toget
 RAISE_AFTER, LOWER_AFTER = 3, 15
 CEILING_SHARE, CEILING_GROWTH, CEILING_MIN, CEILING_SETTLE_S = 0.75, 1.1, 8, 10.0
 BUSY_SHARE = 0.1  # a stall while the hub used less of the machine than this was not its streams' doing
+# CPU pressure (Linux PSI, "some", over 10 s): above STARVED the machine is short of CPU, and the hub's
+# reader threads (below every other program, at nice 10) are the first to wait: a camera falling silent
+# then may be the hub's doing, and the live budget gives streams back; above CROWDED it does not grow.
+PRESSURE_STARVED, PRESSURE_CROWDED = 0.3, 0.1
 
 
 @dataclass(frozen=True)
 class LoadSample:
     loop_lag_s: float  # the worst lateness of the loop's timer since the last sample
     cpu_share: float  # CPU time of the hub's processes / (wall time x cores)
+    pressure: float = 0.0  # the machine's: share of the last 10 s some task waited for a CPU (Linux PSI)
 
 
 @dataclass

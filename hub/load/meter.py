@@ -49,6 +49,18 @@ def process_rss_bytes(pid: int) -> int:
         return 0
 
 
+PRESSURE_FILE = Path("/proc/pressure/cpu")
+
+
+def cpu_pressure(path: Path = PRESSURE_FILE) -> float:
+    """The share of the last 10 s some task on this machine waited for a CPU (0 where Linux has no PSI)."""
+    try:
+        first = path.read_text().split("\n", 1)[0]  # "some avg10=12.34 avg60=... avg300=... total=..."
+        return float(first.split()[1].split("=")[1]) / 100
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class LoadMeter:
     def __init__(
         self,
@@ -82,6 +94,7 @@ class LoadMeter:
             "max_level": len(SHED_LEVELS) - 1,
             "loop_lag_ms": round(self.sample.loop_lag_s * 1000, 1),
             "cpu_share": round(self.sample.cpu_share, 3),
+            "cpu_pressure": round(self.sample.pressure, 3),
             "rss_bytes": self.rss_bytes,
             "picture_interval_factor": shed.picture_factor,
             "patrol_concurrency_share": shed.patrol_share,
@@ -104,7 +117,7 @@ class LoadMeter:
             cpu_now, wall_now = self._cpu(), time.monotonic()
             share = (cpu_now - cpu_before) / max(1e-6, (wall_now - wall_before) * self.cores)
             cpu_before, wall_before = cpu_now, wall_now
-            self.sample = LoadSample(worst, max(0.0, share))
+            self.sample = LoadSample(worst, max(0.0, share), cpu_pressure())
             self.rss_bytes = sum(process_rss_bytes(pid) for pid in self._pids())
             self._recent.append(worst)
             level = self.governor.level

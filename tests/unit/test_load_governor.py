@@ -7,6 +7,8 @@ from hub.load.governor import (
     CEILING_SETTLE_S,
     CEILING_SHARE,
     LOWER_AFTER,
+    PRESSURE_CROWDED,
+    PRESSURE_STARVED,
     RAISE_AFTER,
     SEVERE_LAG_S,
     SHED_LEVELS,
@@ -82,3 +84,25 @@ def test_the_live_ceiling_is_learnt_from_a_severely_late_loop_and_grows_back():
     idle = LiveCeiling()
     assert not idle.observe(LoadSample(2.0, BUSY_SHARE / 3), 15, 0.0), "the hub idle: somebody else held the loop"
     assert idle.value is None
+
+
+def test_cpu_pressure_is_read_from_linux_psi_and_is_zero_without_it(tmp_path):
+    from hub.load.meter import cpu_pressure
+
+    psi = tmp_path / "cpu"
+    psi.write_text("some avg10=42.50 avg60=10.00 avg300=1.00 total=123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n")
+    assert cpu_pressure(psi) == 0.425
+    assert cpu_pressure(tmp_path / "missing") == 0.0
+    psi.write_text("garbage")
+    assert cpu_pressure(psi) == 0.0
+
+
+def test_a_machine_short_of_cpu_stops_the_live_budget_growing_and_starved_cuts_it():
+    from hub.load.budget import START, LiveBudget
+
+    crowded = LiveBudget()
+    crowded.observe(LoadSample(0.0, 0.2, PRESSURE_CROWDED + 0.05), START, False, None, 0.0)
+    assert crowded.value == START, "the hub is calm, the machine is not: no growth"
+    starved = LiveBudget()
+    starved.observe(LoadSample(0.0, 0.2, PRESSURE_STARVED + 0.1), START, False, None, 0.0)
+    assert starved.value < START, "readers wait for a CPU: give streams back"

@@ -36,6 +36,10 @@ def _hub_families(status: dict, whole_estate: bool = True) -> list[GaugeMetricFa
         ),
         "hub_loop_lag_seconds": ("Worst lateness of the hub's event loop over the last second", status["loop_lag_ms"] / 1000),
         "hub_cpu_share": ("CPU used by the hub's processes as a share of every core", status["cpu_share"]),
+        "hub_cpu_pressure": (
+            "Share of the last 10 s some task on the machine waited for a CPU (Linux PSI; 0 without it)",
+            status.get("cpu_pressure", 0.0),
+        ),
         "hub_memory_bytes": (
             "Resident memory of the hub's processes (the hub and its ingest workers)",
             status.get("rss_bytes", 0),
