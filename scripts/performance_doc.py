@@ -90,10 +90,11 @@ def ingest() -> str:
         ("ingest_cost_64_lazy_jpeg", "with lazy JPEG encoding"),
         ("ingest_cost_64_shared_decoders", "with keyframe decoders shared by a process's readers"),
         ("ingest_cost_64_picture_4s", "with `picture_interval_s = 4` (half the keyframes decoded)"),
+        ("ingest_cost_today", "with the code of the latest run"),
     ):
         later = load(name)
         if later is not None:
-            by = {r["contender"]: r for r in later["rows"]}
+            by = {r["contender"]: r for r in later["rows"] if r["streams"] == 64}
             if "hub" not in by or "pyav" not in by:
                 continue
             ratio = by["hub"]["cpu_percent_per_stream"] / by["pyav"]["cpu_percent_per_stream"]
@@ -101,6 +102,9 @@ def ingest() -> str:
                 f"- 64 streams {what} (`bench/results/{name}.json`): hub {by['hub']['cpu_percent_per_stream']} % of a core "
                 f"per stream, bare PyAV {by['pyav']['cpu_percent_per_stream']} %: ratio {ratio:.2f} ({met(ratio, 1.5)})."
             )
+            marginal = _marginal(later["rows"])
+            if marginal:
+                out.append(f"  {marginal[0]}")
     return "\n".join(out) + "\n"
 
 
@@ -247,7 +251,6 @@ def capacity() -> str:
 
 
 def _estate_rows(e: dict) -> list[list]:
-    phases = e["false_by_phase"]
     return [
         ["simulator listening (clip cache " + ("empty" if e["cold_cache"] else "warm") + ")", f"{e['sim_ready_s']} s", "-"],
         ["first patrol round (every patrolled camera visited once)", f"{e['first_round_s']} s", "-"],
@@ -277,10 +280,14 @@ def _estate_rows(e: dict) -> list[list]:
         ["memory of the hub's processes, most", f"{e['rss_mib_max']} MiB", "<= 2 GiB"],
         [
             "false transitions (cameras with no fault changing state): start / wall / CPU hog / rest",
-            " / ".join(str(phases.get(p, 0)) for p in ("start", "wall", "hog", "rest")),
+            _phases(e),
             f"0: {met(e['false_transitions'], 0)}",
         ],
     ]
+
+
+def _phases(e: dict) -> str:
+    return " / ".join(str(e["false_by_phase"].get(p, 0)) for p in ("start", "wall", "hog", "rest"))
 
 
 def estate() -> str:
@@ -315,6 +322,15 @@ def estate() -> str:
             f"(wall / fewest / most / end), one more live stream {100 * plain['live_cost_share']:.2f} % of the machine, "
             f"false transitions {plain['false_transitions']}, record p99 {plain['record_p99_ms']} ms, "
             f"list p99 {plain['list_p99_ms']} ms.\n"
+        ]
+    before = r.get("estate_before_pressure")
+    if before is not None:
+        out += [
+            "The run before the budget and the fault hold heeded the machine's CPU pressure "
+            f"(`estate_before_pressure`): live cameras {before['live_at_steady_start']} / {before['live_min']} / "
+            f"{before['live_max']} / {before['live_at_end']}, false transitions {before['false_transitions']} "
+            f"(start / wall / hog / rest: {_phases(before)}), "
+            f"record p99 {before['record_p99_ms']} ms, list p99 {before['list_p99_ms']} ms.\n"
         ]
     out += [
         "The live budget over the run (`/healthz`, every 30 s):\n",
