@@ -326,7 +326,9 @@ def estate() -> str:
     before = r.get("estate_before_pressure")
     if before is not None:
         out += [
-            "The run before the budget and the fault hold heeded the machine's CPU pressure "
+            "The run above was made while the hub also held faults when the machine's CPU pressure was high; that hold "
+            "was removed afterwards (another program keeping the pressure up would hide real faults), so its 0 false "
+            "transitions are not yet the final code's. The run before the budget heeded CPU pressure "
             f"(`estate_before_pressure`): live cameras {before['live_at_steady_start']} / {before['live_min']} / "
             f"{before['live_max']} / {before['live_at_end']}, false transitions {before['false_transitions']} "
             f"(start / wall / hog / rest: {_phases(before)}), "

@@ -61,8 +61,9 @@ RAISE_AFTER, LOWER_AFTER = 3, 15
 CEILING_SHARE, CEILING_GROWTH, CEILING_MIN, CEILING_SETTLE_S = 0.75, 1.1, 8, 10.0
 BUSY_SHARE = 0.1  # a stall while the hub used less of the machine than this was not its streams' doing
 # CPU pressure (Linux PSI, "some", over 10 s): above STARVED the machine is short of CPU, and the hub's
-# reader threads (below every other program, at nice 10) are the first to wait: a camera falling silent
-# then may be the hub's doing, and the live budget gives streams back; above CROWDED it does not grow.
+# reader threads (below every other program, at nice 10) are the first to wait, so the live budget gives
+# streams back; above CROWDED it does not grow. (Holding faults while the machine was short of CPU was
+# tried and removed: another program keeping the pressure up would have hidden real faults for as long.)
 PRESSURE_STARVED, PRESSURE_CROWDED = 0.3, 0.1
 
 

@@ -31,7 +31,7 @@ from hub.ingest.observations import Observation
 from hub.ingest.shared import ReaderShared
 from hub.ingest.sources import main_feed_settings, reader_settings
 from hub.ingest.supervisor import StreamSupervisor
-from hub.load.governor import LAG_HIGH_S, PRESSURE_STARVED, SEVERE_LAG_S, Shed
+from hub.load.governor import LAG_HIGH_S, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
 from hub.monitor.capacity import capacity_report
 from hub.monitor.judge import Judge, from_patrol
@@ -190,8 +190,7 @@ class Monitor:
              m.recent_fault_s, now)  # fmt: skip
 
     def _announce_load(self, status: dict, changed: bool) -> None:
-        sample = self.meter.sample  # late, or the machine short of CPU: readers starved, what they saw may be ours
-        if sample.loop_lag_s > SEVERE_LAG_S or sample.pressure > PRESSURE_STARVED:
+        if self.meter.sample.loop_lag_s > SEVERE_LAG_S:  # readers starved too: what they saw may be the hub's doing
             self.judge.late_until = asyncio.get_running_loop().time() + self.config.health.stall_after_s + LOOP_LATE_S
         self.index.hub = status
         if changed:
