@@ -112,6 +112,19 @@ async def test_overlapping_markers_are_spread_apart_the_worst_on_top_and_agree_w
     await page.wait_for_selector(".leaflet-popup .popup[data-stream-id='cfg-late']", timeout=10_000)
 
 
+async def test_the_overload_banner_never_blocks_the_controls_under_it(ui):
+    _, page = ui
+    await page.click("#tab-wall")
+    # What a hub event says when the hub sheds load: the banner shows over the wall's controls.
+    await page.evaluate("""() => { const b = document.getElementById('overload');
+        b.hidden = false; b.textContent = 'Hub overloaded (level 2 of 8; event loop 600 ms late)'.repeat(3); }""")
+    banner, toggle = await page.locator("#overload").bounding_box(), await page.locator("#problems-toggle").bounding_box()
+    overlaps = not (banner["x"] > toggle["x"] + toggle["width"] or toggle["x"] > banner["x"] + banner["width"])
+    assert overlaps and banner["y"] <= toggle["y"] <= banner["y"] + banner["height"], "the banner lies over the toggle"
+    await page.check("#problems-toggle", timeout=5_000)  # a click goes through it
+    assert await page.is_checked("#problems-toggle")
+
+
 async def test_clusters_group_markers_until_expanded(ui):
     hub, page = ui
     await page.wait_for_selector(".leaflet-marker-pane .cluster")
