@@ -501,7 +501,10 @@ def first_frame() -> str:
             "connected (#1762), and a GOP cache that would hand a new viewer the last group of pictures at once "
             "is proposed (#1887). Frigate keeps every camera connected and restreams it through go2rtc, so a tile "
             "joins a running stream at its next keyframe. The hub shows its latest snapshot at once, with its "
-            "age, and connects a patrolled camera the moment somebody opens it, with a short stream analysis.",
+            "age, and connects a patrolled camera the moment somebody opens it, with a short stream analysis; "
+            "the video starts from the new connection's first keyframe. A live camera's reader keeps the packets "
+            "since its last keyframe (up to 512 KiB) while nobody watches, so a new viewer starts from that "
+            "keyframe and the player jumps to the live edge.",
             "",
         ]
     )

@@ -47,6 +47,7 @@ from hub.ingest.observations import (
     Picture,
     PictureMeasured,
 )
+from hub.ingest.recent_gop import RecentGop
 from hub.ingest.remux import FragmentWriter
 from hub.ingest.shared import ReaderShared
 from hub.ingest.threads import background_thread
@@ -120,6 +121,7 @@ class Reader:
         self.live = live
         self.had_frames = False
         self._writer: FragmentWriter | None = None
+        self._recent = RecentGop()  # while nobody watches: what a new viewer's video starts from
         self._jpeg_at = -1e9  # monotonic: the last picture made a JPEG
         self._too_big = ""  # why pictures are not decoded at all (an absurd declared size), else empty
         self._sampler = Sampler(settings.sampling)
@@ -198,8 +200,11 @@ class Reader:
                 if keyframe and _picture_due(now - last_picture, pts, last_picture_pts, picture_every * throttle.factor):
                     last_picture, last_picture_pts = now, pts
                     self._picture(packet, now, pts)
-                if live is not None and (live.wanted or self._writer is not None):
-                    self._remux(video, packet, keyframe)
+                if live is not None:
+                    if live.wanted or self._writer is not None:
+                        self._remux(video, packet, keyframe)
+                    else:
+                        self._recent.add(packet, keyframe, size)
                 if now - flushed_at >= BATCH_S:
                     self.had_frames = True
                     self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
@@ -216,19 +221,24 @@ class Reader:
                 self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
 
     def _remux(self, video, packet, keyframe: bool) -> None:
-        """Feed live viewers: start at a keyframe, stop when nobody watches any more."""
+        """Feed live viewers: start at the last keyframe (kept by `RecentGop`) or the next one, stop when
+        nobody watches any more."""
         if self.live is None or not self.live.wanted:
             self._stop_remux()
             return
+        packets = [packet]
         if self._writer is None:
-            if not keyframe:
+            backlog = self._recent.take()
+            if keyframe:
+                backlog = []  # this keyframe is newer than what was kept
+            elif not backlog:
                 return
+            packets = backlog + packets
             self._writer = FragmentWriter(video)
-        if packet.dts is None:
-            return
         try:
-            for chunk in self._writer.write(packet):
-                self.live.publish(chunk)
+            for each in packets:
+                for chunk in self._writer.write(each):
+                    self.live.publish(chunk)
         except (av.error.FFmpegError, ValueError):
             self._stop_remux()  # odd timestamps, say: start over at the next keyframe
 

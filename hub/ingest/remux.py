@@ -54,11 +54,31 @@ class FragmentWriter:
         self._output = av.open(self._buffer, "w", format="mp4", options={"movflags": MOVFLAGS})
         self._stream = self._output.add_stream_from_template(template)
         self._mime = mime_type(template.codec_context.name, template.codec_context.extradata)
+        self._frame_ticks = _frame_ticks(template)
         self._started = False
         self._pending_keyframe = False
+        self._held = None  # a first keyframe that came without timestamps, until the next packet dates it
 
     def write(self, packet) -> list[Chunk]:
-        """Mux one packet (it is consumed); returns whatever complete boxes that produced."""
+        """Mux one packet (it is consumed); returns whatever complete boxes that produced.
+
+        FFmpeg's RTSP demuxer gives the first packet of a connection no timestamps: when that is the
+        keyframe a new viewer starts from, it is held and stamped one frame before the packet that
+        follows, so the video starts at once instead of at the next keyframe (a GOP later). Any other
+        packet without a decoding time is dropped."""
+        if packet.dts is None:
+            if packet.is_keyframe and not self._started and self._held is None:
+                self._held = packet
+            return []
+        chunks = []
+        held, self._held = self._held, None
+        if held is not None:
+            held.dts = packet.dts - (packet.duration or self._frame_ticks)
+            held.pts = held.dts if packet.pts is None else min(held.dts, packet.pts)
+            chunks += self._mux(held)
+        return chunks + self._mux(packet)
+
+    def _mux(self, packet) -> list[Chunk]:
         keyframe = bool(packet.is_keyframe)
         packet.stream = self._stream
         self._output.mux(packet)
@@ -81,6 +101,14 @@ class FragmentWriter:
             self._output.close()
         except (av.error.FFmpegError, ValueError):
             pass
+
+
+def _frame_ticks(template) -> int:
+    """One frame's duration in the stream's time base (1 tick when the rate is unknown)."""
+    rate, time_base = template.average_rate, template.time_base
+    if not rate or not time_base:
+        return 1
+    return max(1, round(1 / (float(rate) * float(time_base))))
 
 
 def _init_length(data: bytes) -> int:

@@ -4,9 +4,11 @@ visits, a camera somebody opens going live and back, substreams used for health.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 
+import av
 import pytest
 from support.estates import STREET, sim_for, sim_stream
 from support.hubrun import PATROL_MODES, hub_on, until
@@ -135,6 +137,36 @@ async def test_health_reads_the_substream(patrol_hub, patrol_sim):
     played = await _sessions(patrol_sim, "played")
     assert played["p-sub/sub"] >= 1
     assert played["p-sub"] == before["p-sub"], "the main stream is left alone by health"
+
+
+@pytest.mark.parametrize("stream_id", ["p-ok", "p-live"])
+async def test_a_new_viewers_video_starts_with_a_picture(patrol_hub, stream_id):
+    """The first fragment after the init segment holds a keyframe, so the tile shows a picture at once: for
+    a patrolled camera that a viewer brings live (FFmpeg gives the new connection's first packet, its
+    keyframe, no timestamps), and for a live one (it starts from the keyframe the reader kept)."""
+    await patrol_hub.wait_for(stream_id, "online", timeout=60)
+    if stream_id == "p-live":  # childcare: opened with a reason first
+        async with patrol_hub.session.post(patrol_hub.url(f"/api/streams/{stream_id}/open"), json={"reason": "test"}) as reply:
+            assert reply.status == 200
+    async with patrol_hub.session.ws_connect(patrol_hub.url("/api/live")) as ws:
+        await ws.send_str(json.dumps({"watch": [stream_id]}))
+        video = await until(lambda: _video_start(ws), 20, "an init segment and a first fragment")
+    with av.open(io.BytesIO(video), format="mp4") as container:
+        frames = list(container.decode(video=0))
+    assert frames and frames[0].key_frame and frames[0].width == 640
+    if stream_id == "p-ok":  # the connection's first packet, not the next keyframe a couple of seconds on
+        assert frames[0].time < 0.5, frames[0].time
+
+
+async def _video_start(ws) -> bytes | None:
+    """The init segment and the first fragment after it, once both came (other messages are skipped)."""
+    parts = getattr(ws, "_video_parts", [])
+    ws._video_parts = parts
+    message = await asyncio.wait_for(ws.receive(), 10)
+    if message.type.name == "BINARY":
+        data = message.data
+        parts.append(data[2 + data[1] :])
+    return b"".join(parts) if len(parts) >= 2 else None
 
 
 async def test_big_tiles_play_the_main_stream_and_small_ones_the_substream(patrol_hub, patrol_sim):

@@ -9,10 +9,11 @@ import av
 import cv2
 import numpy as np
 import pytest
+from support.rtspclient import arrival_rate, decode, mean_abs_diff, open_stream, packet_rate
+
 from hub.health import pictures_differ
 from hub.ingest.observations import Picture
 from hub.ingest.reader import THUMB_HEIGHT, THUMB_SIZE, THUMB_WIDTH
-from support.rtspclient import arrival_rate, decode, mean_abs_diff, open_stream, packet_rate
 
 CASES = [
     ("h264-360", "", "h264", 640, 360, "tcp"),
