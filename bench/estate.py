@@ -376,7 +376,8 @@ async def estate_run(args) -> dict:
 
 
 async def budget_timeline(hub: HubProcess, started: float, out: list[dict]) -> None:
-    """Every 10 s from the hub's start: its live budget, live streams, load level and CPU share (/healthz)."""
+    """Every 10 s from the hub's start: its live budget, live streams, load level, CPU share and the
+    machine's CPU pressure (/healthz)."""
     while True:
         try:
             body = await asyncio.to_thread(hub.get, "/healthz")
@@ -391,6 +392,7 @@ async def budget_timeline(hub: HubProcess, started: float, out: list[dict]) -> N
                 "live": capacity.get("live_streams"),
                 "level": load["level"],
                 "cpu_share": load["cpu_share"],
+                "pressure": load.get("cpu_pressure"),
             }
         )
         await asyncio.sleep(10)
@@ -477,8 +479,8 @@ def report(result: dict, overload: list[dict] | None) -> None:
         print("false transitions by kind:", result["false_by_kind"])
         print(
             table_markdown(
-                ["t (s)", "budget", "live", "level", "CPU share"],
-                [[p["t"], p["budget"], p["live"], p["level"], p["cpu_share"]] for p in result["budget_timeline"]],
+                ["t (s)", "budget", "live", "level", "CPU share", "CPU pressure"],
+                [[p["t"], p["budget"], p["live"], p["level"], p["cpu_share"], p.get("pressure")] for p in result["budget_timeline"]],
             )
         )
         print(
