@@ -1,7 +1,6 @@
 """The load governor's judgement: samples of the hub's own load in, a shedding level out. Pure, no I/O.
 
-The hub is overloaded when its event loop answers late, its processes use nearly every core, or the
-machine is starved of CPU (`PRESSURE_STARVED`) while the hub is one of its busy users, for
+The hub is overloaded when its event loop answers late or its processes use nearly every core, for
 `RAISE_AFTER` samples in a row; it steps up one shedding level at a time, and steps down one level
 only after `LOWER_AFTER` calm samples, so it never flaps. Shedding follows a declared order:
 
@@ -91,8 +90,7 @@ class Governor:
 
     def judge(self, sample: LoadSample) -> bool:
         """Fold in one sample; True when the level changed."""
-        starved = sample.pressure > PRESSURE_STARVED and sample.cpu_share >= BUSY_SHARE
-        high = sample.loop_lag_s > LAG_HIGH_S or sample.cpu_share > CPU_HIGH or starved
+        high = sample.loop_lag_s > LAG_HIGH_S or sample.cpu_share > CPU_HIGH
         calm = sample.loop_lag_s < LAG_LOW_S and sample.cpu_share < CPU_LOW
         self._high = self._high + 1 if high else 0
         self._calm = self._calm + 1 if calm else 0
