@@ -480,7 +480,10 @@ def report(result: dict, overload: list[dict] | None) -> None:
         print(
             table_markdown(
                 ["t (s)", "budget", "live", "level", "CPU share", "CPU pressure"],
-                [[p["t"], p["budget"], p["live"], p["level"], p["cpu_share"], p.get("pressure")] for p in result["budget_timeline"]],
+                [
+                    [p["t"], p["budget"], p["live"], p["level"], p["cpu_share"], p.get("pressure")]
+                    for p in result["budget_timeline"]
+                ],
             )
         )
         print(

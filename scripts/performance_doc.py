@@ -336,7 +336,10 @@ def estate() -> str:
         "The live budget over the run (`/healthz`, every 30 s):\n",
         table(
             ["t (s)", "budget", "live", "shed level", "CPU share", "CPU pressure"],
-            [[p["t"], p["budget"], p["live"], p["level"], p["cpu_share"], p.get("pressure", "-")] for p in e["budget_timeline"][::3]],
+            [
+                [p["t"], p["budget"], p["live"], p["level"], p["cpu_share"], p.get("pressure", "-")]
+                for p in e["budget_timeline"][::3]
+            ],
         ),
         "",
         "Time to detect each injected fault (targets: a stall on a live camera within 6 s; for patrol, probe faults "
