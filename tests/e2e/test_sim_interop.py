@@ -74,8 +74,10 @@ def _pictures_after_fault(sim, stream_id: str, fault: str, count: int) -> list:
         decode(container, 10)
         sim.set_fault(stream_id, fault)
         marker = time.monotonic()
-        # Drop what was in flight when the fault started (at most a second of video).
-        return [p for p in decode(container, count + 40) if p.arrived > marker + 0.5][:count]
+        # The last `count` of them: what was in flight when the fault started (FFmpeg's buffer, more of it
+        # on a loaded machine) comes first and is left out with the 50 pictures of slack.
+        after = [p for p in decode(container, count + 50) if p.arrived > marker]
+        return after[-count:]
     finally:
         container.close()
         sim.clear_fault(stream_id)
@@ -84,11 +86,11 @@ def _pictures_after_fault(sim, stream_id: str, fault: str, count: int) -> list:
 def test_freeze_repeats_one_picture(sim):
     pictures = _pictures_after_fault(sim, "fault-freeze", "freeze", 30)
     assert len(pictures) == 30
-    diffs = [mean_abs_diff(a.luma, b.luma) for a, b in zip(pictures, pictures[1:], strict=False)]
-    assert max(diffs) < 0.5, diffs
-    # Over the whole run the encoder's noise may drift by about a luma step; the hub's frozen rule must
-    # still see one picture (and the same rule sees the moving scene move: the test above).
-    first, *rest = (_as_hub_sees_it(p.luma) for p in pictures)
+    # Encoder noise moves the decoded pictures by about a luma step (more where the still clip loops); the
+    # hub's frozen rule must see one picture throughout (and the same rule sees the moving scene move: above).
+    seen = [_as_hub_sees_it(p.luma) for p in pictures]
+    assert not any(pictures_differ(a, b) for a, b in zip(seen, seen[1:], strict=False))
+    first, *rest = seen
     assert not any(pictures_differ(first, later) for later in rest)
 
 
