@@ -150,7 +150,7 @@ async def test_a_new_viewers_video_starts_with_a_picture(patrol_hub, stream_id):
             assert reply.status == 200
     async with patrol_hub.session.ws_connect(patrol_hub.url("/api/live")) as ws:
         await ws.send_str(json.dumps({"watch": [stream_id]}))
-        video = await until(lambda: _video_start(ws), 20, "an init segment and a first fragment")
+        video = await asyncio.wait_for(_video_start(ws), 20)  # an init segment and a first fragment
     with av.open(io.BytesIO(video), format="mp4") as container:
         frames = list(container.decode(video=0))
     assert frames and frames[0].key_frame and frames[0].width == 640
@@ -158,15 +158,14 @@ async def test_a_new_viewers_video_starts_with_a_picture(patrol_hub, stream_id):
         assert frames[0].time < 0.5, frames[0].time
 
 
-async def _video_start(ws) -> bytes | None:
-    """The init segment and the first fragment after it, once both came (other messages are skipped)."""
-    parts = getattr(ws, "_video_parts", [])
-    ws._video_parts = parts
-    message = await asyncio.wait_for(ws.receive(), 10)
-    if message.type.name == "BINARY":
-        data = message.data
-        parts.append(data[2 + data[1] :])
-    return b"".join(parts) if len(parts) >= 2 else None
+async def _video_start(ws) -> bytes:
+    """The init segment and the first fragment after it (other messages are skipped)."""
+    parts = []
+    while len(parts) < 2:
+        message = await ws.receive()
+        if message.type.name == "BINARY":
+            parts.append(message.data[2 + message.data[1] :])
+    return b"".join(parts)
 
 
 async def test_big_tiles_play_the_main_stream_and_small_ones_the_substream(patrol_hub, patrol_sim):
