@@ -59,6 +59,12 @@ SEVERE_LAG_S = 0.5  # half a second late: requests are queueing now, not in thre
 CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes together
 RAISE_AFTER, LOWER_AFTER = 3, 15
 CEILING_SHARE, CEILING_GROWTH, CEILING_MIN, CEILING_SETTLE_S = 0.75, 1.1, 8, 10.0
+# Readers falling behind their cameras (hub.load.readers_behind): above HIGH for RAISE_AFTER samples the live
+# ceiling comes down as for a severely late loop; under LOW for LOWER_AFTER samples it grows a step.
+READERS_BEHIND_HIGH, READERS_BEHIND_LOW = 0.05, 0.005
+# Growing back, the ceiling stays under RETRY_SHARE of the live count it last starved with, for MEMORY_S: the
+# overload benchmark's hub starved at 300, was cut to 225, and grew back to 273 within a minute, and starved again.
+RETRY_SHARE, MEMORY_S = 0.85, 600.0
 BUSY_SHARE = 0.1  # a stall while the hub used less of the machine than this was not its streams' doing
 # CPU pressure (Linux PSI, "some", over 10 s): above STARVED the machine is short of CPU, and the hub's
 # reader threads (below every other program, at nice 10) are the first to wait, so the live budget gives
@@ -72,6 +78,7 @@ class LoadSample:
     loop_lag_s: float  # the worst lateness of the loop's timer since the last sample
     cpu_share: float  # CPU time of the hub's processes / (wall time x cores)
     pressure: float = 0.0  # the machine's: share of the last 10 s some task waited for a CPU (Linux PSI)
+    readers_behind: float = 0.0  # share of the packet batches that reached the loop late (hub.load.readers_behind)
 
 
 @dataclass
@@ -110,20 +117,35 @@ class LiveCeiling:
 
     value: int | None = None
     lowered_at: float | None = None
+    starved_with: int | None = None  # live streams when it was last cut
+    _behind: int = 0  # samples in a row with readers falling behind
+    _kept_up: int = 0  # samples in a row with the readers and the loop on time
 
     def observe(self, sample: LoadSample, live: int, now: float) -> bool:
         """Fold in one sample taken at `now` with `live` live streams; True when the ceiling came down."""
-        if sample.loop_lag_s <= SEVERE_LAG_S or live < CEILING_MIN or sample.cpu_share < BUSY_SHARE:
-            return False  # not late, too few streams to be the cause, or the hub idle: something else held the loop
+        self._behind = self._behind + 1 if sample.readers_behind > READERS_BEHIND_HIGH else 0
+        on_time = sample.readers_behind < READERS_BEHIND_LOW and sample.loop_lag_s < LAG_LOW_S
+        self._kept_up = self._kept_up + 1 if on_time else 0
+        if self._kept_up >= LOWER_AFTER:
+            self._kept_up = 0
+            self.relax(now)
+        starved = sample.loop_lag_s > SEVERE_LAG_S or self._behind >= RAISE_AFTER
+        if not starved or live < CEILING_MIN or sample.cpu_share < BUSY_SHARE:
+            return False  # on time, too few streams to be the cause, or the hub idle: something else held it up
         if self.lowered_at is not None and now - self.lowered_at < CEILING_SETTLE_S:
             return False  # the last lowering's own shedding is still settling
         lowered = max(CEILING_MIN, int(live * CEILING_SHARE))
         if self.value is not None and lowered >= self.value:
             return False
-        self.value, self.lowered_at = lowered, now
+        self.value, self.lowered_at, self.starved_with = lowered, now, live
         return True
 
-    def relax(self) -> None:
-        """The governor stepped down a level: allow a few more live streams again."""
-        if self.value is not None:
-            self.value = int(self.value * CEILING_GROWTH) + 1
+    def relax(self, now: float) -> None:
+        """The governor stepped down a level, or the readers kept up for a while: allow a few more live streams
+        (for `MEMORY_S` after a cut, not as many as starved the hub then)."""
+        if self.value is None:
+            return
+        grown = int(self.value * CEILING_GROWTH) + 1
+        if self.starved_with is not None and self.lowered_at is not None and now - self.lowered_at < MEMORY_S:
+            grown = min(grown, max(self.value, int(self.starved_with * RETRY_SHARE)))
+        self.value = grown

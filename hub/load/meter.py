@@ -68,11 +68,13 @@ class LoadMeter:
         apply: Callable[[Shed], None],
         report: Callable[[dict, bool], None],
         live: Callable[[], int] = lambda: 0,
+        behind: Callable[[], float] = lambda: 0.0,
     ):
         self._pids = pids
         self._apply = apply
         self._report = report
         self._live = live  # how many streams are live now (for the live ceiling)
+        self._behind = behind  # the share of packet batches late since the last call (hub.load.readers_behind)
         self.governor = Governor()
         self.ceiling = LiveCeiling()
         self.budget = LiveBudget()  # how many auto cameras may be live (hub.load.budget)
@@ -95,6 +97,7 @@ class LoadMeter:
             "loop_lag_ms": round(self.sample.loop_lag_s * 1000, 1),
             "cpu_share": round(self.sample.cpu_share, 3),
             "cpu_pressure": round(self.sample.pressure, 3),
+            "readers_behind": round(self.sample.readers_behind, 3),
             "rss_bytes": self.rss_bytes,
             "picture_interval_factor": shed.picture_factor,
             "patrol_concurrency_share": shed.patrol_share,
@@ -117,13 +120,13 @@ class LoadMeter:
             cpu_now, wall_now = self._cpu(), time.monotonic()
             share = (cpu_now - cpu_before) / max(1e-6, (wall_now - wall_before) * self.cores)
             cpu_before, wall_before = cpu_now, wall_now
-            self.sample = LoadSample(worst, max(0.0, share), cpu_pressure())
+            self.sample = LoadSample(worst, max(0.0, share), cpu_pressure(), self._behind())
             self.rss_bytes = sum(process_rss_bytes(pid) for pid in self._pids())
             self._recent.append(worst)
             level = self.governor.level
             changed = self.governor.judge(self.sample)
             if changed and self.governor.level < level:
-                self.ceiling.relax()
+                self.ceiling.relax(loop.time())
             live = self._live()
             if self.ceiling.observe(self.sample, live, loop.time()):
                 changed = True

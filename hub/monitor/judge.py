@@ -31,6 +31,7 @@ from hub.ingest.observations import (
     Picture,
     PictureMeasured,
 )
+from hub.load.readers_behind import ReadersBehind
 from hub.monitor.watched import Watched, wall_time
 from hub.patrol.verdict import ProbeOutcome, patrol_verdict
 from hub.patrol.visit import Visit
@@ -47,6 +48,7 @@ class Judge:
         self.index = index
         self.diagnostics = diagnostics
         self.late_until = 0.0  # loop time until which the hub's own lateness may explain a fault
+        self.behind = ReadersBehind()  # how late the readers' batches come (the load meter takes it)
 
     def deliver(self, watched: Watched, items: list[Observation], now: float) -> None:
         """A reader's observations: folded into health; a new picture or a connection change is judged at once."""
@@ -62,6 +64,7 @@ class Judge:
                 record.snapshot_seq += 1
             if isinstance(item, PacketBatch) and item.packets:
                 watched.record.last_frame_at = wall_time(item.packets[-1].arrival, now, time.time())
+                self.behind.note(now - item.packets[-1].arrival)
         if urgent:
             self.evaluate(watched, now, time.time(), 0.0)
 

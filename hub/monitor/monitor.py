@@ -31,7 +31,7 @@ from hub.ingest.observations import Observation
 from hub.ingest.shared import ReaderShared
 from hub.ingest.sources import main_feed_settings, reader_settings
 from hub.ingest.supervisor import StreamSupervisor
-from hub.load.governor import LAG_HIGH_S, SEVERE_LAG_S, Shed
+from hub.load.governor import LAG_HIGH_S, READERS_BEHIND_HIGH, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
 from hub.monitor.capacity import capacity_report
 from hub.monitor.judge import Judge, from_patrol
@@ -87,7 +87,7 @@ class Monitor:
         self._patrol_task: asyncio.Task | None = None
         self._demotions: set[asyncio.Future] = set()
         self._main_feeds: dict[str, Supervisor] = {}
-        self.meter = LoadMeter(self._pids, self._shed, self._announce_load, self._live_count)
+        self.meter = LoadMeter(self._pids, self._shed, self._announce_load, self._live_count, self.judge.behind.take)
         self._meter_task: asyncio.Task | None = None
         self._diagnostics_task: asyncio.Task | None = None
         self._live_share = 1.0  # of the sheddable live streams, the share the load governor lets stay live
@@ -190,7 +190,8 @@ class Monitor:
              m.recent_fault_s, now)  # fmt: skip
 
     def _announce_load(self, status: dict, changed: bool) -> None:
-        if self.meter.sample.loop_lag_s > SEVERE_LAG_S:  # readers starved too: what they saw may be the hub's doing
+        sample = self.meter.sample  # readers behind, or starved by a loop this late: what they saw may be the hub's doing
+        if sample.loop_lag_s > SEVERE_LAG_S or sample.readers_behind > READERS_BEHIND_HIGH:
             self.judge.late_until = asyncio.get_running_loop().time() + self.config.health.stall_after_s + LOOP_LATE_S
         self.index.hub = status
         if changed:

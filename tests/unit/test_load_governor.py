@@ -7,9 +7,12 @@ from hub.load.governor import (
     CEILING_SETTLE_S,
     CEILING_SHARE,
     LOWER_AFTER,
+    MEMORY_S,
     PRESSURE_CROWDED,
     PRESSURE_STARVED,
     RAISE_AFTER,
+    READERS_BEHIND_HIGH,
+    RETRY_SHARE,
     SEVERE_LAG_S,
     SHED_LEVELS,
     Governor,
@@ -77,13 +80,47 @@ def test_the_live_ceiling_is_learnt_from_a_severely_late_loop_and_grows_back():
     assert not ceiling.observe(LoadSample(2.0, 0.5), 200, 1.0 + CEILING_SETTLE_S / 2), "shedding's own stall is no evidence"
     assert not ceiling.observe(LoadSample(2.0, 0.5), 310, 30.0), "a stall with more streams live never raises it"
     assert ceiling.observe(LoadSample(2.0, 0.5), 200, 40.0) and ceiling.value == int(200 * CEILING_SHARE)
-    ceiling.relax()
+    ceiling.relax(41.0)
     assert ceiling.value > int(200 * CEILING_SHARE), "each calmer level lets a few more live"
+    for _ in range(10):
+        ceiling.relax(42.0)
+    assert ceiling.value == int(200 * RETRY_SHARE), "not as many as starved it, for a while"
+    ceiling.relax(40.0 + MEMORY_S + 1)
+    assert ceiling.value > int(200 * RETRY_SHARE), "then it tries again"
     tiny = LiveCeiling()
     assert not tiny.observe(LoadSample(2.0, 0.5), 3, 0.0), "a handful of streams cannot be what starves the hub"
     idle = LiveCeiling()
     assert not idle.observe(LoadSample(2.0, BUSY_SHARE / 3), 15, 0.0), "the hub idle: somebody else held the loop"
     assert idle.value is None
+
+
+def test_readers_falling_behind_lower_the_live_ceiling_and_keeping_up_raises_it_again():
+    """The overload benchmark's hub: its loop on time, the machine's pressure middling, 400 readers too slow."""
+    ceiling, behind = LiveCeiling(), LoadSample(0.02, 0.6, 0.25, READERS_BEHIND_HIGH * 4)
+    assert not any(ceiling.observe(behind, 400, float(t)) for t in range(RAISE_AFTER - 1)), "one bad second is not enough"
+    assert not ceiling.observe(LoadSample(0.02, 0.6, 0.25, READERS_BEHIND_HIGH / 2), 400, 3.0), "a few late batches: no"
+    assert not any(ceiling.observe(behind, 400, float(t)) for t in range(4, 4 + RAISE_AFTER - 1))
+    assert ceiling.observe(behind, 400, 10.0) and ceiling.value == int(400 * CEILING_SHARE)
+    assert not ceiling.observe(behind, ceiling.value, 11.0), "the cut's own shedding settles first"
+    lowered = ceiling.value
+    for t in range(LOWER_AFTER):
+        ceiling.observe(LoadSample(0.01, 0.4), lowered, 30.0 + t)
+    assert ceiling.value > lowered, "readers on time for a while: a few more may go live"
+    idle = LiveCeiling()
+    assert not any(idle.observe(LoadSample(0.02, BUSY_SHARE / 3, 0.0, 1.0), 50, float(t)) for t in range(10)), (
+        "every batch late while the hub is idle: a paused machine, not the streams' cost"
+    )
+
+
+def test_readers_behind_counts_the_batches_that_reach_the_loop_late():
+    from hub.load.readers_behind import BEHIND_S, ReadersBehind
+
+    readers = ReadersBehind()
+    assert readers.take() == 0.0, "no batch: nothing behind"
+    for delay in (0.1, 0.6, BEHIND_S + 0.5, 9.0):
+        readers.note(delay)
+    assert readers.take() == 0.5
+    assert readers.take() == 0.0, "each share is of the batches since the last"
 
 
 def test_cpu_pressure_is_read_from_linux_psi_and_is_zero_without_it(tmp_path):

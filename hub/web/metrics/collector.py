@@ -40,6 +40,10 @@ def _hub_families(status: dict, whole_estate: bool = True) -> list[GaugeMetricFa
             "Share of the last 10 s some task on the machine waited for a CPU (Linux PSI; 0 without it)",
             status.get("cpu_pressure", 0.0),
         ),
+        "hub_readers_behind_ratio": (
+            "Share of the packet batches of the last second that reached the hub more than 1.5 s late (readers falling behind)",
+            status.get("readers_behind", 0.0),
+        ),
         "hub_memory_bytes": (
             "Resident memory of the hub's processes (the hub and its ingest workers)",
             status.get("rss_bytes", 0),

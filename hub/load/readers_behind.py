@@ -1,0 +1,33 @@
+"""Whether the hub's readers keep up with their cameras: the share of packet batches that reach the loop late.
+
+Who runs where: the judge notes every batch of packets on the event loop (`note`); the load meter takes
+the share once a second (`take`). A reader stamps each packet with when it should have arrived
+(`hub.ingest.reader.ArrivalClock`), so a batch whose newest packet should have arrived more than
+`BEHIND_S` before the loop folds it in comes from a reader that fell behind its camera: starved of a
+CPU, or of the interpreter lock it shares with hundreds of other readers. Neither shows in the loop's
+own lateness (the loop runs above the readers) nor reliably in the machine's CPU pressure (the lock is
+not a CPU), and a reader that falls far enough behind makes a healthy camera look stalled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BEHIND_S = 1.5  # a reader hands over at least every half second; more than a second late is falling behind
+
+
+@dataclass
+class ReadersBehind:
+    batches: int = 0
+    behind: int = 0
+
+    def note(self, delay_s: float) -> None:
+        """One batch, folded in `delay_s` after its newest packet should have arrived."""
+        self.batches += 1
+        self.behind += delay_s > BEHIND_S
+
+    def take(self) -> float:
+        """The share of batches that came late since the last call (0 when none came), and start again."""
+        share = self.behind / self.batches if self.batches else 0.0
+        self.batches = self.behind = 0
+        return share
