@@ -60,17 +60,13 @@ CPU_HIGH, CPU_LOW = 0.90, 0.70  # share of every core, the hub's processes toget
 RAISE_AFTER, LOWER_AFTER = 3, 15
 CEILING_SHARE, CEILING_GROWTH, CEILING_MIN, CEILING_SETTLE_S = 0.75, 1.1, 8, 10.0
 # Readers falling behind their cameras (hub.load.readers_behind): above HIGH for RAISE_AFTER samples the live
-# ceiling comes down as for a severely late loop; under LOW for LOWER_AFTER samples it grows a step.
+# ceiling comes down as for a severely late loop; under LOW for LOWER_AFTER samples it grows a step. The live
+# budget does not grow above LOW and is cut above HIGH (hub.load.budget).
 READERS_BEHIND_HIGH, READERS_BEHIND_LOW = 0.05, 0.005
 # Growing back, the ceiling stays under RETRY_SHARE of the live count it last starved with, for MEMORY_S: the
 # overload benchmark's hub starved at 300, was cut to 225, and grew back to 273 within a minute, and starved again.
 RETRY_SHARE, MEMORY_S = 0.85, 600.0
 BUSY_SHARE = 0.1  # a stall while the hub used less of the machine than this was not its streams' doing
-# CPU pressure (Linux PSI, "some", over 10 s): above STARVED the machine is short of CPU, and the hub's
-# reader threads (below every other program, at nice 10) are the first to wait, so the live budget gives
-# streams back; above CROWDED it does not grow. (Holding faults while the machine was short of CPU was
-# tried and removed: another program keeping the pressure up would have hidden real faults for as long.)
-PRESSURE_STARVED, PRESSURE_CROWDED = 0.3, 0.1
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hub.load.budget import LiveBudget
-from hub.load.governor import SHED_LEVELS, Governor, LiveCeiling, LoadSample, Shed
+from hub.load.governor import LAG_HIGH_S, READERS_BEHIND_LOW, SHED_LEVELS, Governor, LiveCeiling, LoadSample, Shed
 
 log = logging.getLogger("hub.load")
 
@@ -81,12 +81,18 @@ class LoadMeter:
         self.sample = LoadSample(0.0, 0.0)
         self.rss_bytes = 0  # resident memory of the hub and its ingest workers, at the last sample
         self._recent: deque[float] = deque(maxlen=RECENT)  # loop lateness of the last RECENT samples
+        self._recent_behind: deque[float] = deque(maxlen=RECENT)  # the readers' late share, the same samples
         self.cores = os.cpu_count() or 1
 
     @property
     def recent_lag_s(self) -> float:
         """The worst loop lateness of the last RECENT samples."""
         return max(self._recent, default=0.0)
+
+    @property
+    def on_time(self) -> bool:
+        """The loop and the readers kept up in each of the last RECENT samples: room to start live streams."""
+        return self.recent_lag_s < LAG_HIGH_S and max(self._recent_behind, default=0.0) < READERS_BEHIND_LOW
 
     def status(self) -> dict:
         shed = self.governor.shed
@@ -123,6 +129,7 @@ class LoadMeter:
             self.sample = LoadSample(worst, max(0.0, share), cpu_pressure(), self._behind())
             self.rss_bytes = sum(process_rss_bytes(pid) for pid in self._pids())
             self._recent.append(worst)
+            self._recent_behind.append(self.sample.readers_behind)
             level = self.governor.level
             changed = self.governor.judge(self.sample)
             if changed and self.governor.level < level:

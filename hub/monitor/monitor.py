@@ -31,7 +31,7 @@ from hub.ingest.observations import Observation
 from hub.ingest.shared import ReaderShared
 from hub.ingest.sources import main_feed_settings, reader_settings
 from hub.ingest.supervisor import StreamSupervisor
-from hub.load.governor import LAG_HIGH_S, READERS_BEHIND_HIGH, SEVERE_LAG_S, Shed
+from hub.load.governor import READERS_BEHIND_LOW, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
 from hub.monitor.capacity import capacity_report
 from hub.monitor.judge import Judge, from_patrol
@@ -191,7 +191,7 @@ class Monitor:
 
     def _announce_load(self, status: dict, changed: bool) -> None:
         sample = self.meter.sample  # readers behind, or starved by a loop this late: what they saw may be the hub's doing
-        if sample.loop_lag_s > SEVERE_LAG_S or sample.readers_behind > READERS_BEHIND_HIGH:
+        if sample.loop_lag_s > SEVERE_LAG_S or sample.readers_behind > READERS_BEHIND_LOW:
             self.judge.late_until = asyncio.get_running_loop().time() + self.config.health.stall_after_s + LOOP_LATE_S
         self.index.hub = status
         if changed:
@@ -315,9 +315,9 @@ class Monitor:
         elapsed = 0.0 if self._last_tick is None else now - self._last_tick
         self._last_tick = now
         items = list(self.watched.items())
-        # The hub late in any of the last few seconds: open no more live connections until it has been on
-        # time for a while (or has shed them to patrol).
-        self._starts_left = self._starts_per_tick if self.meter.recent_lag_s < LAG_HIGH_S else 0
+        # The hub or its readers late in any of the last few seconds: open no more live connections until
+        # they have been on time for a while (or have shed them to patrol).
+        self._starts_left = self._starts_per_tick if self.meter.on_time else 0
         self._plan_modes(now)
         for start in range(0, len(items), TICK_SLICE):
             for stream_id, watched in items[start : start + TICK_SLICE]:

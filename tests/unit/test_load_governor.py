@@ -8,10 +8,9 @@ from hub.load.governor import (
     CEILING_SHARE,
     LOWER_AFTER,
     MEMORY_S,
-    PRESSURE_CROWDED,
-    PRESSURE_STARVED,
     RAISE_AFTER,
     READERS_BEHIND_HIGH,
+    READERS_BEHIND_LOW,
     RETRY_SHARE,
     SEVERE_LAG_S,
     SHED_LEVELS,
@@ -134,12 +133,15 @@ def test_cpu_pressure_is_read_from_linux_psi_and_is_zero_without_it(tmp_path):
     assert cpu_pressure(psi) == 0.0
 
 
-def test_a_machine_short_of_cpu_stops_the_live_budget_growing_and_starved_cuts_it():
+def test_readers_falling_behind_stop_the_live_budget_growing_and_more_of_them_cut_it():
     from hub.load.budget import START, LiveBudget
 
     crowded = LiveBudget()
-    crowded.observe(LoadSample(0.0, 0.2, PRESSURE_CROWDED + 0.05), START, False, None, 0.0)
-    assert crowded.value == START, "the hub is calm, the machine is not: no growth"
+    crowded.observe(LoadSample(0.0, 0.2, 0.2, READERS_BEHIND_LOW * 2), START, False, None, 0.0)
+    assert crowded.value == START, "the hub is calm, but a few readers are behind: no growth"
     starved = LiveBudget()
-    starved.observe(LoadSample(0.0, 0.2, PRESSURE_STARVED + 0.1), START, False, None, 0.0)
-    assert starved.value < START, "readers wait for a CPU: give streams back"
+    starved.observe(LoadSample(0.0, 0.2, 0.2, READERS_BEHIND_HIGH * 2), START, False, None, 0.0)
+    assert starved.value < START, "readers fall behind their cameras: give streams back"
+    busy_machine = LiveBudget()
+    busy_machine.observe(LoadSample(0.0, 0.2, 0.45), START, False, None, 0.0)
+    assert busy_machine.value > START, "other programs wait for a CPU, the readers keep up: room for more"

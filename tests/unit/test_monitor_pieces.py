@@ -72,6 +72,15 @@ def test_the_judge_turns_a_reader_s_observations_into_the_record_and_one_event_p
     assert [data["previous"] for _, data in events()] == ["online"]
 
 
+def test_the_judge_counts_the_batches_a_reader_hands_over_late():
+    cfg = config(("cam", "public-security"))
+    judge, watched = Judge(cfg, Index(), Diagnostics(cfg.diagnostics)), watched_live(cfg)
+    judge.deliver(watched, [PacketBatch(1, (Packet(9.8, 2500, True, 9.8),))], 10.0)  # on time
+    judge.deliver(watched, [PacketBatch(1, (Packet(4.0, 2500, False, 4.0),))], 10.0)  # should have come 6 s ago
+    assert judge.behind.take() == 0.5
+    assert watched.record.last_frame_at is not None
+
+
 def test_a_fault_the_late_hub_may_have_caused_is_held_until_confirmed():
     cfg = config(("cam", "public-security"))
     index = Index()
