@@ -323,15 +323,19 @@ def estate() -> str:
             f"false transitions {plain['false_transitions']}, record p99 {plain['record_p99_ms']} ms, "
             f"list p99 {plain['list_p99_ms']} ms.\n"
         ]
-    before = r.get("estate_before_pressure")
-    if before is not None:
-        out += [
-            "For comparison, the run before the live budget heeded the machine's CPU pressure "
-            f"(`estate_before_pressure`): live cameras {before['live_at_steady_start']} / {before['live_min']} / "
-            f"{before['live_max']} / {before['live_at_end']}, false transitions {before['false_transitions']} "
-            f"(start / wall / hog / rest: {_phases(before)}), "
-            f"record p99 {before['record_p99_ms']} ms, list p99 {before['list_p99_ms']} ms.\n"
-        ]
+    for key, what in (
+        ("estate_psi_budget", "while the live budget followed the machine's CPU pressure instead of its readers"),
+        ("estate_before_pressure", "before the live budget heeded any starvation (the loop and its own CPU only)"),
+    ):
+        before = r.get(key)
+        if before is not None:
+            where = f" on {before['machine']['cpu']}" if "machine" in before else ""
+            out += [
+                f"For comparison, the run {what} (`{key}`{where}): live cameras {before['live_at_steady_start']} / "
+                f"{before['live_min']} / {before['live_max']} / {before['live_at_end']}, false transitions "
+                f"{before['false_transitions']} (start / wall / hog / rest: {_phases(before)}), "
+                f"record p99 {before['record_p99_ms']} ms, list p99 {before['list_p99_ms']} ms.\n"
+            ]
     out += [
         "The live budget over the run (`/healthz`, every 30 s):\n",
         table(
