@@ -393,6 +393,7 @@ async def budget_timeline(hub: HubProcess, started: float, out: list[dict]) -> N
                 "level": load["level"],
                 "cpu_share": load["cpu_share"],
                 "pressure": load.get("cpu_pressure"),
+                "readers_behind": load.get("readers_behind"),
             }
         )
         await asyncio.sleep(10)
