@@ -339,9 +339,9 @@ def estate() -> str:
     out += [
         "The live budget over the run (`/healthz`, every 30 s):\n",
         table(
-            ["t (s)", "budget", "live", "shed level", "CPU share", "CPU pressure"],
+            ["t (s)", "budget", "live", "shed level", "CPU share", "CPU pressure", "readers' batches late"],
             [
-                [p["t"], p["budget"], p["live"], p["level"], p["cpu_share"], p.get("pressure", "-")]
+                [p["t"], p["budget"], p["live"], p["level"], p["cpu_share"], p.get("pressure", "-"), p.get("readers_behind", "-")]
                 for p in e["budget_timeline"][::3]
             ],
         ),

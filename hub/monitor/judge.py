@@ -5,11 +5,9 @@ visit and probe, and every stream at every tick (`evaluate`). A verdict that dif
 state and reasons replaces them and publishes one `state` event: the judge is where the index's states
 are written.
 
-The hub's own lateness is no camera's fault: while the event loop was late (`late_until`), or while a
-stream's own reader hands its packets over late (`Watched.behind_until`: it fell behind its camera), a
-fault the hub itself could have caused (`OUR_DOING`) is not shown until the hub has caught up and the
-fault is still there. A camera that really stalls sends nothing late: its reader's last packets were on
-time, and the stall shows as always.
+The hub's own lateness is no camera's fault: while the event loop was late (`late_until`), a fault the
+hub itself could have caused (`OUR_DOING`) is not shown until a connection made after the hub caught
+up confirms it.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from hub.ingest.observations import (
     Picture,
     PictureMeasured,
 )
-from hub.load.readers_behind import BEHIND_S, ReadersBehind
+from hub.load.readers_behind import ReadersBehind
 from hub.monitor.watched import Watched, wall_time
 from hub.patrol.verdict import ProbeOutcome, patrol_verdict
 from hub.patrol.visit import Visit
@@ -66,10 +64,7 @@ class Judge:
                 record.snapshot_seq += 1
             if isinstance(item, PacketBatch) and item.packets:
                 watched.record.last_frame_at = wall_time(item.packets[-1].arrival, now, time.time())
-                delay = now - item.packets[-1].arrival
-                self.behind.note(delay)
-                if delay > BEHIND_S:
-                    watched.behind_until = now + self.config.health.stall_after_s + BEHIND_S
+                self.behind.note(now - item.packets[-1].arrival)
         if urgent:
             self.evaluate(watched, now, time.time(), 0.0)
 
@@ -102,8 +97,7 @@ class Judge:
         if record.state != h.CONNECTING:  # time before the first verdict is not downtime
             watched.seen_s += elapsed
         verdict, at = self._verdict(watched, now)
-        ours = self.maybe_ours(verdict, now) or (now < watched.behind_until and OUR_DOING.issuperset(verdict.reasons))
-        if ours and verdict.reasons and (record.state in h.UP_STATES or record.state == h.CONNECTING):
+        if self.maybe_ours(verdict, now) and (record.state in h.UP_STATES or record.state == h.CONNECTING):
             verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is no camera fault (nor a first verdict)
         else:
             verdict = self.diagnostics.judge(stream_id, verdict, wall)

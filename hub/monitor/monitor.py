@@ -31,7 +31,7 @@ from hub.ingest.observations import Observation
 from hub.ingest.shared import ReaderShared
 from hub.ingest.sources import main_feed_settings, reader_settings
 from hub.ingest.supervisor import StreamSupervisor
-from hub.load.governor import READERS_BEHIND_HIGH, SEVERE_LAG_S, Shed
+from hub.load.governor import READERS_BEHIND_LOW, SEVERE_LAG_S, Shed
 from hub.load.meter import LoadMeter
 from hub.monitor.capacity import capacity_report
 from hub.monitor.judge import Judge, from_patrol
@@ -191,7 +191,7 @@ class Monitor:
 
     def _announce_load(self, status: dict, changed: bool) -> None:
         sample = self.meter.sample  # readers behind, or starved by a loop this late: what they saw may be the hub's doing
-        if sample.loop_lag_s > SEVERE_LAG_S or sample.readers_behind > READERS_BEHIND_HIGH:
+        if sample.loop_lag_s > SEVERE_LAG_S or sample.readers_behind > READERS_BEHIND_LOW:
             self.judge.late_until = asyncio.get_running_loop().time() + self.config.health.stall_after_s + LOOP_LATE_S
         self.index.hub = status
         if changed:
