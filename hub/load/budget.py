@@ -29,7 +29,7 @@ camera live and a big one as many as the machine carries, with headroom.
   (Linux PSI) was the signal before: it counts every program's waiting, so on the benchmark machine,
   where the cameras' simulator keeps it at 20-30 %, the budget never grew past 60 of 1,555 cameras
   while the readers kept up.
-- It never exceeds the live ceiling the meter learnt from a severely late loop.
+- It never exceeds the live ceiling the meter learnt from a severely late loop or from readers behind.
 """
 
 from __future__ import annotations

@@ -80,19 +80,18 @@ class LoadMeter:
         self.budget = LiveBudget()  # how many auto cameras may be live (hub.load.budget)
         self.sample = LoadSample(0.0, 0.0)
         self.rss_bytes = 0  # resident memory of the hub and its ingest workers, at the last sample
-        self._recent: deque[float] = deque(maxlen=RECENT)  # loop lateness of the last RECENT samples
-        self._recent_behind: deque[float] = deque(maxlen=RECENT)  # the readers' late share, the same samples
+        self._recent: deque[LoadSample] = deque(maxlen=RECENT)  # the last RECENT samples
         self.cores = os.cpu_count() or 1
 
     @property
     def recent_lag_s(self) -> float:
         """The worst loop lateness of the last RECENT samples."""
-        return max(self._recent, default=0.0)
+        return max((s.loop_lag_s for s in self._recent), default=0.0)
 
     @property
     def on_time(self) -> bool:
         """The loop and the readers kept up in each of the last RECENT samples: room to start live streams."""
-        return self.recent_lag_s < LAG_HIGH_S and max(self._recent_behind, default=0.0) < READERS_BEHIND_LOW
+        return self.recent_lag_s < LAG_HIGH_S and all(s.readers_behind < READERS_BEHIND_LOW for s in self._recent)
 
     def status(self) -> dict:
         shed = self.governor.shed
@@ -128,8 +127,7 @@ class LoadMeter:
             cpu_before, wall_before = cpu_now, wall_now
             self.sample = LoadSample(worst, max(0.0, share), cpu_pressure(), self._behind())
             self.rss_bytes = sum(process_rss_bytes(pid) for pid in self._pids())
-            self._recent.append(worst)
-            self._recent_behind.append(self.sample.readers_behind)
+            self._recent.append(self.sample)
             level = self.governor.level
             changed = self.governor.judge(self.sample)
             if changed and self.governor.level < level:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BEHIND_S = 1.5  # a reader hands over at least every half second; more than a second late is falling behind
+BEHIND_S = 1.5  # a reader hands over at least every half second: a second more than that is falling behind
 
 
 @dataclass
