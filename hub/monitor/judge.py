@@ -7,7 +7,11 @@ are written.
 
 The hub's own lateness is no camera's fault: while the event loop was late (`late_until`), a fault the
 hub itself could have caused (`OUR_DOING`) is not shown until a connection made after the hub caught
-up confirms it.
+up confirms it. A stream whose own reader hands its packets over late (`Watched.behind_until`: it fell
+behind its camera, starved of a CPU or of the interpreter lock) has such faults held until the hub has
+had `stall_after_s` + 1.5 s to catch up. A camera that really stops sending ends that hold at once: its
+reader waits on a silent socket until FFmpeg gives up, and the connection's end (`Closed`) is the
+reader's own evidence of the silence (the late packets FFmpeg flushes at that moment do not hide it).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from hub.ingest.observations import (
     Picture,
     PictureMeasured,
 )
-from hub.load.readers_behind import ReadersBehind
+from hub.load.readers_behind import BEHIND_S, ReadersBehind
 from hub.monitor.watched import Watched, wall_time
 from hub.patrol.verdict import ProbeOutcome, patrol_verdict
 from hub.patrol.visit import Visit
@@ -64,7 +68,12 @@ class Judge:
                 record.snapshot_seq += 1
             if isinstance(item, PacketBatch) and item.packets:
                 watched.record.last_frame_at = wall_time(item.packets[-1].arrival, now, time.time())
-                self.behind.note(now - item.packets[-1].arrival)
+                delay = now - item.packets[-1].arrival
+                self.behind.note(delay)
+                if delay > BEHIND_S:
+                    watched.behind_until = now + self.config.health.stall_after_s + BEHIND_S
+            elif isinstance(item, Closed):
+                watched.behind_until = 0.0  # the reader heard its camera's silence itself
         if urgent:
             self.evaluate(watched, now, time.time(), 0.0)
 
@@ -97,7 +106,8 @@ class Judge:
         if record.state != h.CONNECTING:  # time before the first verdict is not downtime
             watched.seen_s += elapsed
         verdict, at = self._verdict(watched, now)
-        if self.maybe_ours(verdict, now) and (record.state in h.UP_STATES or record.state == h.CONNECTING):
+        ours = self.maybe_ours(verdict, now) or (now < watched.behind_until and OUR_DOING.issuperset(verdict.reasons))
+        if ours and verdict.reasons and (record.state in h.UP_STATES or record.state == h.CONNECTING):
             verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is no camera fault (nor a first verdict)
         else:
             verdict = self.diagnostics.judge(stream_id, verdict, wall)

@@ -81,6 +81,32 @@ def test_the_judge_counts_the_batches_a_reader_hands_over_late():
     assert watched.record.last_frame_at is not None
 
 
+def test_a_reader_behind_its_camera_does_not_make_it_stalled_but_a_camera_that_stops_sending_is():
+    cfg = config(("lagging", "public-security"), ("stopped", "public-security"), ("flushed", "public-security"))
+    judge = Judge(cfg, Index(), Diagnostics(cfg.diagnostics))
+    lagging, stopped, flushed = (watched_live(cfg, name) for name in ("lagging", "stopped", "flushed"))
+    for watched in (lagging, stopped, flushed):
+        judge.deliver(watched, [Opened(1, "h264", 640, 360, 25.0)], 0.0)
+        for n in range(50):
+            judge.deliver(watched, [PacketBatch(1, (Packet(n / 25, 2500, n % 25 == 0, n / 25),))], n / 25)
+        judge.evaluate(watched, 2.0, 1002.0, 0.0)
+        assert watched.record.state == "online"
+    judge.deliver(lagging, [PacketBatch(1, (Packet(2.0, 2500, False, 2.0),))], 4.0)  # handed over 2 s late
+    # A camera that stops: FFmpeg gives up on the silent socket, flushing the packets it still held (late)
+    silence = 2.0 + 3.0  # FFmpeg's socket timeout (`silence_limit_s`, at most stall_after_s)
+    late_flush = PacketBatch(1, (Packet(2.0, 2500, False, 2.0),))
+    judge.deliver(flushed, [late_flush, Closed(1, "stalled", "no packet", True)], silence)
+    after = 2.0 + cfg.health.stall_after_s + 1.0
+    for watched in (lagging, stopped, flushed):
+        judge.evaluate(watched, after, 1000.0 + after, 0.0)
+    assert stopped.record.reasons == ("stalled",), "its last packets came on time: the camera stopped"
+    assert flushed.record.reasons == ("stalled",), "the reader heard the silence itself: shown on time"
+    assert lagging.record.state == "online", "its reader fell behind: the hub's doing, not shown"
+    later = lagging.behind_until + 0.1
+    judge.evaluate(lagging, later, 1000.0 + later, 0.0)
+    assert lagging.record.reasons == ("stalled",), "still silent once the hub has had time to catch up: shown"
+
+
 def test_a_fault_the_late_hub_may_have_caused_is_held_until_confirmed():
     cfg = config(("cam", "public-security"))
     index = Index()
