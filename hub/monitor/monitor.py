@@ -184,7 +184,7 @@ class Monitor:
 
     def _plan_modes(self, now: float) -> None:
         """Which streams are live now, and why (`hub.monitor.modes.plan`)."""
-        looked_at = {sid for sid in self.watched if self.interest.wants_live(sid, now)}
+        looked_at = self.interest.looked_at(now)
         m = self.config.monitor
         plan(self.watched, looked_at, self.meter.budget.value, self._live_share, self.meter.ceiling.value, m.priority,
              m.recent_fault_s, now)  # fmt: skip

@@ -50,6 +50,11 @@ class Interest:
             return False
         return True
 
+    def looked_at(self, now: float) -> set[str]:
+        """Every stream `wants_live` is true for at `now`: held, or looked at within the grace (read from
+        the looks themselves, so a tick does not ask about each of 1,555 streams)."""
+        return {stream_id for stream_id in [*self._holds, *self._last_look] if self.wants_live(stream_id, now)}
+
     def watched(self) -> set[str]:
         """Streams held right now (not counting the grace after a look)."""
         return set(self._holds)

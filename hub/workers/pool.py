@@ -221,13 +221,8 @@ class WorkerPool:
             self._lost(handle)
             return
         idle = not self._pending
-        for frame in frames:
-            try:
-                bundle = pickle.loads(frame)
-            except Exception:  # noqa: BLE001 - a garbled bundle costs its results, never the hub
-                log.exception("ingest worker %d sent a bundle that could not be read", handle.number)
-                continue
-            self._pending.append(self._dispatch(handle, bundle))
+        for frame in frames:  # read in the drain's slices too: a big estate's bundle takes milliseconds to unpickle
+            self._pending.append(self._dispatch(handle, frame))
         if self._pending:
             self.loop.remove_reader(reader.fd)  # read on once what came is handed on
             self._paused[reader.fd] = (handle, reader)
@@ -248,8 +243,14 @@ class WorkerPool:
             if handle.alive and not self._closing:
                 self.loop.add_reader(fd, self._readable, handle, reader)
 
-    def _dispatch(self, handle: WorkerHandle, bundle: Bundle) -> Iterator[None]:
-        """Hand one bundle on, a step per feed (`_drain` decides when to pause)."""
+    def _dispatch(self, handle: WorkerHandle, frame: bytes) -> Iterator[None]:
+        """Read one bundle and hand it on, a step per feed (`_drain` decides when to pause)."""
+        try:
+            bundle: Bundle = pickle.loads(frame)
+        except Exception:  # noqa: BLE001 - a garbled bundle costs its results, never the hub
+            log.exception("ingest worker %d sent a bundle that could not be read", handle.number)
+            return
+        yield
         for key, items in bundle.observations.items():
             feed = self._feeds.get(key)
             if feed is not None and feed.handle is handle:

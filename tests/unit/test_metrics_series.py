@@ -3,12 +3,15 @@ writes for the same families (hub.web.metrics.stream_series), and readable by it
 
 from __future__ import annotations
 
+import asyncio
+
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.health import CHECKS, STATES, UP_STATES
-from hub.index import StreamRecord
+from hub.index import Index, StreamRecord
+from hub.web.metrics.collector import SLICE, MetricsRender
 from hub.web.metrics.stream_series import FAMILIES, stream_series
 
 NOW = 1_800_000_000.0
@@ -67,3 +70,31 @@ def test_the_series_parse_with_their_labels_and_values():
     assert {s.labels["stream"]: s.value for s in frozen} == {'gate "north"\\1\nb': 1.0, "cam-2": 0.0}
     assert families["hub_stream_frames"].type == "counter"
     assert [s.value for s in families["hub_stream_last_frame_age_seconds"].samples] == [3.5]
+
+
+def test_a_render_of_many_streams_takes_turns_with_the_loop_and_writes_every_stream():
+    index = Index()
+    for n in range(450):
+        record = StreamRecord(f"cam-{n:04d}", f"Camera {n}", "property", "", (), None, None)
+        index.records[record.id] = record
+    render, turns = MetricsRender(index), []
+
+    async def scrape() -> bytes:
+        done = asyncio.Event()
+
+        async def other_work() -> None:  # requests arriving meanwhile: served between the slices
+            while not done.is_set():
+                turns.append(len(turns))
+                await asyncio.sleep(0)
+
+        beside = asyncio.get_running_loop().create_task(other_work())
+        body = await render()
+        done.set()
+        await beside
+        return body
+
+    body = asyncio.run(scrape())
+    assert len(turns) >= 450 // SLICE, "the loop ran other work between the slices"
+    families = {f.name: f for f in text_string_to_metric_families(body.decode())}
+    assert len(families["hub_stream_up"].samples) == 450
+    assert sum(s.value for s in families["hub_streams"].samples) == 450

@@ -167,7 +167,10 @@ def test_a_held_stream_stays_live_and_a_look_lasts_the_grace():
     assert interest.wants_live("a", 559.0)
     assert not interest.wants_live("a", 561.0)
     interest.look("b", 10.0)
+    interest.hold("c", 20.0)
+    assert interest.looked_at(69.0) == {"b", "c"}, "a's grace is over; b's still runs; c is held"
     assert interest.wants_live("b", 69.0) and not interest.wants_live("b", 71.0)
+    assert interest.looked_at(71.0) == {"c"}
 
 
 def test_the_first_look_at_a_stream_is_told_at_once_and_only_the_first():

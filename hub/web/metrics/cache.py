@@ -1,9 +1,9 @@
 """/metrics served from a body rendered in the background, so a scrape never waits for a render.
 
 Who runs where: `serve` runs in the /metrics handler on the event loop; the render
-(`hub.web.metrics.collector.MetricsRender`) runs in a worker thread, one at a time.
+(`hub.web.metrics.collector.MetricsRender`) runs on the loop too, in slices, one at a time.
 Formatting every sample of 1,555 streams takes tens of milliseconds, too costly to
-repeat for every scraper and to hold the interpreter lock for on every scrape. So:
+repeat for every scraper. So:
 
 - the first scrape (and the first after `DEMAND_S` without one) renders and waits;
 - while anybody scraped within `DEMAND_S`, a background task re-renders every
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 DEMAND_S = 300.0  # keep rendering this long after the last scrape
 RENDER_SHARE = 0.1  # the render may take at most this share of one core
@@ -26,7 +26,7 @@ MIN_REFRESH_S = 0.5  # one health tick
 
 
 class MetricsCache:
-    def __init__(self, render: Callable[[], bytes], tick: Callable[[], int]):
+    def __init__(self, render: Callable[[], Awaitable[bytes]], tick: Callable[[], int]):
         self._render_body = render
         self._tick = tick  # the index's tick counter: nothing new to render without a new tick
         self._body: bytes | None = None
@@ -57,7 +57,7 @@ class MetricsCache:
             if tick == self._rendered_tick and self._body is not None:
                 return
             started = time.perf_counter()
-            self._body = await asyncio.to_thread(self._render_body)
+            self._body = await self._render_body()
             self._render_s = time.perf_counter() - started
             self._rendered_at, self._rendered_tick = time.time(), tick
             self.renders += 1

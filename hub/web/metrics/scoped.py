@@ -1,7 +1,7 @@
 """/metrics for whoever asks: everything for an admin or a public endpoint, else only the streams it may see.
 
-Runs on the event loop. Each distinct set of rights gets its own `MetricsCache` (its render
-runs in a worker thread like the full one), kept while the app lives; at most MAX_SCOPES of them,
+Runs on the event loop. Each distinct set of rights gets its own `MetricsCache` (rendered in
+slices on the loop like the full one), kept while the app lives; at most MAX_SCOPES of them,
 the least recently used dropped first, so scoped scrapers cost one render per health tick each.
 """
 
