@@ -4,6 +4,7 @@ writes for the same families (hub.web.metrics.stream_series), and readable by it
 from __future__ import annotations
 
 import asyncio
+import time
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -98,3 +99,20 @@ def test_a_render_of_many_streams_takes_turns_with_the_loop_and_writes_every_str
     families = {f.name: f for f in text_string_to_metric_families(body.decode())}
     assert len(families["hub_stream_up"].samples) == 450
     assert sum(s.value for s in families["hub_streams"].samples) == 450
+
+
+def test_a_render_writes_again_the_lines_of_the_streams_that_changed_and_drops_the_streams_gone():
+    index = Index()
+    for record in records():
+        index.records[record.id] = record
+    render = MetricsRender(index)
+    asyncio.run(render())
+    quiet = index.records["cam-2"]
+    quiet.state, quiet.failing_checks, quiet.frames_total, quiet.fps = "degraded", ("black",), 99, 12.5
+    del index.records['gate "north"\\1\nb']
+    body = asyncio.run(render())
+    assert body.startswith(stream_series([quiet], time.time()).split(b"# HELP hub_stream_last_frame_age")[0])
+    families = {f.name: f for f in text_string_to_metric_families(body.decode())}
+    black = [s for s in families["hub_stream_check_failing"].samples if s.labels["check"] == "black"]
+    assert [(s.labels["stream"], s.value) for s in black] == [("cam-2", 1.0)], "the new lines, and only cam-2's"
+    assert [s.value for s in families["hub_stream_fps"].samples] == [12.5]
