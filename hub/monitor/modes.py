@@ -62,26 +62,28 @@ def choose_shed(watched: Iterable[Watched], looked_at: set[str], live_share: flo
 
 
 def choose_auto(streams: list[tuple[Watched, Need]], slots: int) -> dict[str, tuple[bool, str]]:
-    """Each auto stream's (live?, why), given how many of them the budget leaves room for."""
+    """Each auto stream's (live?, why), given how many of them the budget leaves room for.
 
-    ranked = sorted(
-        (
-            0 if n.looked_at else 1 if n.first else 2 if n.recent_fault else 3 + n.category_rank,
-            w.supervisor is None,
-            w.stream.id,
-            w,
-            n,
-        )
-        for w, n in streams
-    )  # ids are unique: the tuples never compare further
-    out = {}
-    for place, (_, _, _, watched, need) in enumerate(ranked):
-        if need.looked_at:
-            out[watched.stream.id] = (True, WATCHED)
-        elif place < slots:
-            out[watched.stream.id] = (True, FIRST if need.first else RECENT_FAULT if need.recent_fault else BUDGET)
-        else:
-            out[watched.stream.id] = (False, OVER_BUDGET)
+    The order is (need, live now before patrolled, id). Run at every tick over up to 1,555 streams, so
+    the streams are put in buckets of equal (need, live now) and only the bucket the budget's edge runs
+    through is sorted by id: the others are all in or all out whatever their order."""
+    buckets: dict[tuple[int, bool], list[tuple[Watched, Need]]] = {}
+    for w, n in streams:
+        rank = 0 if n.looked_at else 1 if n.first else 2 if n.recent_fault else 3 + n.category_rank
+        buckets.setdefault((rank, w.supervisor is None), []).append((w, n))
+    out, place = {}, 0
+    for key in sorted(buckets):
+        members = buckets[key]
+        if place < slots < place + len(members):
+            members.sort(key=lambda member: member[0].stream.id)
+        for watched, need in members:
+            if need.looked_at:
+                out[watched.stream.id] = (True, WATCHED)
+            elif place < slots:
+                out[watched.stream.id] = (True, FIRST if need.first else RECENT_FAULT if need.recent_fault else BUDGET)
+            else:
+                out[watched.stream.id] = (False, OVER_BUDGET)
+            place += 1
     return out
 
 
