@@ -247,3 +247,5 @@ def test_auto_cameras_are_chosen_by_need_then_priority_and_keep_their_place():
     streams["a"].supervisor = Supervisor()  # "a" is live already, "c" is not: among equals nobody is moved out
     plain = [(streams[s], Need(False, False, False, 0)) for s in ("a", "c")]
     assert choose_auto(plain, 1) == {"a": (True, BUDGET), "c": (False, OVER_BUDGET)}
+    equals = [(streams[s], Need(False, False, False, 0)) for s in ("k", "c", "b")]  # patrolled, equal need
+    assert choose_auto(equals, 2) == {"b": (True, BUDGET), "c": (True, BUDGET), "k": (False, OVER_BUDGET)}, "then by id"
