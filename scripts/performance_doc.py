@@ -262,15 +262,16 @@ def _estate_rows(e: dict) -> list[list]:
         ["what one more live stream costs, measured", f"{100 * e['live_cost_share']:.2f} % of the machine", "-"],
         ["live and wall cameras, lowest fps", f"{e['live_fps_min']} and {e['wall_fps_min']}", "full frame rate"],
         [
-            "`GET /api/streams` p50 / p99",
+            "`GET /api/streams` p50 / p99" + (" (outside the CPU hog's minute)" if "list_p99_hog_ms" in e else ""),
             f"{e['list_p50_ms']} / {e['list_p99_ms']} ms",
             f"p99 <= 50 ms: {met(e['list_p99_ms'], 50)}",
         ],
         [
-            "`GET /api/streams/{id}` p50 / p99",
+            "`GET /api/streams/{id}` p50 / p99" + (" (outside the CPU hog's minute)" if "record_p99_hog_ms" in e else ""),
             f"{e['record_p50_ms']} / {e['record_p99_ms']} ms",
             f"p99 <= 5 ms: {met(e['record_p99_ms'], 5)}",
         ],
+        *_hog_latency_rows(e),
         [
             "`/metrics` p50 / p99 (two scrapers)",
             f"{e['scrape_p50_ms']} / {e['scrape_p99_ms']} ms",
@@ -283,6 +284,18 @@ def _estate_rows(e: dict) -> list[list]:
             _phases(e),
             f"0: {met(e['false_transitions'], 0)}",
         ],
+    ]
+
+
+def _hog_latency_rows(e: dict) -> list[list]:
+    if "list_p99_hog_ms" not in e:
+        return []
+    return [
+        [
+            "same, while the CPU hog takes one of the two cores: list / record p50 / p99",
+            f"{e['list_p50_hog_ms']} / {e['list_p99_hog_ms']} ms; {e['record_p50_hog_ms']} / {e['record_p99_hog_ms']} ms",
+            "-",
+        ]
     ]
 
 
@@ -308,7 +321,9 @@ def estate() -> str:
         f'`patrol_concurrency = {e["patrol_concurrency"]}`, `ingest_processes = "{e["processes"]}"`), '
         + ("health reading 640x360 substreams" if e["substreams"] else "no substreams: health reads the 1280x720 main streams")
         + f". After the first patrol round, for {e['steady_s']} s: a 16-tile wall of patrolled cameras opened at once, "
-        f"the API polled as pages poll it, two scrapers on `/metrics`, a CPU hog taking one core for {e['hog_s']:g} s "
+        + "the API polled as pages poll it"
+        + (" (from a process of its own, `bench/api_poller.py`)" if "api_answers" in e else "")
+        + f", two scrapers on `/metrics`, a CPU hog taking one core for {e['hog_s']:g} s "
         "halfway, and the seven fault kinds injected on one live and one patrolled camera each.\n",
         machine(r) + "\n",
         table(["measure", "value", "target"], _estate_rows(e)),
