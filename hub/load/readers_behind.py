@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BEHIND_S = 1.5  # a reader hands over at least every half second: a second more than that is falling behind
+FEW = 3  # late batches in a second that are one reader's hiccup, not readers falling behind
 
 
 @dataclass
@@ -27,7 +28,9 @@ class ReadersBehind:
         self.behind += delay_s > BEHIND_S
 
     def take(self) -> float:
-        """The share of batches that came late since the last call (0 when none came), and start again."""
-        share = self.behind / self.batches if self.batches else 0.0
+        """The share of batches that came late since the last call, and start again. 0 when fewer than
+        `FEW` came late: one reader's hiccup is a large share of a small site's batches, not readers
+        falling behind."""
+        share = self.behind / self.batches if self.batches and self.behind >= FEW else 0.0
         self.batches = self.behind = 0
         return share

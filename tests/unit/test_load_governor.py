@@ -116,10 +116,13 @@ def test_readers_behind_counts_the_batches_that_reach_the_loop_late():
 
     readers = ReadersBehind()
     assert readers.take() == 0.0, "no batch: nothing behind"
-    for delay in (0.1, 0.6, BEHIND_S + 0.5, 9.0):
+    for delay in (0.1, 0.6, 0.2, BEHIND_S + 0.5, 9.0, 3.0):
         readers.note(delay)
     assert readers.take() == 0.5
     assert readers.take() == 0.0, "each share is of the batches since the last"
+    for delay in (0.1, 0.2, BEHIND_S + 0.5, 9.0):  # a small site: two late batches are half of them
+        readers.note(delay)
+    assert readers.take() == 0.0, "fewer than 3 late batches in a second: one reader's hiccup, not readers behind"
 
 
 def test_cpu_pressure_is_read_from_linux_psi_and_is_zero_without_it(tmp_path):

@@ -76,8 +76,13 @@ def test_the_judge_counts_the_batches_a_reader_hands_over_late():
     cfg = config(("cam", "public-security"))
     judge, watched = Judge(cfg, Index(), Diagnostics(cfg.diagnostics)), watched_live(cfg)
     judge.deliver(watched, [PacketBatch(1, (Packet(9.8, 2500, True, 9.8),))], 10.0)  # on time
-    judge.deliver(watched, [PacketBatch(1, (Packet(4.0, 2500, False, 4.0),))], 10.0)  # should have come 6 s ago
-    assert judge.behind.take() == 0.5
+    for _ in range(3):
+        judge.deliver(watched, [PacketBatch(1, (Packet(4.0, 2500, False, 4.0),))], 10.0)  # should have come 6 s ago
+    assert judge.behind.take() == 0.75
+    flushed = [PacketBatch(1, (Packet(4.0, 2500, False, 4.0),)), Closed(1, "stalled", "no packet", True)]
+    for _ in range(3):  # FFmpeg gave up on a silent camera and flushed what it held: the camera's silence
+        judge.deliver(watched, flushed, 10.0)
+    assert judge.behind.take() == 0.0
     assert watched.record.last_frame_at is not None
 
 
