@@ -6,7 +6,10 @@ the share once a second (`take`). A reader stamps each packet with when it shoul
 `BEHIND_S` before the loop folds it in comes from a reader that fell behind its camera: starved of a
 CPU, or of the interpreter lock it shares with hundreds of other readers. Neither shows in the loop's
 own lateness (the loop runs above the readers) nor reliably in the machine's CPU pressure (the lock is
-not a CPU), and a reader that falls far enough behind makes a healthy camera look stalled.
+not a CPU), and a reader that falls far enough behind makes a healthy camera look stalled. One late
+batch alone is not falling behind: FFmpeg flushes the packets it held when a read times out on a
+silent camera, late, and then nothing comes; so the judge counts a reader from its second late batch
+in a row.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ class ReadersBehind:
     batches: int = 0
     behind: int = 0
 
-    def note(self, delay_s: float) -> None:
-        """One batch, folded in `delay_s` after its newest packet should have arrived."""
+    def note(self, behind: bool) -> None:
+        """One batch; `behind`: its reader fell behind its camera (the judge's call: a reader's second late
+        batch in a row, its newest packet folded in more than `BEHIND_S` after it should have arrived)."""
         self.batches += 1
-        self.behind += delay_s > BEHIND_S
+        self.behind += behind
 
     def take(self) -> float:
         """The share of batches that came late since the last call, and start again. 0 when fewer than

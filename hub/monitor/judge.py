@@ -11,9 +11,10 @@ up confirms it. A stream whose own reader hands its packets over late (`Watched.
 behind its camera, starved of a CPU or of the interpreter lock) has such faults held until the hub has
 had `stall_after_s` + 1.5 s to catch up. A camera that really stops sending ends that hold at once: its
 reader waits on a silent socket until FFmpeg gives up, and the connection's end (`Closed`) is the
-reader's own evidence of the silence. The late packets FFmpeg flushes as it gives up come with that
-end and count as no reader behind, for the stream or for the hub (`ReadersBehind`): on a small site one
-such batch was a large share of a second's batches and held every camera's faults.
+reader's own evidence of the silence. Before it gives up, FFmpeg flushes the packets it still held when
+a read timed out: one late batch, then silence. So a stream's reader counts as behind, for the stream
+and for the hub (`ReadersBehind`), from its second late batch in a row: on a small site one flushed
+batch was a large share of a second's batches and held every camera's faults for 6 s.
 """
 
 from __future__ import annotations
@@ -59,9 +60,6 @@ class Judge:
     def deliver(self, watched: Watched, items: list[Observation], now: float) -> None:
         """A reader's observations: folded into health; a new picture or a connection change is judged at once."""
         urgent = False
-        # A connection that ends with these observations: FFmpeg gave up on a silent camera and flushed the
-        # packets it still held, late. That is the camera's silence, not a reader falling behind.
-        ending = any(isinstance(item, Closed) for item in items)
         for item in items:
             h.observe(watched.health, item, now)
             urgent = urgent or isinstance(item, (Picture, Closed, Opened))
@@ -73,9 +71,13 @@ class Judge:
                 record.snapshot_seq += 1
             if isinstance(item, PacketBatch) and item.packets:
                 watched.record.last_frame_at = wall_time(item.packets[-1].arrival, now, time.time())
-                delay = 0.0 if ending else now - item.packets[-1].arrival
-                self.behind.note(delay)
-                if delay > BEHIND_S:
+                late = now - item.packets[-1].arrival > BEHIND_S
+                # One late batch is FFmpeg flushing what it held when a read timed out on a silent camera; a
+                # reader that fell behind hands over late batch after batch.
+                watched.late_batches = watched.late_batches + 1 if late else 0
+                behind = watched.late_batches >= 2
+                self.behind.note(behind)
+                if behind:
                     watched.behind_until = now + self.config.health.stall_after_s + BEHIND_S
             elif isinstance(item, Closed):
                 watched.behind_until = 0.0  # the reader heard its camera's silence itself

@@ -37,6 +37,7 @@ class Watched:
     wanted: bool = False  # live now? (`hub.monitor.modes.plan`, every tick)
     why: str = ""  # why it is live or patrolled now, for its record
     faulted_at: float | None = None  # monotonic: when its state was last neither online nor connecting
+    late_batches: int = 0  # packet batches in a row its reader handed over late (`hub.load.readers_behind`)
     behind_until: float = 0.0  # monotonic: its reader fell behind its camera; a fault till then may be the hub's
     carried: h.Verdict | None = None  # what its patrol found that the live connection cannot judge yet
     measured_for: object = None  # the visit the record's rates were last measured from (patrol: measure once per visit)
