@@ -79,8 +79,8 @@ class Judge:
                 self.behind.note(behind)
                 if behind:
                     watched.behind_until = now + self.config.health.stall_after_s + BEHIND_S
-            elif isinstance(item, Closed):
-                watched.behind_until = 0.0  # the reader heard its camera's silence itself
+            elif isinstance(item, Closed):  # the reader heard its camera's silence itself; a new connection starts afresh
+                watched.behind_until, watched.late_batches = 0.0, 0
         if urgent:
             self.evaluate(watched, now, time.time(), 0.0)
 
