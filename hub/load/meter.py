@@ -20,6 +20,7 @@ from pathlib import Path
 
 from hub.load.budget import LiveBudget
 from hub.load.governor import LAG_HIGH_S, READERS_BEHIND_LOW, SHED_LEVELS, Governor, LiveCeiling, LoadSample, Shed
+from hub.load.readers_behind import BUSY_CORES
 
 log = logging.getLogger("hub.load")
 
@@ -68,13 +69,13 @@ class LoadMeter:
         apply: Callable[[Shed], None],
         report: Callable[[dict, bool], None],
         live: Callable[[], int] = lambda: 0,
-        behind: Callable[[], float] = lambda: 0.0,
+        behind: Callable[[bool], float] = lambda busy: 0.0,
     ):
         self._pids = pids
         self._apply = apply
         self._report = report
         self._live = live  # how many streams are live now (for the live ceiling)
-        self._behind = behind  # the share of packet batches late since the last call (hub.load.readers_behind)
+        self._behind = behind  # the share of packet batches late since the last call, given busy (hub.load.readers_behind)
         self.governor = Governor()
         self.ceiling = LiveCeiling()
         self.budget = LiveBudget()  # how many auto cameras may be live (hub.load.budget)
@@ -125,8 +126,10 @@ class LoadMeter:
             cpu_now, wall_now = self._cpu(), time.monotonic()
             share = (cpu_now - cpu_before) / max(1e-6, (wall_now - wall_before) * self.cores)
             cpu_before, wall_before = cpu_now, wall_now
-            self.sample = LoadSample(worst, max(0.0, share), cpu_pressure(), self._behind())
-            self.rss_bytes = sum(process_rss_bytes(pid) for pid in self._pids())
+            pids = self._pids()
+            busy = share * self.cores / max(1, len(pids)) >= BUSY_CORES  # readers may starve on their locks
+            self.sample = LoadSample(worst, max(0.0, share), cpu_pressure(), self._behind(busy))
+            self.rss_bytes = sum(process_rss_bytes(pid) for pid in pids)
             self._recent.append(self.sample)
             level = self.governor.level
             changed = self.governor.judge(self.sample)

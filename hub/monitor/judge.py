@@ -12,9 +12,10 @@ behind its camera, starved of a CPU or of the interpreter lock) has such faults 
 had `stall_after_s` + 1.5 s to catch up. A camera that really stops sending ends that hold at once: its
 reader waits on a silent socket until FFmpeg gives up, and the connection's end (`Closed`) is the
 reader's own evidence of the silence. Before it gives up, FFmpeg flushes the packets it still held when
-a read timed out: one late batch, then silence. So a stream's reader counts as behind, for the stream
-and for the hub (`ReadersBehind`), from its second late batch in a row: on a small site one flushed
-batch was a large share of a second's batches and held every camera's faults for 6 s.
+a read timed out: one late batch, then silence. So a stream's faults are held from its reader's second
+late batch in a row, and the hub's share of readers behind (`ReadersBehind`) counts a lone late batch
+only while the hub is busy: on a small site one flushed batch was a large share of a second's batches
+and held every camera's faults for 6 s.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class Judge:
                 # reader that fell behind hands over late batch after batch.
                 watched.late_batches = watched.late_batches + 1 if late else 0
                 behind = watched.late_batches >= 2
-                self.behind.note(behind)
+                self.behind.note(late, behind)
                 if behind:
                     watched.behind_until = now + self.config.health.stall_after_s + BEHIND_S
             elif isinstance(item, Closed):  # the reader heard its camera's silence itself; a new connection starts afresh

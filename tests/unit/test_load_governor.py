@@ -115,14 +115,20 @@ def test_readers_behind_counts_the_batches_that_reach_the_loop_late():
     from hub.load.readers_behind import ReadersBehind
 
     readers = ReadersBehind()
-    assert readers.take() == 0.0, "no batch: nothing behind"
-    for behind in (False, False, False, True, True, True):
-        readers.note(behind)
-    assert readers.take() == 0.5
-    assert readers.take() == 0.0, "each share is of the batches since the last"
-    for behind in (False, False, True, True):  # a small site: two late batches are half of them
-        readers.note(behind)
-    assert readers.take() == 0.0, "fewer than 3 late batches in a second: one reader's hiccup, not readers behind"
+    assert readers.take(busy=True) == 0.0, "no batch: nothing behind"
+    for late, again in ((False, False), (False, False), (False, False), (True, True), (True, True), (True, True)):
+        readers.note(late, again)
+    assert readers.take(busy=False) == 0.5
+    assert readers.take(busy=False) == 0.0, "each share is of the batches since the last"
+    for late, again in ((False, False), (False, False), (True, True), (True, True)):  # a small site: half of them
+        readers.note(late, again)
+    assert readers.take(busy=False) == 0.0, "fewer than 3 late batches in a second: one reader's hiccup, not readers behind"
+    shares: list[float] = []
+    for _ in range(2):
+        for late, again in ((False, False), (True, False), (True, False), (True, False)):  # lone late batches
+            readers.note(late, again)
+        shares.append(readers.take(busy=not shares))
+    assert shares == [0.75, 0.0], "a busy hub's readers can starve: lone late batches count; an idle hub's are flushes"
 
 
 def test_cpu_pressure_is_read_from_linux_psi_and_is_zero_without_it(tmp_path):
