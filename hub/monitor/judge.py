@@ -102,9 +102,11 @@ class Judge:
         self.evaluate(watched, now, wall, 0.0)
         return needs_visit
 
-    def maybe_ours(self, verdict: h.Verdict, now: float) -> bool:
-        """A fault the hub's own lateness may have caused, seen while (or just after) the loop was late."""
-        return now < self.late_until and bool(verdict.reasons) and OUR_DOING.issuperset(verdict.reasons)
+    def maybe_ours(self, verdict: h.Verdict, now: float, watched: Watched | None = None) -> bool:
+        """A fault the hub's own lateness may have caused, seen while (or just after) the loop was late, or
+        while `watched`'s own reader was behind its camera."""
+        until = self.late_until if watched is None else max(self.late_until, watched.behind_until)
+        return now < until and bool(verdict.reasons) and OUR_DOING.issuperset(verdict.reasons)
 
     def evaluate(self, watched: Watched, now: float, wall: float, elapsed: float) -> None:
         """Judge one stream now; `elapsed` (since the last tick) counts toward its uptime."""
@@ -114,8 +116,7 @@ class Judge:
         if record.state != h.CONNECTING:  # time before the first verdict is not downtime
             watched.seen_s += elapsed
         verdict, at = self._verdict(watched, now)
-        ours = self.maybe_ours(verdict, now) or (now < watched.behind_until and OUR_DOING.issuperset(verdict.reasons))
-        if ours and verdict.reasons and (record.state in h.UP_STATES or record.state == h.CONNECTING):
+        if self.maybe_ours(verdict, now, watched) and (record.state in h.UP_STATES or record.state == h.CONNECTING):
             verdict = h.Verdict(record.state, record.reasons)  # the hub's own lateness is no camera fault (nor a first verdict)
         else:
             verdict = self.diagnostics.judge(stream_id, verdict, wall)
