@@ -189,12 +189,6 @@ class StreamRecord:
             "checked_at": _round(self.checked_at, 3),
         }
 
-    def matches(self, query: str) -> bool:
-        """Case-insensitive search over name, id, site and tags."""
-        query = query.lower()
-        fields = (self.name, self.id, self.site, *self.tags)
-        return any(query in value.lower() for value in fields)
-
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
@@ -204,6 +198,27 @@ def _position_json(position: tuple[float, float] | None, at: float | None) -> di
     if position is None:
         return None
     return {"lat": position[0], "lon": position[1], "at": _round(at, 3)}
+
+
+def matches(record, query: str) -> bool:
+    """Case-insensitive search over name, id, site and tags (of an index record or its copy in the read door)."""
+    query = query.lower()
+    fields = (record.name, record.id, record.site, *record.tags)
+    return any(query in value.lower() for value in fields)
+
+
+def select(records, category: str | None = None, state: str | None = None, query: str | None = None) -> list:
+    """The records (anything with category, state, name, id, site and tags) that the list filters keep."""
+    out = []
+    for record in records:
+        if category and record.category != category:
+            continue
+        if state and record.state != state:
+            continue
+        if query and not matches(record, query):
+            continue
+        out.append(record)
+    return out
 
 
 def summarise(shown: list[tuple[str, str]]) -> dict:
@@ -230,16 +245,7 @@ class Index:
         self.version += 1
 
     def select(self, category: str | None = None, state: str | None = None, query: str | None = None) -> list[StreamRecord]:
-        out = []
-        for record in self.records.values():
-            if category and record.category != category:
-                continue
-            if state and record.state != state:
-                continue
-            if query and not record.matches(query):
-                continue
-            out.append(record)
-        return out
+        return select(self.records.values(), category, state, query)
 
     def summary(self, records: list[StreamRecord] | None = None) -> dict:
         records = list(self.records.values()) if records is None else records

@@ -70,3 +70,8 @@ class Rights:
 
     def visible(self, records) -> list:
         return list(records) if self.role == "admin" else [r for r in records if self.may_see(r)]
+
+
+def rights_under(settings, role: str, grants) -> Rights:
+    """A role's rights under an [access] table (`AccessSettings`: what is sensitive): the hub's and the read door's."""
+    return Rights(role, frozenset(grants), frozenset(settings.sensitive_categories), frozenset(settings.sensitive_tags))

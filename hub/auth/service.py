@@ -20,7 +20,7 @@ from hub.auth.audit import AuditTrail, audit_db_for
 from hub.auth.limits import FailureLimiter
 from hub.auth.password_work import PasswordWork
 from hub.auth.refusals import RefusalSummary
-from hub.auth.rights import Rights
+from hub.auth.rights import Rights, rights_under
 from hub.auth.sessions import Session, SessionStore
 from hub.auth.tokens import Token, TokenStore
 from hub.auth.users import User, UserStore, users_db_for
@@ -82,9 +82,7 @@ class AccessService:
         self._tokens.clear()  # their rights carry the old sensitivity
 
     def rights(self, role: str, grants) -> Rights:
-        return Rights(
-            role, frozenset(grants), frozenset(self.settings.sensitive_categories), frozenset(self.settings.sensitive_tags)
-        )
+        return rights_under(self.settings, role, grants)
 
     def _fresh(self) -> None:
         """Forget what was read from the stores if `hub user|token ...` changed them since."""

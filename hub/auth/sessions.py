@@ -39,6 +39,7 @@ class SessionStore:
         self._clock = clock
         self._sessions: dict[str, Session] = {}
         self._ended: dict[str, str] = {}  # session id -> why it ended (oldest first, bounded)
+        self.changes = 0  # bumped when a session begins or ends (the read door's copy follows it)
 
     def create(self, user: str, address: str) -> Session:
         now = self._clock()
@@ -47,6 +48,7 @@ class SessionStore:
             self.drop(next(iter(self._sessions)), DISPLACED)
         session = Session(secrets.token_urlsafe(32), user, secrets.token_urlsafe(32), now, now, address)
         self._sessions[session.id] = session
+        self.changes += 1
         return session
 
     def get(self, session_id: str | None) -> Session | None:
@@ -67,6 +69,7 @@ class SessionStore:
     def drop(self, session_id: str | None, why: str = SIGNED_OUT) -> Session | None:
         session = self._sessions.pop(session_id or "", None)
         if session is not None:
+            self.changes += 1
             self._ended[session.id] = why
             while len(self._ended) > MAX_ENDED:
                 self._ended.pop(next(iter(self._ended)))
@@ -82,6 +85,10 @@ class SessionStore:
     def why_ended(self, session_id: str) -> str:
         """Why a session that is gone ended ("session ended" once that is forgotten)."""
         return self._ended.get(session_id, "session ended")
+
+    def table(self) -> dict[str, tuple[str, float, float]]:
+        """Every live session: id -> (user, created_at, seen_at), for the read door's copy."""
+        return {sid: (s.user, s.created_at, s.seen_at) for sid, s in self._sessions.items()}
 
     def __len__(self) -> int:
         return len(self._sessions)

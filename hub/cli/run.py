@@ -93,6 +93,8 @@ async def run_serve(
     from hub.auth.bootstrap import first_admin
     from hub.ports import bind_tcp, bound_port
     from hub.web.app import create_app
+    from hub.web.keys import READ_DOOR
+    from hub.web.reads.keeper import serve_on
     from hub.web.server import CAP, runner_options
 
     listen = listen or config.hub.listen
@@ -115,7 +117,7 @@ async def run_serve(
         await runner.setup()  # starts the monitor: cameras are contacted from here on
         assert runner.server is not None  # set up
         app[CAP].install(runner.server)
-        await web.SockSite(runner, sock, shutdown_timeout=2.0, ssl_context=_tls_context(config)).start()
+        await serve_on(runner, sock, app[READ_DOOR], _tls_context(config))
     except BaseException:
         await runner.cleanup()
         sock.close()
@@ -136,6 +138,7 @@ async def run_serve(
     finally:
         loop.remove_signal_handler(signal.SIGHUP)
         await runner.cleanup()
+        sock.close()
 
 
 def _tls_context(config: Config):

@@ -17,7 +17,7 @@ from hub.auth.password_work import PasswordBusy
 from hub.web.access import ACCESS, ADDRESS, SESSION_COOKIE, is_https, principal, record_for, same_origin, visible_or_404
 from hub.web.bodies import json_object
 from hub.web.connections import CONNECTIONS
-from hub.web.keys import INDEX
+from hub.web.keys import INDEX, READ_DOOR
 from hub.web.middleware import json_error
 
 MAX_REASON = 500
@@ -77,6 +77,7 @@ async def logout(request: web.Request) -> web.Response:
     who = principal(request)
     if who.session is not None:
         request.app[ACCESS].sessions.drop(who.session.id)
+        await request.app[READ_DOOR].sync()  # the read door forgets it before the answer says it is gone
     record_for(request, "logout")
     request.app[CONNECTIONS].recheck()  # its sockets and event streams end now, not at the next check
     response = web.json_response({"signed_out": who.name})

@@ -19,7 +19,7 @@ from hub.monitor import Monitor
 from hub.web import account, api, audit_api, diagnostics_api, events, layouts, openapi
 from hub.web.access import ACCESS, SECURITY, access_gate
 from hub.web.connections import CONNECTIONS, OpenConnections
-from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIVE, METRICS, MONITOR, SNAPSHOTS, STREAM_LISTS, UI
+from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIVE, METRICS, MONITOR, READ_DOOR, SNAPSHOTS, STREAM_LISTS, UI
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
 from hub.web.live import LiveHub
 from hub.web.live_socket import close_sockets, live_socket
@@ -27,6 +27,7 @@ from hub.web.metrics.cache import MetricsCache
 from hub.web.metrics.collector import MetricsRender
 from hub.web.metrics.scoped import SCOPED, close_scoped
 from hub.web.middleware import errors_as_json, name_the_server, security_headers
+from hub.web.reads.keeper import ReadDoor, writes_reach_the_reads
 from hub.web.server import CAP, ConnectionCap
 from hub.web.snapshots import SnapshotCache
 from hub.web.stream_list import StreamLists
@@ -72,6 +73,7 @@ async def _run_monitor(app: web.Application):
 
 
 async def _close_event_streams(app: web.Application) -> None:
+    await app[READ_DOOR].close()  # no more connections handed over
     app[CLOSING].set()
     await close_sockets(app)
 
@@ -113,8 +115,8 @@ def _state_path(config_path: Path) -> Path:
 
 def create_app(config: Config, config_path: str | None = None) -> web.Application:
     name_the_server()
-    app = web.Application(middlewares=[errors_as_json, access_gate], client_max_size=64 * 1024)
     index = Index()
+    app = web.Application(client_max_size=64 * 1024)
     app[INDEX] = index
     source = Path(config_path or config.source)
     state = _state_path(source)
@@ -128,12 +130,15 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
     app[ACCESS] = AccessService(state, config.access)
     app[CONNECTIONS] = OpenConnections(app[ACCESS])
+    csp = content_security_policy(config)
     app[CAP] = ConnectionCap(config.hub)  # installed on the server by whoever runs the app (`runner.server`)
+    app[READ_DOOR] = ReadDoor(index, app[ACCESS], app[CAP], csp, config.hub.trusted_proxies)  # started by whoever serves it
+    app.middlewares.extend([errors_as_json, access_gate, writes_reach_the_reads(app[READ_DOOR], index)])
     app[SECURITY] = config
     app[SCOPED] = {}
     app.cleanup_ctx.append(_run_monitor)
     app.on_shutdown.append(_close_event_streams)
-    app.on_response_prepare.append(security_headers(content_security_policy(config)))
+    app.on_response_prepare.append(security_headers(csp))
     _add_routes(app.router)
     return app
 

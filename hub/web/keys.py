@@ -10,6 +10,7 @@ from hub.index import Index
 from hub.monitor import Monitor
 from hub.web.live import LiveHub
 from hub.web.metrics.cache import MetricsCache
+from hub.web.reads.keeper import ReadDoor
 from hub.web.snapshots import SnapshotCache
 from hub.web.stream_list import StreamLists
 
@@ -22,3 +23,4 @@ CLOSING = web.AppKey("closing", asyncio.Event)
 LIVE = web.AppKey("live", LiveHub)
 UI = web.AppKey("ui", dict)
 STREAM_LISTS = web.AppKey("stream_lists", StreamLists)  # the bodies of GET /api/streams
+READ_DOOR = web.AppKey("read_door", ReadDoor)  # answers the list and record reads in a process of its own

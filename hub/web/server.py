@@ -26,11 +26,12 @@ from hub.auth.addresses import is_trusted
 from hub.config import HubSettings
 
 log = logging.getLogger("hub.web")
+SHUTDOWN_TIMEOUT_S = 2.0  # a stopping hub gives open requests this long
 
 
 def runner_options(settings: HubSettings) -> dict:
     """Keyword arguments for aiohttp's `AppRunner` (or `TestServer`)."""
-    return {"keepalive_timeout": settings.header_timeout_s}
+    return {"keepalive_timeout": settings.header_timeout_s, "shutdown_timeout": SHUTDOWN_TIMEOUT_S}
 
 
 class ConnectionCap:
@@ -59,24 +60,35 @@ class ConnectionCap:
 
         server.connection_made, server.connection_lost = connection_made, connection_lost  # type: ignore[method-assign]
 
+    def full(self, peer) -> bool:
+        """True when a new connection from `peer` (a socket's peer name) would be one over the cap: it is
+        counted as refused, and the caller closes it."""
+        address = _address(peer)
+        if is_trusted(address, self.proxies) or self.open[address] < self.per_address:
+            return False
+        self.refused += 1
+        if self.refused == 1 or self.refused % 1000 == 0:
+            log.warning(
+                "refused connections over the cap of %d per address (%d so far; the latest from %s)",
+                self.per_address,
+                self.refused,
+                address,
+            )
+        return True
+
     def _admit(self, handler, transport: asyncio.Transport) -> None:
         peer = transport.get_extra_info("peername")
-        address = peer[0] if isinstance(peer, tuple) and peer else "unknown"
-        if is_trusted(address, self.proxies):
-            return
-        if self.open[address] >= self.per_address:
-            self.refused += 1
-            if self.refused == 1 or self.refused % 1000 == 0:
-                log.warning(
-                    "refused connections over the cap of %d per address (%d so far; the latest from %s)",
-                    self.per_address,
-                    self.refused,
-                    address,
-                )
+        if self.full(peer):
             transport.close()
             return
-        self.open[address] += 1
-        self._counted[handler] = address
+        address = _address(peer)
+        if not is_trusted(address, self.proxies):
+            self.open[address] += 1
+            self._counted[handler] = address
+
+
+def _address(peer) -> str:
+    return peer[0] if isinstance(peer, tuple) and peer else "unknown"
 
 
 CAP = web.AppKey("connection_cap", ConnectionCap)

@@ -19,6 +19,13 @@ SLICE = 200  # records serialised between two turns of the loop: about a millise
 ENTRIES = 32  # bodies kept: (index version, rights, filters) combinations
 
 
+def list_body(parts: list[bytes], shown: list[tuple[str, str]], estate: dict) -> bytes:
+    """The answer: the listed records' JSON (`parts`), the counts of what they showed, and of the whole
+    estate the principal sees (`estate`, whatever the filters). Also the read door's (`hub.web.reads`)."""
+    body = b'{"streams":[' + b",".join(parts) + b'],"summary":' + json.dumps(summarise(shown)).encode()
+    return body + b',"estate":' + json.dumps(estate).encode() + b"}"
+
+
 class StreamLists:
     def __init__(self, index: Index):
         self.index = index
@@ -46,9 +53,7 @@ class StreamLists:
                 parts.append(record.json_bytes())
                 shown.append((record.state, record.category))  # as serialised
             await asyncio.sleep(0)
-        estate = json.dumps(index.summary(rights.visible(index.records.values()))).encode()  # all it sees, whatever the filters
-        body = b'{"streams":[' + b",".join(parts) + b'],"summary":' + json.dumps(summarise(shown)).encode()
-        body += b',"estate":' + estate + b"}"
+        body = list_body(parts, shown, index.summary(rights.visible(index.records.values())))
         if key in self._bodies:
             self._bodies[key] = body
         return body

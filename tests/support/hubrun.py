@@ -6,17 +6,22 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import socket
 import time
 from pathlib import Path
 
 import aiohttp
-from aiohttp.test_utils import TestServer
+from aiohttp import web
+from yarl import URL
 
 from hub.auth import passwords
 from hub.auth.tokens import TokenStore
 from hub.auth.users import UserStore, users_db_for
-from hub.config import load_config
+from hub.config import Listen, load_config
+from hub.ports import bind_tcp
 from hub.web.app import create_app
+from hub.web.keys import READ_DOOR
+from hub.web.reads.keeper import serve_on
 from hub.web.server import CAP, runner_options
 
 TEST_USER, TEST_PASSWORD = "tester", "a-test-password-1"
@@ -41,7 +46,7 @@ def provision(config_path: Path, name: str = TEST_USER, role: str = "admin", gra
 class RunningHub:
     """A hub under test; `session` sends an admin's bearer token (`token`), the browser signs in as TEST_USER."""
 
-    def __init__(self, server: TestServer, session: aiohttp.ClientSession, config_path: Path, token: str):
+    def __init__(self, server: ServedApp, session: aiohttp.ClientSession, config_path: Path, token: str):
         self.server = server
         self.session = session
         self.config_path = config_path
@@ -110,14 +115,38 @@ async def until(condition, timeout: float, what: str, every: float = 0.2):
         await asyncio.sleep(every)
 
 
+class ServedApp:
+    """The app served on a loopback port as `hub serve` serves it: its runner, the connection cap, and the
+    read door in front (what the tests call `hub.server`)."""
+
+    def __init__(self, app: web.Application, runner: web.AppRunner, sock: socket.socket):
+        self.app, self.runner, self.sock = app, runner, sock
+        self.host, self.port = sock.getsockname()[:2]
+
+    def make_url(self, path: str) -> URL:
+        return URL(f"http://{self.host}:{self.port}").join(URL(path))
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+        self.sock.close()
+
+
+async def serve(app: web.Application, config) -> ServedApp:
+    runner = web.AppRunner(app, access_log=None, **runner_options(config.hub))
+    await runner.setup()
+    assert runner.server is not None
+    app[CAP].install(runner.server)
+    sock = bind_tcp(Listen("127.0.0.1", 0), "the hub under test", "another test", None)
+    await serve_on(runner, sock, app[READ_DOOR])
+    return ServedApp(app, runner, sock)
+
+
 @contextlib.asynccontextmanager
 async def running_hub(config_path: Path):
     config = load_config(config_path)
     token = provision(config_path)
     app = create_app(config, str(config_path))
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server(**runner_options(config.hub))  # as `hub serve` runs it
-    app[CAP].install(server.runner.server)
+    server = await serve(app, config)
     session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"})
     try:
         yield RunningHub(server, session, config_path, token)

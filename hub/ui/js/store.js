@@ -49,6 +49,7 @@ export class Store extends EventTarget {
     for (const record of body.streams) {
       seen.add(record.id);
       const old = this.records.get(record.id);
+      if (old) keepNewer(old, record);
       this.records.set(record.id, record);
       if (!old || old.state !== record.state || !samePosition(old.position, record.position)
           || JSON.stringify(old.muted) !== JSON.stringify(record.muted)) this.emit("record", record);
@@ -155,4 +156,15 @@ export class Store extends EventTarget {
 function samePosition(a, b) {
   if (!a || !b) return a === b;
   return a.lat === b.lat && a.lon === b.lon && a.at === b.at;
+}
+
+// A list may be a moment older than the events already applied (the hub's read door answers from a copy
+// at most a tenth of a second behind): what the page learned later wins.
+function keepNewer(old, record) {
+  if ((old.since ?? -Infinity) > (record.since ?? -Infinity)) {
+    record.state = old.state;
+    record.reasons = old.reasons;
+    record.since = old.since;
+  }
+  if ((old.position?.at ?? -Infinity) > (record.position?.at ?? -Infinity)) record.position = old.position;
 }

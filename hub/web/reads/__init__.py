@@ -1,0 +1,26 @@
+"""The read door: a process of its own that answers the API's two most frequent reads,
+`GET /api/streams` and `GET /api/streams/{id}`, from a copy of the index, and hands every other
+connection to the hub.
+
+Why: at the estate's load the hub's event loop is busy with health ticks, worker bundles, the wall's
+video and /metrics; a read that waits for its turn there waits tens of milliseconds. The door's loop
+has nothing else to do.
+
+Who runs where:
+- `keeper.ReadDoor` (the hub's event loop) starts the door (`python -m hub.web.reads.door`) with the
+  listening socket, sends it a copy of the index's records at most every `PUBLISH_EVERY_S`, and the
+  table of signed-in sessions whenever it changes; it takes the connections the door hands over
+  (SCM_RIGHTS) into the hub's own aiohttp server, and, if the door dies, listens itself.
+- `door` (the door process) accepts every connection and peeks at its first request without reading
+  it. Only a complete `GET` of the list or a record, with a token or session it can check, on a stream
+  the principal may see, is answered there (then the connection closes: the client's next request
+  comes on a new connection, peeked again). Anything else, or anything in doubt (no credentials, an
+  unknown token, a bad filter, a request still arriving), is handed over unread, and the hub answers
+  it exactly as before: errors, refusals and the audit stay in one place.
+- `request`, `answers` and `credentials` are the door's pure parts: reading a request, building the
+  answer, and checking a principal (tokens and users from the same SQLite file, read-only in effect;
+  sessions from the hub's table).
+
+A copy is at most about `PUBLISH_EVERY_S` behind the hub; signing out waits until the door has dropped
+the session, and a token revoked or a user changed in SQLite is seen by the door's next request.
+"""
