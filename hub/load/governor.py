@@ -27,7 +27,9 @@ is severely late with N live streams, at most `CEILING_SHARE` of N stay live fro
 sheds the rest, in the same order). Shedding is itself work (readers stop, the patrol takes the streams
 over), so for `CEILING_SETTLE_S` after a lowering the ceiling does not come down again. Each level the
 governor steps down lets the ceiling grow by `CEILING_GROWTH`, so a one-off stall does not cap the hub
-for ever. A stall while the hub itself is nearly idle (under `BUSY_SHARE` of the machine: a
+for ever. Growing back, it stays under `RETRY_SHARE` of the count that starved for `MEMORY_S`, unless
+other programs took much more of the machine then than they have since (a CPU hog that came and
+went). A stall while the hub itself is nearly idle (under `BUSY_SHARE` of the machine: a
 paused virtual machine, another program's burst) says nothing of what the streams cost, and lowers nothing.
 """
 
@@ -66,6 +68,9 @@ READERS_BEHIND_HIGH, READERS_BEHIND_LOW = 0.05, 0.005
 # Growing back, the ceiling stays under RETRY_SHARE of the live count it last starved with, for MEMORY_S: the
 # overload benchmark's hub starved at 300, was cut to 225, and grew back to 273 within a minute, and starved again.
 RETRY_SHARE, MEMORY_S = 0.85, 600.0
+# ... unless other programs took at least FREED_SHARE of the machine more when it starved than they have taken
+# since, for LOWER_AFTER samples in a row: a CPU hog that came and went says nothing of what the streams cost.
+FREED_SHARE = 0.2
 BUSY_SHARE = 0.1  # a stall while the hub used less of the machine than this was not its streams' doing
 
 
@@ -75,6 +80,7 @@ class LoadSample:
     cpu_share: float  # CPU time of the hub's processes / (wall time x cores)
     pressure: float = 0.0  # the machine's: share of the last 10 s some task waited for a CPU (Linux PSI)
     readers_behind: float = 0.0  # share of the packet batches that reached the loop late (hub.load.readers_behind)
+    others_share: float = 0.0  # CPU time every other program on the machine took / (wall time x cores)
 
 
 @dataclass
@@ -114,7 +120,9 @@ class LiveCeiling:
     value: int | None = None
     lowered_at: float | None = None
     starved_with: int | None = None  # live streams when it was last cut
+    crowded_by: float = 0.0  # the share of the machine other programs took when it was last cut
     _behind: int = 0  # samples in a row with readers falling behind
+    _freed: int = 0  # samples in a row since the cut with other programs taking FREED_SHARE less
     _kept_up: int = 0  # samples in a row with the readers and the loop on time
 
     def observe(self, sample: LoadSample, live: int, now: float) -> bool:
@@ -122,6 +130,7 @@ class LiveCeiling:
         self._behind = self._behind + 1 if sample.readers_behind > READERS_BEHIND_HIGH else 0
         on_time = sample.readers_behind < READERS_BEHIND_LOW and sample.loop_lag_s < LAG_LOW_S
         self._kept_up = self._kept_up + 1 if on_time else 0
+        self._forget_a_crowd_gone(sample)
         if self._kept_up >= LOWER_AFTER:
             self._kept_up = 0
             self.relax(now)
@@ -134,7 +143,18 @@ class LiveCeiling:
         if self.value is not None and lowered >= self.value:
             return False
         self.value, self.lowered_at, self.starved_with = lowered, now, live
+        self.crowded_by, self._freed = sample.others_share, 0
         return True
+
+    def _forget_a_crowd_gone(self, sample: LoadSample) -> None:
+        """The starvation remembered came while other programs took more of the machine than they have
+        for a while since: it was theirs as much as the streams', and the ceiling may grow back freely."""
+        if self.starved_with is None:
+            return
+        freed = sample.others_share <= self.crowded_by - FREED_SHARE
+        self._freed = self._freed + 1 if freed else 0
+        if self._freed >= LOWER_AFTER:
+            self.starved_with, self.crowded_by, self._freed = None, 0.0, 0
 
     def relax(self, now: float) -> None:
         """The governor stepped down a level, or the readers kept up for a while: allow a few more live streams

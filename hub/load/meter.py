@@ -1,11 +1,13 @@
 """The load meter: samples the hub's own load every second and applies the governor's shedding.
 
 Runs on the event loop as one task. Loop lateness is measured with a short timer (how late it fires);
-CPU and resident memory are read from /proc for the hub process and its ingest workers. On every level change the meter
-calls `apply(shed)` (the monitor turns it into a picture-sampling factor and a patrol concurrency) and
-logs it. The same samples teach the live budget (`hub.load.budget`): how many auto cameras may be
-live. After every sample it calls `report(status, changed)`: the monitor shows the status in
-/healthz, the page's banner and /metrics, and publishes a `hub` event when the level changed.
+CPU and resident memory are read from /proc for the hub process and its ingest workers, and the
+machine's busy time from /proc/stat (what every other program took: a burst of theirs is not the hub's).
+On every level change the meter calls `apply(shed)` (the monitor turns it into a picture-sampling
+factor and a patrol concurrency) and logs it. The same samples teach the live budget
+(`hub.load.budget`): how many auto cameras may be live. After every sample it calls
+`report(status, changed)`: the monitor shows the status in /healthz, the page's banner and /metrics,
+and publishes a `hub` event when the level changed.
 """
 
 from __future__ import annotations
@@ -51,6 +53,18 @@ def process_rss_bytes(pid: int) -> int:
 
 
 PRESSURE_FILE = Path("/proc/pressure/cpu")
+STAT_FILE = Path("/proc/stat")
+
+
+def machine_cpu_seconds(path: Path = STAT_FILE) -> float:
+    """CPU time every core of this machine spent busy (not idle, not waiting for I/O) since boot, from
+    /proc/stat (0 where it cannot be read)."""
+    try:
+        first = path.read_text().split("\n", 1)[0].split()  # "cpu user nice system idle iowait irq softirq steal ..."
+        ticks = [int(value) for value in first[1:9]]
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICKS_PER_SECOND
 
 
 def cpu_pressure(path: Path = PRESSURE_FILE) -> float:
@@ -103,6 +117,7 @@ class LoadMeter:
             "loop_lag_ms": round(self.sample.loop_lag_s * 1000, 1),
             "cpu_share": round(self.sample.cpu_share, 3),
             "cpu_pressure": round(self.sample.pressure, 3),
+            "others_cpu_share": round(self.sample.others_share, 3),
             "readers_behind": round(self.sample.readers_behind, 3),
             "rss_bytes": self.rss_bytes,
             "picture_interval_factor": shed.picture_factor,
@@ -115,7 +130,7 @@ class LoadMeter:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        cpu_before, wall_before = self._cpu(), time.monotonic()
+        cpu_before, machine_before, wall_before = self._cpu(), machine_cpu_seconds(), time.monotonic()
         while True:
             worst = 0.0
             until = loop.time() + SAMPLE_S
@@ -123,12 +138,14 @@ class LoadMeter:
                 expected = loop.time() + TIMER_S
                 await asyncio.sleep(TIMER_S)
                 worst = max(worst, loop.time() - expected)
-            cpu_now, wall_now = self._cpu(), time.monotonic()
-            share = (cpu_now - cpu_before) / max(1e-6, (wall_now - wall_before) * self.cores)
-            cpu_before, wall_before = cpu_now, wall_now
+            cpu_now, machine_now, wall_now = self._cpu(), machine_cpu_seconds(), time.monotonic()
+            capacity = max(1e-6, (wall_now - wall_before) * self.cores)
+            share = (cpu_now - cpu_before) / capacity
+            others = max(0.0, (machine_now - machine_before) / capacity - share)  # every other program's
+            cpu_before, machine_before, wall_before = cpu_now, machine_now, wall_now
             pids = self._pids()
             busy = share * self.cores / max(1, len(pids)) >= BUSY_CORES  # readers may starve on their locks
-            self.sample = LoadSample(worst, max(0.0, share), cpu_pressure(), self._behind(busy))
+            self.sample = LoadSample(worst, max(0.0, share), cpu_pressure(), self._behind(busy), min(1.0, others))
             self.rss_bytes = sum(process_rss_bytes(pid) for pid in pids)
             self._recent.append(self.sample)
             level = self.governor.level

@@ -111,6 +111,31 @@ def test_readers_falling_behind_lower_the_live_ceiling_and_keeping_up_raises_it_
     )
 
 
+def test_a_starvation_while_another_program_took_a_core_is_forgotten_once_it_is_gone():
+    """The estate's CPU hog: a core taken for a minute starves the readers; once it is gone the ceiling grows
+    back past the retry share within minutes, not after MEMORY_S. The same starvation with the machine's
+    other load steady (the overload benchmark: the hub's own streams) keeps the memory."""
+    hogged, calm = LoadSample(0.02, 0.5, 0.6, READERS_BEHIND_HIGH * 4, 0.7), LoadSample(0.01, 0.4, 0.1, 0.0, 0.2)
+    ceiling = LiveCeiling()
+    for t in range(RAISE_AFTER):
+        ceiling.observe(hogged, 300, float(t))
+    assert ceiling.value == int(300 * CEILING_SHARE) and ceiling.crowded_by == 0.7
+    t = 100.0
+    for _ in range(8 * LOWER_AFTER):  # two minutes with the hog gone
+        ceiling.observe(calm, ceiling.value, t)
+        t += 1.0
+    assert t < MEMORY_S and ceiling.value > int(300 * RETRY_SHARE), "back past the retry share, the hog's cut forgotten"
+    steady = LiveCeiling()
+    busy = LoadSample(0.02, 0.6, 0.25, READERS_BEHIND_HIGH * 4, 0.3)
+    for t in range(RAISE_AFTER):
+        steady.observe(busy, 300, float(t))
+    t = 100.0
+    for _ in range(8 * LOWER_AFTER):
+        steady.observe(LoadSample(0.01, 0.4, 0.1, 0.0, 0.3), steady.value, t)
+        t += 1.0
+    assert steady.value == int(300 * RETRY_SHARE), "the hub's own starvation: not as many as starved it, for a while"
+
+
 def test_readers_behind_counts_the_batches_that_reach_the_loop_late():
     from hub.load.readers_behind import ReadersBehind
 
@@ -140,6 +165,16 @@ def test_cpu_pressure_is_read_from_linux_psi_and_is_zero_without_it(tmp_path):
     assert cpu_pressure(tmp_path / "missing") == 0.0
     psi.write_text("garbage")
     assert cpu_pressure(psi) == 0.0
+
+
+def test_the_machine_s_busy_time_is_read_from_proc_stat_without_idle_and_io_wait(tmp_path):
+    from hub.load.meter import TICKS_PER_SECOND, machine_cpu_seconds
+
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 5 50 1000 40 3 2 0 0 0\ncpu0 50 2 25 500 20 1 1 0 0 0\n")
+    assert machine_cpu_seconds(stat) == (100 + 5 + 50 + 3 + 2) / TICKS_PER_SECOND
+    assert machine_cpu_seconds(tmp_path / "missing") == 0.0
+    assert machine_cpu_seconds() > 0.0, "this machine's own"
 
 
 def test_readers_falling_behind_stop_the_live_budget_growing_and_more_of_them_cut_it():

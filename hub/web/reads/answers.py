@@ -7,8 +7,8 @@ see: the hub's 404 says so). Lists are built once per (copy, rights, filters), a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from email.utils import formatdate
+from typing import NamedTuple
 
 from hub.index import select, summarise
 from hub.web.middleware import SECURITY_HEADERS
@@ -18,9 +18,9 @@ LIST_TYPE = "application/json"  # as the hub's list handler sends it
 RECORD_TYPE = "application/json; charset=utf-8"  # as the hub's record handler sends it
 
 
-@dataclass(frozen=True, slots=True)
-class ReadRecord:
-    """What the door knows of one stream: what filters and rights look at, and its JSON."""
+class ReadRecord(NamedTuple):
+    """What the door knows of one stream: what filters and rights look at, and its JSON (a named tuple:
+    a batch of them pickles and unpickles several times faster than data classes, on both loops)."""
 
     id: str
     name: str

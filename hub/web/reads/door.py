@@ -93,6 +93,8 @@ class Door:
                 log.warning("read door: accept failed: %s", exc)
                 return
             conn.setblocking(False)
+            if self._take(conn):  # the request is usually here already: no second turn of the loop for it
+                continue
             if len(self.waiting) >= MAX_WAITING:
                 self._hand_over(conn)
                 continue
@@ -107,24 +109,31 @@ class Door:
     def _arrived(self, conn: socket.socket) -> None:
         self.loop.remove_reader(conn)
         self.waiting.pop(conn).cancel()
+        if not self._take(conn):
+            self._hand_over(conn)  # readable, yet nothing to peek at: the hub sorts it out
+
+    def _take(self, conn: socket.socket) -> bool:
+        """Peek at the connection's first bytes and deal with it: answer, hand over, or close it. False
+        when nothing has arrived yet."""
         try:
             data = conn.recv(PEEK_BYTES, socket.MSG_PEEK)
         except (BlockingIOError, InterruptedError):
-            data = None
+            return False
         except OSError:
             conn.close()
-            return
+            return True
         if data == b"":  # closed before it asked anything
             conn.close()
-            return
-        answer = self._answer(conn, parse_read(data)) if data else None
+            return True
+        answer = self._answer(conn, parse_read(data))
         if answer is None:
             self._hand_over(conn)
-            return
+            return True
         self.served += 1
         task = self.loop.create_task(self._reply(conn, answer))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return True
 
     def _answer(self, conn: socket.socket, read: ReadRequest | None) -> bytes | None:
         if read is None or self.credentials is None:
