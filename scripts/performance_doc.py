@@ -351,14 +351,18 @@ def estate() -> str:
                 f"{before['false_transitions']} (start / wall / hog / rest: {_phases(before)}), "
                 f"record p99 {before['record_p99_ms']} ms, list p99 {before['list_p99_ms']} ms.\n"
             ]
-    api_before = r.get("estate_api_before")
-    if api_before is not None:
-        out += [
-            f"The API before the loop's work was cut into slices ({api_before['what']}): list p50 / p99 "
-            f"{api_before['list_p50_ms']} / {api_before['list_p99_ms']} ms, record {api_before['record_p50_ms']} / "
-            f"{api_before['record_p99_ms']} ms (during the CPU hog: list {api_before['list_p99_hog_ms']} ms, record "
-            f"{api_before['record_p99_hog_ms']} ms at p99).\n"
-        ]
+    for key, when in (
+        ("estate_api_before", "before the loop's work was cut into slices"),
+        ("estate_api_before_door", "before the read door answered the list and record reads"),
+    ):
+        api_before = r.get(key)
+        if api_before is not None:
+            out += [
+                f"The API {when} ({api_before['what']}): list p50 / p99 "
+                f"{api_before['list_p50_ms']} / {api_before['list_p99_ms']} ms, record {api_before['record_p50_ms']} / "
+                f"{api_before['record_p99_ms']} ms (during the CPU hog: list {api_before['list_p99_hog_ms']} ms, record "
+                f"{api_before['record_p99_hog_ms']} ms at p99).\n"
+            ]
     out += [
         "The live budget over the run (`/healthz`, every 30 s):\n",
         table(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from hub.load.budget import LiveBudget
 from hub.load.governor import LAG_HIGH_S, READERS_BEHIND_LOW, SHED_LEVELS, Governor, LiveCeiling, LoadSample, Shed
-from hub.load.readers_behind import BUSY_CORES
+from hub.load.readers_behind import BUSY_CORES, BUSY_PRESSURE
 
 log = logging.getLogger("hub.load")
 
@@ -144,8 +144,10 @@ class LoadMeter:
             others = max(0.0, (machine_now - machine_before) / capacity - share)  # every other program's
             cpu_before, machine_before, wall_before = cpu_now, machine_now, wall_now
             pids = self._pids()
-            busy = share * self.cores / max(1, len(pids)) >= BUSY_CORES  # readers may starve on their locks
-            self.sample = LoadSample(worst, max(0.0, share), cpu_pressure(), self._behind(busy), min(1.0, others))
+            pressure = cpu_pressure()
+            # readers may starve: on their processes' interpreter locks, or for a CPU on a crowded machine
+            busy = share * self.cores / max(1, len(pids)) >= BUSY_CORES or pressure >= BUSY_PRESSURE
+            self.sample = LoadSample(worst, max(0.0, share), pressure, self._behind(busy), min(1.0, others))
             self.rss_bytes = sum(process_rss_bytes(pid) for pid in pids)
             self._recent.append(self.sample)
             level = self.governor.level

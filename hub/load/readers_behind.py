@@ -19,6 +19,7 @@ from dataclasses import dataclass
 BEHIND_S = 1.5  # a reader hands over at least every half second: a second more than that is falling behind
 FEW = 3  # late batches in a second that are one reader's hiccup, not readers falling behind
 BUSY_CORES = 0.5  # the hub's CPU per process (cores) from which readers can starve on its interpreter locks
+BUSY_PRESSURE = 0.5  # or the machine's CPU pressure (Linux PSI avg10) from which they can starve for a CPU
 
 
 @dataclass
@@ -38,8 +39,9 @@ class ReadersBehind:
     def take(self, busy: bool) -> float:
         """The share of batches that came late since the last call, and start again.
 
-        A lone late batch counts only while the hub is `busy` (`BUSY_CORES` per process or more): then a
-        reader starved of its process's interpreter lock can hand over nothing for seconds, and its
+        A lone late batch counts only while the hub is `busy` (`BUSY_CORES` per process or more, or the
+        machine's CPU pressure `BUSY_PRESSURE` or more: another program taking a core, say): then a
+        reader starved of its process's interpreter lock, or of a CPU, can hand over nothing for seconds, and its
         first late batch is all there is to see. On a hub that is not busy a lone late batch is FFmpeg
         flushing what it held when a read timed out on a camera that stopped sending, and counting it
         held every camera's faults on a small site. 0 when fewer than `FEW` came late: one reader's
