@@ -10,7 +10,8 @@ Who runs where:
 - `keeper.ReadDoor` (the hub's event loop) starts the door (`python -m hub.web.reads.door`) with the
   listening socket, sends it a copy of the index's records at most every `PUBLISH_EVERY_S`, and the
   table of signed-in sessions whenever it changes; it takes the connections the door hands over
-  (SCM_RIGHTS) into the hub's own aiohttp server, and, if the door dies, listens itself.
+  (SCM_RIGHTS) into the hub's own aiohttp server. The hub accepts on the socket itself until the door
+  has its first copy, and again if the door dies.
 - `door` (the door process) accepts every connection and peeks at its first request without reading
   it. Only a complete `GET` of the list or a record, with a token or session it can check, on a stream
   the principal may see, is answered there (then the connection closes: the client's next request
@@ -21,6 +22,9 @@ Who runs where:
   answer, and checking a principal (tokens and users from the same SQLite file, read-only in effect;
   sessions from the hub's table).
 
-A copy is at most about `PUBLISH_EVERY_S` behind the hub; signing out waits until the door has dropped
-the session, and a token revoked or a user changed in SQLite is seen by the door's next request.
+A copy is at most about `PUBLISH_EVERY_S` behind the hub. While the door runs, the hub answers the
+same two reads (on connections it already holds) from the same copy, so two reads never go back in
+time; a state-changing request's answer waits until both copies show its change
+(`keeper.writes_reach_the_reads`); signing out waits until the door has dropped the session, and a
+token revoked or a user changed in SQLite is seen by the door's next request.
 """
