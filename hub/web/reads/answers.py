@@ -66,8 +66,10 @@ class DoorIndex:
         return body
 
 
-def response(body: bytes, content_type: str, content_security_policy: str) -> bytes:
-    """A 200 with the hub's headers; the connection closes after it (its next request is peeked anew)."""
+def response_head(body: bytes, content_type: str, content_security_policy: str) -> bytes:
+    """The head of a 200 with the hub's headers, for `body` (sent after it as it is: a list body is
+    shared by every answer of its version, never copied); the connection closes after it (its next
+    request is peeked anew)."""
     headers = [
         ("Content-Type", content_type),
         ("Content-Length", str(len(body))),
@@ -77,4 +79,4 @@ def response(body: bytes, content_type: str, content_security_policy: str) -> by
         ("Connection", "close"),
     ]
     head = "HTTP/1.1 200 OK\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
-    return head.encode("latin-1") + body
+    return head.encode("latin-1")

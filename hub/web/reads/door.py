@@ -24,7 +24,7 @@ import time
 from hub import logs
 from hub.auth.addresses import client_address
 from hub.web.reads import wire
-from hub.web.reads.answers import LIST_TYPE, RECORD_TYPE, DoorIndex, response
+from hub.web.reads.answers import LIST_TYPE, RECORD_TYPE, DoorIndex, response_head
 from hub.web.reads.credentials import DoorCredentials
 from hub.web.reads.request import ReadRequest, parse_read
 
@@ -34,6 +34,7 @@ WAIT_FOR_REQUEST_S = 0.5  # a connection silent this long (a browser's preconnec
 MAX_WAITING = 512  # connections waiting for their first bytes; more go straight to the hub
 PEEK_BYTES = 16384  # a request whose headers do not fit goes to the hub
 SEND_TIMEOUT_S = 30.0
+MAX_SENDING = 1024  # answers being sent at once (slow readers); beyond, connections go to the hub and its caps
 REPORT_EVERY_S = 1.0
 TOKEN_REPORT_EVERY_S = 60.0  # the hub records a token's use once per ten minutes anyway
 
@@ -93,6 +94,7 @@ class Door:
                 log.warning("read door: accept failed: %s", exc)
                 return
             conn.setblocking(False)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as aiohttp's own connections
             if self._take(conn):  # the request is usually here already: no second turn of the loop for it
                 continue
             if len(self.waiting) >= MAX_WAITING:
@@ -125,17 +127,18 @@ class Door:
         if data == b"":  # closed before it asked anything
             conn.close()
             return True
-        answer = self._answer(conn, parse_read(data))
+        answer = self._answer(conn, parse_read(data)) if len(self.tasks) < MAX_SENDING else None
         if answer is None:
             self._hand_over(conn)
             return True
         self.served += 1
-        task = self.loop.create_task(self._reply(conn, answer))
+        task = self.loop.create_task(self._reply(conn, *answer))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return True
 
-    def _answer(self, conn: socket.socket, read: ReadRequest | None) -> bytes | None:
+    def _answer(self, conn: socket.socket, read: ReadRequest | None) -> tuple[bytes, bytes] | None:
+        """(head, body) when the door answers this request (then read from the socket), else None."""
         if read is None or self.credentials is None:
             return None
         caller = self.credentials.caller(read.bearer, read.session)
@@ -151,7 +154,7 @@ class Door:
         if caller.token_id is not None:
             self._token_used(conn, caller.token_id, read)
         conn.recv(read.length)  # the request, all of it already here: read it now, as answered
-        return response(body, kind, self.csp)
+        return response_head(body, kind, self.csp), body
 
     def _token_used(self, conn: socket.socket, token_id: str, read: ReadRequest) -> None:
         try:
@@ -166,14 +169,27 @@ class Door:
             self.tokens_reported[key] = now
             self._send(("token_used", token_id, address, read.path))
 
-    async def _reply(self, conn: socket.socket, answer: bytes) -> None:
+    async def _reply(self, conn: socket.socket, head: bytes, body: bytes) -> None:
         try:
-            await asyncio.wait_for(self.loop.sock_sendall(conn, answer), SEND_TIMEOUT_S)
+            await asyncio.wait_for(self._send_all(conn, head, body), SEND_TIMEOUT_S)
             conn.shutdown(socket.SHUT_WR)
         except (TimeoutError, OSError):
             pass
         finally:
             conn.close()
+
+    async def _send_all(self, conn: socket.socket, head: bytes, body: bytes) -> None:
+        """Head and body in one system call where the socket takes them (usually: no copy, one segment
+        for a record), the rest as the client reads."""
+        try:
+            sent = conn.sendmsg([head, body])
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        if sent < len(head):
+            await self.loop.sock_sendall(conn, memoryview(head)[sent:])
+            sent = len(head)
+        if sent - len(head) < len(body):
+            await self.loop.sock_sendall(conn, memoryview(body)[sent - len(head) :])
 
     # -- back to the hub ---------------------------------------------------------------------------
     def _hand_over(self, conn: socket.socket) -> None:
