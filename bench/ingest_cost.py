@@ -1,6 +1,7 @@
-"""Ingest cost per stream: the hub against a bare PyAV demux loop and an OpenCV read loop.
+"""Ingest cost per stream: the hub against a bare PyAV demux loop, that loop decoding a keyframe every 2 s
+(the floor for looking at pictures at all), and an OpenCV read loop.
 
-Run: python bench/ingest_cost.py [--streams 16 64 256] [--contenders hub pyav opencv]
+Run: python bench/ingest_cost.py [--streams 16 64 256] [--contenders hub pyav pyav_keyframes opencv]
      [--picture-interval S --name NAME]  (the hub's picture_interval_s, into bench/results/NAME.json)
 One simulator process serves N cameras (640x360, 25 fps, ~500 kbit/s H.264,
 keyframe every 2 s); each contender runs in its own process against it, one
@@ -104,10 +105,13 @@ def start_contender(name: str, sim, count: int, folder: Path, picture_interval: 
         contender.wait_for(lambda: any("UI and API on" in line for line in contender.lines), 60, "start")
         contender.wait_for(lambda: _hub_online(port, token) == count, 180, "all streams online")
         return contender, lambda: _hub_frames(port, token)
-    script = HERE / "contenders" / ("pyav_demux.py" if name == "pyav" else "opencv_read.py")
+    script = HERE / "contenders" / CONTENDER_SCRIPTS[name]
     contender = Contender(name, [sys.executable, str(script), *urls])
     contender.wait_for(lambda: contender.opened is not None, 180, "ready line")
     return contender, lambda: contender.frames_reported
+
+
+CONTENDER_SCRIPTS = {"pyav": "pyav_demux.py", "pyav_keyframes": "pyav_keyframes.py", "opencv": "opencv_read.py"}
 
 
 def _free_port() -> int:
@@ -156,15 +160,16 @@ def ratios(rows: list[dict]) -> list[list]:
     for count in sorted({r["streams"] for r in rows}):
         cpu = {r["contender"]: r["cpu_percent"] for r in rows if r["streams"] == count}
         hub_vs_pyav = round(cpu["hub"] / cpu["pyav"], 2) if "hub" in cpu and cpu.get("pyav") else None
+        hub_vs_floor = round(cpu["hub"] / cpu["pyav_keyframes"], 2) if "hub" in cpu and cpu.get("pyav_keyframes") else None
         opencv_vs_hub = round(cpu["opencv"] / cpu["hub"], 1) if "opencv" in cpu and cpu.get("hub") else None
-        out.append([count, hub_vs_pyav, opencv_vs_hub])
+        out.append([count, hub_vs_pyav, hub_vs_floor, opencv_vs_hub])
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", type=int, nargs="+", default=[16, 64, 256])
-    parser.add_argument("--contenders", nargs="+", default=["hub", "pyav", "opencv"], choices=["hub", "pyav", "opencv"])
+    parser.add_argument("--contenders", nargs="+", default=["hub", "pyav", "pyav_keyframes", "opencv"], choices=["hub", *CONTENDER_SCRIPTS])
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--window", type=float, default=20.0)
     parser.add_argument("--picture-interval", type=float, default=None, help="the hub's picture_interval_s (default: its own)")
@@ -179,7 +184,7 @@ def main() -> None:
     print()
     print(table_markdown(columns, [[r[c] for c in columns] for r in rows]))
     print()
-    print(table_markdown(["streams", "hub / pyav (CPU)", "opencv / hub (CPU)"], ratios(rows)))
+    print(table_markdown(["streams", "hub / pyav (CPU)", "hub / pyav_keyframes (CPU)", "opencv / hub (CPU)"], ratios(rows)))
     payload = {"machine": info, "warmup_s": args.warmup, "window_s": args.window, "rows": rows}
     path = write_results(args.name, {**payload, "picture_interval_s": args.picture_interval or 2.0})
     print(f"\nwritten to {path}")
