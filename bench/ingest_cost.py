@@ -169,7 +169,7 @@ def ratios(rows: list[dict]) -> list[list]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", type=int, nargs="+", default=[16, 64, 256])
-    parser.add_argument("--contenders", nargs="+", default=["hub", "pyav", "pyav_keyframes", "opencv"], choices=["hub", *CONTENDER_SCRIPTS])
+    parser.add_argument("--contenders", nargs="+", default=["hub", *CONTENDER_SCRIPTS], choices=["hub", *CONTENDER_SCRIPTS])
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--window", type=float, default=20.0)
     parser.add_argument("--picture-interval", type=float, default=None, help="the hub's picture_interval_s (default: its own)")

@@ -93,7 +93,8 @@ def ingest() -> str:
                     f"{by['hub']['cpu_percent_per_stream'] / floor['cpu_percent_per_stream']:.2f}",
                 ]
             )
-            ratios.append([streams, f"{ratio:.2f} ({met(ratio, 1.5)})", *floor_ratios, "-" if opencv is None else f"{opencv:.1f}"])
+            versus_opencv = "-" if opencv is None else f"{opencv:.1f}"
+            ratios.append([streams, f"{ratio:.2f} ({met(ratio, 1.5)})", *floor_ratios, versus_opencv])
     headers = ["streams", "hub / bare PyAV (target <= 1.5)", "keyframe floor / bare PyAV", "hub / keyframe floor", "OpenCV / hub"]
     out += [table(headers, ratios), ""]
     out += _marginal(rows)
