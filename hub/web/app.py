@@ -132,7 +132,8 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[CONNECTIONS] = OpenConnections(app[ACCESS])
     csp = content_security_policy(config)
     app[CAP] = ConnectionCap(config.hub)  # installed on the server by whoever runs the app (`runner.server`)
-    app[READ_DOOR] = ReadDoor(index, app[ACCESS], app[CAP], csp, config.hub.trusted_proxies)  # started by whoever serves it
+    served = config.hub  # the door is started by whoever serves the app
+    app[READ_DOOR] = ReadDoor(index, app[ACCESS], app[CAP], csp, served.trusted_proxies, served.header_timeout_s)
     app.middlewares.extend([errors_as_json, access_gate, writes_reach_the_reads(app[READ_DOOR], index)])
     app[SECURITY] = config
     app[SCOPED] = {}

@@ -46,7 +46,7 @@ async def test_the_door_answers_lists_and_records_as_the_hub_does(hub):
         assert status == 200 and await _served(hub) == before + 1, "the door did not answer"
         status, by_hub, hub_body = await _get(hub.auth, hub.url(path), data=b"")
         assert status == 200 and await _served(hub) == before + 1, "the door answered a request with a body"
-        assert by_door["Connection"] == "close"
+        assert "Connection" not in by_door  # HTTP/1.1: kept for the client's next request
         assert {h: by_door.get(h) for h in SAME_HEADERS} == {h: by_hub.get(h) for h in SAME_HEADERS}
         if "streams" in door_body:
             assert [s["id"] for s in door_body["streams"]] == [s["id"] for s in hub_body["streams"]]
@@ -55,6 +55,45 @@ async def test_the_door_answers_lists_and_records_as_the_hub_does(hub):
         else:
             assert door_body["id"] == hub_body["id"] == "dead-camera"
             assert door_body.keys() == hub_body.keys()
+
+
+def _counting_connections() -> tuple[aiohttp.TraceConfig, list]:
+    """A trace that notes every new connection the client opens."""
+    opened: list = []
+    trace = aiohttp.TraceConfig()
+
+    async def created(session, context, params) -> None:
+        opened.append(params)
+
+    trace.on_connection_create_end.append(created)
+    return trace, opened
+
+
+async def test_a_kept_connection_asks_the_door_again_and_goes_to_the_hub_when_the_door_cannot_answer(hub):
+    token = provision(hub.config_path, "poller", role="viewer", grants=(("category", "property"),))
+    trace, opened = _counting_connections()
+    connector = aiohttp.TCPConnector(limit=1)  # one connection, kept between requests
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(headers=headers, connector=connector, trace_configs=[trace]) as poller:
+        before = await _served(hub)
+        for _ in range(3):
+            async with poller.get(hub.url("/api/streams/dead-camera")) as reply:
+                assert reply.status == 200 and reply.headers.get("Connection") != "close"
+                await reply.read()
+        assert len(opened) == 1, "the door closed a connection the client meant to keep"
+        assert await _served(hub) == before + 3
+        # A stream it may not see: the hub answers on the same connection, which stays the hub's.
+        async with poller.get(hub.url("/api/streams/h264-360")) as reply:
+            assert reply.status == 404
+            await reply.read()
+        async with poller.get(hub.url("/api/streams")) as reply:
+            assert reply.status == 200 and [s["id"] for s in (await reply.json())["streams"]] == ["dead-camera"]
+        assert len(opened) == 1 and await _served(hub) == before + 3
+    # A client that says it will not ask again is answered and the connection closed.
+    closing = {"Authorization": f"Bearer {token}", "Connection": "close"}
+    status, headers, _ = await _get(closing, hub.url("/api/streams/dead-camera"))
+    assert status == 200 and headers["Connection"] == "close"
+    assert await _served(hub) == before + 4
 
 
 async def test_errors_and_unknown_streams_are_the_hub_s_answers(hub):

@@ -26,6 +26,20 @@ def test_a_record_with_a_session_cookie_is_the_door_s():
     assert read is not None and read.stream_id == "ps-0001" and read.session == "abc123" and read.bearer is None
 
 
+@pytest.mark.parametrize(
+    "request_bytes, kept",
+    [
+        (_request("/api/streams/ps-0001"), True),
+        (_request("/api/streams/ps-0001", TOKEN + "Connection: keep-alive\r\n"), True),
+        (_request("/api/streams/ps-0001", TOKEN + "Connection: Close\r\n"), False),
+        (f"GET /api/streams/ps-0001 HTTP/1.0\r\n{TOKEN}\r\n".encode(), False),
+    ],
+)
+def test_a_connection_is_kept_when_the_client_will_ask_again(request_bytes, kept):
+    read = parse_read(request_bytes)
+    assert read is not None and read.keep_alive is kept
+
+
 def test_empty_filters_mean_no_filter_as_at_the_hub():
     read = parse_read(_request("/api/streams?category=&state="))
     assert read is not None and (read.category, read.state, read.query) == (None, None, None)

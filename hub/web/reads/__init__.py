@@ -14,8 +14,8 @@ Who runs where:
   has its first copy, and again if the door dies.
 - `door` (the door process) accepts every connection and peeks at its first request without reading
   it. Only a complete `GET` of the list or a record, with a token or session it can check, on a stream
-  the principal may see, is answered there (then the connection closes: the client's next request
-  comes on a new connection, peeked again). Anything else, or anything in doubt (no credentials, an
+  the principal may see, is answered there; the connection then waits in the door for the client's
+  next request (keep-alive), peeked again the same way. Anything else, or anything in doubt (no credentials, an
   unknown token, a bad filter, a request still arriving), is handed over unread, and the hub answers
   it exactly as before: errors, refusals and the audit stay in one place.
 - `request`, `answers` and `credentials` are the door's pure parts: reading a request, building the

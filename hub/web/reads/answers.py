@@ -66,17 +66,17 @@ class DoorIndex:
         return body
 
 
-def response_head(body: bytes, content_type: str, content_security_policy: str) -> bytes:
+def response_head(body: bytes, content_type: str, content_security_policy: str, keep_alive: bool = False) -> bytes:
     """The head of a 200 with the hub's headers, for `body` (sent after it as it is: a list body is
-    shared by every answer of its version, never copied); the connection closes after it (its next
-    request is peeked anew)."""
+    shared by every answer of its version, never copied). With `keep_alive` the connection stays open
+    for the client's next request (HTTP/1.1's default: no header says so), else it closes after it."""
     headers = [
         ("Content-Type", content_type),
         ("Content-Length", str(len(body))),
         ("Date", formatdate(usegmt=True)),
         *SECURITY_HEADERS.items(),
         ("Content-Security-Policy", content_security_policy),
-        ("Connection", "close"),
+        *([] if keep_alive else [("Connection", "close")]),
     ]
     head = "HTTP/1.1 200 OK\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
     return head.encode("latin-1")

@@ -4,7 +4,9 @@ the hub's to handle) and ended by it. One event loop, nothing else on it.
 
 - LISTEN: the hub's listening socket. Every connection is accepted here; its first request is peeked
   at (MSG_PEEK: nothing is read) as soon as it arrives, or after `WAIT_FOR_REQUEST_S` it goes to the hub.
-- CONTROL: the hub's messages, in order: `hello` (the users' database and the headers), `records`
+  A connection the door answered stays open for the client's next request (HTTP/1.1 keep-alive), which
+  is peeked at the same way, until it has been idle as long as the hub lets a connection idle.
+- CONTROL: the hub's messages, in order: `hello` (the users' database, the headers, the idle limit), `records`
   (a batch of the index's copy), `sessions` (the table of signed-in sessions), `sync` (answered with
   `synced` once everything before it is applied). The door ends when the hub closes it.
 - HANDOFF: a packet socket back to the hub: each connection the door does not answer (its descriptor
@@ -31,7 +33,7 @@ from hub.web.reads.request import ReadRequest, parse_read
 log = logging.getLogger("hub.web.reads")
 
 WAIT_FOR_REQUEST_S = 0.5  # a connection silent this long (a browser's preconnect) goes to the hub
-MAX_WAITING = 512  # connections waiting for their first bytes; more go straight to the hub
+MAX_WAITING = 1024  # connections waiting for a request (new, or kept after an answer); more go straight to the hub
 PEEK_BYTES = 16384  # a request whose headers do not fit goes to the hub
 SEND_TIMEOUT_S = 30.0
 MAX_SENDING = 1024  # answers being sent at once (slow readers); beyond, connections go to the hub and its caps
@@ -47,6 +49,7 @@ class Door:
         self.credentials: DoorCredentials | None = None
         self.csp = ""
         self.proxies: tuple = ()
+        self.idle_s = 10.0  # how long a kept connection may wait for its next request (the hub's keep-alive)
         self.ready = False  # accepting: from the first copy of the index on
         self.waiting: dict[socket.socket, asyncio.TimerHandle] = {}
         self.outbox: collections.deque[tuple[bytes, socket.socket | None]] = collections.deque()
@@ -60,7 +63,7 @@ class Door:
         while (message := await wire.read_frame(reader)) is not None:
             kind = message[0]
             if kind == "hello":
-                _, users_db, settings, self.csp, self.proxies = message
+                _, users_db, settings, self.csp, self.proxies, self.idle_s = message
                 self.credentials = DoorCredentials(users_db, settings)
             elif kind == "records":
                 self.index.apply(*message[1:])
@@ -127,7 +130,7 @@ class Door:
         if data == b"":  # closed before it asked anything
             conn.close()
             return True
-        answer = self._answer(conn, parse_read(data)) if len(self.tasks) < MAX_SENDING else None
+        answer = self._answer(conn, parse_read(data)) if len(self.tasks) < MAX_SENDING else None  # head, body, keep
         if answer is None:
             self._hand_over(conn)
             return True
@@ -137,8 +140,9 @@ class Door:
         task.add_done_callback(self.tasks.discard)
         return True
 
-    def _answer(self, conn: socket.socket, read: ReadRequest | None) -> tuple[bytes, bytes] | None:
-        """(head, body) when the door answers this request (then read from the socket), else None."""
+    def _answer(self, conn: socket.socket, read: ReadRequest | None) -> tuple[bytes, bytes, bool] | None:
+        """(head, body, keep the connection) when the door answers this request (then read from the
+        socket), else None."""
         if read is None or self.credentials is None:
             return None
         caller = self.credentials.caller(read.bearer, read.session)
@@ -154,7 +158,8 @@ class Door:
         if caller.token_id is not None:
             self._token_used(conn, caller.token_id, read)
         conn.recv(read.length)  # the request, all of it already here: read it now, as answered
-        return response_head(body, kind, self.csp), body
+        keep = read.keep_alive and len(self.waiting) + len(self.tasks) < MAX_WAITING
+        return response_head(body, kind, self.csp, keep), body, keep
 
     def _token_used(self, conn: socket.socket, token_id: str, read: ReadRequest) -> None:
         try:
@@ -169,14 +174,27 @@ class Door:
             self.tokens_reported[key] = now
             self._send(("token_used", token_id, address, read.path))
 
-    async def _reply(self, conn: socket.socket, head: bytes, body: bytes) -> None:
+    async def _reply(self, conn: socket.socket, head: bytes, body: bytes, keep: bool) -> None:
         try:
             await asyncio.wait_for(self._send_all(conn, head, body), SEND_TIMEOUT_S)
+            if keep:
+                self._keep(conn)
+                return
             conn.shutdown(socket.SHUT_WR)
         except (TimeoutError, OSError):
             pass
-        finally:
-            conn.close()
+        conn.close()
+
+    def _keep(self, conn: socket.socket) -> None:
+        """Wait for the connection's next request as for a new one's first, but one idle too long is
+        closed (as the hub closes its own), not handed over."""
+        self.waiting[conn] = self.loop.call_later(self.idle_s, self._close_idle, conn)
+        self.loop.add_reader(conn, self._arrived, conn)
+
+    def _close_idle(self, conn: socket.socket) -> None:
+        self.loop.remove_reader(conn)
+        self.waiting.pop(conn, None)
+        conn.close()
 
     async def _send_all(self, conn: socket.socket, head: bytes, body: bytes) -> None:
         """Head and body in one system call where the socket takes them (usually: no copy, one segment

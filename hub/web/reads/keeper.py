@@ -68,9 +68,12 @@ class RecordCopier:
 
 
 class ReadDoor:
-    def __init__(self, index: Index, access: AccessService, cap: ConnectionCap, content_security_policy: str, proxies: tuple):
+    def __init__(
+        self, index: Index, access: AccessService, cap: ConnectionCap, content_security_policy: str, proxies: tuple, idle_s: float
+    ):
         self.index, self.access, self.cap = index, access, cap
         self.csp, self.proxies = content_security_policy, proxies
+        self.idle_s = idle_s  # how long a kept-alive connection may idle, in the door as in the hub
         self.running = False
         self.served = self.handed = 0  # as the door last reported
         self.failure = ""
@@ -146,7 +149,7 @@ class ReadDoor:
         except TimeoutError:
             await self._give_up(f"the read door did not start within {START_TIMEOUT_S:.0f} s")
             return
-        self._write(("hello", self.access.users.path, self.access.settings, self.csp, self.proxies))
+        self._write(("hello", self.access.users.path, self.access.settings, self.csp, self.proxies, self.idle_s))
         copier, version = RecordCopier(self.index), self.index.version
         await self._send_records(copier, first=True)
         self._send_sessions()

@@ -33,6 +33,7 @@ class ReadRequest:
     forwarded_for: str | None
     path: str
     length: int  # bytes of the request, all in the peeked data
+    keep_alive: bool = False  # HTTP/1.1 and no `Connection: close`: the client will ask again on this connection
 
 
 def parse_read(data: bytes) -> ReadRequest | None:
@@ -66,7 +67,9 @@ def parse_read(data: bytes) -> ReadRequest | None:
         session = _session(headers.get("cookie"))
         if session is None:
             return None
-    return ReadRequest(stream_id, category, state, query, bearer, session, headers.get("x-forwarded-for"), path, len(data))
+    keep_alive = request.http_version == b"1.1" and "close" not in headers.get("connection", "").lower()
+    forwarded_for = headers.get("x-forwarded-for")
+    return ReadRequest(stream_id, category, state, query, bearer, session, forwarded_for, path, len(data), keep_alive)
 
 
 def _headers(pairs) -> dict[str, str] | None:
