@@ -367,6 +367,7 @@ def estate() -> str:
     for key, when in (
         ("estate_api_before", "before the loop's work was cut into slices"),
         ("estate_api_before_door", "before the read door answered the list and record reads"),
+        ("estate_api_before_keep_alive", "while the read door closed every connection after its answer"),
     ):
         api_before = r.get(key)
         if api_before is not None:

@@ -12,8 +12,8 @@ from hub.auth.users import UserStore, users_db_for
 from hub.config.access import AccessSettings
 from hub.index import Index, StreamRecord
 from hub.web.reads.answers import DoorIndex
+from hub.web.reads.copier import RecordCopier
 from hub.web.reads.credentials import DoorCredentials
-from hub.web.reads.keeper import RecordCopier
 from hub.web.stream_list import StreamLists
 
 ADMIN = Rights("admin")

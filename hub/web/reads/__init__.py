@@ -18,6 +18,7 @@ Who runs where:
   next request (keep-alive), peeked again the same way. Anything else, or anything in doubt (no credentials, an
   unknown token, a bad filter, a request still arriving), is handed over unread, and the hub answers
   it exactly as before: errors, refusals and the audit stay in one place.
+- `copier` (the hub's loop) finds the records whose JSON changed since the door's last batch.
 - `request`, `answers` and `credentials` are the door's pure parts: reading a request, building the
   answer, and checking a principal (tokens and users from the same SQLite file, read-only in effect;
   sessions from the hub's table).

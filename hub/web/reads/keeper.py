@@ -23,48 +23,19 @@ from hub.auth.rights import Rights
 from hub.auth.service import AccessService, Principal
 from hub.index import Index
 from hub.web.reads import wire
-from hub.web.reads.answers import DoorIndex, ReadRecord
+from hub.web.reads.answers import DoorIndex
+from hub.web.reads.copier import RecordCopier
 from hub.web.server import ConnectionCap
 
 log = logging.getLogger("hub.web.reads")
 
 PUBLISH_EVERY_S = 0.1  # the door's copy of the index is at most about this much behind
 SESSIONS_AGAIN_S = 10.0  # the session table goes again this often (idle clocks restarted by the hub's own requests)
-SLICE = 200  # records looked at between two turns of the loop
 START_TIMEOUT_S = 20.0
 BURST = 64  # connections accepted in one turn of the loop
 ACCEPT_PAUSE_S = 1.0
 SYNC_TIMEOUT_S = 2.0
 STOP_TIMEOUT_S = 5.0
-
-
-class RecordCopier:
-    """What changed in the index since the last batch the door was sent."""
-
-    def __init__(self, index: Index):
-        self.index = index
-        self._sent: dict[str, bytes] = {}  # id -> the JSON sent (the record's cached bytes: compared by identity)
-        self._order: list[str] = []
-
-    async def batch(self) -> tuple[list[ReadRecord], list[str], list[str] | None]:
-        records = list(self.index.records.values())
-        changed = []
-        for start in range(0, len(records), SLICE):
-            for record in records[start : start + SLICE]:
-                body = record.json_bytes()
-                if self._sent.get(record.id) is not body:
-                    self._sent[record.id] = body
-                    changed.append(
-                        ReadRecord(record.id, record.name, record.category, record.state, record.site, tuple(record.tags), body)
-                    )
-            await asyncio.sleep(0)
-        order = [record.id for record in records]
-        removed = [stream_id for stream_id in self._sent if stream_id not in self.index.records]
-        for stream_id in removed:
-            del self._sent[stream_id]
-        moved = order != self._order
-        self._order = order
-        return changed, removed, order if moved else None
 
 
 class ReadDoor:
