@@ -36,6 +36,8 @@ class StreamRecord:
     reasons: tuple[str, ...] = ()
     since: float = field(default_factory=time.time)
     codec: str | None = None
+    transport: str | None = None  # how its RTP comes, once opened: "tcp", or "udp" (configured, or TCP refused)
+    last_error: str | None = None  # why its last connection failed or ended (redacted), until one opens again
     width: int | None = None
     height: int | None = None
     fps: float | None = None
@@ -107,6 +109,8 @@ class StreamRecord:
             "reasons": list(self.reasons),
             "since": _round(self.since, 3),
             "codec": self.codec,
+            "transport": self.transport,
+            "last_error": self.last_error,
             "width": self.width,
             "height": self.height,
             "fps": _round(self.fps, 2),
@@ -144,6 +148,8 @@ class StreamRecord:
             self.reasons,
             self.since,
             self.codec,
+            self.transport,
+            self.last_error,
             self.width,
             self.height,
             self.fps,

@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh" test
 # GStreamer's RTSP server, run by Debian's own python3, is the interop peer we did not write.
 apt_need python3 python3-gi gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+apt_need vlc-bin vlc-plugin-base  # VLC's RTSP server, a camera we did not write (tests/e2e/test_vlc_interop.py)
 # The UI tests drive Debian's Chromium (Playwright's own browser download is not used).
 apt_need chromium
 # Prometheus and promtool check, unit-test and run the shipped alert rules.

@@ -272,6 +272,7 @@ def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -
         url=url or "",
         site=where.string(item, "site", ""),
         transport=where.choice(item, "transport", TRANSPORTS, "tcp"),
+        transport_chosen="transport" in item,
         position=position,
         fps=where.number(item, "fps", None, above=0.0, at_most=240.0),
         tags=where.string_list(item, "tags"),

@@ -97,6 +97,7 @@ class Stream:
     url: str = field(repr=False)  # may hold credentials: show `safe_url` instead
     site: str = ""
     transport: str = "tcp"
+    transport_chosen: bool = False  # the config names the transport: no fallback to UDP when TCP is refused
     position: tuple[float, float] | None = None
     fps: float | None = None
     tags: tuple[str, ...] = ()

@@ -24,6 +24,7 @@ class Opened:
     width: int
     height: int
     fps: float | None  # as the stream announces it, if it does
+    transport: str = ""  # how its RTP comes: "tcp" or "udp" (UDP when the camera refused TCP)
 
 
 class Packet(NamedTuple):

@@ -17,6 +17,7 @@ the `Mailbox`; the last thing a reader sends is always a `Closed`.
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from collections.abc import Callable
@@ -71,6 +72,7 @@ class ReaderSettings:
     picture_interval_s: float
     silence_limit_s: float
     secrets: tuple[str, ...] = ()
+    udp_if_tcp_refused: bool = False  # the config left the transport to the hub: UDP when the camera refuses TCP
     analyze_s: float = 1.5  # how long FFmpeg studies the stream while opening (visits: shorter, to be quick)
     sampling: SamplingSettings = SamplingSettings()  # picture diagnostics' measures of each sampled keyframe
 
@@ -120,6 +122,7 @@ class Reader:
         self.stop = stop
         self.live = live
         self.had_frames = False
+        self.transport = settings.transport  # as opened: UDP after the camera refused TCP
         self._writer: FragmentWriter | None = None
         self._recent = RecentGop()  # while nobody watches: what a new viewer's video starts from
         self._jpeg_at = -1e9  # monotonic: the last picture made a JPEG
@@ -134,18 +137,16 @@ class Reader:
         background_thread()  # named for the OS, and the event loop goes first when CPU is short
         cv2.setNumThreads(1)  # process-wide: OpenCV's own thread pool would spin against hundreds of reader threads
         try:
-            options = {
-                "rtsp_transport": self.settings.transport,
-                "timeout": str(int(self.settings.silence_limit_s * 1_000_000)),  # FFmpeg's socket timeout, in µs
-                "analyzeduration": str(int(self.settings.analyze_s * 1_000_000)),
-                "probesize": "1000000",
-                # Whatever a URL says, FFmpeg may only speak these: never file:, http:, concat: or pipe:.
-                "protocol_whitelist": PROTOCOL_WHITELIST,
-            }
-            container = av.open(self.settings.url, options=options, timeout=(OPEN_TIMEOUT_S, None))
+            container = self._open(self.settings.transport)
         except Exception as exc:  # noqa: BLE001 - any failure to open is reported, never raised
-            self._close(classify(exc, opening=True), exc)
-            return
+            if not (tcp_refused(exc) and self.settings.transport == "tcp" and self.settings.udp_if_tcp_refused):
+                self._close(classify(exc, opening=True), exc)
+                return
+            try:  # as FFmpeg itself does with no transport named: the camera serves RTP over UDP only
+                container = self._open("udp")
+            except Exception as again:  # noqa: BLE001
+                self._close(classify(again, opening=True), again)
+                return
         try:
             reason, message = self._read(container)
         except Exception as exc:  # noqa: BLE001 - a malformed stream must not kill the hub
@@ -154,8 +155,24 @@ class Reader:
             container.close()
         self.mailbox.put(Closed(self.generation, reason, message, self.had_frames))
 
+    def _open(self, transport: str):
+        options = {
+            "rtsp_transport": transport,
+            "timeout": str(int(self.settings.silence_limit_s * 1_000_000)),  # FFmpeg's socket timeout, in µs
+            "analyzeduration": str(int(self.settings.analyze_s * 1_000_000)),
+            "probesize": "1000000",
+            # Whatever a URL says, FFmpeg may only speak these: never file:, http:, concat: or pipe:.
+            "protocol_whitelist": PROTOCOL_WHITELIST,
+        }
+        container = av.open(self.settings.url, options=options, timeout=(OPEN_TIMEOUT_S, None))
+        self.transport = transport
+        return container
+
     def _close(self, reason: str, exc: Exception) -> None:
-        self.mailbox.put(Closed(self.generation, reason, self._redact(exc), self.had_frames))
+        message = self._redact(exc)
+        if tcp_refused(exc) and self.settings.transport == "tcp":
+            message = f'the camera refused RTP over TCP ({message}): set transport = "udp" for it, or leave transport out'
+        self.mailbox.put(Closed(self.generation, reason, message, self.had_frames))
 
     def _redact(self, exc: Exception) -> str:
         return redact_text(f"{type(exc).__name__}: {exc}", self.settings.secrets)
@@ -166,7 +183,7 @@ class Reader:
         ctx = video.codec_context
         fps = float(video.average_rate) if video.average_rate else None
         self._too_big = absurd_size(ctx.width or 0, ctx.height or 0)
-        self.mailbox.put(Opened(self.generation, ctx.name, ctx.width or 0, ctx.height or 0, fps))
+        self.mailbox.put(Opened(self.generation, ctx.name, ctx.width or 0, ctx.height or 0, fps, self.transport))
         extradata = ctx.extradata
         if shareable(ctx.name, extradata):
             kind, decoders = (ctx.name, ctx.width or 0, ctx.height or 0), self._decoders
@@ -342,6 +359,12 @@ def _thumb_and_jpeg(frame, with_jpeg: bool) -> tuple[np.ndarray, np.ndarray, byt
     if width > SNAPSHOT_MAX_WIDTH:
         image = cv2.resize(image, (SNAPSHOT_MAX_WIDTH, round(height * SNAPSHOT_MAX_WIDTH / width)), interpolation=cv2.INTER_AREA)
     return thumb, small, encode_jpeg(image), planes
+
+
+def tcp_refused(exc: Exception) -> bool:
+    """The camera answered SETUP but will not send RTP over the RTSP connection (FFmpeg's "Protocol not
+    supported", from an RTSP 461 Unsupported Transport): reachable, the transport refused."""
+    return getattr(exc, "errno", None) == errno.EPROTONOSUPPORT
 
 
 def classify(exc: Exception, opening: bool) -> str:

@@ -49,6 +49,7 @@ def reader_settings(stream: Stream, config: Config, sub: bool = True, quick: boo
     return ReaderSettings(
         url=url,
         transport=stream.transport,
+        udp_if_tcp_refused=stream.transport == "tcp" and not stream.transport_chosen,
         picture_interval_s=health.picture_interval_s,
         # Short enough that a silent reader notices `stop` soon; health still waits for stall_after_s.
         silence_limit_s=min(health.stall_after_s, SILENCE_LIMIT_CAP_S),

@@ -14,10 +14,11 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
-from hub.ingest.observations import Closed, Observation, PacketBatch
+from hub.ingest.observations import Closed, Observation, Opened, PacketBatch
 from hub.ingest.reader import Reader, ReaderSettings
 from hub.ingest.shared import ReaderShared
 
@@ -131,6 +132,10 @@ class StreamSupervisor:
             return
         delivered = []
         for item in items:
+            if isinstance(item, Opened) and item.transport and item.transport != self.settings.transport:
+                # The camera refused RTP over TCP and the reader fell back: reconnections go straight to UDP.
+                log.warning("stream %s: the camera refused RTP over TCP; reading it over UDP", self.stream_id)
+                self.settings = replace(self.settings, transport=item.transport)
             if isinstance(item, PacketBatch) and item.packets and self._first_frame_at is None:
                 self._first_frame_at = asyncio.get_running_loop().time()
             if isinstance(item, Closed):

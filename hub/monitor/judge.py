@@ -82,6 +82,10 @@ class Judge:
                     watched.behind_until = now + self.config.health.stall_after_s + BEHIND_S
             elif isinstance(item, Closed):  # the reader heard its camera's silence itself; a new connection starts afresh
                 watched.behind_until, watched.late_batches = 0.0, 0
+                if item.message != "stopped":  # stopped by the hub (a change of mode, a reload): no failure
+                    watched.record.last_error = item.message
+            elif isinstance(item, Opened):
+                watched.record.last_error = None
         if urgent:
             self.evaluate(watched, now, time.time(), 0.0)
 
@@ -173,6 +177,7 @@ def measure(watched: Watched, at: float, now: float, wall: float) -> None:
     health, record = watched.health, watched.record
     opened = health.opened
     record.codec = opened.codec if opened else record.codec
+    record.transport = opened.transport if opened and opened.transport else record.transport
     if health.size:
         record.width, record.height = health.size
     # A connection just opened (a camera gone live, a visit) has no rates yet: the last ones stand meanwhile,

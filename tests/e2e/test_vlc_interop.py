@@ -1,0 +1,66 @@
+"""The hub against VLC's RTSP server (not ours, not GStreamer's), which serves RTP over UDP only: with the
+transport left to the hub it falls back to UDP and says so in the record; with `transport = "tcp"` named,
+the camera is unreachable with a reason that says why and what to set. Kill and restart are followed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from support.hubrun import ALL_LIVE, running_hub
+from support.media import cached_mp4, free_port
+from support.vlc_rtsp import VlcCamera
+
+pytestmark = pytest.mark.vlc
+
+
+@pytest.fixture
+def vlc():
+    camera = VlcCamera(cached_mp4("h264", (640, 360), 60), free_port())
+    yield camera
+    camera.close()
+
+
+def _config(tmp_path, url: str, transport: str = "") -> object:
+    config = tmp_path / "hub.toml"
+    config.write_text(
+        ALL_LIVE + '[[streams]]\nid = "vlc-cam"\nname = "VLC camera"\ncategory = "public-security"\n'
+        f'position = [31.77, 117.30]\nurl = "{url}"\n{transport}'
+    )
+    return config
+
+
+async def test_a_camera_refusing_tcp_is_read_over_udp_and_followed_through_kill_and_restart(vlc, tmp_path):
+    vlc.start()
+    async with running_hub(_config(tmp_path, vlc.url)) as hub:
+        record = await hub.wait_for("vlc-cam", "online", timeout=60)
+        deadline = time.monotonic() + 30
+        while not (record["fps"] and 20 <= record["fps"] <= 30) and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            record = await hub.record("vlc-cam")
+        assert record["transport"] == "udp", "the record does not say the camera is read over UDP"
+        assert (record["codec"], record["width"], record["height"]) == ("h264", 640, 360)
+        assert 20 <= record["fps"] <= 30 and record["last_error"] is None, record
+        vlc.kill()
+        killed = time.monotonic()
+        await hub.wait_for("vlc-cam", "offline", timeout=30)
+        offline_after = time.monotonic() - killed
+        assert offline_after <= 5 + 2, f"offline only after {offline_after:.1f} s"
+        vlc.start()
+        restarted = time.monotonic()
+        record = await hub.wait_for("vlc-cam", "online", timeout=90)
+        assert record["transport"] == "udp"
+        print(f"\noffline {offline_after:.1f} s after kill; online {time.monotonic() - restarted:.1f} s after restart")
+
+
+async def test_a_camera_refusing_the_transport_the_config_names_says_why_and_what_to_set(vlc, tmp_path):
+    vlc.start()
+    async with running_hub(_config(tmp_path, vlc.url, 'transport = "tcp"\n')) as hub:
+        record = await hub.wait_for("vlc-cam", "offline", "unreachable", timeout=60)
+        deadline = time.monotonic() + 30
+        while record["last_error"] is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            record = await hub.record("vlc-cam")
+        assert "refused RTP over TCP" in record["last_error"] and 'transport = "udp"' in record["last_error"], record
+        assert record["transport"] is None  # never opened
