@@ -206,6 +206,11 @@ async def test_names_are_shown_as_text_never_run(ui):
     assert "<script>" in await page.locator(".leaflet-popup .popup h4").inner_text()
     await page.wait_for_function("document.querySelector('.leaflet-popup .snapshot-age').textContent !== 'loading picture…'")
     assert await page.locator(".leaflet-popup .snapshot-age").inner_text() == "no picture yet"
+    await hub.wait_for("dead-camera", "offline", timeout=60)
+    await page.click("#stream-list li[data-stream-id='dead-camera'] .name")  # the popup made anew from the record
+    await page.wait_for_selector(".leaflet-popup .last-error", timeout=10_000)
+    why = await page.locator(".leaflet-popup .last-error").inner_text()
+    assert "refused" in why.lower() and "topsecret" not in why, why  # why it is down, never its password
     assert await page.evaluate("document.querySelectorAll('#stream-list script, .leaflet-popup script').length") == 0
     assert page.dialogs == []
 
