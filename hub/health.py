@@ -18,6 +18,7 @@ from hub.config import HealthSettings
 from hub.diagnostics.settings import PICTURE_CHECKS
 from hub.ingest.observations import (
     AUTH_FAILED,
+    ENDED,
     STALLED,
     UNREACHABLE,
     Closed,
@@ -92,6 +93,7 @@ class StreamHealth:
     resolution_changed_at: float | None = None
     decode_errors: deque = field(default_factory=lambda: deque(maxlen=64))
     reconnects: int = 0
+    replaying: bool = False  # it played, the server ended it, and no video came since (a server looping a file)
 
 
 def observe(health: StreamHealth, observation: Observation, now: float) -> None:
@@ -105,6 +107,7 @@ def observe(health: StreamHealth, observation: Observation, now: float) -> None:
     elif isinstance(observation, Closed):
         health.connected = False
         health.close_reason = _close_reason(observation, health.close_reason)
+        health.replaying = health.replaying or (observation.reason == ENDED and observation.had_frames)
     elif isinstance(observation, DecodeFailed):
         health.decode_errors.append(observation.at)
 
@@ -170,6 +173,7 @@ def _packets(health: StreamHealth, batch: PacketBatch, now: float) -> None:
     if batch.packets:
         health.had_frame = True
         health.close_reason = None
+        health.replaying = False
     health.decode_errors.extend([now] * min(batch.corrupt, 8))
 
 
@@ -315,11 +319,14 @@ def evaluate(health: StreamHealth, now: float) -> Verdict:
     last = health.flow.last_at if health.flow.last_at is not None else health.opened_at
     silent = last is not None and now - last > health.settings.stall_after_s
     # A reader may give up on a silent connection before stall_after_s (to stay responsive to stop);
-    # the stream is called stalled only once the stall rule agrees.
-    early_stall = health.close_reason == STALLED and health.had_frame and not silent
-    if health.close_reason is not None and not early_stall:
+    # the stream is called stalled only once the stall rule agrees. A stream that played and ended (a
+    # server looping its file ends the session at every loop) is reconnected at once: it is called
+    # down (ended, or why the reopening failed) only if no video follows within the same stall_after_s,
+    # else it was a counted reconnect.
+    in_grace = (health.close_reason in (STALLED, ENDED) or health.replaying) and health.had_frame and not silent
+    if health.close_reason is not None and not in_grace:
         return Verdict(OFFLINE, (health.close_reason,))
-    if (health.connected or early_stall) and silent:
+    if (health.connected or in_grace) and silent:
         return Verdict(OFFLINE, (STALLED,))
     if not health.had_frame:
         return Verdict(CONNECTING)

@@ -54,12 +54,33 @@ def test_no_packet_for_stall_after_s_is_offline_stalled():
     assert h.evaluate(health, 15.1) == h.Verdict("offline", ("stalled",))
 
 
-@pytest.mark.parametrize("reason", ["unreachable", "not_found", "ended"])
+@pytest.mark.parametrize("reason", ["unreachable", "not_found"])
 def test_closed_connection_is_offline_with_its_reason(reason):
     health = stream()
     feed(health, 0.0, 3.0)
     h.observe(health, Closed(GEN, reason, "x", True), 3.0)
     assert h.evaluate(health, 3.5) == h.Verdict("offline", (reason,))
+
+
+def test_a_stream_that_ends_and_plays_again_at_once_is_a_reconnect_not_an_outage():
+    health = stream()
+    feed(health, 0.0, 6.0, pictures=[thumb(i) for i in range(3)])
+    h.observe(health, Closed(GEN, "ended", "the stream ended", True), 6.0)  # a server looping its file
+    assert h.evaluate(health, 6.5).state == "online"
+    h.observe(health, Closed(GEN, "unreachable", "Connection refused", False), 6.1)  # the server still restarting
+    assert h.evaluate(health, 6.5).state == "online"
+    h.observe(health, Opened(GEN, "h264", 640, 360, 25.0), 7.0)
+    assert h.evaluate(health, 7.5).state == "online"
+    feed(health, 7.6, 12.0, pictures=[thumb(i) for i in range(3, 6)])
+    assert h.evaluate(health, 12.0).state == "online" and health.reconnects == 1
+    # One that ends and does not come back is ended once no video followed within stall_after_s.
+    h.observe(health, Closed(GEN, "ended", "the stream ended", True), 12.0)
+    assert h.evaluate(health, 16.9).state == "online"
+    assert h.evaluate(health, 17.1) == h.Verdict("offline", ("ended",))
+    # And one whose reopening keeps failing is down for that reason, after the same grace.
+    h.observe(health, Closed(GEN, "unreachable", "Connection refused", False), 12.5)
+    assert h.evaluate(health, 16.9).state == "online"
+    assert h.evaluate(health, 17.1) == h.Verdict("offline", ("unreachable",))
 
 
 def test_reader_giving_up_early_is_stalled_only_after_stall_after_s():
@@ -97,7 +118,7 @@ def test_auth_failure_is_unauthorized():
 def test_frames_after_a_failure_bring_it_back_online():
     health = stream()
     feed(health, 0.0, 3.0)
-    h.observe(health, Closed(GEN, "ended", "x", True), 3.0)
+    h.observe(health, Closed(GEN, "unreachable", "x", True), 3.0)
     h.observe(health, Opened(GEN, "h264", 640, 360, 25.0), 5.0)
     assert h.evaluate(health, 5.1).state == "offline"  # connected, but no frame yet
     feed(health, 5.2, 9.0, pictures=[thumb(i) for i in range(5)])
