@@ -323,7 +323,7 @@ def evaluate(health: StreamHealth, now: float) -> Verdict:
     # server looping its file ends the session at every loop) is reconnected at once: it is called
     # down (ended, or why the reopening failed) only if no video follows within the same stall_after_s,
     # else it was a counted reconnect.
-    in_grace = (health.close_reason in (STALLED, ENDED) or health.replaying) and health.had_frame and not silent
+    in_grace = (health.close_reason == STALLED or health.replaying) and health.had_frame and not silent
     if health.close_reason is not None and not in_grace:
         return Verdict(OFFLINE, (health.close_reason,))
     if (health.connected or in_grace) and silent:

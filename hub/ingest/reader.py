@@ -137,16 +137,10 @@ class Reader:
         background_thread()  # named for the OS, and the event loop goes first when CPU is short
         cv2.setNumThreads(1)  # process-wide: OpenCV's own thread pool would spin against hundreds of reader threads
         try:
-            container = self._open(self.settings.transport)
+            container = self._open_stream()
         except Exception as exc:  # noqa: BLE001 - any failure to open is reported, never raised
-            if not (tcp_refused(exc) and self.settings.transport == "tcp" and self.settings.udp_if_tcp_refused):
-                self._close(classify(exc, opening=True), exc)
-                return
-            try:  # as FFmpeg itself does with no transport named: the camera serves RTP over UDP only
-                container = self._open("udp")
-            except Exception as again:  # noqa: BLE001
-                self._close(classify(again, opening=True), again)
-                return
+            self._close(classify(exc, opening=True), exc)
+            return
         try:
             reason, message = self._read(container)
         except Exception as exc:  # noqa: BLE001 - a malformed stream must not kill the hub
@@ -154,6 +148,16 @@ class Reader:
         finally:
             container.close()
         self.mailbox.put(Closed(self.generation, reason, message, self.had_frames))
+
+    def _open_stream(self):
+        """Open over the configured transport; when the config left it to the hub and the camera refuses
+        TCP, over UDP (as FFmpeg itself does with no transport named)."""
+        try:
+            return self._open(self.settings.transport)
+        except Exception as exc:
+            if tcp_refused(exc) and self.settings.transport == "tcp" and self.settings.udp_if_tcp_refused:
+                return self._open("udp")
+            raise
 
     def _open(self, transport: str):
         options = {
