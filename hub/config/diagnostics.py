@@ -29,6 +29,13 @@ THRESHOLD_RANGES = {  # (integer, above, at most)
     "striped_ratio": (False, 1, 100),
     "mosaic_ratio": (False, 1, 100),
     "moved_shift": (False, 0, 1),
+    "low_contrast_absolute": (False, 0, 255),
+    "blurred_absolute": (False, 0, 10),
+    "cast_absolute": (False, 0, 100),
+    "blue_cast_absolute": (False, 0, 128),
+    "noisy_absolute": (False, 0, 255),
+    "striped_absolute": (False, 0, 10000),
+    "mosaic_absolute": (False, 1, 100),
 }
 STREAM_KEYS = set(THRESHOLD_RANGES) | {"picture_checks", "vote", "clear_ratio"}
 HEALTH_KEYS = STREAM_KEYS | {"check_sample_s", "full_sample_s", "daylight_hours", "group_min", "group_window_s"}

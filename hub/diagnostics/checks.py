@@ -19,10 +19,10 @@ import cv2
 import numpy as np
 
 from hub.diagnostics import measures
-from hub.diagnostics.confirm import excess, falling, rising
+from hub.diagnostics.confirm import excess, falling, rising, shortfall
 from hub.diagnostics.settings import DEFAULT_LIMITS, Thresholds
 
-MEASURES_VERSION = 3  # bumped whenever a measure changes: baselines kept from before are learnt again
+MEASURES_VERSION = 4  # bumped whenever a measure changes: baselines kept from before are learnt again
 MIN_SAMPLES = 20  # thumbnails before the thumbnail checks trust a baseline
 MIN_FINE_SAMPLES = 6  # full-frame samples before noise and stripes do
 # Until a baseline is ready it is the plain mean of its pictures; then each clean picture moves it this
@@ -44,10 +44,15 @@ class Fine:
     stripes: float
 
     @classmethod
-    def of(cls, gray: np.ndarray) -> Fine:
-        """Stripes from the whole frame's row and column means; noise from a window of it, as the noise is
-        the same all over: its cost stays flat at any size."""
-        return cls(measures.noise_sigma(_window(gray)), measures.stripe_strength(gray))
+    def of(cls, gray: np.ndarray, noise: float | None = None) -> Fine:
+        """Stripes from the whole frame's row and column means; noise (unless given) from a window of it."""
+        return cls(noise_of(gray) if noise is None else noise, measures.stripe_strength(gray))
+
+
+def noise_of(gray: np.ndarray) -> float:
+    """The sensor's noise sigma, from a window of the full frame: the noise is the same all over, and the
+    cost stays flat at any size."""
+    return measures.noise_sigma(_window(gray))
 
 
 def _window(gray: np.ndarray, width: int = 384, height: int = 216) -> np.ndarray:
@@ -61,12 +66,13 @@ def _window(gray: np.ndarray, width: int = 384, height: int = 216) -> np.ndarray
 
 @dataclass(frozen=True)
 class Sample:
-    """The measures of one sampled picture: its 160x90 thumbnail, plus `fine` when the full frame was sampled."""
+    """The measures of one sampled picture: its 160x90 thumbnail, the full frame's sharpness, detail and
+    blockiness, plus `fine` when the full frame was sampled for noise and stripes."""
 
     luma: float
     bright: float
     contrast: float
-    sharpness: float
+    sharpness: float  # `measures.sharpness` of the full frame: fine detail over coarse, noise removed
     flat: int
     peak: float
     cast: float
@@ -74,24 +80,28 @@ class Sample:
     tint_b: float = 0.0
     tint_r: float = 0.0
     blocks: float = 1.0  # blockiness of the full frame (cheap: every picture)
+    detail: float = 0.0  # the full frame's edge energy beyond its noise: enough to judge sharpness?
     fine: Fine | None = None
 
     @classmethod
     def of(cls, gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, luma: np.ndarray, fine: bool = True) -> Sample:
         """From a luma thumbnail and its chroma planes (any size), and the full frame's luma (`fine`: with
         its costlier measures too)."""
+        noise = noise_of(luma)
+        sharpness, detail = measures.sharpness(luma, noise)
         return cls(
             measures.mean_luma(gray),
             measures.clipped_share(gray, cb, cr),
             measures.luma_std(gray),
-            measures.sharpness(gray),
+            sharpness,
             measures.flat_cells(gray),
             measures.histogram_peak_share(gray),
             measures.color_cast(cb, cr),
             measures.chroma(cb, cr),
             *measures.tint(cb, cr),
             measures.blockiness(luma),
-            Fine.of(luma) if fine else None,
+            detail,
+            Fine.of(luma, noise) if fine else None,
         )
 
     @classmethod
@@ -169,22 +179,26 @@ class Baseline:
 
 
 def scores(sample: Sample, baseline: Baseline, clock_day: bool, limits: Thresholds = DEFAULT_LIMITS) -> dict[str, float]:
-    """A score per check for this picture (1.0 = at the trigger); checks with nothing to judge are absent."""
+    """A score per check for this picture (1.0 = at the trigger); checks with nothing to judge are absent.
+    Until the camera's baseline for this part of the day is ready, the checks that need one are judged
+    against absolute triggers instead (`absolute_scores`): a camera faulty from its first picture is
+    reported, and its faulty pictures never teach the baseline."""
     night = is_night(sample, clock_day, limits, baseline)
     out = {"exposure": max(falling(sample.luma, limits.dark_luma), rising(sample.bright, limits.overexposed_share))}
     normal = baseline.values[night] if baseline.ready(night) else None
     # A plain wall is flat too: a camera whose normal picture has flat cells or a peaked histogram needs more.
     if normal is None:
         out["covered"] = max(rising(sample.flat, limits.covered_cells), rising(sample.peak, limits.covered_peak_share))
+        out |= absolute_scores(sample, limits)
     else:
         cells = max(limits.covered_cells, min(16.0, normal["flat"] + 4))
         peak = max(limits.covered_peak_share, min(0.98, normal["peak"] + 0.1))
         out["covered"] = max(rising(sample.flat, cells), excess(sample.peak, normal["peak"], peak))
-    if normal is not None:
         blocks = max(normal["blocks"], 1.0)
         out["mosaic"] = excess(sample.blocks, blocks, limits.mosaic_ratio * blocks)
         out["low_contrast"] = falling(sample.contrast, limits.low_contrast_ratio * normal["contrast"])
-        out["blurred"] = falling(sample.sharpness, limits.blurred_ratio * normal["sharpness"])
+        sharp = normal["sharpness"]
+        out["blurred"] = shortfall(sample.sharpness, sharp, limits.blurred_ratio * sharp) if _judgeable(sample) else 0.0
         drift = math.hypot(sample.tint_b - normal["tint_b"], sample.tint_r - normal["tint_r"])
         out["color_cast"] = max(
             rising(sample.cast, max(limits.cast_factor, 2.0 * normal["cast"])), rising(drift, limits.cast_shift)
@@ -193,8 +207,32 @@ def scores(sample: Sample, baseline: Baseline, clock_day: bool, limits: Threshol
         fine = baseline.values[night]
         out["noisy"] = rising(sample.fine.noise, limits.noisy_ratio * max(fine["noise"], 1.0))
         out["striped"] = rising(sample.fine.stripes, limits.striped_ratio * fine["stripes"])
+    elif sample.fine is not None:
+        out["noisy"] = rising(sample.fine.noise, limits.noisy_absolute)
+        out["striped"] = rising(sample.fine.stripes, limits.striped_absolute)
     out["ir_cut"] = _ir_cut(sample, baseline, clock_day, limits)
     return out
+
+
+MIN_DETAIL = 20.0  # edge energy beyond the noise below which sharpness is not judged (nothing left to be sharp)
+
+
+def _judgeable(sample: Sample) -> bool:
+    return sample.detail >= MIN_DETAIL
+
+
+def absolute_scores(sample: Sample, limits: Thresholds = DEFAULT_LIMITS) -> dict[str, float]:
+    """Scores against what no clean camera shows, for a camera with no baseline yet: a faded picture, one
+    with no fine detail at all, one hue over everything, heavy noise, stripes or blocks. Conservative: a
+    camera only a little off from its first picture waits for the relative checks (and is learnt as it is)."""
+    return {
+        "low_contrast": falling(sample.contrast, limits.low_contrast_absolute),
+        "blurred": falling(sample.sharpness, limits.blurred_absolute) if _judgeable(sample) else 0.0,
+        # Daylight and lamps run from blue sky to orange sodium; a warm picture is normal (a table top, a
+        # lamp-lit room), a picture this blue is not.
+        "color_cast": max(rising(sample.cast, limits.cast_absolute), rising(sample.tint_b, limits.blue_cast_absolute)),
+        "mosaic": excess(sample.blocks, 1.0, limits.mosaic_absolute),
+    }
 
 
 def _ir_cut(sample: Sample, baseline: Baseline, clock_day: bool, limits: Thresholds) -> float:

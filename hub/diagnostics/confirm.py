@@ -54,3 +54,10 @@ def excess(measure: float, normal: float, threshold: float) -> float:
     peak share high in a plain scene): how far it rose from `normal` towards `threshold`, so that a clean
     picture scores about 0 and can fall below 70 % of the trigger."""
     return max(0.0, measure - normal) / (threshold - normal) if threshold > normal else 0.0
+
+
+def shortfall(measure: float, normal: float, threshold: float) -> float:
+    """The score of a measure that is bad when low, judged by how far it fell from `normal` towards
+    `threshold` (sharpness against the camera's own): a clean picture scores about 0 however close the
+    trigger sits to normal, so that a tripped check can clear below 70 % of it."""
+    return max(0.0, normal - measure) / (normal - threshold) if normal > threshold else 0.0

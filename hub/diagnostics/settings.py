@@ -18,7 +18,7 @@ class Thresholds:
     dark_luma: float = 25.0
     overexposed_share: float = 0.4
     low_contrast_ratio: float = 0.4  # of the baseline's luma std
-    blurred_ratio: float = 0.5  # of the baseline's sharpness
+    blurred_ratio: float = 0.75  # of the baseline's sharpness (fine detail over coarse: a clean scene holds within 10 %)
     covered_cells: int = 10  # of 16
     covered_peak_share: float = 0.9  # of the pixels in the 2 fullest of 64 luma bins
     cast_factor: float = 1.5  # and at least twice the baseline's
@@ -28,6 +28,15 @@ class Thresholds:
     striped_ratio: float = 2.5  # of the baseline's stripe strength
     mosaic_ratio: float = 1.2  # of the baseline's blockiness (at least 1)
     moved_shift: float = 0.04  # share of the picture's width the scene shifted
+    # Absolute triggers: what no camera's clean picture shows, judged while the camera has no baseline of
+    # its own yet (a camera added while faulty); far from any clean natural or simulated scene measured.
+    low_contrast_absolute: float = 6.0  # luma spread (std, grey levels) below this
+    blurred_absolute: float = 0.018  # sharpness below this (clean scenes measure 0.03-0.24)
+    cast_absolute: float = 2.5  # colour-cast factor above this (clean scenes reach 2.0: a warm table top) ...
+    blue_cast_absolute: float = 16.0  # ... or the mean chroma this far toward blue (Cb; clean: at most 12, a sky)
+    noisy_absolute: float = 5.0  # noise sigma above this (grey levels; clean cameras after their codec: 1-3)
+    striped_absolute: float = 60.0  # stripe strength above this (clean: 5-25)
+    mosaic_absolute: float = 1.6  # blockiness above this (clean: 0.85-1.25)
 
 
 DEFAULT_LIMITS = Thresholds()  # frozen: safe as a shared default

@@ -127,7 +127,8 @@ def _ascii(text: str) -> str:
     return "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
 
 
-def _overlay(img: Picture, spec: FrameSpec) -> None:
+def overlay(img: Picture, spec: FrameSpec) -> None:
+    """The camera's burnt-in text: its name on a black bar at the top, a frame counter at the bottom."""
     scale = spec.width / 640
     thick = max(1, int(round(2 * scale)))
     cv2.rectangle(img, (0, 0), (spec.width, int(34 * scale)), (0, 0, 0), -1)
@@ -167,7 +168,7 @@ def draw(scene: str, spec: FrameSpec, optics: Callable[[Picture], Picture] | Non
     noisy = np.clip(img.astype(np.int16) + _grain(spec), 0, 255).astype(np.uint8)
     if optics is not None:
         noisy = optics(noisy)
-    _overlay(noisy, spec)
+    overlay(noisy, spec)
     return noisy
 
 

@@ -219,9 +219,26 @@ def test_the_day_baseline_and_the_night_baseline_are_kept_apart():
     )
 
 
-def test_relative_checks_stay_quiet_until_the_camera_has_a_baseline():
-    blurred = Sample.from_bgr(picture_faults.render("blur", 3, scenes.draw("street", scenes.FrameSpec(0, 640, 360, 25, "C")), 0))
-    assert "blurred" not in scores(blurred, Baseline(), clock_day=True)
+def test_without_a_baseline_only_what_no_clean_camera_shows_is_a_fault():
+    street = scenes.draw("street", scenes.FrameSpec(0, 640, 360, 25, "C"))
+    blurred = Sample.from_bgr(picture_faults.render("blur", 3, street, 0))
+    assert scores(blurred, Baseline(), clock_day=True)["blurred"] >= 1.0, "no fine detail at all: absolutely blurred"
+    softer = Sample.from_bgr(picture_faults.render("blur", 1, street, 0))
+    assert scores(softer, Baseline(), clock_day=True)["blurred"] < 1.0, "a little soft: it waits for its own baseline"
+    clean = scores(Sample.from_bgr(street), Baseline(), clock_day=True)
+    assert all(score < 1.0 for score in clean.values()), clean
+
+
+@pytest.mark.parametrize("kind", ["blur", "colorcast", "cover", "dark", "mosaic"])
+def test_a_camera_faulty_from_its_first_picture_is_reported_and_never_learnt(kind):
+    found = []
+    for scene in ("street", "gate", "road", "office", "clock"):
+        camera = Camera()
+        seen = camera.show(scene, default(kind), samples=40, encoded=True)
+        assert not camera.diagnosis.baseline.ready(False), f"{scene}: learnt from faulty pictures"
+        found.append(CHECK_OF[kind] in seen[-1])
+        assert seen.index(seen[-1]) <= 10, f"{scene}: {kind} found within one vote (10 pictures)"
+    assert all(found), found
 
 
 def test_no_signal_or_a_black_picture_suspends_the_votes():

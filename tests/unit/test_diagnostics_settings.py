@@ -32,7 +32,7 @@ def test_health_sets_every_stream_and_a_stream_overrides_its_own():
     )
     own, other = (for_stream(config.diagnostics, s.health, s.ptz) for s in config.streams)
     assert (own.limits.dark_luma, own.limits.blurred_ratio, own.checks, own.ptz) == (20, 0.3, frozenset({"exposure"}), True)
-    assert (other.limits.blurred_ratio, other.checks, other.ptz) == (0.5, frozenset({"exposure", "covered", "moved"}), False)
+    assert (other.limits.blurred_ratio, other.checks, other.ptz) == (0.75, frozenset({"exposure", "covered", "moved"}), False)
     assert (own.vote_need, own.vote_window) == (6, 8) == (other.vote_need, other.vote_window)
 
 

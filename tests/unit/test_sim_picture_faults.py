@@ -30,7 +30,7 @@ def test_every_picture_fault_changes_what_its_measure_sees(kind):
     assert faulty.shape == clean.shape and faulty.dtype == np.uint8
     a, b = cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY), cv2.cvtColor(faulty, cv2.COLOR_BGR2GRAY)
     changed = {
-        "blur": m.sharpness(b) < 0.5 * m.sharpness(a),
+        "blur": m.sharpness(b, m.noise_sigma(b))[0] < 0.5 * m.sharpness(a, m.noise_sigma(a))[0],
         "dark": m.mean_luma(b) < 25,
         "overexposed": m.bright_share(b) > 0.4,
         "lowcontrast": m.luma_std(b) < 0.4 * m.luma_std(a),

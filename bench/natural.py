@@ -1,0 +1,145 @@
+"""Natural footage for the benchmarks: photographs (scikit-image's sample pictures, shipped in its wheel,
+so nothing is downloaded) made into a camera's clips through `hub.sim.optics`.
+
+Run by the benchmark's process (and tests that import it): `picture` makes one frame, `encode` a whole
+H.264 MP4 clip that GStreamer's RTSP server can serve. A clip is a pure function of its `ClipPlan`, so
+it is cached by name under the hub's clip cache (`natural/`).
+
+Scenes: day pictures with colour (a street-like launch site and sky, a table top, an office portrait, a
+garage, a cat's fur), grey ones by day (a man with a camera on a lawn under a flat sky, a brick wall,
+gravel), night versions (grey, dim, noisier: IR), and every scene can carry slow natural change (the
+light rises and falls, a shadow crosses). Every frame carries the camera's burnt-in name and frame count.
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hub.sim import optics, picture_faults, scenes
+from hub.sim.clips import cache_dir
+from hub.sim.frame import FrameSpec
+
+WIDTH, HEIGHT = 640, 360
+# name: (scikit-image picture, where the 16:9 crop starts, as a share of the spare height)
+SOURCES = {
+    "launch": ("rocket.jpg", 0.15),  # sky, a tower, trees: large smooth areas
+    "table": ("coffee.png", 0.5),  # a table top, a cup: smooth with a little texture
+    "office": ("astronaut.png", 0.3),  # a portrait, a flag, a plain background
+    "garage": ("motorcycle_left.png", 0.5),  # fine detail everywhere
+    "fur": ("chelsea.png", 0.5),  # fine texture, close up
+    "lawn": ("camera.png", 0.35),  # grey: a man, a camera, a flat sky, grass
+    "wall": ("brick.png", 0.5),  # grey: a camera pointed at a brick wall
+    "gravel": ("gravel.png", 0.5),  # grey: fine texture only
+}
+DAY_SCENES = tuple(SOURCES)
+NIGHT_SCENES = ("launch-night", "garage-night", "lawn-night")
+FAULTS = (*optics.LENS_FAULTS, *picture_faults.FOUND_BY)  # the lens faults, and the simulator's on natural pictures
+LENS_FOUND_BY = {"defocus": "blurred", "dirty": "blurred", "fog": "low_contrast"}
+FOUND_BY = {**picture_faults.FOUND_BY, **LENS_FOUND_BY}
+STRENGTHS = {  # weak, default, strong
+    "defocus": (1.5, 3, 6),
+    "dirty": (0.3, 0.5, 0.7),
+    "fog": (0.5, 0.7, 0.85),
+}
+
+
+@functools.cache
+def base(scene: str) -> np.ndarray:
+    """A scene's picture at 640x360 through the lens (vignetting), before light, faults, noise and text."""
+    import skimage.data  # the benchmark's dependency only: the hub never needs it
+
+    name, where = SOURCES[scene.removesuffix("-night")]
+    picture = cv2.imread(str(Path(skimage.data.data_dir) / name), cv2.IMREAD_COLOR)  # BGR, grey ones too
+    height, width = picture.shape[:2]
+    crop = round(width * HEIGHT / WIDTH)
+    if crop > height:  # wider than 16:9: the middle columns
+        keep = round(height * WIDTH / HEIGHT)
+        picture = picture[:, (width - keep) // 2 : (width - keep) // 2 + keep]
+    else:
+        top = round((height - crop) * where)
+        picture = picture[top : top + crop]
+    shrinking = picture.shape[1] > WIDTH
+    picture = cv2.resize(picture, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+    return optics.vignetting(picture)
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """One natural clip: a scene, maybe a fault (`kind` at `strength`) from `onset_s` on, slow change or not."""
+
+    scene: str
+    seconds: int
+    fps: int = 5
+    kind: str = ""
+    strength: float = 0.0
+    onset_s: float = 0.0
+    change: bool = False
+    label: str = "CAM"
+
+    def name(self) -> str:
+        fault = f"-{self.kind}-{self.strength:g}-at{self.onset_s:g}" if self.kind else ""
+        label = f"{zlib.crc32(self.label.encode()):08x}"
+        return f"{self.scene}{fault}{'-change' if self.change else ''}-{self.seconds}s-{self.fps}fps-{label}-v1"
+
+
+def picture(plan: ClipPlan, index: int) -> np.ndarray:
+    """Frame `index` of the clip: light, lens (and its fault), sensor, text."""
+    seconds = index / plan.fps
+    frame = base(plan.scene)
+    if plan.change:
+        frame = optics.lighting(frame, seconds)
+    faulty = plan.kind and seconds >= plan.onset_s
+    if faulty and plan.kind in optics.LENS_FAULTS:
+        frame = optics.lens_fault(plan.kind, plan.strength, frame)
+    elif faulty and plan.kind in picture_faults.OPTICAL:
+        frame = picture_faults.render(plan.kind, plan.strength, frame, index)
+    night = plan.scene.endswith("-night")
+    if night:
+        frame = optics.night(frame)
+    frame = optics.sensor_noise(frame, index % 32, 4.0 if night else 2.0)
+    spec = FrameSpec(index, WIDTH, HEIGHT, plan.fps, plan.label)
+    scenes.overlay(frame, spec)
+    if faulty and plan.kind not in picture_faults.OPTICAL and plan.kind not in optics.LENS_FAULTS:
+        frame = picture_faults.render(plan.kind, plan.strength, frame, index)  # the signal's faults: text too
+    return frame
+
+
+def path(plan: ClipPlan) -> Path:
+    return cache_dir() / "natural" / f"{plan.name()}.mp4"
+
+
+def encode(plan: ClipPlan) -> str:
+    """The clip as an H.264 MP4 (a keyframe every 2 s, as the simulator's), cached; returns its path.
+    Runs in a worker process (PyAV's libx264)."""
+    import av
+
+    out = path(plan)
+    if out.exists():
+        return str(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".part.mp4")
+    with av.open(str(partial), "w") as container:
+        stream = container.add_stream("libx264", rate=plan.fps)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.time_base = Fraction(1, plan.fps)
+        stream.bit_rate = 500_000 * plan.fps // 25 + 150_000
+        gop = 2 * plan.fps
+        stream.options = {
+            "preset": "veryfast",
+            "threads": "1",
+            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0",
+        }
+        for index in range(plan.seconds * plan.fps):
+            frame = av.VideoFrame.from_ndarray(picture(plan, index), format="bgr24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    partial.rename(out)
+    return str(out)
