@@ -100,10 +100,11 @@ def plan(strength_index: int, trials: int, kinds: list[str], clean: int, onset_s
 
 
 class Reasons:
-    """Follows the hub's event stream: every stream's reasons over time."""
+    """Follows the hub's event stream: every stream's reasons over time, and when it was first online."""
 
     def __init__(self) -> None:
         self.history: dict[str, list[tuple[float, tuple[str, ...]]]] = {}
+        self.first_online: dict[str, float] = {}
 
     async def follow(self, hub: HubProcess) -> None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), headers=hub.headers) as session:
@@ -113,6 +114,8 @@ class Reasons:
                     if line.startswith("data: ") and '"reasons"' in line:
                         data = json.loads(line[6:])
                         self.history.setdefault(data["id"], []).append((time.time(), tuple(data["reasons"])))
+                        if data.get("state") == "online":
+                            self.first_online.setdefault(data["id"], time.time())
 
 
 def encode_variants(estate: str) -> None:
@@ -150,7 +153,9 @@ async def onsets(sim, ids: list[str], until: float) -> dict[str, float]:
     return seen
 
 
-def judge(cameras: list[dict], reasons: Reasons, onset: dict[str, float], started: float, ended: float) -> list[dict]:
+def judge(
+    cameras: list[dict], reasons: Reasons, onset: dict[str, float], started: float, ended: float, check_of: dict = CHECK_OF
+) -> list[dict]:
     """Each camera's outcome: detection time, wrong diagnoses, false alarms while clean, clean seconds."""
     out = []
     for cam in cameras:
@@ -163,7 +168,7 @@ def judge(cameras: list[dict], reasons: Reasons, onset: dict[str, float], starte
         if cam["kind"]:
             result["started"] = fault_at is not None  # a fault that never started is reported, not counted
         if fault_at is not None:
-            expected = CHECK_OF[cam["kind"]]
+            expected = check_of[cam["kind"]]
             hits = [at for at, rs in history if at >= fault_at and expected in rs]
             result["detect_s"] = (hits[0] - fault_at) if hits else None
             result["confused"] = sorted({r for at, rs in history if at >= fault_at for r in picture(rs)} - {expected})
@@ -192,40 +197,49 @@ async def batch(strength_index: int, args) -> list[dict]:
     return judge(cameras, reasons, onset, started, ended)
 
 
-def summarise(results: list[dict]) -> tuple[list[list], dict]:
+def summarise(results: list[dict], strengths=None, check_of: dict = CHECK_OF) -> tuple[list[list], dict]:
+    """Per fault, strength and (natural set) mode: trials, detected, recall, detection times, confusions.
+    `strengths(kind)` gives (weak, default, strong)."""
+    strengths = strengths or STRENGTHS.__getitem__
     rows, summary = [], {}
     trials = [r for r in results if r["kind"] and r["started"]]
-    for kind in CHECK_OF:
-        for strength in sorted({r["strength"] for r in trials if r["kind"] == kind}, key=lambda s: STRENGTHS[kind].index(s)):
-            mine = [r for r in trials if r["kind"] == kind and r["strength"] == strength]
-            hits = [r["detect_s"] for r in mine if r["detect_s"] is not None]
-            confused = sorted({c for r in mine for c in r["confused"]})
-            default = strength == STRENGTHS[kind][1]
-            recall = len(hits) / len(mine)
-            rows.append(
-                [
-                    kind,
-                    f"{strength:g}" + (" (default)" if default else ""),
-                    CHECK_OF[kind],
-                    len(mine),
-                    len(hits),
-                    len(mine) - len(hits),
-                    f"{recall:.2f}",
-                    f"{statistics.median(hits):.0f}" if hits else "-",
-                    f"{max(hits):.0f}" if hits else "-",
-                    ", ".join(confused) or "-",
-                ]
-            )
-            summary[f"{kind}:{strength:g}"] = {
-                "check": CHECK_OF[kind],
-                "trials": len(mine),
-                "detected": len(hits),
-                "recall": recall,
-                "default": default,
-                "median_detect_s": statistics.median(hits) if hits else None,
-                "worst_detect_s": max(hits) if hits else None,
-                "confused": confused,
-            }
+    for kind in check_of:
+        for strength in sorted({r["strength"] for r in trials if r["kind"] == kind}, key=lambda s: strengths(kind).index(s)):
+            for mode in sorted({r.get("mode", "") for r in trials if r["kind"] == kind}):
+                mine = [r for r in trials if r["kind"] == kind and r["strength"] == strength and r.get("mode", "") == mode]
+                hits = [r["detect_s"] for r in mine if r["detect_s"] is not None]
+                confused = sorted({c for r in mine for c in r["confused"]})
+                default = strength == strengths(kind)[1]
+                recall = len(hits) / len(mine)
+                learnt = sum(1 for r in mine if r.get("learnt"))
+                rows.append(
+                    [
+                        kind,
+                        f"{strength:g}" + (" (default)" if default else ""),
+                        *([mode] if mode else []),
+                        check_of[kind],
+                        len(mine),
+                        len(hits),
+                        len(mine) - len(hits),
+                        f"{recall:.2f}",
+                        f"{statistics.median(hits):.0f}" if hits else "-",
+                        f"{max(hits):.0f}" if hits else "-",
+                        ", ".join(confused) or "-",
+                        *([str(learnt) if mode == "start" else "-"] if mode else []),
+                    ]
+                )
+                summary[f"{kind}:{strength:g}" + (f"/{mode}" if mode else "")] = {
+                    "check": check_of[kind],
+                    "mode": mode or "after",
+                    "trials": len(mine),
+                    "detected": len(hits),
+                    "recall": recall,
+                    "default": default,
+                    "median_detect_s": statistics.median(hits) if hits else None,
+                    "worst_detect_s": max(hits) if hits else None,
+                    "confused": confused,
+                    "baselines_learnt_from_the_fault": learnt if mode == "start" else None,
+                }
     return rows, summary
 
 
@@ -459,6 +473,29 @@ def cost_only(args) -> None:
     print(f"\nwritten to {path}")
 
 
+def natural_main(args) -> None:
+    """The natural set (`natural_set.py`): results in diagnostics_natural.json."""
+    import natural_set
+
+    random.seed(11)
+    info = machine()
+    results = natural_set.run(args)
+    rows, summary = summarise(results, natural_set.strengths, natural_set.natural.FOUND_BY)
+    alarm_rows, alarms = false_alarm_rows(results)
+    print(header_markdown(info))
+    print()
+    heads = ["fault", "strength", "from", "check", "trials", "detected", "missed", "recall", "detect median s", "detect worst s"]
+    print(table_markdown([*heads, "also reported", "baseline learnt from the fault"], rows))
+    print()
+    print(f"Clean camera time: {alarms['clean_camera_hours']:.2f} camera-hours over {len(alarms['by_scene_hours'])} scenes")
+    print(table_markdown(["check", "false alarms", "per 1,000 camera-hours"], alarm_rows))
+    path = write_results(
+        "diagnostics_natural",
+        {"machine": info, "args": vars(args), "trials": summary, "false_alarms": alarms, "cameras": results},
+    )
+    print(f"\nwritten to {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=10)
@@ -471,7 +508,13 @@ def main() -> None:
     parser.add_argument("--cost-rounds", type=int, default=2, help="rounds of off, on, on, off for the process cost")
     parser.add_argument("--cost-only", action="store_true", help="only the cost (results in diagnostics_cost.json)")
     parser.add_argument("--smoke", action="store_true", help="a few quick trials of the absolute checks (CI)")
+    parser.add_argument(
+        "--set", default="simulator", choices=("simulator", "natural"), help="the simulator's scenes, or natural footage"
+    )
     args = parser.parse_args()
+    if args.set == "natural":
+        natural_main(args)
+        return
     if args.cost_only:
         cost_only(args)
         return

@@ -89,9 +89,15 @@ def night(picture: Picture) -> Picture:
 
 
 def sensor_noise(picture: Picture, index: int, sigma: float = 2.0) -> Picture:
-    """The sensor's noise, new in every frame (seeded by its index: reproducible), on luma and a little
-    on colour; a night picture's gain makes more (pass a larger `sigma`)."""
-    rng = np.random.default_rng(index)
-    height, width = picture.shape[:2]
+    """The sensor's noise, new in every frame (seeded by its index: reproducible); a night picture's gain
+    makes more (pass a larger `sigma`)."""
+    return cv2.add(picture.astype(np.int16), noise_field(index, picture.shape[:2], sigma), dtype=cv2.CV_8U)
+
+
+def noise_field(seed: int, shape: tuple[int, int], sigma: float) -> np.ndarray:
+    """Sensor noise for one frame (int16, three channels): `sigma` grey levels on luma, a third of it on
+    each colour."""
+    rng = np.random.default_rng(seed)
+    height, width = shape
     noise = rng.normal(0.0, sigma, (height, width, 1)) + rng.normal(0.0, sigma / 3, (height, width, 3))
-    return np.clip(picture.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    return np.round(noise).astype(np.int16)

@@ -44,6 +44,8 @@ ESTATE = "".join(
         camera("black", fault="black"),
         camera("night", scene="night", size=FULL),
         camera("office", scene="office", size=FULL),
+        camera("soft", scene="gate", fault="blur", size=FULL),  # out of focus and colour-cast from their first frame
+        camera("tinted", scene="road", fault="colorcast", size=FULL),
         *(camera(sid, site=SITE) for sid in COMPOUND),
         camera("fx-other", site="Other compound"),
     ]
@@ -66,6 +68,16 @@ async def metric_samples(hub) -> list:
     async with hub.session.get(hub.url("/metrics")) as reply:
         text = await reply.text()
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+async def test_cameras_faulty_from_their_first_frame_are_reported_and_never_learnt(hub):
+    await hub.wait_for("soft", "degraded", "blurred", timeout=90)
+    await hub.wait_for("tinted", "degraded", "color_cast", timeout=90)
+    for stream_id, check in (("soft", "blurred"), ("tinted", "color_cast")):
+        assert (await hub.record(stream_id))["reasons"] == [check]
+        async with hub.session.get(hub.url(f"/api/streams/{stream_id}/diagnosis")) as reply:
+            diagnosis = await reply.json()
+        assert diagnosis["failing"] == [check] and not any(diagnosis["baseline_ready"].values()), diagnosis
 
 
 async def test_picture_faults_are_reasons_in_the_record_the_metrics_and_nothing_else(hub):

@@ -1,8 +1,9 @@
-"""Natural footage for the benchmarks: photographs (scikit-image's sample pictures, shipped in its wheel,
-so nothing is downloaded) made into a camera's clips through `hub.sim.optics`.
+"""Natural footage: photographs (scikit-image's sample pictures, shipped in its wheel, so nothing is
+downloaded) made into a camera's clips through `hub.sim.optics`, for the benchmark and the tests.
 
-Run by the benchmark's process (and tests that import it): `picture` makes one frame, `encode` a whole
-H.264 MP4 clip that GStreamer's RTSP server can serve. A clip is a pure function of its `ClipPlan`, so
+Runs in the process that asks (a benchmark, a test; `encode` in a worker process): `picture` makes one
+frame, `encode` a whole H.264 MP4 clip that GStreamer's RTSP server can serve. scikit-image is a test
+and benchmark dependency only (`pip install .[test]`); the hub itself never imports this module. A clip is a pure function of its `ClipPlan`, so
 it is cached by name under the hub's clip cache (`natural/`).
 
 Scenes: day pictures with colour (a street-like launch site and sky, a table top, an office portrait, a
@@ -53,7 +54,10 @@ STRENGTHS = {  # weak, default, strong
 @functools.cache
 def base(scene: str) -> np.ndarray:
     """A scene's picture at 640x360 through the lens (vignetting), before light, faults, noise and text."""
-    import skimage.data  # the benchmark's dependency only: the hub never needs it
+    try:
+        import skimage.data  # the tests' and benchmark's dependency only: the hub never needs it
+    except ImportError as error:
+        raise RuntimeError("natural footage needs scikit-image's sample pictures: pip install '.[test]'") from error
 
     name, where = SOURCES[scene.removesuffix("-night")]
     picture = cv2.imread(str(Path(skimage.data.data_dir) / name), cv2.IMREAD_COLOR)  # BGR, grey ones too
@@ -92,23 +96,44 @@ class ClipPlan:
 def picture(plan: ClipPlan, index: int) -> np.ndarray:
     """Frame `index` of the clip: light, lens (and its fault), sensor, text."""
     seconds = index / plan.fps
-    frame = base(plan.scene)
+    faulty = bool(plan.kind) and seconds >= plan.onset_s
     if plan.change:
-        frame = optics.lighting(frame, seconds)
-    faulty = plan.kind and seconds >= plan.onset_s
-    if faulty and plan.kind in optics.LENS_FAULTS:
-        frame = optics.lens_fault(plan.kind, plan.strength, frame)
-    elif faulty and plan.kind in picture_faults.OPTICAL:
-        frame = picture_faults.render(plan.kind, plan.strength, frame, index)
+        frame = _lens(optics.lighting(base(plan.scene), seconds), plan.kind if faulty else "", plan.strength, index)
+    else:  # a still scene through a still lens: the same picture every frame until the sensor adds its noise
+        frame = _still(plan.scene, plan.kind if faulty else "", plan.strength)
+        if faulty and plan.kind in PER_FRAME:
+            frame = picture_faults.render(plan.kind, plan.strength, frame, index)
     night = plan.scene.endswith("-night")
     if night:
         frame = optics.night(frame)
-    frame = optics.sensor_noise(frame, index % 32, 4.0 if night else 2.0)
-    spec = FrameSpec(index, WIDTH, HEIGHT, plan.fps, plan.label)
-    scenes.overlay(frame, spec)
-    if faulty and plan.kind not in picture_faults.OPTICAL and plan.kind not in optics.LENS_FAULTS:
+    frame = cv2.add(frame.astype(np.int16), _noise(index % 32, 4.0 if night else 2.0), dtype=cv2.CV_8U)
+    scenes.overlay(frame, FrameSpec(index, WIDTH, HEIGHT, plan.fps, plan.label))
+    if faulty and plan.kind in SIGNAL_FAULTS:
         frame = picture_faults.render(plan.kind, plan.strength, frame, index)  # the signal's faults: text too
     return frame
+
+
+PER_FRAME = frozenset({"noise", "cover"})  # lens and sensor faults that change from frame to frame
+SIGNAL_FAULTS = frozenset(picture_faults.PICTURE_FAULTS) - picture_faults.OPTICAL
+
+
+def _lens(frame: np.ndarray, kind: str, strength: float, index: int) -> np.ndarray:
+    if kind in optics.LENS_FAULTS:
+        return optics.lens_fault(kind, strength, frame)
+    if kind in picture_faults.OPTICAL:
+        return picture_faults.render(kind, strength, frame, index)
+    return frame
+
+
+@functools.cache
+def _still(scene: str, kind: str, strength: float) -> np.ndarray:
+    return _lens(base(scene), "" if kind in PER_FRAME else kind, strength, 0)
+
+
+@functools.cache
+def _noise(seed: int, sigma: float) -> np.ndarray:
+    """One of a few frames of sensor noise (int16, BGR): luma noise, and a third of it on each colour."""
+    return optics.noise_field(seed, (HEIGHT, WIDTH), sigma)
 
 
 def path(plan: ClipPlan) -> Path:
