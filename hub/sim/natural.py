@@ -3,8 +3,8 @@ downloaded) made into a camera's clips through `hub.sim.optics`, for the benchma
 
 Runs in the process that asks (a benchmark, a test; `encode` in a worker process): `picture` makes one
 frame, `encode` a whole H.264 MP4 clip that GStreamer's RTSP server can serve. scikit-image is a test
-and benchmark dependency only (`pip install .[test]`); the hub itself never imports this module. A clip is a pure function of its `ClipPlan`, so
-it is cached by name under the hub's clip cache (`natural/`).
+and benchmark dependency only (`pip install .[test]`); the hub itself never imports this module.
+A clip is a pure function of its `ClipPlan`, so it is cached by name under the hub's clip cache (`natural/`).
 
 Scenes: day pictures with colour (a street-like launch site and sky, a table top, an office portrait, a
 garage, a cat's fur), grey ones by day (a man with a camera on a lawn under a flat sky, a brick wall,
@@ -60,7 +60,10 @@ def base(scene: str) -> np.ndarray:
         raise RuntimeError("natural footage needs scikit-image's sample pictures: pip install '.[test]'") from error
 
     name, where = SOURCES[scene.removesuffix("-night")]
-    picture = cv2.imread(str(Path(skimage.data.data_dir) / name), cv2.IMREAD_COLOR)  # BGR, grey ones too
+    source = Path(skimage.data.data_dir) / name
+    picture = cv2.imread(str(source), cv2.IMREAD_COLOR)  # BGR, grey ones too
+    if picture is None:
+        raise RuntimeError(f"cannot read the sample picture {source}")
     height, width = picture.shape[:2]
     crop = round(width * HEIGHT / WIDTH)
     if crop > height:  # wider than 16:9: the middle columns
