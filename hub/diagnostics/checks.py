@@ -5,9 +5,10 @@ decoded (the reader thread: `hub.diagnostics.sampling`); `scores` runs on the ev
 against the stream's `Baseline`, and each score goes to that check's vote (`hub.diagnostics.confirm`). A
 score of 1.0 is exactly at the trigger. Checks that depend on what is normal for this camera (contrast,
 sharpness, colour, noise, stripes) are judged against its baseline, learned from its own clean pictures,
-kept apart for day and night; until a baseline is ready those checks score nothing (they stay quiet
-rather than guess). Noise, stripes and mosaic need the full frame: they are scored only on samples that
-carry one (`Fine`).
+kept apart for day and night; until a baseline is ready those checks are scored against conservative
+absolute triggers (what no clean camera shows), and a picture that fails any check is never learnt, so
+a camera faulty from its first picture is reported and never takes its fault for normal. Noise and
+stripes are scored only on samples that carry the full frame's costlier measures (`Fine`).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Who runs where: a `Sampler` belongs to one reader and runs in its thread (`inges
 (`due`). `measure` is pure and runs in the process's `Measurer` thread (or, for a visit, in the reader);
 never on the event loop. What leaves is a `PictureSample` of a few numbers (plus, about once a minute,
 ORB features). A sampled keyframe at most every `every_s` (`check_sample_s`; by default every other
-picture the reader decodes) gives the thumbnail measures (160x90 luma and its chroma) and
-the full frame's blockiness; every `full_every_s` the full frame's luma adds noise and stripes; every
+picture the reader decodes) gives the thumbnail measures (160x90 luma and its chroma) and the full
+frame's noise, sharpness and blockiness; every `full_every_s` the full frame's luma adds stripes; every
 `features_every_s` (and on the first picture) ORB features of the full frame, for the moved check.
 """
 
