@@ -43,15 +43,7 @@ def keyframe(plan: natural.ClipPlan, offset: int = 0) -> np.ndarray:
     """The luma of the keyframe at 2 s of a 3-s clip from frame `offset` on, through H.264."""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=plan.fps)
-        stream.width, stream.height, stream.pix_fmt = natural.WIDTH, natural.HEIGHT, "yuv420p"
-        stream.bit_rate = 500_000 * plan.fps // 25 + 150_000
-        gop = 2 * plan.fps
-        stream.options = {
-            "preset": "veryfast",
-            "threads": "1",
-            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0",
-        }
+        stream = natural.add_stream(container, plan.fps)
         for index in range(3 * plan.fps):
             frame = av.VideoFrame.from_ndarray(natural.picture(plan, index + offset), format="bgr24")
             frame.pts = index

@@ -647,7 +647,19 @@ unit test fails when it differs from what the results give. The simulator always
 only the process under test is measured (CPU from `/proc`, after a warm-up, over a fixed window). Expect
 15 % between runs on a shared VM; a target marked **missed** is open work, said so in the issue notes.
 """
-    parts = [intro, ingest(), detect(), api(), capacity(), estate(), first_frame(), diagnostics(), sharpness_measures(), sign_ins(), small_ones()]
+    parts = [
+        intro,
+        ingest(),
+        detect(),
+        api(),
+        capacity(),
+        estate(),
+        first_frame(),
+        diagnostics(),
+        sharpness_measures(),
+        sign_ins(),
+        small_ones(),
+    ]
     parts.append(sizing())
     return "\n".join(p.rstrip() + "\n" for p in parts if p).rstrip() + "\n"
 

@@ -143,6 +143,18 @@ def path(plan: ClipPlan) -> Path:
     return cache_dir() / "natural" / f"{plan.name()}.mp4"
 
 
+def add_stream(container, fps: int):
+    """An H.264 stream in a PyAV output `container` as the natural clips are encoded: 640x360, a keyframe
+    every 2 s (as the simulator's), x264 veryfast at a camera substream's bitrate."""
+    stream = container.add_stream("libx264", rate=fps)
+    stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    stream.time_base = Fraction(1, fps)
+    stream.bit_rate = 500_000 * fps // 25 + 150_000
+    gop = 2 * fps
+    stream.options = {"preset": "veryfast", "threads": "1", "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"}
+    return stream
+
+
 def encode(plan: ClipPlan) -> str:
     """The clip as an H.264 MP4 (a keyframe every 2 s, as the simulator's), cached; returns its path.
     Runs in a worker process (PyAV's libx264)."""
@@ -154,16 +166,7 @@ def encode(plan: ClipPlan) -> str:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_suffix(".part.mp4")
     with av.open(str(partial), "w") as container:
-        stream = container.add_stream("libx264", rate=plan.fps)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        stream.time_base = Fraction(1, plan.fps)
-        stream.bit_rate = 500_000 * plan.fps // 25 + 150_000
-        gop = 2 * plan.fps
-        stream.options = {
-            "preset": "veryfast",
-            "threads": "1",
-            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0",
-        }
+        stream = add_stream(container, plan.fps)
         for index in range(plan.seconds * plan.fps):
             frame = av.VideoFrame.from_ndarray(picture(plan, index), format="bgr24")
             frame.pts = index
