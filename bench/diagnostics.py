@@ -487,6 +487,9 @@ def natural_main(args) -> None:
     heads = ["fault", "strength", "from", "check", "trials", "detected", "missed", "recall", "detect median s", "detect worst s"]
     print(table_markdown([*heads, "also reported", "baseline learnt from the fault"], rows))
     print()
+    never = [r["id"] for r in results if r["kind"] and not r["started"]]
+    if never:
+        print(f"Cameras never seen online (not counted): {', '.join(never)}\n")
     print(f"Clean camera time: {alarms['clean_camera_hours']:.2f} camera-hours over {len(alarms['by_scene_hours'])} scenes")
     print(table_markdown(["check", "false alarms", "per 1,000 camera-hours"], alarm_rows))
     path = write_results(

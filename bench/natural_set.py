@@ -132,9 +132,10 @@ async def batch(strength_index: int, args, clean: bool) -> list[dict]:
             ended = time.time()
             follower.cancel()
             onset = {}
-            for cam in cameras:
-                online = reasons.first_online.get(cam["id"], started)
-                if cam["kind"]:
+            for cam in cameras:  # a camera never seen online has no fault moment: reported, not counted
+                online = reasons.first_online.get(cam["id"])
+                cam["online"] = online is not None
+                if cam["kind"] and online is not None:
                     onset[cam["id"]] = online + cam["clip"].onset_s
                 cam["learnt"] = hub.get(f"/api/streams/{cam['id']}/diagnosis")["baseline_ready"]["day"]
         finally:
