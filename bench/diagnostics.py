@@ -3,6 +3,8 @@
 Run: python bench/diagnostics.py                  (every fault kind at three strengths, 10 trials each)
      python bench/diagnostics.py --cost-only      (only the cost: about 25 minutes)
      python bench/diagnostics.py --smoke          (a few trials, for CI)
+     python bench/diagnostics.py --set natural    (natural footage served by GStreamer: about 40 minutes
+                                                   with --trials 6 --deadline 180; `natural_set.py`)
 
 Accuracy: a real simulator and a real `hub serve` (two processes), default `[health]` settings, except
 that the clock is pinned to daytime (`daylight_hours = [0, 24]`) so that an IR-cut fault (grey by day)
@@ -477,6 +479,8 @@ def natural_main(args) -> None:
     """The natural set (`natural_set.py`): results in diagnostics_natural.json."""
     import natural_set
 
+    if args.smoke:
+        args.trials, args.clean, args.onset, args.deadline, args.strengths, args.kinds = 1, 2, 10, 40, "1", "defocus,cover"
     random.seed(11)
     info = machine()
     results = natural_set.run(args)
@@ -495,6 +499,7 @@ def natural_main(args) -> None:
     path = write_results(
         "diagnostics_natural",
         {"machine": info, "args": vars(args), "trials": summary, "false_alarms": alarms, "cameras": results},
+        args.smoke,
     )
     print(f"\nwritten to {path}")
 

@@ -52,9 +52,9 @@ def strengths(kind: str) -> tuple[float, float, float]:
     return natural.STRENGTHS.get(kind) or STRENGTHS[kind]
 
 
-def plan(strength_index: int, trials: int, onset_s: float, deadline_s: float, clean: bool, kinds=natural.FAULTS) -> list[dict]:
-    """The batch's cameras, each with its clip; clean cameras only when `clean` (they run in every batch
-    otherwise: once is enough for their camera-hours, the faulted cameras' clean minutes add more)."""
+def plan(strength_index: int, trials: int, onset_s: float, deadline_s: float, clean: int, kinds=natural.FAULTS) -> list[dict]:
+    """The batch's cameras, each with its clip, and up to `clean` clean cameras (the first batch only: once
+    is enough for their camera-hours, and the faulted cameras' clean minutes add more)."""
     cameras = []
     after_s = int(onset_s + 20 + deadline_s + 30)
     for kind in kinds:
@@ -72,7 +72,7 @@ def plan(strength_index: int, trials: int, onset_s: float, deadline_s: float, cl
                 )
                 cameras.append({"id": sid, "kind": kind, "strength": strength, "scene": scene, "mode": mode, "clip": clip})
     if clean:
-        for n, scene in enumerate([*natural.DAY_SCENES, *natural.NIGHT_SCENES] * 2):
+        for n, scene in enumerate(([*natural.DAY_SCENES, *natural.NIGHT_SCENES] * 2)[:clean]):
             change = n % 2 == 1
             sid = f"nclean-{scene}-{n}"
             clip = natural.ClipPlan(scene, 240, 4, change=change, label=sid)  # 240 s: one period of the light; loops
@@ -113,7 +113,7 @@ def hub_config(cameras: list[dict], port: int) -> str:
     return "\n".join(blocks)
 
 
-async def batch(strength_index: int, args, clean: bool) -> list[dict]:
+async def batch(strength_index: int, args, clean: int) -> list[dict]:
     from diagnostics import Reasons, judge
 
     kinds = args.kinds.split(",") if args.kinds else natural.FAULTS
@@ -149,5 +149,5 @@ def run(args) -> list[dict]:
     """Every batch of the natural set: the cameras' outcomes (as the simulator set's, with `mode`)."""
     results = []
     for n, index in enumerate(int(s) for s in args.strengths.split(",")):
-        results += asyncio.run(batch(index, args, clean=n == 0))
+        results += asyncio.run(batch(index, args, clean=args.clean if n == 0 else 0))
     return results

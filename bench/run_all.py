@@ -25,6 +25,8 @@ FULL = [
     ["estate.py", "--cold"],
     ["estate.py", "--overload", "2"],
     ["diagnostics.py"],
+    ["diagnostics.py", "--set", "natural", "--trials", "6", "--deadline", "180"],
+    ["sharpness_measures.py"],
     ["login_burst.py"],
 ]
 SMOKE = [
@@ -38,6 +40,7 @@ SMOKE = [
     ["live_capacity.py", "--ladder", "4", "--warmup", "2", "--window", "3"],
     ["estate.py", "--sample", "40", "--period", "12", "--probe", "4", "--steady", "30"],
     ["diagnostics.py", "--smoke"],
+    ["diagnostics.py", "--set", "natural", "--smoke"],
     ["login_burst.py", "--streams", "2", "--seconds", "4", "--burst", "50", "--smoke"],
 ]
 
