@@ -88,15 +88,9 @@ def night(picture: Picture) -> Picture:
     return cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
 
-def sensor_noise(picture: Picture, index: int, sigma: float = 2.0) -> Picture:
-    """The sensor's noise, new in every frame (seeded by its index: reproducible); a night picture's gain
-    makes more (pass a larger `sigma`)."""
-    return cv2.add(picture.astype(np.int16), noise_field(index, picture.shape[:2], sigma), dtype=cv2.CV_8U)
-
-
 def noise_field(seed: int, shape: tuple[int, int], sigma: float) -> np.ndarray:
-    """Sensor noise for one frame (int16, three channels): `sigma` grey levels on luma, a third of it on
-    each colour."""
+    """The sensor's noise for one frame (int16, three channels, seeded: reproducible), to add after the lens:
+    `sigma` grey levels on luma, a third of it on each colour (a night picture's gain makes more)."""
     rng = np.random.default_rng(seed)
     height, width = shape
     noise = rng.normal(0.0, sigma, (height, width, 1)) + rng.normal(0.0, sigma / 3, (height, width, 3))
