@@ -30,6 +30,7 @@ THRESHOLD_RANGES = {  # (integer, above, at most)
     "mosaic_ratio": (False, 1, 100),
     "moved_shift": (False, 0, 1),
     "low_contrast_absolute": (False, 0, 255),
+    "veiled_absolute": (False, 0, 1),
     "blurred_absolute": (False, 0, 10),
     "cast_absolute": (False, 0, 100),
     "blue_cast_absolute": (False, 0, 128),

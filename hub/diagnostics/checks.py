@@ -23,16 +23,17 @@ from hub.diagnostics import measures
 from hub.diagnostics.confirm import excess, falling, rising, shortfall
 from hub.diagnostics.settings import DEFAULT_LIMITS, Thresholds
 
-MEASURES_VERSION = 4  # bumped whenever a measure changes: baselines kept from before are learnt again
+MEASURES_VERSION = 5  # bumped whenever a measure changes: baselines kept from before are learnt again
 MIN_SAMPLES = 20  # thumbnails before the thumbnail checks trust a baseline
 MIN_FINE_SAMPLES = 6  # full-frame samples before noise and stripes do
 # Until a baseline is ready it is the plain mean of its pictures; then each clean picture moves it this
 # share of the way, so that it follows dusk and the seasons but not a fault that creeps in over minutes.
 LEARN_RATE, FINE_LEARN_RATE = 0.01, 0.05  # at a picture every 2 s and a full frame every 10 s: ~3 and ~3 min
-COARSE = ("contrast", "sharpness", "cast", "chroma", "flat", "peak", "tint_b", "tint_r", "blocks")
+COARSE = ("luma", "contrast", "sharpness", "cast", "chroma", "flat", "peak", "tint_b", "tint_r", "blocks")
 FINE = ("noise", "stripes")
 THUMB_SIZE = (160, 90)  # defocus needs this much: at 64x36 a blur of sigma 3 hardly shows
-BRIGHT_DAY_LUMA = 60.0  # a grey picture this bright by day is not night mode
+BRIGHT_DAY_LUMA = 60.0  # a grey picture this bright by day is not night mode ...
+DAY_SHARE = 0.7  # ... nor one at 0.7x its camera's day brightness and contrast, for a dim scene
 DARK_NIGHT_LUMA = 50.0  # a picture this dark by night is night, whatever its colour
 COLOURFUL = 6.0  # times ir_chroma: a camera whose day pictures have less colour (grey rain) cannot show an IR-cut fault
 
@@ -82,6 +83,7 @@ class Sample:
     tint_r: float = 0.0
     blocks: float = 1.0  # blockiness of the full frame (cheap: every picture)
     detail: float = 0.0  # the full frame's edge energy beyond its noise: enough to judge sharpness?
+    veil: float = 0.0  # `measures.veil`: how far a haze lifts the darkest toward the brightest (0 to 1)
     fine: Fine | None = None
 
     @classmethod
@@ -102,6 +104,7 @@ class Sample:
             *measures.tint(cb, cr),
             measures.blockiness(luma),
             detail,
+            measures.veil(gray, cb, cr),
             Fine.of(luma, noise) if fine else None,
         )
 
@@ -222,13 +225,24 @@ def _judgeable(sample: Sample) -> bool:
     return sample.detail >= MIN_DETAIL
 
 
+# The veil a picture may carry rises with its contrast: a bright plain wall lifts the floor too, but keeps
+# its contrast; fog and a faded signal take both. Clean scenes measured: at most 0.50 (a brick wall, at a
+# contrast of 21) and 0.39 (rain, 24); fog and a faded picture from 0.52 (at 12) and 0.59 (at 17).
+VEIL_PER_CONTRAST = 0.01  # per grey level of contrast, added to `veiled_absolute`
+
+
 def absolute_scores(sample: Sample, limits: Thresholds = DEFAULT_LIMITS) -> dict[str, float]:
-    """Scores against what no clean camera shows, for a camera with no baseline yet: a faded picture, one
-    with no fine detail at all, one hue over everything, heavy noise, stripes or blocks. Conservative: a
-    camera only a little off from its first picture waits for the relative checks (and is learnt as it is)."""
+    """Scores against what no clean camera shows, for a camera with no baseline yet: a faded or fogged
+    picture (little contrast, or its darkest parts lifted toward its brightest), one with no fine detail
+    at all, one hue over everything, heavy noise, stripes or blocks. Conservative: a camera only a little
+    off from its first picture waits for the relative checks (and is learnt as it is)."""
+    blurred = falling(sample.sharpness, limits.blurred_absolute) if _judgeable(sample) else 0.0
+    # Blur takes a fine texture's contrast too (a brick wall out of focus): the veil counts only while the
+    # picture keeps some sharpness, which fog's haze and a faded signal leave (the ratio divides contrast out).
+    veiled = rising(sample.veil, limits.veiled_absolute + VEIL_PER_CONTRAST * sample.contrast) if blurred < 1.0 else 0.0
     return {
-        "low_contrast": falling(sample.contrast, limits.low_contrast_absolute),
-        "blurred": falling(sample.sharpness, limits.blurred_absolute) if _judgeable(sample) else 0.0,
+        "low_contrast": max(falling(sample.contrast, limits.low_contrast_absolute), veiled),
+        "blurred": blurred,
         # Daylight and lamps run from blue sky to orange sodium; a warm picture is normal (a table top, a
         # lamp-lit room), a picture this blue is not.
         "color_cast": max(rising(sample.cast, limits.cast_absolute), rising(sample.tint_b, limits.blue_cast_absolute)),
@@ -241,8 +255,18 @@ def _ir_cut(sample: Sample, baseline: Baseline, clock_day: bool, limits: Thresho
     by day; or colour in the dark (stuck in day mode), only for one whose nights are grey."""
     day_normal = baseline.values[False] if baseline.ready(False) else None
     night_normal = baseline.values[True] if baseline.ready(True) else None
-    if clock_day and sample.luma >= BRIGHT_DAY_LUMA and day_normal and day_normal["chroma"] > COLOURFUL * limits.ir_chroma:
+    if clock_day and day_normal and day_normal["chroma"] > COLOURFUL * limits.ir_chroma and _daylight(sample, day_normal):
         return falling(sample.chroma, limits.ir_chroma)
     if not clock_day and sample.luma < DARK_NIGHT_LUMA and night_normal and night_normal["chroma"] < limits.ir_chroma:
         return rising(sample.chroma, 3 * limits.ir_chroma)
     return 0.0
+
+
+def _daylight(sample: Sample, day_normal: dict[str, float]) -> bool:
+    """Whether a grey picture by day is daylight through a stuck filter rather than night mode switched
+    on early at dusk: as bright as `BRIGHT_DAY_LUMA`; or, from a camera whose days are dim (a dark
+    scene), the day's own picture less its colour: most of its day's brightness and contrast (night mode
+    at dusk is dimmer and flatter)."""
+    if sample.luma >= BRIGHT_DAY_LUMA:
+        return True
+    return sample.luma >= DAY_SHARE * day_normal["luma"] and sample.contrast >= DAY_SHARE * day_normal["contrast"]

@@ -41,6 +41,25 @@ def clipped_share(gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, level: int =
     return float(np.count_nonzero(blown)) / blown.size
 
 
+def veil(gray: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> float:
+    """How far a uniform veil of light (fog, haze, a faded signal) lifts the picture's darkest parts toward
+    its brightest: the floor of its dark channel (the least of R, G and B, the darkest in each 3x3
+    neighbourhood of the chroma's grid, 1st percentile) over the top of its bright channel (the most of
+    R, G and B, 99th percentile), less the text bands; 0 to 1. A clear scene almost always has near-black
+    somewhere (a shadow, a dark or a saturated object: the dark-channel prior of He, Sun and Tang), so
+    it measures near 0; fog adds the same light everywhere and a faded picture pulls every value toward
+    its mean, both lifting the floor. Light and exposure divide out. The planes may be any sizes: luma
+    is brought to the chroma's."""
+    if gray.shape != cb.shape:
+        gray = cv2.resize(gray, (cb.shape[1], cb.shape[0]), interpolation=cv2.INTER_AREA)
+    y, u, v = without_text_bands(gray).astype(np.float32), _centred(without_text_bands(cb)), _centred(without_text_bands(cr))
+    red, green, blue = y + 1.402 * v, y - 0.344 * u - 0.714 * v, y + 1.772 * u
+    darkest = cv2.erode(cv2.min(cv2.min(red, green), blue), np.ones((3, 3), np.uint8))
+    brightest = cv2.max(cv2.max(red, green), blue)
+    floor, top = float(np.percentile(darkest, 1)), float(np.percentile(brightest, 99))
+    return min(max(floor, 0.0) / max(top, 1.0), 1.0)
+
+
 def tint(cb: np.ndarray, cr: np.ndarray) -> tuple[float, float]:
     """The picture's mean chroma (Cb, Cr) off neutral: a white balance that drifts moves it."""
     return cv2.mean(cb)[0] - 128.0, cv2.mean(cr)[0] - 128.0

@@ -30,7 +30,8 @@ class Thresholds:
     moved_shift: float = 0.04  # share of the picture's width the scene shifted
     # Absolute triggers: what no camera's clean picture shows, judged while the camera has no baseline of
     # its own yet (a camera added while faulty); far from any clean natural or simulated scene measured.
-    low_contrast_absolute: float = 6.0  # luma spread (std, grey levels) below this
+    low_contrast_absolute: float = 6.0  # luma spread (std, grey levels) below this, or ...
+    veiled_absolute: float = 0.36  # ... a veil (darkest over brightest) above this plus 0.01 per level of contrast
     blurred_absolute: float = 0.018  # sharpness below this (clean scenes measure 0.03-0.24)
     cast_absolute: float = 2.5  # colour-cast factor above this (clean scenes reach 2.0: a warm table top) ...
     blue_cast_absolute: float = 16.0  # ... or the mean chroma this far toward blue (Cb; clean: at most 12, a sky)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import pytest
 
+from hub.diagnostics.checks import Baseline, Sample, scores
 from hub.diagnostics.diagnosis import Diagnosis
 from hub.diagnostics.sampling import Sampler
 from hub.diagnostics.settings import SamplingSettings
@@ -69,3 +70,37 @@ def test_a_camera_out_of_focus_from_its_first_picture_is_found_and_its_baseline_
         seen = camera.run(120)
         assert seen[-1] == ("blurred",), f"{scene}: {seen[-1]}"
         assert not camera.diagnosis.baseline.ready(False), scene
+
+
+FLAT_WHEN_FADED = ("launch", "launch-night")  # mostly sky: faded, as flat as a cover (no reference view tells them apart)
+
+
+@pytest.mark.parametrize("kind", ["fog", "lowcontrast"])
+def test_a_camera_fogged_or_faded_from_its_first_picture_is_found_by_its_veil_and_never_learnt(kind):
+    """No baseline to compare with: the darkest parts lifted toward the brightest give fog and a faded
+    signal away on every scene, day and night, sharp or soft, while clean ones stay quiet (above)."""
+    for scene in SCENES:
+        camera = NaturalCamera(scene, kind=kind, strength=0.7 if kind == "fog" else 0.25)  # the default strengths
+        seen = camera.run(120, day=not scene.endswith("-night"))
+        expected = ("covered",) if scene in FLAT_WHEN_FADED else ("low_contrast",)
+        assert seen[-1] == expected, f"{scene}: {kind} -> {seen[-1]}"
+        assert camera.diagnosis.baseline.counts == {False: 0, True: 0}, f"{scene}: learnt a faulty picture"
+
+
+@pytest.mark.parametrize("scene", natural.DAY_SCENES[:5])  # the colourful ones: a grey camera has no colour to lose
+def test_an_ir_cut_filter_stuck_by_day_is_found_in_a_dim_scene_as_in_a_bright_one(scene):
+    camera = NaturalCamera(scene, kind="ircut", strength=1, onset_s=120, change=True)
+    assert not any(camera.run(120)), f"{scene}: clean while it learns"
+    assert camera.run(80)[-1] == ("ir_cut",), scene
+
+
+def test_night_mode_switched_on_early_at_dusk_in_a_dim_scene_is_no_ir_cut_fault():
+    """Dusk's night mode is dimmer and flatter than the day; a stuck filter shows the day less its colour."""
+    baseline = Baseline()
+    for index in range(0, 1200, 40):
+        baseline.learn(Sample.from_bgr(natural.picture(natural.ClipPlan("launch", 240, change=True), index)), False)
+    for index in range(0, 1200, 100):
+        dusk = Sample.from_bgr(natural.picture(natural.ClipPlan("launch-night", 240, change=True), index))
+        stuck = Sample.from_bgr(natural.picture(natural.ClipPlan("launch", 240, kind="ircut", strength=1, change=True), index))
+        assert scores(dusk, baseline, clock_day=True)["ir_cut"] < 1.0, index
+        assert scores(stuck, baseline, clock_day=True)["ir_cut"] >= 1.0, index
