@@ -10,6 +10,7 @@ apt_need vlc-bin vlc-plugin-base  # VLC's RTSP server, a camera we did not write
 apt_need chromium
 # Prometheus and promtool check, unit-test and run the shipped alert rules.
 apt_need prometheus
+apt_need redis-server  # the cluster's shared state (tests/e2e/test_cluster_store.py)
 # systemd-analyze checks the shipped unit.
 apt_need systemd
 cd "$ROOT"

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hub.config import access as config_access
+from hub.config import cluster as config_cluster
 from hub.config import diagnostics as config_diagnostics
 from hub.config.checks import Checker, check_keys
 from hub.config.model import (
@@ -78,7 +79,7 @@ def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | N
 
 def _build(raw: dict, check: Checker, env: Mapping[str, str], base: Path) -> Config:
     """`base`: the config's folder, where relative file names (TLS) are found."""
-    check_keys(check, "", raw, {"hub", "health", "sim", "map", "monitor", "metrics", "access", "streams"})
+    check_keys(check, "", raw, {"hub", "health", "sim", "map", "monitor", "metrics", "access", "cluster", "streams"})
     hub = _hub(check.table(raw, "hub"), check.at("[hub]"), base)
     monitor = _monitor(check.table(raw, "monitor"), check.at("[monitor]"))
     health_table = check.table(raw, "health")
@@ -89,7 +90,8 @@ def _build(raw: dict, check: Checker, env: Mapping[str, str], base: Path) -> Con
     streams = _streams(raw.get("streams", []), check, env)
     metrics = config_access.metrics(check.table(raw, "metrics"), check.at("[metrics]"))
     access = config_access.access(check.table(raw, "access"), check.at("[access]"), CATEGORIES)
-    return Config(hub, health, sim, map_, streams, check.source, monitor, metrics, access, diagnostics)
+    cluster = config_cluster.cluster(check.table(raw, "cluster"), check.at("[cluster]"), env)
+    return Config(hub, health, sim, map_, streams, check.source, monitor, metrics, access, diagnostics, cluster)
 
 
 def parse_listen(value: object) -> Listen:

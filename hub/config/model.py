@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hub.config.access import AccessSettings, IpNetwork, MetricsSettings, TlsSettings
+from hub.config.cluster import ClusterSettings
 from hub.config.diagnostics import DiagnosticsSettings
 from hub.config.sim_source import Fault, SimSource
 from hub.safe.redact import redact_url
@@ -135,6 +136,7 @@ class Config:
     metrics: MetricsSettings = MetricsSettings()
     access: AccessSettings = AccessSettings()
     diagnostics: DiagnosticsSettings = DiagnosticsSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
     def stream(self, stream_id: str) -> Stream | None:
         return next((s for s in self.streams if s.id == stream_id), None)

@@ -16,7 +16,7 @@ from hub.safe.numbers import ascii_int
 from hub.web.access import ACCESS, ADDRESS, principal, principal_or_none, record_for, require, visible_or_404
 from hub.web.account import needs_reason
 from hub.web.bodies import json_object
-from hub.web.keys import CONFIG_PATH, INDEX, MONITOR, READ_DOOR, SNAPSHOTS, STREAM_LISTS
+from hub.web.keys import CLUSTER, CONFIG_PATH, INDEX, MONITOR, READ_DOOR, SNAPSHOTS, STREAM_LISTS
 from hub.web.metrics.scoped import metrics_for
 from hub.web.middleware import bad_request, json_error
 
@@ -149,7 +149,7 @@ async def reload_from_disk(app: web.Application) -> dict:
         config = load_config(path)
     except ConfigError as exc:
         return {"error": "the new config has problems; the running config is unchanged", "problems": exc.problems}
-    result = await app[MONITOR].apply(config)
+    result = await (app[CLUSTER].reload(config) if CLUSTER in app else app[MONITOR].apply(config))
     app[ACCESS].apply(config.access)
     return {"reloaded": path, **result.to_json()}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from hub.auth.service import AccessService
+from hub.cluster.node import ClusterNode
 from hub.config import CATEGORIES, Config
 from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.store import DiagnosticsStore, diagnostics_db_for
@@ -19,7 +21,7 @@ from hub.monitor import Monitor
 from hub.web import account, api, audit_api, diagnostics_api, events, layouts, openapi
 from hub.web.access import ACCESS, SECURITY, access_gate
 from hub.web.connections import CONNECTIONS, OpenConnections
-from hub.web.keys import CLOSING, CONFIG_PATH, INDEX, LIVE, METRICS, MONITOR, READ_DOOR, SNAPSHOTS, STREAM_LISTS, UI
+from hub.web.keys import CLOSING, CLUSTER, CONFIG_PATH, INDEX, LIVE, METRICS, MONITOR, READ_DOOR, SNAPSHOTS, STREAM_LISTS, UI
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
 from hub.web.live import LiveHub
 from hub.web.live_socket import close_sockets, live_socket
@@ -59,12 +61,16 @@ async def _run_monitor(app: web.Application):
         loop.create_task(app[CONNECTIONS].recheck_forever(), name="rights-recheck"),
     ]
     await app[MONITOR].start()
+    if CLUSTER in app:  # a cluster node: the monitor pulls what the node holds
+        chores.append(loop.create_task(app[CLUSTER].run(), name="cluster"))
     yield
     for chore in chores:
         chore.cancel()
     await app[METRICS].close()
     await close_scoped(app)
     await app[MONITOR].stop()
+    if CLUSTER in app:  # readers stopped: the claims may go
+        await app[CLUSTER].leave()
     store = app[MONITOR].diagnostics.store
     if store is not None:
         store.close()
@@ -121,7 +127,11 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     source = Path(config_path or config.source)
     state = _state_path(source)
     store = DiagnosticsStore(diagnostics_db_for(state))
-    app[MONITOR] = Monitor(config, index, diagnostics=Diagnostics(config.diagnostics, store))
+    clustered = config.cluster.enabled  # a cluster node starts pulling nothing: it pulls what it claims
+    pulled = dataclasses.replace(config, streams=()) if clustered else config
+    app[MONITOR] = Monitor(pulled, index, diagnostics=Diagnostics(config.diagnostics, store))
+    if clustered:
+        app[CLUSTER] = ClusterNode(config, app[MONITOR])
     app[SNAPSHOTS] = SnapshotCache()
     app[METRICS] = MetricsCache(MetricsRender(index), lambda: index.ticks)
     app[CONFIG_PATH] = config_path or config.source

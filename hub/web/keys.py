@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from hub.cluster.node import ClusterNode
 from hub.index import Index
 from hub.monitor import Monitor
 from hub.web.live import LiveHub
@@ -24,3 +25,4 @@ LIVE = web.AppKey("live", LiveHub)
 UI = web.AppKey("ui", dict)
 STREAM_LISTS = web.AppKey("stream_lists", StreamLists)  # the bodies of GET /api/streams
 READ_DOOR = web.AppKey("read_door", ReadDoor)  # answers the list and record reads in a process of its own
+CLUSTER = web.AppKey("cluster", ClusterNode)  # only on a cluster node ([cluster] redis set)

@@ -1,0 +1,158 @@
+"""One hub node in a cluster: its heartbeat, its claims, and the cameras its monitor pulls.
+
+Who runs where: `ClusterNode.run` is one task on the hub's event loop (started with the monitor, in
+`hub.web.app`). Every `RENEW_EVERY_S` it renews the node's heartbeat, reads the cluster's view, works
+out the assignment (`hub.cluster.assign`) and this step's moves (`hub.cluster.plan`), releases what
+it must hand over (after its readers stopped), claims what it gets, and has the monitor pull exactly
+the cameras it holds (`Monitor.apply` with those streams: the same path as a hot reload). By its own
+clock (`hub.cluster.lease`) it stops every reader before its heartbeat could expire in Redis; while
+Redis does not answer it keeps what it holds and moves nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+
+from hub.cluster.assign import NodeShare, assign, meaningful_change
+from hub.cluster.lease import RENEW_EVERY_S, TTL_S, Lease
+from hub.cluster.plan import plan, releases
+from hub.cluster.store import ClusterStore, View
+from hub.config import Config
+
+log = logging.getLogger("hub.cluster")
+COOLDOWN_S = 10.0  # a node that (re)joined takes no camera from a live holder before this
+MOVES_PER_STEP = 20  # cameras handed over from live holders per step (orphans move at once)
+REDIS_TIMEOUT_S = 1.0  # a Redis call that takes longer counts as Redis not answering
+
+
+class ClusterNode:
+    """This node's part in the cluster (`monitor`: a `hub.monitor.Monitor` started with no streams)."""
+
+    def __init__(self, config: Config, monitor, client=None):
+        self.config, self.monitor = config, monitor
+        settings = config.cluster
+        if client is None:
+            import redis.asyncio as redis_asyncio  # only a cluster node needs the client
+
+            client = redis_asyncio.Redis.from_url(
+                settings.redis, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+            )
+        self.store = ClusterStore(client, settings.node, ttl_s=TTL_S)
+        self.name = settings.node
+        self.lease = Lease()
+        self.joined = False
+        self.held: set[str] = set()
+        self._shares: dict[str, NodeShare] = {}
+        self._target: dict[str, str | None] = {}
+        self._target_for: tuple[str, ...] = ()
+        self._first_seen: dict[tuple[str, int], float] = {}  # (member, epoch) -> when this node first saw it
+        self.reassignments = 0
+
+    def share(self) -> NodeShare:
+        """What this node offers: its cores as weight; no cap yet (every node can patrol what it holds)."""
+        return NodeShare(float(max(self.monitor.meter.cores, 1)), 1_000_000)
+
+    async def run(self) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                await self.step(started)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis away or answering nonsense: keep what is held, move nothing
+                self.lease.failed(started)
+                log.warning(
+                    "cluster: Redis did not answer (%s); keeping %d cameras, assignment frozen",
+                    type(error).__name__,
+                    len(self.held),
+                )
+            if not self.lease.may_pull(time.monotonic()) and self.held:
+                log.error("cluster: lease over; stopping all %d readers", len(self.held))
+                await self._hold(set())
+            await asyncio.sleep(max(0.0, RENEW_EVERY_S - (time.monotonic() - started)))
+
+    async def step(self, now: float) -> None:
+        self.lease.tick(now)
+        if self.lease.lapsed:  # did not run: stop first, talk to Redis after
+            log.error("cluster: this node did not run past its lease; stopping its readers and joining again")
+            await self._hold(set())
+            self.lease.rejoined()
+            self.joined = False
+        if not self.joined:
+            if not await self._join():
+                return
+        sent = time.monotonic()
+        renewed = await self.store.renew(self.share())
+        if renewed != 1:  # replaced (0) or gone (-1): this epoch may write nothing more
+            log.warning("cluster: heartbeat %s; joining again", "replaced by a newer epoch" if renewed == 0 else "gone")
+            if renewed == 0:
+                await self._hold(set())
+            self.joined = False
+            self.lease.rejoined()
+            return
+        self.lease.renewed(sent)
+        await self._converge(await self.store.view())
+
+    async def _join(self) -> bool:
+        sent = time.monotonic()
+        epoch = await self.store.join(self.share())
+        if not epoch:
+            log.info("cluster: node name %s still alive in Redis; waiting for its heartbeat to expire", self.name)
+            return False
+        self.lease.renewed(sent)
+        self.joined = True
+        log.info("cluster: joined as %s, epoch %d", self.name, epoch)
+        return True
+
+    async def _converge(self, view: View) -> None:
+        cameras = tuple(s.id for s in self.config.streams)
+        shares = self._eligible(view)
+        if cameras != self._target_for or meaningful_change(self._shares, shares):
+            self._target, self._shares, self._target_for = assign(cameras, shares), shares, cameras
+            self.reassignments += 1
+        holders = {c: view.holders.get(c) for c in cameras}
+        moves = plan(holders, self._target, set(view.members), MOVES_PER_STEP)
+        mine = {c for c, n in holders.items() if n == self.name}
+        give = set(releases(holders, moves, self.name))
+        if give:
+            await self._hold(mine - give)  # readers stopped before the claims go
+            await self.store.release(sorted(give))
+        got = await self.store.claim(sorted(set(moves.claims(self.name)) | (mine - give)))
+        await self._hold(got)
+
+    def _eligible(self, view: View) -> dict[str, NodeShare]:
+        """The members cameras are assigned over: those past their cool-down since (re)joining, as this
+        node has watched them (all members while none is: a cluster starting up)."""
+        now = time.monotonic()
+        seen = {(name, m.epoch): self._first_seen.get((name, m.epoch), now) for name, m in view.members.items()}
+        self._first_seen = seen
+        settled = {name: view.members[name].share for (name, _), since in seen.items() if now - since >= COOLDOWN_S}
+        return settled or {name: m.share for name, m in view.members.items()}
+
+    async def _hold(self, cameras: set[str]) -> None:
+        """Have the monitor pull exactly `cameras` (of the configured streams)."""
+        if cameras == self.held:
+            return
+        streams = tuple(s for s in self.config.streams if s.id in cameras)
+        await self.monitor.apply(dataclasses.replace(self.config, streams=streams))
+        added, dropped = len(cameras - self.held), len(self.held - cameras)
+        self.held = set(cameras)
+        log.info("cluster: now pulling %d cameras (+%d, -%d)", len(cameras), added, dropped)
+
+    async def reload(self, config: Config):
+        """A new config (SIGHUP, the API): the node keeps its held cameras that remain; the next step assigns."""
+        self.config = config
+        streams = tuple(s for s in config.streams if s.id in self.held)
+        self.held &= {s.id for s in streams}
+        return await self.monitor.apply(dataclasses.replace(config, streams=streams))
+
+    async def leave(self) -> None:
+        """On a clean stop: release every claim, so the others take over without waiting for expiry."""
+        try:
+            await self.store.release(sorted(self.held))
+        except Exception as error:
+            log.warning("cluster: could not release claims on leaving (%s); they lapse with the heartbeat", error)
+        await self.store.client.aclose()

@@ -1,0 +1,178 @@
+"""The cluster's shared state in Redis: members, fencing epochs and claims; every write fenced.
+
+Who runs where: one `ClusterStore` per node, used by its cluster loop on the event loop (redis-py's
+asyncio client). Keys, under a prefix (default "hub:"):
+- `epoch`: a counter; each node takes a new fencing epoch (`INCR`) when it joins;
+- `node:<name>`: the node's heartbeat, JSON with its epoch, weight, capacity and internal address,
+  renewed about every 2 s, expiring after 6 s (`hub.cluster.lease`);
+- `nodes`: a set of the names ever joined (expired heartbeats are skipped when read);
+- `claims`: a hash, camera -> "node|epoch".
+
+Every write is a Lua script that checks, atomically, that the writer's heartbeat is alive with its own
+epoch, so a node that was paused, partitioned or replaced can write nothing once its epoch is stale.
+A claim is valid only while its holder's heartbeat lives with the claim's epoch: a dead node's claims
+lapse with its heartbeat, and another node may then take them. A node name already alive cannot
+join again until that heartbeat expires (a restarted node waits out its old self).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from hub.cluster.assign import NodeShare
+
+_ALIVE = """
+local function alive(key, epoch)
+  local raw = redis.call('GET', key)
+  if not raw then return false end
+  return tonumber(cjson.decode(raw)['epoch']) == tonumber(epoch)
+end
+"""
+# KEYS: my heartbeat. ARGV: epoch, heartbeat JSON, ttl ms. -> 1 renewed, 0 replaced by a newer epoch, -1 gone
+RENEW = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return -1 end
+if tonumber(cjson.decode(raw)['epoch']) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+"""
+# KEYS: epoch counter, my heartbeat, the members set. ARGV: name, heartbeat JSON without epoch, ttl ms.
+# -> the new epoch, or 0 while a heartbeat of that name still lives
+JOIN = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local epoch = redis.call('INCR', KEYS[1])
+local beat = cjson.decode(ARGV[2])
+beat['epoch'] = epoch
+redis.call('SET', KEYS[2], cjson.encode(beat), 'PX', ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[1])
+return epoch
+"""
+# KEYS: claims hash, my heartbeat. ARGV: node, epoch, node-key prefix, cameras...
+# -> the cameras now mine (already mine included); none when my own epoch is stale
+CLAIM = (
+    _ALIVE
+    + """
+if not alive(KEYS[2], ARGV[2]) then return {} end
+local mine = ARGV[1] .. '|' .. ARGV[2]
+local got = {}
+for i = 4, #ARGV do
+  local camera = ARGV[i]
+  local cur = redis.call('HGET', KEYS[1], camera)
+  local free = true
+  if cur and cur ~= mine then
+    local bar = string.find(cur, '|', 1, true)
+    free = not alive(ARGV[3] .. string.sub(cur, 1, bar - 1), string.sub(cur, bar + 1))
+  end
+  if free then
+    redis.call('HSET', KEYS[1], camera, mine)
+    table.insert(got, camera)
+  end
+end
+return got
+"""
+)
+# KEYS: claims hash, my heartbeat. ARGV: node, epoch, cameras... -> how many released
+RELEASE = (
+    _ALIVE
+    + """
+if not alive(KEYS[2], ARGV[2]) then return 0 end
+local mine = ARGV[1] .. '|' .. ARGV[2]
+local n = 0
+for i = 3, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == mine then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+"""
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A live node as its heartbeat describes it."""
+
+    name: str
+    epoch: int
+    share: NodeShare
+    address: str = ""  # where the other nodes reach its internal channel
+
+
+@dataclass(frozen=True)
+class View:
+    """The cluster as one read sees it: live members, and each claimed camera's live holder."""
+
+    members: dict[str, Member]
+    holders: dict[str, str]  # camera -> node, only claims whose holder's heartbeat lives with their epoch
+
+
+class ClusterStore:
+    """One node's handle on the shared state (`client`: a `redis.asyncio.Redis`)."""
+
+    def __init__(self, client, node: str, prefix: str = "hub:", ttl_s: float = 6.0):
+        self.client, self.node, self.prefix = client, node, prefix
+        self.ttl_ms = int(ttl_s * 1000)
+        self.epoch = 0
+        self._renew, self._join = client.register_script(RENEW), client.register_script(JOIN)
+        self._claim, self._release = client.register_script(CLAIM), client.register_script(RELEASE)
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def _beat(self, share: NodeShare, address: str, epoch: int | None = None) -> str:
+        beat = {"weight": share.weight, "capacity": share.capacity, "address": address}
+        return json.dumps(beat if epoch is None else {**beat, "epoch": epoch})
+
+    async def join(self, share: NodeShare, address: str = "") -> int:
+        """Take a new fencing epoch and start the heartbeat; 0 while this node name still lives elsewhere."""
+        keys = [self._key("epoch"), self._key(f"node:{self.node}"), self._key("nodes")]
+        epoch = int(await self._join(keys=keys, args=[self.node, self._beat(share, address), self.ttl_ms]))
+        if epoch:
+            self.epoch = epoch
+        return epoch
+
+    async def renew(self, share: NodeShare, address: str = "") -> int:
+        """1 renewed; 0 a newer epoch of this node name replaced it; -1 the heartbeat is gone (expired,
+        or Redis lost its data): either way the node must join again before it writes anything."""
+        beat = self._beat(share, address, self.epoch)
+        return int(await self._renew(keys=[self._key(f"node:{self.node}")], args=[self.epoch, beat, self.ttl_ms]))
+
+    async def claim(self, cameras: list[str]) -> set[str]:
+        """Claim what is free (unclaimed, or its holder's heartbeat is gone); returns what is now ours."""
+        if not cameras:
+            return set()
+        keys = [self._key("claims"), self._key(f"node:{self.node}")]
+        got = await self._claim(keys=keys, args=[self.node, self.epoch, self._key("node:"), *cameras])
+        return {c.decode() if isinstance(c, bytes) else c for c in got}
+
+    async def release(self, cameras: list[str]) -> int:
+        """Give up cameras (only claims that are ours, under our epoch)."""
+        if not cameras:
+            return 0
+        keys = [self._key("claims"), self._key(f"node:{self.node}")]
+        return int(await self._release(keys=keys, args=[self.node, self.epoch, *cameras]))
+
+    async def view(self) -> View:
+        """Live members and the live claims, read in one round trip of three reads."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.smembers(self._key("nodes"))
+            pipe.hgetall(self._key("claims"))
+            names, claims = await pipe.execute()
+        names = sorted(n.decode() if isinstance(n, bytes) else n for n in names)
+        beats = await self.client.mget([self._key(f"node:{n}") for n in names]) if names else []
+        members = {}
+        for name, raw in zip(names, beats, strict=True):
+            if raw is None:
+                continue
+            beat = json.loads(raw)
+            members[name] = Member(name, int(beat["epoch"]), NodeShare(beat["weight"], beat["capacity"]), beat["address"])
+        holders = {}
+        for camera, value in claims.items():
+            camera = camera.decode() if isinstance(camera, bytes) else camera
+            node, _, epoch = (value.decode() if isinstance(value, bytes) else value).rpartition("|")
+            member = members.get(node)
+            if member is not None and member.epoch == int(epoch):
+                holders[camera] = node
+        return View(members, holders)

@@ -1,0 +1,118 @@
+"""The cluster's shared state on a real `redis-server` (loopback, a free port): joins, heartbeats,
+fencing epochs and claims, as several nodes see them. Waits are on Redis's own expiry with deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from support.redis_server import RedisServer
+
+from hub.cluster.assign import NodeShare
+from hub.cluster.store import ClusterStore
+
+redis_asyncio = pytest.importorskip("redis.asyncio")
+pytestmark = pytest.mark.redis
+SHARE = NodeShare(1.0, 100)
+TTL_S = 1.0  # short heartbeats, so that expiry is quick to wait for
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+async def nodes(redis_server):
+    clients = []
+
+    def node(name: str) -> ClusterStore:
+        client = redis_asyncio.Redis.from_url(redis_server.url)
+        clients.append(client)
+        return ClusterStore(client, name, ttl_s=TTL_S)
+
+    yield node
+    for client in clients:
+        await client.aclose()
+
+
+async def until(condition, deadline_s: float = 10.0):
+    end = time.monotonic() + deadline_s
+    while not await condition():
+        assert time.monotonic() < end, "deadline passed"
+        await asyncio.sleep(0.05)
+
+
+async def test_each_camera_has_one_holder_and_a_live_holder_keeps_it(nodes):
+    a, b = nodes("a"), nodes("b")
+    assert await a.join(SHARE) == 1 and await b.join(SHARE) == 2, "each join takes a new fencing epoch"
+    assert await a.claim(["c1", "c2"]) == {"c1", "c2"}
+    assert await b.claim(["c1", "c2", "c3"]) == {"c3"}, "a live holder's cameras are not free"
+    view = await b.view()
+    assert view.holders == {"c1": "a", "c2": "a", "c3": "b"}
+    assert set(view.members) == {"a", "b"} and view.members["a"].epoch == 1
+
+
+async def test_a_dead_nodes_claims_lapse_with_its_heartbeat_and_another_node_takes_them(nodes):
+    a, b = nodes("a"), nodes("b")
+    await a.join(SHARE)
+    await b.join(SHARE)
+    await a.claim(["c1"])
+    for _ in range(3):  # b keeps renewing; a stops (killed)
+        await asyncio.sleep(TTL_S / 2)
+        assert await b.renew(SHARE) == 1
+    await until(lambda: _holder_gone(b, "c1"))
+    assert await b.claim(["c1"]) == {"c1"}
+
+
+async def _holder_gone(store: ClusterStore, camera: str) -> bool:
+    await store.renew(SHARE)
+    return camera not in (await store.view()).holders
+
+
+async def test_a_stale_epoch_can_write_nothing_and_a_live_name_cannot_join_twice(nodes):
+    old, b = nodes("a"), nodes("b")
+    await old.join(SHARE)
+    await b.join(SHARE)
+    again = nodes("a")
+    assert await again.join(SHARE) == 0, "the old heartbeat still lives"
+    await until(lambda: _expired(old), deadline_s=5 * TTL_S)
+    assert await again.join(SHARE) > 0
+    assert await old.renew(SHARE) == 0, "replaced by a newer epoch of its own name"
+    assert await old.claim(["c9"]) == set() and await old.release(["c9"]) == 0
+    assert await again.claim(["c9"]) == {"c9"}
+
+
+async def _expired(store: ClusterStore) -> bool:
+    return await store.client.exists(f"hub:node:{store.node}") == 0
+
+
+async def test_a_node_releases_only_its_own_claims(nodes):
+    a, b = nodes("a"), nodes("b")
+    await a.join(SHARE)
+    await b.join(SHARE)
+    await a.claim(["c1"])
+    await b.claim(["c2"])
+    assert await b.release(["c1", "c2"]) == 1
+    assert (await a.view()).holders == {"c1": "a"}
+
+
+async def test_after_redis_loses_its_data_a_node_finds_its_heartbeat_gone_and_joins_again(nodes, redis_server):
+    a = nodes("a")
+    await a.join(SHARE)
+    await a.claim(["c1"])
+    redis_server.restart()
+    await until(lambda: _answers(a))
+    assert await a.renew(SHARE) == -1, "gone: the node must join again before it writes"
+    assert await a.join(SHARE) >= 1
+    assert await a.claim(["c1"]) == {"c1"}
+
+
+async def _answers(store: ClusterStore) -> bool:
+    try:
+        return bool(await store.client.ping())
+    except Exception:
+        return False
