@@ -65,6 +65,7 @@ class StreamRecord:
     shed: bool = False  # a live stream on patrol for now, because the hub is overloaded
     muted: tuple[tuple, ...] = ()  # picture checks muted now: (check, until, reason, by, tripped)
     model: str = ""  # make and model, from the config
+    node: str = ""  # in a cluster: the node that pulls it
     _json: bytes = field(default=b"", repr=False, compare=False)
     _json_of: tuple = field(default=(), repr=False, compare=False)
 
@@ -133,7 +134,7 @@ class StreamRecord:
             "probed_at": _round(self.probed_at, 3),
             "shed": self.shed,
             "muted": [{"check": c, "until": u, "reason": r, "by": b, "tripped": t} for c, u, r, b, t in self.muted],
-        }
+        } | ({"node": self.node} if self.node else {})
 
     def _shown(self) -> tuple:
         """Every value `to_json` shows, cheap to compare: the cached JSON is rebuilt only when it changes."""
@@ -173,6 +174,7 @@ class StreamRecord:
             self.shed,
             self.muted,
             self.model,
+            self.node,
         )
 
     def json_bytes(self) -> bytes:

@@ -50,6 +50,12 @@ class ClusterNode:
         self._target_for: tuple[str, ...] = ()
         self._first_seen: dict[tuple[str, int], float] = {}  # (member, epoch) -> when this node first saw it
         self.reassignments = 0
+        self.epoch = 0
+        self.joined_at = 0.0
+        self.members = 0  # live members in the last view
+        self.unheld = 0  # configured cameras with no live holder in the last view
+        self.redis_latency_s = 0.0  # the last heartbeat renewal's round trip
+        self.redis_errors = 0
 
     def share(self) -> NodeShare:
         """What this node offers: its cores as weight; no cap yet (every node can patrol what it holds)."""
@@ -64,6 +70,7 @@ class ClusterNode:
                 raise
             except Exception as error:  # Redis away or answering nonsense: keep what is held, move nothing
                 self.lease.failed(started)
+                self.redis_errors += 1
                 log.warning(
                     "cluster: Redis did not answer (%s); keeping %d cameras, assignment frozen",
                     type(error).__name__,
@@ -81,19 +88,26 @@ class ClusterNode:
             await self._hold(set())
             self.lease.rejoined()
             self.joined = False
-        if not self.joined:
-            if not await self._join():
-                return
+        if not self.joined and not await self._join():
+            return
         sent = time.monotonic()
         renewed = await self.store.renew(self.share())
-        if renewed != 1:  # replaced (0) or gone (-1): this epoch may write nothing more
-            log.warning("cluster: heartbeat %s; joining again", "replaced by a newer epoch" if renewed == 0 else "gone")
-            if renewed == 0:
-                await self._hold(set())
+        if renewed == 0:  # a newer process took this node's name: it pulls now, this one stops
+            log.error("cluster: heartbeat replaced by a newer epoch of %s; stopping every reader", self.name)
+            await self._hold(set())
             self.joined = False
             self.lease.rejoined()
             return
-        self.lease.renewed(sent)
+        if renewed == -1:  # expired, or Redis lost its data: a new epoch at once, then claim again what is held
+            log.warning("cluster: heartbeat gone from Redis; joining again and claiming the %d cameras held", len(self.held))
+            self.lease.rejoined()
+            self.joined = False
+            if not await self._join():
+                await self._hold(set())
+                return
+        else:
+            self.lease.renewed(sent)
+        self.redis_latency_s = time.monotonic() - sent
         await self._converge(await self.store.view())
 
     async def _join(self) -> bool:
@@ -103,7 +117,7 @@ class ClusterNode:
             log.info("cluster: node name %s still alive in Redis; waiting for its heartbeat to expire", self.name)
             return False
         self.lease.renewed(sent)
-        self.joined = True
+        self.joined, self.epoch, self.joined_at = True, epoch, sent
         log.info("cluster: joined as %s, epoch %d", self.name, epoch)
         return True
 
@@ -114,13 +128,18 @@ class ClusterNode:
             self._target, self._shares, self._target_for = assign(cameras, shares), shares, cameras
             self.reassignments += 1
         holders = {c: view.holders.get(c) for c in cameras}
+        self.members, self.unheld = len(view.members), sum(1 for n in holders.values() if n is None)
         moves = plan(holders, self._target, set(view.members), MOVES_PER_STEP)
-        mine = {c for c, n in holders.items() if n == self.name}
-        give = set(releases(holders, moves, self.name))
+        mine = {c for c, n in holders.items() if n == self.name} | (self.held & set(cameras))
+        give = set(releases(holders, moves, self.name)) & mine
         if give:
             await self._hold(mine - give)  # readers stopped before the claims go
             await self.store.release(sorted(give))
-        got = await self.store.claim(sorted(set(moves.claims(self.name)) | (mine - give)))
+        # Cameras nobody holds are taken only by a node joined for a heartbeat's life: after Redis lost
+        # its data, every holder claims again what it pulls before anyone may take it as an orphan.
+        patient = time.monotonic() - self.joined_at >= TTL_S
+        wanted = {c for c in moves.claims(self.name) if patient or c not in moves.orphans}
+        got = await self.store.claim(sorted(wanted | (mine - give)))
         await self._hold(got)
 
     def _eligible(self, view: View) -> dict[str, NodeShare]:
@@ -141,6 +160,20 @@ class ClusterNode:
         added, dropped = len(cameras - self.held), len(self.held - cameras)
         self.held = set(cameras)
         log.info("cluster: now pulling %d cameras (+%d, -%d)", len(cameras), added, dropped)
+
+    def status(self) -> dict:
+        """What `/metrics` says of this node's part in the cluster (read on the event loop)."""
+        return {
+            "node": self.name,
+            "epoch": self.epoch,
+            "members": self.members,
+            "held": len(self.held),
+            "unheld": self.unheld,
+            "reassignments": self.reassignments,
+            "redis_up": not self.lease.frozen and self.joined,
+            "redis_latency_s": self.redis_latency_s,
+            "redis_errors": self.redis_errors,
+        }
 
     async def reload(self, config: Config):
         """A new config (SIGHUP, the API): the node keeps its held cameras that remain; the next step assigns."""

@@ -115,8 +115,8 @@ class Monitor:
         to the patrol together, so that their first visits and probes are spread, not bunched)."""
         record = self.index.records.get(stream.id) or StreamRecord.from_stream(stream)
         record.describe(stream)
-        mode = self.config.mode_of(stream)
-        record.mode = mode
+        record.mode = mode = self.config.mode_of(stream)
+        record.node = self.config.cluster.node if self.config.cluster.enabled else ""  # who pulls it, in a cluster
         self.index.records[stream.id] = record
         watched = self.watched[stream.id] = Watched(stream, mode, None, self._fresh_health(stream), record)
         self.diagnostics.watch(stream, self.config.diagnostics)

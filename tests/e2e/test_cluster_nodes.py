@@ -15,7 +15,9 @@ import time
 import urllib.request
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from support.estates import sim_for, sim_stream
+from support.hubrun import provision
 from support.processes import Command, free_port
 from support.redis_server import RedisServer
 
@@ -77,34 +79,59 @@ def start_node(folder, name: str, redis_url: str, serving) -> Command:
     config = folder / "hub.toml"
     config.write_text(
         f'[sim]\nlisten = "{serving.rtsp}"\ncontrol = "{serving.control}"\n'
-        '[monitor]\nmodes = { public-security = "live" }\n'
+        '[monitor]\nmodes = { public-security = "live" }\n[metrics]\npublic = true\n'
         f'[cluster]\nredis = "{redis_url}"\nnode = "{name}"\n' + ESTATE
     )
     env = {"HUB_CLUSTER_SECRET": SECRET}
-    return Command("serve", "--config", str(config), "--listen", f"127.0.0.1:{free_port()}", env=env, cwd=folder)
+    token, port = provision(config), free_port()  # an admin's token, in the node's own users file
+    node = Command("serve", "--config", str(config), "--listen", f"127.0.0.1:{port}", env=env, cwd=folder)
+    node.port, node.token = port, token
+    return node
 
 
-def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_on_the_survivors(tmp_path, redis_server, serving):
+def stream_records(node: Command) -> list[dict]:
+    """The node's records (GET /api/streams), with the admin token made beside its config."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{node.port}/api/streams", headers={"Authorization": f"Bearer {node.token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        body = json.load(reply)
+    return body["streams"] if isinstance(body, dict) else body
+
+
+def cluster_series(node: Command) -> dict[str, float]:
+    """The node's own cluster series from its /metrics, parsed by prometheus_client."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/metrics", timeout=10) as reply:
+        text = reply.read().decode()
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("hub_cluster_")
+    }
+
+
+NAMES = ("n1", "n2", "n3")
+
+
+@pytest.fixture
+def cluster(tmp_path, redis_server, serving):
+    """Three nodes with the cameras spread over them, each pulled once; the session watch runs throughout
+    and, at the end, no feed may ever have had two sessions at once."""
     watch = SessionWatch(serving.control)
-    nodes = [start_node(tmp_path / n, n, redis_server.url, serving) for n in ("n1", "n2", "n3")]
+    nodes = [start_node(tmp_path / n, n, redis_server.url, serving) for n in NAMES]
     try:
         for node in nodes:
             node.wait_for_line("cluster: joined as", timeout=60)
 
         def spread() -> dict[str, int] | None:  # the first node up takes every camera; the others get theirs gradually
-            pulling = {n: _pulling(node) for n, node in zip(("n1", "n2", "n3"), nodes, strict=True)}
+            pulling = {n: _pulling(node) for n, node in zip(NAMES, nodes, strict=True)}
             settled = sum(pulling.values()) == len(CAMERAS) and all(pulling.values()) and watch.each_pulled_once()
             return pulling if settled else None
 
         wait(spread, 120, "the cameras spread over the three nodes, each pulled once")
-        pulling = spread()
-        victim = max(pulling, key=pulling.get)
-        os.killpg(nodes[["n1", "n2", "n3"].index(victim)].process.pid, signal.SIGKILL)
-        lost = {c for c, n in watch.latest.items() if n == 1}
-        assert lost
-        wait(lambda: sum(watch.latest.values()) < len(CAMERAS), 30, "the killed node's sessions to end")
-        took = wait(watch.each_pulled_once, 60, "the killed node's cameras pulled again by the survivors")
-        print(f"failover: all cameras pulled again {took:.1f} s after the kill's sessions ended")
+        wait(lambda: all(cluster_series(n).get("hub_cluster_members") == 3 for n in nodes), 30, "three members seen")
+        yield nodes, watch, spread()
         assert all(count <= 1 for count in watch.worst.values()), f"a feed had two sessions at once: {watch.worst}"
     finally:
         watch.stop()
@@ -112,6 +139,50 @@ def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_
             if node.process.poll() is None:
                 node.ctrl_c()
                 node.finish(60)
+
+
+def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_on_the_survivors(cluster):
+    nodes, watch, pulling = cluster
+    series = [cluster_series(n) for n in nodes]
+    assert sum(s["hub_cluster_claims"] for s in series) == len(CAMERAS)
+    assert len({s["hub_cluster_epoch"] for s in series}) == 3 and all(s["hub_cluster_redis_up"] == 1 for s in series)
+    for name, node in zip(NAMES, nodes, strict=True):  # each record names its puller
+        records = stream_records(node)
+        assert len(records) == pulling[name] and all(r["node"] == name for r in records), records
+    victim = max(pulling, key=pulling.get)
+    os.killpg(nodes[NAMES.index(victim)].process.pid, signal.SIGKILL)
+    wait(lambda: sum(watch.latest.values()) < len(CAMERAS), 30, "the killed node's sessions to end")
+    took = wait(watch.each_pulled_once, 60, "the killed node's cameras pulled again by the survivors")
+    print(f"failover: all cameras pulled again {took:.1f} s after the kill's sessions ended")
+    survivors = [n for n in nodes if n.process.poll() is None]
+    wait(lambda: all(cluster_series(n).get("hub_cluster_members") == 2 for n in survivors), 30, "two members seen")
+    series = [cluster_series(n) for n in survivors]
+    assert sum(s["hub_cluster_claims"] for s in series) == len(CAMERAS)
+    # each node's own view, one step behind its claims: no camera left without a holder
+    wait(lambda: all(cluster_series(n)["hub_cluster_unheld_cameras"] == 0 for n in survivors), 30, "no camera unheld")
+
+
+def test_while_redis_is_away_every_camera_stays_pulled_and_after_it_restarts_empty_the_cluster_recovers(cluster, redis_server):
+    nodes, watch, _ = cluster
+    errors = [cluster_series(n)["hub_cluster_redis_errors_total"] for n in nodes]
+    redis_server.kill()
+    wait(lambda: all(cluster_series(n)["hub_cluster_redis_up"] == 0 for n in nodes), 30, "every node to see Redis gone")
+
+    def steps_failed() -> bool:  # several steps of every node went by without Redis (past the 6 s heartbeat)
+        return all(cluster_series(n)["hub_cluster_redis_errors_total"] >= e + 5 for n, e in zip(nodes, errors, strict=True))
+
+    wait(steps_failed, 60, "five failed steps on every node")
+    assert watch.each_pulled_once(), f"a camera was dropped while Redis was away: {watch.latest}"
+    redis_server.start()  # on the same port, with nothing in it: epochs, heartbeats and claims are gone
+
+    def recovered() -> bool:
+        series = [cluster_series(n) for n in nodes]
+        return all(s["hub_cluster_redis_up"] == 1 and s["hub_cluster_members"] == 3 for s in series) and (
+            sum(s["hub_cluster_claims"] for s in series) == len(CAMERAS)
+        )
+
+    wait(recovered, 60, "the nodes to join again and claim their cameras")
+    assert watch.each_pulled_once(), watch.latest
 
 
 def _pulling(node: Command) -> int:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from hub.health import STATES
@@ -89,12 +89,42 @@ def _outage_family(outages: list) -> GaugeMetricFamily:
     return family
 
 
-class IndexCollector(Collector):
-    """Every stream's series, or only those `visible` allows (a scoped token: the rest do not exist for it)."""
+def _cluster_families(status: dict) -> list:
+    """This node's part in a cluster (`hub.cluster.node.ClusterNode.status`); nothing on a single node."""
+    if not status:
+        return []
+    node = [status["node"]]
+    gauges = {
+        "hub_cluster_members": ("Live nodes in the cluster, as this node saw it last", status["members"]),
+        "hub_cluster_epoch": ("This node's fencing epoch (new at each join)", status["epoch"]),
+        "hub_cluster_claims": ("Cameras this node holds (and pulls)", status["held"]),
+        "hub_cluster_unheld_cameras": ("Configured cameras with no live holder in the last view", status["unheld"]),
+        "hub_cluster_redis_up": ("1 while this node reaches Redis and holds a live heartbeat", float(status["redis_up"])),
+        "hub_cluster_redis_latency_seconds": ("Round trip of this node's last heartbeat renewal", status["redis_latency_s"]),
+    }
+    families: list = []
+    for name, (help_text, value) in gauges.items():
+        family = GaugeMetricFamily(name, help_text, labels=["node"])
+        family.add_metric(node, value)
+        families.append(family)
+    for name, help_text, value in (
+        ("hub_cluster_reassignments", "Times this node computed a new assignment", status["reassignments"]),
+        ("hub_cluster_redis_errors", "Cluster steps in which Redis did not answer", status["redis_errors"]),
+    ):
+        counter = CounterMetricFamily(name, help_text, labels=["node"])
+        counter.add_metric(node, value)
+        families.append(counter)
+    return families
 
-    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None):
+
+class IndexCollector(Collector):
+    """Every stream's series, or only those `visible` allows (a scoped token: the rest do not exist for it);
+    on a cluster node, whoever sees everything also gets the node's cluster series (`cluster`)."""
+
+    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None, cluster: Callable[[], dict] | None = None):
         self.index = index
         self.visible = visible
+        self.cluster = cluster
 
     def describe(self):
         families = [GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"])]
@@ -121,13 +151,15 @@ class IndexCollector(Collector):
         yield _outage_family(self.index.outage_view.seen_by(self.visible))
         yield _watching_family(records)
         yield from _hub_families(dict(self.index.hub), self.visible is None)
+        if self.cluster is not None and self.visible is None:
+            yield from _cluster_families(self.cluster())
 
 
 class MetricsRender:
     """One whole /metrics body: every stream's series (`stream_series`), then the rest (`prometheus_client`)."""
 
-    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None):
-        self.collector = IndexCollector(index, visible)
+    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None, cluster: Callable[[], dict] | None = None):
+        self.collector = IndexCollector(index, visible, cluster)
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(self.collector)
         self._lasting: dict[str, tuple] = {}  # each stream's lines of the last render (`SeriesLines`)
