@@ -28,6 +28,7 @@ FULL = [
     ["diagnostics.py", "--set", "natural", "--trials", "6", "--deadline", "180"],
     ["sharpness_measures.py"],
     ["login_burst.py"],
+    ["cluster.py"],
 ]
 SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
@@ -42,6 +43,7 @@ SMOKE = [
     ["diagnostics.py", "--smoke"],
     ["diagnostics.py", "--set", "natural", "--smoke"],
     ["login_burst.py", "--streams", "2", "--seconds", "4", "--burst", "50", "--smoke"],
+    ["cluster.py", "--smoke"],
 ]
 
 

@@ -557,6 +557,32 @@ def sign_ins() -> str:
     )
 
 
+def cluster() -> str:
+    r = load("cluster")
+    if r is None:
+        return ""
+    rows = [
+        [i + 1, k["victim"], k["moved"], k["failover_s"], k["share_back_s"], k["share_back"]] for i, k in enumerate(r["kills"])
+    ]
+    return "\n".join(
+        [
+            "## Cluster failover\n",
+            f"`python bench/cluster.py`: one `redis-server`, one simulator with {r['cameras']} cameras and {r['nodes']} "
+            "`hub serve` nodes on loopback; the busiest node is killed with SIGKILL and restarted, again and again. The "
+            "simulator's sessions per feed are sampled every 100 ms throughout: a feed with two sessions at once counts as "
+            f"double pull. Targets: every camera pulled again within {r['failover_target_s']:.0f} s of a kill, and no double "
+            "pull at all.\n",
+            machine(r) + "\n",
+            table(["kill", "node", "cameras it held", "all pulled again, s", "share back, s", "cameras back"], rows),
+            "",
+            f"Failover median {r['failover_median_s']} s, worst {r['failover_worst_s']} s "
+            f"({met(r['failover_worst_s'], r['failover_target_s'])}); double pull {r['double_pull_s']} s "
+            f"({met(r['double_pull_s'], 0.0)}); the first spread over the nodes took {r['first_spread_s']} s.",
+            "",
+        ]
+    )
+
+
 def first_frame() -> str:
     r = load("first_frame")
     if r is None:
@@ -658,6 +684,7 @@ only the process under test is measured (CPU from `/proc`, after a warm-up, over
         diagnostics(),
         sharpness_measures(),
         sign_ins(),
+        cluster(),
         small_ones(),
     ]
     parts.append(sizing())

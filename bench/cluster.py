@@ -1,0 +1,191 @@
+"""Cluster failover on loopback: one `redis-server`, one simulator, three `hub serve` nodes (issue: nodes
+sharing an estate through Redis). The busiest node is killed with SIGKILL, again and again; each time
+the benchmark measures how long until every camera is pulled by exactly one node again, how many
+cameras moved, and how long the restarted node takes to get its share back. The simulator's sessions
+per feed are sampled every 100 ms throughout: any sample of a feed with two sessions counts 0.1 s of
+double pull (the target is 0). Targets: every camera pulled again within 15 s of a kill.
+
+Run: python bench/cluster.py [--cameras 60] [--kills 10]   (about 5 minutes)
+     python bench/cluster.py --smoke                       (12 cameras, 2 kills: CI)
+Results: bench/results/cluster.json and its markdown on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from common import header_markdown, machine, table_markdown, write_results
+from hubproc import HubProcess, sim_section
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.redis_server import RedisServer  # noqa: E402
+
+from hub.sim.process import start_sim  # noqa: E402
+
+NAMES = ("n1", "n2", "n3")
+SECRET = "cluster-bench-secret-0001"
+FAILOVER_TARGET_S = 15.0
+
+
+class Sessions:
+    """The simulator's sessions per feed, sampled every 100 ms in a thread; counts double-pull time."""
+
+    def __init__(self, control: str, cameras: list[str]):
+        self.url, self.cameras = f"http://{control}/sessions", cameras
+        self.latest: dict[str, int] = {}
+        self.double_s = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sessions", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as reply:
+                    sessions = json.load(reply)["sessions"]
+            except OSError:
+                continue
+            self.latest = {c: sessions.get(c, 0) for c in self.cameras}
+            self.double_s += 0.1 * sum(1 for n in self.latest.values() if n > 1)
+
+    def each_once(self) -> bool:
+        return len(self.latest) == len(self.cameras) and all(n == 1 for n in self.latest.values())
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def claims(node: HubProcess) -> int:
+    with urllib.request.urlopen(node.url("/metrics"), timeout=10) as reply:
+        for line in reply.read().decode().splitlines():
+            if line.startswith("hub_cluster_claims{"):
+                return int(float(line.rsplit(" ", 1)[1]))
+    return 0
+
+
+def wait(condition, timeout: float, what: str) -> float:
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise RuntimeError(f"{what}: not within {timeout} s")
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def node_config(sim, redis_url: str, name: str, estate: str) -> str:
+    return (
+        sim_section(sim)
+        + '[monitor]\nmodes = { public-security = "live" }\n[metrics]\npublic = true\n'
+        + f'[cluster]\nredis = "{redis_url}"\nnode = "{name}"\n'
+        + estate
+    )
+
+
+def run(args) -> dict:
+    cameras = [f"cam-{i:03d}" for i in range(args.cameras)]
+    estate = "".join(
+        f'[[streams]]\nid = "{c}"\nname = "{c}"\ncategory = "public-security"\nposition = [31.775, 117.303]\n'
+        'url = "sim://street?size=320x180&fps=10&codec=h264"\n'
+        for c in cameras
+    )
+    os.environ["HUB_CLUSTER_SECRET"] = SECRET
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        redis = RedisServer(folder).start()
+        (folder / "sim.toml").write_text(estate)
+        sim = start_sim(folder / "sim.toml")
+        sessions = Sessions(sim.control, cameras)
+        nodes: dict[str, HubProcess] = {}
+        kills = []
+        try:
+            for name in NAMES:
+                (folder / name).mkdir()
+                (folder / name / "hub.toml").write_text(node_config(sim, redis.url, name, estate))
+                nodes[name] = HubProcess(folder / name / "hub.toml")
+
+            def spread() -> bool:
+                held = [claims(n) for n in nodes.values()]
+                return sessions.each_once() and all(held) and sum(held) == len(cameras)
+
+            start_s = wait(spread, 180, "the cameras spread over three nodes")
+            for _ in range(args.kills):
+                held = {name: claims(node) for name, node in nodes.items()}
+                victim = max(held, key=held.get)
+                killed_at = time.monotonic()
+                os.kill(nodes[victim].pid, signal.SIGKILL)
+                nodes[victim].process.wait(10)
+                wait(lambda: not sessions.each_once(), 30, "the killed node's sessions to end")
+                wait(sessions.each_once, 120, "every camera pulled again")
+                failover_s = time.monotonic() - killed_at  # from the kill itself
+                nodes[victim] = HubProcess(folder / victim / "hub.toml")
+                back_at = time.monotonic()
+                wait(spread, 180, "the restarted node's share back")
+                kills.append(
+                    {
+                        "victim": victim,
+                        "moved": held[victim],
+                        "failover_s": round(failover_s, 2),
+                        "share_back_s": round(time.monotonic() - back_at, 2),
+                        "share_back": claims(nodes[victim]),
+                    }
+                )
+                print(f"kill {len(kills)}: {victim} held {held[victim]}; all pulled again in {failover_s:.1f} s", flush=True)
+        finally:
+            sessions.stop()
+            for node in nodes.values():
+                if node.process.poll() is None:
+                    node.stop()
+            sim.stop()
+            redis.kill()
+    failovers = [k["failover_s"] for k in kills]
+    return {
+        "machine": machine(),
+        "args": vars(args),
+        "cameras": len(cameras),
+        "nodes": len(NAMES),
+        "first_spread_s": round(start_s, 2),
+        "kills": kills,
+        "failover_median_s": round(statistics.median(failovers), 2),
+        "failover_worst_s": max(failovers),
+        "failover_target_s": FAILOVER_TARGET_S,
+        "moved_median": statistics.median(k["moved"] for k in kills),
+        "double_pull_s": round(sessions.double_s, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cameras", type=int, default=60)
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--smoke", action="store_true", help="12 cameras, 2 kills")
+    args = parser.parse_args()
+    if args.smoke:
+        args.cameras, args.kills = 12, 2
+    result = run(args)
+    print(header_markdown(result["machine"]))
+    rows = [
+        [i + 1, k["victim"], k["moved"], k["failover_s"], k["share_back_s"], k["share_back"]]
+        for i, k in enumerate(result["kills"])
+    ]
+    print(table_markdown(["kill", "node", "cameras it held", "all pulled again, s", "share back, s", "cameras back"], rows))
+    print(
+        f"\nfailover median {result['failover_median_s']} s, worst {result['failover_worst_s']} s "
+        f"(target {FAILOVER_TARGET_S} s); double pull {result['double_pull_s']} s (target 0)"
+    )
+    print(f"written to {write_results('cluster', result, args.smoke)}")
+    return 0 if result["double_pull_s"] == 0 and result["failover_worst_s"] <= FAILOVER_TARGET_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
