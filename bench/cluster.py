@@ -13,13 +13,11 @@ Results: bench/results/cluster.json and its markdown on stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -29,41 +27,13 @@ from hubproc import HubProcess, sim_section
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.redis_server import RedisServer  # noqa: E402
+from support.sim_sessions import SessionWatch  # noqa: E402
 
 from hub.sim.process import start_sim  # noqa: E402
 
 NAMES = ("n1", "n2", "n3")
 SECRET = "cluster-bench-secret-0001"
 FAILOVER_TARGET_S = 15.0
-
-
-class Sessions:
-    """The simulator's sessions per feed, sampled every 100 ms in a thread; counts double-pull time."""
-
-    def __init__(self, control: str, cameras: list[str]):
-        self.url, self.cameras = f"http://{control}/sessions", cameras
-        self.latest: dict[str, int] = {}
-        self.double_s = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sessions", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as reply:
-                    sessions = json.load(reply)["sessions"]
-            except OSError:
-                continue
-            self.latest = {c: sessions.get(c, 0) for c in self.cameras}
-            self.double_s += 0.1 * sum(1 for n in self.latest.values() if n > 1)
-
-    def each_once(self) -> bool:
-        return len(self.latest) == len(self.cameras) and all(n == 1 for n in self.latest.values())
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
 
 
 def claims(node: HubProcess) -> int:
@@ -105,7 +75,7 @@ def run(args) -> dict:
         redis = RedisServer(folder).start()
         (folder / "sim.toml").write_text(estate)
         sim = start_sim(folder / "sim.toml")
-        sessions = Sessions(sim.control, cameras)
+        sessions = SessionWatch(sim.control, cameras)
         nodes: dict[str, HubProcess] = {}
         kills = []
         try:
@@ -116,7 +86,7 @@ def run(args) -> dict:
 
             def spread() -> bool:
                 held = [claims(n) for n in nodes.values()]
-                return sessions.each_once() and all(held) and sum(held) == len(cameras)
+                return sessions.each_pulled_once() and all(held) and sum(held) == len(cameras)
 
             start_s = wait(spread, 180, "the cameras spread over three nodes")
             for _ in range(args.kills):
@@ -125,8 +95,8 @@ def run(args) -> dict:
                 killed_at = time.monotonic()
                 os.kill(nodes[victim].pid, signal.SIGKILL)
                 nodes[victim].process.wait(10)
-                wait(lambda: not sessions.each_once(), 30, "the killed node's sessions to end")
-                wait(sessions.each_once, 120, "every camera pulled again")
+                wait(lambda: not sessions.each_pulled_once(), 30, "the killed node's sessions to end")
+                wait(sessions.each_pulled_once, 120, "every camera pulled again")
                 failover_s = time.monotonic() - killed_at  # from the kill itself
                 nodes[victim] = HubProcess(folder / victim / "hub.toml")
                 back_at = time.monotonic()

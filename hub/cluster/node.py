@@ -50,7 +50,6 @@ class ClusterNode:
         self._target_for: tuple[str, ...] = ()
         self._first_seen: dict[tuple[str, int], float] = {}  # (member, epoch) -> when this node first saw it
         self.reassignments = 0
-        self.epoch = 0
         self.joined_at = 0.0
         self.members = 0  # live members in the last view
         self.unheld = 0  # configured cameras with no live holder in the last view
@@ -85,23 +84,18 @@ class ClusterNode:
         self.lease.tick(now)
         if self.lease.lapsed:  # did not run: stop first, talk to Redis after
             log.error("cluster: this node did not run past its lease; stopping its readers and joining again")
-            await self._hold(set())
-            self.lease.rejoined()
-            self.joined = False
+            await self._drop_epoch(stop=True)
         if not self.joined and not await self._join():
             return
         sent = time.monotonic()
         renewed = await self.store.renew(self.share())
         if renewed == 0:  # a newer process took this node's name: it pulls now, this one stops
             log.error("cluster: heartbeat replaced by a newer epoch of %s; stopping every reader", self.name)
-            await self._hold(set())
-            self.joined = False
-            self.lease.rejoined()
+            await self._drop_epoch(stop=True)
             return
         if renewed == -1:  # expired, or Redis lost its data: a new epoch at once, then claim again what is held
             log.warning("cluster: heartbeat gone from Redis; joining again and claiming the %d cameras held", len(self.held))
-            self.lease.rejoined()
-            self.joined = False
+            await self._drop_epoch(stop=False)
             if not await self._join():
                 await self._hold(set())
                 return
@@ -110,6 +104,13 @@ class ClusterNode:
         self.redis_latency_s = time.monotonic() - sent
         await self._converge(await self.store.view())
 
+    async def _drop_epoch(self, stop: bool) -> None:
+        """This epoch may write nothing more: join again (`stop`: with every reader stopped first)."""
+        if stop:
+            await self._hold(set())
+        self.lease.rejoined()
+        self.joined = False
+
     async def _join(self) -> bool:
         sent = time.monotonic()
         epoch = await self.store.join(self.share())
@@ -117,7 +118,7 @@ class ClusterNode:
             log.info("cluster: node name %s still alive in Redis; waiting for its heartbeat to expire", self.name)
             return False
         self.lease.renewed(sent)
-        self.joined, self.epoch, self.joined_at = True, epoch, sent
+        self.joined, self.joined_at = True, sent
         log.info("cluster: joined as %s, epoch %d", self.name, epoch)
         return True
 
@@ -165,7 +166,7 @@ class ClusterNode:
         """What `/metrics` says of this node's part in the cluster (read on the event loop)."""
         return {
             "node": self.name,
-            "epoch": self.epoch,
+            "epoch": self.store.epoch,
             "members": self.members,
             "held": len(self.held),
             "unheld": self.unheld,

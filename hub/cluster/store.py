@@ -145,7 +145,7 @@ class ClusterStore:
             return set()
         keys = [self._key("claims"), self._key(f"node:{self.node}")]
         got = await self._claim(keys=keys, args=[self.node, self.epoch, self._key("node:"), *cameras])
-        return {c.decode() if isinstance(c, bytes) else c for c in got}
+        return {_text(c) for c in got}
 
     async def release(self, cameras: list[str]) -> int:
         """Give up cameras (only claims that are ours, under our epoch)."""
@@ -160,7 +160,7 @@ class ClusterStore:
             pipe.smembers(self._key("nodes"))
             pipe.hgetall(self._key("claims"))
             names, claims = await pipe.execute()
-        names = sorted(n.decode() if isinstance(n, bytes) else n for n in names)
+        names = sorted(_text(n) for n in names)
         beats = await self.client.mget([self._key(f"node:{n}") for n in names]) if names else []
         members = {}
         for name, raw in zip(names, beats, strict=True):
@@ -170,9 +170,13 @@ class ClusterStore:
             members[name] = Member(name, int(beat["epoch"]), NodeShare(beat["weight"], beat["capacity"]), beat["address"])
         holders = {}
         for camera, value in claims.items():
-            camera = camera.decode() if isinstance(camera, bytes) else camera
-            node, _, epoch = (value.decode() if isinstance(value, bytes) else value).rpartition("|")
+            node, _, epoch = _text(value).rpartition("|")
             member = members.get(node)
             if member is not None and member.epoch == int(epoch):
-                holders[camera] = node
+                holders[_text(camera)] = node
         return View(members, holders)
+
+
+def _text(value: bytes | str) -> str:
+    """A Redis reply as text, whether the client decodes replies or not."""
+    return value.decode() if isinstance(value, bytes) else value

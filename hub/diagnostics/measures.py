@@ -33,12 +33,18 @@ def clipped_share(gray: np.ndarray, cb: np.ndarray, cr: np.ndarray, level: int =
     """Share of pixels blown out: in luma, or in two colour channels at once (a blown-out yellow sign has
     no white luma; one clipped channel is a strong colour or a cast, not exposure). The planes may be
     any sizes: luma is brought to the chroma's."""
+    y, colours = _rgb(gray, cb, cr)
+    clipped = [(channel >= level).astype(np.uint8) for channel in colours]
+    blown = (clipped[0] + clipped[1] + clipped[2] >= 2) | (y >= level)
+    return float(np.count_nonzero(blown)) / blown.size
+
+
+def _rgb(gray: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """(luma, (R, G, B)) as float planes at the chroma's size (luma is brought down to it), unclipped."""
     if gray.shape != cb.shape:
         gray = cv2.resize(gray, (cb.shape[1], cb.shape[0]), interpolation=cv2.INTER_AREA)
     y, u, v = gray.astype(np.float32), _centred(cb), _centred(cr)
-    clipped = [(channel >= level).astype(np.uint8) for channel in (y + 1.402 * v, y - 0.344 * u - 0.714 * v, y + 1.772 * u)]
-    blown = (clipped[0] + clipped[1] + clipped[2] >= 2) | (y >= level)
-    return float(np.count_nonzero(blown)) / blown.size
+    return y, (y + 1.402 * v, y - 0.344 * u - 0.714 * v, y + 1.772 * u)
 
 
 def veil(gray: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> float:
@@ -50,10 +56,7 @@ def veil(gray: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> float:
     it measures near 0; fog adds the same light everywhere and a faded picture pulls every value toward
     its mean, both lifting the floor. Light and exposure divide out. The planes may be any sizes: luma
     is brought to the chroma's."""
-    if gray.shape != cb.shape:
-        gray = cv2.resize(gray, (cb.shape[1], cb.shape[0]), interpolation=cv2.INTER_AREA)
-    y, u, v = without_text_bands(gray).astype(np.float32), _centred(without_text_bands(cb)), _centred(without_text_bands(cr))
-    red, green, blue = y + 1.402 * v, y - 0.344 * u - 0.714 * v, y + 1.772 * u
+    red, green, blue = (without_text_bands(channel) for channel in _rgb(gray, cb, cr)[1])
     darkest = cv2.erode(cv2.min(cv2.min(red, green), blue), np.ones((3, 3), np.uint8))
     brightest = cv2.max(cv2.max(red, green), blue)
     floor, top = float(np.percentile(darkest, 1)), float(np.percentile(brightest, 99))

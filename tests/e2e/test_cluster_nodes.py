@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import threading
 import time
 import urllib.request
 
@@ -20,42 +19,13 @@ from support.estates import sim_for, sim_stream
 from support.hubrun import provision
 from support.processes import Command, free_port
 from support.redis_server import RedisServer
+from support.sim_sessions import SessionWatch
 
 pytestmark = pytest.mark.redis
 CAMERAS = [f"cam-{i:02d}" for i in range(9)]
 ESTATE = "".join(sim_stream(c, "sim://street?size=320x180&fps=10&codec=h264") for c in CAMERAS)
 SECRET = "cluster-secret-for-tests-0001"
 serving = sim_for(ESTATE)
-
-
-class SessionWatch:
-    """Samples the simulator's sessions per feed every 100 ms in a thread; keeps the worst seen."""
-
-    def __init__(self, control: str):
-        self.url = f"http://{control}/sessions"
-        self.latest: dict[str, int] = {}
-        self.worst: dict[str, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="session-watch", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as reply:
-                    sessions = json.load(reply)["sessions"]
-            except OSError:
-                continue
-            self.latest = {c: sessions.get(c, 0) for c in CAMERAS}
-            for camera, count in self.latest.items():
-                self.worst[camera] = max(self.worst.get(camera, 0), count)
-
-    def each_pulled_once(self) -> bool:
-        return len(self.latest) == len(CAMERAS) and all(count == 1 for count in self.latest.values())
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
 
 
 def wait(condition, timeout: float, what: str) -> float:
@@ -118,7 +88,7 @@ NAMES = ("n1", "n2", "n3")
 def cluster(tmp_path, redis_server, serving):
     """Three nodes with the cameras spread over them, each pulled once; the session watch runs throughout
     and, at the end, no feed may ever have had two sessions at once."""
-    watch = SessionWatch(serving.control)
+    watch = SessionWatch(serving.control, CAMERAS)
     nodes = [start_node(tmp_path / n, n, redis_server.url, serving) for n in NAMES]
     try:
         for node in nodes:
