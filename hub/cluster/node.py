@@ -17,7 +17,7 @@ import logging
 import time
 
 from hub.cluster.assign import NodeShare, assign, meaningful_change
-from hub.cluster.lease import RENEW_EVERY_S, TTL_S, Lease
+from hub.cluster.lease import GAP_S, RENEW_EVERY_S, TTL_S, Lease
 from hub.cluster.plan import plan, releases
 from hub.cluster.store import ClusterStore, View
 from hub.config import Config
@@ -75,7 +75,9 @@ class ClusterNode:
                     type(error).__name__,
                     len(self.held),
                 )
-            if not self.lease.may_pull(time.monotonic()) and self.held:
+            now = time.monotonic()
+            self.monitor.set_pull_until(self._pull_until(now))
+            if not self.lease.may_pull(now) and self.held:
                 log.error("cluster: lease over; stopping all %d readers", len(self.held))
                 await self._hold(set())
             await asyncio.sleep(max(0.0, RENEW_EVERY_S - (time.monotonic() - started)))
@@ -100,9 +102,22 @@ class ClusterNode:
                 await self._hold(set())
                 return
         else:
-            self.lease.renewed(sent)
+            self._renewed(sent)
         self.redis_latency_s = time.monotonic() - sent
         await self._converge(await self.store.view())
+
+    def _renewed(self, sent: float) -> None:
+        self.lease.renewed(sent)
+        self.monitor.set_pull_until(self._pull_until(sent))
+
+    def _pull_until(self, now: float) -> float:
+        """Until when this node's readers may pull, by their own clock (`hub.ingest.pull_lease`): its
+        lease's deadline; while Redis is away and the node keeps running, a little past each step (so a
+        node that stops running stops pulling by itself all the same); past, when it holds no lease."""
+        deadline = self.lease.deadline()
+        if deadline is None or self.lease.lapsed:
+            return now
+        return max(deadline, now + GAP_S) if self.lease.frozen else deadline
 
     async def _drop_epoch(self, stop: bool) -> None:
         """This epoch may write nothing more: join again (`stop`: with every reader stopped first)."""
@@ -117,7 +132,7 @@ class ClusterNode:
         if not epoch:
             log.info("cluster: node name %s still alive in Redis; waiting for its heartbeat to expire", self.name)
             return False
-        self.lease.renewed(sent)
+        self._renewed(sent)
         self.joined, self.joined_at = True, sent
         log.info("cluster: joined as %s, epoch %d", self.name, epoch)
         return True

@@ -187,11 +187,12 @@ def _health(table: dict, check: Checker) -> HealthSettings:
 
 
 def _sim(table: dict, check: Checker) -> SimSettings:
-    check_keys(check, "", table, {"listen", "control", "clip_labels"})
+    check_keys(check, "", table, {"listen", "control", "clip_labels", "session_timeout_s"})
     return SimSettings(
         _listen(table, "listen", SimSettings.listen, check),
         _listen(table, "control", SimSettings.control, check),
         check.choice(table, "clip_labels", CLIP_LABELS, "name"),
+        check.number(table, "session_timeout_s", 0.0, above=0, at_most=3600),
     )
 
 

@@ -81,6 +81,7 @@ class SimSettings:
     listen: Listen = Listen("127.0.0.1", 8554)
     control: Listen = Listen("127.0.0.1", 8555)
     clip_labels: str = "name"  # "name": each camera's clip shows its name; "scene": cameras of one scene share clips
+    session_timeout_s: float = 0.0  # end a playing RTSP session its client left silent this long (0: never)
 
 
 @dataclass(frozen=True)

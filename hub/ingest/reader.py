@@ -48,6 +48,7 @@ from hub.ingest.observations import (
     Picture,
     PictureMeasured,
 )
+from hub.ingest.pull_lease import LEASE_OVER, STOPPED
 from hub.ingest.recent_gop import RecentGop
 from hub.ingest.remux import FragmentWriter
 from hub.ingest.shared import ReaderShared
@@ -117,6 +118,7 @@ class Reader:
         shared = shared or ReaderShared()
         self.settings = settings
         self.throttle = shared.throttle
+        self.lease = shared.lease
         self.generation = generation
         self.mailbox = mailbox
         self.stop = stop
@@ -136,6 +138,9 @@ class Reader:
         """Thread body: open, read until stopped or broken, always end with a Closed observation."""
         background_thread()  # named for the OS, and the event loop goes first when CPU is short
         cv2.setNumThreads(1)  # process-wide: OpenCV's own thread pool would spin against hundreds of reader threads
+        if self.lease.over():  # a cluster node past its lease opens nothing
+            self.mailbox.put(Closed(self.generation, ENDED, LEASE_OVER, False))
+            return
         try:
             container = self._open_stream()
         except Exception as exc:  # noqa: BLE001 - any failure to open is reported, never raised
@@ -202,7 +207,7 @@ class Reader:
         video = container.streams.video[0]
         self._open_decoder(video)
         time_base = float(video.time_base) if video.time_base else 0.0
-        stamp, monotonic, live, throttle = ArrivalClock().stamp, time.monotonic, self.live, self.throttle
+        stamp, monotonic, live, throttle, lease = ArrivalClock().stamp, time.monotonic, self.live, self.throttle, self.lease
         # 0.9: keyframes every 2.00 s with jitter must not turn a 2 s interval into 4 s
         picture_every = 0.9 * self.settings.picture_interval_s
         batch: list[Packet] = []
@@ -227,11 +232,13 @@ class Reader:
                     else:
                         self._recent.add(packet, keyframe, size)
                 if now - flushed_at >= BATCH_S:
+                    if lease.over(now):  # checked per batch, before handing on: a node paused past its lease
+                        return ENDED, LEASE_OVER
                     self.had_frames = True
                     self.mailbox.put(PacketBatch(self.generation, tuple(batch), corrupt))
                     batch, corrupt, flushed_at = [], 0, now
                     if self.stop.is_set():  # checked per batch: at most BATCH_S late
-                        return ENDED, "stopped"
+                        return ENDED, STOPPED
             return ENDED, "the stream ended"
         except av.error.TimeoutError:
             return STALLED, f"no packet for {self.settings.silence_limit_s:g} s"

@@ -20,6 +20,7 @@ from dataclasses import replace
 from hub.ingest.live_tap import LiveTap
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import ENDED, Closed, Observation, Opened, PacketBatch
+from hub.ingest.pull_lease import STOPPED
 from hub.ingest.reader import Reader, ReaderSettings
 from hub.ingest.shared import ReaderShared
 
@@ -30,6 +31,7 @@ HEALTHY_RUN_S = 30.0  # a connection that delivered frames this long resets the 
 RESUME_AFTER_PLAY_S = 2.0  # a stream that played this long and then ended is opened again at once
 RESUME_WINDOW_S = 5.0  # and retried every RESUME_RETRY_S this long after (its server starting over)
 RESUME_RETRY_S = 0.5
+LEASE_POLL_S = 0.2  # how often a supervisor held back by its node's lease looks again
 THREAD_JOIN_S = 8.0  # longest a reader can take to notice `stop` (an open in progress)
 
 Deliver = Callable[[list[Observation]], None]
@@ -91,6 +93,9 @@ class StreamSupervisor:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
+            if self.shared is not None and self.shared.lease.over():
+                await self._lease_renewed()
+                continue
             closed = await self._connect_once(loop)
             if self._stop.is_set():
                 break
@@ -102,6 +107,14 @@ class StreamSupervisor:
             except TimeoutError:
                 pass
             self.retry_at = None
+
+    async def _lease_renewed(self) -> None:
+        """A cluster node past its lease connects to nothing until its lease is renewed or this stream
+        is stopped (which the cluster loop does first, when it finds the lease over)."""
+        try:
+            await asyncio.wait_for(self._stop.wait(), LEASE_POLL_S)
+        except TimeoutError:
+            pass
 
     def _next_delay(self, closed: Closed, now: float) -> float:
         """How long to wait before the next attempt. A stream that played and was ended by its server (VLC
@@ -142,7 +155,7 @@ class StreamSupervisor:
         if self._closed.done():
             return self._closed.result()
         self._thread_stop.set()
-        return Closed(generation, "ended", "stopped", False)
+        return Closed(generation, ENDED, STOPPED, False)
 
     def _receive(self, generation: int, items: list[Observation]) -> None:
         """Event loop: pass a reader's observations on, unless that reader is stale."""

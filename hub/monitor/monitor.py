@@ -52,8 +52,7 @@ Supervisor = StreamSupervisor | RemoteSupervisor  # a reader here, or in a worke
 TICK_S = 0.5
 TICK_SLICE = 25  # streams judged between two turns of the loop: a slice costs about a millisecond
 LOOP_LATE_S = 1.0
-LIVE_STARTS_PER_TICK = 10  # per ingest process: a big estate connects at 20 cameras a second, so the load governor
-# sees the load grow and sheds before hundreds of readers starve the hub at once; somebody's look never waits
+LIVE_STARTS_PER_TICK = 10  # per ingest process: a big estate connects at 20 a second, paced for the load governor
 OUTAGES_EVERY_S = 1.0
 
 
@@ -78,9 +77,8 @@ class Monitor:
         self.interest = Interest(config.monitor.live_grace_s, self._looked_at)
         processes = config.hub.ingest_processes
         self.pool = WorkerPool(processes, logging.getLogger().level, logs.current_format()) if processes > 1 else None
-        # what this process's readers share (picture throttle, measurer, keyframe decoders)
         self.measurer = Measurer()
-        self.shared = ReaderShared(measurer=self.measurer)
+        self.shared = ReaderShared(measurer=self.measurer)  # this process's readers': throttle, lease, decoders
         self.throttle = self.shared.throttle
         visit = self.pool.visit if self.pool is not None else partial(run_visit, shared=self.shared)
         self.patroller = Patroller(PatrolTiming.of(config.monitor), self._patrol_target, self._on_visit, self._on_probe, visit)
@@ -95,8 +93,7 @@ class Monitor:
         self._starts_left = self._starts_per_tick  # live connections this tick may still open (refilled every tick)
 
     def set_tap_factory(self, tap_for: Callable[[str], LiveTap]) -> None:
-        """Live-video taps come from the app once its loop runs; set before `start`."""
-        self._tap_for = tap_for
+        self._tap_for = tap_for  # live-video taps come from the app once its loop runs; set before `start`
 
     async def start(self) -> None:
         if self.pool is not None:
@@ -118,7 +115,7 @@ class Monitor:
         record.mode = mode = self.config.mode_of(stream)
         record.node = self.config.cluster.node if self.config.cluster.enabled else ""  # who pulls it, in a cluster
         self.index.records[stream.id] = record
-        watched = self.watched[stream.id] = Watched(stream, mode, None, self._fresh_health(stream), record)
+        watched = self.watched[stream.id] = Watched(stream, mode, None, h.StreamHealth(self.config.health, stream.fps), record)
         self.diagnostics.watch(stream, self.config.diagnostics)
         if mode == "live":
             if self._may_start():
@@ -132,9 +129,6 @@ class Monitor:
             return False
         self._starts_left -= 1
         return True
-
-    def _fresh_health(self, stream: Stream) -> h.StreamHealth:
-        return h.StreamHealth(self.config.health, stream.fps)
 
     def _go_live(self, watched: Watched) -> None:
         stream = watched.stream
@@ -172,6 +166,12 @@ class Monitor:
 
     def _pids(self) -> list[int]:
         return [os.getpid()] + (self.pool.pids() if self.pool is not None else [])
+
+    def set_pull_until(self, until: float | None) -> None:
+        """A cluster node's pull deadline, for every reader here and in the workers (`hub.ingest.pull_lease`)."""
+        self.shared.lease.until = until
+        if self.pool is not None:
+            self.pool.set_lease(until)
 
     def _shed(self, shed: Shed) -> None:
         """The load governor's level: picture sampling first, then patrol concurrency, then live streams

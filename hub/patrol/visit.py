@@ -17,6 +17,7 @@ from hub import health as h
 from hub.config import HealthSettings
 from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import AUTH_FAILED, STALLED, Closed, Observation, Picture
+from hub.ingest.pull_lease import STOPPED
 from hub.ingest.reader import OPEN_TIMEOUT_S, Reader, ReaderSettings
 from hub.ingest.shared import ReaderShared
 from hub.patrol.verdict import ProbeOutcome, VisitOutcome, visit_failure, visit_settled
@@ -60,7 +61,7 @@ async def run_visit(
         for item in items:
             if isinstance(item, Closed):
                 closed.append(item)
-                if item.message == "stopped":
+                if item.message.startswith(STOPPED):
                     continue  # our own stop, not the camera's doing
             h.observe(health, item, loop.time())
             if isinstance(item, Picture):
@@ -100,7 +101,7 @@ def _settled(health: h.StreamHealth, pictures: list[Picture], now: float) -> boo
 
 
 def _verdict(health: h.StreamHealth, closed: list[Closed], last_probe: ProbeOutcome | None, now: float) -> tuple[h.Verdict, str]:
-    failure = next((c for c in closed if c.message != "stopped"), None)
+    failure = next((c for c in closed if not c.message.startswith(STOPPED)), None)
     if failure is not None and not health.had_frame:
         reason = visit_failure(failure.reason, failure.message, last_probe)
         state = h.UNAUTHORIZED if reason == AUTH_FAILED else h.OFFLINE

@@ -31,7 +31,7 @@ from hub.sim.rtsp_messages import (
 
 log = logging.getLogger("hub.sim.rtsp")
 
-SESSION_TIMEOUT_S = 60
+SESSION_TIMEOUT_S = 60  # announced to clients when no session timeout is configured (and then never enforced)
 MAX_BUFFERED_BYTES = 2 * 1024 * 1024
 
 
@@ -83,13 +83,33 @@ class Session:
 
 
 class RtspServer:
-    """Shared state of all connections: the cameras, the Digest nonce, the bound host."""
+    """Shared state of all connections: the cameras, the Digest nonce, the bound host, and the session
+    timeout (`session_timeout_s`, 0: none): as a camera does, the simulator ends a playing session whose
+    client sent nothing (no request, no RTCP) for that long; clients keep it up with GET_PARAMETER or
+    OPTIONS every half of it, as FFmpeg and GStreamer do. A frozen or vanished client's sessions end."""
 
-    def __init__(self, cameras: dict[str, Camera], host: str):
+    def __init__(self, cameras: dict[str, Camera], host: str, session_timeout_s: float = 0.0):
         self.cameras = cameras
         self.host = host
         self.nonce = secrets.token_hex(16)
         self.connections: set[RtspConnection] = set()
+        self.session_timeout_s = session_timeout_s
+
+    @property
+    def announced_timeout(self) -> int:
+        return max(1, round(self.session_timeout_s)) if self.session_timeout_s else SESSION_TIMEOUT_S
+
+    async def end_silent_sessions(self) -> None:
+        """Runs while the simulator serves, when a session timeout is set: close connections whose
+        playing sessions went silent past it."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(1.0, self.session_timeout_s / 4))
+            now = loop.time()
+            for conn in list(self.connections):
+                if any(s.playing for s in conn.sessions.values()) and now - conn.heard_at > self.session_timeout_s:
+                    log.info("ending the sessions of %s: silent for over %g s", conn.peer_host, self.session_timeout_s)
+                    conn.abort_connection()
 
     def protocol(self) -> RtspConnection:
         return RtspConnection(self)
@@ -106,9 +126,11 @@ class RtspConnection(asyncio.Protocol):
         self.buffer = bytearray()
         self.sessions: dict[str, Session] = {}
         self.peer_host = "127.0.0.1"
+        self.heard_at = 0.0  # loop time the client last sent anything (a request, RTCP)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.heard_at = asyncio.get_running_loop().time()
         peer = transport.get_extra_info("peername")
         if peer:
             self.peer_host = peer[0]
@@ -125,7 +147,16 @@ class RtspConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def abort_connection(self) -> None:
+        """End every session now and drop the connection without flushing (its client may read nothing)."""
+        for session in list(self.sessions.values()):
+            session.stop()
+        self.sessions.clear()
+        if self.transport is not None:
+            self.transport.abort()
+
     def data_received(self, data: bytes) -> None:
+        self.heard_at = asyncio.get_running_loop().time()
         self.buffer += data
         try:
             while self.buffer and self.transport is not None:
@@ -209,7 +240,7 @@ class RtspConnection(asyncio.Protocol):
             ports = wanted.client_ports
             transport = f"RTP/AVP;unicast;client_port={ports[0]}-{ports[1]};server_port={port}-{port + 1}"
         transport += f";ssrc={camera.ssrc:08X}"
-        self.reply(response(200, request.cseq, {"Transport": transport, "Session": f"{session.id};timeout={SESSION_TIMEOUT_S}"}))
+        self.reply(response(200, request.cseq, {"Transport": transport, "Session": f"{session.id};timeout={self.server.announced_timeout}"}))
 
     def _session(self, request: Request) -> Session | None:
         session = self.sessions.get(request.headers.get("session", "").split(";")[0])

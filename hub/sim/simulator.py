@@ -97,6 +97,7 @@ class Simulator:
         self._rtsp: RtspServer | None = None
         self._runner: web.AppRunner | None = None
         self._clock: asyncio.Task | None = None
+        self._reaper: asyncio.Task | None = None  # ends silent sessions, when [sim] session_timeout_s is set
         self._discovery: asyncio.DatagramTransport | None = None  # WS-Discovery, UDP at the control port's number
         self._board: FaultBoard | None = None
         self._loaded: dict[clips.ClipSpec, asyncio.Future] = {}
@@ -172,7 +173,7 @@ class Simulator:
                     sub_path = f"{stream.id}/sub"
                     camera.substream = feeds[sub_path] = Camera(substream_of(stream), normal[sub_path], self._load, label)
         loop = asyncio.get_running_loop()
-        self._rtsp = RtspServer(feeds, self.rtsp_listen.host)
+        self._rtsp = RtspServer(feeds, self.rtsp_listen.host, self.config.sim.session_timeout_s)
         self._server = await loop.create_server(self._rtsp.protocol, sock=rtsp_sock)
         self._board = FaultBoard(self.cameras)
         await self._board.start()
@@ -191,14 +192,17 @@ class Simulator:
         await web.SockSite(self._runner, control_sock).start()
         self._discovery = await serve_discovery(self.control_listen.host, bound_port(control_sock))
         self._clock = loop.create_task(run_clock(feeds.values()), name="sim-clock")
+        if self.config.sim.session_timeout_s:
+            self._reaper = loop.create_task(self._rtsp.end_silent_sessions(), name="sim-session-timeout")
         self.addresses = SimAddresses(
             Listen(self.rtsp_listen.host, bound_port(rtsp_sock)), Listen(self.control_listen.host, bound_port(control_sock))
         )
         return self.addresses
 
     async def stop(self) -> None:
-        if self._clock is not None:
-            self._clock.cancel()
+        for task in (self._clock, self._reaper):
+            if task is not None:
+                task.cancel()
         if self._board is not None:
             self._board.stop()
         if self._server is not None:

@@ -38,7 +38,19 @@ from hub.ingest.reader import ReaderSettings
 from hub.patrol.verdict import ProbeOutcome, VisitOutcome
 from hub.patrol.visit import Visit
 from hub.workers.frames import FrameError, FrameReader
-from hub.workers.protocol import Bundle, Command, FeedState, Live, Quit, SetThrottle, Start, Stop, VisitDone, VisitRequest
+from hub.workers.protocol import (
+    Bundle,
+    Command,
+    FeedState,
+    Live,
+    Quit,
+    SetLease,
+    SetThrottle,
+    Start,
+    Stop,
+    VisitDone,
+    VisitRequest,
+)
 from hub.workers.worker import worker_main
 
 log = logging.getLogger("hub.workers")
@@ -176,6 +188,7 @@ class WorkerPool:
         self._closing = False
         self.restarts = 0
         self.picture_factor = 1.0
+        self.lease_until: float | None = None  # a cluster node's pull deadline (`set_lease`)
         self._pending: deque[Iterator[None]] = deque()  # bundles being handed on, a feed per step
         self._paused: dict[int, tuple[WorkerHandle, FrameReader]] = {}  # pipes not read until those are done
 
@@ -298,6 +311,8 @@ class WorkerPool:
         self.handles[self.handles.index(old)] = new
         if self.picture_factor != 1.0:
             new.send(SetThrottle(self.picture_factor))
+        if self.lease_until is not None:
+            new.send(SetLease(self.lease_until))
         for key in old.feeds:
             feed = self._feeds.get(key)
             if feed is not None and feed.handle is old:
@@ -312,6 +327,12 @@ class WorkerPool:
         self.picture_factor = picture_factor
         for handle in self.handles:
             handle.send(SetThrottle(picture_factor))
+
+    def set_lease(self, until: float | None) -> None:
+        """A cluster node's pull deadline, to every worker's readers (`hub.ingest.pull_lease`)."""
+        self.lease_until = until
+        for handle in self.handles:
+            handle.send(SetLease(until))
 
     def assign(self, feed: RemoteSupervisor) -> None:
         """Give a feed to the live worker with the fewest feeds."""

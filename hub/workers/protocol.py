@@ -57,6 +57,11 @@ class SetThrottle:
 
 
 @dataclass(frozen=True)
+class SetLease:
+    until: float | None  # a cluster node's pull deadline, time.monotonic() (`hub.ingest.pull_lease`); None: none
+
+
+@dataclass(frozen=True)
 class Quit:
     pass
 

@@ -36,6 +36,7 @@ from hub.workers.protocol import (
     FeedState,
     Live,
     Quit,
+    SetLease,
     SetThrottle,
     Start,
     Stop,
@@ -124,6 +125,8 @@ class Worker:
                 tap.wanted, tap.pictures_wanted = command.wanted, command.pictures
         elif isinstance(command, SetThrottle):
             self._shared.throttle.factor = command.picture_factor
+        elif isinstance(command, SetLease):
+            self._shared.lease.until = command.until
         elif isinstance(command, VisitRequest):
             self._spawn(self._visit(command))
         elif isinstance(command, Quit) and self._quit is not None:

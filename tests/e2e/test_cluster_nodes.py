@@ -25,7 +25,8 @@ pytestmark = pytest.mark.redis
 CAMERAS = [f"cam-{i:02d}" for i in range(9)]
 ESTATE = "".join(sim_stream(c, "sim://street?size=320x180&fps=10&codec=h264") for c in CAMERAS)
 SECRET = "cluster-secret-for-tests-0001"
-serving = sim_for(ESTATE)
+# the cameras end a session left silent for 2 s, as cameras do (after their own timeout): a paused node's
+serving = sim_for("[sim]\nsession_timeout_s = 2\n" + ESTATE)
 
 
 def wait(condition, timeout: float, what: str) -> float:
@@ -69,13 +70,17 @@ def stream_records(node: Command) -> list[dict]:
     return body["streams"] if isinstance(body, dict) else body
 
 
-def cluster_series(node: Command) -> dict[str, float]:
-    """The node's own cluster series from its /metrics, parsed by prometheus_client."""
+def metric_families(node: Command) -> dict:
+    """The node's /metrics, parsed by prometheus_client."""
     with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/metrics", timeout=10) as reply:
-        text = reply.read().decode()
+        return {family.name: family for family in text_string_to_metric_families(reply.read().decode())}
+
+
+def cluster_series(node: Command) -> dict[str, float]:
+    """The node's own cluster series."""
     return {
         sample.name: sample.value
-        for family in text_string_to_metric_families(text)
+        for family in metric_families(node).values()
         for sample in family.samples
         if sample.name.startswith("hub_cluster_")
     }
@@ -119,6 +124,8 @@ def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_
     for name, node in zip(NAMES, nodes, strict=True):  # each record names its puller
         records = stream_records(node)
         assert len(records) == pulling[name] and all(r["node"] == name for r in records), records
+        up = metric_families(node)["hub_stream_up"].samples  # and each stream series names its node
+        assert len(up) == pulling[name] and {s.labels["node"] for s in up} == {name}, up
     victim = max(pulling, key=pulling.get)
     os.killpg(nodes[NAMES.index(victim)].process.pid, signal.SIGKILL)
     wait(lambda: sum(watch.latest.values()) < len(CAMERAS), 30, "the killed node's sessions to end")
@@ -130,6 +137,26 @@ def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_
     assert sum(s["hub_cluster_claims"] for s in series) == len(CAMERAS)
     # each node's own view, one step behind its claims: no camera left without a holder
     wait(lambda: all(cluster_series(n)["hub_cluster_unheld_cameras"] == 0 for n in survivors), 30, "no camera unheld")
+
+
+def test_a_node_paused_past_its_lease_loses_its_cameras_and_on_resuming_has_stopped_its_readers_by_itself(cluster):
+    nodes, watch, pulling = cluster
+    victim_name = max(pulling, key=pulling.get)
+    victim = nodes[NAMES.index(victim_name)]
+    os.killpg(victim.process.pid, signal.SIGSTOP)
+    paused_at = time.monotonic()
+    try:
+        wait(lambda: sum(watch.latest.values()) < len(CAMERAS), 30, "the paused node's sessions to end at the cameras")
+        took = wait(watch.each_pulled_once, 60, "the paused node's cameras pulled again by the others")
+        print(f"paused node: all cameras pulled again {time.monotonic() - paused_at:.1f} s after the pause ({took:.1f} s after its sessions ended)")
+        time.sleep(max(0.0, 10.0 - (time.monotonic() - paused_at)))  # the scenario: paused for 10 s
+    finally:
+        os.killpg(victim.process.pid, signal.SIGCONT)
+    victim.wait_for_line("did not run past its lease", timeout=30)
+    survivors = [n for n in nodes if n is not victim]
+    wait(lambda: all(cluster_series(n)["hub_cluster_members"] == 3 for n in nodes), 60, "the resumed node back in")
+    wait(lambda: all(cluster_series(n)["hub_cluster_unheld_cameras"] == 0 for n in survivors), 30, "no camera unheld")
+    assert watch.each_pulled_once(), watch.latest  # and the fixture: no feed had two sessions at any moment
 
 
 def test_while_redis_is_away_every_camera_stays_pulled_and_after_it_restarts_empty_the_cluster_recovers(cluster, redis_server):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
@@ -18,27 +20,32 @@ from hub.web.metrics.stream_series import FAMILIES, stream_series
 NOW = 1_800_000_000.0
 
 
-def records() -> list[StreamRecord]:
+def records(node: str = "") -> list[StreamRecord]:
     odd = StreamRecord('gate "north"\\1\nb', "Gate", "property", 'site "A"', (), (31.7, 117.3), 25.0)
     odd.state, odd.failing_checks, odd.fps, odd.last_frame_at, odd.checked_at = "degraded", ("frozen",), 24.96, NOW - 3.5, NOW - 1
     odd.frames_total, odd.bytes_total, odd.reconnects, odd.keyframe_interval_s, odd.check_period_s = 123456, 10**12, 2, 2.0, 2.0
     odd.mode = "auto"
     quiet = StreamRecord("cam-2", "Quiet", "childcare", "", (), None, None)  # never connected: no rates, no ages
+    odd.node = quiet.node = node
     return [odd, quiet]
 
 
 class Reference:
-    """The same series through prometheus_client, as /metrics wrote them before."""
+    """The same series through prometheus_client, as /metrics wrote them before (`node`: a cluster node's
+    streams, with a `node` label)."""
+
+    def __init__(self, node: str = ""):
+        self.node = node
 
     def collect(self):
-        labels = ["stream", "category"]
+        labels = ["stream", "category"] + (["node"] if self.node else [])
         made = {}
         for key, (name, kind, text) in FAMILIES.items():
             extra = {"state": ["state"], "check": ["check"], "info": ["site", "mode"]}.get(key, [])
             family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
             made[key] = family(name.removesuffix("_total"), text, labels=labels + extra)
-        for r in records():
-            base = [r.id, r.category]
+        for r in records(self.node):
+            base = [r.id, r.category] + ([r.node] if self.node else [])
             made["up"].add_metric(base, 1.0 if r.state in UP_STATES else 0.0)
             for state in STATES:
                 made["state"].add_metric(base + [state], 1.0 if r.state == state else 0.0)
@@ -59,10 +66,19 @@ class Reference:
         yield from made.values()
 
 
-def test_the_hand_written_series_are_what_prometheus_client_writes():
+@pytest.mark.parametrize("node", ["", 'node "b"\\2'])
+def test_the_hand_written_series_are_what_prometheus_client_writes(node):
     registry = CollectorRegistry()
-    registry.register(Reference())
-    assert stream_series(records(), NOW).decode() == generate_latest(registry).decode()
+    registry.register(Reference(node))
+    assert stream_series(records(node), NOW).decode() == generate_latest(registry).decode()
+
+
+def test_a_cluster_nodes_series_name_the_node_that_pulls_each_stream():
+    families = {f.name: f for f in text_string_to_metric_families(stream_series(records("hub-b"), NOW).decode())}
+    for family in families.values():
+        assert {s.labels["node"] for s in family.samples} == {"hub-b"}, family.name
+    single = {f.name: f for f in text_string_to_metric_families(stream_series(records(), NOW).decode())}
+    assert all("node" not in s.labels for f in single.values() for s in f.samples)
 
 
 def test_the_series_parse_with_their_labels_and_values():

@@ -59,11 +59,12 @@ def _lasting_lines(r) -> tuple[str, dict[str, str]]:
     family but the two ages, which grow with the clock)."""
     names, go = NAMES, floatToGoString
     category, stream = f'category="{_escape(r.category)}"', f'stream="{_escape(r.id)}"'
-    labels = f"{{{category},{stream}}}"
+    node = f',node="{_escape(r.node)}"' if r.node else ""  # a cluster node's streams name it; labels in name order
+    labels = f"{{{category}{node},{stream}}}"
     out = {
         "up": f"{names['up']}{labels} {go(1.0 if r.state in UP_STATES else 0.0)}\n",
         "state": "".join(
-            f'{names["state"]}{{{category},state="{state}",{stream}}} {go(1.0 if r.state == state else 0.0)}\n'
+            f'{names["state"]}{{{category}{node},state="{state}",{stream}}} {go(1.0 if r.state == state else 0.0)}\n'
             for state in STATES
         ),
         "frames": f"{names['frames']}{labels} {go(r.frames_total)}\n",
@@ -75,19 +76,19 @@ def _lasting_lines(r) -> tuple[str, dict[str, str]]:
     if r.keyframe_interval_s is not None:
         out["keyframe"] = f"{names['keyframe']}{labels} {go(r.keyframe_interval_s)}\n"
     out["check"] = "".join(
-        f'{names["check"]}{{{category},check="{check}",{stream}}} {go(1.0 if check in r.failing_checks else 0.0)}\n'
+        f'{names["check"]}{{{category},check="{check}"{node},{stream}}} {go(1.0 if check in r.failing_checks else 0.0)}\n'
         for check in CHECKS
     )
     if r.check_period_s:
         out["period"] = f"{names['period']}{labels} {go(r.check_period_s)}\n"
-    out["info"] = f'{names["info"]}{{{category},mode="{_escape(r.mode)}",site="{_escape(r.site)}",{stream}}} {go(1.0)}\n'
+    out["info"] = f'{names["info"]}{{{category},mode="{_escape(r.mode)}"{node},site="{_escape(r.site)}",{stream}}} {go(1.0)}\n'
     return labels, out
 
 
 def _lasting_key(r) -> tuple:
     """Everything `_lasting_lines` reads: the same key, the same lines."""
     return (r.id, r.category, r.state, r.frames_total, r.bytes_total, r.reconnects, r.fps, r.keyframe_interval_s,
-            r.failing_checks, r.check_period_s, r.mode, r.site)  # fmt: skip
+            r.failing_checks, r.check_period_s, r.mode, r.site, r.node)  # fmt: skip
 
 
 class SeriesLines:
