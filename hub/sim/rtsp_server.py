@@ -240,7 +240,8 @@ class RtspConnection(asyncio.Protocol):
             ports = wanted.client_ports
             transport = f"RTP/AVP;unicast;client_port={ports[0]}-{ports[1]};server_port={port}-{port + 1}"
         transport += f";ssrc={camera.ssrc:08X}"
-        self.reply(response(200, request.cseq, {"Transport": transport, "Session": f"{session.id};timeout={self.server.announced_timeout}"}))
+        session_header = f"{session.id};timeout={self.server.announced_timeout}"
+        self.reply(response(200, request.cseq, {"Transport": transport, "Session": session_header}))
 
     def _session(self, request: Request) -> Session | None:
         session = self.sessions.get(request.headers.get("session", "").split(";")[0])

@@ -148,7 +148,8 @@ def test_a_node_paused_past_its_lease_loses_its_cameras_and_on_resuming_has_stop
     try:
         wait(lambda: sum(watch.latest.values()) < len(CAMERAS), 30, "the paused node's sessions to end at the cameras")
         took = wait(watch.each_pulled_once, 60, "the paused node's cameras pulled again by the others")
-        print(f"paused node: all cameras pulled again {time.monotonic() - paused_at:.1f} s after the pause ({took:.1f} s after its sessions ended)")
+        since = time.monotonic() - paused_at
+        print(f"paused node: all cameras pulled again {since:.1f} s after the pause ({took:.1f} s after its sessions ended)")
         time.sleep(max(0.0, 10.0 - (time.monotonic() - paused_at)))  # the scenario: paused for 10 s
     finally:
         os.killpg(victim.process.pid, signal.SIGCONT)
