@@ -66,7 +66,7 @@ class Quit:
     pass
 
 
-Command = Start | Stop | Live | VisitRequest | SetThrottle | Quit
+Command = Start | Stop | Live | VisitRequest | SetThrottle | SetLease | Quit
 
 
 @dataclass(frozen=True)
