@@ -16,7 +16,7 @@ import orjson
 
 from hub.config import Stream
 from hub.diagnostics.outages import OutageView
-from hub.health import CONNECTING, STATES
+from hub.health import CHECKS, CONNECTING, STATES
 
 EVENT_QUEUE_SIZE = 1024
 
@@ -136,6 +136,22 @@ class StreamRecord:
             "muted": [{"check": c, "until": u, "reason": r, "by": b, "tripped": t} for c, u, r, b, t in self.muted],
         } | ({"node": self.node} if self.node else {})
 
+    @classmethod
+    def from_json(cls, data: dict) -> StreamRecord:
+        """A record as `to_json` showed it: another cluster node's camera, as that node shared it
+        (`hub.cluster.estate`). What JSON leaves out (snapshots, byte totals) stays empty."""
+        position = data.get("position")
+        record = cls(data["id"], data["name"], data["category"], data["site"], tuple(data["tags"]),
+                     (position["lat"], position["lon"]) if position else None, data.get("nominal_fps"))  # fmt: skip
+        for key in _JSON_SCALARS:
+            if key in data:
+                setattr(record, key, data[key])
+        record.position_at = position.get("at") if position else None
+        record.reasons = tuple(data.get("reasons", ()))
+        record.failing_checks = tuple(r for r in record.reasons if r in CHECKS)
+        record.muted = tuple((m["check"], m["until"], m["reason"], m["by"], m["tripped"]) for m in data.get("muted", ()))
+        return record
+
     def _shown(self) -> tuple:
         """Every value `to_json` shows, cheap to compare: the cached JSON is rebuilt only when it changes."""
         return (
@@ -196,6 +212,13 @@ class StreamRecord:
             "watching": self.watching,
             "checked_at": _round(self.checked_at, 3),
         }
+
+
+# what `from_json` takes back as it is
+_JSON_SCALARS = ("model", "state", "since", "codec", "transport", "last_error", "width", "height", "fps", "bitrate_bps",
+                 "keyframe_interval_s", "last_frame_at", "frames_total", "reconnects", "uptime_ratio", "snapshot_at",
+                 "picture_changed_at", "retry_at", "dropped_observations", "mode", "watching", "watching_reason", "promoted",
+                 "checked_at", "probed_at", "shed", "node")  # fmt: skip
 
 
 def _round(value: float | None, digits: int) -> float | None:

@@ -17,8 +17,10 @@ import logging
 import time
 
 from hub.cluster.assign import NodeShare, assign, meaningful_change
+from hub.cluster.estate import EstateSync
 from hub.cluster.lease import GAP_S, RENEW_EVERY_S, TTL_S, Lease
 from hub.cluster.plan import plan, releases
+from hub.cluster.sharing import SHARE_EVERY_S
 from hub.cluster.store import ClusterStore, View
 from hub.config import Config
 
@@ -41,6 +43,8 @@ class ClusterNode:
                 settings.redis, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
             )
         self.store = ClusterStore(client, settings.node, ttl_s=TTL_S)
+        monitor.keep_records = True  # a camera handed over stays listed, as its new holder shares it
+        self.estate = EstateSync(self.store, monitor.index, config)
         self.name = settings.node
         self.lease = Lease()
         self.joined = False
@@ -55,12 +59,34 @@ class ClusterNode:
         self.unheld = 0  # configured cameras with no live holder in the last view
         self.redis_latency_s = 0.0  # the last heartbeat renewal's round trip
         self.redis_errors = 0
+        self.share_errors = 0
 
     def share(self) -> NodeShare:
         """What this node offers: its cores as weight; no cap yet (every node can patrol what it holds)."""
         return NodeShare(float(max(self.monitor.meter.cores, 1)), 1_000_000)
 
     async def run(self) -> None:
+        sharing = asyncio.get_running_loop().create_task(self._share(), name="cluster-estate")
+        try:
+            await self._steps()
+        finally:
+            sharing.cancel()
+
+    async def _share(self) -> None:
+        """The whole estate on this node: share its records, read the others' (`hub.cluster.estate`)."""
+        while True:
+            started = time.monotonic()
+            if self.joined and self.lease.may_pull(started):
+                try:
+                    await self.estate.step()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # Redis away: the records shown stay as last read; tried again
+                    self.share_errors += 1
+                    log.debug("cluster: sharing records failed (%s)", type(error).__name__)
+            await asyncio.sleep(max(0.0, SHARE_EVERY_S - (time.monotonic() - started)))
+
+    async def _steps(self) -> None:
         while True:
             started = time.monotonic()
             try:
@@ -144,6 +170,7 @@ class ClusterNode:
             self._target, self._shares, self._target_for = assign(cameras, shares), shares, cameras
             self.reassignments += 1
         holders = {c: view.holders.get(c) for c in cameras}
+        self.estate.holders_alive(set(view.members))
         self.members, self.unheld = len(view.members), sum(1 for n in holders.values() if n is None)
         moves = plan(holders, self._target, set(view.members), MOVES_PER_STEP)
         mine = {c for c, n in holders.items() if n == self.name} | (self.held & set(cameras))
@@ -172,10 +199,16 @@ class ClusterNode:
         if cameras == self.held:
             return
         streams = tuple(s for s in self.config.streams if s.id in cameras)
+        self.estate.taking(cameras)
         await self.monitor.apply(dataclasses.replace(self.config, streams=streams))
+        self.estate.holding(cameras)
         added, dropped = len(cameras - self.held), len(self.held - cameras)
         self.held = set(cameras)
         log.info("cluster: now pulling %d cameras (+%d, -%d)", len(cameras), added, dropped)
+
+    def pulls(self, record) -> bool:
+        """Whether this node pulls the record's camera (its series are this node's to export)."""
+        return record.id in self.held
 
     def status(self) -> dict:
         """What `/metrics` says of this node's part in the cluster (read on the event loop)."""
@@ -188,7 +221,7 @@ class ClusterNode:
             "reassignments": self.reassignments,
             "redis_up": not self.lease.frozen and self.joined,
             "redis_latency_s": self.redis_latency_s,
-            "redis_errors": self.redis_errors,
+            "redis_errors": self.redis_errors + self.share_errors,
         }
 
     async def reload(self, config: Config):
@@ -196,7 +229,10 @@ class ClusterNode:
         self.config = config
         streams = tuple(s for s in config.streams if s.id in self.held)
         self.held &= {s.id for s in streams}
-        return await self.monitor.apply(dataclasses.replace(config, streams=streams))
+        result = await self.monitor.apply(dataclasses.replace(config, streams=streams))
+        self.estate.configure(config)
+        self.estate.holding(self.held)
+        return result
 
     async def leave(self) -> None:
         """On a clean stop: release every claim, so the others take over without waiting for expiry."""

@@ -6,7 +6,10 @@ asyncio client). Keys, under a prefix (default "hub:"):
 - `node:<name>`: the node's heartbeat, JSON with its epoch, weight, capacity and internal address,
   renewed about every 2 s, expiring after 6 s (`hub.cluster.lease`);
 - `nodes`: a set of the names ever joined (expired heartbeats are skipped when read);
-- `claims`: a hash, camera -> "node|epoch".
+- `claims`: a hash, camera -> "node|epoch";
+- `records`: a hash, camera -> its record's JSON as its holder last shared it (`hub.cluster.estate`);
+- `changes`: a Stream of the same writes (`c`: camera, `r`: JSON), trimmed to about `maxlen`, which the
+  other nodes follow.
 
 Every write is a Lua script that checks, atomically, that the writer's heartbeat is alive with its own
 epoch, so a node that was paused, partitioned or replaced can write nothing once its epoch is stale.
@@ -88,6 +91,24 @@ end
 return n
 """
 )
+# KEYS: records hash, claims hash, my heartbeat, changes stream. ARGV: node, epoch, maxlen, camera, JSON, ...
+# -> how many written: only records of cameras whose live claim is mine
+SHARE = (
+    _ALIVE
+    + """
+if not alive(KEYS[3], ARGV[2]) then return 0 end
+local mine = ARGV[1] .. '|' .. ARGV[2]
+local n = 0
+for i = 4, #ARGV, 2 do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == mine then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'c', ARGV[i], 'r', ARGV[i + 1])
+    n = n + 1
+  end
+end
+return n
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,7 @@ class ClusterStore:
         self.epoch = 0
         self._renew, self._join = client.register_script(RENEW), client.register_script(JOIN)
         self._claim, self._release = client.register_script(CLAIM), client.register_script(RELEASE)
+        self._share = client.register_script(SHARE)
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -154,6 +176,34 @@ class ClusterStore:
         keys = [self._key("claims"), self._key(f"node:{self.node}")]
         return int(await self._release(keys=keys, args=[self.node, self.epoch, *cameras]))
 
+    async def share(self, records: list[tuple[str, bytes]], maxlen: int) -> int:
+        """Write the records of cameras this node holds under its epoch (others' are skipped)."""
+        if not records:
+            return 0
+        keys = [self._key("records"), self._key("claims"), self._key(f"node:{self.node}"), self._key("changes")]
+        args = [self.node, self.epoch, maxlen, *(part for camera, body in records for part in (camera, body))]
+        return int(await self._share(keys=keys, args=args))
+
+    async def records(self) -> tuple[str, dict[str, bytes]]:
+        """Every shared record, and the id of the last change they include ("0-0": none yet)."""
+        async with self.client.pipeline(transaction=True) as pipe:  # one atomic read: no change falls between
+            pipe.xrevrange(self._key("changes"), count=1)
+            pipe.hgetall(self._key("records"))
+            last, records = await pipe.execute()
+        return (_text(last[0][0]) if last else "0-0"), {_text(c): r for c, r in records.items()}
+
+    async def changes(self, after: str, count: int) -> tuple[list[tuple[str, str, bytes]], bool]:
+        """Up to `count` changes after `after`: (id, camera, JSON), and whether some were trimmed away
+        unread (the reader must then read every record again)."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.xrange(self._key("changes"), count=1)
+            pipe.xread({self._key("changes"): after}, count=count)
+            first, read = await pipe.execute()
+        # the oldest entry left is newer than the last one read: the trim took entries this node never read
+        missed = bool(first) and after != "0-0" and _stream_id(_text(first[0][0])) > _stream_id(after)
+        entries = [(_text(i), _text(_field(f, "c")), _field(f, "r")) for _, found in read for i, f in found]
+        return entries, missed
+
     async def view(self) -> View:
         """Live members and the live claims, read in one round trip of three reads."""
         async with self.client.pipeline(transaction=False) as pipe:
@@ -175,6 +225,15 @@ class ClusterStore:
             if member is not None and member.epoch == int(epoch):
                 holders[_text(camera)] = node
         return View(members, holders)
+
+
+def _stream_id(text: str) -> tuple[int, int]:
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _field(fields: dict, name: str):
+    return fields[name.encode()] if name.encode() in fields else fields[name]
 
 
 def _text(value: bytes | str) -> str:

@@ -74,6 +74,7 @@ class Monitor:
         self._tick_task: asyncio.Task | None = None
         self._last_tick: float | None = None
         self._stopping = False  # set by `stop`: connections closed by the hub itself are not state changes
+        self.keep_records = False  # a cluster node's: the records of streams it stops pulling stay in the index
         self.interest = Interest(config.monitor.live_grace_s, self._looked_at)
         processes = config.hub.ingest_processes
         self.pool = WorkerPool(processes, logging.getLogger().level, logs.current_format()) if processes > 1 else None
@@ -125,10 +126,8 @@ class Monitor:
 
     def _may_start(self) -> bool:
         """Whether one more live connection may open this tick (paced start of a big estate)."""
-        if self._starts_left <= 0:
-            return False
         self._starts_left -= 1
-        return True
+        return self._starts_left >= 0
 
     def _go_live(self, watched: Watched) -> None:
         stream = watched.stream
@@ -378,8 +377,9 @@ class Monitor:
         self.config = self.judge.config = config
         for sid in plan.stopped:
             await self._unwatch(self.watched.pop(sid))
-            self.index.records.pop(sid, None)
-            self.index.publish("removed", {"id": sid})
+            if not self.keep_records:  # a cluster node's camera handed over stays listed (hub.cluster.estate)
+                self.index.records.pop(sid, None)
+                self.index.publish("removed", {"id": sid})
         self.diagnostics.forget(list(plan.stopped))
         to_patrol = []
         for stream in config.streams:

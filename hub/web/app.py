@@ -133,8 +133,8 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     if clustered:
         app[CLUSTER] = ClusterNode(config, app[MONITOR])
     app[SNAPSHOTS] = SnapshotCache()
-    cluster = app[CLUSTER].status if CLUSTER in app else None
-    app[METRICS] = MetricsCache(MetricsRender(index, cluster=cluster), lambda: index.ticks)
+    cluster, own = (app[CLUSTER].status, app[CLUSTER].pulls) if CLUSTER in app else (None, None)
+    app[METRICS] = MetricsCache(MetricsRender(index, cluster=cluster, own=own), lambda: index.ticks)
     app[CONFIG_PATH] = config_path or config.source
     app[UI] = _ui(config)
     app[STREAM_LISTS] = StreamLists(app[INDEX])

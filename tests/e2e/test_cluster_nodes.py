@@ -70,6 +70,11 @@ def stream_records(node: Command) -> list[dict]:
     return body["streams"] if isinstance(body, dict) else body
 
 
+def whole_estate(node: Command) -> dict[str, str]:
+    """Camera -> the node the node's API says pulls it (every configured camera, with a holder or not)."""
+    return {r["id"]: r.get("node", "") for r in stream_records(node)}
+
+
 def metric_families(node: Command) -> dict:
     """The node's /metrics, parsed by prometheus_client."""
     with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/metrics", timeout=10) as reply:
@@ -121,11 +126,16 @@ def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_
     series = [cluster_series(n) for n in nodes]
     assert sum(s["hub_cluster_claims"] for s in series) == len(CAMERAS)
     assert len({s["hub_cluster_epoch"] for s in series}) == 3 and all(s["hub_cluster_redis_up"] == 1 for s in series)
-    for name, node in zip(NAMES, nodes, strict=True):  # each record names its puller
-        records = stream_records(node)
-        assert len(records) == pulling[name] and all(r["node"] == name for r in records), records
-        up = metric_families(node)["hub_stream_up"].samples  # and each stream series names its node
+    pullers = {}
+    for name, node in zip(NAMES, nodes, strict=True):  # each node exports its own streams' series, with its name
+        up = metric_families(node)["hub_stream_up"].samples
         assert len(up) == pulling[name] and {s.labels["node"] for s in up} == {name}, up
+        pullers |= {s.labels["stream"]: name for s in up}
+    assert sorted(pullers) == CAMERAS
+    # every node shows the whole estate, each camera with the node that pulls it, and its state
+    wait(lambda: all(whole_estate(n) == pullers for n in nodes), 30, "every node to show every camera's puller")
+    for node in nodes:
+        wait(lambda: all(r["state"] == "online" for r in stream_records(node)), 30, "every node to show every camera online")
     victim = max(pulling, key=pulling.get)
     os.killpg(nodes[NAMES.index(victim)].process.pid, signal.SIGKILL)
     wait(lambda: sum(watch.latest.values()) < len(CAMERAS), 30, "the killed node's sessions to end")
@@ -137,6 +147,14 @@ def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_
     assert sum(s["hub_cluster_claims"] for s in series) == len(CAMERAS)
     # each node's own view, one step behind its claims: no camera left without a holder
     wait(lambda: all(cluster_series(n)["hub_cluster_unheld_cameras"] == 0 for n in survivors), 30, "no camera unheld")
+    # and the survivors show every camera pulled by one of them, online again
+    names = {NAMES[nodes.index(n)] for n in survivors}
+
+    def shown_by_survivors() -> bool:
+        return all(set(whole_estate(n).values()) <= names and all(r["state"] == "online" for r in stream_records(n))
+                   for n in survivors)  # fmt: skip
+
+    wait(shown_by_survivors, 30, "the survivors to show every camera online, pulled by one of them")
 
 
 def test_a_node_paused_past_its_lease_loses_its_cameras_and_on_resuming_has_stopped_its_readers_by_itself(cluster):

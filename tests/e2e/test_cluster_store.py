@@ -116,3 +116,36 @@ async def _answers(store: ClusterStore) -> bool:
         return bool(await store.client.ping())
     except Exception:
         return False
+
+
+async def test_a_holder_shares_only_its_own_cameras_records_and_the_others_read_them_in_order(nodes):
+    a, b = nodes("a"), nodes("b")
+    await a.join(SHARE)
+    await b.join(SHARE)
+    await a.claim(["c1"])
+    await b.claim(["c2"])
+    assert await a.share([("c1", b'{"v":1}'), ("c2", b'{"v":"not mine"}')], 1000) == 1
+    assert await a.share([("c1", b'{"v":2}')], 1000) == 1
+    last_id, records = await b.records()
+    assert records == {"c1": b'{"v":2}'} and last_id != "0-0"
+    changes, missed = await b.changes("0-0", 100)
+    assert [(camera, body) for _, camera, body in changes] == [("c1", b'{"v":1}'), ("c1", b'{"v":2}')] and not missed
+    assert (await b.changes(last_id, 100))[0] == []  # nothing after the last one read
+    await b.share([("c2", b'{"v":3}')], 1000)
+    assert [body for _, _, body in (await a.changes(last_id, 100))[0]] == [b'{"v":3}']
+
+
+async def test_a_stale_epoch_shares_nothing_and_a_reader_left_behind_the_trim_is_told(nodes):
+    a, b = nodes("a"), nodes("b")
+    await a.join(SHARE)
+    await a.claim(["c1"])
+    await a.share([("c1", b"first")], 1000)
+    (first_id, _, _), *_ = (await b.changes("0-0", 1))[0]
+    for n in range(300):  # far past a Stream trimmed to about 100 entries
+        await a.share([("c1", f"{n}".encode())], 100)
+    changes, missed = await b.changes(first_id, 1000)
+    assert missed, "a reader whose last change was trimmed away must read every record again"
+    stale = ClusterStore(a.client, "a", ttl_s=TTL_S)
+    stale.epoch = a.epoch - 1
+    assert await stale.share([("c1", b"stale")], 1000) == 0
+    assert (await b.records())[1]["c1"] == b"299"

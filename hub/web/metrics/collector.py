@@ -119,12 +119,15 @@ def _cluster_families(status: dict) -> list:
 
 class IndexCollector(Collector):
     """Every stream's series, or only those `visible` allows (a scoped token: the rest do not exist for it);
-    on a cluster node, whoever sees everything also gets the node's cluster series (`cluster`)."""
+    on a cluster node only those of the streams it pulls (`own`: the others' come from their nodes), and
+    whoever sees everything also gets the node's cluster series (`cluster`)."""
 
-    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None, cluster: Callable[[], dict] | None = None):
+    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None, cluster: Callable[[], dict] | None = None,
+                 own: Callable[[object], bool] | None = None):  # fmt: skip
         self.index = index
         self.visible = visible
         self.cluster = cluster
+        self.own = own
 
     def describe(self):
         families = [GaugeMetricFamily("hub_streams", "Streams by category and state", labels=["category", "state"])]
@@ -136,6 +139,8 @@ class IndexCollector(Collector):
     def records(self) -> list:
         """A copy of the list of records this collector shows."""
         records = list(self.index.records.values())
+        if self.own is not None:
+            records = [r for r in records if self.own(r)]
         return records if self.visible is None else [r for r in records if self.visible(r)]
 
     def collect(self):
@@ -158,8 +163,9 @@ class IndexCollector(Collector):
 class MetricsRender:
     """One whole /metrics body: every stream's series (`stream_series`), then the rest (`prometheus_client`)."""
 
-    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None, cluster: Callable[[], dict] | None = None):
-        self.collector = IndexCollector(index, visible, cluster)
+    def __init__(self, index: Index, visible: Callable[[object], bool] | None = None, cluster: Callable[[], dict] | None = None,
+                 own: Callable[[object], bool] | None = None):  # fmt: skip
+        self.collector = IndexCollector(index, visible, cluster, own)
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(self.collector)
         self._lasting: dict[str, tuple] = {}  # each stream's lines of the last render (`SeriesLines`)

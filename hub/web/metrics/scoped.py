@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.auth.service import Principal
-from hub.web.keys import INDEX, METRICS
+from hub.web.keys import CLUSTER, INDEX, METRICS
 from hub.web.metrics.cache import MetricsCache
 from hub.web.metrics.collector import MetricsRender
 
@@ -24,7 +24,8 @@ async def metrics_for(app: web.Application, who: Principal | None) -> tuple[byte
     caches, index = app[SCOPED], app[INDEX]
     cache = caches.pop(who.rights.key, None)
     if cache is None:
-        cache = MetricsCache(MetricsRender(index, who.rights.may_see), lambda: index.ticks)
+        own = app[CLUSTER].pulls if CLUSTER in app else None
+        cache = MetricsCache(MetricsRender(index, who.rights.may_see, own=own), lambda: index.ticks)
     caches[who.rights.key] = cache  # most recently used last
     while len(caches) > MAX_SCOPES:
         await caches.pop(next(iter(caches))).close()
