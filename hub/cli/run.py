@@ -91,9 +91,10 @@ async def run_serve(
     from aiohttp import web
 
     from hub.auth.bootstrap import first_admin
+    from hub.config.cluster import advertised
     from hub.ports import bind_tcp, bound_port
     from hub.web.app import create_app
-    from hub.web.keys import READ_DOOR
+    from hub.web.keys import CLUSTER, READ_DOOR
     from hub.web.reads.keeper import serve_on
     from hub.web.server import CAP, runner_options
 
@@ -112,6 +113,9 @@ async def run_serve(
             flush=True,
         )
     app = create_app(config, config_path)
+    if CLUSTER in app:  # where the other nodes reach this one's internal channel
+        scheme = "https" if config.hub.tls.enabled else "http"
+        app[CLUSTER].address = f"{scheme}://{advertised(config.cluster, listen.host, bound_port(sock))}"
     runner = web.AppRunner(app, access_log=None, **runner_options(config.hub))
     try:
         await runner.setup()  # starts the monitor: cameras are contacted from here on

@@ -55,9 +55,11 @@ def scores(cameras: Sequence[str], nodes: Mapping[str, NodeShare]) -> tuple[list
 
 
 def assign(cameras: Sequence[str], nodes: Mapping[str, NodeShare]) -> dict[str, str | None]:
-    """Each camera's node: its highest-scoring live node with room; None when every node is full.
-    Cameras are placed in the order of how strongly they prefer their first choice, so that a cap
-    displaces the cameras that care least."""
+    """Each camera's node: its highest-scoring live node with room. Cameras are placed in the order of
+    how strongly they prefer their first choice, so that a cap displaces the cameras that care least.
+    When every node is full, nothing is dropped: the rest go to the nodes least over their capacity
+    (a node's capacity is what it can watch at its patrol period; past it, its patrol visits each camera
+    less often, which beats not watching a camera at all). None only with no node at all."""
     if not nodes or not cameras:
         return dict.fromkeys(cameras)
     names, matrix = scores(cameras, nodes)
@@ -66,11 +68,16 @@ def assign(cameras: Sequence[str], nodes: Mapping[str, NodeShare]) -> dict[str, 
     if int(room.sum()) >= len(cameras) and np.all(np.bincount(order[:, 0], minlength=len(names)) <= room):
         return {camera: names[int(best)] for camera, best in zip(cameras, order[:, 0], strict=True)}
     out: dict[str, str | None] = {}
+    capacity = np.maximum(room.astype(np.float64), 1.0)
+    used = np.zeros(len(names))
     for index in np.argsort(-matrix.max(axis=1), kind="stable"):
         choice = next((int(node) for node in order[index] if room[node] > 0), None)
-        if choice is not None:
-            room[choice] -= 1
-        out[cameras[int(index)]] = None if choice is None else names[choice]
+        if choice is None:  # every node full: the one least over its capacity, ties to the camera's preference
+            load = used / capacity
+            choice = min((int(node) for node in order[index]), key=lambda node: load[node])
+        room[choice] -= 1
+        used[choice] += 1
+        out[cameras[int(index)]] = names[choice]
     return {camera: out[camera] for camera in cameras}
 
 

@@ -27,6 +27,7 @@ from hub.config import Config
 log = logging.getLogger("hub.cluster")
 COOLDOWN_S = 10.0  # a node that (re)joined takes no camera from a live holder before this
 MOVES_PER_STEP = 20  # cameras handed over from live holders per step (orphans move at once)
+NO_CAP = 1_000_000  # a node's capacity before it has measured its patrol
 REDIS_TIMEOUT_S = 1.0  # a Redis call that takes longer counts as Redis not answering
 
 
@@ -45,7 +46,9 @@ class ClusterNode:
         self.store = ClusterStore(client, settings.node, ttl_s=TTL_S)
         monitor.keep_records = True  # a camera handed over stays listed, as its new holder shares it
         self.estate = EstateSync(self.store, monitor.index, config)
-        self.name = settings.node
+        self.name, self.secret = settings.node, settings.secret
+        self.address = ""  # this node's base URL for the others' internal requests (set by whoever serves it)
+        self.addresses: dict[str, str] = {}  # live members' base URLs, from the last view
         self.lease = Lease()
         self.joined = False
         self.held: set[str] = set()
@@ -60,10 +63,17 @@ class ClusterNode:
         self.redis_latency_s = 0.0  # the last heartbeat renewal's round trip
         self.redis_errors = 0
         self.share_errors = 0
+        self.capacity = NO_CAP  # cameras this node can watch, as it last measured itself
 
     def share(self) -> NodeShare:
-        """What this node offers: its cores as weight; no cap yet (every node can patrol what it holds)."""
-        return NodeShare(float(max(self.monitor.meter.cores, 1)), 1_000_000)
+        """What this node offers, as it measures itself: its cores as weight; as capacity, the cameras its
+        live budget lets it watch live plus those its patrol can visit once a period at the pace it
+        measures (`Monitor.capacity`), or no cap until it has measured its patrol."""
+        report = self.monitor.capacity()
+        patrol = report.get("patrol_capacity")
+        capacity = NO_CAP if patrol is None else int(report["live_budget"]) + int(patrol)
+        self.capacity = capacity
+        return NodeShare(float(max(self.monitor.meter.cores, 1)), capacity)
 
     async def run(self) -> None:
         sharing = asyncio.get_running_loop().create_task(self._share(), name="cluster-estate")
@@ -116,7 +126,7 @@ class ClusterNode:
         if not self.joined and not await self._join():
             return
         sent = time.monotonic()
-        renewed = await self.store.renew(self.share())
+        renewed = await self.store.renew(self.share(), self.address)
         if renewed == 0:  # a newer process took this node's name: it pulls now, this one stops
             log.error("cluster: heartbeat replaced by a newer epoch of %s; stopping every reader", self.name)
             await self._drop_epoch(stop=True)
@@ -154,7 +164,7 @@ class ClusterNode:
 
     async def _join(self) -> bool:
         sent = time.monotonic()
-        epoch = await self.store.join(self.share())
+        epoch = await self.store.join(self.share(), self.address)
         if not epoch:
             log.info("cluster: node name %s still alive in Redis; waiting for its heartbeat to expire", self.name)
             return False
@@ -169,6 +179,7 @@ class ClusterNode:
         if cameras != self._target_for or meaningful_change(self._shares, shares):
             self._target, self._shares, self._target_for = assign(cameras, shares), shares, cameras
             self.reassignments += 1
+        self.addresses = {name: m.address for name, m in view.members.items() if m.address}
         holders = {c: view.holders.get(c) for c in cameras}
         self.estate.holders_alive(set(view.members))
         self.members, self.unheld = len(view.members), sum(1 for n in holders.values() if n is None)
@@ -210,6 +221,13 @@ class ClusterNode:
         """Whether this node pulls the record's camera (its series are this node's to export)."""
         return record.id in self.held
 
+    def holds(self, stream_id: str) -> bool:
+        return stream_id in self.held
+
+    def address_of(self, node: str) -> str | None:
+        """A live member's base URL for the internal channel, as its heartbeat says."""
+        return self.addresses.get(node)
+
     def status(self) -> dict:
         """What `/metrics` says of this node's part in the cluster (read on the event loop)."""
         return {
@@ -217,6 +235,7 @@ class ClusterNode:
             "epoch": self.store.epoch,
             "members": self.members,
             "held": len(self.held),
+            "capacity": self.capacity,
             "unheld": self.unheld,
             "reassignments": self.reassignments,
             "redis_up": not self.lease.frozen and self.joined,

@@ -18,6 +18,7 @@ from hub.safe.redact import redact_url
 
 NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SCHEMES = ("redis://", "rediss://", "unix://")
+ADDRESS = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):[0-9]{1,5}")
 MIN_SECRET = 16  # characters
 
 
@@ -27,6 +28,7 @@ class ClusterSettings:
     node: str = ""  # this node's name (default: the host name)
     secret_env: str = "HUB_CLUSTER_SECRET"
     secret: str = field(default="", repr=False)  # from the environment: authenticates the internal channel
+    advertise: str = ""  # host:port the other nodes reach this one at (default: where it serves; `advertised`)
 
     @property
     def enabled(self) -> bool:
@@ -34,7 +36,7 @@ class ClusterSettings:
 
 
 def cluster(table: dict, check: Checker, env: Mapping[str, str]) -> ClusterSettings:
-    check_keys(check, "", table, {"redis", "node", "secret_env"})
+    check_keys(check, "", table, {"redis", "node", "secret_env", "advertise"})
     url = check.string(table, "redis", "")
     node = check.string(table, "node", "") or _host_name()
     secret_env = check.string(table, "secret_env", ClusterSettings.secret_env)
@@ -51,7 +53,20 @@ def cluster(table: dict, check: Checker, env: Mapping[str, str]) -> ClusterSetti
             f"the environment variable {secret_env} must hold the cluster's node-to-node secret "
             f"(at least {MIN_SECRET} characters, the same on every node)",
         )
-    return ClusterSettings(url, node, secret_env, secret)
+    advertise = check.string(table, "advertise", "")
+    if advertise and not ADDRESS.fullmatch(advertise):
+        check.add("advertise", f"{advertise!r}: expected host:port, the address the other nodes reach this node at")
+    return ClusterSettings(url, node, secret_env, secret, advertise)
+
+
+def advertised(settings: ClusterSettings, host: str, port: int) -> str:
+    """Where the other nodes reach this one: `advertise`, else the address it serves on (its host name
+    when it listens on every interface)."""
+    if settings.advertise:
+        return settings.advertise
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _host_name() -> str:

@@ -15,12 +15,14 @@ The client address is the peer's, or what a trusted proxy reports (`hub.auth.add
 from __future__ import annotations
 
 import json
+import time
 from typing import TypeVar
 
 from aiohttp import web
 
 from hub.auth.addresses import client_address, forwarded_https
 from hub.auth.service import AccessService, Principal
+from hub.cluster.channel_auth import refusal
 from hub.config import Config
 
 ACCESS = web.AppKey("access", AccessService)
@@ -32,6 +34,12 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STREAMING_PATHS = ("/api/live", "/api/events")
 T = TypeVar("T")
+
+
+def node_refusal(request: web.Request) -> str | None:
+    """Why the request is not another cluster node's, signed with the cluster secret, or None."""
+    secret = request.app[SECURITY].cluster.secret
+    return refusal(secret, request.headers, request.method, request.path_qs, time.time())
 
 
 def _refuse(status: int, message: str, **extra) -> web.HTTPException:
@@ -99,6 +107,12 @@ async def access_gate(request: web.Request, handler):
     config, service = request.app[SECURITY], request.app[ACCESS]
     request[ADDRESS] = client_address(request.remote, request.headers.get("X-Forwarded-For"), config.hub.trusted_proxies)
     route = _route_name(request)
+    if route.startswith("cluster:"):  # the nodes' internal channel: a node's signature, never a browser
+        request[PRINCIPAL] = None
+        why = "a page may not use the internal channel" if "Origin" in request.headers else node_refusal(request)
+        if why is not None:
+            raise _refuse(403, why)
+        return await handler(request)
     if route.startswith("public:") or (route == "metrics" and config.metrics.public):
         try:  # open to all; a principal, if any, may see more (/healthz's details)
             request[PRINCIPAL] = _identify(request, service)

@@ -16,7 +16,7 @@ from hub.safe.numbers import ascii_int
 from hub.web.access import ACCESS, ADDRESS, principal, principal_or_none, record_for, require, visible_or_404
 from hub.web.account import needs_reason
 from hub.web.bodies import json_object
-from hub.web.keys import CLUSTER, CONFIG_PATH, INDEX, MONITOR, READ_DOOR, SNAPSHOTS, STREAM_LISTS
+from hub.web.keys import CHANNEL, CLUSTER, CONFIG_PATH, INDEX, MONITOR, READ_DOOR, SNAPSHOTS, STREAM_LISTS
 from hub.web.metrics.scoped import metrics_for
 from hub.web.middleware import bad_request, json_error
 
@@ -73,13 +73,21 @@ async def get_snapshot(request: web.Request) -> web.Response:
     wait = request.query.get("wait", "1")
     if wait not in ("0", "1"):
         raise bad_request("wait must be 0 (the latest picture at once) or 1 (a moment for a fresh one)")
-    await request.app[MONITOR].look(record.id, wait=wait == "1")
     request.app[ACCESS].record_once(principal(request), "snapshot", record.id, request[ADDRESS])
+    if CLUSTER in request.app and not request.app[CLUSTER].pulls(record):  # another node pulls it: ask that node
+        return await request.app[CHANNEL].snapshot(record, width, wait == "1")
+    return await snapshot_response(request.app, record, width, wait == "1")
+
+
+async def snapshot_response(app: web.Application, record: StreamRecord, width: int | None, wait: bool) -> web.Response:
+    """The camera's latest picture (`wait`: a moment for a fresh one), with its age and state; the
+    cameras this node pulls (a browser's request, or another cluster node's over the internal channel)."""
+    await app[MONITOR].look(record.id, wait=wait)
     if record.snapshot is None:
         return json_error(503, f"no picture from stream {record.id!r} yet")
     data = record.snapshot
     if width is not None:
-        data = await request.app[SNAPSHOTS].scaled(record.id, record.snapshot_seq, data, width)
+        data = await app[SNAPSHOTS].scaled(record.id, record.snapshot_seq, data, width)
     taken_at = record.snapshot_at if record.snapshot_at is not None else time.time()  # set with the snapshot
     # The age on the hub's clock and the state at the same instant let a page caption the picture truthfully
     # without trusting its own clock or its own (possibly a moment old) copy of the state.

@@ -21,7 +21,21 @@ from hub.monitor import Monitor
 from hub.web import account, api, audit_api, diagnostics_api, events, layouts, openapi
 from hub.web.access import ACCESS, SECURITY, access_gate
 from hub.web.connections import CONNECTIONS, OpenConnections
-from hub.web.keys import CLOSING, CLUSTER, CONFIG_PATH, INDEX, LIVE, METRICS, MONITOR, READ_DOOR, SNAPSHOTS, STREAM_LISTS, UI
+from hub.web.internal import add_internal_routes
+from hub.web.keys import (
+    CHANNEL,
+    CLOSING,
+    CLUSTER,
+    CONFIG_PATH,
+    INDEX,
+    LIVE,
+    METRICS,
+    MONITOR,
+    READ_DOOR,
+    SNAPSHOTS,
+    STREAM_LISTS,
+    UI,
+)
 from hub.web.layouts import LAYOUTS, SIZES, LayoutStore
 from hub.web.live import LiveHub
 from hub.web.live_socket import close_sockets, live_socket
@@ -29,6 +43,7 @@ from hub.web.metrics.cache import MetricsCache
 from hub.web.metrics.collector import MetricsRender
 from hub.web.metrics.scoped import SCOPED, close_scoped
 from hub.web.middleware import errors_as_json, name_the_server, security_headers
+from hub.web.node_channel import NodeChannel
 from hub.web.reads.keeper import ReadDoor, writes_reach_the_reads
 from hub.web.server import CAP, ConnectionCap
 from hub.web.snapshots import SnapshotCache
@@ -54,6 +69,8 @@ async def _run_monitor(app: web.Application):
     live = LiveHub(asyncio.get_running_loop(), app[MONITOR].main_feed)
     app[LIVE] = live
     app[MONITOR].set_tap_factory(live.tap)
+    if CLUSTER in app:  # video and status of cameras other nodes pull come over the internal channel
+        app[CHANNEL].attach(live)
     app[ACCESS].record(None, "hub_started", streams=len(app[INDEX].records))
     loop = asyncio.get_running_loop()
     chores = [
@@ -63,6 +80,7 @@ async def _run_monitor(app: web.Application):
     await app[MONITOR].start()
     if CLUSTER in app:  # a cluster node: the monitor pulls what the node holds
         chores.append(loop.create_task(app[CLUSTER].run(), name="cluster"))
+        chores.append(loop.create_task(app[CHANNEL].run(), name="cluster-channel"))
     yield
     for chore in chores:
         chore.cancel()
@@ -132,6 +150,7 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[MONITOR] = Monitor(pulled, index, diagnostics=Diagnostics(config.diagnostics, store))
     if clustered:
         app[CLUSTER] = ClusterNode(config, app[MONITOR])
+        app[CHANNEL] = NodeChannel(app[CLUSTER], index)
     app[SNAPSHOTS] = SnapshotCache()
     cluster, own = (app[CLUSTER].status, app[CLUSTER].pulls) if CLUSTER in app else (None, None)
     app[METRICS] = MetricsCache(MetricsRender(index, cluster=cluster, own=own), lambda: index.ticks)
@@ -152,6 +171,8 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app.on_shutdown.append(_close_event_streams)
     app.on_response_prepare.append(security_headers(csp))
     _add_routes(app.router)
+    if clustered:
+        add_internal_routes(app.router)
     return app
 
 

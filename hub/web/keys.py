@@ -11,6 +11,7 @@ from hub.index import Index
 from hub.monitor import Monitor
 from hub.web.live import LiveHub
 from hub.web.metrics.cache import MetricsCache
+from hub.web.node_channel import NodeChannel
 from hub.web.reads.keeper import ReadDoor
 from hub.web.snapshots import SnapshotCache
 from hub.web.stream_list import StreamLists
@@ -26,3 +27,4 @@ UI = web.AppKey("ui", dict)
 STREAM_LISTS = web.AppKey("stream_lists", StreamLists)  # the bodies of GET /api/streams
 READ_DOOR = web.AppKey("read_door", ReadDoor)  # answers the list and record reads in a process of its own
 CLUSTER = web.AppKey("cluster", ClusterNode)  # only on a cluster node ([cluster] redis set)
+CHANNEL = web.AppKey("channel", NodeChannel)  # a cluster node's side of the internal channel, asking others

@@ -4,7 +4,8 @@ Runs on the event loop. `LiveHub` turns remuxing on for streams somebody watches
 rest. Small tiles ("sub", the default) play the stream the health reader pulls, which is the
 substream where there is one; big tiles ("main") of a stream with a substream get a second reader on
 the main stream, started and stopped by the monitor. Each stream's chunks go to its viewers as binary
-messages `[kind][id length][id][payload]` (kind 1 = init segment, 2 = fragment), preceded by a text
+messages `[kind][id length][id][payload]` (kind 1 = init segment, 2 = fragment, 3 = a fragment that
+starts with a keyframe, where a viewer may join: another cluster node relays it so), preceded by a text
 message `{"type": "init", "stream", "mime"}` so the browser can create its SourceBuffer. A viewer joins
 at a keyframe; a viewer whose socket backs up skips to the next keyframe rather than lag behind live.
 
@@ -30,7 +31,7 @@ from hub.ingest.remux import INIT, Chunk
 
 log = logging.getLogger("hub.live")
 
-KIND_INIT, KIND_FRAGMENT = 1, 2
+KIND_INIT, KIND_FRAGMENT, KIND_KEYFRAME = 1, 2, 3
 MAX_QUEUED = 120  # video messages per viewer (~2 s of 36 tiles' worth of frames) before it skips ahead
 STATUS_EVERY_S = 1.0
 
@@ -91,12 +92,15 @@ class Viewer:
                 await self.ws.send_bytes(message)
 
 
-def status_message(records: dict, stream_ids: set[str]) -> str | None:
-    """The `status` message for those of `stream_ids` that exist, stamped with the hub's clock."""
+def status_message(records: dict, stream_ids: set[str], relayed: Callable[[str], dict | None] | None = None) -> str | None:
+    """The `status` message for those of `stream_ids` that exist, stamped with the hub's clock. On a cluster
+    node, `relayed` gives the fresh status of a stream another node pulls, as that node sends it (its
+    shared record lags by seconds); None when there is none."""
     ids = sorted(stream_ids & records.keys())
     if not ids:
         return None
-    status = {"type": "status", "now": round(time.time(), 3), "streams": {i: records[i].tile_status() for i in ids}}
+    streams = {i: (relayed and relayed(i)) or records[i].tile_status() for i in ids}
+    status = {"type": "status", "now": round(time.time(), 3), "streams": streams}
     return json.dumps(status, separators=(",", ":"))
 
 
@@ -125,6 +129,8 @@ class LiveHub:
         self._viewers: dict[str, set[Viewer]] = {}
         self._init: dict[str, Chunk] = {}
         self._on_main_feed = on_main_feed
+        self._followers: dict[str, set[Viewer]] = {}  # stream id -> viewers showing its status only
+        self.on_demand: Callable[[], None] | None = None  # told when the feeds or follows wanted change
         self.sockets: set[web.WebSocketResponse] = set()
         self.chunks_sent = 0
 
@@ -148,9 +154,31 @@ class LiveHub:
                 self._send_init(viewer, key, init)
             self._update(key)
         viewer.feeds = set(feeds)
+        self._demand_changed()
+
+    def follow(self, viewer: Viewer, stream_ids: set[str]) -> None:
+        """Set the streams one viewer shows the status of only (snapshot tiles)."""
+        for stream_id in viewer.following - stream_ids:
+            followers = self._followers.get(stream_id, set())
+            followers.discard(viewer)
+            if not followers:
+                self._followers.pop(stream_id, None)
+        for stream_id in stream_ids - viewer.following:
+            self._followers.setdefault(stream_id, set()).add(viewer)
+        viewer.following = set(stream_ids)
+        self._demand_changed()
+
+    def demand(self) -> tuple[set[str], set[str]]:
+        """(feeds somebody plays, streams somebody follows): what another node may have to send here."""
+        return {k for k, v in self._viewers.items() if v}, set(self._followers)
+
+    def _demand_changed(self) -> None:
+        if self.on_demand is not None:
+            self.on_demand()
 
     def leave(self, viewer: Viewer) -> None:
         self.watch(viewer, set())
+        self.follow(viewer, set())
 
     def _update(self, key: str) -> None:
         wanted = bool(self._viewers.get(key))
@@ -181,7 +209,7 @@ class LiveHub:
             for viewer in viewers:
                 self._send_init(viewer, key, chunk)
             return
-        message = _frame(KIND_FRAGMENT, feed_stream(key), chunk.data)
+        message = _frame(KIND_KEYFRAME if chunk.keyframe else KIND_FRAGMENT, feed_stream(key), chunk.data)
         for viewer in viewers:
             if key in viewer.waiting_for_keyframe:
                 if not chunk.keyframe:

@@ -28,7 +28,7 @@ from hub.auth.service import Principal
 from hub.patrol.interest import Interest
 from hub.web.access import ACCESS, ADDRESS, principal
 from hub.web.connections import CONNECTIONS
-from hub.web.keys import INDEX, LIVE, MONITOR
+from hub.web.keys import CHANNEL, INDEX, LIVE, MONITOR
 from hub.web.live import STATUS_EVERY_S, Viewer, feed_key, status_message
 
 MAX_WATCH = 64
@@ -71,7 +71,8 @@ class LiveSession:
         self.audit = ViewAudit(
             lambda action, stream, **detail: self.service.record(self.connection.principal, action, stream, address, **detail)
         )
-        self.viewer = Viewer(ws, lambda ids: status_message(self.index.records, ids))
+        relayed = app[CHANNEL].relayed_status if CHANNEL in app else None  # others' cameras, fresh
+        self.viewer = Viewer(ws, lambda ids: status_message(self.index.records, ids, relayed))
         self.pace = RequestPace()
         self.main = False
         self.hub.sockets.add(ws)
@@ -109,7 +110,8 @@ class LiveSession:
         self.main = main
         self.hub.watch(self.viewer, {feed_key(i, main and self.monitor.has_substream(i)) for i in watch})
         self.audit.now_watching(watch, reason)
-        self.viewer.watching, self.viewer.following = watch, follow
+        self.viewer.watching = watch
+        self.hub.follow(self.viewer, follow)
         _look_changes(self.monitor.interest, before, watch | follow)
         self.viewer.offer_status()
 

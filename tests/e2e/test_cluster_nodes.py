@@ -11,8 +11,10 @@ import json
 import os
 import signal
 import time
+import urllib.error
 import urllib.request
 
+import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support.estates import sim_for, sim_stream
@@ -155,6 +157,83 @@ def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_
                    for n in survivors)  # fmt: skip
 
     wait(shown_by_survivors, 30, "the survivors to show every camera online, pulled by one of them")
+
+
+async def live_messages(node: Command, stream: str, seconds: float, until=None) -> list:
+    """What a browser on `node` receives for `{"watch": [stream]}` over `seconds` (or until `until(messages)`):
+    ("init", mime) / ("status", tile status, now) / ("video", kind)."""
+    got: list = []
+    headers = {"Authorization": f"Bearer {node.token}"}
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"http://127.0.0.1:{node.port}/api/live", headers=headers) as ws:
+            await ws.send_str(json.dumps({"watch": [stream]}))
+            end = time.monotonic() + seconds
+            while time.monotonic() < end and not (until and until(got)):
+                try:
+                    message = await ws.receive(timeout=max(0.1, end - time.monotonic()))
+                except TimeoutError:
+                    break
+                if message.type == aiohttp.WSMsgType.TEXT:
+                    data = json.loads(message.data)
+                    if data["type"] == "init":
+                        got.append(("init", data["mime"]))
+                    elif data["type"] == "status" and stream in data["streams"]:
+                        got.append(("status", data["streams"][stream], data["now"]))
+                elif message.type == aiohttp.WSMsgType.BINARY:
+                    got.append(("video", message.data[0]))
+                else:
+                    break
+    return got
+
+
+def fresh_video(messages: list) -> bool:
+    """An init segment, then fragments, and a status whose newest frame is under 2.5 s old (a live tile)."""
+    kinds = [m[0] for m in messages]
+    live = [m for m in messages if m[0] == "status" and m[1]["last_frame_at"] and m[2] - m[1]["last_frame_at"] < 2.5]
+    return "init" in kinds and kinds.count("video") >= 10 and bool(live)
+
+
+async def test_a_browser_on_any_node_watches_and_snapshots_a_camera_another_node_pulls(cluster):
+    nodes, watch, pulling = cluster
+    pullers = {}
+    for name, node in zip(NAMES, nodes, strict=True):
+        pullers |= {s.labels["stream"]: name for s in metric_families(node)["hub_stream_up"].samples}
+    door = nodes[0]
+    camera = next(c for c, n in sorted(pullers.items()) if n != NAMES[0])
+    messages = await live_messages(door, camera, 60, fresh_video)
+    assert fresh_video(messages), messages[:20]  # video and a live status, relayed from the puller
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{door.port}/api/streams/{camera}/snapshot.jpg", headers={"Authorization": f"Bearer {door.token}"}
+    )
+    with urllib.request.urlopen(request, timeout=20) as reply:
+        assert reply.headers["Content-Type"] == "image/jpeg" and reply.read(3) == b"\xff\xd8\xff"
+    # the internal channel itself: closed to anything but a node's signature, a browser's token included
+    for headers in ({}, {"Authorization": f"Bearer {door.token}"}, {"Origin": f"http://127.0.0.1:{door.port}"}):
+        request = urllib.request.Request(f"http://127.0.0.1:{door.port}/internal/snapshot?stream={camera}", headers=headers)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 403
+
+
+async def test_a_tile_keeps_playing_when_its_camera_moves_to_another_node(cluster):
+    nodes, watch, pulling = cluster
+    door = nodes[0]
+    pullers = {}
+    for name, node in zip(NAMES, nodes, strict=True):
+        pullers |= {s.labels["stream"]: name for s in metric_families(node)["hub_stream_up"].samples}
+    camera = next(c for c, n in sorted(pullers.items()) if n != NAMES[0])
+    victim = nodes[NAMES.index(pullers[camera])]
+    started = time.monotonic()
+
+    def back_after_the_kill(messages: list) -> bool:
+        if victim.process.poll() is None and time.monotonic() - started > 5 and fresh_video(messages):
+            os.killpg(victim.process.pid, signal.SIGKILL)  # the camera's puller dies under the playing tile
+            messages.append(("killed",))
+        after = messages[messages.index(("killed",)) + 1 :] if ("killed",) in messages else []
+        return fresh_video(after)
+
+    messages = await live_messages(door, camera, 90, back_after_the_kill)
+    assert ("killed",) in messages and back_after_the_kill(messages), [m for m in messages if m[0] != "video"][-10:]
 
 
 def test_a_node_paused_past_its_lease_loses_its_cameras_and_on_resuming_has_stopped_its_readers_by_itself(cluster):

@@ -50,11 +50,11 @@ async def test_streams_are_pulled_in_worker_processes(worker_hub):
     async with worker_hub.session.ws_connect(worker_hub.url("/api/live")) as ws:
         await ws.send_str(json.dumps({"watch": ["w-live-0"]}))
         kinds = set()
-        while len(kinds) < 2:
+        while not (1 in kinds and kinds & {2, 3}):  # 3: a fragment that starts with a keyframe
             message = await asyncio.wait_for(ws.receive(), 15)
             if message.type.name == "BINARY":
                 kinds.add(message.data[0])
-        assert kinds == {1, 2}, "init segment and fragments come back from the worker"
+        assert kinds <= {1, 2, 3}, "init segment and fragments come back from the worker"
 
 
 def threading_names() -> list[str]:

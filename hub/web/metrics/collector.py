@@ -98,6 +98,10 @@ def _cluster_families(status: dict) -> list:
         "hub_cluster_members": ("Live nodes in the cluster, as this node saw it last", status["members"]),
         "hub_cluster_epoch": ("This node's fencing epoch (new at each join)", status["epoch"]),
         "hub_cluster_claims": ("Cameras this node holds (and pulls)", status["held"]),
+        "hub_cluster_capacity_cameras": (
+            "Cameras this node can watch as it measures itself: live budget plus patrol capacity (1e6: not measured yet)",
+            status["capacity"],
+        ),
         "hub_cluster_unheld_cameras": ("Configured cameras with no live holder in the last view", status["unheld"]),
         "hub_cluster_redis_up": ("1 while this node reaches Redis and holds a live heartbeat", float(status["redis_up"])),
         "hub_cluster_redis_latency_seconds": ("Round trip of this node's last heartbeat renewal", status["redis_latency_s"]),
