@@ -64,9 +64,10 @@ def assign(cameras: Sequence[str], nodes: Mapping[str, NodeShare]) -> dict[str, 
         return dict.fromkeys(cameras)
     names, matrix = scores(cameras, nodes)
     room = np.array([max(nodes[n].capacity, 0) for n in names])
+    best = matrix.argmax(axis=1)
+    if int(room.sum()) >= len(cameras) and np.all(np.bincount(best, minlength=len(names)) <= room):
+        return dict(zip(cameras, np.array(names, dtype=object)[best].tolist(), strict=True))
     order = np.argsort(-matrix, axis=1)  # each camera's nodes, best first
-    if int(room.sum()) >= len(cameras) and np.all(np.bincount(order[:, 0], minlength=len(names)) <= room):
-        return {camera: names[int(best)] for camera, best in zip(cameras, order[:, 0], strict=True)}
     out: dict[str, str | None] = {}
     capacity = np.maximum(room.astype(np.float64), 1.0)
     used = np.zeros(len(names))
