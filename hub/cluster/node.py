@@ -1,12 +1,14 @@
 """One hub node in a cluster: its heartbeat, its claims, and the cameras its monitor pulls.
 
-Who runs where: `ClusterNode.run` is one task on the hub's event loop (started with the monitor, in
-`hub.web.app`). Every `RENEW_EVERY_S` it renews the node's heartbeat, reads the cluster's view, works
-out the assignment (`hub.cluster.assign`) and this step's moves (`hub.cluster.plan`), releases what
-it must hand over (after its readers stopped), claims what it gets, and has the monitor pull exactly
-the cameras it holds (`Monitor.apply` with those streams: the same path as a hot reload). By its own
-clock (`hub.cluster.lease`) it stops every reader before its heartbeat could expire in Redis; while
-Redis does not answer it keeps what it holds and moves nothing.
+Who runs where: `ClusterNode.run` is a task on the hub's event loop (started with the monitor, in
+`hub.web.app`) with three loops. The heartbeat (`_beats`) renews the node's heartbeat every
+`RENEW_EVERY_S` and nothing else, so that planning or a slow monitor never delays it; by its own clock
+(`hub.cluster.lease`) it stops every reader before the heartbeat could expire in Redis, and while Redis
+does not answer it keeps what the node holds and moves nothing. The planner (`_converging`), as often,
+reads the cluster's view, works out the assignment (`hub.cluster.assign`, in a thread) and this step's
+moves (`hub.cluster.plan`), releases what the node must hand over (after its readers stopped), claims
+what it gets, and has the monitor pull exactly the cameras it holds (`Monitor.apply` with those
+streams: the same path as a hot reload). The third shares records (`hub.cluster.estate`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ REDIS_TIMEOUT_S = 1.0  # a Redis call that takes longer counts as Redis not answ
 class ClusterNode:
     """This node's part in the cluster (`monitor`: a `hub.monitor.Monitor` started with no streams)."""
 
-    def __init__(self, config: Config, monitor, client=None):
+    def __init__(self, config: Config, monitor, client=None, estate=None):
         self.config, self.monitor = config, monitor
         settings = config.cluster
         if client is None:
@@ -45,7 +47,8 @@ class ClusterNode:
             )
         self.store = ClusterStore(client, settings.node, ttl_s=TTL_S)
         monitor.keep_records = True  # a camera handed over stays listed, as its new holder shares it
-        self.estate = EstateSync(self.store, monitor.index, config)
+        # `estate`: how records are shared (`hub.cluster.estate`); the scale simulation passes its own
+        self.estate = estate if estate is not None else EstateSync(self.store, monitor.index, config)
         self.name, self.secret = settings.node, settings.secret
         self.address = ""  # this node's base URL for the others' internal requests (set by whoever serves it)
         self.addresses: dict[str, str] = {}  # live members' base URLs, from the last view
@@ -55,6 +58,10 @@ class ClusterNode:
         self._shares: dict[str, NodeShare] = {}
         self._target: dict[str, str | None] = {}
         self._target_for: tuple[str, ...] = ()
+        self._settled: tuple | None = None  # the inputs of the last step that had nothing to do
+        self._moving = asyncio.Lock()  # epochs change, and cameras are claimed and released, one at a time
+        self._cameras_of: Config | None = None  # the config `_camera_ids` were read from
+        self._camera_ids: tuple[str, ...] = ()
         self._first_seen: dict[tuple[str, int], float] = {}  # (member, epoch) -> when this node first saw it
         self.reassignments = 0
         self.joined_at = 0.0
@@ -76,11 +83,16 @@ class ClusterNode:
         return NodeShare(float(max(self.monitor.meter.cores, 1)), capacity)
 
     async def run(self) -> None:
-        sharing = asyncio.get_running_loop().create_task(self._share(), name="cluster-estate")
+        loop = asyncio.get_running_loop()
+        helpers = [
+            loop.create_task(self._converging(), name="cluster-assign"),
+            loop.create_task(self._share(), name="cluster-estate"),
+        ]
         try:
-            await self._steps()
+            await self._beats()
         finally:
-            sharing.cancel()
+            for helper in helpers:
+                helper.cancel()
 
     async def _share(self) -> None:
         """The whole estate on this node: share its records, read the others' (`hub.cluster.estate`)."""
@@ -96,11 +108,12 @@ class ClusterNode:
                     log.debug("cluster: sharing records failed (%s)", type(error).__name__)
             await asyncio.sleep(max(0.0, SHARE_EVERY_S - (time.monotonic() - started)))
 
-    async def _steps(self) -> None:
+    async def _beats(self) -> None:
+        """The heartbeat, in a loop of its own: it never waits behind planning or the monitor."""
         while True:
             started = time.monotonic()
             try:
-                await self.step(started)
+                await self.beat(started)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Redis away or answering nonsense: keep what is held, move nothing
@@ -112,35 +125,57 @@ class ClusterNode:
                     len(self.held),
                 )
             now = time.monotonic()
-            self.monitor.set_pull_until(self._pull_until(now))
+            self.monitor.set_pull_until(self._pull_until(now))  # readers stop by themselves past it
             if not self.lease.may_pull(now) and self.held:
                 log.error("cluster: lease over; stopping all %d readers", len(self.held))
-                await self._hold(set())
+                async with self._moving:
+                    await self._hold(set())
             await asyncio.sleep(max(0.0, RENEW_EVERY_S - (time.monotonic() - started)))
 
-    async def step(self, now: float) -> None:
+    async def beat(self, now: float) -> None:
+        """One heartbeat: join or renew; a lapsed, replaced or lost heartbeat takes a new epoch."""
         self.lease.tick(now)
         if self.lease.lapsed:  # did not run: stop first, talk to Redis after
             log.error("cluster: this node did not run past its lease; stopping its readers and joining again")
-            await self._drop_epoch(stop=True)
-        if not self.joined and not await self._join():
+            async with self._moving:
+                await self._drop_epoch(stop=True)
+        if not self.joined:
+            async with self._moving:
+                await self._join()
             return
         sent = time.monotonic()
         renewed = await self.store.renew(self.share(), self.address)
         if renewed == 0:  # a newer process took this node's name: it pulls now, this one stops
             log.error("cluster: heartbeat replaced by a newer epoch of %s; stopping every reader", self.name)
-            await self._drop_epoch(stop=True)
+            async with self._moving:
+                await self._drop_epoch(stop=True)
             return
         if renewed == -1:  # expired, or Redis lost its data: a new epoch at once, then claim again what is held
             log.warning("cluster: heartbeat gone from Redis; joining again and claiming the %d cameras held", len(self.held))
-            await self._drop_epoch(stop=False)
-            if not await self._join():
-                await self._hold(set())
-                return
+            async with self._moving:
+                await self._drop_epoch(stop=False)
+                if not await self._join():
+                    await self._hold(set())
+                    return
         else:
             self._renewed(sent)
         self.redis_latency_s = time.monotonic() - sent
-        await self._converge(await self.store.view())
+
+    async def _converging(self) -> None:
+        """Every `RENEW_EVERY_S`, while this node holds a live lease and Redis answers: read the cluster,
+        assign, move. Under `_moving`, so that a new epoch never meets a plan made under the old one."""
+        while True:
+            started = time.monotonic()
+            if self.joined and self.lease.may_pull(started) and not self.lease.frozen:
+                try:
+                    async with self._moving:
+                        if self.joined and self.lease.may_pull(time.monotonic()):
+                            await self._converge(await self.store.view())
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # Redis away: the heartbeat loop counts it and freezes
+                    log.debug("cluster: could not read the cluster (%s)", type(error).__name__)
+            await asyncio.sleep(max(0.0, RENEW_EVERY_S - (time.monotonic() - started)))
 
     def _renewed(self, sent: float) -> None:
         self.lease.renewed(sent)
@@ -174,12 +209,19 @@ class ClusterNode:
         return True
 
     async def _converge(self, view: View) -> None:
-        cameras = tuple(s.id for s in self.config.streams)
+        cameras = self._cameras
         shares = self._eligible(view)
         if cameras != self._target_for or meaningful_change(self._shares, shares):
             target = await asyncio.to_thread(assign, cameras, shares)  # 100,000 cameras: 0.2 s, off the loop
             self._target, self._shares, self._target_for = target, shares, cameras
             self.reassignments += 1
+        # Nothing changed since a step that had nothing to do (same claims, members, assignment): a steady
+        # node of a 100,000-camera cluster spends no time planning.
+        patient = time.monotonic() - self.joined_at >= TTL_S
+        inputs = (view.claims_version, tuple(sorted((n, m.epoch) for n, m in view.members.items())), id(self._target), patient)
+        if inputs == self._settled:
+            return
+        self._settled = None
         self.addresses = {name: m.address for name, m in view.members.items() if m.address}
         holders = {c: view.holders.get(c) for c in cameras}
         self.estate.holders_alive(set(view.members))
@@ -192,12 +234,14 @@ class ClusterNode:
             await self.store.release(sorted(give))
         # Cameras nobody holds are taken only by a node joined for a heartbeat's life: after Redis lost
         # its data, every holder claims again what it pulls before anyone may take it as an orphan.
-        patient = time.monotonic() - self.joined_at >= TTL_S
         wanted = {c for c in moves.claims(self.name) if patient or c not in moves.orphans}
         keep = mine - give
         confirmed = {c for c in keep if holders[c] == self.name}  # live claims of this epoch: nothing to write
-        got = confirmed | await self.store.claim(sorted((wanted | keep) - confirmed))
+        claimed = (wanted | keep) - confirmed
+        got = confirmed | await self.store.claim(sorted(claimed))
         await self._hold(got)
+        if not give and not claimed and not moves.orphans and not moves.rebalance:
+            self._settled = inputs
 
     def _eligible(self, view: View) -> dict[str, NodeShare]:
         """The members cameras are assigned over: those past their cool-down since (re)joining, as this
@@ -245,6 +289,12 @@ class ClusterNode:
             "redis_latency_s": self.redis_latency_s,
             "redis_errors": self.redis_errors + self.share_errors,
         }
+
+    @property
+    def _cameras(self) -> tuple[str, ...]:
+        if self._cameras_of is not self.config:
+            self._cameras_of, self._camera_ids = self.config, tuple(s.id for s in self.config.streams)
+        return self._camera_ids
 
     async def reload(self, config: Config):
         """A new config (SIGHUP, the API): the node keeps its held cameras that remain; the next step assigns."""

@@ -133,6 +133,7 @@ class View:
 
     members: dict[str, Member]
     holders: dict[str, str]  # camera -> node, only claims whose holder's heartbeat lives with their epoch
+    claims_version: object = None  # the claims hash's version this view read (same version: same claims)
 
 
 class ClusterStore:
@@ -147,6 +148,8 @@ class ClusterStore:
         self._share = client.register_script(SHARE)
         self._claims: dict[str, str] = {}  # the claims hash as last read, and its version then
         self._claims_version: bytes | str | None = None
+        self._holders: dict[str, str] = {}  # the live holders worked out from them, for these members
+        self._holders_of: tuple | None = None
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -235,13 +238,17 @@ class ClusterStore:
                 continue
             beat = json.loads(raw)
             members[name] = Member(name, int(beat["epoch"]), NodeShare(beat["weight"], beat["capacity"]), beat["address"])
+        epochs = (self._claims_version, tuple((n, m.epoch) for n, m in members.items()))
+        if epochs == self._holders_of:
+            return View(members, self._holders, self._claims_version)
         holders = {}
         for camera, value in claims.items():
             node, _, epoch = value.rpartition("|")
             member = members.get(node)
             if member is not None and member.epoch == int(epoch):
                 holders[camera] = node
-        return View(members, holders)
+        self._holders, self._holders_of = holders, epochs
+        return View(members, holders, self._claims_version)
 
 
 def _stream_id(text: str) -> tuple[int, int]:
