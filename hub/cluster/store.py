@@ -6,7 +6,9 @@ asyncio client). Keys, under a prefix (default "hub:"):
 - `node:<name>`: the node's heartbeat, JSON with its epoch, weight, capacity and internal address,
   renewed about every 2 s, expiring after 6 s (`hub.cluster.lease`);
 - `nodes`: a set of the names ever joined (expired heartbeats are skipped when read);
-- `claims`: a hash, camera -> "node|epoch", and `claims:version`, counting its changes;
+- `claims`: a hash, camera -> "node|epoch"; `claims:log`, a Stream of what each claim and release
+  changed (`h`: "node|epoch", empty for a release; `c`: the cameras, comma-separated); `generation`, a
+  token set by the first join, new when Redis lost its data;
 - `records`: a hash, camera -> its record's JSON as its holder last shared it (`hub.cluster.estate`);
 - `changes`: a Stream of the same writes (`c`: camera, `r`: JSON), trimmed to about `maxlen`, which the
   other nodes follow.
@@ -21,6 +23,7 @@ join again until that heartbeat expires (a restarted node waits out its old self
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 
 from hub.cluster.assign import NodeShare
@@ -40,9 +43,11 @@ if tonumber(cjson.decode(raw)['epoch']) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 """
-# KEYS: epoch counter, my heartbeat, the members set. ARGV: name, heartbeat JSON without epoch, ttl ms.
+# KEYS: epoch counter, my heartbeat, the members set, generation. ARGV: name, heartbeat JSON without epoch,
+# ttl ms, a new generation token (kept only if Redis has none: it changes when Redis loses its data).
 # -> the new epoch, or 0 while a heartbeat of that name still lives
 JOIN = """
+redis.call('SET', KEYS[4], ARGV[4], 'NX')
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local epoch = redis.call('INCR', KEYS[1])
 local beat = cjson.decode(ARGV[2])
@@ -51,7 +56,7 @@ redis.call('SET', KEYS[2], cjson.encode(beat), 'PX', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[1])
 return epoch
 """
-# KEYS: claims hash, my heartbeat, claims version. ARGV: node, epoch, node-key prefix, cameras...
+# KEYS: claims hash, my heartbeat, claims log. ARGV: node, epoch, node-key prefix, cameras...
 # -> the cameras now mine (already mine included); none when my own epoch is stale
 CLAIM = (
     _ALIVE
@@ -59,7 +64,7 @@ CLAIM = (
 if not alive(KEYS[2], ARGV[2]) then return {} end
 local mine = ARGV[1] .. '|' .. ARGV[2]
 local got = {}
-local changed = false
+local changed = {}
 for i = 4, #ARGV do
   local camera = ARGV[i]
   local cur = redis.call('HGET', KEYS[1], camera)
@@ -71,30 +76,34 @@ for i = 4, #ARGV do
   if free then
     if cur ~= mine then
       redis.call('HSET', KEYS[1], camera, mine)
-      changed = true
+      table.insert(changed, camera)
     end
     table.insert(got, camera)
   end
 end
-if changed then redis.call('INCR', KEYS[3]) end
+if #changed > 0 then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', 10000, '*', 'h', mine, 'c', table.concat(changed, ','))
+end
 return got
 """
 )
-# KEYS: claims hash, my heartbeat, claims version. ARGV: node, epoch, cameras... -> how many released
+# KEYS: claims hash, my heartbeat, claims log. ARGV: node, epoch, cameras... -> how many released
 RELEASE = (
     _ALIVE
     + """
 if not alive(KEYS[2], ARGV[2]) then return 0 end
 local mine = ARGV[1] .. '|' .. ARGV[2]
-local n = 0
+local gone = {}
 for i = 3, #ARGV do
   if redis.call('HGET', KEYS[1], ARGV[i]) == mine then
     redis.call('HDEL', KEYS[1], ARGV[i])
-    n = n + 1
+    table.insert(gone, ARGV[i])
   end
 end
-if n > 0 then redis.call('INCR', KEYS[3]) end
-return n
+if #gone > 0 then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', 10000, '*', 'h', '', 'c', table.concat(gone, ','))
+end
+return #gone
 """
 )
 # KEYS: records hash, claims hash, my heartbeat, changes stream. ARGV: node, epoch, maxlen, camera, JSON, ...
@@ -117,6 +126,9 @@ return n
 )
 
 
+LOG_READ = 10_000  # claims-log entries read per view; a node this far behind reads the whole hash
+
+
 @dataclass(frozen=True)
 class Member:
     """A live node as its heartbeat describes it."""
@@ -133,7 +145,7 @@ class View:
 
     members: dict[str, Member]
     holders: dict[str, str]  # camera -> node, only claims whose holder's heartbeat lives with their epoch
-    claims_version: object = None  # the claims hash's version this view read (same version: same claims)
+    claims_version: object = None  # which claims this view read (the same value: the same claims)
 
 
 class ClusterStore:
@@ -146,8 +158,10 @@ class ClusterStore:
         self._renew, self._join = client.register_script(RENEW), client.register_script(JOIN)
         self._claim, self._release = client.register_script(CLAIM), client.register_script(RELEASE)
         self._share = client.register_script(SHARE)
-        self._claims: dict[str, str] = {}  # the claims hash as last read, and its version then
-        self._claims_version: bytes | str | None = None
+        self._claims: dict[str, str] = {}  # the claims hash, as read and brought up to date from its log
+        self._generation: bytes | None = None  # Redis's data generation they are of
+        self._log_id: str | None = None  # the last log entry applied (None: never read)
+        self._claims_key: tuple | None = None  # (generation, log id): the same key, the same claims
         self._holders: dict[str, str] = {}  # the live holders worked out from them, for these members
         self._holders_of: tuple | None = None
 
@@ -160,8 +174,9 @@ class ClusterStore:
 
     async def join(self, share: NodeShare, address: str = "") -> int:
         """Take a new fencing epoch and start the heartbeat; 0 while this node name still lives elsewhere."""
-        keys = [self._key("epoch"), self._key(f"node:{self.node}"), self._key("nodes")]
-        epoch = int(await self._join(keys=keys, args=[self.node, self._beat(share, address), self.ttl_ms]))
+        keys = [self._key("epoch"), self._key(f"node:{self.node}"), self._key("nodes"), self._key("generation")]
+        args = [self.node, self._beat(share, address), self.ttl_ms, secrets.token_hex(8)]
+        epoch = int(await self._join(keys=keys, args=args))
         if epoch:
             self.epoch = epoch
         return epoch
@@ -176,7 +191,7 @@ class ClusterStore:
         """Claim what is free (unclaimed, or its holder's heartbeat is gone); returns what is now ours."""
         if not cameras:
             return set()
-        keys = [self._key("claims"), self._key(f"node:{self.node}"), self._key("claims:version")]
+        keys = [self._key("claims"), self._key(f"node:{self.node}"), self._key("claims:log")]
         got = await self._claim(keys=keys, args=[self.node, self.epoch, self._key("node:"), *cameras])
         return {_text(c) for c in got}
 
@@ -184,8 +199,25 @@ class ClusterStore:
         """Give up cameras (only claims that are ours, under our epoch)."""
         if not cameras:
             return 0
-        keys = [self._key("claims"), self._key(f"node:{self.node}"), self._key("claims:version")]
+        keys = [self._key("claims"), self._key(f"node:{self.node}"), self._key("claims:log")]
         return int(await self._release(keys=keys, args=[self.node, self.epoch, *cameras]))
+
+    async def _read_claims(self) -> None:
+        """The whole claims hash, with the generation and the log's last entry read with it."""
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.get(self._key("generation"))
+            pipe.xrevrange(self._key("claims:log"), count=1)
+            pipe.hgetall(self._key("claims"))
+            generation, last, raw = await pipe.execute()
+        self._claims = {_text(c): _text(v) for c, v in raw.items()}
+        self._generation, self._log_id = generation, (_text(last[0][0]) if last else "0-0")
+
+    def _apply_change(self, holder: str, cameras: str) -> None:
+        for camera in cameras.split(","):
+            if holder:
+                self._claims[camera] = holder
+            else:
+                self._claims.pop(camera, None)
 
     async def share(self, records: list[tuple[str, bytes]], maxlen: int) -> int:
         """Write the records of cameras this node holds under its epoch (others' are skipped)."""
@@ -216,19 +248,24 @@ class ClusterStore:
         return entries, missed
 
     async def view(self) -> View:
-        """Live members and the live claims. The claims hash is read again only when its version moved
-        (a claim or release changed it): a steady cluster of 100,000 cameras reads a few keys a step."""
+        """Live members and the live claims. The claims are kept here and brought up to date from the
+        claims log (what each claim and release changed): a steady cluster of 100,000 cameras reads a few
+        keys a step, and a failover reads what moved. The whole hash is read at first, when the log was
+        trimmed past what this node read, and when Redis lost its data (a new generation)."""
+        log = self._key("claims:log")
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.smembers(self._key("nodes"))
-            pipe.get(self._key("claims:version"))
-            names, version = await pipe.execute()
-        if version is None or version != self._claims_version:
-            async with self.client.pipeline(transaction=True) as pipe:  # the hash and its version together
-                pipe.get(self._key("claims:version"))
-                pipe.hgetall(self._key("claims"))
-                version, raw = await pipe.execute()
-            self._claims = {_text(c): _text(v) for c, v in raw.items()}
-            self._claims_version = version
+            pipe.get(self._key("generation"))
+            pipe.xrange(log, min=f"({self._log_id}" if self._log_id else "-", count=LOG_READ)
+            pipe.xrange(log, count=1)
+            names, generation, changes, first = await pipe.execute()
+        trimmed = bool(first) and self._log_id not in (None, "0-0") and _stream_id(_text(first[0][0])) > _stream_id(self._log_id)
+        if generation != self._generation or self._log_id is None or trimmed or len(changes) == LOG_READ:
+            await self._read_claims()
+        else:
+            for change_id, fields in changes:
+                self._apply_change(_text(_field(fields, "h")), _text(_field(fields, "c")))
+                self._log_id = _text(change_id)
         claims = self._claims
         names = sorted(_text(n) for n in names)
         beats = await self.client.mget([self._key(f"node:{n}") for n in names]) if names else []
@@ -238,9 +275,10 @@ class ClusterStore:
                 continue
             beat = json.loads(raw)
             members[name] = Member(name, int(beat["epoch"]), NodeShare(beat["weight"], beat["capacity"]), beat["address"])
-        epochs = (self._claims_version, tuple((n, m.epoch) for n, m in members.items()))
+        self._claims_key = (self._generation, self._log_id)
+        epochs = (self._claims_key, tuple((n, m.epoch) for n, m in members.items()))
         if epochs == self._holders_of:
-            return View(members, self._holders, self._claims_version)
+            return View(members, self._holders, self._claims_key)
         holders = {}
         for camera, value in claims.items():
             node, _, epoch = value.rpartition("|")
@@ -248,7 +286,7 @@ class ClusterStore:
             if member is not None and member.epoch == int(epoch):
                 holders[camera] = node
         self._holders, self._holders_of = holders, epochs
-        return View(members, holders, self._claims_version)
+        return View(members, holders, self._claims_key)
 
 
 def _stream_id(text: str) -> tuple[int, int]:

@@ -149,3 +149,19 @@ async def test_a_stale_epoch_shares_nothing_and_a_reader_left_behind_the_trim_is
     stale.epoch = a.epoch - 1
     assert await stale.share([("c1", b"stale")], 1000) == 0
     assert (await b.records())[1]["c1"] == b"299"
+
+
+async def test_a_view_follows_the_claims_log_and_reads_everything_again_after_redis_lost_its_data(nodes):
+    a, b = nodes("a"), nodes("b")
+    await a.join(SHARE)
+    await b.join(SHARE)
+    await a.claim(["c1", "c2", "c3"])
+    assert (await b.view()).holders == {"c1": "a", "c2": "a", "c3": "a"}
+    await a.release(["c2"])
+    await b.claim(["c2"])
+    assert (await b.view()).holders == {"c1": "a", "c2": "b", "c3": "a"}, "claims and releases come from the log"
+    await a.client.flushall()  # Redis lost its data: epochs, heartbeats, claims, the log
+    await a.join(SHARE)
+    await b.join(SHARE)
+    await a.claim(["c1"])
+    assert (await b.view()).holders == {"c1": "a"}, "a new generation: nothing stale is kept"

@@ -1,0 +1,191 @@
+"""The cluster's control plane at a city's scale, in simulation: 100,000 cameras over 50 nodes on one
+loopback `redis-server`, no video. Each simulated node is a real `hub.cluster.node.ClusterNode` (its
+heartbeat, assignment, moves, fenced claims and Redis reads, all as in `hub serve`) whose monitor pulls
+nothing: it only counts the cameras it is given (`CountingMonitor`). Record sharing is left out (a
+node's record traffic is sized from its rate in docs/cluster.md); everything else is the code nodes run.
+
+Measured: how long until every camera has exactly one holder from a cold start; Redis at steady state
+(client commands per second, commands run inside scripts, network bytes, the server's CPU); how
+evenly the cameras spread (per node: least, most, spread over the mean); the time one node takes to
+work out the assignment (`assign`, 100,000 x 50); after a node dies (its loops stop, its heartbeat
+lapses), how long until its cameras have new holders, and how many moved. All 50 nodes share this
+machine's two cores and one event loop, which a real cluster does not: times here are upper bounds.
+
+Run: python bench/cluster_scale.py [--cameras 100000] [--nodes 50]   (about 3 minutes)
+     python bench/cluster_scale.py --smoke                            (5,000 cameras, 10 nodes: CI)
+Results: bench/results/cluster_scale.json and its markdown on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis.asyncio as redis_asyncio
+from common import cpu_seconds, header_markdown, machine, table_markdown, write_results
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.redis_server import RedisServer  # noqa: E402
+
+from hub.cluster.assign import NodeShare, assign  # noqa: E402
+from hub.cluster.node import ClusterNode  # noqa: E402
+from hub.config import Config, Stream  # noqa: E402
+from hub.config.cluster import ClusterSettings  # noqa: E402
+from hub.index import Index  # noqa: E402
+
+STEADY_S = 30.0  # steady state measured over this long
+
+
+class CountingMonitor:
+    """A monitor that pulls nothing: it keeps the streams it is given, as the cluster node sees it."""
+
+    def __init__(self):
+        self.index, self.keep_records, self.streams = Index(), True, 0
+        self.meter = type("Meter", (), {"cores": 2})()
+
+    async def apply(self, config: Config) -> None:
+        self.streams = len(config.streams)
+
+    def capacity(self) -> dict:
+        return {"live_budget": 0, "patrol_capacity": None}
+
+    def set_pull_until(self, until: float | None) -> None:
+        pass
+
+
+class NoSharing:
+    """Record sharing left out of the simulation (`hub.cluster.estate` sized on paper)."""
+
+    def configure(self, config) -> None: ...
+    def taking(self, cameras) -> None: ...
+    def holding(self, cameras) -> None: ...
+    def holders_alive(self, members) -> None: ...
+    async def step(self) -> None: ...
+
+
+async def redis_stats(client) -> dict:
+    info = await client.info("all")
+    every_call = sum(v["calls"] for k, v in info.items() if k.startswith("cmdstat_"))  # scripts' own calls too
+    return {
+        "commands": info["total_commands_processed"],
+        "all_calls": every_call,
+        "net_in": info["total_net_input_bytes"],
+        "net_out": info["total_net_output_bytes"],
+        "pid": info["process_id"],
+    }
+
+
+async def wait_until(condition, timeout: float, what: str) -> float:
+    start = time.monotonic()
+    while not await condition():
+        if time.monotonic() - start > timeout:
+            raise RuntimeError(f"{what}: not within {timeout} s")
+        await asyncio.sleep(0.2)
+    return time.monotonic() - start
+
+
+async def simulate(args) -> dict:
+    streams = tuple(Stream(f"cam-{i:06d}", f"cam-{i:06d}", "public-security", "rtsp://127.0.0.1/x") for i in range(args.cameras))
+    names = [f"node-{i:02d}" for i in range(args.nodes)]
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp)).start()
+        admin = redis_asyncio.Redis.from_url(server.url)
+        nodes: dict[str, ClusterNode] = {}
+        tasks: dict[str, asyncio.Task] = {}
+        try:
+            for name in names:
+                settings = ClusterSettings(server.url, name, secret="scale-bench-secret-0001")
+                config = Config(streams=streams, cluster=settings)
+                client = redis_asyncio.Redis.from_url(server.url, socket_timeout=5, socket_connect_timeout=5)
+                nodes[name] = ClusterNode(config, CountingMonitor(), client=client, estate=NoSharing())
+                tasks[name] = asyncio.get_running_loop().create_task(nodes[name].run())
+
+            async def all_held() -> bool:
+                return sum(len(n.held) for n in nodes.values()) == args.cameras and await admin.hlen("hub:claims") == args.cameras
+
+            spread_s = await wait_until(all_held, 600, "every camera held")
+            await asyncio.sleep(15)  # past the nodes' cool-down: the assignment is final
+            await wait_until(all_held, 300, "every camera held after the cool-down")
+            before, cpu_before, started = await redis_stats(admin), cpu_seconds(server.process.pid), time.monotonic()
+            await asyncio.sleep(STEADY_S)
+            after, cpu_after, took = await redis_stats(admin), cpu_seconds(server.process.pid), time.monotonic() - started
+            held = sorted(len(n.held) for n in nodes.values())
+            mean = statistics.mean(held)
+            shares = {name: NodeShare(2.0, 1_000_000) for name in names[1:]}
+            timed = time.perf_counter()
+            await asyncio.to_thread(assign, [s.id for s in streams], shares)
+            assign_s = time.perf_counter() - timed
+            # a node dies: its loops stop where they are, its heartbeat lapses in Redis
+            victim = max(nodes, key=lambda n: len(nodes[n].held))
+            moved = len(nodes[victim].held)
+            tasks[victim].cancel()
+            died_at = time.monotonic()
+            survivors = [n for name, n in nodes.items() if name != victim]
+
+            async def taken_over() -> bool:
+                return sum(len(n.held) for n in survivors) == args.cameras
+
+            await wait_until(taken_over, 600, "the dead node's cameras taken over")
+            failover_s = time.monotonic() - died_at
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await admin.aclose()
+            server.kill()
+    return {
+        "machine": machine(),
+        "args": vars(args),
+        "cameras": args.cameras,
+        "nodes": args.nodes,
+        "first_spread_s": round(spread_s, 1),
+        "steady_window_s": round(took, 1),
+        "redis_commands_per_s": round((after["commands"] - before["commands"]) / took, 1),
+        "redis_calls_per_s": round((after["all_calls"] - before["all_calls"]) / took, 1),
+        "redis_net_in_bytes_per_s": round((after["net_in"] - before["net_in"]) / took),
+        "redis_net_out_bytes_per_s": round((after["net_out"] - before["net_out"]) / took),
+        "redis_cpu_share": round((cpu_after - cpu_before) / took, 4),
+        "per_node_least": held[0],
+        "per_node_most": held[-1],
+        "per_node_spread": round((held[-1] - held[0]) / mean, 3),
+        "per_node_cv": round(statistics.pstdev(held) / mean, 3),
+        "assign_s": round(assign_s, 3),
+        "node_death_moved": moved,
+        "node_death_taken_over_s": round(failover_s, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cameras", type=int, default=100_000)
+    parser.add_argument("--nodes", type=int, default=50)
+    parser.add_argument("--smoke", action="store_true", help="5,000 cameras over 10 nodes")
+    args = parser.parse_args()
+    if args.smoke:
+        args.cameras, args.nodes = 5_000, 10
+    result = asyncio.run(simulate(args))
+    print(header_markdown(result["machine"]))
+    rows = [
+        ["cameras / nodes", f"{result['cameras']:,} / {result['nodes']}"],
+        ["every camera held from a cold start", f"{result['first_spread_s']} s"],
+        ["Redis at steady state", f"{result['redis_commands_per_s']} commands/s from clients ({result['redis_calls_per_s']} "
+         f"calls/s with those scripts make), {result['redis_cpu_share'] * 100:.1f} % of a core"],  # fmt: skip
+        ["Redis network", f"in {result['redis_net_in_bytes_per_s']:,} B/s, out {result['redis_net_out_bytes_per_s']:,} B/s"],
+        ["cameras per node", f"{result['per_node_least']}-{result['per_node_most']} (spread {result['per_node_spread']:.1%} "
+         f"of the mean, CV {result['per_node_cv']:.1%})"],  # fmt: skip
+        ["assignment worked out by one node", f"{result['assign_s']} s"],
+        ["a node dies: its cameras held again", f"{result['node_death_taken_over_s']} s ({result['node_death_moved']} moved)"],
+    ]
+    print(table_markdown(["measure", "value"], rows))
+    print(f"written to {write_results('cluster_scale', result, args.smoke)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
