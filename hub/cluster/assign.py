@@ -42,10 +42,17 @@ def _mix(values: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def scores(cameras: Sequence[str], nodes: Mapping[str, NodeShare]) -> tuple[list[str], np.ndarray]:
-    """(node names, a cameras x nodes matrix of rendezvous scores: higher is preferred)."""
+def camera_hashes(cameras: Sequence[str]) -> np.ndarray:
+    return np.array([name_hash(c) for c in cameras], dtype=np.uint64)
+
+
+def scores(
+    cameras: Sequence[str], nodes: Mapping[str, NodeShare], hashes: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray]:
+    """(node names, a cameras x nodes matrix of rendezvous scores: higher is preferred; `hashes`: the
+    cameras' `name_hash`, if already at hand)."""
     names = sorted(nodes)
-    cams = np.array([name_hash(c) for c in cameras], dtype=np.uint64)[:, None]
+    cams = (camera_hashes(cameras) if hashes is None else hashes)[:, None]
     keys = np.array([name_hash(n) for n in names], dtype=np.uint64)[None, :]
     with np.errstate(over="ignore"):
         draws = _mix(cams ^ _mix(keys))
@@ -93,3 +100,61 @@ def meaningful_change(before: Mapping[str, NodeShare], after: Mapping[str, NodeS
             if abs(a - b) > share * max(abs(a), abs(b), 1e-9):
                 return True
     return False
+
+
+class Assigner:
+    """`assign`, worked out again from the last answer when only membership changed: a node that joins
+    takes the cameras whose score for it beats their best (one column of scores: every camera against
+    one node), a node that leaves gives its cameras to their best among the rest (its cameras against
+    the others). 100,000 cameras over 50 nodes: milliseconds, not the whole matrix. Anything else
+    (other cameras, a weight or capacity changed, a cap that binds) is the full `assign`. The answer is
+    the same either way. One per cluster node, called from a worker thread (never two at once)."""
+
+    def __init__(self) -> None:
+        self._cameras: Sequence[str] | None = None
+        self._hashes = np.zeros(0, dtype=np.uint64)
+        self._shares: dict[str, NodeShare] = {}
+        self._best: np.ndarray = np.zeros(0, dtype=object)  # each camera's node
+        self._score = np.zeros(0)  # and its score there
+
+    def __call__(self, cameras: Sequence[str], nodes: Mapping[str, NodeShare]) -> dict[str, str | None]:
+        nodes = dict(nodes)
+        if cameras is not self._cameras:
+            self._cameras, self._hashes, self._shares = cameras, camera_hashes(cameras), {}
+        kept = {n: s for n, s in nodes.items() if n in self._shares}
+        incremental = bool(self._shares) and bool(kept) and all(self._shares[n] == s for n, s in kept.items())
+        if incremental:
+            for gone in set(self._shares) - set(nodes):
+                self._leave(gone, kept)
+            for new in sorted(set(nodes) - set(self._shares)):
+                self._join(new, nodes[new])
+        else:
+            self._full(cameras, nodes)
+        self._shares = nodes
+        room = np.array([max(nodes[n].capacity, 0) for n in sorted(nodes)])
+        counts = {n: 0 for n in nodes}
+        for node, count in zip(*np.unique(self._best, return_counts=True), strict=True):
+            counts[node] = int(count)
+        if any(counts[n] > r for n, r in zip(sorted(nodes), room, strict=True)):
+            self._shares = {}  # a cap binds: the full, capped assignment (and no increment from it)
+            return assign(cameras, nodes)
+        return dict(zip(cameras, self._best.tolist(), strict=True))
+
+    def _full(self, cameras: Sequence[str], nodes: Mapping[str, NodeShare]) -> None:
+        names, matrix = scores(cameras, nodes, self._hashes)
+        best = matrix.argmax(axis=1)
+        self._best = np.array(names, dtype=object)[best]
+        self._score = matrix[np.arange(len(cameras)), best]
+
+    def _join(self, name: str, share: NodeShare) -> None:
+        _, column = scores(self._cameras, {name: share}, self._hashes)
+        wins = column[:, 0] > self._score
+        self._best[wins], self._score[wins] = name, column[wins, 0]
+
+    def _leave(self, name: str, rest: Mapping[str, NodeShare]) -> None:
+        lost = np.flatnonzero(self._best == name)
+        if len(lost):
+            names, matrix = scores([self._cameras[i] for i in lost], rest, self._hashes[lost])
+            best = matrix.argmax(axis=1)
+            self._best[lost] = np.array(names, dtype=object)[best]
+            self._score[lost] = matrix[np.arange(len(lost)), best]

@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import time
 
-from hub.cluster.assign import NodeShare, assign, meaningful_change
+from hub.cluster.assign import Assigner, NodeShare, meaningful_change
 from hub.cluster.estate import EstateSync
 from hub.cluster.lease import GAP_S, RENEW_EVERY_S, TTL_S, Lease
 from hub.cluster.plan import plan, releases
@@ -58,10 +58,12 @@ class ClusterNode:
         self._shares: dict[str, NodeShare] = {}
         self._target: dict[str, str | None] = {}
         self._target_for: tuple[str, ...] = ()
+        self._assigner = Assigner()  # `assign`, from its last answer when only membership changed
         self._settled: tuple | None = None  # the inputs of the last step that had nothing to do
         self._moving = asyncio.Lock()  # epochs change, and cameras are claimed and released, one at a time
         self._cameras_of: Config | None = None  # the config `_camera_ids` were read from
         self._camera_ids: tuple[str, ...] = ()
+        self._camera_set: frozenset[str] = frozenset()
         self._first_seen: dict[tuple[str, int], float] = {}  # (member, epoch) -> when this node first saw it
         self.reassignments = 0
         self.joined_at = 0.0
@@ -212,7 +214,7 @@ class ClusterNode:
         cameras = self._cameras
         shares = self._eligible(view)
         if cameras != self._target_for or meaningful_change(self._shares, shares):
-            target = await asyncio.to_thread(assign, cameras, shares)  # 100,000 cameras: 0.2 s, off the loop
+            target = await asyncio.to_thread(self._assigner, cameras, shares)  # off the loop: a big estate's takes ms
             self._target, self._shares, self._target_for = target, shares, cameras
             self.reassignments += 1
         # Nothing changed since a step that had nothing to do (same claims, members, assignment): a steady
@@ -223,11 +225,13 @@ class ClusterNode:
             return
         self._settled = None
         self.addresses = {name: m.address for name, m in view.members.items() if m.address}
-        holders = {c: view.holders.get(c) for c in cameras}
+        holders, configured = view.holders, self._camera_set  # holders: camera -> live holder, read only
         self.estate.holders_alive(set(view.members))
-        self.members, self.unheld = len(view.members), sum(1 for n in holders.values() if n is None)
+        self.members, self.unheld = len(view.members), sum(1 for c in cameras if c not in holders)
+        await asyncio.sleep(0)  # a turn for the loop between the heavy steps of a big estate
         moves = plan(holders, self._target, set(view.members), MOVES_PER_STEP)
-        mine = {c for c, n in holders.items() if n == self.name} | (self.held & set(cameras))
+        await asyncio.sleep(0)
+        mine = {c for c, n in holders.items() if n == self.name and c in configured} | (self.held & configured)
         give = set(releases(holders, moves, self.name)) & mine
         if give:
             await self._hold(mine - give)  # readers stopped before the claims go
@@ -236,7 +240,7 @@ class ClusterNode:
         # its data, every holder claims again what it pulls before anyone may take it as an orphan.
         wanted = {c for c in moves.claims(self.name) if patient or c not in moves.orphans}
         keep = mine - give
-        confirmed = {c for c in keep if holders[c] == self.name}  # live claims of this epoch: nothing to write
+        confirmed = {c for c in keep if holders.get(c) == self.name}  # live claims of this epoch: nothing to write
         claimed = (wanted | keep) - confirmed
         got = confirmed | await self.store.claim(sorted(claimed))
         await self._hold(got)
@@ -292,8 +296,10 @@ class ClusterNode:
 
     @property
     def _cameras(self) -> tuple[str, ...]:
+        """The configured cameras' ids, in the config's order (worked out again after a reload)."""
         if self._cameras_of is not self.config:
             self._cameras_of, self._camera_ids = self.config, tuple(s.id for s in self.config.streams)
+            self._camera_set = frozenset(self._camera_ids)
         return self._camera_ids
 
     async def reload(self, config: Config):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from hub.cluster.assign import NodeShare, assign, meaningful_change
+from hub.cluster.assign import Assigner, NodeShare, assign, meaningful_change
 from hub.cluster.lease import GAP_S, Lease
 from hub.cluster.plan import plan, releases
 
@@ -101,3 +103,19 @@ def test_a_short_stall_within_the_lease_is_no_lapse(gap):
     lease.tick(0.0)
     lease.tick(gap)
     assert not lease.lapsed and lease.may_pull(gap)
+
+
+def test_worked_out_again_from_its_last_answer_the_assignment_is_the_same_as_from_scratch():
+    rng = random.Random(7)
+    assigner, nodes = Assigner(), {f"n{i}": NodeShare(1.0, 10_000) for i in range(8)}
+    cameras = tuple(CAMERAS)
+    for step in range(30):  # nodes leave and join; now and then a weight or a cap changes
+        nodes = dict(nodes)
+        if rng.random() < 0.5 and len(nodes) > 2:
+            del nodes[rng.choice(sorted(nodes))]
+        else:
+            nodes[f"n{8 + step}"] = NodeShare(1.0, 10_000)
+        if step % 7 == 6:
+            name = rng.choice(sorted(nodes))
+            nodes[name] = NodeShare(2.0, 10_000 if step % 2 else 500)
+        assert assigner(cameras, nodes) == assign(cameras, nodes), step
