@@ -111,7 +111,7 @@ class Assigner:
     the same either way. One per cluster node, called from a worker thread (never two at once)."""
 
     def __init__(self) -> None:
-        self._cameras: Sequence[str] | None = None
+        self._cameras: Sequence[str] = ()
         self._hashes = np.zeros(0, dtype=np.uint64)
         self._shares: dict[str, NodeShare] = {}
         self._best: np.ndarray = np.zeros(0, dtype=object)  # each camera's node
@@ -119,7 +119,7 @@ class Assigner:
 
     def __call__(self, cameras: Sequence[str], nodes: Mapping[str, NodeShare]) -> dict[str, str | None]:
         nodes = dict(nodes)
-        if cameras is not self._cameras:
+        if cameras is not self._cameras or not self._shares:
             self._cameras, self._hashes, self._shares = cameras, camera_hashes(cameras), {}
         kept = {n: s for n, s in nodes.items() if n in self._shares}
         incremental = bool(self._shares) and bool(kept) and all(self._shares[n] == s for n, s in kept.items())
@@ -154,7 +154,7 @@ class Assigner:
     def _leave(self, name: str, rest: Mapping[str, NodeShare]) -> None:
         lost = np.flatnonzero(self._best == name)
         if len(lost):
-            names, matrix = scores([self._cameras[i] for i in lost], rest, self._hashes[lost])
+            names, matrix = scores([self._cameras[int(i)] for i in lost], rest, self._hashes[lost])
             best = matrix.argmax(axis=1)
             self._best[lost] = np.array(names, dtype=object)[best]
             self._score[lost] = matrix[np.arange(len(lost)), best]
