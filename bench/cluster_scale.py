@@ -138,7 +138,7 @@ async def simulate(args) -> dict:
     whole_s, again_s = timed_assignments(args.cameras, args.nodes)
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp)).start()
-        admin = redis_asyncio.Redis.from_url(server.url)
+        admin = redis_asyncio.Redis.from_url(server.url, socket_timeout=60)
         nodes: dict[str, subprocess.Popen] = {}
         try:
             started = time.monotonic()

@@ -8,12 +8,13 @@ Who runs where: the main thread of the `hub` process; long-running commands run 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
 
 from hub import __version__, logs
-from hub.cli.options import command, config_option, config_path, listen_arg
+from hub.cli.options import command, config_option, config_path, listen_arg, node_arg
 from hub.cli.run_loop import run_until_stopped
 from hub.config import ConfigError, load_config
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("hub serve", "hub serve --config /etc/hub/streams.toml --listen 0.0.0.0:8080 --log-format json"),
     )
     serve.add_argument("--listen", type=listen_arg, help="HOST:PORT, overrides [hub] listen")
+    serve.add_argument("--node", type=node_arg, help="this cluster node's name, overrides [cluster] node")
     serve.add_argument(
         "--log-format",
         choices=logs.FORMATS,
@@ -154,6 +156,8 @@ def _run_long(args: argparse.Namespace) -> int:
         return run_until_stopped(lambda stop: run_demo(config, stop, config.source))
     from hub.cli.run import run_serve
 
+    if args.node:
+        config = dataclasses.replace(config, cluster=dataclasses.replace(config.cluster, node=args.node))
     return run_until_stopped(lambda stop: run_serve(config, args.listen, stop, config.source))
 
 

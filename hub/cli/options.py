@@ -12,6 +12,7 @@ import argparse
 from hub.auth.tokens import parse_grant
 from hub.auth.users import GRANT_KINDS, UserError
 from hub.config import Listen, parse_listen
+from hub.config.cluster import NODE_NAME
 
 DEFAULT_CONFIG = "streams.toml"
 RIGHT_HELP = (
@@ -45,6 +46,12 @@ def actions(parser: argparse.ArgumentParser, dest: str = "action") -> argparse._
 
 def config_path(args: argparse.Namespace) -> str:
     return getattr(args, "config", None) or DEFAULT_CONFIG
+
+
+def node_arg(text: str) -> str:
+    if not NODE_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r}: a node name is 1-64 letters, digits, '.', '_' or '-'")
+    return text
 
 
 def listen_arg(text: str) -> Listen:

@@ -303,7 +303,9 @@ class ClusterNode:
         return self._camera_ids
 
     async def reload(self, config: Config):
-        """A new config (SIGHUP, the API): the node keeps its held cameras that remain; the next step assigns."""
+        """A new config (SIGHUP, the API): the node keeps its held cameras that remain; the next step assigns.
+        The cluster settings stay as the node started with them (its name, Redis: a restart changes those)."""
+        config = dataclasses.replace(config, cluster=self.config.cluster)
         self.config = config
         streams = tuple(s for s in config.streams if s.id in self.held)
         self.held &= {s.id for s in streams}

@@ -29,12 +29,12 @@ class Moves:
 
 def plan(held: Mapping[str, str | None], target: Mapping[str, str | None], alive: set[str], per_step: int) -> Moves:
     """The moves toward `target` for this step: every camera without a live holder, and at most
-    `per_step` cameras that a live node holds but should give up (the ones a newly eligible node gets
-    first, in a stable order)."""
+    `per_step` cameras that a live node holds but should give up (the first in `target`'s order, which
+    every node takes from the same config)."""
     orphans: dict[str, str] = {}
     rebalance: dict[str, str] = {}
-    for camera in sorted(target):
-        goal, holder = target[camera], held.get(camera)
+    for camera, goal in target.items():  # the config's order: the same on every node
+        holder = held.get(camera)
         if goal is None or goal == holder:
             continue
         if holder is None or holder not in alive:

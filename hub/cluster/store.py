@@ -146,6 +146,7 @@ class View:
     members: dict[str, Member]
     holders: dict[str, str]  # camera -> node, only claims whose holder's heartbeat lives with their epoch
     claims_version: object = None  # which claims this view read (the same value: the same claims)
+    # `holders` is the store's own map, brought up to date in place by the next `view`: read it before
 
 
 class ClusterStore:
@@ -164,6 +165,7 @@ class ClusterStore:
         self._claims_key: tuple | None = None  # (generation, log id): the same key, the same claims
         self._holders: dict[str, str] = {}  # the live holders worked out from them, for these members
         self._holders_of: tuple | None = None
+        self._dirty: set[str] | None = None  # cameras the log changed since (None: all of them)
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -210,10 +212,14 @@ class ClusterStore:
             pipe.hgetall(self._key("claims"))
             generation, last, raw = await pipe.execute()
         self._claims = {_text(c): _text(v) for c, v in raw.items()}
+        self._dirty = None  # every holder worked out again
         self._generation, self._log_id = generation, (_text(last[0][0]) if last else "0-0")
 
     def _apply_change(self, holder: str, cameras: str) -> None:
-        for camera in cameras.split(","):
+        changed = cameras.split(",")
+        if self._dirty is not None:
+            self._dirty.update(changed)
+        for camera in changed:
             if holder:
                 self._claims[camera] = holder
             else:
@@ -276,17 +282,26 @@ class ClusterStore:
             beat = json.loads(raw)
             members[name] = Member(name, int(beat["epoch"]), NodeShare(beat["weight"], beat["capacity"]), beat["address"])
         self._claims_key = (self._generation, self._log_id)
-        epochs = (self._claims_key, tuple((n, m.epoch) for n, m in members.items()))
-        if epochs == self._holders_of:
-            return View(members, self._holders, self._claims_key)
-        holders = {}
-        for camera, value in claims.items():
-            node, _, epoch = value.rpartition("|")
-            member = members.get(node)
-            if member is not None and member.epoch == int(epoch):
-                holders[camera] = node
-        self._holders, self._holders_of = holders, epochs
-        return View(members, holders, self._claims_key)
+        epochs = tuple((n, m.epoch) for n, m in members.items())
+        if epochs == self._holders_of and self._dirty is not None:  # same members: only what the log changed
+            _live_holders(claims, members, self._dirty, self._holders)
+        else:
+            self._holders = {}
+            _live_holders(claims, members, claims, self._holders)
+        self._holders_of, self._dirty = epochs, set()
+        return View(members, self._holders, self._claims_key)
+
+
+def _live_holders(claims: dict[str, str], members: dict[str, Member], cameras, holders: dict[str, str]) -> None:
+    """Set in `holders` the live holder of each of `cameras` (a claim whose node lives with its epoch)."""
+    for camera in cameras:
+        value = claims.get(camera)
+        node, _, epoch = value.rpartition("|") if value else ("", "", "")
+        member = members.get(node)
+        if member is not None and member.epoch == int(epoch):
+            holders[camera] = node
+        else:
+            holders.pop(camera, None)
 
 
 def _stream_id(text: str) -> tuple[int, int]:
