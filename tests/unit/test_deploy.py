@@ -25,3 +25,28 @@ def test_the_unit_is_hardened_restarts_on_failure_and_reloads_by_sighup():
     assert unit["ExecReload"] == "/bin/kill -HUP $MAINPID"
     assert "--log-format json" in unit["ExecStart"] and "--config /var/lib/hub/streams.toml" in unit["ExecStart"]
     assert unit["StateDirectory"] == "hub", "the only place it writes: its config's folder"
+
+
+def test_a_cluster_node_is_hardened_as_the_single_hub_and_named_by_its_instance():
+    def lines(path):
+        return [line for line in path.read_text().splitlines() if "=" in line and not line.startswith("#")]
+
+    single = set(lines(UNIT))
+    node_lines = lines(ROOT / "deploy" / "cluster" / "hub-node@.service")
+    node = dict(line.split("=", 1) for line in node_lines)
+    hardening = {
+        line
+        for line in single
+        if line.split("=")[0]
+        in (
+            "NoNewPrivileges",
+            "ProtectSystem",
+            "CapabilityBoundingSet",
+            "SystemCallFilter",
+            "RestrictAddressFamilies",
+            "ProtectHome",
+        )
+    }
+    assert hardening <= set(node_lines), hardening - set(node_lines)
+    assert "--node %i" in node["ExecStart"] and "--listen ${HUB_LISTEN}" in node["ExecStart"]
+    assert "EnvironmentFile=/etc/hub/cluster.env" in node_lines, "the secret comes from a root-only file"
