@@ -183,7 +183,7 @@ async def simulate(args) -> dict:
             await asyncio.sleep((node_module.COOLDOWN_S + 5) * args.dilate)  # past the cool-down: the assignment is final
             await wait_until(all_held, 300, "every camera held after the cool-down")
             before, cpu_before, since = await redis_stats(admin), cpu_seconds(server.process.pid), time.monotonic()
-            await asyncio.sleep(STEADY_S * args.dilate)
+            await asyncio.sleep((STEADY_S if not args.smoke else 10.0) * args.dilate)
             after, cpu_after, took = await redis_stats(admin), cpu_seconds(server.process.pid), time.monotonic() - since
             counts = await live_holders(admin)
             held = sorted(counts.values())

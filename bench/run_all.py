@@ -29,6 +29,7 @@ FULL = [
     ["sharpness_measures.py"],
     ["login_burst.py"],
     ["cluster.py"],
+    ["cluster_scale.py"],
 ]
 SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
@@ -44,6 +45,7 @@ SMOKE = [
     ["diagnostics.py", "--set", "natural", "--smoke"],
     ["login_burst.py", "--streams", "2", "--seconds", "4", "--burst", "50", "--smoke"],
     ["cluster.py", "--smoke"],
+    ["cluster_scale.py", "--smoke"],
 ]
 
 

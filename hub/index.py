@@ -269,6 +269,7 @@ class Index:
         self.version = 0  # bumped whenever what readers see may have changed (lets the API cache responses)
         self.ticks = 0  # health evaluations of every stream so far (lets /metrics render once per tick)
         self.hub: dict = {}  # the hub's own load and shedding (hub.load.meter), for /healthz, the page and /metrics
+        self.cluster: dict = {}  # on a cluster node, what its pages show of it (`hub.cluster.node`)
         self.outages: dict = {}  # open grouped outages of the whole estate by key (hub.diagnostics.outages.Outage)
         self.outage_view = OutageView()  # the down streams they come from: each person's outages are cut from it
 

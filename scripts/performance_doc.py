@@ -583,6 +583,37 @@ def cluster() -> str:
     )
 
 
+def cluster_scale() -> str:
+    r = load("cluster_scale")
+    if r is None:
+        return ""
+    rows = [
+        ["every camera held by a live node, from a cold start", f"{r['first_spread_s']} s"],
+        ["Redis at steady state, commands from the nodes", f"{r['redis_commands_per_s']:,} a second"],
+        ["Redis at steady state, with the calls its scripts make", f"{r['redis_calls_per_s']:,} a second"],
+        ["Redis's CPU at steady state", f"{r['redis_cpu_share'] * 100:.2f} % of a core"],
+        ["Redis network at steady state", f"in {r['redis_net_in_bytes_per_s']:,} B/s, out {r['redis_net_out_bytes_per_s']:,} B/s"],
+        ["cameras per node", f"{r['per_node_least']:,} to {r['per_node_most']:,} (CV {r['per_node_cv']:.1%})"],
+        ["one node works out the whole assignment", f"{r['assign_s']} s"],
+        ["... and again after a node left", f"{r['assign_again_s']} s"],
+        ["a node killed: its cameras held by the others again", f"{r['node_death_taken_over_s']} s ({r['node_death_moved']:,} cameras)"],
+    ]
+    return "\n".join(
+        [
+            "## Cluster at a city's scale (simulation)\n",
+            f"`python bench/cluster_scale.py`: {r['cameras']:,} cameras over {r['nodes']} simulated nodes on one loopback "
+            "`redis-server`, no video. Each node is a process running the real cluster node (heartbeat, assignment, "
+            "moves, fenced claims) with a monitor that pulls nothing; record sharing is left out. Fifty nodes on two "
+            f"cores would starve each other's heartbeats, so the nodes run their clockwork {r['dilation']:g} times "
+            "slower and the figures are scaled back (rates times, durations divided by that factor); the assignment "
+            "times are measured in one process at full speed.\n",
+            machine(r) + "\n",
+            table(["measure", "value"], rows),
+            "",
+        ]
+    )
+
+
 def first_frame() -> str:
     r = load("first_frame")
     if r is None:
@@ -685,6 +716,7 @@ only the process under test is measured (CPU from `/proc`, after a warm-up, over
         sharpness_measures(),
         sign_ins(),
         cluster(),
+        cluster_scale(),
         small_ones(),
     ]
     parts.append(sizing())

@@ -127,6 +127,7 @@ class ClusterNode:
                     len(self.held),
                 )
             now = time.monotonic()
+            self._tell_pages()
             self.monitor.set_pull_until(self._pull_until(now))  # readers stop by themselves past it
             if not self.lease.may_pull(now) and self.held:
                 log.error("cluster: lease over; stopping all %d readers", len(self.held))
@@ -267,6 +268,15 @@ class ClusterNode:
         added, dropped = len(cameras - self.held), len(self.held - cameras)
         self.held = set(cameras)
         log.info("cluster: now pulling %d cameras (+%d, -%d)", len(cameras), added, dropped)
+
+    def _tell_pages(self) -> None:
+        """What the pages show of this node (a banner while it cannot reach Redis), sent when it changes."""
+        shown = {"node": self.name, "redis_up": not self.lease.frozen and self.joined, "members": self.members,
+                 "pulling": len(self.held)}  # fmt: skip
+        index = self.monitor.index
+        if shown != index.cluster:
+            index.cluster = shown
+            index.publish("cluster", shown)
 
     def pulls(self, record) -> bool:
         """Whether this node pulls the record's camera (its series are this node's to export)."""

@@ -168,9 +168,10 @@ async def healthz(request: web.Request) -> web.Response:
     if who is None or not who.rights.sees_everything:  # open to anyone: no counts of cameras they may not see
         return web.json_response({"ok": True})
     reads = request.app[READ_DOOR].status()
-    return web.json_response(
-        {"ok": True, "streams": len(index.records), "load": index.hub, "capacity": monitor.capacity(), "read_door": reads}
-    )
+    body = {"ok": True, "streams": len(index.records), "load": index.hub, "capacity": monitor.capacity(), "read_door": reads}
+    if CLUSTER in request.app:  # this node's part: members, claims, whether it reaches Redis
+        body["cluster"] = request.app[CLUSTER].status()
+    return web.json_response(body)
 
 
 async def metrics(request: web.Request) -> web.Response:

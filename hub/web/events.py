@@ -57,6 +57,7 @@ class EventFeed:
                 "summary": self.index.summary(visible),
                 "hub": _load_for(self.rights, self.index.hub),
                 "outages": list(self.outages.values()),
+                "cluster": self.index.cluster,
             },
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 import urllib.error
@@ -19,9 +20,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support.estates import sim_for, sim_stream
 from support.hubrun import provision
+from support.paths import DASHBOARD
 from support.processes import Command, free_port
 from support.redis_server import RedisServer
 from support.sim_sessions import SessionWatch
+
+from hub.cluster.assign import NodeShare, assign
 
 pytestmark = pytest.mark.redis
 CAMERAS = [f"cam-{i:02d}" for i in range(9)]
@@ -64,12 +68,26 @@ def start_node(folder, name: str, redis_url: str, serving) -> Command:
 
 def stream_records(node: Command) -> list[dict]:
     """The node's records (GET /api/streams), with the admin token made beside its config."""
+    body = authorized_json(node, "/api/streams")
+    return body["streams"] if isinstance(body, dict) else body
+
+
+def authorized_json(node: Command, path: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{node.port}{path}", headers={"Authorization": f"Bearer {node.token}"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.load(reply)
+
+
+def first_event(node: Command) -> dict:
+    """The `hello` event a page gets on opening the event stream."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{node.port}/api/streams", headers={"Authorization": f"Bearer {node.token}"}
+        f"http://127.0.0.1:{node.port}/api/events", headers={"Authorization": f"Bearer {node.token}"}
     )
     with urllib.request.urlopen(request, timeout=10) as reply:
-        body = json.load(reply)
-    return body["streams"] if isinstance(body, dict) else body
+        for line in reply:
+            if line.startswith(b"data: "):
+                return json.loads(line[6:])
+    raise AssertionError("no event")
 
 
 def whole_estate(node: Command) -> dict[str, str]:
@@ -127,6 +145,8 @@ def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_
     nodes, watch, pulling = cluster
     series = [cluster_series(n) for n in nodes]
     assert sum(s["hub_cluster_claims"] for s in series) == len(CAMERAS)
+    charted = set(re.findall(r"hub_cluster_\w+", DASHBOARD.read_text()))  # the dashboard's cluster row charts real series
+    assert charted and charted <= set(series[0]), charted - set(series[0])
     assert len({s["hub_cluster_epoch"] for s in series}) == 3 and all(s["hub_cluster_redis_up"] == 1 for s in series)
     pullers = {}
     for name, node in zip(NAMES, nodes, strict=True):  # each node exports its own streams' series, with its name
@@ -268,6 +288,10 @@ def test_while_redis_is_away_every_camera_stays_pulled_and_after_it_restarts_emp
 
     wait(steps_failed, 60, "five failed steps on every node")
     assert watch.each_pulled_once(), f"a camera was dropped while Redis was away: {watch.latest}"
+    health = authorized_json(nodes[0], "/healthz")["cluster"]  # health and the page's banner say so
+    assert health["redis_up"] is False and health["held"] > 0, health
+    hello = first_event(nodes[0])
+    assert hello["cluster"]["redis_up"] is False and hello["cluster"]["node"] == NAMES[0], hello
     redis_server.start()  # on the same port, with nothing in it: epochs, heartbeats and claims are gone
 
     def recovered() -> bool:
@@ -284,3 +308,36 @@ def _pulling(node: Command) -> int:
     """The node's last 'now pulling N cameras' line."""
     lines = [line for line in node.lines if "cluster: now pulling" in line]
     return int(lines[-1].split("now pulling ")[1].split()[0]) if lines else 0
+
+
+def pullers_of(nodes: list[Command]) -> dict[str, str]:
+    """Camera -> the node whose /metrics exports it (each node exports the streams it pulls)."""
+    out = {}
+    for node in nodes:
+        out |= {s.labels["stream"]: s.labels["node"] for s in metric_families(node)["hub_stream_up"].samples}
+    return out
+
+
+def test_a_node_that_joins_takes_only_its_share_and_only_from_the_others(tmp_path, redis_server, serving):
+    watch = SessionWatch(serving.control, CAMERAS)
+    nodes = [start_node(tmp_path / n, n, redis_server.url, serving) for n in NAMES[:2]]
+    try:
+        wait(lambda: watch.each_pulled_once() and len(pullers_of(nodes)) == len(CAMERAS), 120, "two nodes pulling all")
+        before = pullers_of(nodes)
+        nodes.append(start_node(tmp_path / NAMES[2], NAMES[2], redis_server.url, serving))
+        share = {c for c, n in assign(CAMERAS, {n: NodeShare(1.0, 10**6) for n in NAMES}).items() if n == NAMES[2]}
+
+        def settled() -> bool:
+            return watch.each_pulled_once() and {c for c, n in pullers_of(nodes).items() if n == NAMES[2]} == share
+
+        wait(settled, 120, "the new node to take its share")
+        after = pullers_of(nodes)
+        moved = {c for c in CAMERAS if before[c] != after[c]}
+        assert moved == share and len(moved) <= len(CAMERAS) // 3 + 1, (moved, share)  # none between the old two
+        assert all(count <= 1 for count in watch.worst.values()), f"a feed had two sessions at once: {watch.worst}"
+    finally:
+        watch.stop()
+        for node in nodes:
+            if node.process.poll() is None:
+                node.ctrl_c()
+                node.finish(60)

@@ -43,6 +43,7 @@ store.addEventListener("connection", (e) => {
   conn.classList.toggle("ok", e.detail.ok);
 });
 store.addEventListener("hub", (e) => showLoad(e.detail));
+store.addEventListener("cluster", (e) => showCluster(e.detail));
 store.follow();
 
 // A banner while the hub sheds work: the operator must know the hub itself, not the cameras, is short of capacity.
@@ -55,6 +56,14 @@ function showLoad(load) {
   if (load.live_share < 1) shed.push(`${Math.round(100 * (1 - load.live_share))} % of the live streams nobody watches on patrol`);
   banner.textContent = `Hub overloaded (level ${load.level} of ${load.max_level}; event loop ${load.loop_lag_ms} ms late, `
     + `CPU ${Math.round(100 * load.cpu_share)} %): ${shed.join(", ")}. Camera states stay truthful; verdicts may come later.`;
+}
+// A cluster node that cannot reach Redis keeps pulling its cameras and moves none: the operator is told.
+function showCluster(cluster) {
+  const banner = document.getElementById("cluster-down");
+  banner.hidden = !cluster.node || cluster.redis_up;
+  if (banner.hidden) return;
+  banner.textContent = `Cluster: this node (${cluster.node}) cannot reach Redis. It keeps pulling its ${cluster.pulling} cameras `
+    + "and hands none over; cameras other nodes pull show what was last heard of them.";
 }
 setInterval(() => store.refresh().then(() => side.renderCounts()).catch(() => {}), 5000);
 

@@ -93,6 +93,7 @@ export class Store extends EventTarget {
       this.outages = new Map((hello.outages || []).map((o) => [o.key, o]));
       this.emit("outages", {});
       this.emit("hub", hello.hub || {});
+      this.emit("cluster", hello.cluster || {});
     });
     source.addEventListener("outage", (event) => {
       const data = JSON.parse(event.data);
@@ -102,6 +103,7 @@ export class Store extends EventTarget {
       this.emit("outages", data);
     });
     source.addEventListener("hub", (event) => this.emit("hub", JSON.parse(event.data)));
+    source.addEventListener("cluster", (event) => this.emit("cluster", JSON.parse(event.data)));
     source.addEventListener("removed", (event) => this.forget([JSON.parse(event.data).id]));
     // The hub ends the stream when the session or token behind it ends, and says why.
     source.addEventListener("closed", (event) => { source.close(); signedOut(JSON.parse(event.data).reason); });
