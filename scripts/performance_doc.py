@@ -579,8 +579,20 @@ def cluster() -> str:
             f"({met(r['failover_worst_s'], r['failover_target_s'])}); double pull {r['double_pull_s']} s "
             f"({met(r['double_pull_s'], 0.0)}); the first spread over the nodes took {r['first_spread_s']} s.",
             "",
+            *_redis_away(r.get("redis_away")),
         ]
     )
+
+
+def _redis_away(away: dict | None) -> list[str]:
+    if away is None:
+        return []
+    return [
+        f"Redis killed for {away['away_s']:g} s, then started again empty: at most {away['most_unpulled']} cameras "
+        f"unpulled meanwhile ({met(away['most_unpulled'], 0)}), {away['double_pull_s']} s of double pull; every node back "
+        f"on Redis and every camera claimed again {away['recovered_s']} s after it came back.",
+        "",
+    ]
 
 
 def cluster_scale() -> str:

@@ -318,13 +318,16 @@ def pullers_of(nodes: list[Command]) -> dict[str, str]:
     return out
 
 
-def test_a_node_that_joins_takes_only_its_share_and_only_from_the_others(tmp_path, redis_server, serving):
+def test_a_node_that_joins_takes_its_rendezvous_share_and_nothing_else_moves(tmp_path, redis_server, serving):
     watch = SessionWatch(serving.control, CAMERAS)
     nodes = [start_node(tmp_path / n, n, redis_server.url, serving) for n in NAMES[:2]]
     try:
+        for node in nodes:
+            node.wait_for_line("cluster: joined as", timeout=60)
         wait(lambda: watch.each_pulled_once() and len(pullers_of(nodes)) == len(CAMERAS), 120, "two nodes pulling all")
         before = pullers_of(nodes)
         nodes.append(start_node(tmp_path / NAMES[2], NAMES[2], redis_server.url, serving))
+        nodes[-1].wait_for_line("cluster: joined as", timeout=60)
         share = {c for c, n in assign(CAMERAS, {n: NodeShare(1.0, 10**6) for n in NAMES}).items() if n == NAMES[2]}
 
         def settled() -> bool:
@@ -333,7 +336,9 @@ def test_a_node_that_joins_takes_only_its_share_and_only_from_the_others(tmp_pat
         wait(settled, 120, "the new node to take its share")
         after = pullers_of(nodes)
         moved = {c for c in CAMERAS if before[c] != after[c]}
-        assert moved == share and len(moved) <= len(CAMERAS) // 3 + 1, (moved, share)  # none between the old two
+        # exactly its rendezvous share (about a third of a big estate: tests/unit/test_cluster_assign.py), and no
+        # camera moved between the two nodes that were there
+        assert moved == share, (moved, share)
         assert all(count <= 1 for count in watch.worst.values()), f"a feed had two sessions at once: {watch.worst}"
     finally:
         watch.stop()
