@@ -604,13 +604,17 @@ def cluster_scale() -> str:
         ["Redis at steady state, commands from the nodes", f"{r['redis_commands_per_s']:,} a second"],
         ["Redis at steady state, with the calls its scripts make", f"{r['redis_calls_per_s']:,} a second"],
         ["Redis's CPU at steady state", f"{r['redis_cpu_share'] * 100:.2f} % of a core"],
-        ["Redis network at steady state", f"in {r['redis_net_in_bytes_per_s']:,} B/s, "
-         f"out {r['redis_net_out_bytes_per_s']:,} B/s"],  # fmt: skip
+        [
+            "Redis network at steady state",
+            f"in {r['redis_net_in_bytes_per_s']:,} B/s, out {r['redis_net_out_bytes_per_s']:,} B/s",
+        ],  # fmt: skip
         ["cameras per node", f"{r['per_node_least']:,} to {r['per_node_most']:,} (CV {r['per_node_cv']:.1%})"],
         ["one node works out the whole assignment", f"{r['assign_s']} s"],
         ["... and again after a node left", f"{r['assign_again_s']} s"],
-        ["a node killed: its cameras held by the others again",
-         f"{r['node_death_taken_over_s']} s ({r['node_death_moved']:,} cameras)"],  # fmt: skip
+        [
+            "a node killed: its cameras held by the others again",
+            f"{r['node_death_taken_over_s']} s ({r['node_death_moved']:,} cameras)",
+        ],  # fmt: skip
     ]
     return "\n".join(
         [
