@@ -712,6 +712,42 @@ def sizing() -> str:
     )
 
 
+def cluster_sizing() -> str:
+    est, scale, fail = load("estate"), load("cluster_scale"), load("cluster")
+    if est is None or scale is None or est.get("estate") is None:
+        return ""
+    e = est["estate"]
+    per_machine, cores = e["cameras"], est["machine"]["cores"]
+    per_node_commands = scale["redis_commands_per_s"] / scale["nodes"]
+    rows = []
+    for cameras in (1555, 10_000, 100_000):
+        nodes = -(-cameras // per_machine) + 1  # N+1: the estate fits on all nodes but one
+        redis = "one instance; Sentinel (3 sentinels, a replica) for its own failover"
+        if nodes > 10:
+            redis = "one instance on a machine of its own; Sentinel (3 sentinels, a replica)"
+        rows.append(
+            [f"{cameras:,}", f"{nodes} ({nodes - 1} carry it, 1 spare)", f"about {per_node_commands * nodes:,.0f}", redis]
+        )
+    failover = (
+        ""
+        if fail is None
+        else f" A killed node's cameras were pulled again within {fail['failover_worst_s']} s (worst of {len(fail['kills'])})."
+    )
+    return "\n".join(
+        [
+            "## Cluster sizing\n",
+            f"Nodes like this machine ({cores} cores), each carrying what one machine carried in the estate run above "
+            f"({per_machine:,} cameras in mode auto, {e['cores_mean']} cores on average), plus one spare so that a dead "
+            f"node's cameras fit on the rest. The cluster's own Redis traffic (heartbeats, claims) is about "
+            f"{per_node_commands:.1f} commands a second per node at steady state, from the {scale['cameras']:,}-camera "
+            "simulation; the shared records come on top (a record at each state change and at most every 5 s while its "
+            f"measurements move, read by every node).{failover}\n",
+            table(["cameras", "nodes", "cluster commands/s at steady state", "Redis"], rows),
+            "",
+        ]
+    )
+
+
 def page() -> str:
     intro = """# Performance
 
@@ -738,6 +774,7 @@ only the process under test is measured (CPU from `/proc`, after a warm-up, over
         small_ones(),
     ]
     parts.append(sizing())
+    parts.append(cluster_sizing())
     return "\n".join(p.rstrip() + "\n" for p in parts if p).rstrip() + "\n"
 
 

@@ -66,6 +66,7 @@ def render(estate: Estate, problems: int = 20, now: float | None = None) -> str:
     lines = [f"hub at {estate.url}  {len(estate.streams)} streams  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now))}", ""]
     lines += _counts(estate.streams)
     lines += ["", *_watching(estate)]
+    lines += _nodes(estate.streams)
     if estate.outages:
         lines += ["", "Grouped outages:"]
         lines += [f"  {_safe(o.get('title') or _outage_title(o))}" for o in estate.outages]
@@ -80,6 +81,7 @@ def render(estate: Estate, problems: int = 20, now: float | None = None) -> str:
         lines.append(
             f"  {_safe(stream['id']):<{width}}  {stream['state']:<12} {_safe(reasons):<24} for {since:<8} "
             f"{_safe(stream.get('category', ''))}  {_safe(stream.get('site') or '')}  {_safe(stream.get('name', ''))}"
+            + (f"  @{_safe(stream['node'])}" if stream.get("node") else "")
         )
     if len(bad) > problems:
         lines.append(f"  ... and {len(bad) - problems} more (--problems N shows more)")
@@ -98,6 +100,18 @@ def _counts(streams: list[dict]) -> list[str]:
         per_state = [sum(counts[(c, st)] for c in members) for st in STATES]
         rows.append(f"{_safe(category):<{width}}" + "".join(f" {n:>12}" for n in per_state) + f" {sum(per_state):>7}")
     return rows
+
+
+def _nodes(streams: list[dict]) -> list[str]:
+    """On a cluster, how many cameras each node pulls, and how many no node pulls right now."""
+    if not any(s.get("node") for s in streams):
+        return []
+    counts: dict[str, int] = {}
+    for stream in streams:
+        node = stream.get("node") or ""
+        counts[node] = counts.get(node, 0) + 1
+    pulled = ", ".join(f"{_safe(node)} {count}" for node, count in sorted(counts.items()) if node)
+    return ["", f"Pulled by: {pulled}; by no node right now: {counts.get('', 0)}"]
 
 
 def _outage_title(outage: dict) -> str:
