@@ -12,7 +12,10 @@ Two ways to miss renewals, told apart:
 - Redis did not answer (down, restarting): the node kept trying and every attempt failed. Nobody can
   claim anything while Redis is away, so the node keeps pulling what it holds and freezes the
   assignment (`frozen`), as the cluster's contract asks: nothing is dropped. When Redis answers
-  again, a heartbeat found missing means the node must take a new epoch and claim again.
+  again, a heartbeat found missing means the node must take a new epoch and claim again. Unless
+  another node says it renewed its own heartbeat after this node's renewals began to fail
+  (`cut_off`): then Redis is up and this node alone cannot reach it, the others will take its cameras
+  when its heartbeat expires, and it stops at its deadline as if it had not run.
 """
 
 from __future__ import annotations
@@ -36,9 +39,17 @@ class Lease:
     last_tick: float | None = None
     failing_since: float | None = None  # Redis has not answered since
     lapsed: bool = False  # the node missed its lease by not running: stop, then rejoin
+    cut_off: bool = False  # Redis answers other nodes, not this one: no pulling past the deadline
 
     def renewed(self, sent_at: float) -> None:
-        self.sent_at, self.failing_since = sent_at, None
+        self.sent_at, self.failing_since, self.cut_off = sent_at, None, False
+
+    def peers_renewed(self, ago_s: list[float], now: float) -> bool:
+        """Other nodes' last successful renewals, seconds before `now`: one after this node's renewals
+        began to fail means Redis answers them and not this node (`cut_off`). Says whether it is."""
+        if self.failing_since is not None and any(ago < now - self.failing_since for ago in ago_s):
+            self.cut_off = True
+        return self.cut_off
 
     def failed(self, at: float) -> None:
         if self.failing_since is None:
@@ -67,9 +78,9 @@ class Lease:
         away while the node kept running (nobody else can claim meanwhile)."""
         if self.lapsed or self.sent_at is None:
             return False
-        return self.within(now) or self.frozen
+        return self.within(now) or (self.frozen and not self.cut_off)
 
     def rejoined(self) -> None:
         """A new epoch was taken after a lapse or a Redis restart: a clean slate."""
         self.sent_at = self.failing_since = None
-        self.lapsed = False
+        self.lapsed = self.cut_off = False

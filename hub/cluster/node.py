@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from hub.cluster.assign import Assigner, NodeShare, meaningful_change
 from hub.cluster.estate import EstateSync
@@ -73,6 +74,8 @@ class ClusterNode:
         self.redis_errors = 0
         self.share_errors = 0
         self.capacity = NO_CAP  # cameras this node can watch, as it last measured itself
+        # asks the other nodes how long ago each renewed its heartbeat (set by the app: the internal channel)
+        self.peer_renewals: Callable[[], Awaitable[list[float]]] | None = None
 
     def share(self) -> NodeShare:
         """What this node offers, as it measures itself: its cores as weight; as capacity, the cameras its
@@ -126,6 +129,7 @@ class ClusterNode:
                     type(error).__name__,
                     len(self.held),
                 )
+                await self._ask_peers()
             now = time.monotonic()
             self._tell_pages()
             self.monitor.set_pull_until(self._pull_until(now))  # readers stop by themselves past it
@@ -191,7 +195,7 @@ class ClusterNode:
         deadline = self.lease.deadline()
         if deadline is None or self.lease.lapsed:
             return now
-        return max(deadline, now + GAP_S) if self.lease.frozen else deadline
+        return max(deadline, now + GAP_S) if self.lease.frozen and not self.lease.cut_off else deadline
 
     async def _drop_epoch(self, stop: bool) -> None:
         """This epoch may write nothing more: join again (`stop`: with every reader stopped first)."""
@@ -268,6 +272,27 @@ class ClusterNode:
         added, dropped = len(cameras - self.held), len(self.held - cameras)
         self.held = set(cameras)
         log.info("cluster: now pulling %d cameras (+%d, -%d)", len(cameras), added, dropped)
+
+    async def _ask_peers(self) -> None:
+        """Redis did not answer: do the other nodes still reach it? (`Lease.peers_renewed`)"""
+        if self.peer_renewals is None or self.lease.cut_off or not set(self.addresses) - {self.name}:
+            return
+        try:
+            ages = await self.peer_renewals()
+        except Exception as error:  # the peers are no evidence either way
+            log.debug("cluster: could not ask the other nodes (%s)", type(error).__name__)
+            return
+        if self.lease.peers_renewed(ages, time.monotonic()):
+            log.error(
+                "cluster: Redis answers the other nodes but not this one; stopping all %d readers at the lease's end, "
+                "before the others take them over",
+                len(self.held),
+            )
+
+    def renewed_ago(self) -> float | None:
+        """Seconds since this node's last successful heartbeat renewal was sent (None: not joined)."""
+        sent = self.lease.sent_at
+        return None if sent is None or not self.joined else time.monotonic() - sent
 
     def _tell_pages(self) -> None:
         """What the pages show of this node (a banner while it cannot reach Redis), sent when it changes."""

@@ -33,6 +33,7 @@ RECHECK_S = 1.0  # links are checked against what is wanted and who holds what t
 RETRY_S = 1.0  # a link that ended is not made again to the same node sooner
 RELAYED_FRESH_S = 3.0  # a relayed status older than this is not used (the shared record is, which says less)
 TIMEOUT_S = 10.0
+PEER_TIMEOUT_S = 0.5  # a node that cannot reach Redis asks the others this briefly (its lease is short)
 
 
 class NodeChannel:
@@ -80,6 +81,22 @@ class NodeChannel:
                 return web.Response(status=reply.status, body=body, headers=headers)
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             return json_error(502, f"node {holder} (which pulls {record.id!r}) did not answer: {type(error).__name__}")
+
+    async def peer_renewals(self) -> list[float]:
+        """How long ago each other live node renewed its heartbeat, as it says (those that answer, within
+        `PEER_TIMEOUT_S`): the cluster node asks when Redis does not answer it."""
+        path = "/internal/lease"
+
+        async def ask(address: str) -> float | None:
+            timeout = aiohttp.ClientTimeout(total=PEER_TIMEOUT_S)
+            try:
+                async with self._session_now().get(address + path, headers=self._signed(path), timeout=timeout) as reply:
+                    return (await reply.json()).get("renewed_ago_s") if reply.status == 200 else None
+            except (aiohttp.ClientError, OSError, TimeoutError, ValueError):
+                return None
+
+        others = [a for name, a in self.node.addresses.items() if name != self.node.name]
+        return [age for age in await asyncio.gather(*(ask(a) for a in others)) if isinstance(age, int | float)]
 
     def wanted(self) -> dict[tuple[str, str], str]:
         """(stream, feed) -> holder, for what this node's browsers want of cameras other nodes pull."""

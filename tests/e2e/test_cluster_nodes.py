@@ -24,6 +24,7 @@ from support.paths import DASHBOARD
 from support.processes import Command, free_port
 from support.redis_server import RedisServer
 from support.sim_sessions import SessionWatch
+from support.tcp_proxy import TcpProxy
 
 from hub.cluster.assign import NodeShare, assign
 
@@ -342,6 +343,34 @@ def test_a_node_that_joins_takes_its_rendezvous_share_and_nothing_else_moves(tmp
         assert all(count <= 1 for count in watch.worst.values()), f"a feed had two sessions at once: {watch.worst}"
     finally:
         watch.stop()
+        for node in nodes:
+            if node.process.poll() is None:
+                node.ctrl_c()
+                node.finish(60)
+
+
+def test_a_node_cut_off_from_redis_alone_stops_before_the_others_take_its_cameras(tmp_path, redis_server, serving):
+    """Redis answers n2 and n3 but no longer n1 (its way to Redis is cut): n1 learns from the others that
+    Redis is up, stops its readers at its lease's end, and the others take its cameras, never two
+    sessions on one feed. (Were Redis away for everyone, every node would keep its cameras.)"""
+    proxy = TcpProxy(redis_server.port)
+    watch = SessionWatch(serving.control, CAMERAS)
+    urls = {NAMES[0]: proxy.url, NAMES[1]: redis_server.url, NAMES[2]: redis_server.url}
+    nodes = [start_node(tmp_path / n, n, urls[n], serving) for n in NAMES]
+    try:
+        for node in nodes:
+            node.wait_for_line("cluster: joined as", timeout=60)
+        wait(lambda: watch.each_pulled_once() and all(pullers_of(nodes).get(c) for c in CAMERAS), 120, "every camera pulled once")
+        wait(lambda: NAMES[0] in pullers_of(nodes).values(), 60, "n1 to pull some cameras")
+        proxy.cut()
+        nodes[0].wait_for_line("Redis answers the other nodes but not this one", timeout=30)
+        wait(lambda: set(pullers_of(nodes[1:]).values()) <= set(NAMES[1:]) and len(pullers_of(nodes[1:])) == len(CAMERAS),
+             60, "n2 and n3 to pull every camera")  # fmt: skip
+        wait(watch.each_pulled_once, 30, "every camera pulled once")
+        assert all(count <= 1 for count in watch.worst.values()), f"a feed had two sessions at once: {watch.worst}"
+    finally:
+        watch.stop()
+        proxy.stop()
         for node in nodes:
             if node.process.poll() is None:
                 node.ctrl_c()

@@ -119,3 +119,15 @@ def test_worked_out_again_from_its_last_answer_the_assignment_is_the_same_as_fro
             name = rng.choice(sorted(nodes))
             nodes[name] = NodeShare(2.0, 10_000 if step % 2 else 500)
         assert assigner(cameras, nodes) == assign(cameras, nodes), step
+
+
+def test_a_node_whose_redis_is_away_for_it_alone_stops_at_its_deadline_and_otherwise_keeps_its_cameras():
+    lease = Lease()
+    lease.renewed(100.0)
+    lease.failed(102.0)  # renewals fail from 102 on
+    assert not lease.peers_renewed([4.0, 9.0], 105.0)  # the others renewed at 101 and 96: before this node failed
+    assert lease.may_pull(120.0), "Redis away for everyone: keep pulling past the deadline"
+    assert lease.peers_renewed([1.0], 105.0)  # another node renewed at 104, after this node's renewals began to fail
+    assert lease.may_pull(104.9) and not lease.may_pull(105.0), "cut off alone: stop at the deadline (100 + 6 - 1)"
+    lease.renewed(110.0)
+    assert not lease.cut_off and lease.may_pull(114.0), "reaching Redis again clears it"
