@@ -115,6 +115,19 @@ def cluster_series(node: Command) -> dict[str, float]:
 NAMES = ("n1", "n2", "n3")
 
 
+def stop_all(watch: SessionWatch, nodes: list[Command]) -> None:
+    watch.stop()
+    for node in nodes:
+        if node.process.poll() is None:
+            node.ctrl_c()
+            node.finish(60)
+
+
+def never_two_sessions(watch: SessionWatch) -> None:
+    """No feed ever had two sessions at once, in any sample of the whole test."""
+    assert all(count <= 1 for count in watch.worst.values()), f"a feed had two sessions at once: {watch.worst}"
+
+
 @pytest.fixture
 def cluster(tmp_path, redis_server, serving):
     """Three nodes with the cameras spread over them, each pulled once; the session watch runs throughout
@@ -133,13 +146,9 @@ def cluster(tmp_path, redis_server, serving):
         wait(spread, 120, "the cameras spread over the three nodes, each pulled once")
         wait(lambda: all(cluster_series(n).get("hub_cluster_members") == 3 for n in nodes), 30, "three members seen")
         yield nodes, watch, spread()
-        assert all(count <= 1 for count in watch.worst.values()), f"a feed had two sessions at once: {watch.worst}"
+        never_two_sessions(watch)
     finally:
-        watch.stop()
-        for node in nodes:
-            if node.process.poll() is None:
-                node.ctrl_c()
-                node.finish(60)
+        stop_all(watch, nodes)
 
 
 def test_three_nodes_pull_each_camera_once_and_a_killed_nodes_cameras_come_back_on_the_survivors(cluster):
@@ -340,13 +349,9 @@ def test_a_node_that_joins_takes_its_rendezvous_share_and_nothing_else_moves(tmp
         # exactly its rendezvous share (about a third of a big estate: tests/unit/test_cluster_assign.py), and no
         # camera moved between the two nodes that were there
         assert moved == share, (moved, share)
-        assert all(count <= 1 for count in watch.worst.values()), f"a feed had two sessions at once: {watch.worst}"
+        never_two_sessions(watch)
     finally:
-        watch.stop()
-        for node in nodes:
-            if node.process.poll() is None:
-                node.ctrl_c()
-                node.finish(60)
+        stop_all(watch, nodes)
 
 
 def test_a_node_cut_off_from_redis_alone_stops_before_the_others_take_its_cameras(tmp_path, redis_server, serving):
@@ -367,11 +372,7 @@ def test_a_node_cut_off_from_redis_alone_stops_before_the_others_take_its_camera
         wait(lambda: set(pullers_of(nodes[1:]).values()) <= set(NAMES[1:]) and len(pullers_of(nodes[1:])) == len(CAMERAS),
              60, "n2 and n3 to pull every camera")  # fmt: skip
         wait(watch.each_pulled_once, 30, "every camera pulled once")
-        assert all(count <= 1 for count in watch.worst.values()), f"a feed had two sessions at once: {watch.worst}"
+        never_two_sessions(watch)
     finally:
-        watch.stop()
         proxy.stop()
-        for node in nodes:
-            if node.process.poll() is None:
-                node.ctrl_c()
-                node.finish(60)
+        stop_all(watch, nodes)
