@@ -91,7 +91,6 @@ def dilate(factor: float) -> None:
     lease_module.GAP_S *= factor
     for name in ("RENEW_EVERY_S", "TTL_S", "GAP_S", "COOLDOWN_S"):
         setattr(node_module, name, getattr(node_module, name) * factor)
-    lease_module.Lease.__init__.__defaults__ = (lease_module.TTL_S, lease_module.STOP_MARGIN_S, None, None, None, False)
 
 
 async def run_node(name: str, redis_url: str, cameras: int, factor: float) -> None:
@@ -104,7 +103,9 @@ async def run_node(name: str, redis_url: str, cameras: int, factor: float) -> No
     await client.sadd("bench:ready", name)
     while not await client.exists("bench:go"):
         await asyncio.sleep(0.2)
-    await ClusterNode(config, CountingMonitor(), client=client, estate=NoSharing()).run()
+    node = ClusterNode(config, CountingMonitor(), client=client, estate=NoSharing())
+    node.lease = lease_module.Lease(lease_module.TTL_S, lease_module.STOP_MARGIN_S)  # the dilated lease
+    await node.run()
 
 
 async def live_holders(client) -> dict[str, int]:
@@ -131,9 +132,11 @@ async def redis_stats(client) -> dict:
     }
 
 
-async def wait_until(condition, timeout: float, what: str) -> float:
+async def wait_until(condition, timeout: float, what: str, processes=()) -> float:
     start = time.monotonic()
     while not await condition():
+        if any(p.poll() is not None for p in processes):
+            raise RuntimeError(f"{what}: a node process ended (exit {[p.poll() for p in processes if p.poll() is not None]})")
         if time.monotonic() - start > timeout:
             raise RuntimeError(f"{what}: not within {timeout} s")
         await asyncio.sleep(1.0)
@@ -170,7 +173,7 @@ async def simulate(args) -> dict:
             async def ready() -> bool:
                 return await admin.scard("bench:ready") == args.nodes
 
-            await wait_until(ready, 900, "every node process ready")
+            await wait_until(ready, 900, "every node process ready", nodes.values())
             await admin.set("bench:go", 1)
             started = time.monotonic()
 
@@ -178,7 +181,7 @@ async def simulate(args) -> dict:
                 counts = await live_holders(admin)
                 return sum(counts.values()) == args.cameras and len(counts) == args.nodes
 
-            await wait_until(all_held, 900, "every camera held by a live node, every node holding some")
+            await wait_until(all_held, 900, "every camera held by a live node, every node holding some", nodes.values())
             spread_s = time.monotonic() - started
             await asyncio.sleep((node_module.COOLDOWN_S + 5) * args.dilate)  # past the cool-down: the assignment is final
             await wait_until(all_held, 300, "every camera held after the cool-down")
