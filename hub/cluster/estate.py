@@ -72,8 +72,7 @@ class EstateSync:
         """Cameras of a node whose heartbeat is gone are unknown until their new holder shares them."""
         for record in list(self.index.records.values()):
             if record.node and record.node not in members and record.id not in self.held:
-                orphan = StreamRecord.from_stream(self.streams[record.id])
-                self._replace(orphan)
+                self._replace(StreamRecord.from_stream(self.streams[record.id]))
 
     async def step(self) -> None:
         """Share what is due of this node's records, then read the others' changes."""

@@ -165,7 +165,7 @@ class ClusterNode:
                     await self._hold(set())
                     return
         else:
-            self._renewed(sent)
+            self.lease.renewed(sent)  # the heartbeat loop hands the new deadline to the readers
         self.redis_latency_s = time.monotonic() - sent
 
     async def _converging(self) -> None:
@@ -183,10 +183,6 @@ class ClusterNode:
                 except Exception as error:  # Redis away: the heartbeat loop counts it and freezes
                     log.debug("cluster: could not read the cluster (%s)", type(error).__name__)
             await asyncio.sleep(max(0.0, RENEW_EVERY_S - (time.monotonic() - started)))
-
-    def _renewed(self, sent: float) -> None:
-        self.lease.renewed(sent)
-        self.monitor.set_pull_until(self._pull_until(sent))
 
     def _pull_until(self, now: float) -> float:
         """Until when this node's readers may pull, by their own clock (`hub.ingest.pull_lease`): its
@@ -210,7 +206,7 @@ class ClusterNode:
         if not epoch:
             log.info("cluster: node name %s still alive in Redis; waiting for its heartbeat to expire", self.name)
             return False
-        self._renewed(sent)
+        self.lease.renewed(sent)  # the heartbeat loop hands the new deadline to the readers
         self.joined, self.joined_at = True, sent
         log.info("cluster: joined as %s, epoch %d", self.name, epoch)
         return True
@@ -305,7 +301,7 @@ class ClusterNode:
 
     def pulls(self, record) -> bool:
         """Whether this node pulls the record's camera (its series are this node's to export)."""
-        return record.id in self.held
+        return self.holds(record.id)
 
     def holds(self, stream_id: str) -> bool:
         return stream_id in self.held
