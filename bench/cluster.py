@@ -39,12 +39,21 @@ SECRET = "cluster-bench-secret-0001"
 FAILOVER_TARGET_S = 15.0
 
 
-def claims(node: HubProcess) -> int:
+def cluster_gauge(node: HubProcess, name: str) -> int:
     with urllib.request.urlopen(node.url("/metrics"), timeout=10) as reply:
         for line in reply.read().decode().splitlines():
-            if line.startswith("hub_cluster_claims{"):
+            if line.startswith(name + "{"):
                 return int(float(line.rsplit(" ", 1)[1]))
     return 0
+
+
+def claims(node: HubProcess) -> int:
+    return cluster_gauge(node, "hub_cluster_claims")
+
+
+def settled(nodes: dict[str, HubProcess]) -> bool:
+    """Every node's last plan had nothing left to move (a restarted node's share is back in full)."""
+    return all(cluster_gauge(node, "hub_cluster_moving_cameras") == 0 for node in nodes.values())
 
 
 def wait(condition, timeout: float, what: str) -> float:
@@ -124,7 +133,7 @@ def run(args) -> dict:
                 held = [claims(n) for n in nodes.values()]
                 return sessions.each_pulled_once() and all(held) and sum(held) == len(cameras)
 
-            start_s = wait(spread, 180, "the cameras spread over three nodes")
+            start_s = wait(lambda: spread() and settled(nodes), 180, "the cameras spread over three nodes")
             for _ in range(args.kills):
                 held = {name: claims(node) for name, node in nodes.items()}
                 victim = max(held, key=held.get)
@@ -136,7 +145,7 @@ def run(args) -> dict:
                 failover_s = time.monotonic() - killed_at  # from the kill itself
                 nodes[victim] = HubProcess(folder / victim / "hub.toml")
                 back_at = time.monotonic()
-                wait(spread, 180, "the restarted node's share back")
+                wait(lambda: spread() and settled(nodes), 180, "the restarted node's whole share back")
                 kills.append(
                     {
                         "victim": victim,
@@ -147,6 +156,7 @@ def run(args) -> dict:
                     }
                 )
                 print(f"kill {len(kills)}: {victim} held {held[victim]}; all pulled again in {failover_s:.1f} s", flush=True)
+            # Redis dies at steady state (the last kill's share is back in full, above)
             redis_away = redis_outage(redis, nodes, sessions, cameras, args.redis_away)
         finally:
             sessions.stop()

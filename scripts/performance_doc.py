@@ -571,7 +571,9 @@ def cluster() -> str:
             "`hub serve` nodes on loopback; the busiest node is killed with SIGKILL and restarted, again and again. The "
             "simulator's sessions per feed are sampled every 100 ms throughout: a feed with two sessions at once counts as "
             f"double pull. Targets: every camera pulled again within {r['failover_target_s']:.0f} s of a kill, and no double "
-            "pull at all.\n",
+            "pull at all. *Share back*: from the restart until every node's plan has nothing left to move "
+            "(`hub_cluster_moving_cameras` 0 everywhere: the cool-down, then a few cameras a step); *cameras back*: what "
+            "the restarted node holds then. Redis is killed once the last share is back.\n",
             machine(r) + "\n",
             table(["kill", "node", "cameras it held", "all pulled again, s", "share back, s", "cameras back"], rows),
             "",

@@ -70,12 +70,15 @@ class ClusterNode:
         self.joined_at = 0.0
         self.members = 0  # live members in the last view
         self.unheld = 0  # configured cameras with no live holder in the last view
+        self.moving = 0  # cameras the last step's plan had not yet where the assignment puts them
         self.redis_latency_s = 0.0  # the last heartbeat renewal's round trip
         self.redis_errors = 0
         self.share_errors = 0
         self.capacity = NO_CAP  # cameras this node can watch, as it last measured itself
         # asks the other nodes how long ago each renewed its heartbeat (set by the app: the internal channel)
         self.peer_renewals: Callable[[], Awaitable[list[float]]] | None = None
+        # tells a node the cameras just handed to its claims (set by the app: the internal channel)
+        self.tell_taken: Callable[[str, int, list[str]], Awaitable[None]] | None = None
 
     def share(self) -> NodeShare:
         """What this node offers, as it measures itself: its cores as weight; as capacity, the cameras its
@@ -226,17 +229,18 @@ class ClusterNode:
             return
         self._settled = None
         self.addresses = {name: m.address for name, m in view.members.items() if m.address}
-        holders, configured = view.holders, self._camera_set  # holders: camera -> live holder, read only
+        holders, configured = view.holders, self._configured  # holders: camera -> live holder, read only
         self.estate.holders_alive(set(view.members))
         self.members, self.unheld = len(view.members), sum(1 for c in cameras if c not in holders)
         await asyncio.sleep(0)  # a turn for the loop between the heavy steps of a big estate
         moves = plan(holders, self._target, set(view.members), MOVES_PER_STEP)
+        self.moving = moves.pending
         await asyncio.sleep(0)
         mine = {c for c, n in holders.items() if n == self.name and c in configured} | (self.held & configured)
         give = set(releases(holders, moves, self.name)) & mine
         if give:
             await self._hold(mine - give)  # readers stopped before the claims go
-            await self.store.release(sorted(give))
+            await self._hand_over(give, moves.rebalance)
         # Cameras nobody holds are taken only by a node joined for a heartbeat's life: after Redis lost
         # its data, every holder claims again what it pulls before anyone may take it as an orphan.
         wanted = {c for c in moves.claims(self.name) if patient or c not in moves.orphans}
@@ -247,6 +251,36 @@ class ClusterNode:
         await self._hold(got)
         if not give and not claimed and not moves.orphans and not moves.rebalance:
             self._settled = inputs
+
+    async def _hand_over(self, give: set[str], goals: dict[str, str]) -> None:
+        """Give cameras (their readers stopped) straight to their new holders' claims, and tell each new
+        holder at once over the internal channel: it pulls them within a round trip, not at its next step,
+        and a camera on its way is never left with no holder should Redis go away meanwhile."""
+        by_goal: dict[str, list[str]] = {}
+        for camera in sorted(give):
+            by_goal.setdefault(goals[camera], []).append(camera)
+        told = []
+        for goal, cameras in by_goal.items():
+            epoch, handed = await self.store.handover(goal, cameras)
+            if epoch and handed and self.tell_taken is not None:
+                told.append(self.tell_taken(goal, epoch, sorted(handed)))
+        await asyncio.gather(*told)
+
+    async def taken_over(self, epoch: int, cameras: list[str]) -> int:
+        """Another node handed us `cameras` under our `epoch` (the internal channel): pull them now. Redis
+        confirms which claims are ours; while it does not answer, the giver's word (signed) is enough, as
+        it wrote the claims before telling. Returns how many this node now pulls of them."""
+        async with self._moving:
+            wanted = (set(cameras) & self._configured) - self.held
+            if not self.joined or epoch != self.store.epoch or not wanted:
+                return 0
+            try:
+                got = await self.store.claim(sorted(wanted))  # already ours: confirmed, nothing written
+            except Exception as error:  # Redis away: trust the signed word of the node that wrote the claims
+                log.info("cluster: taking %d handed-over cameras unconfirmed (%s)", len(wanted), type(error).__name__)
+                got = wanted
+            await self._hold(self.held | got)
+            return len(got)
 
     def _eligible(self, view: View) -> dict[str, NodeShare]:
         """The members cameras are assigned over: those past their cool-down since (re)joining, as this
@@ -319,19 +353,28 @@ class ClusterNode:
             "held": len(self.held),
             "capacity": self.capacity,
             "unheld": self.unheld,
+            "moving": self.moving,
             "reassignments": self.reassignments,
             "redis_up": not self.lease.frozen and self.joined,
             "redis_latency_s": self.redis_latency_s,
             "redis_errors": self.redis_errors + self.share_errors,
         }
 
-    @property
-    def _cameras(self) -> tuple[str, ...]:
+    def _refresh_cameras(self) -> None:
         """The configured cameras' ids, in the config's order (worked out again after a reload)."""
         if self._cameras_of is not self.config:
             self._cameras_of, self._camera_ids = self.config, tuple(s.id for s in self.config.streams)
             self._camera_set = frozenset(self._camera_ids)
+
+    @property
+    def _cameras(self) -> tuple[str, ...]:
+        self._refresh_cameras()
         return self._camera_ids
+
+    @property
+    def _configured(self) -> frozenset[str]:
+        self._refresh_cameras()
+        return self._camera_set
 
     async def reload(self, config: Config):
         """A new config (SIGHUP, the API): the node keeps its held cameras that remain; the next step assigns.

@@ -21,6 +21,7 @@ class Moves:
 
     orphans: dict[str, str]
     rebalance: dict[str, str]
+    pending: int = 0  # cameras not where the assignment puts them, this step's and later steps' (0: settled)
 
     def claims(self, node: str) -> list[str]:
         """The cameras `node` should claim this step (a rebalanced one only once its holder released it)."""
@@ -33,15 +34,17 @@ def plan(held: Mapping[str, str | None], target: Mapping[str, str | None], alive
     every node takes from the same config)."""
     orphans: dict[str, str] = {}
     rebalance: dict[str, str] = {}
+    pending = 0
     for camera, goal in target.items():  # the config's order: the same on every node
         holder = held.get(camera)
         if goal is None or goal == holder:
             continue
+        pending += 1
         if holder is None or holder not in alive:
             orphans[camera] = goal
         elif len(rebalance) < per_step:
             rebalance[camera] = goal
-    return Moves(orphans, rebalance)
+    return Moves(orphans, rebalance, pending)
 
 
 def releases(held: Mapping[str, str | None], moves: Moves, node: str) -> list[str]:

@@ -6,8 +6,8 @@ asyncio client). Keys, under a prefix (default "hub:"):
 - `node:<name>`: the node's heartbeat, JSON with its epoch, weight, capacity and internal address,
   renewed about every 2 s, expiring after 6 s (`hub.cluster.lease`);
 - `nodes`: a set of the names ever joined (expired heartbeats are skipped when read);
-- `claims`: a hash, camera -> "node|epoch"; `claims:log`, a Stream of what each claim and release
-  changed (`h`: "node|epoch", empty for a release; `c`: the cameras, comma-separated); `generation`, a
+- `claims`: a hash, camera -> "node|epoch"; `claims:log`, a Stream of what each claim, release and
+  handover changed (`h`: "node|epoch", empty for a release; `c`: the cameras, comma-separated); `generation`, a
   token set by the first join, new when Redis lost its data;
 - `records`: a hash, camera -> its record's JSON as its holder last shared it (`hub.cluster.estate`);
 - `changes`: a Stream of the same writes (`c`: camera, `r`: JSON), trimmed to about `maxlen`, which the
@@ -106,6 +106,34 @@ end
 return #gone
 """
 )
+# KEYS: claims hash, my heartbeat, claims log, the goal's heartbeat. ARGV: node, epoch, goal node, cameras...
+# -> {the goal's epoch (0: its heartbeat is gone, and the cameras were released instead), cameras moved...};
+# {-1} when my own epoch is stale
+HANDOVER = (
+    _ALIVE
+    + """
+if not alive(KEYS[2], ARGV[2]) then return {-1} end
+local mine = ARGV[1] .. '|' .. ARGV[2]
+local raw = redis.call('GET', KEYS[4])
+local goal_epoch = 0
+if raw then goal_epoch = tonumber(cjson.decode(raw)['epoch']) end
+local to = ''
+if goal_epoch > 0 then to = ARGV[3] .. '|' .. goal_epoch end
+local result = {goal_epoch}
+local moved = {}
+for i = 4, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == mine then
+    if to == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], to) end
+    table.insert(moved, ARGV[i])
+    table.insert(result, ARGV[i])
+  end
+end
+if #moved > 0 then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', 10000, '*', 'h', to, 'c', table.concat(moved, ','))
+end
+return result
+"""
+)
 # KEYS: records hash, claims hash, my heartbeat, changes stream. ARGV: node, epoch, maxlen, camera, JSON, ...
 # -> how many written: only records of cameras whose live claim is mine
 SHARE = (
@@ -158,6 +186,7 @@ class ClusterStore:
         self.epoch = 0
         self._renew, self._join = client.register_script(RENEW), client.register_script(JOIN)
         self._claim, self._release = client.register_script(CLAIM), client.register_script(RELEASE)
+        self._handover = client.register_script(HANDOVER)
         self._share = client.register_script(SHARE)
         self._claims: dict[str, str] = {}  # the claims hash, as read and brought up to date from its log
         self._generation: bytes | None = None  # Redis's data generation they are of
@@ -203,6 +232,15 @@ class ClusterStore:
             return 0
         keys = [self._key("claims"), self._key(f"node:{self.node}"), self._key("claims:log")]
         return int(await self._release(keys=keys, args=[self.node, self.epoch, *cameras]))
+
+    async def handover(self, goal: str, cameras: list[str]) -> tuple[int, set[str]]:
+        """Hand cameras that are ours straight to `goal`'s live claim (released instead when its heartbeat
+        is gone): (the goal's epoch, 0 if gone or ours is stale; the cameras that left us)."""
+        if not cameras:
+            return 0, set()
+        keys = [self._key("claims"), self._key(f"node:{self.node}"), self._key("claims:log"), self._key(f"node:{goal}")]
+        result = await self._handover(keys=keys, args=[self.node, self.epoch, goal, *cameras])
+        return max(int(result[0]), 0), {_text(c) for c in result[1:]}
 
     async def _read_claims(self) -> None:
         """The whole claims hash, with the generation and the log's last entry read with it."""

@@ -152,6 +152,7 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
         app[CLUSTER] = ClusterNode(config, app[MONITOR])
         app[CHANNEL] = NodeChannel(app[CLUSTER], index)
         app[CLUSTER].peer_renewals = app[CHANNEL].peer_renewals  # is Redis away for all, or for this node only?
+        app[CLUSTER].tell_taken = app[CHANNEL].tell_taken  # a camera handed over is pulled at once
     app[SNAPSHOTS] = SnapshotCache()
     cluster, own = (app[CLUSTER].status, app[CLUSTER].pulls) if CLUSTER in app else (None, None)
     app[METRICS] = MetricsCache(MetricsRender(index, cluster=cluster, own=own), lambda: index.ticks)

@@ -11,6 +11,9 @@ is refused. Audit stays with the node the person uses: it recorded the view; thi
   is held live here while the socket is open. When this node stops pulling it (it moved to another
   node), the socket closes with code 4409 and the asking node finds the new holder.
 - `GET /internal/snapshot?stream=ID&width=W&wait=0|1`: as `/api/streams/{id}/snapshot.jpg`.
+- `POST /internal/handover?epoch=E&cameras=A,B`: the asking node has just handed these cameras to this
+  node's claims under its epoch `E` (`hub.cluster.node.ClusterNode.taken_over`): pull them now.
+  `{"node", "taken"}`.
 - `GET /internal/lease`: `{"node", "renewed_ago_s"}`, how long ago this node last renewed its heartbeat
   (None: not joined). A node whose Redis does not answer asks, to know whether it alone is cut off.
 """
@@ -89,12 +92,22 @@ async def _status_until_moved(app: web.Application, viewer: Viewer, stream_id: s
     await viewer.ws.close(code=MOVED, message=f"{stream_id} moved to another node at {time.time():.3f}".encode())
 
 
+async def internal_handover(request: web.Request) -> web.Response:
+    epoch = ascii_int(request.query.get("epoch"))
+    cameras = [c for c in request.query.get("cameras", "").split(",") if c]
+    if not epoch or not cameras:
+        return json_error(400, "epoch and cameras are required")
+    taken = await request.app[CLUSTER].taken_over(epoch, cameras)
+    return web.json_response({"node": request.app[CLUSTER].name, "taken": taken})
+
+
 async def internal_lease(request: web.Request) -> web.Response:
     node = request.app[CLUSTER]
     return web.json_response({"node": node.name, "renewed_ago_s": node.renewed_ago()})
 
 
 def add_internal_routes(router: web.UrlDispatcher) -> None:
+    router.add_post("/internal/handover", internal_handover, name="cluster:handover")
     router.add_get("/internal/lease", internal_lease, name="cluster:lease")
     router.add_get("/internal/live", internal_live, name="cluster:live")
     router.add_get("/internal/snapshot", internal_snapshot, name="cluster:snapshot")

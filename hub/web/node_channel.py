@@ -52,8 +52,8 @@ class NodeChannel:
         self.live = live
         live.on_demand = self._wake.set
 
-    def _signed(self, path: str) -> dict[str, str]:
-        return signed_headers(self.node.secret, self.node.name, "GET", path, time.time())
+    def _signed(self, path: str, method: str = "GET") -> dict[str, str]:
+        return signed_headers(self.node.secret, self.node.name, method, path, time.time())
 
     def _session_now(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -97,6 +97,20 @@ class NodeChannel:
 
         others = [a for name, a in self.node.addresses.items() if name != self.node.name]
         return [age for age in await asyncio.gather(*(ask(a) for a in others)) if isinstance(age, int | float)]
+
+    async def tell_taken(self, holder: str, epoch: int, cameras: list[str]) -> None:
+        """Tell `holder` the cameras this node just handed to its claims (epoch `epoch`), so that it pulls
+        them at once; if it does not answer, it finds them in Redis at its next step."""
+        address = self.node.address_of(holder)
+        if address is None:
+            return
+        path = f"/internal/handover?epoch={epoch}&cameras={','.join(cameras)}"
+        timeout = aiohttp.ClientTimeout(total=PEER_TIMEOUT_S)
+        try:
+            async with self._session_now().post(address + path, headers=self._signed(path, "POST"), timeout=timeout) as reply:
+                await reply.read()
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.info("cluster: could not tell %s of %d cameras handed over (%s)", holder, len(cameras), type(error).__name__)
 
     def wanted(self) -> dict[tuple[str, str], str]:
         """(stream, feed) -> holder, for what this node's browsers want of cameras other nodes pull."""

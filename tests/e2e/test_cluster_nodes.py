@@ -17,6 +17,7 @@ import urllib.request
 
 import aiohttp
 import pytest
+import redis as redis_sync
 from prometheus_client.parser import text_string_to_metric_families
 from support.estates import sim_for, sim_stream
 from support.hubrun import provision
@@ -350,6 +351,11 @@ def test_a_node_that_joins_takes_its_rendezvous_share_and_nothing_else_moves(tmp
         # camera moved between the two nodes that were there
         assert moved == share, (moved, share)
         never_two_sessions(watch)
+        # each went from its holder's claim straight to the new node's (a handover), never left unclaimed
+        client = redis_sync.Redis.from_url(redis_server.url)
+        released = {c for _, f in client.xrange("hub:claims:log") if not f[b"h"] for c in f[b"c"].decode().split(",")}
+        client.close()
+        assert not released & moved, released & moved
     finally:
         stop_all(watch, nodes)
 

@@ -100,6 +100,28 @@ async def test_a_node_releases_only_its_own_claims(nodes):
     assert (await a.view()).holders == {"c1": "a"}
 
 
+async def test_a_handover_gives_only_ones_own_cameras_to_the_goals_live_claim_or_releases_them(nodes):
+    a, b, c = nodes("a"), nodes("b"), nodes("c")
+    await a.join(SHARE)
+    b_epoch = await b.join(SHARE)
+    await c.join(SHARE)
+    await a.claim(["c1", "c2"])
+    await c.claim(["c3"])
+    assert await a.handover("b", ["c1", "c3"]) == (b_epoch, {"c1"}), "c3 is c's: not a's to give"
+    assert await b.claim(["c1"]) == {"c1"}, "b finds c1 already its own"
+    assert await c.claim(["c1"]) == set(), "c1 has a live holder: b"
+    view = await c.view()  # followed from the claims log
+    assert view.holders == {"c1": "b", "c2": "a", "c3": "c"}
+    assert await a.handover("nobody", ["c2"]) == (0, {"c2"}), "no live goal: released instead"
+    assert "c2" not in (await c.view()).holders and await c.claim(["c2"]) == {"c2"}
+    stale = nodes("a")  # a's heartbeat gone and taken again by a new epoch: the old one may give nothing
+    await a.client.delete("hub:node:a")
+    await stale.join(SHARE)
+    await stale.claim(["c4"])
+    assert await a.handover("b", ["c4"]) == (0, set())
+    assert (await b.view()).holders["c4"] == "a"
+
+
 async def test_after_redis_loses_its_data_a_node_finds_its_heartbeat_gone_and_joins_again(nodes, redis_server):
     a = nodes("a")
     await a.join(SHARE)

@@ -103,6 +103,10 @@ def _cluster_families(status: dict) -> list:
             status["capacity"],
         ),
         "hub_cluster_unheld_cameras": ("Configured cameras with no live holder in the last view", status["unheld"]),
+        "hub_cluster_moving_cameras": (
+            "Cameras not yet on the node the assignment puts them on, in the last view (0: the cluster is settled)",
+            status["moving"],
+        ),
         "hub_cluster_redis_up": ("1 while this node reaches Redis and holds a live heartbeat", float(status["redis_up"])),
         "hub_cluster_redis_latency_seconds": ("Round trip of this node's last heartbeat renewal", status["redis_latency_s"]),
     }
