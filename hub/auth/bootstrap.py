@@ -6,6 +6,7 @@ slow on purpose; nothing else runs yet). Passwords are printed to the terminal o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from hub.auth import passwords
@@ -18,10 +19,11 @@ DEMO_USER = "demo"
 DEMO_VEHICLES = "demo-vehicles"
 
 
-def first_admin(config_path: Path) -> str | None:
-    """With no users yet, create `admin` with a random password and return it (else None)."""
+def first_admin(config_path: Path, may_found: Callable[[], bool] | None = None) -> str | None:
+    """With no users yet, create `admin` with a random password and return it (else None). A cluster
+    node passes `may_found`: whether the cluster has no accounts yet and this node is the one to make them."""
     with UserStore(users_db_for(config_path)) as users:
-        if users.count():
+        if users.count() or (may_found is not None and not may_found()):
             return None
         password = passwords.generate()
         users.add(FIRST_ADMIN, "admin", passwords.hash_password(password))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,8 @@ class AccessService:
         self._data_version = -1
         self._repeats: dict[tuple, float] = {}
         self._token_openings: dict[tuple[str, str], float] = {}
+        # a cluster node: looks up in the cluster a session begun on another node (`hub.cluster.sessions`)
+        self.session_lookup: Callable[[str], Awaitable[bool]] | None = None
 
     def close(self) -> None:
         self.refusals.flush()

@@ -8,14 +8,21 @@ CSRF token, which the page sends back in a header on every state-changing reques
 
 A session that ends (signed out, expired, its user deleted or its password changed) is remembered
 for a while with the reason, so that the sockets and event streams it opened can say why they close.
+
+On a cluster node, `shared` (`hub.cluster.sessions`) tells the other nodes when a session begins, ends
+or is used, and brings theirs here: a session begun elsewhere is known by the SHA-256 of its id only
+(`digest`) until its browser shows the id here, and then works as one begun here. Ends that come from
+another node are not told back.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 MAX_SESSIONS = 10_000  # beyond this the oldest are dropped (a flood of logins cannot exhaust memory)
 MAX_ENDED = 10_000  # why recently ended sessions ended, for their open connections' close reasons
@@ -33,13 +40,30 @@ class Session:
     opened: dict[str, float] = field(default_factory=dict)  # sensitive stream id -> when a reason was given
 
 
+def digest(session_id: str) -> str:
+    """What a session is known by beyond this node: its id never leaves the node that sees it."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SharedSessions(Protocol):
+    """Where a cluster node tells the others of its sessions (`hub.cluster.sessions.SessionsSync`)."""
+
+    def begun(self, session: Session) -> None: ...
+    def ended(self, key: str, why: str) -> None: ...
+    def seen(self, key: str, at: float) -> None: ...
+
+
 class SessionStore:
     def __init__(self, idle_s: float, max_s: float, clock: Callable[[], float] = time.time):
         self.idle_s, self.max_s = idle_s, max_s
         self._clock = clock
         self._sessions: dict[str, Session] = {}
-        self._ended: dict[str, str] = {}  # session id -> why it ended (oldest first, bounded)
+        self._keys: dict[str, str] = {}  # digest -> id, of the sessions above
+        self._elsewhere: dict[str, Session] = {}  # digest -> a session begun on another node (id not seen yet)
+        self._told_seen: dict[str, float] = {}  # id -> when its use was last told to the other nodes
+        self._ended: dict[str, str] = {}  # digest -> why it ended (oldest first, bounded)
         self.changes = 0  # bumped when a session begins or ends (the read door's copy follows it)
+        self.shared: SharedSessions | None = None
 
     def create(self, user: str, address: str) -> Session:
         now = self._clock()
@@ -47,33 +71,84 @@ class SessionStore:
         while len(self._sessions) >= MAX_SESSIONS:
             self.drop(next(iter(self._sessions)), DISPLACED)
         session = Session(secrets.token_urlsafe(32), user, secrets.token_urlsafe(32), now, now, address)
-        self._sessions[session.id] = session
-        self.changes += 1
+        self._add(session)
+        if self.shared is not None:
+            self.shared.begun(session)
         return session
+
+    def _add(self, session: Session) -> None:
+        self._sessions[session.id] = session
+        self._keys[digest(session.id)] = session.id
+        self.changes += 1
 
     def get(self, session_id: str | None) -> Session | None:
         """The live session with this id (its idle clock restarts), or None if unknown or expired."""
         session = self.peek(session_id)
         if session is not None:
-            session.seen_at = self._clock()
+            session.seen_at = now = self._clock()
+            if self.shared is not None and now - self._told_seen.get(session.id, 0.0) >= self.idle_s / 10:
+                self._told_seen[session.id] = now  # the other nodes' idle clocks, restarted now and then
+                self.shared.seen(digest(session.id), now)
         return session
 
     def peek(self, session_id: str | None) -> Session | None:
         """Like `get`, but leaves the idle clock alone (an open socket checked again is not a person's use)."""
         session = self._sessions.get(session_id or "")
+        if session is None and session_id and self._elsewhere:
+            session = self._arrived(session_id)
         if session is not None and self._expired(session, self._clock()):
             self.drop(session.id, EXPIRED)
             return None
         return session
 
+    def _arrived(self, session_id: str) -> Session | None:
+        """A session begun on another node, shown here by its browser for the first time."""
+        found = self._elsewhere.pop(digest(session_id), None)
+        if found is None:
+            return None
+        session = Session(session_id, found.user, found.csrf, found.created_at, found.seen_at, found.address)
+        self._add(session)
+        return session
+
     def drop(self, session_id: str | None, why: str = SIGNED_OUT) -> Session | None:
         session = self._sessions.pop(session_id or "", None)
         if session is not None:
-            self.changes += 1
-            self._ended[session.id] = why
-            while len(self._ended) > MAX_ENDED:
-                self._ended.pop(next(iter(self._ended)))
+            key = digest(session.id)
+            self._keys.pop(key, None)
+            self._told_seen.pop(session.id, None)
+            self._ended_because(key, why)
+            if self.shared is not None and why != EXPIRED:  # each node expires sessions by its own clock
+                self.shared.ended(key, why)
         return session
+
+    def _ended_because(self, key: str, why: str) -> None:
+        self.changes += 1
+        self._ended[key] = why
+        while len(self._ended) > MAX_ENDED:
+            self._ended.pop(next(iter(self._ended)))
+
+    def begun_elsewhere(self, key: str, user: str, csrf: str, created_at: float, seen_at: float, address: str) -> None:
+        """Another node began a session (or this node did, before a restart): it works here once shown."""
+        if key in self._keys or key in self._ended:
+            return
+        while len(self._elsewhere) >= MAX_SESSIONS:
+            self._elsewhere.pop(next(iter(self._elsewhere)))
+        self._elsewhere[key] = Session(key, user, csrf, created_at, seen_at, address)
+
+    def ended_elsewhere(self, key: str, why: str) -> None:
+        """Another node ended a session (signed out, user deleted ...): it ends here too, with its sockets."""
+        self._elsewhere.pop(key, None)
+        session_id = self._keys.pop(key, None)
+        if session_id is not None:
+            self._sessions.pop(session_id, None)
+            self._told_seen.pop(session_id, None)
+        self._ended_because(key, why)
+
+    def seen_elsewhere(self, key: str, at: float) -> None:
+        """Another node saw the session used at `at`: its idle clock restarts here too."""
+        session = self._sessions.get(self._keys.get(key, "")) or self._elsewhere.get(key)
+        if session is not None:
+            session.seen_at = max(session.seen_at, at)
 
     def drop_user(self, user: str, why: str) -> int:
         """Sign a user out everywhere (deleted, or password changed)."""
@@ -84,7 +159,7 @@ class SessionStore:
 
     def why_ended(self, session_id: str) -> str:
         """Why a session that is gone ended ("session ended" once that is forgotten)."""
-        return self._ended.get(session_id, "session ended")
+        return self._ended.get(digest(session_id), "session ended")
 
     def table(self) -> dict[str, tuple[str, float, float]]:
         """Every live session: id -> (user, created_at, seen_at), for the read door's copy."""

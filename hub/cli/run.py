@@ -7,6 +7,7 @@ or SIGTERM; `hub demo` (`hub.cli.demo`) runs both, the simulator as a child proc
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import signal
@@ -100,7 +101,12 @@ async def run_serve(
 
     listen = listen or config.hub.listen
     sock = sock or bind_tcp(listen, "the hub's UI and API", "another hub or `hub demo`", "--listen")
-    password = await asyncio.to_thread(first_admin, Path(config_path or config.source))
+    may_found = None
+    if config.cluster.enabled:  # one first admin for the whole cluster, made by the first node
+        from hub.cluster.accounts import may_found_accounts
+
+        may_found = functools.partial(may_found_accounts, config.cluster)
+    password = await asyncio.to_thread(first_admin, Path(config_path or config.source), may_found)
     if password is not None and logs.current_format() == "json":  # logs are stored: a password must not go there
         logs.announce(
             "first start: created user admin with a password that is not shown; "

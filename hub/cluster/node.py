@@ -6,7 +6,8 @@ Who runs where: `ClusterNode.run` is a task on the hub's event loop (started wit
 (`hub.cluster.lease`) it stops every reader before the heartbeat could expire in Redis, and while Redis
 does not answer it keeps what the node holds and moves nothing. The planner (`_converging`), as often,
 reads the cluster's view, works out the assignment (`hub.cluster.assign`, in a thread) and this step's
-moves (`hub.cluster.plan`), releases what the node must hand over (after its readers stopped), claims
+moves (`hub.cluster.plan`), hands over what the node must give up (after its readers stopped; the new
+holder is told over the internal channel and pulls them at once), claims
 what it gets, and has the monitor pull exactly the cameras it holds (`Monitor.apply` with those
 streams: the same path as a hot reload). The third shares records (`hub.cluster.estate`).
 """
@@ -26,6 +27,7 @@ from hub.cluster.plan import plan, releases
 from hub.cluster.sharing import SHARE_EVERY_S
 from hub.cluster.store import ClusterStore, View
 from hub.config import Config
+from hub.safe.tasks import stop_if_cancelled
 
 log = logging.getLogger("hub.cluster")
 COOLDOWN_S = 10.0  # a node that (re)joined takes no camera from a live holder before this
@@ -61,7 +63,7 @@ class ClusterNode:
         self._target_for: tuple[str, ...] = ()
         self._assigner = Assigner()  # `assign`, from its last answer when only membership changed
         self._settled: tuple | None = None  # the inputs of the last step that had nothing to do
-        self._moving = asyncio.Lock()  # epochs change, and cameras are claimed and released, one at a time
+        self._moving = asyncio.Lock()  # epochs change, and cameras are claimed, handed over and released, one at a time
         self._cameras_of: Config | None = None  # the config `_camera_ids` were read from
         self._camera_ids: tuple[str, ...] = ()
         self._camera_set: frozenset[str] = frozenset()
@@ -112,6 +114,7 @@ class ClusterNode:
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # Redis away: the records shown stay as last read; tried again
+                    stop_if_cancelled(error)
                     self.share_errors += 1
                     log.debug("cluster: sharing records failed (%s)", type(error).__name__)
             await asyncio.sleep(max(0.0, SHARE_EVERY_S - (time.monotonic() - started)))
@@ -125,6 +128,7 @@ class ClusterNode:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Redis away or answering nonsense: keep what is held, move nothing
+                stop_if_cancelled(error)
                 self.lease.failed(started)
                 self.redis_errors += 1
                 log.warning(
@@ -184,6 +188,7 @@ class ClusterNode:
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # Redis away: the heartbeat loop counts it and freezes
+                    stop_if_cancelled(error)
                     log.debug("cluster: could not read the cluster (%s)", type(error).__name__)
             await asyncio.sleep(max(0.0, RENEW_EVERY_S - (time.monotonic() - started)))
 

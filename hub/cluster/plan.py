@@ -1,7 +1,7 @@
 """From who holds each camera now to who should: the moves to make this step, gently.
 
 Pure. Every node runs it on its own view (its event loop, each cluster tick) and acts only on the
-moves that concern it: it claims the cameras given to it and releases the ones taken from it. A
+moves that concern it: it claims the cameras given to it and hands over the ones taken from it. A
 camera whose holder is gone (no heartbeat) moves at once: nobody pulls it. A camera held by a live
 node that should now go elsewhere (a node joined or came back, capacities changed) moves only a few
 at a time, so that a node's return is no stampede of reconnects against the cameras, and only to a
@@ -24,7 +24,7 @@ class Moves:
     pending: int = 0  # cameras not where the assignment puts them, this step's and later steps' (0: settled)
 
     def claims(self, node: str) -> list[str]:
-        """The cameras `node` should claim this step (a rebalanced one only once its holder released it)."""
+        """The cameras `node` should claim this step (a rebalanced one only once its holder handed it over)."""
         return sorted(c for c, goal in (*self.orphans.items(), *self.rebalance.items()) if goal == node)
 
 
@@ -49,5 +49,5 @@ def plan(held: Mapping[str, str | None], target: Mapping[str, str | None], alive
 
 def releases(held: Mapping[str, str | None], moves: Moves, node: str) -> list[str]:
     """The cameras `node` holds that this step's moves give to another node: it stops pulling them and
-    releases their claims before the new holder may claim them."""
+    hands their claims over (`hub.cluster.node`) before the new holder pulls them."""
     return sorted(c for c, goal in moves.rebalance.items() if held.get(c) == node and goal != node)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from hub.cluster.assign import NodeShare
 
-_ALIVE = """
+ALIVE = """
 local function alive(key, epoch)
   local raw = redis.call('GET', key)
   if not raw then return false end
@@ -59,7 +59,7 @@ return epoch
 # KEYS: claims hash, my heartbeat, claims log. ARGV: node, epoch, node-key prefix, cameras...
 # -> the cameras now mine (already mine included); none when my own epoch is stale
 CLAIM = (
-    _ALIVE
+    ALIVE
     + """
 if not alive(KEYS[2], ARGV[2]) then return {} end
 local mine = ARGV[1] .. '|' .. ARGV[2]
@@ -89,7 +89,7 @@ return got
 )
 # KEYS: claims hash, my heartbeat, claims log. ARGV: node, epoch, cameras... -> how many released
 RELEASE = (
-    _ALIVE
+    ALIVE
     + """
 if not alive(KEYS[2], ARGV[2]) then return 0 end
 local mine = ARGV[1] .. '|' .. ARGV[2]
@@ -110,7 +110,7 @@ return #gone
 # -> {the goal's epoch (0: its heartbeat is gone, and the cameras were released instead), cameras moved...};
 # {-1} when my own epoch is stale
 HANDOVER = (
-    _ALIVE
+    ALIVE
     + """
 if not alive(KEYS[2], ARGV[2]) then return {-1} end
 local mine = ARGV[1] .. '|' .. ARGV[2]
@@ -137,7 +137,7 @@ return result
 # KEYS: records hash, claims hash, my heartbeat, changes stream. ARGV: node, epoch, maxlen, camera, JSON, ...
 # -> how many written: only records of cameras whose live claim is mine
 SHARE = (
-    _ALIVE
+    ALIVE
     + """
 if not alive(KEYS[3], ARGV[2]) then return 0 end
 local mine = ARGV[1] .. '|' .. ARGV[2]
@@ -196,7 +196,7 @@ class ClusterStore:
         self._holders_of: tuple | None = None
         self._dirty: set[str] | None = None  # cameras the log changed since (None: all of them)
 
-    def _key(self, name: str) -> str:
+    def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
     def _beat(self, share: NodeShare, address: str, epoch: int | None = None) -> str:
@@ -205,7 +205,7 @@ class ClusterStore:
 
     async def join(self, share: NodeShare, address: str = "") -> int:
         """Take a new fencing epoch and start the heartbeat; 0 while this node name still lives elsewhere."""
-        keys = [self._key("epoch"), self._key(f"node:{self.node}"), self._key("nodes"), self._key("generation")]
+        keys = [self.key("epoch"), self.key(f"node:{self.node}"), self.key("nodes"), self.key("generation")]
         args = [self.node, self._beat(share, address), self.ttl_ms, secrets.token_hex(8)]
         epoch = int(await self._join(keys=keys, args=args))
         if epoch:
@@ -216,21 +216,21 @@ class ClusterStore:
         """1 renewed; 0 a newer epoch of this node name replaced it; -1 the heartbeat is gone (expired,
         or Redis lost its data): either way the node must join again before it writes anything."""
         beat = self._beat(share, address, self.epoch)
-        return int(await self._renew(keys=[self._key(f"node:{self.node}")], args=[self.epoch, beat, self.ttl_ms]))
+        return int(await self._renew(keys=[self.key(f"node:{self.node}")], args=[self.epoch, beat, self.ttl_ms]))
 
     async def claim(self, cameras: list[str]) -> set[str]:
         """Claim what is free (unclaimed, or its holder's heartbeat is gone); returns what is now ours."""
         if not cameras:
             return set()
-        keys = [self._key("claims"), self._key(f"node:{self.node}"), self._key("claims:log")]
-        got = await self._claim(keys=keys, args=[self.node, self.epoch, self._key("node:"), *cameras])
-        return {_text(c) for c in got}
+        keys = [self.key("claims"), self.key(f"node:{self.node}"), self.key("claims:log")]
+        got = await self._claim(keys=keys, args=[self.node, self.epoch, self.key("node:"), *cameras])
+        return {text_of(c) for c in got}
 
     async def release(self, cameras: list[str]) -> int:
         """Give up cameras (only claims that are ours, under our epoch)."""
         if not cameras:
             return 0
-        keys = [self._key("claims"), self._key(f"node:{self.node}"), self._key("claims:log")]
+        keys = [self.key("claims"), self.key(f"node:{self.node}"), self.key("claims:log")]
         return int(await self._release(keys=keys, args=[self.node, self.epoch, *cameras]))
 
     async def handover(self, goal: str, cameras: list[str]) -> tuple[int, set[str]]:
@@ -238,20 +238,20 @@ class ClusterStore:
         is gone): (the goal's epoch, 0 if gone or ours is stale; the cameras that left us)."""
         if not cameras:
             return 0, set()
-        keys = [self._key("claims"), self._key(f"node:{self.node}"), self._key("claims:log"), self._key(f"node:{goal}")]
+        keys = [self.key("claims"), self.key(f"node:{self.node}"), self.key("claims:log"), self.key(f"node:{goal}")]
         result = await self._handover(keys=keys, args=[self.node, self.epoch, goal, *cameras])
-        return max(int(result[0]), 0), {_text(c) for c in result[1:]}
+        return max(int(result[0]), 0), {text_of(c) for c in result[1:]}
 
     async def _read_claims(self) -> None:
         """The whole claims hash, with the generation and the log's last entry read with it."""
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.get(self._key("generation"))
-            pipe.xrevrange(self._key("claims:log"), count=1)
-            pipe.hgetall(self._key("claims"))
+            pipe.get(self.key("generation"))
+            pipe.xrevrange(self.key("claims:log"), count=1)
+            pipe.hgetall(self.key("claims"))
             generation, last, raw = await pipe.execute()
-        self._claims = {_text(c): _text(v) for c, v in raw.items()}
+        self._claims = {text_of(c): text_of(v) for c, v in raw.items()}
         self._dirty = None  # every holder worked out again
-        self._generation, self._log_id = generation, (_text(last[0][0]) if last else "0-0")
+        self._generation, self._log_id = generation, (text_of(last[0][0]) if last else "0-0")
 
     def _apply_change(self, holder: str, cameras: str) -> None:
         changed = cameras.split(",")
@@ -267,28 +267,28 @@ class ClusterStore:
         """Write the records of cameras this node holds under its epoch (others' are skipped)."""
         if not records:
             return 0
-        keys = [self._key("records"), self._key("claims"), self._key(f"node:{self.node}"), self._key("changes")]
+        keys = [self.key("records"), self.key("claims"), self.key(f"node:{self.node}"), self.key("changes")]
         args = [self.node, self.epoch, maxlen, *(part for camera, body in records for part in (camera, body))]
         return int(await self._share(keys=keys, args=args))
 
     async def records(self) -> tuple[str, dict[str, bytes]]:
         """Every shared record, and the id of the last change they include ("0-0": none yet)."""
         async with self.client.pipeline(transaction=True) as pipe:  # one atomic read: no change falls between
-            pipe.xrevrange(self._key("changes"), count=1)
-            pipe.hgetall(self._key("records"))
+            pipe.xrevrange(self.key("changes"), count=1)
+            pipe.hgetall(self.key("records"))
             last, records = await pipe.execute()
-        return (_text(last[0][0]) if last else "0-0"), {_text(c): r for c, r in records.items()}
+        return (text_of(last[0][0]) if last else "0-0"), {text_of(c): r for c, r in records.items()}
 
     async def changes(self, after: str, count: int) -> tuple[list[tuple[str, str, bytes]], bool]:
         """Up to `count` changes after `after`: (id, camera, JSON), and whether some were trimmed away
         unread (the reader must then read every record again)."""
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.xrange(self._key("changes"), count=1)
-            pipe.xread({self._key("changes"): after}, count=count)
+            pipe.xrange(self.key("changes"), count=1)
+            pipe.xread({self.key("changes"): after}, count=count)
             first, read = await pipe.execute()
         # the oldest entry left is newer than the last one read: the trim took entries this node never read
-        missed = bool(first) and after != "0-0" and _stream_id(_text(first[0][0])) > _stream_id(after)
-        entries = [(_text(i), _text(_field(f, "c")), _field(f, "r")) for _, found in read for i, f in found]
+        missed = bool(first) and after != "0-0" and stream_order(text_of(first[0][0])) > stream_order(after)
+        entries = [(text_of(i), text_of(field_of(f, "c")), field_of(f, "r")) for _, found in read for i, f in found]
         return entries, missed
 
     async def view(self) -> View:
@@ -296,23 +296,24 @@ class ClusterStore:
         claims log (what each claim and release changed): a steady cluster of 100,000 cameras reads a few
         keys a step, and a failover reads what moved. The whole hash is read at first, when the log was
         trimmed past what this node read, and when Redis lost its data (a new generation)."""
-        log = self._key("claims:log")
+        log = self.key("claims:log")
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.smembers(self._key("nodes"))
-            pipe.get(self._key("generation"))
+            pipe.smembers(self.key("nodes"))
+            pipe.get(self.key("generation"))
             pipe.xrange(log, min=f"({self._log_id}" if self._log_id else "-", count=LOG_READ)
             pipe.xrange(log, count=1)
             names, generation, changes, first = await pipe.execute()
-        trimmed = bool(first) and self._log_id not in (None, "0-0") and _stream_id(_text(first[0][0])) > _stream_id(self._log_id)
+        oldest = stream_order(text_of(first[0][0])) if first else None
+        trimmed = oldest is not None and self._log_id not in (None, "0-0") and oldest > stream_order(self._log_id)
         if generation != self._generation or self._log_id is None or trimmed or len(changes) == LOG_READ:
             await self._read_claims()
         else:
             for change_id, fields in changes:
-                self._apply_change(_text(_field(fields, "h")), _text(_field(fields, "c")))
-                self._log_id = _text(change_id)
+                self._apply_change(text_of(field_of(fields, "h")), text_of(field_of(fields, "c")))
+                self._log_id = text_of(change_id)
         claims = self._claims
-        names = sorted(_text(n) for n in names)
-        beats = await self.client.mget([self._key(f"node:{n}") for n in names]) if names else []
+        names = sorted(text_of(n) for n in names)
+        beats = await self.client.mget([self.key(f"node:{n}") for n in names]) if names else []
         members = {}
         for name, raw in zip(names, beats, strict=True):
             if raw is None:
@@ -342,15 +343,15 @@ def _live_holders(claims: dict[str, str], members: dict[str, Member], cameras, h
             holders.pop(camera, None)
 
 
-def _stream_id(text: str) -> tuple[int, int]:
+def stream_order(text: str) -> tuple[int, int]:
     ms, _, seq = text.partition("-")
     return int(ms), int(seq or 0)
 
 
-def _field(fields: dict, name: str):
+def field_of(fields: dict, name: str):
     return fields[name.encode()] if name.encode() in fields else fields[name]
 
 
-def _text(value: bytes | str) -> str:
+def text_of(value: bytes | str) -> str:
     """A Redis reply as text, whether the client decodes replies or not."""
     return value.decode() if isinstance(value, bytes) else value

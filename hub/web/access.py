@@ -120,11 +120,13 @@ async def access_gate(request: web.Request, handler):
             request[PRINCIPAL] = None
         return await handler(request)
     who = request[PRINCIPAL] = _identify(request, service)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if who is None and cookie and service.session_lookup is not None and await service.session_lookup(cookie):
+        who = request[PRINCIPAL] = _identify(request, service)  # a cluster node: begun on another node just now
     if who is None:
         if request.method == "GET" and request.path == "/":
             raise web.HTTPSeeOther("/login")
-        cookie = request.cookies.get(SESSION_COOKIE)  # its holder may learn why it ended (the page says so)
-        ended = {"ended": service.sessions.why_ended(cookie)} if cookie else {}
+        ended = {"ended": service.sessions.why_ended(cookie)} if cookie else {}  # the page says why it ended
         raise _refuse(401, "sign in first (the page at /login), or send Authorization: Bearer <token>", **ended)
     if who.session is not None:
         _check_browser_request(request, who)

@@ -17,7 +17,7 @@ from hub.auth.password_work import PasswordBusy
 from hub.web.access import ACCESS, ADDRESS, SESSION_COOKIE, is_https, principal, record_for, same_origin, visible_or_404
 from hub.web.bodies import json_object
 from hub.web.connections import CONNECTIONS
-from hub.web.keys import INDEX, READ_DOOR
+from hub.web.keys import INDEX, READ_DOOR, SHARED_SESSIONS
 from hub.web.middleware import json_error
 
 MAX_REASON = 500
@@ -63,6 +63,8 @@ async def login(request: web.Request) -> web.Response:
     service.sessions.drop(request.cookies.get(SESSION_COOKIE))  # never carry a session id across a login
     session = service.sessions.create(user.name, address)
     who = service.from_session(session.id)
+    if SHARED_SESSIONS in request.app:  # a cluster: the other nodes may know the session before the browser does
+        await request.app[SHARED_SESSIONS].written()
     service.record(who, "login", "", address)
     response = web.json_response(_me(request, who), headers={"Cache-Control": "no-store"})
     response.set_cookie(SESSION_COOKIE, session.id, httponly=True, samesite="Strict", secure=is_https(request), path="/")
@@ -78,6 +80,8 @@ async def logout(request: web.Request) -> web.Response:
     if who.session is not None:
         request.app[ACCESS].sessions.drop(who.session.id)
         await request.app[READ_DOOR].sync()  # the read door forgets it before the answer says it is gone
+        if SHARED_SESSIONS in request.app:  # and the cluster knows it ended
+            await request.app[SHARED_SESSIONS].written()
     record_for(request, "logout")
     request.app[CONNECTIONS].recheck()  # its sockets and event streams end now, not at the next check
     response = web.json_response({"signed_out": who.name})

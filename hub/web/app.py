@@ -10,8 +10,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from hub.auth.account_rows import AccountRows
 from hub.auth.service import AccessService
+from hub.auth.users import users_db_for
+from hub.cluster.accounts import AccountsSync, LayoutRows
 from hub.cluster.node import ClusterNode
+from hub.cluster.sessions import SessionsSync
 from hub.config import CATEGORIES, Config
 from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.store import DiagnosticsStore, diagnostics_db_for
@@ -32,6 +36,8 @@ from hub.web.keys import (
     METRICS,
     MONITOR,
     READ_DOOR,
+    SHARED_ACCOUNTS,
+    SHARED_SESSIONS,
     SNAPSHOTS,
     STREAM_LISTS,
     UI,
@@ -81,6 +87,8 @@ async def _run_monitor(app: web.Application):
     if CLUSTER in app:  # a cluster node: the monitor pulls what the node holds
         chores.append(loop.create_task(app[CLUSTER].run(), name="cluster"))
         chores.append(loop.create_task(app[CHANNEL].run(), name="cluster-channel"))
+        chores.append(loop.create_task(app[SHARED_ACCOUNTS].run(), name="cluster-accounts"))
+        chores.append(loop.create_task(app[SHARED_SESSIONS].run(), name="cluster-sessions"))
     yield
     for chore in chores:
         chore.cancel()
@@ -94,6 +102,8 @@ async def _run_monitor(app: web.Application):
         store.close()
     app[ACCESS].record(None, "hub_stopped")
     app[ACCESS].close()
+    if SHARED_ACCOUNTS in app:
+        app[SHARED_ACCOUNTS].rows.close()
 
 
 async def _close_event_streams(app: web.Application) -> None:
@@ -160,8 +170,14 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     app[UI] = _ui(config)
     app[STREAM_LISTS] = StreamLists(app[INDEX])
     app[LAYOUTS] = LayoutStore(source.with_name(source.stem + ".layouts.json"))
+    if clustered:  # users, rights, tokens and layouts alike on every node
+        rows = AccountRows(users_db_for(state))
+        app[SHARED_ACCOUNTS] = AccountsSync(app[CLUSTER].store, rows, LayoutRows(app[LAYOUTS].path))
     app[ACCESS] = AccessService(state, config.access)
     app[CONNECTIONS] = OpenConnections(app[ACCESS])
+    if clustered:  # a session made on one node works on all, and ends on all
+        app[SHARED_SESSIONS] = SessionsSync(app[CLUSTER].store, app[ACCESS].sessions)
+        app[ACCESS].session_lookup = app[SHARED_SESSIONS].lookup
     csp = content_security_policy(config)
     app[CAP] = ConnectionCap(config.hub)  # installed on the server by whoever runs the app (`runner.server`)
     served = config.hub  # the door is started by whoever serves the app

@@ -6,7 +6,9 @@ import asyncio
 
 from aiohttp import web
 
+from hub.cluster.accounts import AccountsSync
 from hub.cluster.node import ClusterNode
+from hub.cluster.sessions import SessionsSync
 from hub.index import Index
 from hub.monitor import Monitor
 from hub.web.live import LiveHub
@@ -28,3 +30,5 @@ STREAM_LISTS = web.AppKey("stream_lists", StreamLists)  # the bodies of GET /api
 READ_DOOR = web.AppKey("read_door", ReadDoor)  # answers the list and record reads in a process of its own
 CLUSTER = web.AppKey("cluster", ClusterNode)  # only on a cluster node ([cluster] redis set)
 CHANNEL = web.AppKey("channel", NodeChannel)  # a cluster node's side of the internal channel, asking others
+SHARED_ACCOUNTS = web.AppKey("shared_accounts", AccountsSync)  # a cluster node: users, tokens, layouts kept alike
+SHARED_SESSIONS = web.AppKey("shared_sessions", SessionsSync)  # a cluster node: sessions work on every node

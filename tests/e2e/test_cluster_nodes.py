@@ -19,10 +19,10 @@ import aiohttp
 import pytest
 import redis as redis_sync
 from prometheus_client.parser import text_string_to_metric_families
+from support.cluster_nodes import start_node as start_cluster_node
 from support.estates import sim_for, sim_stream
-from support.hubrun import provision
 from support.paths import DASHBOARD
-from support.processes import Command, free_port
+from support.processes import Command
 from support.redis_server import RedisServer
 from support.sim_sessions import SessionWatch
 from support.tcp_proxy import TcpProxy
@@ -32,7 +32,6 @@ from hub.cluster.assign import NodeShare, assign
 pytestmark = pytest.mark.redis
 CAMERAS = [f"cam-{i:02d}" for i in range(9)]
 ESTATE = "".join(sim_stream(c, "sim://street?size=320x180&fps=10&codec=h264") for c in CAMERAS)
-SECRET = "cluster-secret-for-tests-0001"
 # the cameras end a session left silent for 2 s, as cameras do (after their own timeout): a paused node's
 serving = sim_for("[sim]\nsession_timeout_s = 2\n" + ESTATE)
 
@@ -54,18 +53,7 @@ def redis_server(tmp_path):
 
 def start_node(folder, name: str, redis_url: str, serving) -> Command:
     """A node in a folder of its own (its users and audit trail sit beside its config), same estate."""
-    folder.mkdir()
-    config = folder / "hub.toml"
-    config.write_text(
-        f'[sim]\nlisten = "{serving.rtsp}"\ncontrol = "{serving.control}"\n'
-        '[monitor]\nmodes = { public-security = "live" }\n[metrics]\npublic = true\n'
-        f'[cluster]\nredis = "{redis_url}"\nnode = "{name}"\n' + ESTATE
-    )
-    env = {"HUB_CLUSTER_SECRET": SECRET}
-    token, port = provision(config), free_port()  # an admin's token, in the node's own users file
-    node = Command("serve", "--config", str(config), "--listen", f"127.0.0.1:{port}", env=env, cwd=folder)
-    node.port, node.token = port, token
-    return node
+    return start_cluster_node(folder, name, redis_url, serving, ESTATE)
 
 
 def stream_records(node: Command) -> list[dict]:

@@ -1,0 +1,183 @@
+"""Signed-in sessions shared by every node: made on one, they work on all; ended on one, they end on all.
+
+Who runs where: `SessionsSync.run` is a task on each cluster node's event loop (started by the app); the
+session store (`hub.auth.sessions`) calls `begun`, `ended` and `seen` as sessions begin, end and are
+used, and the task writes them to Redis at its next turn (a fraction of a second) and brings the other
+nodes' here. A session is known beyond its node only by the SHA-256 of its id: the id, which is the
+browser's secret, is never written anywhere.
+
+Keys, under the cluster's prefix: `session:<digest>` (JSON: user, CSRF token, created, last seen and
+address; it expires with the session's absolute lifetime) and `sessions:log` (a Stream of begins, ends
+and uses, which the nodes follow). Writes are one Lua script per batch, fenced by the node's epoch; a
+node that is not joined keeps its batch until it is. A browser that reaches a node before that node has
+followed the log (it signed in on another node a moment ago) is looked up in Redis directly (`lookup`).
+Idle expiry stays each node's own decision, on a clock the others' uses restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from hub.auth.sessions import Session, SessionStore, digest
+from hub.cluster.store import ALIVE, field_of, stream_order, text_of
+from hub.safe.tasks import stop_if_cancelled
+
+log = logging.getLogger("hub.cluster")
+SYNC_EVERY_S = 0.2
+LOG_MAXLEN = 100_000
+MAX_PENDING = 100_000  # writes kept while Redis is away (beyond: the oldest uses are dropped first)
+BEGIN, END, SEEN = "begin", "end", "seen"
+
+# KEYS: my heartbeat, sessions log. ARGV: node, epoch, session key prefix, maxlen, then (op, key, value,
+# ttl ms) for each write -> 1 written, -1 my epoch is stale (nothing written)
+WRITE = (
+    ALIVE
+    + """
+if not alive(KEYS[1], ARGV[2]) then return -1 end
+for i = 5, #ARGV, 4 do
+  local op, key, value, ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local name = ARGV[3] .. key
+  if op == 'begin' then
+    redis.call('SET', name, value, 'PX', ttl)
+  elseif op == 'end' then
+    redis.call('DEL', name)
+  else
+    local raw = redis.call('GET', name)
+    if raw then
+      local session = cjson.decode(raw)
+      session['seen_at'] = tonumber(value)
+      redis.call('SET', name, cjson.encode(session), 'KEEPTTL')
+    end
+  end
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'n', ARGV[1], 'o', op, 'k', key, 'v', value)
+end
+return 1
+"""
+)
+
+
+class SessionsSync:
+    """`store`: the node's `ClusterStore` (client, name, epoch); `sessions`: the hub's session store."""
+
+    def __init__(self, store, sessions: SessionStore):
+        self.store, self.sessions = store, sessions
+        self._write = store.client.register_script(WRITE)
+        self._pending: list[tuple[str, str, str, int]] = []
+        self._log_id: str | None = None
+        self._flushing = asyncio.Lock()  # the task and a sign-in's answer write one batch at a time
+        self.errors = 0
+        sessions.shared = self
+
+    # what the session store tells (on the event loop, no I/O: written at the task's next turn)
+    def begun(self, session: Session) -> None:
+        value = {"user": session.user, "csrf": session.csrf, "created_at": session.created_at,
+                 "seen_at": session.seen_at, "address": session.address}  # fmt: skip
+        ttl_ms = max(1, int((session.created_at + self.sessions.max_s - session.seen_at) * 1000))
+        self._queue((BEGIN, digest(session.id), json.dumps(value), ttl_ms))
+
+    def ended(self, key: str, why: str) -> None:
+        self._queue((END, key, why, 0))
+
+    def seen(self, key: str, at: float) -> None:
+        self._queue((SEEN, key, repr(at), 0))
+
+    def _queue(self, write: tuple[str, str, str, int]) -> None:
+        self._pending.append(write)
+        if len(self._pending) > MAX_PENDING:
+            uses = [i for i, w in enumerate(self._pending) if w[0] == SEEN][: len(self._pending) - MAX_PENDING]
+            for i in reversed(uses or [0]):
+                del self._pending[i]
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis away: sessions go on here; the writes wait
+                stop_if_cancelled(error)
+                self.errors += 1
+                log.debug("cluster: sessions not synced (%s)", type(error).__name__)
+            await asyncio.sleep(SYNC_EVERY_S)
+
+    async def step(self) -> None:
+        if self._log_id is None:
+            await self._read_all()
+        else:
+            await self._follow()
+        await self._flush()
+
+    async def written(self, timeout_s: float = 1.0) -> None:
+        """Write what is pending now (a sign-in or sign-out answers once the other nodes can know of it);
+        if Redis does not answer in time, the task writes it later and the session works here meanwhile."""
+        try:
+            await asyncio.wait_for(self._flush(), timeout_s)
+        except Exception as error:  # Redis away or slow: nothing lost, the task writes it later
+            log.debug("cluster: session change not written yet (%s)", type(error).__name__)
+
+    async def _flush(self) -> None:
+        async with self._flushing:
+            if self._pending and self.store.epoch:
+                await self._write_batch()
+
+    async def _write_batch(self) -> None:
+        batch = self._pending[:500]
+        args = [self.store.node, self.store.epoch, self.store.key("session:"), LOG_MAXLEN]
+        for write in batch:
+            args.extend(write)
+        keys = [self.store.key(f"node:{self.store.node}"), self.store.key("sessions:log")]
+        if int(await self._write(keys=keys, args=args)) == 1:
+            del self._pending[: len(batch)]
+
+    async def _read_all(self) -> None:
+        """Every live session in Redis (at start, and when the log was trimmed past what this node read)."""
+        client = self.store.client
+        last = await client.xrevrange(self.store.key("sessions:log"), count=1)
+        prefix = self.store.key("session:")
+        names = [name async for name in client.scan_iter(match=prefix + "*", count=1000)]
+        for start in range(0, len(names), 500):
+            part = names[start : start + 500]
+            for name, raw in zip(part, await client.mget(part), strict=True):
+                if raw is not None:
+                    self._begin(text_of(name)[len(prefix) :], raw)
+        self._log_id = text_of(last[0][0]) if last else "0-0"
+
+    def _begin(self, key: str, raw) -> None:
+        value = json.loads(raw)
+        self.sessions.begun_elsewhere(key, value["user"], value["csrf"], value["created_at"], value["seen_at"], value["address"])
+
+    async def _follow(self) -> None:
+        key = self.store.key("sessions:log")
+        async with self.store.client.pipeline(transaction=False) as pipe:
+            pipe.xrange(key, count=1)
+            pipe.xrange(key, min=f"({self._log_id}", count=5000)
+            first, entries = await pipe.execute()
+        if first and self._log_id != "0-0" and stream_order(text_of(first[0][0])) > stream_order(self._log_id):
+            self._log_id = None  # trimmed past what this node read
+            return await self._read_all()
+        for entry_id, fields in entries:
+            self._log_id = text_of(entry_id)
+            if text_of(field_of(fields, "n")) == self.store.node:
+                continue
+            op, key, value = text_of(field_of(fields, "o")), text_of(field_of(fields, "k")), field_of(fields, "v")
+            if op == BEGIN:
+                self._begin(key, value)
+            elif op == END:
+                self.sessions.ended_elsewhere(key, text_of(value))
+            elif op == SEEN:
+                self.sessions.seen_elsewhere(key, float(text_of(value)))
+
+    async def lookup(self, session_id: str) -> bool:
+        """A browser shows a session this node does not know (begun on another node a moment ago, not
+        followed yet): look it up in Redis. True when found (it works here now)."""
+        try:
+            raw = await self.store.client.get(self.store.key("session:" + digest(session_id)))
+        except Exception as error:
+            log.debug("cluster: session lookup failed (%s)", type(error).__name__)
+            return False
+        if raw is None:
+            return False
+        self._begin(digest(session_id), raw)
+        return True

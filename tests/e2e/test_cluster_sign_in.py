@@ -1,0 +1,130 @@
+"""Accounts and sessions on two real `hub serve` nodes (one `redis-server`, one simulator, loopback): a
+session made on one node works on the other, signing out on one ends it on both (an open event stream
+too), a user made with `hub user add` beside one node signs in on the other, and a layout saved on one
+is on the other's wall list. Waits are on conditions with generous deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import aiohttp
+import pytest
+from support.cluster_nodes import start_node
+from support.estates import sim_for, sim_stream
+from support.hubrun import TEST_PASSWORD, TEST_USER, until
+from support.redis_server import RedisServer
+from yarl import URL
+
+pytestmark = pytest.mark.redis
+CAMERAS = ("cam-00", "cam-01")
+ESTATE = "".join(sim_stream(c, "sim://street?size=320x180&fps=5&codec=h264") for c in CAMERAS)
+serving = sim_for(ESTATE)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def two_nodes(tmp_path, redis_server, serving):
+    nodes = [start_node(tmp_path / name, name, redis_server.url, serving, ESTATE) for name in ("n1", "n2")]
+    try:
+        for node in nodes:
+            node.wait_for_line("cluster: joined as", timeout=60)
+        yield nodes
+    finally:
+        for node in nodes:
+            node.ctrl_c()
+            node.finish(60)
+
+
+def origin(node) -> str:
+    return f"http://127.0.0.1:{node.port}"
+
+
+async def sign_in(browser: aiohttp.ClientSession, node, user: str = TEST_USER, password: str = TEST_PASSWORD):
+    """(status, CSRF token) of a sign-in on `node`; the cookie stays in the browser's jar (cookies know no
+    port: the browser shows it to both nodes, as to two names of one site behind a balancer)."""
+    async with browser.post(origin(node) + "/api/login", json={"user": user, "password": password},
+                            headers={"Origin": origin(node)}) as reply:  # fmt: skip
+        return reply.status, (await reply.json()).get("csrf")
+
+
+async def me(browser: aiohttp.ClientSession, node) -> tuple[int, dict]:
+    async with browser.get(origin(node) + "/api/me") as reply:
+        return reply.status, await reply.json()
+
+
+def browser() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def test_a_session_made_on_one_node_works_on_the_other_and_signing_out_there_ends_it_everywhere(two_nodes):
+    n1, n2 = two_nodes
+    async with browser() as page:
+        status, csrf = await sign_in(page, n1)
+        assert status == 200
+        cookie = page.cookie_jar.filter_cookies(URL(origin(n1)))["hub_session"].value
+        status, body = await me(page, n2)  # at once: n2 looks a session it has not followed yet up in Redis
+        assert status == 200 and body["user"] == TEST_USER, body
+        events = await page.get(origin(n1) + "/api/events")  # an open event stream on n1
+        assert events.status == 200
+        async with page.post(origin(n2) + "/api/logout", headers={"Origin": origin(n2), "X-CSRF-Token": csrf}) as reply:
+            assert reply.status == 200
+        async with asyncio.timeout(30):  # n1's stream ends by itself once n1 hears of the sign-out
+            while await events.content.readline():
+                pass
+        events.release()
+        async with page.get(origin(n1) + "/api/me", headers={"Cookie": f"hub_session={cookie}"}) as reply:
+            status, body = reply.status, await reply.json()  # the old cookie, which the sign-out cleared
+        assert status == 401 and body.get("ended") == "signed out", body
+
+
+async def test_a_user_made_beside_one_node_signs_in_on_the_other_and_a_new_password_ends_their_sessions(two_nodes):
+    n1, n2 = two_nodes
+    env = {**os.environ, "NEW_PW": "another-password-2", "NEWER_PW": "yet-another-password-3"}
+    hub = [sys.executable, "-m", "hub", "user"]
+    subprocess.run([*hub, "add", "bob", "--role", "viewer", "--password-env", "NEW_PW", "--config", str(n1.config)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    async with browser() as page:
+        signed_in = await until(lambda: _signs_in(page, n2, "bob", env["NEW_PW"]), 30, "bob signing in on n2")
+        assert signed_in
+        assert (await me(page, n1))[0] == 200
+        subprocess.run([*hub, "passwd", "bob", "--password-env", "NEWER_PW", "--config", str(n2.config)],
+                       env=env, check=True, capture_output=True)  # fmt: skip
+        await until(lambda: _ended(page, n1), 30, "bob's session ending on n1 too")
+        assert await _signs_in(page, n1, "bob", env["NEWER_PW"])
+
+
+async def _signs_in(page, node, user: str, password: str) -> bool:
+    return (await sign_in(page, node, user, password))[0] == 200
+
+
+async def _ended(page, node) -> bool:
+    status, body = await me(page, node)
+    return status == 401 and body.get("ended") == "password changed"
+
+
+async def test_a_layout_saved_on_one_node_is_on_the_others_list(two_nodes):
+    n1, n2 = two_nodes
+    async with browser() as page:
+        _, csrf = await sign_in(page, n1)
+        wall = {"size": 4, "tiles": [CAMERAS[0], None, CAMERAS[1], None]}
+        headers = {"Origin": origin(n1), "X-CSRF-Token": csrf}
+        async with page.put(origin(n1) + "/api/layouts/lobby", json=wall, headers=headers) as reply:
+            assert reply.status in (200, 201), await reply.text()
+
+        async def on_n2() -> dict | None:
+            async with page.get(origin(n2) + "/api/layouts") as reply:
+                body = await reply.json()
+            layouts = body.get("layouts", body)
+            return layouts.get("lobby") if isinstance(layouts, dict) else None
+
+        shown = await until(on_n2, 30, "the layout on n2")
+        assert shown["tiles"] == wall["tiles"]
