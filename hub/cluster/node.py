@@ -220,7 +220,7 @@ class ClusterNode:
         return True
 
     async def _converge(self, view: View) -> None:
-        cameras = self._cameras
+        cameras, configured = self._configured()
         shares = self._eligible(view)
         if cameras != self._target_for or meaningful_change(self._shares, shares):
             target = await asyncio.to_thread(self._assigner, cameras, shares)  # off the loop: a big estate's takes ms
@@ -234,7 +234,7 @@ class ClusterNode:
             return
         self._settled = None
         self.addresses = {name: m.address for name, m in view.members.items() if m.address}
-        holders, configured = view.holders, self._configured  # holders: camera -> live holder, read only
+        holders = view.holders  # camera -> live holder, read only
         self.estate.holders_alive(set(view.members))
         self.members, self.unheld = len(view.members), sum(1 for c in cameras if c not in holders)
         await asyncio.sleep(0)  # a turn for the loop between the heavy steps of a big estate
@@ -276,7 +276,7 @@ class ClusterNode:
         confirms which claims are ours; while it does not answer, the giver's word (signed) is enough, as
         it wrote the claims before telling. Returns how many this node now pulls of them."""
         async with self._moving:
-            wanted = (set(cameras) & self._configured) - self.held
+            wanted = (set(cameras) & self._configured()[1]) - self.held
             if not self.joined or epoch != self.store.epoch or not wanted:
                 return 0
             try:
@@ -365,21 +365,12 @@ class ClusterNode:
             "redis_errors": self.redis_errors + self.share_errors,
         }
 
-    def _refresh_cameras(self) -> None:
-        """The configured cameras' ids, in the config's order (worked out again after a reload)."""
+    def _configured(self) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The configured cameras' ids, in the config's order and as a set (worked out again after a reload)."""
         if self._cameras_of is not self.config:
             self._cameras_of, self._camera_ids = self.config, tuple(s.id for s in self.config.streams)
             self._camera_set = frozenset(self._camera_ids)
-
-    @property
-    def _cameras(self) -> tuple[str, ...]:
-        self._refresh_cameras()
-        return self._camera_ids
-
-    @property
-    def _configured(self) -> frozenset[str]:
-        self._refresh_cameras()
-        return self._camera_set
+        return self._camera_ids, self._camera_set
 
     async def reload(self, config: Config):
         """A new config (SIGHUP, the API): the node keeps its held cameras that remain; the next step assigns.
