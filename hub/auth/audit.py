@@ -103,7 +103,7 @@ def audit_db_for(config_path: Path) -> Path:
     return config_path.with_name(config_path.stem + ".audit.sqlite")
 
 
-def _row_hash(prev: str, seq: int, at: float, who: str, action: str, stream: str, address: str, detail: str) -> str:
+def row_hash(prev: str, seq: int, at: float, who: str, action: str, stream: str, address: str, detail: str) -> str:
     material = json.dumps([prev, seq, repr(at), who, action, stream, address, detail], ensure_ascii=False)
     return hashlib.sha256(material.encode()).hexdigest()
 
@@ -134,7 +134,7 @@ class AuditTrail(SqliteFile):
         last = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         before, prev = last if last else self._anchor()  # an empty table continues from the retention's cut
         seq = before + 1
-        digest = _row_hash(prev, seq, at, who, action, stream, address, detail_text)
+        digest = row_hash(prev, seq, at, who, action, stream, address, detail_text)
         self._db.execute(
             "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, at, who, action, stream, address, detail_text, prev, digest),
@@ -191,7 +191,7 @@ class AuditTrail(SqliteFile):
                     f"entry {row[0]} does not follow entry {seq}: an entry before it was changed or replaced",
                     (seq, prev),
                 )
-            if _row_hash(prev, *row[:7]) != row[8]:
+            if row_hash(prev, *row[:7]) != row[8]:
                 return False, f"entry {row[0]} was changed after it was written", (seq, prev)
             if row[1] > latest:
                 return False, f"entry {row[0]} is dated in the future ({_utc(row[1])})", (seq, prev)
@@ -220,6 +220,14 @@ class AuditTrail(SqliteFile):
         if self._anchor() == (seq, digest):
             return True
         return self._db.execute("SELECT 1 FROM audit WHERE seq = ? AND hash = ?", (seq, digest)).fetchone() is not None
+
+    def rows_after(self, seq: int, limit: int) -> list[tuple]:
+        """Up to `limit` whole rows after `seq`, oldest first: (seq, at, who, action, stream, address, detail,
+        prev, hash), as a cluster node ships them (`hub.cluster.audit`)."""
+        return self._db.execute(
+            "SELECT seq, at, who, action, stream, address, detail, prev, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        ).fetchall()
 
     def entries(
         self,
@@ -268,9 +276,7 @@ def _proves(detail: dict, pruned_at: float, anchor: tuple[int, str], cut: tuple 
     if cut is None or (detail.get("through_seq"), detail.get("through_hash")) != anchor:
         return False
     at, who, action, stream, address, detail_text, prev, _ = cut
-    return (
-        _row_hash(prev, anchor[0], at, who, action, stream, address, detail_text) == anchor[1] and at <= pruned_at - retention_s
-    )
+    return row_hash(prev, anchor[0], at, who, action, stream, address, detail_text) == anchor[1] and at <= pruned_at - retention_s
 
 
 def _utc(at: float) -> str:

@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from hub.auth.account_rows import AccountRows
+from hub.auth.audit import audit_db_for
 from hub.auth.service import AccessService
 from hub.auth.users import users_db_for
 from hub.cluster.accounts import AccountsSync, LayoutRows
+from hub.cluster.audit import AuditShip
 from hub.cluster.node import ClusterNode
 from hub.cluster.sessions import SessionsSync
 from hub.config import CATEGORIES, Config
@@ -37,6 +39,7 @@ from hub.web.keys import (
     MONITOR,
     READ_DOOR,
     SHARED_ACCOUNTS,
+    SHARED_AUDIT,
     SHARED_SESSIONS,
     SNAPSHOTS,
     STREAM_LISTS,
@@ -89,6 +92,7 @@ async def _run_monitor(app: web.Application):
         chores.append(loop.create_task(app[CHANNEL].run(), name="cluster-channel"))
         chores.append(loop.create_task(app[SHARED_ACCOUNTS].run(), name="cluster-accounts"))
         chores.append(loop.create_task(app[SHARED_SESSIONS].run(), name="cluster-sessions"))
+        chores.append(loop.create_task(app[SHARED_AUDIT].run(), name="cluster-audit"))
     yield
     for chore in chores:
         chore.cancel()
@@ -102,8 +106,9 @@ async def _run_monitor(app: web.Application):
         store.close()
     app[ACCESS].record(None, "hub_stopped")
     app[ACCESS].close()
-    if SHARED_ACCOUNTS in app:
+    if SHARED_ACCOUNTS in app:  # what the audit ship had not copied yet, it copies at the next start
         app[SHARED_ACCOUNTS].rows.close()
+        app[SHARED_AUDIT].close()
 
 
 async def _close_event_streams(app: web.Application) -> None:
@@ -178,6 +183,7 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     if clustered:  # a session made on one node works on all, and ends on all
         app[SHARED_SESSIONS] = SessionsSync(app[CLUSTER].store, app[ACCESS].sessions)
         app[ACCESS].session_lookup = app[SHARED_SESSIONS].lookup
+        app[SHARED_AUDIT] = AuditShip(app[CLUSTER].store, audit_db_for(state), config.access.audit_retention_days * 86400)
     csp = content_security_policy(config)
     app[CAP] = ConnectionCap(config.hub)  # installed on the server by whoever runs the app (`runner.server`)
     served = config.hub  # the door is started by whoever serves the app

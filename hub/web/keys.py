@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 
 from hub.cluster.accounts import AccountsSync
+from hub.cluster.audit import AuditShip
 from hub.cluster.node import ClusterNode
 from hub.cluster.sessions import SessionsSync
 from hub.index import Index
@@ -32,3 +33,4 @@ CLUSTER = web.AppKey("cluster", ClusterNode)  # only on a cluster node ([cluster
 CHANNEL = web.AppKey("channel", NodeChannel)  # a cluster node's side of the internal channel, asking others
 SHARED_ACCOUNTS = web.AppKey("shared_accounts", AccountsSync)  # a cluster node: users, tokens, layouts kept alike
 SHARED_SESSIONS = web.AppKey("shared_sessions", SessionsSync)  # a cluster node: sessions work on every node
+SHARED_AUDIT = web.AppKey("shared_audit", AuditShip)  # a cluster node: its audit trail copied to Redis as written

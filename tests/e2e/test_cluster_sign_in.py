@@ -6,13 +6,16 @@ is on the other's wall list. Waits are on conditions with generous deadlines."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import os
+import signal
 import subprocess
 import sys
 
 import aiohttp
 import pytest
-from support.cluster_nodes import start_node
+from support.cluster_nodes import SECRET, restart_node, start_node
 from support.estates import sim_for, sim_stream
 from support.hubrun import TEST_PASSWORD, TEST_USER, until
 from support.redis_server import RedisServer
@@ -40,8 +43,9 @@ def two_nodes(tmp_path, redis_server, serving):
         yield nodes
     finally:
         for node in nodes:
-            node.ctrl_c()
-            node.finish(60)
+            if node.process.poll() is None:
+                node.ctrl_c()
+                node.finish(60)
 
 
 def origin(node) -> str:
@@ -128,3 +132,33 @@ async def test_a_layout_saved_on_one_node_is_on_the_others_list(two_nodes):
 
         shown = await until(on_n2, 30, "the layout on n2")
         assert shown["tiles"] == wall["tiles"]
+
+
+async def test_the_audit_trail_covers_both_nodes_and_a_killed_node_loses_no_entry(two_nodes):
+    n1, n2 = two_nodes
+    async with browser() as page:
+        assert (await sign_in(page, n1))[0] == 200
+        os.kill(n1.process.pid, signal.SIGKILL)  # at once: its "login" entry may be on its disk only
+        n1.process.wait(10)
+        status, csrf = await sign_in(page, n2)
+        assert status == 200
+        async with page.post(origin(n2) + "/api/logout", headers={"Origin": origin(n2), "X-CSRF-Token": csrf}) as reply:
+            assert reply.status == 200
+    two_nodes[0] = restart_node(n1)  # the fixture stops this one
+    two_nodes[0].wait_for_line("cluster: joined as", timeout=60)
+
+    def exported() -> list[dict]:
+        done = subprocess.run([sys.executable, "-m", "hub", "audit", "export", "--config", str(n2.config)],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        return list(csv.DictReader(io.StringIO(done.stdout)))
+
+    def logins() -> set[str]:
+        return {row["node"] for row in exported() if row["action"] == "login" and row["who"] == TEST_USER}
+
+    await until(lambda: logins() == {"n1", "n2"}, 60, "both nodes' sign-ins in the cluster's export, n1's from before its kill")
+    rows = exported()
+    assert [r["time_utc"] for r in rows] == sorted(r["time_utc"] for r in rows), "merged by time"
+    verified = subprocess.run([sys.executable, "-m", "hub", "audit", "verify", "--config", str(n2.config)],
+                              capture_output=True, text=True, env={**os.environ, "HUB_CLUSTER_SECRET": SECRET})  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "cluster node n1: " in verified.stdout and "cluster node n2: " in verified.stdout, verified.stdout

@@ -29,3 +29,11 @@ def start_node(folder: Path, name: str, redis_url: str, serving, estate: str) ->
     node = Command("serve", "--config", str(config), "--listen", f"127.0.0.1:{port}", env=env, cwd=folder)
     node.port, node.token, node.config = port, token, config
     return node
+
+
+def restart_node(node: Command) -> Command:
+    """The same node started again (its folder, config, users and trail as they are), on its port."""
+    env = {"HUB_CLUSTER_SECRET": SECRET}
+    again = Command("serve", "--config", str(node.config), "--listen", f"127.0.0.1:{node.port}", env=env, cwd=node.config.parent)
+    again.port, again.token, again.config = node.port, node.token, node.config
+    return again
