@@ -1,7 +1,7 @@
 """Signed-in browsers: session ids, their CSRF tokens, idle and absolute expiry.
 
 Runs on the event loop (the login and the access middleware); no I/O. Sessions live in
-memory: a restart signs everybody out, which is the safe side. A session id is 256 random
+memory: a restart of a single node signs everybody out, which is the safe side. A session id is 256 random
 bits, sent only in an HttpOnly, SameSite=Strict cookie; a new id is made at every login
 (never reused from the request), so a planted id is worthless. Each session carries its own
 CSRF token, which the page sends back in a header on every state-changing request.

@@ -157,7 +157,8 @@ def _verify_node(entries: Iterator[tuple[int, dict]], shipped: int) -> tuple[boo
 
 def export_cluster(client, since: float | None, prefix: str = "hub:") -> Iterator[list]:
     """Every node's copied entries at or after `since`, merged by time: rows of node, seq, time, who,
-    action, stream, address, detail, hash (the CSV's columns after its header)."""
+    action, stream, address, detail, hash (the CSV's columns after its header). An entry copied by
+    several nodes (nodes on one machine, sharing the trail beside one config) is written once."""
 
     def timed(node: str) -> Iterator[tuple]:
         for seq, entry in _entries(client, prefix + f"audit:{node}"):
@@ -165,6 +166,12 @@ def export_cluster(client, since: float | None, prefix: str = "hub:") -> Iterato
                 yield entry["at"], node, seq, entry
 
     streams = [timed(node) for node in sorted(_nodes(client, prefix))]
+    moment, hashes = None, set()  # nodes on one machine share one trail: its entries are written once
     for at, node, seq, e in heapq.merge(*streams, key=lambda item: (item[0], item[1], item[2])):
+        if at != moment:
+            moment, hashes = at, set()
+        if e["hash"] in hashes:
+            continue
+        hashes.add(e["hash"])
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at % 1 * 1000):03d}Z"
         yield [node, seq, stamp, e["who"], e["action"], e["stream"], e["address"], e["detail"], e["hash"]]

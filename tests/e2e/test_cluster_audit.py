@@ -128,3 +128,19 @@ async def test_a_stale_epoch_copies_nothing(tmp_path, joined, redis_server):
     assert await store.client.xlen("hub:audit:a") == 0
     ship.close()
     own.close()
+
+
+async def test_nodes_sharing_one_trail_on_one_machine_export_each_entry_once(tmp_path, joined, redis_server):
+    shared = trail(tmp_path, "one-machine")
+    ships = [AuditShip(await joined(name), shared.path, 90 * DAY) for name in ("a", "b")]
+    for n in range(3):
+        shared.append("ann", "snapshot", f"cam-{n}", "10.0.0.1")
+    for ship in ships:
+        await copied(ship, 3)
+    sync = redis.Redis.from_url(redis_server.url)
+    assert [(r[0], r[5]) for r in export_cluster(sync, None)] == [("a", "cam-0"), ("a", "cam-1"), ("a", "cam-2")]
+    assert all(whole for _, whole, _ in verify_cluster(sync))
+    sync.close()
+    for ship in ships:
+        ship.close()
+    shared.close()
