@@ -16,7 +16,7 @@ from hub.safe.numbers import ascii_int
 from hub.web.access import ACCESS, ADDRESS, principal, principal_or_none, record_for, require, visible_or_404
 from hub.web.account import needs_reason
 from hub.web.bodies import json_object
-from hub.web.keys import CHANNEL, CLUSTER, CONFIG_PATH, INDEX, MONITOR, READ_DOOR, SNAPSHOTS, STREAM_LISTS
+from hub.web.keys import CHANNEL, CLUSTER, CONFIG_PATH, INDEX, MONITOR, READ_DOOR, SHARED_RELOADS, SNAPSHOTS, STREAM_LISTS
 from hub.web.metrics.scoped import metrics_for
 from hub.web.middleware import bad_request, json_error
 
@@ -150,8 +150,9 @@ async def reload_config(request: web.Request) -> web.Response:
     return web.json_response(result, status=status)
 
 
-async def reload_from_disk(app: web.Application) -> dict:
-    """Re-read the config file; a bad one is refused and the running config stays."""
+async def reload_from_disk(app: web.Application, by_hand: bool = True) -> dict:
+    """Re-read the config file; a bad one is refused and the running config stays. On a cluster node, a
+    reload by hand (not one that follows another node's) is told to the other nodes, which reload too."""
     path = app[CONFIG_PATH]
     try:
         config = load_config(path)
@@ -159,7 +160,16 @@ async def reload_from_disk(app: web.Application) -> dict:
         return {"error": "the new config has problems; the running config is unchanged", "problems": exc.problems}
     result = await (app[CLUSTER].reload(config) if CLUSTER in app else app[MONITOR].apply(config))
     app[ACCESS].apply(config.access)
+    if by_hand and SHARED_RELOADS in app:
+        app[SHARED_RELOADS].reloaded_here()
     return {"reloaded": path, **result.to_json()}
+
+
+async def reload_after_another_node(app: web.Application) -> dict:
+    """Another cluster node reloaded: reload this node's own copy of the config, and audit it."""
+    result = await reload_from_disk(app, by_hand=False)
+    app[ACCESS].record(None, "reload", via="cluster", refused="error" in result)
+    return result
 
 
 async def healthz(request: web.Request) -> web.Response:

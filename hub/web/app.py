@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from hub.auth.users import users_db_for
 from hub.cluster.accounts import AccountsSync, LayoutRows
 from hub.cluster.audit import AuditShip
 from hub.cluster.node import ClusterNode
+from hub.cluster.reloads import ReloadSync
 from hub.cluster.sessions import SessionsSync
 from hub.config import CATEGORIES, Config
 from hub.diagnostics.service import Diagnostics
@@ -40,6 +42,7 @@ from hub.web.keys import (
     READ_DOOR,
     SHARED_ACCOUNTS,
     SHARED_AUDIT,
+    SHARED_RELOADS,
     SHARED_SESSIONS,
     SNAPSHOTS,
     STREAM_LISTS,
@@ -93,6 +96,7 @@ async def _run_monitor(app: web.Application):
         chores.append(loop.create_task(app[SHARED_ACCOUNTS].run(), name="cluster-accounts"))
         chores.append(loop.create_task(app[SHARED_SESSIONS].run(), name="cluster-sessions"))
         chores.append(loop.create_task(app[SHARED_AUDIT].run(), name="cluster-audit"))
+        chores.append(loop.create_task(app[SHARED_RELOADS].run(), name="cluster-reloads"))
     yield
     for chore in chores:
         chore.cancel()
@@ -183,6 +187,8 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
     if clustered:  # a session made on one node works on all, and ends on all
         app[SHARED_SESSIONS] = SessionsSync(app[CLUSTER].store, app[ACCESS].sessions)
         app[ACCESS].session_lookup = app[SHARED_SESSIONS].lookup
+        reload = functools.partial(api.reload_after_another_node, app)
+        app[SHARED_RELOADS] = ReloadSync(app[CLUSTER].store, app[CONFIG_PATH], reload)
         app[SHARED_AUDIT] = AuditShip(app[CLUSTER].store, audit_db_for(state), config.access.audit_retention_days * 86400)
     csp = content_security_policy(config)
     app[CAP] = ConnectionCap(config.hub)  # installed on the server by whoever runs the app (`runner.server`)

@@ -9,6 +9,7 @@ from aiohttp import web
 from hub.cluster.accounts import AccountsSync
 from hub.cluster.audit import AuditShip
 from hub.cluster.node import ClusterNode
+from hub.cluster.reloads import ReloadSync
 from hub.cluster.sessions import SessionsSync
 from hub.index import Index
 from hub.monitor import Monitor
@@ -34,3 +35,4 @@ CHANNEL = web.AppKey("channel", NodeChannel)  # a cluster node's side of the int
 SHARED_ACCOUNTS = web.AppKey("shared_accounts", AccountsSync)  # a cluster node: users, tokens, layouts kept alike
 SHARED_SESSIONS = web.AppKey("shared_sessions", SessionsSync)  # a cluster node: sessions work on every node
 SHARED_AUDIT = web.AppKey("shared_audit", AuditShip)  # a cluster node: its audit trail copied to Redis as written
+SHARED_RELOADS = web.AppKey("shared_reloads", ReloadSync)  # a cluster node: a reload on one node reloads all

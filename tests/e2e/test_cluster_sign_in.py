@@ -162,3 +162,19 @@ async def test_the_audit_trail_covers_both_nodes_and_a_killed_node_loses_no_entr
                               capture_output=True, text=True, env={**os.environ, "HUB_CLUSTER_SECRET": SECRET})  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "cluster node n1: " in verified.stdout and "cluster node n2: " in verified.stdout, verified.stdout
+
+
+async def test_a_reload_on_one_node_reloads_the_others_from_their_own_copy_of_the_config(two_nodes, serving):
+    n1, n2 = two_nodes
+    for node in two_nodes:  # the admin copies the new config to every node first
+        node.config.write_text(node.config.read_text() + sim_stream("cam-02", "sim://street?size=320x180&fps=5&codec=h264"))
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {n1.token}"}) as admin:
+        async with admin.post(origin(n1) + "/api/reload") as reply:
+            assert reply.status == 200, await reply.text()
+
+        async def n2_lists_it() -> bool:
+            async with admin.get(origin(n2) + "/api/streams/cam-02", headers={"Authorization": f"Bearer {n2.token}"}) as reply:
+                return reply.status == 200
+
+        await until(n2_lists_it, 30, "n2 reloading after n1")
+    n2.wait_for_line("cluster: reloaded the config after n1 did", timeout=10)
