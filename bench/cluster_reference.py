@@ -1,0 +1,217 @@
+"""The reference estate on two nodes, one killed (issue: nodes sharing an estate through Redis).
+
+One `redis-server`, the simulator serving the 1,555-camera reference estate of `hub estate`, and two
+`hub serve` nodes (n1, n2) on loopback, each in mode auto (its live budget decides how many of its
+cameras are live, the rest are patrolled). Once the cameras are spread over both nodes, every camera has
+a verdict and a patrol round is done, n1 is killed with SIGKILL. Measured:
+- how long until n2 holds all 1,555 cameras, and until it has a verdict of its own for every one and
+  has visited every patrolled camera once since the kill;
+- how n2 watches them before and after (live, patrolled): its live budget stays its own, so it patrols
+  more of them;
+- every state change n2 reports (its event stream) of the cameras it already held before the kill and
+  that carry no fault: each is a false state change (target 0); those of the cameras it took over after
+  their first verdict on n2 are counted too;
+- double pull: the simulator's sessions per feed sampled every 100 ms (target 0 s).
+
+Run: python bench/cluster_reference.py [--period 60] [--probe 15] [--observe 60]   (about 8 minutes)
+Results: bench/results/cluster_reference.json and its markdown on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import header_markdown, machine, table_markdown, write_results
+from hubproc import HubProcess, sim_section
+from live_capacity import _drain
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.redis_server import RedisServer  # noqa: E402
+from support.sim_sessions import SessionWatch  # noqa: E402
+
+from hub.config import parse_config  # noqa: E402
+from hub.inventory.estate import estate_config  # noqa: E402
+from hub.sim.process import start_sim  # noqa: E402
+
+SECRET = "cluster-bench-secret-0001"
+NAMES = ("n1", "n2")
+
+
+def claims(node: HubProcess) -> int:
+    for line in _metrics(node):
+        if line.startswith("hub_cluster_claims{"):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
+
+
+def _metrics(node: HubProcess) -> list[str]:
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(node.url("/metrics"), headers=node.headers), timeout=30) as reply:
+        return reply.read().decode().splitlines()
+
+
+class StateChanges:
+    """Every `state` event of a node's event stream, timed on arrival (first verdicts included)."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[float, dict]] = []
+
+    async def follow(self, url: str, headers: dict) -> None:
+        import json
+
+        import aiohttp
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), headers=headers) as session:
+            async with session.get(url) as reply:
+                kind = None
+                async for raw in reply.content:
+                    line = raw.decode().rstrip("\n")
+                    if line.startswith("event: "):
+                        kind = line[7:]
+                    elif line.startswith("data: ") and kind == "state":
+                        self.changes.append((time.monotonic(), json.loads(line[6:])))
+
+
+async def until(condition, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while not await asyncio.to_thread(condition):
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"{what}: not within {timeout} s")
+        await asyncio.sleep(2)
+    return time.monotonic() - started
+
+
+def watching(records: list[dict], node: str) -> dict[str, int]:
+    mine = [r for r in records if r.get("node") == node]
+    return {"held": len(mine), "live": sum(1 for r in mine if r["watching"] == "live"),
+            "patrol": sum(1 for r in mine if r["watching"] == "patrol")}  # fmt: skip
+
+
+async def run(args) -> dict:
+    text = estate_config()
+    faulty = {s.id for s in parse_config(text).streams if s.fault}
+    cameras = [s.id for s in parse_config(text).streams]
+    os.environ["HUB_CLUSTER_SECRET"] = SECRET
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        redis = RedisServer(folder).start()
+        (folder / "sim.toml").write_text(text)
+        sim = await asyncio.to_thread(start_sim, folder / "sim.toml")
+        sessions = SessionWatch(sim.control, cameras)
+        monitor = f"[monitor]\npatrol_period_s = {args.period}\nprobe_interval_s = {args.probe}\n"
+        nodes: dict[str, HubProcess] = {}
+        try:
+            for name in NAMES:
+                (folder / name).mkdir()
+                config = sim_section(sim) + monitor + f'[cluster]\nredis = "{redis.url}"\nnode = "{name}"\n'
+                (folder / name / "hub.toml").write_text(config + "[[streams]]" + text.split("[[streams]]", 1)[1])
+                nodes[name] = HubProcess(folder / name / "hub.toml")
+                _drain(nodes[name])
+            n1, n2 = nodes["n1"], nodes["n2"]
+            started = time.monotonic()
+
+            def ready() -> bool:  # both nodes hold cameras, every camera judged, every patrolled one visited
+                held = [claims(n) for n in nodes.values()]
+                streams = n2.get("/api/streams")["streams"]
+                return (all(held) and sum(held) == len(cameras) and all(r["state"] != "connecting" for r in streams)
+                        and all(r["checked_at"] for r in streams if r["watching"] == "patrol"))  # fmt: skip
+
+            await until(ready, args.period * 3 + 300, "both nodes settled with a verdict for every camera")
+            spread_s = time.monotonic() - started
+            events = StateChanges()
+            follower = asyncio.ensure_future(events.follow(n2.url("/api/events"), n2.headers))
+            await asyncio.sleep(args.observe)  # the survivor's own cameras, watched before the kill
+            records = n2.get("/api/streams")["streams"]
+            before = {"n1": watching(records, "n1"), "n2": watching(records, "n2")}
+            own = {r["id"] for r in records if r.get("node") == "n2"}
+            killed_at, killed_wall = time.monotonic(), time.time()
+            os.kill(n1.pid, signal.SIGKILL)
+            n1.process.wait(10)
+            held_s = await until(lambda: claims(n2) == len(cameras), 120, "n2 holding every camera")
+
+            def judged() -> bool:  # n2's own verdict of every camera, every patrolled one visited since the kill
+                streams = n2.get("/api/streams")["streams"]
+                return all(r["state"] != "connecting" and r.get("node") == "n2" for r in streams) and all(
+                    (r["checked_at"] or 0) > killed_wall for r in streams if r["watching"] == "patrol"
+                )
+
+            await until(judged, args.period * 3 + 300, "n2's verdict of every camera and a patrol round")
+            judged_s = time.monotonic() - killed_at
+            await asyncio.sleep(args.observe)
+            after = watching(n2.get("/api/streams")["streams"], "n2")
+            follower.cancel()
+        finally:
+            sessions.stop()
+            for node in nodes.values():
+                if node.process.poll() is None:
+                    node.stop()
+            sim.stop()
+            redis.kill()
+    changes_before = [c for at, c in events.changes if at < killed_at and c["id"] in own and c["id"] not in faulty]
+    changes_own = [c for at, c in events.changes if at >= killed_at and c["id"] in own and c["id"] not in faulty]
+    taken = {c for c in cameras if c not in own}
+    # a taken camera's changes after its first verdict on n2 (the first: from `connecting`, its holder gone)
+    settled: set[str] = set()
+    changes_taken = []
+    for at, c in events.changes:
+        if at < killed_at or c["id"] not in taken or c["id"] in faulty:
+            continue
+        if c["id"] in settled:
+            changes_taken.append(c)
+        elif c["previous"] == "connecting":
+            settled.add(c["id"])
+    return {
+        "machine": machine(),
+        "args": vars(args),
+        "cameras": len(cameras),
+        "faulty": len(faulty),
+        "spread_s": round(spread_s, 1),
+        "before": before,
+        "after": after,
+        "held_all_s": round(held_s, 1),
+        "judged_all_s": round(judged_s, 1),
+        "false_before_kill": len(changes_before),
+        "false_own_after_kill": len(changes_own),
+        "false_own_examples": changes_own[:5],
+        "changes_taken_after_first_verdict": len(changes_taken),
+        "taken_examples": changes_taken[:5],
+        "double_pull_s": round(sessions.double_s, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--period", type=float, default=60.0, help="patrol period, s")
+    parser.add_argument("--probe", type=float, default=15.0, help="probe interval, s")
+    parser.add_argument("--observe", type=float, default=60.0, help="watched before the kill and after the takeover, s")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    print(header_markdown(result["machine"]))
+    b, a = result["before"], result["after"]
+    rows = [
+        ["n1 before the kill", b["n1"]["held"], b["n1"]["live"], b["n1"]["patrol"]],
+        ["n2 before the kill", b["n2"]["held"], b["n2"]["live"], b["n2"]["patrol"]],
+        ["n2 after the takeover", a["held"], a["live"], a["patrol"]],
+    ]
+    print(table_markdown(["node", "cameras held", "live", "patrolled"], rows))
+    print(
+        f"\nn2 held all {result['cameras']} cameras {result['held_all_s']} s after n1 was killed, and had its own verdict "
+        f"of every one and a patrol round {result['judged_all_s']} s after; false state changes of the cameras n2 "
+        f"already had: {result['false_own_after_kill']} after the kill (target 0), {result['false_before_kill']} in "
+        f"the {args.observe:g} s before; changes of taken cameras after their first verdict on n2: "
+        f"{result['changes_taken_after_first_verdict']}; double pull {result['double_pull_s']} s (target 0)"
+    )
+    print(f"written to {write_results('cluster_reference', result, False)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
