@@ -25,6 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from cluster_run import claims, cluster_gauge, stop_cluster
 from common import header_markdown, machine, table_markdown, write_results
 from hubproc import HubProcess, sim_section
 
@@ -37,18 +38,6 @@ from hub.sim.process import start_sim  # noqa: E402
 NAMES = ("n1", "n2", "n3")
 SECRET = "cluster-bench-secret-0001"
 FAILOVER_TARGET_S = 15.0
-
-
-def cluster_gauge(node: HubProcess, name: str) -> int:
-    with urllib.request.urlopen(node.url("/metrics"), timeout=10) as reply:
-        for line in reply.read().decode().splitlines():
-            if line.startswith(name + "{"):
-                return int(float(line.rsplit(" ", 1)[1]))
-    return 0
-
-
-def claims(node: HubProcess) -> int:
-    return cluster_gauge(node, "hub_cluster_claims")
 
 
 def settled(nodes: dict[str, HubProcess]) -> bool:
@@ -159,12 +148,7 @@ def run(args) -> dict:
             # Redis dies at steady state (the last kill's share is back in full, above)
             redis_away = redis_outage(redis, nodes, sessions, cameras, args.redis_away)
         finally:
-            sessions.stop()
-            for node in nodes.values():
-                if node.process.poll() is None:
-                    node.stop()
-            sim.stop()
-            redis.kill()
+            stop_cluster(sessions, nodes, sim, redis)
     failovers = [k["failover_s"] for k in kills]
     return {
         "machine": machine(),

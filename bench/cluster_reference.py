@@ -14,6 +14,7 @@ a verdict and a patrol round is done, n1 is killed with SIGKILL. Measured:
 - double pull: the simulator's sessions per feed sampled every 100 ms (target 0 s).
 
 Run: python bench/cluster_reference.py [--period 60] [--probe 15] [--observe 60]   (about 8 minutes)
+     python bench/cluster_reference.py --smoke                                      (a sampled estate: CI)
 Results: bench/results/cluster_reference.json and its markdown on stdout.
 """
 
@@ -28,7 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from cluster_run import claims, stop_cluster
 from common import header_markdown, machine, table_markdown, write_results
+from estate import Events, sampled
 from hubproc import HubProcess, sim_section
 from live_capacity import _drain
 
@@ -44,40 +47,10 @@ SECRET = "cluster-bench-secret-0001"
 NAMES = ("n1", "n2")
 
 
-def claims(node: HubProcess) -> int:
-    for line in _metrics(node):
-        if line.startswith("hub_cluster_claims{"):
-            return int(float(line.rsplit(" ", 1)[1]))
-    return 0
-
-
-def _metrics(node: HubProcess) -> list[str]:
-    import urllib.request
-
-    with urllib.request.urlopen(urllib.request.Request(node.url("/metrics"), headers=node.headers), timeout=30) as reply:
-        return reply.read().decode().splitlines()
-
-
-class StateChanges:
-    """Every `state` event of a node's event stream, timed on arrival (first verdicts included)."""
-
-    def __init__(self) -> None:
-        self.changes: list[tuple[float, dict]] = []
-
-    async def follow(self, url: str, headers: dict) -> None:
-        import json
-
-        import aiohttp
-
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), headers=headers) as session:
-            async with session.get(url) as reply:
-                kind = None
-                async for raw in reply.content:
-                    line = raw.decode().rstrip("\n")
-                    if line.startswith("event: "):
-                        kind = line[7:]
-                    elif line.startswith("data: ") and kind == "state":
-                        self.changes.append((time.monotonic(), json.loads(line[6:])))
+def progress(what: dict, every_s: float = 30.0, last: list = [0.0]) -> None:  # noqa: B006 (the time last printed)
+    if time.monotonic() - last[0] >= every_s:
+        last[0] = time.monotonic()
+        print(f"waiting: {what}", flush=True)
 
 
 async def until(condition, timeout: float, what: str) -> float:
@@ -96,7 +69,7 @@ def watching(records: list[dict], node: str) -> dict[str, int]:
 
 
 async def run(args) -> dict:
-    text = estate_config()
+    text = sampled(estate_config(), args.sample)
     faulty = {s.id for s in parse_config(text).streams if s.fault}
     cameras = [s.id for s in parse_config(text).streams]
     os.environ["HUB_CLUSTER_SECRET"] = SECRET
@@ -121,12 +94,17 @@ async def run(args) -> dict:
             def ready() -> bool:  # both nodes hold cameras, every camera judged, every patrolled one visited
                 held = [claims(n) for n in nodes.values()]
                 streams = n2.get("/api/streams")["streams"]
-                return (all(held) and sum(held) == len(cameras) and all(r["state"] != "connecting" for r in streams)
-                        and all(r["checked_at"] for r in streams if r["watching"] == "patrol"))  # fmt: skip
+                waiting = {
+                    "held": held,
+                    "connecting": [r["id"] for r in streams if r["state"] == "connecting"][:5],
+                    "unvisited": [r["id"] for r in streams if r["watching"] == "patrol" and not r["checked_at"]][:5],
+                }
+                progress(waiting)
+                return all(held) and sum(held) == len(cameras) and not waiting["connecting"] and not waiting["unvisited"]
 
             await until(ready, args.period * 3 + 300, "both nodes settled with a verdict for every camera")
             spread_s = time.monotonic() - started
-            events = StateChanges()
+            events = Events(first_verdicts_too=True)
             follower = asyncio.ensure_future(events.follow(n2.url("/api/events"), n2.headers))
             await asyncio.sleep(args.observe)  # the survivor's own cameras, watched before the kill
             records = n2.get("/api/streams")["streams"]
@@ -139,9 +117,14 @@ async def run(args) -> dict:
 
             def judged() -> bool:  # n2's own verdict of every camera, every patrolled one visited since the kill
                 streams = n2.get("/api/streams")["streams"]
-                return all(r["state"] != "connecting" and r.get("node") == "n2" for r in streams) and all(
-                    (r["checked_at"] or 0) > killed_wall for r in streams if r["watching"] == "patrol"
-                )
+                waiting = {
+                    "not n2's verdict": [r["id"] for r in streams if r["state"] == "connecting" or r.get("node") != "n2"][:5],
+                    "unvisited": [
+                        r["id"] for r in streams if r["watching"] == "patrol" and (r["checked_at"] or 0) <= killed_wall
+                    ][:5],
+                }
+                progress(waiting)
+                return not waiting["not n2's verdict"] and not waiting["unvisited"]
 
             await until(judged, args.period * 3 + 300, "n2's verdict of every camera and a patrol round")
             judged_s = time.monotonic() - killed_at
@@ -149,12 +132,7 @@ async def run(args) -> dict:
             after = watching(n2.get("/api/streams")["streams"], "n2")
             follower.cancel()
         finally:
-            sessions.stop()
-            for node in nodes.values():
-                if node.process.poll() is None:
-                    node.stop()
-            sim.stop()
-            redis.kill()
+            stop_cluster(sessions, nodes, sim, redis)
     changes_before = [c for at, c in events.changes if at < killed_at and c["id"] in own and c["id"] not in faulty]
     changes_own = [c for at, c in events.changes if at >= killed_at and c["id"] in own and c["id"] not in faulty]
     taken = {c for c in cameras if c not in own}
@@ -192,7 +170,11 @@ def main() -> int:
     parser.add_argument("--period", type=float, default=60.0, help="patrol period, s")
     parser.add_argument("--probe", type=float, default=15.0, help="probe interval, s")
     parser.add_argument("--observe", type=float, default=60.0, help="watched before the kill and after the takeover, s")
+    parser.add_argument("--sample", type=int, default=0, help="about this many of the fixed cameras (0: the whole estate)")
+    parser.add_argument("--smoke", action="store_true", help="a sampled estate, short periods (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.sample, args.period, args.probe, args.observe = 40, 12.0, 4.0, 5.0
     result = asyncio.run(run(args))
     print(header_markdown(result["machine"]))
     b, a = result["before"], result["after"]
@@ -209,7 +191,7 @@ def main() -> int:
         f"the {args.observe:g} s before; changes of taken cameras after their first verdict on n2: "
         f"{result['changes_taken_after_first_verdict']}; double pull {result['double_pull_s']} s (target 0)"
     )
-    print(f"written to {write_results('cluster_reference', result, False)}")
+    print(f"written to {write_results('cluster_reference', result, args.smoke)}")
     return 0
 
 

@@ -71,12 +71,14 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 class Events:
-    """Follows /api/events: every state change, timed on arrival."""
+    """Follows /api/events: every state change, timed on arrival (`first_verdicts_too`: a stream's first
+    verdict, from `connecting`, is kept as a change too)."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_verdicts_too: bool = False) -> None:
         self.changes: list[tuple[float, dict]] = []  # (arrival, event), first verdicts left out
         self.first_verdicts = 0
         self._judged: set[str] = set()  # streams that have had a verdict
+        self._keep_first = first_verdicts_too
 
     async def follow(self, url: str, headers: dict) -> None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), headers=headers) as session:
@@ -91,7 +93,8 @@ class Events:
                         if change["id"] not in self._judged and change["previous"] == "connecting":
                             self._judged.add(change["id"])  # a stream's first verdict is not a transition
                             self.first_verdicts += 1
-                            continue
+                            if not self._keep_first:
+                                continue
                         self._judged.add(change["id"])
                         self.changes.append((time.monotonic(), change))
 

@@ -30,6 +30,7 @@ FULL = [
     ["login_burst.py"],
     ["cluster.py"],
     ["cluster_scale.py"],
+    ["cluster_reference.py"],
 ]
 SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
@@ -46,6 +47,7 @@ SMOKE = [
     ["login_burst.py", "--streams", "2", "--seconds", "4", "--burst", "50", "--smoke"],
     ["cluster.py", "--smoke"],
     ["cluster_scale.py", "--smoke"],
+    ["cluster_reference.py", "--smoke"],
 ]
 
 

@@ -597,6 +597,39 @@ def _redis_away(away: dict | None) -> list[str]:
     ]
 
 
+def cluster_reference() -> str:
+    r = load("cluster_reference")
+    if r is None:
+        return ""
+    b, a, args = r["before"], r["after"], r["args"]
+    rows = [
+        ["n1, before the kill", b["n1"]["held"], b["n1"]["live"], b["n1"]["patrol"]],
+        ["n2, before the kill", b["n2"]["held"], b["n2"]["live"], b["n2"]["patrol"]],
+        ["n2, after the takeover", a["held"], a["live"], a["patrol"]],
+    ]
+    return "\n".join(
+        [
+            "## Cluster: the reference estate on two nodes, one killed\n",
+            f"`python bench/cluster_reference.py`: the {r['cameras']:,}-camera reference estate ({r['faulty']} of them "
+            "with a fault of their own) on two `hub serve` nodes in mode auto, one `redis-server` and the simulator on "
+            f"loopback (patrol period {args['period']:g} s, probes every {args['probe']:g} s). Once both nodes hold cameras "
+            "and every camera has a verdict, n1 is killed with SIGKILL. A state change of a camera n2 already held, with "
+            "no fault of its own, is a false state change (target 0); the simulator's sessions are sampled every 100 ms "
+            "for double pulls.\n",
+            machine(r) + "\n",
+            table(["node", "cameras held", "live", "patrolled"], rows),
+            "",
+            f"n2 held all {r['cameras']:,} cameras {r['held_all_s']} s after the kill, and had its own verdict of every "
+            f"one and a patrol round since the kill {r['judged_all_s']} s after it. False state changes of the cameras "
+            f"n2 already had: **{r['false_own_after_kill']}** from the kill to {args['observe']:g} s after that "
+            f"({met(r['false_own_after_kill'], 0)}), {r['false_before_kill']} in the {args['observe']:g} s before the kill; "
+            f"changes of the cameras it took over, after their first verdict on n2: "
+            f"{r['changes_taken_after_first_verdict']}; double pull {r['double_pull_s']} s ({met(r['double_pull_s'], 0.0)}).",
+            "",
+        ]
+    )
+
+
 def cluster_scale() -> str:
     r = load("cluster_scale")
     if r is None:
@@ -772,6 +805,7 @@ only the process under test is measured (CPU from `/proc`, after a warm-up, over
         sharpness_measures(),
         sign_ins(),
         cluster(),
+        cluster_reference(),
         cluster_scale(),
         small_ones(),
     ]

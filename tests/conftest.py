@@ -7,6 +7,7 @@ import logging
 import pytest
 from support.estates import SIM_ESTATE, UNREACHABLE, sim_for
 from support.hubrun import hub_config_text, running_hub
+from support.redis_server import RedisServer
 
 from hub import logs
 
@@ -37,3 +38,11 @@ def hub_config(sim, tmp_path):
 async def hub(hub_config):
     async with running_hub(hub_config) as running:
         yield running
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """Debian's `redis-server` on a free loopback port, killed at the end (the cluster's tests)."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.kill()

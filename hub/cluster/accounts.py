@@ -19,7 +19,6 @@ own changes meanwhile are written when Redis answers again.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 from hub.auth.account_rows import AccountRows, digest
 from hub.cluster.store import ALIVE, field_of, stream_order, text_of
 from hub.safe.files import private_dir, write_private
-from hub.safe.tasks import stop_if_cancelled
+from hub.safe.tasks import Repeating
 
 log = logging.getLogger("hub.cluster")
 SYNC_EVERY_S = 0.5
@@ -105,30 +104,22 @@ class LayoutRows:
         write_private(private_dir(self.path.parent) / self.path.name, json.dumps(layouts, indent=1, ensure_ascii=False))
 
 
-class AccountsSync:
+class AccountsSync(Repeating):
     """`store`: the node's `ClusterStore` (its client, name and epoch); `rows`: its account database;
     `layouts`: its layouts file (None: not shared)."""
 
+    every_s = SYNC_EVERY_S
+    what = "cluster: accounts not synced (Redis away?)"
+    log = log
+
     def __init__(self, store, rows: AccountRows, layouts: LayoutRows | None = None):
+        super().__init__()
         self.store, self.rows, self.layouts = store, rows, layouts
         self._put = store.client.register_script(PUT)
         self._log_id: str | None = None  # the last log entry applied (None: read everything first)
         self._seen: tuple | None = None  # the local versions last compared
-        self.errors = 0
         self.applied = 0  # changes of other nodes written here
         self.written = 0  # changes of this node written to Redis
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # Redis away: the accounts stay as they are here, changes wait
-                stop_if_cancelled(error)
-                self.errors += 1
-                log.debug("cluster: accounts not synced (%s)", type(error).__name__)
-            await asyncio.sleep(SYNC_EVERY_S)
 
     async def step(self) -> None:
         """Follow the others' changes, then write this node's own (once it holds an epoch)."""

@@ -64,29 +64,30 @@ def scores(
 def assign(cameras: Sequence[str], nodes: Mapping[str, NodeShare]) -> dict[str, str | None]:
     """Each camera's node: its highest-scoring live node with room. Cameras are placed in the order of
     how strongly they prefer their first choice, so that a cap displaces the cameras that care least.
-    When every node is full, nothing is dropped: the rest go to the nodes least over their capacity
-    (a node's capacity is what it can watch at its patrol period; past it, its patrol visits each camera
-    less often, which beats not watching a camera at all). None only with no node at all."""
+    When the estate does not fit in every node's capacity together, no cap can hold: nothing is dropped,
+    and each node takes its weighted share, capacities set aside (a node's capacity is what it can watch
+    at its patrol period; past it, its patrol visits each camera less often, which beats not watching a
+    camera at all). Capacities measured under load wobble, and more cameras lower them: were the caps
+    kept then, cameras would move back and forth between nodes for nothing. None only with no node."""
     if not nodes or not cameras:
         return dict.fromkeys(cameras)
     names, matrix = scores(cameras, nodes)
     room = np.array([max(nodes[n].capacity, 0) for n in names])
     best = matrix.argmax(axis=1)
-    if int(room.sum()) >= len(cameras) and np.all(np.bincount(best, minlength=len(names)) <= room):
+    if not fits(room, len(cameras)) or np.all(np.bincount(best, minlength=len(names)) <= room):
         return dict(zip(cameras, np.array(names, dtype=object)[best].tolist(), strict=True))
     order = np.argsort(-matrix, axis=1)  # each camera's nodes, best first
     out: dict[str, str | None] = {}
-    capacity = np.maximum(room.astype(np.float64), 1.0)
-    used = np.zeros(len(names))
     for index in np.argsort(-matrix.max(axis=1), kind="stable"):
-        choice = next((int(node) for node in order[index] if room[node] > 0), None)
-        if choice is None:  # every node full: the one least over its capacity, ties to the camera's preference
-            load = used / capacity
-            choice = min((int(node) for node in order[index]), key=lambda node: load[node])
+        choice = next(int(node) for node in order[index] if room[node] > 0)  # the estate fits: some node has room
         room[choice] -= 1
-        used[choice] += 1
         out[cameras[int(index)]] = names[choice]
     return {camera: out[camera] for camera in cameras}
+
+
+def fits(room: np.ndarray, cameras: int) -> bool:
+    """Whether every node's capacity together holds the estate (else the caps are set aside)."""
+    return int(room.sum()) >= cameras
 
 
 def meaningful_change(before: Mapping[str, NodeShare], after: Mapping[str, NodeShare], share: float = 0.1) -> bool:
@@ -135,7 +136,7 @@ class Assigner:
         counts = {n: 0 for n in nodes}
         for node, count in zip(*np.unique(self._best, return_counts=True), strict=True):
             counts[node] = int(count)
-        if any(counts[n] > r for n, r in zip(sorted(nodes), room, strict=True)):
+        if fits(room, len(cameras)) and any(counts[n] > r for n, r in zip(sorted(nodes), room, strict=True)):
             self._shares = {}  # a cap binds: the full, capped assignment (and no increment from it)
             return assign(cameras, nodes)
         return dict(zip(cameras, self._best.tolist(), strict=True))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hub.auth.audit import AuditTrail, row_hash
 from hub.cluster.store import ALIVE, field_of, text_of
-from hub.safe.tasks import stop_if_cancelled
+from hub.safe.tasks import Repeating
 
 log = logging.getLogger("hub.cluster")
 SHIP_EVERY_S = 0.5
@@ -54,31 +54,27 @@ return shipped
 )
 
 
-class AuditShip:
+class AuditShip(Repeating):
     """`store`: the node's `ClusterStore`; `path`: its audit database; `retention_s`: how long entries stay."""
 
+    every_s = SHIP_EVERY_S
+    what = "cluster: audit entries not copied yet (Redis away?)"
+    log = log
+
     def __init__(self, store, path: Path, retention_s: float):
+        super().__init__()
         self.store, self.retention_s = store, retention_s
         self.trail = AuditTrail(path)
         self._ship = store.client.register_script(SHIP)
         self.shipped: int | None = None  # the last sequence number copied, as Redis says
-        self.errors = 0
         self._trimmed_at = 0.0
 
-    async def run(self) -> None:
-        while True:
-            try:
-                while await self.step():  # a backlog (after Redis was away) goes out batch after batch
-                    await asyncio.sleep(0)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # Redis away: the entries wait on this node's disk
-                stop_if_cancelled(error)
-                self.errors += 1
-                log.debug("cluster: audit not copied (%s)", type(error).__name__)
-            await asyncio.sleep(SHIP_EVERY_S)
+    async def step(self) -> None:
+        """Copy what is new, batch after batch (a backlog after Redis was away)."""
+        while await self.ship_batch():
+            await asyncio.sleep(0)
 
-    async def step(self) -> bool:
+    async def ship_batch(self) -> bool:
         """Copy the next batch; True when there may be more."""
         if not self.store.epoch:
             return False

@@ -10,14 +10,13 @@ from the one the first node read: the nodes must read the same config (copy it t
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from hub.cluster.store import ALIVE, field_of, text_of
-from hub.safe.tasks import stop_if_cancelled
+from hub.safe.tasks import Repeating
 
 log = logging.getLogger("hub.cluster")
 FOLLOW_EVERY_S = 0.5
@@ -40,33 +39,25 @@ def file_digest(path: str | Path) -> str:
         return ""
 
 
-class ReloadSync:
+class ReloadSync(Repeating):
     """`store`: the node's `ClusterStore`; `config_path`: its config file; `reload`: reloads it from disk
     (the app's own reload, answering as `POST /api/reload` does)."""
 
+    every_s = FOLLOW_EVERY_S
+    what = "cluster: reloads not followed (Redis away?)"
+    log = log
+
     def __init__(self, store, config_path: str, reload: Callable[[], Awaitable[dict]]):
+        super().__init__()
         self.store, self.config_path, self._reload = store, config_path, reload
         self._announce = store.client.register_script(ANNOUNCE)
         self._pending: list[str] = []  # digests of reloads made here, not yet told
         self._log_id: str | None = None
         self.followed = 0  # reloads made here because another node reloaded
-        self.errors = 0
 
     def reloaded_here(self) -> None:
         """This node reloaded its config by hand: tell the others (at the task's next turn)."""
         self._pending.append(file_digest(self.config_path))
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # Redis away: reloads are told when it answers again
-                stop_if_cancelled(error)
-                self.errors += 1
-                log.debug("cluster: reloads not followed (%s)", type(error).__name__)
-            await asyncio.sleep(FOLLOW_EVERY_S)
 
     async def step(self) -> None:
         key = self.store.key("reloads")

@@ -22,7 +22,7 @@ import logging
 
 from hub.auth.sessions import Session, SessionStore, digest
 from hub.cluster.store import ALIVE, field_of, stream_order, text_of
-from hub.safe.tasks import stop_if_cancelled
+from hub.safe.tasks import Repeating
 
 log = logging.getLogger("hub.cluster")
 SYNC_EVERY_S = 0.2
@@ -58,16 +58,20 @@ return 1
 )
 
 
-class SessionsSync:
+class SessionsSync(Repeating):
     """`store`: the node's `ClusterStore` (client, name, epoch); `sessions`: the hub's session store."""
 
+    every_s = SYNC_EVERY_S
+    what = "cluster: sessions not synced (Redis away?)"
+    log = log
+
     def __init__(self, store, sessions: SessionStore):
+        super().__init__()
         self.store, self.sessions = store, sessions
         self._write = store.client.register_script(WRITE)
         self._pending: list[tuple[str, str, str, int]] = []
         self._log_id: str | None = None
         self._flushing = asyncio.Lock()  # the task and a sign-in's answer write one batch at a time
-        self.errors = 0
         sessions.shared = self
 
     # what the session store tells (on the event loop, no I/O: written at the task's next turn)
@@ -89,18 +93,6 @@ class SessionsSync:
             uses = [i for i, w in enumerate(self._pending) if w[0] == SEEN][: len(self._pending) - MAX_PENDING]
             for i in reversed(uses or [0]):
                 del self._pending[i]
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # Redis away: sessions go on here; the writes wait
-                stop_if_cancelled(error)
-                self.errors += 1
-                log.debug("cluster: sessions not synced (%s)", type(error).__name__)
-            await asyncio.sleep(SYNC_EVERY_S)
 
     async def step(self) -> None:
         if self._log_id is None:

@@ -1,4 +1,4 @@
-"""Loops that carry on after errors, and still stop when asked.
+"""Loops that carry on after errors, and still stop when asked (`Repeating`).
 
 Who runs where: any task on the event loop that retries forever (the cluster's loops). Python 3.11's
 `asyncio.timeout`, which redis-py uses around each call, turns a cancellation that falls together with
@@ -8,6 +8,7 @@ its own deadline into `TimeoutError`: a loop that logs errors and carries on wou
 from __future__ import annotations
 
 import asyncio
+import logging
 
 
 def stop_if_cancelled(error: BaseException) -> None:
@@ -15,3 +16,31 @@ def stop_if_cancelled(error: BaseException) -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError from error
+
+
+class Repeating:
+    """A task that does `step` every `every_s` seconds for the app's life (`run`). An error (Redis away,
+    say) is counted in `errors` and logged at debug level as `what`, and the next turn tries again; a
+    cancellation stops it, even one turned into another error on the way."""
+
+    every_s = 1.0
+    what = "a repeated step failed"
+    log = logging.getLogger("hub")
+
+    def __init__(self) -> None:
+        self.errors = 0
+
+    async def step(self) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                stop_if_cancelled(error)
+                self.errors += 1
+                self.log.debug("%s (%s)", self.what, type(error).__name__)
+            await asyncio.sleep(self.every_s)

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from support.redis_server import RedisServer
 
 from hub.auth.account_rows import AccountRows
 from hub.auth.tokens import TokenStore
@@ -25,13 +24,6 @@ pytestmark = pytest.mark.redis
 SHARE = NodeShare(1.0, 100)
 TTL_S = 1.0  # short heartbeats: a stopped node's name is free again soon
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"  # a stored hash as the stores keep it (never checked here)
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.kill()
 
 
 class Node:

@@ -10,7 +10,6 @@ import time
 
 import pytest
 import redis
-from support.redis_server import RedisServer
 
 from hub.auth.audit import AuditTrail, audit_db_for
 from hub.cluster.assign import NodeShare
@@ -20,13 +19,6 @@ from hub.cluster.store import ClusterStore
 redis_asyncio = pytest.importorskip("redis.asyncio")
 pytestmark = pytest.mark.redis
 DAY = 86400.0
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.kill()
 
 
 @pytest.fixture
@@ -48,7 +40,7 @@ async def copied(ship: AuditShip, upto: int) -> None:
     end = time.monotonic() + 10
     while (ship.shipped or 0) < upto:
         assert time.monotonic() < end, f"not copied up to {upto} within 10 s"
-        await ship.step()
+        await ship.ship_batch()
 
 
 def trail(tmp_path, name: str) -> AuditTrail:
@@ -107,7 +99,7 @@ async def test_a_node_that_stopped_before_copying_copies_the_rest_when_it_starts
     for n in range(600):  # more than one batch
         own.append("ann", "snapshot", f"cam-{n}", "10.0.0.1")
     again = AuditShip(store, own.path, 90 * DAY)
-    await asyncio.wait_for(again.step(), 10)  # where the record says it stopped
+    await asyncio.wait_for(again.ship_batch(), 10)  # where the record says it stopped
     await copied(again, 601)
     sync = redis.Redis.from_url(redis_server.url)
     [(node, whole, finding)] = verify_cluster(sync)
@@ -124,7 +116,7 @@ async def test_a_stale_epoch_copies_nothing(tmp_path, joined, redis_server):
     await joined("a")
     ship = AuditShip(store, own.path, 90 * DAY)
     own.append("ann", "login", "", "10.0.0.1")
-    assert await ship.step() is False and ship.shipped == 0
+    assert await ship.ship_batch() is False and ship.shipped == 0
     assert await store.client.xlen("hub:audit:a") == 0
     ship.close()
     own.close()

@@ -23,7 +23,6 @@ from support.cluster_nodes import start_node as start_cluster_node
 from support.estates import sim_for, sim_stream
 from support.paths import DASHBOARD
 from support.processes import Command
-from support.redis_server import RedisServer
 from support.sim_sessions import SessionWatch
 from support.tcp_proxy import TcpProxy
 
@@ -42,13 +41,6 @@ def wait(condition, timeout: float, what: str) -> float:
         assert time.monotonic() - start < timeout, f"{what} did not happen within {timeout} s"
         time.sleep(0.1)
     return time.monotonic() - start
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.kill()
 
 
 def start_node(folder, name: str, redis_url: str, serving) -> Command:

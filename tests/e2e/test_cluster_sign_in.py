@@ -18,20 +18,12 @@ import pytest
 from support.cluster_nodes import SECRET, restart_node, start_node
 from support.estates import sim_for, sim_stream
 from support.hubrun import TEST_PASSWORD, TEST_USER, until
-from support.redis_server import RedisServer
 from yarl import URL
 
 pytestmark = pytest.mark.redis
 CAMERAS = ("cam-00", "cam-01")
 ESTATE = "".join(sim_stream(c, "sim://street?size=320x180&fps=5&codec=h264") for c in CAMERAS)
 serving = sim_for(ESTATE)
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.kill()
 
 
 @pytest.fixture
@@ -178,3 +170,27 @@ async def test_a_reload_on_one_node_reloads_the_others_from_their_own_copy_of_th
 
         await until(n2_lists_it, 30, "n2 reloading after n1")
     n2.wait_for_line("cluster: reloaded the config after n1 did", timeout=10)
+
+
+class _Door:
+    """A node as the browser helpers take a hub: where its pages are."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def url(self, path: str) -> str:
+        return origin(self.node) + path
+
+
+async def test_the_page_says_when_its_node_cannot_reach_redis_and_stops_when_it_can_again(two_nodes, redis_server):
+    from playwright.async_api import expect
+    from support.browser import hub_page
+
+    async with hub_page(_Door(two_nodes[0])) as page:
+        banner = page.locator("#cluster-down")
+        await expect(banner).to_be_hidden()
+        redis_server.kill()
+        await expect(banner).to_be_visible(timeout=30_000)
+        await expect(banner).to_contain_text("this node (n1) cannot reach Redis")
+        redis_server.start()  # empty: the node joins again, and the banner goes
+        await expect(banner).to_be_hidden(timeout=60_000)

@@ -7,7 +7,6 @@ import asyncio
 import time
 
 import pytest
-from support.redis_server import RedisServer
 
 from hub.cluster.assign import NodeShare
 from hub.cluster.store import ClusterStore
@@ -16,13 +15,6 @@ redis_asyncio = pytest.importorskip("redis.asyncio")
 pytestmark = pytest.mark.redis
 SHARE = NodeShare(1.0, 100)
 TTL_S = 1.0  # short heartbeats, so that expiry is quick to wait for
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.kill()
 
 
 @pytest.fixture

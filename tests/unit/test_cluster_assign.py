@@ -48,8 +48,18 @@ def test_a_capacity_cap_overflows_to_the_next_choice_and_past_every_cap_nothing_
     short = assign(CAMERAS, {"a": NodeShare(1.0, 2000), "b": NodeShare(1.0, 2500)})
     counts = {n: sum(1 for v in short.values() if v == n) for n in ("a", "b")}
     assert sum(counts.values()) == len(CAMERAS), "past every node's capacity, every camera still has a node"
-    assert abs(counts["a"] / 2000 - counts["b"] / 2500) < 0.01, counts  # each as far over its capacity
+    assert all(2800 <= c <= 3200 for c in counts.values()), counts  # the caps cannot hold: each its weighted share
     assert assign(CAMERAS[:3], {}) == dict.fromkeys(CAMERAS[:3])
+
+
+def test_past_every_cap_capacities_that_move_move_no_camera():
+    """Capacities measured under load wobble, and fall as a node takes more: while the estate does not fit,
+    none of that may move a camera (each move is a reconnect and a gap on the wall)."""
+    short = assign(CAMERAS, {"a": NodeShare(1.0, 2000), "b": NodeShare(1.0, 2500)})
+    assert assign(CAMERAS, {"a": NodeShare(1.0, 1400), "b": NodeShare(1.0, 3100)}) == short
+    assigner = Assigner()
+    assert assigner(CAMERAS, {"a": NodeShare(1.0, 2000), "b": NodeShare(1.0, 2500)}) == short
+    assert assigner(CAMERAS, {"a": NodeShare(1.0, 2600), "b": NodeShare(1.0, 1900)}) == short
 
 
 def test_capacities_that_wobble_a_little_do_not_reassign():
