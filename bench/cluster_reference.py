@@ -13,7 +13,7 @@ a verdict and a patrol round is done, n1 is killed with SIGKILL. Measured:
   their first verdict on n2 are counted too;
 - double pull: the simulator's sessions per feed sampled every 100 ms (target 0 s).
 
-Run: python bench/cluster_reference.py [--period 60] [--probe 15] [--observe 60]   (about 8 minutes)
+Run: python bench/cluster_reference.py [--period 300] [--probe 30] [--observe 60]   (about 15 minutes)
      python bench/cluster_reference.py --smoke                                      (a sampled estate: CI)
 Results: bench/results/cluster_reference.json and its markdown on stdout.
 """
@@ -102,7 +102,7 @@ async def run(args) -> dict:
                 progress(waiting)
                 return all(held) and sum(held) == len(cameras) and not waiting["connecting"] and not waiting["unvisited"]
 
-            await until(ready, args.period * 3 + 300, "both nodes settled with a verdict for every camera")
+            await until(ready, args.period * 2 + 300, "both nodes settled with a verdict for every camera")
             spread_s = time.monotonic() - started
             events = Events(first_verdicts_too=True)
             follower = asyncio.ensure_future(events.follow(n2.url("/api/events"), n2.headers))
@@ -126,7 +126,7 @@ async def run(args) -> dict:
                 progress(waiting)
                 return not waiting["not n2's verdict"] and not waiting["unvisited"]
 
-            await until(judged, args.period * 3 + 300, "n2's verdict of every camera and a patrol round")
+            await until(judged, args.period * 2 + 300, "n2's verdict of every camera and a patrol round")
             judged_s = time.monotonic() - killed_at
             await asyncio.sleep(args.observe)
             after = watching(n2.get("/api/streams")["streams"], "n2")
@@ -167,8 +167,8 @@ async def run(args) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--period", type=float, default=60.0, help="patrol period, s")
-    parser.add_argument("--probe", type=float, default=15.0, help="probe interval, s")
+    parser.add_argument("--period", type=float, default=300.0, help="patrol period, s (the default config's)")
+    parser.add_argument("--probe", type=float, default=30.0, help="probe interval, s (the default config's)")
     parser.add_argument("--observe", type=float, default=60.0, help="watched before the kill and after the takeover, s")
     parser.add_argument("--sample", type=int, default=0, help="about this many of the fixed cameras (0: the whole estate)")
     parser.add_argument("--smoke", action="store_true", help="a sampled estate, short periods (CI)")
