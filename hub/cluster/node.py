@@ -67,6 +67,7 @@ class ClusterNode:
         self._cameras_of: Config | None = None  # the config `_camera_ids` were read from
         self._camera_ids: tuple[str, ...] = ()
         self._camera_set: frozenset[str] = frozenset()
+        self._substreams: frozenset[str] = frozenset()
         self._first_seen: dict[tuple[str, int], float] = {}  # (member, epoch) -> when this node first saw it
         self.reassignments = 0
         self.joined_at = 0.0
@@ -370,7 +371,13 @@ class ClusterNode:
         if self._cameras_of is not self.config:
             self._cameras_of, self._camera_ids = self.config, tuple(s.id for s in self.config.streams)
             self._camera_set = frozenset(self._camera_ids)
+            self._substreams = frozenset(s.id for s in self.config.streams if s.has_substream)
         return self._camera_ids, self._camera_set
+
+    def has_substream(self, stream_id: str) -> bool:
+        """Whether a configured camera, this node's or another's, has a substream (big tiles play its main)."""
+        self._configured()  # worked out again after a reload
+        return stream_id in self._substreams
 
     async def reload(self, config: Config):
         """A new config (SIGHUP, the API): the node keeps its held cameras that remain; the next step assigns.

@@ -28,7 +28,7 @@ from hub.auth.service import Principal
 from hub.patrol.interest import Interest
 from hub.web.access import ACCESS, ADDRESS, principal
 from hub.web.connections import CONNECTIONS
-from hub.web.keys import CHANNEL, INDEX, LIVE, MONITOR
+from hub.web.keys import CHANNEL, CLUSTER, INDEX, LIVE, MONITOR
 from hub.web.live import STATUS_EVERY_S, Viewer, feed_key, status_message
 
 MAX_WATCH = 64
@@ -75,6 +75,8 @@ class LiveSession:
         self.viewer = Viewer(ws, lambda ids: status_message(self.index.records, ids, relayed))
         self.pace = RequestPace()
         self.main = False
+        # whether a big tile plays a camera's main stream: on a cluster node, for other nodes' cameras too
+        self.has_substream = app[CLUSTER].has_substream if CLUSTER in app else self.monitor.has_substream
         self.hub.sockets.add(ws)
         self._tasks = [asyncio.ensure_future(self.viewer.pump()), asyncio.ensure_future(_send_status(self.viewer))]
         self._closer = asyncio.ensure_future(self._close_when_ended())
@@ -108,7 +110,7 @@ class LiveSession:
     def show(self, watch: set[str], follow: set[str], main: bool, reason: str | None = None) -> None:
         before = self.viewer.watching | self.viewer.following
         self.main = main
-        self.hub.watch(self.viewer, {feed_key(i, main and self.monitor.has_substream(i)) for i in watch})
+        self.hub.watch(self.viewer, {feed_key(i, main and self.has_substream(i)) for i in watch})
         self.audit.now_watching(watch, reason)
         self.viewer.watching = watch
         self.hub.follow(self.viewer, follow)
