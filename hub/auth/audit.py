@@ -221,6 +221,11 @@ class AuditTrail(SqliteFile):
             return True
         return self._db.execute("SELECT 1 FROM audit WHERE seq = ? AND hash = ?", (seq, digest)).fetchone() is not None
 
+    def head_seq(self) -> int:
+        """The newest entry's sequence number (the retention's anchor when none is left, 0 when new)."""
+        row = self._db.execute("SELECT MAX(seq) FROM audit").fetchone()
+        return row[0] if row[0] is not None else self._anchor()[0]
+
     def rows_after(self, seq: int, limit: int) -> list[tuple]:
         """Up to `limit` whole rows after `seq`, oldest first: (seq, at, who, action, stream, address, detail,
         prev, hash), as a cluster node ships them (`hub.cluster.audit`)."""

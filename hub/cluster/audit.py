@@ -34,6 +34,18 @@ BATCH = 500
 TRIM_EVERY_S = 3600.0
 ROW = ("seq", "at", "who", "action", "stream", "address", "detail", "prev", "hash")
 
+# KEYS: my heartbeat, my audit Stream, the shipped hash, the Stream's new name. ARGV: node, epoch, the
+# retired copy's name -> 1 (the old copy keeps its own name and record; this node copies from 1 again),
+# -1 my epoch is stale
+RETIRE = (
+    ALIVE
+    + """
+if not alive(KEYS[1], ARGV[2]) then return -1 end
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[4]) end
+redis.call('HSET', KEYS[3], ARGV[3], redis.call('HGET', KEYS[3], ARGV[1]) or '0', ARGV[1], 0)
+return 1
+"""
+)
 # KEYS: my heartbeat, my audit Stream, the shipped hash. ARGV: node, epoch, then (seq, entry JSON) for each
 # row, oldest first -> the last sequence number copied (-1: my epoch is stale, nothing written)
 SHIP = (
@@ -66,6 +78,7 @@ class AuditShip(Repeating):
         self.store, self.retention_s = store, retention_s
         self.trail = AuditTrail(path)
         self._ship = store.client.register_script(SHIP)
+        self._retire = store.client.register_script(RETIRE)
         self.shipped: int | None = None  # the last sequence number copied, as Redis says
         self._trimmed_at = 0.0
 
@@ -81,6 +94,8 @@ class AuditShip(Repeating):
         client, node = self.store.client, self.store.node
         if self.shipped is None:
             self.shipped = int(await client.hget(self.store.key("audit:shipped"), node) or 0)
+        if self.shipped > self.trail.head_seq():  # this node's trail was replaced (a new disk, say)
+            return await self._retire_copy()
         rows = self.trail.rows_after(self.shipped, BATCH)
         if not rows:
             await self._trim()
@@ -94,6 +109,20 @@ class AuditShip(Repeating):
             return False  # copied once the node has joined again
         self.shipped = shipped
         return len(rows) == BATCH
+
+    async def _retire_copy(self) -> bool:
+        """The copy so far keeps its own name (`<node>@<time>`, verified and exported as a node of its own),
+        and the new trail is copied from its start."""
+        node = self.store.node
+        retired = f"{node}@{int(time.time())}"
+        keys = [self.store.key(f"node:{node}"), self.store.key(f"audit:{node}"), self.store.key("audit:shipped"),
+                self.store.key(f"audit:{retired}")]  # fmt: skip
+        if int(await self._retire(keys=keys, args=[node, self.store.epoch, retired])) < 0:
+            return False
+        log.warning("cluster: this node's audit trail starts again below what it copied (%d): the copy so far is kept as %s",
+                    self.shipped, retired)  # fmt: skip
+        self.shipped = 0
+        return True
 
     async def _trim(self) -> None:
         now = time.time()

@@ -136,3 +136,26 @@ async def test_nodes_sharing_one_trail_on_one_machine_export_each_entry_once(tmp
     for ship in ships:
         ship.close()
     shared.close()
+
+
+async def test_a_node_whose_trail_was_replaced_keeps_its_old_copy_and_copies_the_new_trail(tmp_path, joined, redis_server):
+    old = trail(tmp_path, "old-disk")
+    store = await joined("a")
+    first = AuditShip(store, old.path, 90 * DAY)
+    for _ in range(3):
+        old.append("ann", "login", "", "10.0.0.1")
+    await copied(first, 3)
+    first.close()
+    new = trail(tmp_path, "new-disk")  # the node comes back on a new disk: its trail starts at 1 again
+    new.append("bob", "login", "", "10.0.0.2")
+    again = AuditShip(store, new.path, 90 * DAY)
+    await copied(again, 1)
+    sync = redis.Redis.from_url(redis_server.url)
+    found = {node.split("@")[0] + ("@" if "@" in node else ""): (whole, finding) for node, whole, finding in verify_cluster(sync)}
+    assert found["a"][0] and found["a"][1].startswith("1 entries"), found
+    assert found["a@"][0] and found["a@"][1].startswith("3 entries"), found
+    assert sorted(r[3] for r in export_cluster(sync, None)) == ["ann", "ann", "ann", "bob"]
+    sync.close()
+    again.close()
+    old.close()
+    new.close()
