@@ -104,10 +104,13 @@ class SessionsSync(Repeating):
     async def written(self, timeout_s: float = 1.0) -> None:
         """Write what is pending now (a sign-in or sign-out answers once the other nodes can know of it);
         if Redis does not answer in time, the task writes it later and the session works here meanwhile."""
-        try:
-            await asyncio.wait_for(self._flush(), timeout_s)
-        except Exception as error:  # Redis away or slow: nothing lost, the task writes it later
-            log.debug("cluster: session change not written yet (%s)", type(error).__name__)
+        flush = asyncio.ensure_future(self._flush())  # never cancelled mid-command: it finishes in its own time
+        done, _ = await asyncio.wait({flush}, timeout=timeout_s)
+        if not done:
+            log.debug("cluster: session change not written within %g s; written when Redis answers", timeout_s)
+            flush.add_done_callback(_quiet)
+        elif flush.exception() is not None:  # Redis away: nothing lost, the task writes it later
+            log.debug("cluster: session change not written yet (%s)", type(flush.exception()).__name__)
 
     async def _flush(self) -> None:
         async with self._flushing:
@@ -173,3 +176,9 @@ class SessionsSync(Repeating):
             return False
         self._begin(digest(session_id), raw)
         return True
+
+
+def _quiet(task: asyncio.Future) -> None:
+    """A late write's outcome, read so that asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()

@@ -29,12 +29,18 @@ class Repeating:
 
     def __init__(self) -> None:
         self.errors = 0
+        self._stopped = False
 
     async def step(self) -> None:
         raise NotImplementedError
 
+    def stop(self) -> None:
+        """End `run` after its current step, without cancelling a call in flight (redis-py's asyncio
+        client does not always recover from a cancellation in the middle of a command)."""
+        self._stopped = True
+
     async def run(self) -> None:
-        while True:
+        while not self._stopped:
             try:
                 await self.step()
             except asyncio.CancelledError:

@@ -93,18 +93,20 @@ async def _run_monitor(app: web.Application):
     if CLUSTER in app:  # a cluster node: the monitor pulls what the node holds
         chores.append(loop.create_task(app[CLUSTER].run(), name="cluster"))
         chores.append(loop.create_task(app[CHANNEL].run(), name="cluster-channel"))
-        chores.append(loop.create_task(app[SHARED_ACCOUNTS].run(), name="cluster-accounts"))
-        chores.append(loop.create_task(app[SHARED_SESSIONS].run(), name="cluster-sessions"))
-        chores.append(loop.create_task(app[SHARED_AUDIT].run(), name="cluster-audit"))
-        chores.append(loop.create_task(app[SHARED_RELOADS].run(), name="cluster-reloads"))
+    shared = [app[key] for key in (SHARED_ACCOUNTS, SHARED_SESSIONS, SHARED_AUDIT, SHARED_RELOADS) if key in app]
+    sharing = [loop.create_task(each.run(), name=f"cluster-{type(each).__name__}") for each in shared]
     yield
+    for each in shared:  # stopped at their next turn, never cancelled in the middle of a Redis call
+        each.stop()
     for chore in chores:
         chore.cancel()
+    if sharing:
+        await asyncio.wait(sharing, timeout=3.0)
     await app[METRICS].close()
     await close_scoped(app)
     await app[MONITOR].stop()
-    if CLUSTER in app:  # readers stopped: the claims may go
-        await app[CLUSTER].leave()
+    if CLUSTER in app:  # readers stopped: the claims may go (else they lapse with the heartbeat)
+        await asyncio.wait({asyncio.ensure_future(app[CLUSTER].leave())}, timeout=5.0)
     store = app[MONITOR].diagnostics.store
     if store is not None:
         store.close()

@@ -37,6 +37,7 @@ class Node:
         self.rows = AccountRows(users_db_for(self.config))
         self.sync = AccountsSync(self.store, self.rows, LayoutRows(self.layouts))
         self.tasks: list[asyncio.Task] = []
+        self.stopping = False
 
     async def start(self) -> Node:
         """Join (once a stopped self's heartbeat has expired), keep the heartbeat alive, and sync."""
@@ -45,7 +46,7 @@ class Node:
         return self
 
     async def _beat(self) -> None:
-        while True:
+        while not self.stopping:
             await asyncio.sleep(TTL_S / 4)
             await self.store.renew(SHARE)
 
@@ -56,11 +57,11 @@ class Node:
         return TokenStore(users_db_for(self.config))
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
+        self.stopping = True  # the loops end at their next turn: a Redis call is never cancelled halfway
+        self.sync.stop()
         if self.tasks:
             _, running = await asyncio.wait(self.tasks, timeout=10)
-            assert not running, f"tasks that did not stop when cancelled: {[t.get_stack() for t in running]}"
+            assert not running, f"tasks that did not stop: {[t.get_stack() for t in running]}"
         self.rows.close()
         await self.store.client.aclose()
 
