@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -86,7 +87,7 @@ async def run(args) -> dict:
                 (folder / name).mkdir()
                 config = sim_section(sim) + monitor + f'[cluster]\nredis = "{redis.url}"\nnode = "{name}"\n'
                 (folder / name / "hub.toml").write_text(config + "[[streams]]" + text.split("[[streams]]", 1)[1])
-                nodes[name] = HubProcess(folder / name / "hub.toml")
+                nodes[name] = HubProcess(folder / name / "hub.toml", log_level=args.log_level)
                 _drain(nodes[name])
             n1, n2 = nodes["n1"], nodes["n2"]
             started = time.monotonic()
@@ -131,6 +132,9 @@ async def run(args) -> dict:
             await asyncio.sleep(args.observe)
             after = watching(n2.get("/api/streams")["streams"], "n2")
             follower.cancel()
+            if args.events:
+                Path(args.events).write_text(json.dumps({"killed_at": killed_at, "own": sorted(own), "faulty": sorted(faulty),
+                                                         "events": events.changes, "n2_log": _drain(n2)}))  # fmt: skip
         finally:
             stop_cluster(sessions, nodes, sim, redis)
     changes_before = [c for at, c in events.changes if at < killed_at and c["id"] in own and c["id"] not in faulty]
@@ -172,6 +176,8 @@ def main() -> int:
     parser.add_argument("--observe", type=float, default=60.0, help="watched before the kill and after the takeover, s")
     parser.add_argument("--sample", type=int, default=0, help="about this many of the fixed cameras (0: the whole estate)")
     parser.add_argument("--smoke", action="store_true", help="a sampled estate, short periods (CI)")
+    parser.add_argument("--events", metavar="FILE", help="also write every state event n2 sent, and its log, here (JSON)")
+    parser.add_argument("--log-level", default="WARNING", help="the nodes' log level (INFO: every state change)")
     args = parser.parse_args()
     if args.smoke:
         args.sample, args.period, args.probe, args.observe = 40, 12.0, 4.0, 5.0
