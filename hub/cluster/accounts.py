@@ -174,7 +174,8 @@ class AccountsSync(Repeating):
             pipe.xrange(key, count=1)
             pipe.xrange(key, min=f"({self._log_id}", count=LOG_READ)
             first, entries = await pipe.execute()
-        if first and self._log_id != "0-0" and stream_order(text_of(first[0][0])) > stream_order(self._log_id):
+        read = self._log_id or "0-0"
+        if first and read != "0-0" and stream_order(text_of(first[0][0])) > stream_order(read):
             self._log_id = None  # trimmed past what this node read: read everything again
             return await self._read_all()
         local = None
@@ -194,7 +195,7 @@ class AccountsSync(Repeating):
         if versions == self._seen:
             return
         local, agreed = self._local(), self.rows.synced()
-        changed = {f: r for f, r in local.items() if agreed.get(f) != digest(r)}
+        changed: dict[str, dict | None] = {f: r for f, r in local.items() if agreed.get(f) != digest(r)}
         changed.update({f: None for f, d in agreed.items() if f not in local and d != digest(None)})
         if self.layouts is None:
             changed = {f: r for f, r in changed.items() if not f.startswith(LAYOUT)}

@@ -191,7 +191,8 @@ def export_cluster(client, since: float | None, prefix: str = "hub:") -> Iterato
                 yield entry["at"], node, seq, entry
 
     streams = [timed(node) for node in sorted(_nodes(client, prefix))]
-    moment, hashes = None, set()  # nodes on one machine share one trail: its entries are written once
+    moment: float | None = None
+    hashes: set[str] = set()  # nodes on one machine share one trail: its entries are written once
     for at, node, seq, e in heapq.merge(*streams, key=lambda item: (item[0], item[1], item[2])):
         if at != moment:
             moment, hashes = at, set()

@@ -149,7 +149,8 @@ class SessionsSync(Repeating):
             pipe.xrange(key, count=1)
             pipe.xrange(key, min=f"({self._log_id}", count=5000)
             first, entries = await pipe.execute()
-        if first and self._log_id != "0-0" and stream_order(text_of(first[0][0])) > stream_order(self._log_id):
+        read = self._log_id or "0-0"
+        if first and read != "0-0" and stream_order(text_of(first[0][0])) > stream_order(read):
             self._log_id = None  # trimmed past what this node read
             return await self._read_all()
         for entry_id, fields in entries:
