@@ -621,13 +621,18 @@ def cluster_reference() -> str:
             "",
             f"n2 held all {r['cameras']:,} cameras {r['held_all_s']} s after the kill, and had its own verdict of every "
             f"one and a patrol round since the kill {r['judged_all_s']} s after it. False state changes of the cameras "
-            f"n2 already had: **{r['false_own_after_kill']}** from the kill to {args['observe']:g} s after that "
+            f"n2 already had: **{r['false_own_after_kill']}** from the kill until {args['observe']:g} s after that round "
             f"({met(r['false_own_after_kill'], 0)}), {r['false_before_kill']} in the {args['observe']:g} s before the kill; "
             f"changes of the cameras it took over, after their first verdict on n2: "
-            f"{r['changes_taken_after_first_verdict']}; double pull {r['double_pull_s']} s ({met(r['double_pull_s'], 0.0)}).",
+            f"{r['changes_taken_after_first_verdict']}; double pull {r['double_pull_s']} s ({met(r['double_pull_s'], 0.0)}). "
+            "Kinds of the first false changes: " + (_change_kinds(r["false_own_examples"]) or "none") + ".",
             "",
         ]
     )
+
+
+def _change_kinds(changes: list[dict]) -> str:
+    return ", ".join(sorted({f"{c['previous']} -> {c['state']} {','.join(c['reasons'])}".strip() for c in changes}))
 
 
 def cluster_scale() -> str:
