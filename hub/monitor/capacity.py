@@ -26,6 +26,7 @@ def capacity_report(
         "watching": why,
         "patrolled_streams": watched - live,
         "patrol_period_s": monitor.patrol_period_s,
+        "patrol_period_kept_s": round(patroller.plan.period_s, 1),
         "patrol_concurrency": patroller.concurrency,
         "mean_visit_s": None if mean_visit is None else round(mean_visit, 2),
         # Cameras the patrol can visit once per period at the current concurrency and visit length.

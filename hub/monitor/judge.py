@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 
 from hub import health as h
 from hub.config import Config, HealthSettings
@@ -51,8 +52,10 @@ OUR_DOING = frozenset({STALLED, UNREACHABLE, ENDED, "frozen", "low_fps", "decode
 
 
 class Judge:
-    def __init__(self, config: Config, index: Index, diagnostics: Diagnostics):
+    def __init__(self, config: Config, index: Index, diagnostics: Diagnostics, promise: Callable[[str], float] | None = None):
         self.config = config  # replaced on reload
+        # How old a patrolled camera's verdict may be (`hub.patrol.schedule.PatrolPlan.promise`); None: the period
+        self.promise = promise
         self.index = index
         self.diagnostics = diagnostics
         self.late_until = 0.0  # loop time until which the hub's own lateness may explain a fault
@@ -157,7 +160,8 @@ class Judge:
     def _verdict(self, watched: Watched, now: float) -> tuple[h.Verdict, float]:
         """The stream's verdict and the time its measurements are taken at (a visit's end, on patrol)."""
         if not watched.live_now:
-            patrolled = patrol_verdict(watched.visit, watched.probe, now, self.config.monitor.patrol_period_s)
+            promise = self.promise(watched.stream.id) if self.promise else self.config.monitor.patrol_period_s
+            patrolled = patrol_verdict(watched.visit, watched.probe, now, promise)
             return patrolled, watched.visit.ended if watched.visit else now
         live = h.evaluate(watched.health, now)
         # Back from patrol, no frame yet on the live connection: the patrol verdict stands, never "overdue"

@@ -67,7 +67,6 @@ class Monitor:
         self.config = config
         self.index = index
         self.diagnostics = diagnostics or Diagnostics(config.diagnostics)
-        self.judge = Judge(config, index, self.diagnostics)
         self._outages_at = 0.0
         self._tap_for = tap_for
         self.watched: dict[str, Watched] = {}
@@ -83,6 +82,7 @@ class Monitor:
         self.throttle = self.shared.throttle
         visit = self.pool.visit if self.pool is not None else partial(run_visit, shared=self.shared)
         self.patroller = Patroller(PatrolTiming.of(config.monitor), self._patrol_target, self._on_visit, self._on_probe, visit)
+        self.judge = Judge(config, index, self.diagnostics, self.patroller.plan.promise)
         self._patrol_task: asyncio.Task | None = None
         self._demotions: set[asyncio.Future] = set()
         self._main_feeds: dict[str, Supervisor] = {}
@@ -137,8 +137,8 @@ class Monitor:
             stream.id, settings, lambda items: self._deliver(watched, supervisor, items), tap
         )
         if stream.id in self.patroller.plan.slots:  # from patrol: its verdict stands until the live connection has its own
+            now, period = asyncio.get_running_loop().time(), self.patroller.plan.promise(stream.id)
             self.patroller.remove(stream.id)
-            now, period = asyncio.get_running_loop().time(), self.config.monitor.patrol_period_s
             from_patrol(watched, patrol_verdict(watched.visit, watched.probe, now, period), self.config.health)
         watched.supervisor = supervisor
         supervisor.start()
@@ -192,7 +192,7 @@ class Monitor:
         sample = self.meter.sample  # readers behind, or starved by a loop this late: what they saw may be the hub's doing
         if sample.loop_lag_s > SEVERE_LAG_S or sample.readers_behind > READERS_BEHIND_LOW:
             self.judge.late_until = asyncio.get_running_loop().time() + self.config.health.stall_after_s + LOOP_LATE_S
-        self.index.hub = status
+        self.index.hub = status = status | {"patrol_period_s": round(self.patroller.plan.period_s, 1)}
         if changed:
             self.index.publish("hub", status)
 
@@ -361,7 +361,7 @@ class Monitor:
         record.watching = "live" if watched.live_now else "patrol"
         record.watching_reason = watched.why if watched.live_now == watched.wanted else f"{watched.why}: starting, paced"
         record.promoted, record.shed = watched.live_now and watched.why == WATCHED, watched.shed and not watched.live_now
-        record.check_period_s = self.config.health.picture_interval_s if watched.live_now else self.config.monitor.patrol_period_s
+        record.check_period_s = self.config.health.picture_interval_s if watched.live_now else self.patroller.plan.promise(sid)
 
     async def _unwatch(self, watched: Watched) -> None:
         self.patroller.remove(watched.stream.id)

@@ -1,7 +1,8 @@
 """The patroller: runs the visits and probes that the `PatrolPlan` says are due.
 
 Runs on the event loop as one task (`run`); each visit and each probe is its own task, bounded by
-`patrol_concurrency` visits and `PROBE_CONCURRENCY` probes at once. Results go to the monitor
+`patrol_concurrency` visits and `PROBE_CONCURRENCY` probes at once, and keeps the plan's period in step
+with the visits' measured length (`PatrolPlan.pace`). Results go to the monitor
 through the two callbacks, which return whether the camera needs an urgent visit. A visit or probe
 that raises is logged and counted, never allowed to stop the rotation.
 """
@@ -75,6 +76,7 @@ class Patroller:
         try:
             while True:
                 now = loop.time()
+                self._pace(now)
                 for stream_id in self.plan.due_visits(now, self.concurrency - self._visiting):
                     self.plan.visit_started(stream_id, now)  # marked before the task runs: never picked twice
                     self._visiting += 1
@@ -88,6 +90,19 @@ class Patroller:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _pace(self, now: float) -> None:
+        """The period kept (`PatrolPlan.pace`), logged when it starts to stretch and when it is back."""
+        configured, before = self.plan.timing.period_s, self.plan.period_s
+        kept = self.plan.pace(now, self.mean_visit_s, self.concurrency)
+        if before <= configured < kept:
+            log.warning(
+                "patrol: %d cameras, visits of %.1f s, %d at once: each is visited every %.0f s instead of %.0f s "
+                "until the load falls (hub_patrol_period_seconds)",
+                len(self.plan.slots), self.mean_visit_s or 0.0, self.concurrency, kept, configured,
+            )  # fmt: skip
+        elif before > configured >= kept:
+            log.info("patrol: back to a visit every %.0f s", kept)
 
     def _start(self, work, name: str) -> None:
         task = asyncio.get_running_loop().create_task(work, name=name)

@@ -10,6 +10,7 @@ import time
 
 import av
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from support.estates import STREET, sim_for, sim_stream
 from support.hubrun import PATROL_MODES, hub_on, until
 
@@ -62,6 +63,14 @@ async def test_patrolled_cameras_are_judged_by_visits_and_left_alone_between_the
         assert found["mode"] == "patrol"
     live = await patrol_hub.record("p-live")
     assert live["mode"] == "live", "childcare is live by default"
+    # A light patrol keeps the configured period, and says so in /healthz and /metrics.
+    _, health = await patrol_hub.get_json("/healthz")
+    assert health["capacity"]["patrol_period_kept_s"] == health["capacity"]["patrol_period_s"] == 30.0
+    async with patrol_hub.session.get(patrol_hub.url("/metrics")) as response:
+        families = {f.name: f for f in text_string_to_metric_families(await response.text())}
+    assert [s.value for s in families["hub_patrol_period_seconds"].samples] == [30.0]
+    periods = {s.labels["stream"]: s.value for s in families["hub_stream_check_period_seconds"].samples}
+    assert periods["p-ok"] == 30.0 and periods["p-live"] < 30.0
     # Between visits a patrolled camera has no session on the simulator; a live one always has.
     sessions = await until(lambda: _idle_sessions(patrol_sim), 40, "a moment with no visit to p-ok")
     assert sessions.get("p-live") == 1

@@ -53,6 +53,12 @@ def _hub_families(status: dict, whole_estate: bool = True) -> list[GaugeMetricFa
             status.get("rss_bytes", 0),
         ),
     }
+    if "patrol_period_s" in status:
+        values["hub_patrol_period_seconds"] = (
+            "How often each patrolled camera is visited now: patrol_period_s, or longer while this hub patrols more "
+            "cameras than it can visit in one (back gradually as the load falls)",
+            status["patrol_period_s"],
+        )
     if whole_estate and "live_budget" in status:
         values["hub_live_budget"] = (
             "How many cameras in mode auto may be live, learnt from the hub's own load",

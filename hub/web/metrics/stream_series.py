@@ -37,7 +37,7 @@ FAMILIES = {
     "period": (
         "hub_stream_check_period_seconds",
         "gauge",
-        "How often the stream's picture should be checked (live: picture_interval_s; patrol: patrol_period_s)",
+        "How often the stream's picture should be checked (live: picture_interval_s; patrol: the patrol period kept)",
     ),
     "info": ("hub_stream_info", "gauge", "Always 1: the stream's site and monitoring mode, to join on `stream`"),
 }
