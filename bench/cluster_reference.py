@@ -116,7 +116,10 @@ async def run(args) -> dict:
             n1.process.wait(10)
             held_s = await until(lambda: claims(n2) == len(cameras), 120, "n2 holding every camera")
 
+            patrol_seen: list[dict] = []  # n2's patrol after the kill, from /healthz
+
             def judged() -> bool:  # n2's own verdict of every camera, every patrolled one visited since the kill
+                patrol_seen.append(n2.get("/healthz")["capacity"])
                 streams = n2.get("/api/streams")["streams"]
                 waiting = {
                     "not n2's verdict": [r["id"] for r in streams if r["state"] == "connecting" or r.get("node") != "n2"][:5],
@@ -131,6 +134,7 @@ async def run(args) -> dict:
             judged_s = time.monotonic() - killed_at
             await asyncio.sleep(args.observe)
             after = watching(n2.get("/api/streams")["streams"], "n2")
+            patrol_seen.append(n2.get("/healthz")["capacity"])
             follower.cancel()
             if args.events:
                 Path(args.events).write_text(json.dumps({"killed_at": killed_at, "own": sorted(own), "faulty": sorted(faulty),
@@ -163,10 +167,26 @@ async def run(args) -> dict:
         "false_before_kill": len(changes_before),
         "false_own_after_kill": len(changes_own),
         "false_own_examples": changes_own[:5],
+        "false_own_kinds": kinds(changes_own),
+        "patrol_after": {
+            "period_kept_max_s": max(p["patrol_period_kept_s"] for p in patrol_seen),
+            "period_kept_last_s": patrol_seen[-1]["patrol_period_kept_s"],
+            "mean_visit_max_s": max(p["mean_visit_s"] or 0.0 for p in patrol_seen),
+            "concurrency_min": min(p["patrol_concurrency"] for p in patrol_seen),
+        },
         "changes_taken_after_first_verdict": len(changes_taken),
         "taken_examples": changes_taken[:5],
         "double_pull_s": round(sessions.double_s, 1),
     }
+
+
+def kinds(changes: list[dict]) -> dict[str, int]:
+    """How many changes of each kind ("online -> connecting overdue")."""
+    counted: dict[str, int] = {}
+    for c in changes:
+        kind = f"{c['previous']} -> {c['state']} {','.join(c['reasons'])}".strip()
+        counted[kind] = counted.get(kind, 0) + 1
+    return counted
 
 
 def main() -> int:

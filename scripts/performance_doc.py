@@ -625,14 +625,34 @@ def cluster_reference() -> str:
             f"({met(r['false_own_after_kill'], 0)}), {r['false_before_kill']} in the {args['observe']:g} s before the kill; "
             f"changes of the cameras it took over, after their first verdict on n2: "
             f"{r['changes_taken_after_first_verdict']}; double pull {r['double_pull_s']} s ({met(r['double_pull_s'], 0.0)}). "
-            "Kinds of the first false changes: " + (_change_kinds(r["false_own_examples"]) or "none") + ".",
+            "False changes by kind: " + _kinds(r) + ".",
             "",
+            *_patrol_after(r),
         ]
     )
 
 
-def _change_kinds(changes: list[dict]) -> str:
-    return ", ".join(sorted({f"{c['previous']} -> {c['state']} {','.join(c['reasons'])}".strip() for c in changes}))
+def _kinds(r: dict) -> str:
+    if "false_own_kinds" not in r:  # results from before the count by kind
+        return (
+            ", ".join(
+                sorted({f"{c['previous']} -> {c['state']} {','.join(c['reasons'])}".strip() for c in r["false_own_examples"]})
+            )
+            or "none"
+        )
+    return ", ".join(f"{kind}: {count}" for kind, count in sorted(r["false_own_kinds"].items())) or "none"
+
+
+def _patrol_after(r: dict) -> list[str]:
+    p, period = r.get("patrol_after"), r["args"]["period"]
+    if not p:
+        return []
+    return [
+        f"n2's patrol after the kill: visits of up to {p['mean_visit_max_s']} s on average, at least "
+        f"{p['concurrency_min']} at once; period kept up to {p['period_kept_max_s']:g} s (configured {period:g} s), "
+        f"{p['period_kept_last_s']:g} s at the end.",
+        "",
+    ]
 
 
 def cluster_scale() -> str:
