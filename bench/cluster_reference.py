@@ -48,10 +48,16 @@ SECRET = "cluster-bench-secret-0001"
 NAMES = ("n1", "n2")
 
 
-def progress(what: dict, every_s: float = 30.0, last: list = [0.0]) -> None:  # noqa: B006 (the time last printed)
-    if time.monotonic() - last[0] >= every_s:
-        last[0] = time.monotonic()
-        print(f"waiting: {what}", flush=True)
+class Progress:
+    """Prints what a wait still waits for, at most every `every_s` seconds."""
+
+    def __init__(self, every_s: float = 30.0):
+        self.every_s, self.last = every_s, 0.0
+
+    def __call__(self, what: dict) -> None:
+        if time.monotonic() - self.last >= self.every_s:
+            self.last = time.monotonic()
+            print(f"waiting: {what}", flush=True)
 
 
 async def until(condition, timeout: float, what: str) -> float:
@@ -90,6 +96,7 @@ async def run(args) -> dict:
                 nodes[name] = HubProcess(folder / name / "hub.toml", log_level=args.log_level)
                 _drain(nodes[name])
             n1, n2 = nodes["n1"], nodes["n2"]
+            progress = Progress()
             started = time.monotonic()
 
             def ready() -> bool:  # both nodes hold cameras, every camera judged, every patrolled one visited
