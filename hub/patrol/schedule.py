@@ -40,7 +40,7 @@ FIRST_ROUND_SHARE = 0.8
 REVISIT_SHARE = 0.9  # a turn of the rotation: queueing never makes a verdict overdue
 FIRST_VISIT_SLACK = 1.0  # periods a first visit may wait past its place before it goes ahead of revisits
 HEADROOM = 1.25  # the stretched period leaves this much spare visiting to catch up with
-SHRINK_RATE = 0.25  # a stretched period comes back by at most this many seconds a second
+SHRINK_RATE = 1.0  # a stretched period comes back by at most this many seconds a second
 MIN_TURN_GAP = 0.02  # of a turn: a visit just before a camera's place does not bring another at once
 
 
