@@ -28,6 +28,7 @@ import signal
 import sys
 import tempfile
 import time
+import urllib.error
 from pathlib import Path
 
 from cluster_run import claims, stop_cluster
@@ -144,8 +145,11 @@ async def run(args) -> dict:
             patrol_seen.append(n2.get("/healthz")["capacity"])
             follower.cancel()
             if args.events:
+                faulted = sorted({c["id"] for _, c in events.changes if c["state"] != "online" and c["id"] not in faulty})
+                diagnoses = {sid: diagnosis(n2, sid) for sid in faulted[:20]}  # what n2 saw
                 Path(args.events).write_text(json.dumps({"killed_at": killed_at, "own": sorted(own), "faulty": sorted(faulty),
-                                                         "events": events.changes, "n2_log": _drain(n2)}))  # fmt: skip
+                                                         "events": events.changes, "diagnoses": diagnoses,
+                                                         "n2_log": _drain(n2)}))  # fmt: skip
         finally:
             stop_cluster(sessions, nodes, sim, redis)
     changes_before = [c for at, c in events.changes if at < killed_at and c["id"] in own and c["id"] not in faulty]
@@ -185,6 +189,14 @@ async def run(args) -> dict:
         "taken_examples": changes_taken[:5],
         "double_pull_s": round(sessions.double_s, 1),
     }
+
+
+def diagnosis(node: HubProcess, stream_id: str) -> dict | None:
+    """The node's picture diagnosis of a camera (scores, references), None if it has none."""
+    try:
+        return node.get(f"/api/streams/{stream_id}/diagnosis")
+    except urllib.error.HTTPError:
+        return None
 
 
 def kinds(changes: list[dict]) -> dict[str, int]:
