@@ -223,6 +223,8 @@ _STREAM_KEYS = {
     "ptz",
     "health",
     "model",
+    "heading",
+    "fov",
 }
 
 
@@ -287,8 +289,21 @@ def _stream(item: object, number: int, check: Checker, env: Mapping[str, str]) -
         ptz=where.boolean(item, "ptz", False),
         health=config_diagnostics.stream_overrides(item, where),
         model=where.string(item, "model", ""),
+        heading=_heading(item, where),
+        fov=where.number(item, "fov", None, above=0.0, at_most=360.0),
     )
+    if stream.fov is not None and stream.heading is None:
+        where.add("fov", "needs heading: the direction the camera looks, in degrees clockwise from north")
     return stream if len(check.problems) == problems_before else None
+
+
+def _heading(item: dict, where: Checker) -> float | None:
+    """Degrees clockwise from north, 0 to under 360."""
+    value = where.number(item, "heading", None, above=-360.0, at_most=720.0)
+    if value is not None and not 0.0 <= value < 360.0:
+        where.add("heading", f"{value} is out of range: expected degrees clockwise from north, 0 to under 360")
+        return None
+    return value
 
 
 def _url(

@@ -111,6 +111,8 @@ class Stream:
     ptz: bool = False  # the moved check keeps one reference per preset
     health: tuple[tuple[str, object], ...] = ()  # its own picture-check overrides (hub.config.diagnostics)
     model: str = ""  # the camera's make and model, as its ONVIF device information says (`hub onvif add` fills it)
+    heading: float | None = None  # degrees clockwise from north: where it looks (incidents: who sees the spot)
+    fov: float | None = None  # its horizontal field of view, degrees (with heading)
 
     @property
     def has_substream(self) -> bool:

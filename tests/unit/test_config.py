@@ -87,12 +87,23 @@ def test_default_streams_toml_is_valid():
         ("[monitor]\nperiod = 5\n", "[monitor]: period: unknown key"),
         ('[hub]\ningest_processes = "many"\n', '[hub]: ingest_processes: expected "auto" or a whole number'),
         ('[sim]\nclip_labels = "camera"\n', "[sim]: clip_labels: 'camera' is not one of name, scene"),
+        (stream(heading="360"), "heading: 360 is out of range: expected degrees clockwise from north"),
+        (stream(heading="-5"), "heading: -5 is out of range"),
+        (stream(fov="60"), "fov: needs heading"),
+        (stream(heading="90", fov="0"), "fov: 0 is out of range"),
     ],
 )
 def test_each_bad_input_gets_a_clear_line(text, expected):
     found = problems(text)
     assert any(expected in line for line in found), found
     assert all(line.startswith("test.toml: ") for line in found)
+
+
+def test_where_a_camera_looks():
+    (s,) = parse_config(stream(heading="359.5", fov="60")).streams
+    assert (s.heading, s.fov) == (359.5, 60)
+    (s,) = parse_config(stream()).streams
+    assert (s.heading, s.fov) == (None, None)
 
 
 def test_modes_come_from_the_category_unless_a_stream_says_otherwise():

@@ -1,0 +1,72 @@
+"""Distances and views on the ground: which cameras are near a spot, and which of them look at it. Pure.
+
+Distances are great-circle (haversine on a sphere of the Earth's mean radius): within a community's few
+kilometres the error is far below a GPS fix's. A camera with a `heading` and a `fov` covers a spot when
+the spot's bearing from the camera lies within half the field of view of its heading; cameras without
+them are near, never "covering".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+@dataclass(frozen=True)
+class Camera:
+    """What the incident's camera list needs of one camera."""
+
+    id: str
+    lat: float
+    lon: float
+    heading: float | None = None  # degrees clockwise from north
+    fov: float | None = None  # degrees
+
+
+@dataclass(frozen=True)
+class NearCamera:
+    id: str
+    distance_m: float
+    covers: bool  # its configured view includes the spot
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "distance_m": round(self.distance_m, 1), "covers": self.covers}
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Initial bearing from the first point to the second, degrees clockwise from north, 0 to under 360."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dl = math.radians(lon2 - lon1)
+    y = math.sin(dl) * math.cos(p2)
+    x = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
+    return math.degrees(math.atan2(y, x)) % 360.0
+
+
+def covers(camera: Camera, lat: float, lon: float) -> bool:
+    """Whether the spot lies within the camera's configured field of view (a spot under the camera does)."""
+    if camera.heading is None or camera.fov is None:
+        return False
+    if distance_m(camera.lat, camera.lon, lat, lon) < 1.0:
+        return True
+    off = (bearing_deg(camera.lat, camera.lon, lat, lon) - camera.heading + 180.0) % 360.0 - 180.0
+    return abs(off) <= camera.fov / 2
+
+
+def nearest(cameras: list[Camera], lat: float, lon: float, radius_m: float, limit: int) -> list[NearCamera]:
+    """The cameras within `radius_m` of the spot: those whose view covers it first, then by distance."""
+    near = []
+    for camera in cameras:
+        d = distance_m(camera.lat, camera.lon, lat, lon)
+        if d <= radius_m:
+            near.append(NearCamera(camera.id, d, covers(camera, lat, lon)))
+    near.sort(key=lambda c: (not c.covers, c.distance_m, c.id))
+    return near[:limit]

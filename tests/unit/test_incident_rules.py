@@ -1,0 +1,109 @@
+"""Incidents' pure rules: distances and views, the triage order, severity, escalation, duplicates, the queue."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.incidents.geo import Camera, bearing_deg, covers, distance_m, nearest
+from hub.incidents.model import Incident, Refused, check_severity, check_state_change, duplicates_of, escalation_due, queue_order
+
+SPOT = (31.7700, 117.3000)
+METRE_LAT = 1 / 111_195  # degrees of latitude in a metre
+
+
+def incident(id_: str = "inc-1", kind: str = "fire", severity: int = 2, at: float = 1000.0, north_m: float = 0.0, **kw):
+    return Incident(id_, kind, severity, SPOT[0] + north_m * METRE_LAT, SPOT[1], "smoke", "grid-7", at, **kw)
+
+
+def test_distances_and_bearings_on_the_ground():
+    assert distance_m(*SPOT, SPOT[0] + 100 * METRE_LAT, SPOT[1]) == pytest.approx(100.0, abs=0.1)
+    assert distance_m(31.0, 117.0, 32.0, 118.0) == pytest.approx(146_000, rel=0.01)  # as any GIS says
+    assert bearing_deg(*SPOT, SPOT[0] + 0.001, SPOT[1]) == pytest.approx(0.0, abs=0.01)
+    assert bearing_deg(*SPOT, SPOT[0], SPOT[1] + 0.001) == pytest.approx(90.0, abs=0.01)
+    assert bearing_deg(*SPOT, SPOT[0] - 0.001, SPOT[1] - 0.0000001) == pytest.approx(180.0, abs=0.01)
+
+
+def test_a_camera_covers_a_spot_within_half_its_field_of_view():
+    south_of_spot = (SPOT[0] - 50 * METRE_LAT, SPOT[1])  # the spot is due north of it
+    looking_north = Camera("n", *south_of_spot, heading=10.0, fov=30.0)
+    assert covers(looking_north, *SPOT)
+    assert not covers(Camera("e", *south_of_spot, heading=90.0, fov=60.0), *SPOT)
+    assert covers(Camera("wrap", *south_of_spot, heading=350.0, fov=30.0), *SPOT), "across north"
+    assert not covers(Camera("no-view", *south_of_spot), *SPOT), "no heading: near, never covering"
+
+
+def test_nearest_cameras_within_the_radius_those_that_look_first():
+    cameras = [
+        Camera("far", SPOT[0] + 400 * METRE_LAT, SPOT[1]),
+        Camera("near", SPOT[0] + 20 * METRE_LAT, SPOT[1]),
+        Camera("looks", SPOT[0] - 80 * METRE_LAT, SPOT[1], heading=0.0, fov=40.0),
+        Camera("turned-away", SPOT[0] - 30 * METRE_LAT, SPOT[1], heading=180.0, fov=40.0),
+    ]
+    found = nearest(cameras, *SPOT, radius_m=300.0, limit=10)
+    assert [c.id for c in found] == ["looks", "near", "turned-away"]
+    assert [c.covers for c in found] == [True, False, False]
+    assert found[1].to_json() == {"id": "near", "distance_m": 20.0, "covers": False}
+    assert [c.id for c in nearest(cameras, *SPOT, radius_m=300.0, limit=1)] == ["looks"]
+
+
+def test_triage_goes_forward_acknowledged_first_and_a_resolved_one_can_reopen():
+    item = incident()
+    with pytest.raises(Refused, match="acknowledged first"):
+        check_state_change(item, "resolved")
+    check_state_change(item, "acknowledged")
+    item.state = "acknowledged"
+    with pytest.raises(Refused, match="needs a team"):
+        check_state_change(item, "assigned")
+    check_state_change(item, "resolved")  # a false alarm: resolved at once
+    item.state = "resolved"
+    check_state_change(item, "in_progress")  # reopened
+    with pytest.raises(Refused, match="cannot go back"):
+        check_state_change(item, "new")
+    item.state = "closed"
+    with pytest.raises(Refused, match="closed"):
+        check_state_change(item, "in_progress")
+    with pytest.raises(Refused, match="unknown state"):
+        check_state_change(incident(), "done")
+
+
+def test_severity_is_raised_never_lowered_and_settled_once_resolved():
+    item = incident(severity=2)
+    assert check_severity(item, 3) == 3
+    with pytest.raises(Refused, match="never lowered"):
+        check_severity(item, 1)
+    for bad in (0, 5, "3", True, 2.5):
+        with pytest.raises(Refused, match="severity must be"):
+            check_severity(item, bad)
+    item.state = "resolved"
+    with pytest.raises(Refused, match="settled"):
+        check_severity(item, 4)
+
+
+def test_an_unacknowledged_incident_escalates_after_its_severitys_deadline_once():
+    deadlines = {1: 1800.0, 2: 900.0, 3: 300.0, 4: 120.0}
+    serious, minor = incident(severity=4), incident("inc-2", severity=1)
+    assert not escalation_due(serious, deadlines, 1000.0 + 119)
+    assert escalation_due(serious, deadlines, 1000.0 + 120)
+    assert not escalation_due(minor, deadlines, 1000.0 + 900)
+    serious.escalated = True
+    assert not escalation_due(serious, deadlines, 5000.0), "escalated once"
+    minor.state = "acknowledged"
+    assert not escalation_due(minor, deadlines, 1e9), "acknowledged in time"
+
+
+def test_a_report_of_the_same_kind_nearby_and_soon_is_offered_as_a_duplicate():
+    new = incident("new", at=2000.0)
+    others = [
+        incident("close", at=1900.0, north_m=40.0),
+        incident("closer", at=1500.0, north_m=10.0),
+        incident("too-far", at=1900.0, north_m=400.0),
+        incident("too-old", at=100.0, north_m=5.0),
+        incident("other-kind", kind="traffic", at=1900.0),
+        incident("resolved", at=1900.0, state="resolved"),
+    ]
+    assert [d.id for d in duplicates_of(new, others, radius_m=100.0, window_s=1800.0)] == ["closer", "close"]
+
+
+def test_the_queue_puts_the_most_serious_then_the_oldest_first():
+    items = [incident("a", severity=2, at=10.0), incident("b", severity=4, at=50.0), incident("c", severity=2, at=5.0)]
+    assert [i.id for i in sorted(items, key=queue_order)] == ["b", "c", "a"]
