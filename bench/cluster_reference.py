@@ -42,10 +42,12 @@ from support.redis_server import RedisServer  # noqa: E402
 from support.sim_sessions import SessionWatch  # noqa: E402
 
 from hub.config import parse_config  # noqa: E402
+from hub.diagnostics.settings import PICTURE_CHECKS  # noqa: E402
 from hub.inventory.estate import estate_config  # noqa: E402
 from hub.sim.process import start_sim  # noqa: E402
 
 SECRET = "cluster-bench-secret-0001"
+PICTURE = set(PICTURE_CHECKS)
 NAMES = ("n1", "n2")
 
 
@@ -145,7 +147,9 @@ async def run(args) -> dict:
             patrol_seen.append(n2.get("/healthz")["capacity"])
             follower.cancel()
             if args.events:
+                picture = [c["id"] for _, c in events.changes if c["id"] not in faulty and set(c["reasons"]) & PICTURE]
                 faulted = sorted({c["id"] for _, c in events.changes if c["state"] != "online" and c["id"] not in faulty})
+                faulted = list(dict.fromkeys(picture + faulted))  # a picture check's false alarms first
                 diagnoses = {sid: diagnosis(n2, sid) for sid in faulted[:20]}  # what n2 saw
                 Path(args.events).write_text(json.dumps({"killed_at": killed_at, "own": sorted(own), "faulty": sorted(faulty),
                                                          "events": events.changes, "diagnoses": diagnoses,

@@ -65,6 +65,8 @@ class StreamRecord:
     shed: bool = False  # a live stream on patrol for now, because the hub is overloaded
     muted: tuple[tuple, ...] = ()  # picture checks muted now: (check, until, reason, by, tripped)
     model: str = ""  # make and model, from the config
+    heading: float | None = None  # where it looks, degrees clockwise from north (config)
+    fov: float | None = None  # its field of view, degrees (config)
     node: str = ""  # in a cluster: the node that pulls it
     _json: bytes = field(default=b"", repr=False, compare=False)
     _json_of: tuple = field(default=(), repr=False, compare=False)
@@ -81,6 +83,8 @@ class StreamRecord:
             stream.fps,
             stream.reports_position,
             model=stream.model,
+            heading=stream.heading,
+            fov=stream.fov,
         )
 
     def describe(self, stream: Stream) -> None:
@@ -92,7 +96,7 @@ class StreamRecord:
             stream.tags,
             stream.model,
         )
-        self.nominal_fps = stream.fps
+        self.nominal_fps, self.heading, self.fov = stream.fps, stream.heading, stream.fov
         self.reports_position = stream.reports_position
         if stream.position is not None and self.position_at is None:
             self.position = stream.position
@@ -106,6 +110,8 @@ class StreamRecord:
             "model": self.model,
             "tags": list(self.tags),
             "position": _position_json(self.position, self.position_at),
+            "heading": self.heading,
+            "fov": self.fov,
             "state": self.state,
             "reasons": list(self.reasons),
             "since": _round(self.since, 3),
@@ -190,6 +196,8 @@ class StreamRecord:
             self.shed,
             self.muted,
             self.model,
+            self.heading,
+            self.fov,
             self.node,
         )
 
@@ -215,10 +223,10 @@ class StreamRecord:
 
 
 # what `from_json` takes back as it is
-_JSON_SCALARS = ("model", "state", "since", "codec", "transport", "last_error", "width", "height", "fps", "bitrate_bps",
-                 "keyframe_interval_s", "last_frame_at", "frames_total", "reconnects", "uptime_ratio", "snapshot_at",
-                 "picture_changed_at", "retry_at", "dropped_observations", "mode", "watching", "watching_reason", "promoted",
-                 "checked_at", "probed_at", "shed", "node")  # fmt: skip
+_JSON_SCALARS = ("model", "heading", "fov", "state", "since", "codec", "transport", "last_error", "width", "height",
+                 "fps", "bitrate_bps", "keyframe_interval_s", "last_frame_at", "frames_total", "reconnects",
+                 "uptime_ratio", "snapshot_at", "picture_changed_at", "retry_at", "dropped_observations", "mode",
+                 "watching", "watching_reason", "promoted", "checked_at", "probed_at", "shed", "node")  # fmt: skip
 
 
 def _round(value: float | None, digits: int) -> float | None:

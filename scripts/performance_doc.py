@@ -624,7 +624,8 @@ def cluster_reference() -> str:
             f"n2 already had: **{r['false_own_after_kill']}** from the kill until {args['observe']:g} s after that round "
             f"({met(r['false_own_after_kill'], 0)}), {r['false_before_kill']} in the {args['observe']:g} s before the kill; "
             f"changes of the cameras it took over, after their first verdict on n2: "
-            f"{r['changes_taken_after_first_verdict']}; double pull {r['double_pull_s']} s ({met(r['double_pull_s'], 0.0)}). "
+            f"{r['changes_taken_after_first_verdict']}{_taken(r)}; double pull {r['double_pull_s']} s "
+            f"({met(r['double_pull_s'], 0.0)}). "
             "False changes by kind: " + _kinds(r) + ".",
             "",
             *_patrol_after(r),
@@ -641,6 +642,11 @@ def _kinds(r: dict) -> str:
             or "none"
         )
     return ", ".join(f"{kind}: {count}" for kind, count in sorted(r["false_own_kinds"].items())) or "none"
+
+
+def _taken(r: dict) -> str:
+    kinds = {f"{c['previous']} -> {c['state']} {','.join(c['reasons'])}".strip() for c in r.get("taken_examples", [])}
+    return f" ({', '.join(sorted(kinds))})" if kinds else ""
 
 
 def _patrol_after(r: dict) -> list[str]:

@@ -4,6 +4,8 @@ Runs wherever a request is answered (the event loop); no I/O. A stream a princip
 see does not exist for it: every exit of the web layer filters through `Rights.may_see`.
 
 - `admin` sees every stream and may do everything.
+- `reporter` (a grid worker on a phone) sees no stream and no video at all, whatever its grants: it
+  files incidents and its own position, and follows its own reports.
 - `operator` and `viewer` see the streams their grants name: a `category` (or `*`, every
   category), a `site`, a `tag` or a `stream` id.
 - A *sensitive* stream (its category or one of its tags is listed in `[access]`, childcare by
@@ -20,6 +22,8 @@ ACTIONS = {
     "arrange": ("admin", "operator"),  # walls and layouts
     "acknowledge": ("admin", "operator"),  # faults, and vehicle positions fed by a script
     "administer": ("admin",),  # config reload, users, tokens, the audit trail
+    "report": ("admin", "operator", "reporter"),  # file incidents and photos; reporters: their own position too
+    "triage": ("admin", "operator"),  # acknowledge, assign, comment, merge, resolve incidents
 }
 EVERY_CATEGORY = "*"
 
@@ -54,6 +58,8 @@ class Rights:
     def may_see(self, record) -> bool:
         if self.role == "admin":
             return True
+        if self.role == "reporter":
+            return False
         grants = self.grants
         if ("stream", record.id) in grants:
             return True

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from hub.auth.sqlite_file import SqliteFile
 
-ROLES = ("admin", "operator", "viewer")
+ROLES = ("admin", "operator", "viewer", "reporter")
 GRANT_KINDS = ("category", "site", "tag", "stream")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from hub.config import access as config_access
 from hub.config import cluster as config_cluster
 from hub.config import diagnostics as config_diagnostics
+from hub.config import incidents as config_incidents
 from hub.config.checks import Checker, check_keys
 from hub.config.model import (
     CATEGORIES,
@@ -79,7 +80,7 @@ def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | N
 
 def _build(raw: dict, check: Checker, env: Mapping[str, str], base: Path) -> Config:
     """`base`: the config's folder, where relative file names (TLS) are found."""
-    check_keys(check, "", raw, {"hub", "health", "sim", "map", "monitor", "metrics", "access", "cluster", "streams"})
+    check_keys(check, "", raw, {"hub", "health", "sim", "map", "monitor", "metrics", "access", "cluster", "incidents", "streams"})
     hub = _hub(check.table(raw, "hub"), check.at("[hub]"), base)
     monitor = _monitor(check.table(raw, "monitor"), check.at("[monitor]"))
     health_table = check.table(raw, "health")
@@ -91,7 +92,8 @@ def _build(raw: dict, check: Checker, env: Mapping[str, str], base: Path) -> Con
     metrics = config_access.metrics(check.table(raw, "metrics"), check.at("[metrics]"))
     access = config_access.access(check.table(raw, "access"), check.at("[access]"), CATEGORIES)
     cluster = config_cluster.cluster(check.table(raw, "cluster"), check.at("[cluster]"), env)
-    return Config(hub, health, sim, map_, streams, check.source, monitor, metrics, access, diagnostics, cluster)
+    incidents = config_incidents.incidents(check.table(raw, "incidents"), check.at("[incidents]"))
+    return Config(hub, health, sim, map_, streams, check.source, monitor, metrics, access, diagnostics, cluster, incidents)
 
 
 def parse_listen(value: object) -> Listen:

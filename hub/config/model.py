@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from hub.config.access import AccessSettings, IpNetwork, MetricsSettings, TlsSettings
 from hub.config.cluster import ClusterSettings
 from hub.config.diagnostics import DiagnosticsSettings
+from hub.config.incidents import IncidentSettings
 from hub.config.sim_source import Fault, SimSource
 from hub.safe.redact import redact_url
 
@@ -140,6 +141,7 @@ class Config:
     access: AccessSettings = AccessSettings()
     diagnostics: DiagnosticsSettings = DiagnosticsSettings()
     cluster: ClusterSettings = ClusterSettings()
+    incidents: IncidentSettings = IncidentSettings()
 
     def stream(self, stream_id: str) -> Stream | None:
         return next((s for s in self.streams if s.id == stream_id), None)

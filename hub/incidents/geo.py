@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from hub.health import UP_STATES
+
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -70,3 +72,13 @@ def nearest(cameras: list[Camera], lat: float, lon: float, radius_m: float, limi
             near.append(NearCamera(camera.id, d, covers(camera, lat, lon)))
     near.sort(key=lambda c: (not c.covers, c.distance_m, c.id))
     return near[:limit]
+
+
+def cameras_of(records, online_only: bool) -> list[tuple[Camera, str]]:
+    """Every camera of the index with a place (a vehicle's last fix), with its site; `online_only`: those up
+    now. `records`: the index's records (`hub.index.StreamRecord`)."""
+    return [
+        (Camera(r.id, r.position[0], r.position[1], r.heading, r.fov), r.site)
+        for r in records
+        if r.position is not None and (not online_only or r.state in UP_STATES)
+    ]

@@ -54,6 +54,7 @@ class Incident:
     escalated: bool = False
     merged_into: str = ""
     client_id: str = ""  # the phone's own id for a report: the same report sent twice is one incident
+    site: str = ""  # its nearest camera's site when reported: who may see it (site grants)
     photos: tuple[str, ...] = ()
     history: list[Step] = field(default_factory=list)
 

@@ -26,6 +26,7 @@ from hub.cluster.channel_auth import refusal
 from hub.config import Config
 
 ACCESS = web.AppKey("access", AccessService)
+REPORTER_PATHS = frozenset({"/api/me", "/api/logout", "/api/staff/position", "/report"})
 SECURITY = web.AppKey("security", Config)  # the config whose [hub] tls/proxies and [metrics] apply
 PRINCIPAL = web.RequestKey("principal", object)  # Principal | None (None only on open routes)
 ADDRESS = web.RequestKey("address", str)
@@ -130,7 +131,14 @@ async def access_gate(request: web.Request, handler):
         raise _refuse(401, "sign in first (the page at /login), or send Authorization: Bearer <token>", **ended)
     if who.session is not None:
         _check_browser_request(request, who)
+    if who.rights.role == "reporter" and not _for_reporters(request.path):
+        raise _refuse(403, "a reporter files incidents and its position, and sees no camera or video")
     return await handler(request)
+
+
+def _for_reporters(path: str) -> bool:
+    """What a grid worker's phone may reach: its own account, its reports, its position, the phone page."""
+    return path in REPORTER_PATHS or path.startswith("/api/incidents")
 
 
 def require(request: web.Request, action: str) -> Principal:

@@ -24,9 +24,12 @@ from hub.config import CATEGORIES, Config
 from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.store import DiagnosticsStore, diagnostics_db_for
 from hub.health import STATES
+from hub.incidents.geo import cameras_of
+from hub.incidents.service import IncidentService
+from hub.incidents.store import IncidentStore, incidents_db_for
 from hub.index import Index
 from hub.monitor import Monitor
-from hub.web import account, api, audit_api, diagnostics_api, events, layouts, openapi
+from hub.web import account, api, audit_api, diagnostics_api, events, incidents_api, layouts, openapi
 from hub.web.access import ACCESS, SECURITY, access_gate
 from hub.web.connections import CONNECTIONS, OpenConnections
 from hub.web.internal import add_internal_routes
@@ -35,6 +38,7 @@ from hub.web.keys import (
     CLOSING,
     CLUSTER,
     CONFIG_PATH,
+    INCIDENTS,
     INDEX,
     LIVE,
     METRICS,
@@ -53,6 +57,7 @@ from hub.web.live import LiveHub
 from hub.web.live_socket import close_sockets, live_socket
 from hub.web.metrics.cache import MetricsCache
 from hub.web.metrics.collector import MetricsRender
+from hub.web.metrics.incidents import IncidentCollector
 from hub.web.metrics.scoped import SCOPED, close_scoped
 from hub.web.middleware import errors_as_json, name_the_server, security_headers
 from hub.web.node_channel import NodeChannel
@@ -90,6 +95,8 @@ async def _run_monitor(app: web.Application):
         loop.create_task(app[CONNECTIONS].recheck_forever(), name="rights-recheck"),
     ]
     await app[MONITOR].start()
+    await app[INCIDENTS].start()
+    chores.append(loop.create_task(app[INCIDENTS].run(), name="incident-escalation"))
     if CLUSTER in app:  # a cluster node: the monitor pulls what the node holds
         chores.append(loop.create_task(app[CLUSTER].run(), name="cluster"))
         chores.append(loop.create_task(app[CHANNEL].run(), name="cluster-channel"))
@@ -112,6 +119,7 @@ async def _run_monitor(app: web.Application):
         store.close()
     app[ACCESS].record(None, "hub_stopped")
     app[ACCESS].close()
+    app[INCIDENTS].store.close()
     if SHARED_ACCOUNTS in app:  # what the audit ship had not copied yet, it copies at the next start
         app[SHARED_ACCOUNTS].rows.close()
         app[SHARED_AUDIT].close()
@@ -158,6 +166,22 @@ def _state_path(config_path: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix="hub-state-")) / "streams.toml"
 
 
+def _audit_incident(access: AccessService, who: str, action: str, **detail) -> None:
+    access.audit.append(who, action, "", "", **detail)
+
+
+def _incidents(app: web.Application, config: Config, state: Path) -> IncidentService:
+    """Reports and triage, kept next to the config, audited in the hub's trail, told on the event stream."""
+    index, access = app[INDEX], app[ACCESS]
+    return IncidentService(
+        config.incidents,
+        IncidentStore(incidents_db_for(state)),
+        lambda online_only: cameras_of(index.records.values(), online_only),
+        index.publish,
+        functools.partial(_audit_incident, access),
+    )
+
+
 def create_app(config: Config, config_path: str | None = None) -> web.Application:
     name_the_server()
     index = Index()
@@ -176,7 +200,6 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
         app[CLUSTER].tell_taken = app[CHANNEL].tell_taken  # a camera handed over is pulled at once
     app[SNAPSHOTS] = SnapshotCache()
     cluster, own = (app[CLUSTER].status, app[CLUSTER].pulls) if CLUSTER in app else (None, None)
-    app[METRICS] = MetricsCache(MetricsRender(index, cluster=cluster, own=own), lambda: index.ticks)
     app[CONFIG_PATH] = config_path or config.source
     app[UI] = _ui(config)
     app[STREAM_LISTS] = StreamLists(app[INDEX])
@@ -186,6 +209,10 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
         app[SHARED_ACCOUNTS] = AccountsSync(app[CLUSTER].store, rows, LayoutRows(app[LAYOUTS].path))
     app[ACCESS] = AccessService(state, config.access)
     app[CONNECTIONS] = OpenConnections(app[ACCESS])
+    app[INCIDENTS] = _incidents(app, config, state)
+    render = MetricsRender(index, cluster=cluster, own=own)
+    render.registry.register(IncidentCollector(app[INCIDENTS]))
+    app[METRICS] = MetricsCache(render, lambda: index.ticks)
     if clustered:  # a session made on one node works on all, and ends on all
         app[SHARED_SESSIONS] = SessionsSync(app[CLUSTER].store, app[ACCESS].sessions)
         app[ACCESS].session_lookup = app[SHARED_SESSIONS].lookup
@@ -231,6 +258,13 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/api/login", account.login, name="public:login")
     router.add_post("/api/logout", account.logout)
     router.add_get("/api/audit", audit_api.audit)
+    router.add_post("/api/incidents", incidents_api.report)
+    router.add_get("/api/incidents", incidents_api.list_incidents)
+    router.add_get("/api/incidents/{id}", incidents_api.get_incident)
+    router.add_patch("/api/incidents/{id}", incidents_api.change_incident)
+    router.add_get("/api/incidents/{id}/files/{name}", incidents_api.get_file)
+    router.add_put("/api/staff/position", incidents_api.put_position)
+    router.add_get("/api/staff", incidents_api.list_staff)
     router.add_get("/api/openapi.json", openapi.document, name="public:openapi")
     router.add_get("/metrics", api.metrics, name="metrics")
     router.add_get("/healthz", api.healthz, name="public:healthz")

@@ -1,4 +1,5 @@
-"""Server-Sent Events: state changes, position updates, grouped outages and the hub's own load (`hub`) as they happen.
+"""Server-Sent Events: state changes, position updates, grouped outages, the hub's own load (`hub`), incidents
+and staff positions as they happen.
 
 Runs on the event loop, one handler per subscriber, each with its own bounded queue in the index.
 A subscriber gets events only about streams it may see (`hub.auth.rights`), judged by its rights at
@@ -17,6 +18,7 @@ import json
 
 from aiohttp import web
 
+from hub.incidents.service import may_see
 from hub.web.access import principal
 from hub.web.connections import CONNECTIONS, Connection
 from hub.web.keys import CLOSING, INDEX
@@ -70,6 +72,9 @@ class EventFeed:
             return [_event("removed", {"id": i}) for i in gone] + self._outage_changes()
         if kind == "hub":
             return [_event(kind, _load_for(self.rights, data))]
+        if kind == "incident":  # an incident is no stream: its own rule (`hub.incidents.service.may_see`)
+            seen = may_see(self.rights, self.connection.principal.name, data["reporter"], data["site"])
+            return [_event(kind, data)] if seen else []
         return [_event(kind, data)] if self._for_subscriber(kind, data) else []
 
     def _my_outages(self) -> dict[str, dict]:

@@ -11,6 +11,7 @@ from hub.cluster.audit import AuditShip
 from hub.cluster.node import ClusterNode
 from hub.cluster.reloads import ReloadSync
 from hub.cluster.sessions import SessionsSync
+from hub.incidents.service import IncidentService
 from hub.index import Index
 from hub.monitor import Monitor
 from hub.web.live import LiveHub
@@ -36,3 +37,4 @@ SHARED_ACCOUNTS = web.AppKey("shared_accounts", AccountsSync)  # a cluster node:
 SHARED_SESSIONS = web.AppKey("shared_sessions", SessionsSync)  # a cluster node: sessions work on every node
 SHARED_AUDIT = web.AppKey("shared_audit", AuditShip)  # a cluster node: its audit trail copied to Redis as written
 SHARED_RELOADS = web.AppKey("shared_reloads", ReloadSync)  # a cluster node: a reload on one node reloads all
+INCIDENTS = web.AppKey("incidents", IncidentService)  # reports, triage, staff positions

@@ -11,6 +11,8 @@ from aiohttp import web
 from hub.config import CATEGORIES
 from hub.diagnostics.settings import PICTURE_CHECKS
 from hub.health import STATES
+from hub.incidents.model import KINDS
+from hub.incidents.model import STATES as STATES_OF_INCIDENTS
 
 STREAM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 CHECK = {"name": "check", "in": "path", "required": True, "schema": {"type": "string", "enum": list(PICTURE_CHECKS)}}
@@ -164,11 +166,90 @@ def describe() -> dict:
                     ],
                 )
             },
+            **_incident_paths(),
             "/healthz": {"get": {**_op("Alive (details for admins)", errors=()), "security": []}},
             "/metrics": {
                 "get": _op("Prometheus text format", ok={"description": "metrics", "content": {"text/plain": {}}}, errors=(401,))
             },
         },
+    }
+
+
+def _incident_paths() -> dict:
+    report = {
+        "type": "object",
+        "required": ["kind", "severity", "lat", "lon", "text"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(KINDS)},
+            "severity": {"type": "integer", "enum": [1, 2, 3, 4]},
+            "lat": {"type": "number"},
+            "lon": {"type": "number"},
+            "text": {"type": "string"},
+            "client_id": {"type": "string"},
+        },
+    }
+    change = {
+        "type": "object",
+        "properties": {
+            "state": {"type": "string", "enum": list(STATES_OF_INCIDENTS)},
+            "team": {"type": "string"},
+            "severity": {"type": "integer"},
+            "comment": {"type": "string"},
+            "merge_into": {"type": "string"},
+        },
+    }
+    incident_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    file_name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/api/incidents": {
+            "post": _op(
+                "Report an incident (JSON, or a form with up to 3 photos); the same client_id twice is one incident",
+                body=report,
+            ),
+            "get": _op(
+                "Incidents the caller may see (a reporter: its own), filtered",
+                [
+                    _query("state", {"type": "string"}),
+                    _query("kind", {"type": "string"}),
+                    _query("min_severity", {"type": "integer"}),
+                    _query("since", {"type": "number"}),
+                    _query("until", {"type": "number"}),
+                    _query("open", {"type": "string", "enum": ["1", "0"]}),
+                    _query("limit", {"type": "integer"}),
+                ],
+            ),
+        },
+        "/api/incidents/{id}": {
+            "get": _op("One incident with its history and the cameras near it", [incident_id]),
+            "patch": _op(
+                "Triage: state, team, severity, comment or merge (operators)",
+                [incident_id],
+                change,
+                errors=(400, 401, 403, 404, 409),
+            ),  # fmt: skip
+        },
+        "/api/incidents/{id}/files/{name}": {
+            "get": _op(
+                "A photo or snapshot kept with an incident",
+                [incident_id, file_name],
+                ok={"description": "the file", "content": {"image/jpeg": {}}},
+            )  # fmt: skip
+        },
+        "/api/staff/position": {
+            "put": _op(
+                'A grid worker\'s own position while on duty ({"on_duty": false} ends it)',
+                body={
+                    "type": "object",
+                    "properties": {
+                        "lat": {"type": "number"},
+                        "lon": {"type": "number"},
+                        "accuracy_m": {"type": "number"},
+                        "on_duty": {"type": "boolean"},
+                    },
+                },
+            )  # fmt: skip
+        },
+        "/api/staff": {"get": _op("Grid workers on duty, with the age of each fix")},
     }
 
 

@@ -146,7 +146,7 @@ class Door:
         if read is None or self.credentials is None:
             return None
         caller = self.credentials.caller(read.bearer, read.session)
-        if caller is None:
+        if caller is None or not caller.rights.can("watch"):  # a reporter: the hub refuses it
             return None
         if read.stream_id is None:
             body, kind = self.index.listing(caller.rights, read.category, read.state, read.query), LIST_TYPE

@@ -1,0 +1,315 @@
+"""The incidents as the hub runs them: reports in, triage, escalation, the cameras near each one, staff
+positions, and what /metrics and the event stream say of them.
+
+Who runs where: the event loop. The store's calls run in a worker thread, one at a time under `_lock`
+(SQLite connections are not for two threads at once); photos are cleaned in a worker thread too. The
+open incidents are kept in memory as well (escalation and duplicates look at them every few seconds);
+the store is the truth, written before any answer or event says a change happened.
+
+Who sees which incident: admins all; operators and viewers those of the sites they are granted (an
+incident's site is its nearest camera's), or all with a grant of every category; a reporter its own.
+The camera lists that come with an incident are filtered by the caller's rights at the exit, like any
+stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from hub.auth.rights import EVERY_CATEGORY, Rights
+from hub.config.incidents import IncidentSettings
+from hub.incidents.geo import Camera, NearCamera, nearest
+from hub.incidents.model import (
+    KINDS,
+    SEVERITIES,
+    Incident,
+    Refused,
+    Step,
+    check_severity,
+    check_state_change,
+    duplicates_of,
+    escalation_due,
+)
+from hub.incidents.photos import clean_photo
+from hub.incidents.store import IncidentStore, Query, StoredFile
+
+log = logging.getLogger("hub.incidents")
+
+ACK_BUCKETS = (60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 86400.0)  # seconds to acknowledge
+MAX_PHOTOS = 3
+MAX_TEXT = 2000
+ESCALATE_EVERY_S = 5.0
+
+
+@dataclass(frozen=True)
+class StaffPosition:
+    """A grid worker's last fix, as their phone sent it while on duty."""
+
+    who: str
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    at: float  # wall time of the fix
+
+    def to_json(self, now: float, stale_s: float) -> dict:
+        age = max(0.0, now - self.at)
+        return {"who": self.who, "position": [self.lat, self.lon], "accuracy_m": self.accuracy_m, "at": round(self.at, 3),
+                "age_s": round(age, 1), "stale": age > stale_s}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """A report as the API read it, checked for types but not yet for sense."""
+
+    kind: object
+    severity: object
+    lat: object
+    lon: object
+    text: object
+    client_id: object = ""
+    photos: tuple[bytes, ...] = ()
+
+
+def may_see(rights: Rights, who: str, reporter: str, site: str) -> bool:
+    """Whether `who` (with `rights`) may see an incident reported by `reporter` at `site`."""
+    if rights.sees_everything or reporter == who:
+        return True
+    if rights.role == "reporter":
+        return False
+    return ("category", EVERY_CATEGORY) in rights.grants or (bool(site) and ("site", site) in rights.grants)
+
+
+class IncidentService:
+    def __init__(
+        self,
+        settings: IncidentSettings,
+        store: IncidentStore,
+        cameras: Callable[[bool], list[tuple[Camera, str]]],
+        publish: Callable[[str, dict], None],
+        audit: Callable[..., None],
+    ):
+        """`cameras(online_only)`: every camera with a position, and its site; `publish`: an event for the
+        event stream; `audit(who, action, **detail)`: an entry in the audit trail."""
+        self.settings, self.store = settings, store
+        self._cameras, self._publish, self._audit = cameras, publish, audit
+        self.open: dict[str, Incident] = {}
+        self.positions: dict[str, StaffPosition] = {}
+        self.ack_counts = [0] * (len(ACK_BUCKETS) + 1)
+        self.ack_sum = 0.0
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Load the open incidents and the times to acknowledge from the store."""
+        async with self._lock:
+            opened = await asyncio.to_thread(self.store.open_incidents)
+            acks = await asyncio.to_thread(self.store.ack_times)
+        self.open = {i.id: i for i in opened}
+        for seconds in acks:
+            self._count_ack(seconds)
+
+    async def run(self) -> None:
+        """Escalate what waits too long, every few seconds, for the app's life."""
+        while True:
+            try:
+                await self.escalate(time.time())
+            except Exception:  # noqa: BLE001 - one bad turn must not end escalation
+                log.exception("incidents: escalation check failed; trying again")
+            await asyncio.sleep(ESCALATE_EVERY_S)
+
+    async def report(self, who: str, new: NewReport, now: float) -> tuple[Incident, bool, list[Incident]]:
+        """File a report: (the incident, whether it is new, open incidents it may duplicate). A report sent
+        again with the same `client_id` (a phone that lost its answer) is the incident already kept."""
+        kind, severity, lat, lon, text, client_id = _checked(new)
+        if client_id:
+            async with self._lock:
+                kept = await asyncio.to_thread(self.store.by_client_id, who, client_id)
+            if kept is not None:
+                return kept, False, []
+        if len(new.photos) > MAX_PHOTOS:
+            raise Refused(f"at most {MAX_PHOTOS} photos a report")
+        photos = [await asyncio.to_thread(clean_photo, data, self.settings.photo_max_bytes) for data in new.photos]
+        near_any = nearest([c for c, _ in self._cameras(False)], lat, lon, self.settings.camera_radius_m, 1)
+        site = self._site_of(near_any[0].id) if near_any else ""
+        number = uuid.uuid4().hex[:8]
+        incident = Incident(f"inc-{time.strftime('%Y%m%d', time.localtime(now))}-{number}", kind, severity, lat, lon,
+                            text, who, now, client_id=client_id, site=site)  # fmt: skip
+        files = [_file(f"photo-{i + 1}.jpg", "photo", "image/jpeg", now, body) for i, body in enumerate(photos)]
+        incident.photos = tuple(f.name for f in files)
+        incident.history.append(Step(now, who, "reported", {"kind": kind, "severity": severity, "photos": len(files)}))
+        cameras = [c.to_json() for c in self.near(incident, online_only=True)]
+        async with self._lock:
+            kept = await asyncio.to_thread(self.store.add, incident, cameras, files)
+            if kept is None:  # the same client id, sent twice at once: the other request kept it
+                again = await asyncio.to_thread(self.store.by_client_id, who, client_id)
+                if again is None:
+                    raise Refused("the report could not be kept; send it again")
+                return again, False, []
+        self.open[incident.id] = incident
+        self._audit(who, "incident_reported", incident=incident.id, kind=kind, severity=severity)
+        self._publish("incident", self.summary(incident) | {"change": "reported"})
+        duplicates = duplicates_of(incident, list(self.open.values()), self.settings.duplicate_radius_m,
+                                   self.settings.duplicate_window_s)  # fmt: skip
+        return incident, True, duplicates
+
+    async def change(self, incident_id: str, who: str, patch: dict, now: float) -> Incident:
+        """Triage: a new state, a team, a higher severity, a comment, or a merge into another incident; every
+        part checked before anything is written, then written at once with one history step each. Changes
+        (and escalations) of incidents are made one at a time, each on the incident as last written."""
+        async with self._lock:
+            incident = await self._current(incident_id)
+            if incident is None:
+                raise LookupError(incident_id)
+            changed = replace(incident, history=list(incident.history))
+            steps = self._steps(changed, who, patch, now)
+            if not steps:
+                raise Refused('nothing to change: send "state", "team", "severity", "comment" or "merge_into"')
+            await asyncio.to_thread(self.store.update, changed, steps)
+            changed.history += steps
+            if changed.open:
+                self.open[changed.id] = changed
+            else:
+                self.open.pop(changed.id, None)
+        if changed.acknowledged_at is not None and incident.acknowledged_at is None:
+            self._count_ack(changed.acknowledged_at - changed.reported_at)
+        for step in steps:
+            self._audit(who, "incident_changed", incident=changed.id, change=step.action, **step.detail)
+        self._publish("incident", self.summary(changed) | {"change": ",".join(s.action for s in steps)})
+        return changed
+
+    async def _current(self, incident_id: str) -> Incident | None:
+        """The incident as last written (the caller holds `_lock`)."""
+        if incident_id in self.open:
+            return self.open[incident_id]
+        return await asyncio.to_thread(self.store.get, incident_id)
+
+    def _steps(self, incident: Incident, who: str, patch: dict, now: float) -> list[Step]:
+        steps: list[Step] = []
+        unknown = sorted(set(patch) - {"state", "team", "severity", "comment", "merge_into"})
+        if unknown:
+            raise Refused(f"unknown fields: {', '.join(unknown)}")
+        if "team" in patch:
+            team = patch["team"]
+            if not isinstance(team, str) or not 1 <= len(team.strip()) <= 80:
+                raise Refused('"team" must be a name of 1 to 80 characters')
+            incident.team = team.strip()
+            steps.append(Step(now, who, "team", {"team": incident.team}))
+        if "severity" in patch:
+            incident.severity = check_severity(incident, patch["severity"])
+            steps.append(Step(now, who, "severity", {"severity": incident.severity}))
+        if "merge_into" in patch:
+            target = self.open.get(patch["merge_into"]) if isinstance(patch["merge_into"], str) else None
+            if target is None or target.id == incident.id or not incident.open:
+                raise Refused('"merge_into" must name another open incident, and this one must be open')
+            incident.merged_into = target.id
+            steps.append(Step(now, who, "merged", {"into": target.id}))
+        if "state" in patch:
+            check_state_change(incident, patch["state"])
+            incident.state = patch["state"]
+            if incident.state == "acknowledged" and incident.acknowledged_at is None:
+                incident.acknowledged_at = now
+            steps.append(Step(now, who, "state", {"state": incident.state}))
+        if "comment" in patch:
+            comment = patch["comment"]
+            if not isinstance(comment, str) or not 1 <= len(comment.strip()) <= MAX_TEXT:
+                raise Refused(f'"comment" must be text of 1 to {MAX_TEXT} characters')
+            steps.append(Step(now, who, "comment", {"text": comment.strip()}))
+        return steps
+
+    async def escalate(self, now: float) -> list[Incident]:
+        """Mark the unacknowledged incidents past their severity's deadline as escalated (once each)."""
+        escalated = []
+        for incident_id in [i.id for i in self.open.values() if escalation_due(i, self.settings.deadlines, now)]:
+            async with self._lock:
+                incident = self.open.get(incident_id)  # as last written: acknowledged meanwhile, say
+                if incident is None or not escalation_due(incident, self.settings.deadlines, now):
+                    continue
+                changed = replace(incident, escalated=True, history=list(incident.history))
+                step = Step(now, "hub", "escalated", {"waited_s": round(now - incident.reported_at, 1)})
+                await asyncio.to_thread(self.store.update, changed, [step])
+                changed.history.append(step)
+                self.open[changed.id] = changed
+            escalated.append(changed)
+            log.warning("incident %s (%s, severity %d) unacknowledged for %.0f s: escalated", changed.id, changed.kind,
+                        changed.severity, now - changed.reported_at)  # fmt: skip
+            self._audit("hub", "incident_escalated", incident=changed.id, severity=changed.severity)
+            self._publish("incident", self.summary(changed) | {"change": "escalated"})
+        return escalated
+
+    async def get(self, incident_id: str) -> Incident | None:
+        async with self._lock:
+            return await self._current(incident_id)
+
+    async def search(self, query: Query) -> list[Incident]:
+        async with self._lock:
+            return await asyncio.to_thread(self.store.search, query)
+
+    async def file(self, incident_id: str, name: str) -> StoredFile | None:
+        async with self._lock:
+            return await asyncio.to_thread(self.store.file, incident_id, name)
+
+    def near(self, incident: Incident, online_only: bool = True) -> list[NearCamera]:
+        cameras = [c for c, _ in self._cameras(online_only)]
+        return nearest(cameras, incident.lat, incident.lon, self.settings.camera_radius_m, self.settings.cameras)
+
+    def report_position(self, who: str, lat: float, lon: float, accuracy_m: float | None, now: float) -> StaffPosition:
+        position = StaffPosition(who, lat, lon, accuracy_m, now)
+        self.positions[who] = position
+        self._publish("staff", position.to_json(now, self.settings.position_stale_s))
+        return position
+
+    def off_duty(self, who: str) -> None:
+        if self.positions.pop(who, None) is not None:
+            self._publish("staff", {"who": who, "off_duty": True})
+
+    def open_counts(self) -> dict[tuple[str, int], int]:
+        counts = {(kind, severity): 0 for kind in KINDS for severity in SEVERITIES}
+        for incident in self.open.values():
+            counts[(incident.kind, incident.severity)] += 1
+        return counts
+
+    def summary(self, incident: Incident) -> dict:
+        """What the list, the map and the event stream show of an incident (no history, no text)."""
+        return {
+            "id": incident.id, "kind": incident.kind, "severity": incident.severity,
+            "position": [incident.lat, incident.lon], "state": incident.state, "team": incident.team,
+            "reporter": incident.reporter, "reported_at": round(incident.reported_at, 3),
+            "acknowledged_at": incident.acknowledged_at, "escalated": incident.escalated,
+            "merged_into": incident.merged_into or None, "site": incident.site, "photos": len(incident.photos),
+        }  # fmt: skip
+
+    def _site_of(self, camera_id: str) -> str:
+        return next((site for c, site in self._cameras(False) if c.id == camera_id), "")
+
+    def _count_ack(self, seconds: float) -> None:
+        self.ack_counts[bisect.bisect_left(ACK_BUCKETS, seconds)] += 1
+        self.ack_sum += seconds
+
+
+def _checked(new: NewReport) -> tuple[str, int, float, float, str, str]:
+    if new.kind not in KINDS:
+        raise Refused(f'"kind" must be one of {", ".join(KINDS)}')
+    if not isinstance(new.severity, int) or isinstance(new.severity, bool) or new.severity not in SEVERITIES:
+        raise Refused('"severity" must be 1, 2, 3 or 4 (4 the most serious)')
+    lat, lon = new.lat, new.lon
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon)):
+        raise Refused('"lat" and "lon" must be numbers: where it happens')
+    if not (-90.0 <= float(lat) <= 90.0 and -180.0 <= float(lon) <= 180.0):  # type: ignore[arg-type]
+        raise Refused(f"({lat}, {lon}) is not a place on Earth")
+    text = new.text if isinstance(new.text, str) else None
+    if text is None or len(text) > MAX_TEXT:
+        raise Refused(f'"text" must be a description of at most {MAX_TEXT} characters')
+    client_id = new.client_id if isinstance(new.client_id, str) else None
+    if client_id is None or len(client_id) > 64 or not all(c.isalnum() or c in "-_" for c in client_id):
+        raise Refused('"client_id" must be up to 64 letters, digits, "-" or "_"')
+    return str(new.kind), int(new.severity), float(lat), float(lon), text.strip(), client_id  # type: ignore[arg-type]
+
+
+def _file(name: str, kind: str, media: str, at: float, body: bytes) -> StoredFile:
+    return StoredFile(name, kind, media, at, hashlib.sha256(body).hexdigest(), body)
