@@ -26,7 +26,7 @@ from hub.cluster.channel_auth import refusal
 from hub.config import Config
 
 ACCESS = web.AppKey("access", AccessService)
-REPORTER_PATHS = frozenset({"/api/me", "/api/logout", "/api/staff/position", "/report"})
+REPORTER_PATHS = frozenset({"/api/me", "/api/logout", "/api/ui", "/api/staff/position", "/report"})
 SECURITY = web.AppKey("security", Config)  # the config whose [hub] tls/proxies and [metrics] apply
 PRINCIPAL = web.RequestKey("principal", object)  # Principal | None (None only on open routes)
 ADDRESS = web.RequestKey("address", str)
@@ -125,13 +125,15 @@ async def access_gate(request: web.Request, handler):
     if who is None and cookie and service.session_lookup is not None and await service.session_lookup(cookie):
         who = request[PRINCIPAL] = _identify(request, service)  # a cluster node: begun on another node just now
     if who is None:
-        if request.method == "GET" and request.path == "/":
+        if request.method == "GET" and request.path in ("/", "/report"):
             raise web.HTTPSeeOther("/login")
         ended = {"ended": service.sessions.why_ended(cookie)} if cookie else {}  # the page says why it ended
         raise _refuse(401, "sign in first (the page at /login), or send Authorization: Bearer <token>", **ended)
     if who.session is not None:
         _check_browser_request(request, who)
     if who.rights.role == "reporter" and not _for_reporters(request.path):
+        if request.method == "GET" and request.path == "/":
+            raise web.HTTPSeeOther("/report")  # the phone page: a reporter's only page
         raise _refuse(403, "a reporter files incidents and its position, and sees no camera or video")
     return await handler(request)
 

@@ -144,6 +144,11 @@ async def favicon(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_ROOT / "favicon.svg", headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"})
 
 
+async def report_page(request: web.Request) -> web.FileResponse:
+    """The grid workers' phone page: report an incident, follow one's reports, share one's position."""
+    return web.FileResponse(WEB_ROOT / "report.html", headers={"Cache-Control": "no-store"})
+
+
 async def login_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_ROOT / "login.html", headers={"Cache-Control": "no-store"})
 
@@ -270,6 +275,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/healthz", api.healthz, name="public:healthz")
     if (WEB_ROOT / "index.html").exists():
         router.add_get("/", index_page)
+        router.add_get("/report", report_page)
         router.add_get("/login", login_page, name="public:login-page")
         router.add_get("/favicon.ico", favicon, name="public:favicon")
         router.add_static("/web/", WEB_ROOT, follow_symlinks=False, name="public:web")
