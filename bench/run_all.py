@@ -31,6 +31,7 @@ FULL = [
     ["cluster.py"],
     ["cluster_scale.py"],
     ["cluster_reference.py"],
+    ["incidents.py"],
 ]
 SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
@@ -48,6 +49,7 @@ SMOKE = [
     ["cluster.py", "--smoke"],
     ["cluster_scale.py", "--smoke"],
     ["cluster_reference.py", "--smoke"],
+    ["incidents.py", "--smoke"],
 ]
 
 

@@ -101,12 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         config="the config to check (or give it as FILE)",
     )
     check.add_argument("file", nargs="?", help="the config to check (default: --config, else streams.toml)")
-    from hub.cli import admin, onvif, ops, users
+    from hub.cli import admin, incidents, onvif, ops, users
 
     users.add_parsers(commands)
     admin.add_parsers(commands)
     ops.add_parsers(commands)
     onvif.add_parsers(commands)
+    incidents.add_parsers(commands)
     _complete(parser)
     return parser
 
@@ -209,6 +210,12 @@ def _ops(args: argparse.Namespace) -> int:
     return ops.run(args)
 
 
+def _incidents(args: argparse.Namespace) -> int:
+    from hub.cli import incidents
+
+    return incidents.run(args)
+
+
 def _onvif(args: argparse.Namespace) -> int:
     from hub.cli import onvif
 
@@ -225,4 +232,5 @@ _COMMANDS = {
     "export": _ops,
     "status": _ops,
     "onvif": _onvif,
+    "incidents": _incidents,
 }

@@ -31,7 +31,7 @@ def add_parsers(commands) -> None:
     user = command(
         commands,
         "user",
-        "manage the hub's accounts (admin, operator, viewer) and their rights",
+        "manage the hub's accounts (admin, operator, viewer, reporter) and their rights",
         (
             "hub user add alice --role operator --grant category='*' --grant category=childcare",
             "OP_PASSWORD='...' hub user add bob --role viewer --password-env OP_PASSWORD --grant site=Fangxing-3",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import hashlib
 import logging
 import time
 import uuid
@@ -25,7 +24,9 @@ from dataclasses import dataclass, replace
 
 from hub.auth.rights import EVERY_CATEGORY, Rights
 from hub.config.incidents import IncidentSettings
-from hub.incidents.geo import Camera, NearCamera, nearest
+from hub.incidents.estate import Estate
+from hub.incidents.evidence import keep_snapshots
+from hub.incidents.geo import NearCamera, nearest
 from hub.incidents.model import (
     KINDS,
     SEVERITIES,
@@ -91,37 +92,50 @@ class IncidentService:
         self,
         settings: IncidentSettings,
         store: IncidentStore,
-        cameras: Callable[[bool], list[tuple[Camera, str]]],
+        estate: Estate,
         publish: Callable[[str, dict], None],
         audit: Callable[..., None],
     ):
-        """`cameras(online_only)`: every camera with a position, and its site; `publish`: an event for the
+        """`estate`: the cameras as the hub knows them (`hub.incidents.estate`); `publish`: an event for the
         event stream; `audit(who, action, **detail)`: an entry in the audit trail."""
-        self.settings, self.store = settings, store
-        self._cameras, self._publish, self._audit = cameras, publish, audit
+        self.settings, self.store, self.estate = settings, store, estate
+        self._publish, self._audit = publish, audit
         self.open: dict[str, Incident] = {}
         self.positions: dict[str, StaffPosition] = {}
         self.ack_counts = [0] * (len(ACK_BUCKETS) + 1)
         self.ack_sum = 0.0
         self._lock = asyncio.Lock()
+        self._evidence: set[asyncio.Task] = set()
 
     async def start(self) -> None:
-        """Load the open incidents and the times to acknowledge from the store."""
+        """Load the open incidents and the times to acknowledge from the store; hold their cameras live."""
         async with self._lock:
             opened = await asyncio.to_thread(self.store.open_incidents)
             acks = await asyncio.to_thread(self.store.ack_times)
         self.open = {i.id: i for i in opened}
         for seconds in acks:
             self._count_ack(seconds)
+        self.keep_live()
 
     async def run(self) -> None:
-        """Escalate what waits too long, every few seconds, for the app's life."""
-        while True:
-            try:
-                await self.escalate(time.time())
-            except Exception:  # noqa: BLE001 - one bad turn must not end escalation
-                log.exception("incidents: escalation check failed; trying again")
-            await asyncio.sleep(ESCALATE_EVERY_S)
+        """Escalate what waits too long and keep the cameras near open incidents live (vehicles move,
+        cameras come back), every few seconds, for the app's life."""
+        try:
+            while True:
+                try:
+                    await self.escalate(time.time())
+                    self.keep_live()
+                except Exception:  # noqa: BLE001 - one bad turn must not end escalation
+                    log.exception("incidents: escalation check failed; trying again")
+                await asyncio.sleep(ESCALATE_EVERY_S)
+        finally:
+            for task in list(self._evidence):
+                task.cancel()
+
+    def keep_live(self) -> None:
+        """The cameras near open incidents, live (patrolled ones too) while the incident is open."""
+        wanted = {c.id for incident in self.open.values() for c in self.near(incident, online_only=False)}
+        self.estate.keep_live(wanted)
 
     async def report(self, who: str, new: NewReport, now: float) -> tuple[Incident, bool, list[Incident]]:
         """File a report: (the incident, whether it is new, open incidents it may duplicate). A report sent
@@ -135,12 +149,12 @@ class IncidentService:
         if len(new.photos) > MAX_PHOTOS:
             raise Refused(f"at most {MAX_PHOTOS} photos a report")
         photos = [await asyncio.to_thread(clean_photo, data, self.settings.photo_max_bytes) for data in new.photos]
-        near_any = nearest([c for c, _ in self._cameras(False)], lat, lon, self.settings.camera_radius_m, 1)
+        near_any = nearest([c for c, _ in self.estate.cameras(False)], lat, lon, self.settings.camera_radius_m, 1)
         site = self._site_of(near_any[0].id) if near_any else ""
         number = uuid.uuid4().hex[:8]
         incident = Incident(f"inc-{time.strftime('%Y%m%d', time.localtime(now))}-{number}", kind, severity, lat, lon,
                             text, who, now, client_id=client_id, site=site)  # fmt: skip
-        files = [_file(f"photo-{i + 1}.jpg", "photo", "image/jpeg", now, body) for i, body in enumerate(photos)]
+        files = [StoredFile.of(f"photo-{i + 1}.jpg", "photo", "image/jpeg", now, body) for i, body in enumerate(photos)]
         incident.photos = tuple(f.name for f in files)
         incident.history.append(Step(now, who, "reported", {"kind": kind, "severity": severity, "photos": len(files)}))
         cameras = [c.to_json() for c in self.near(incident, online_only=True)]
@@ -152,6 +166,11 @@ class IncidentService:
                     raise Refused("the report could not be kept; send it again")
                 return again, False, []
         self.open[incident.id] = incident
+        self.keep_live()
+        shots = [c["id"] for c in cameras if not self.estate.sensitive(c["id"])]  # childcare: only with a reason
+        task = asyncio.get_running_loop().create_task(keep_snapshots(self, incident, shots), name=f"evidence-{incident.id}")
+        self._evidence.add(task)
+        task.add_done_callback(self._evidence.discard)
         self._audit(who, "incident_reported", incident=incident.id, kind=kind, severity=severity)
         self._publish("incident", self.summary(incident) | {"change": "reported"})
         duplicates = duplicates_of(incident, list(self.open.values()), self.settings.duplicate_radius_m,
@@ -176,11 +195,28 @@ class IncidentService:
                 self.open[changed.id] = changed
             else:
                 self.open.pop(changed.id, None)
+                self.keep_live()
         if changed.acknowledged_at is not None and incident.acknowledged_at is None:
             self._count_ack(changed.acknowledged_at - changed.reported_at)
         for step in steps:
             self._audit(who, "incident_changed", incident=changed.id, change=step.action, **step.detail)
         self._publish("incident", self.summary(changed) | {"change": ",".join(s.action for s in steps)})
+        return changed
+
+    async def add_evidence(self, incident_id: str, files: list[StoredFile], detail: dict) -> Incident | None:
+        """Keep files with an incident (snapshots, a clip), with a history step saying what was kept."""
+        async with self._lock:
+            incident = await self._current(incident_id)
+            if incident is None:
+                return None
+            changed = replace(incident, history=list(incident.history))
+            step = Step(time.time(), "hub", "evidence", detail)
+            await asyncio.to_thread(self.store.update, changed, [step], tuple(files))
+            changed.history.append(step)
+            if incident_id in self.open:
+                self.open[incident_id] = changed
+        self._audit("hub", "incident_evidence", incident=incident_id, files=[f.name for f in files],
+                    sha256=[f.sha256 for f in files])  # fmt: skip
         return changed
 
     async def _current(self, incident_id: str) -> Incident | None:
@@ -250,12 +286,24 @@ class IncidentService:
         async with self._lock:
             return await asyncio.to_thread(self.store.search, query)
 
+    async def files_of(self, incident_id: str) -> tuple[list[StoredFile], list[dict]]:
+        """Every file kept with an incident (with its bytes), and the cameras near it when reported."""
+        async with self._lock:
+            files = await asyncio.to_thread(self.store.files, incident_id, True)
+            cameras = await asyncio.to_thread(self.store.cameras_at_report, incident_id)
+        return files, cameras
+
+    async def listed_files(self, incident_id: str) -> list[StoredFile]:
+        """The files kept with an incident, without their bytes."""
+        async with self._lock:
+            return await asyncio.to_thread(self.store.files, incident_id)
+
     async def file(self, incident_id: str, name: str) -> StoredFile | None:
         async with self._lock:
             return await asyncio.to_thread(self.store.file, incident_id, name)
 
     def near(self, incident: Incident, online_only: bool = True) -> list[NearCamera]:
-        cameras = [c for c, _ in self._cameras(online_only)]
+        cameras = [c for c, _ in self.estate.cameras(online_only)]
         return nearest(cameras, incident.lat, incident.lon, self.settings.camera_radius_m, self.settings.cameras)
 
     def report_position(self, who: str, lat: float, lon: float, accuracy_m: float | None, now: float) -> StaffPosition:
@@ -285,7 +333,7 @@ class IncidentService:
         }  # fmt: skip
 
     def _site_of(self, camera_id: str) -> str:
-        return next((site for c, site in self._cameras(False) if c.id == camera_id), "")
+        return next((site for c, site in self.estate.cameras(False) if c.id == camera_id), "")
 
     def _count_ack(self, seconds: float) -> None:
         self.ack_counts[bisect.bisect_left(ACK_BUCKETS, seconds)] += 1
@@ -309,7 +357,3 @@ def _checked(new: NewReport) -> tuple[str, int, float, float, str, str]:
     if client_id is None or len(client_id) > 64 or not all(c.isalnum() or c in "-_" for c in client_id):
         raise Refused('"client_id" must be up to 64 letters, digits, "-" or "_"')
     return str(new.kind), int(new.severity), float(lat), float(lon), text.strip(), client_id  # type: ignore[arg-type]
-
-
-def _file(name: str, kind: str, media: str, at: float, body: bytes) -> StoredFile:
-    return StoredFile(name, kind, media, at, hashlib.sha256(body).hexdigest(), body)

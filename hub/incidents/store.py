@@ -10,6 +10,7 @@ history filter in milliseconds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -70,6 +71,10 @@ class StoredFile:
     at: float
     sha256: str
     body: bytes
+
+    @classmethod
+    def of(cls, name: str, kind: str, media: str, at: float, body: bytes) -> StoredFile:
+        return cls(name, kind, media, at, hashlib.sha256(body).hexdigest(), body)
 
 
 class IncidentStore(SqliteFile):
@@ -134,9 +139,13 @@ class IncidentStore(SqliteFile):
         """The operators' list: filtered, the most serious then the oldest first (open ones), or the newest
         first (history). Steps are not read: `get` gives one incident whole."""
         where, args = _where(query)
-        order = "severity DESC, reported_at ASC" if query.open_only else "reported_at DESC"
+        # The queue: few rows, any order is cheap. History: newest first, walked along the time (or kind) index
+        # and stopped at the limit; state and severity, true of most rows, must not pick an index that sorts.
+        order = "severity DESC, reported_at ASC, id" if query.open_only else "reported_at DESC, rowid DESC"
+        rare = query.states and "closed" not in query.states  # a few rows: found by state, then sorted
+        use = "INDEXED BY incidents_state" if rare or query.open_only else ""
         rows = self._db.execute(
-            f"SELECT {COLUMNS} FROM incidents {where} ORDER BY {order}, id LIMIT ?", (*args, min(query.limit, MAX_LIST))
+            f"SELECT {COLUMNS} FROM incidents {use} {where} ORDER BY {order} LIMIT ?", (*args, min(query.limit, MAX_LIST))
         )
         return [self._incident(row, with_steps=False) for row in rows]
 
@@ -229,8 +238,9 @@ def _where(query: Query) -> tuple[str, list]:
     parts: list[str] = []
     args: list = []
     states = tuple(OPEN_STATES) if query.open_only and not query.states else query.states
+    plus = "" if query.open_only else "+"  # history: no index on these (see `search`), but for the rare states
     if states:
-        parts.append(f"state IN ({', '.join('?' * len(states))})")
+        parts.append(f"{plus if 'closed' in states else ''}state IN ({', '.join('?' * len(states))})")
         args += list(states)
     if query.open_only:
         parts.append("merged_into = ''")
@@ -238,7 +248,7 @@ def _where(query: Query) -> tuple[str, list]:
         parts.append(f"kind IN ({', '.join('?' * len(query.kinds))})")
         args += list(query.kinds)
     if query.min_severity > 1:
-        parts.append("severity >= ?")
+        parts.append(f"{plus}severity >= ?")
         args.append(query.min_severity)
     if query.since is not None:
         parts.append("reported_at >= ?")

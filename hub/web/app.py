@@ -13,6 +13,7 @@ from aiohttp import web
 
 from hub.auth.account_rows import AccountRows
 from hub.auth.audit import audit_db_for
+from hub.auth.rights import rights_under
 from hub.auth.service import AccessService
 from hub.auth.users import users_db_for
 from hub.cluster.accounts import AccountsSync, LayoutRows
@@ -24,6 +25,7 @@ from hub.config import CATEGORIES, Config
 from hub.diagnostics.service import Diagnostics
 from hub.diagnostics.store import DiagnosticsStore, diagnostics_db_for
 from hub.health import STATES
+from hub.incidents.estate import Estate, LiveHold
 from hub.incidents.geo import cameras_of
 from hub.incidents.service import IncidentService
 from hub.incidents.store import IncidentStore, incidents_db_for
@@ -176,15 +178,25 @@ def _audit_incident(access: AccessService, who: str, action: str, **detail) -> N
 
 
 def _incidents(app: web.Application, config: Config, state: Path) -> IncidentService:
-    """Reports and triage, kept next to the config, audited in the hub's trail, told on the event stream."""
+    """Reports and triage, kept next to the config, audited in the hub's trail, told on the event stream;
+    the cameras near open incidents held live through the monitor's interest."""
     index, access = app[INDEX], app[ACCESS]
-    return IncidentService(
-        config.incidents,
-        IncidentStore(incidents_db_for(state)),
-        lambda online_only: cameras_of(index.records.values(), online_only),
-        index.publish,
-        functools.partial(_audit_incident, access),
+    sensitive = rights_under(config.access, "viewer", ())
+
+    def snapshot(stream_id: str) -> tuple[bytes, float] | None:
+        record = index.records.get(stream_id)
+        if record is None or record.snapshot is None or record.snapshot_at is None:
+            return None
+        return record.snapshot, record.snapshot_at
+
+    estate = Estate(
+        cameras=lambda online_only: cameras_of(index.records.values(), online_only),
+        snapshot=snapshot,
+        sensitive=lambda stream_id: (r := index.records.get(stream_id)) is not None and sensitive.is_sensitive(r),
+        keep_live=LiveHold(app[MONITOR].interest).keep,
     )
+    store = IncidentStore(incidents_db_for(state))
+    return IncidentService(config.incidents, store, estate, index.publish, functools.partial(_audit_incident, access))
 
 
 def create_app(config: Config, config_path: str | None = None) -> web.Application:
@@ -268,6 +280,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/incidents/{id}", incidents_api.get_incident)
     router.add_patch("/api/incidents/{id}", incidents_api.change_incident)
     router.add_get("/api/incidents/{id}/files/{name}", incidents_api.get_file)
+    router.add_get("/api/incidents/{id}/export", incidents_api.export_incident)
     router.add_put("/api/staff/position", incidents_api.put_position)
     router.add_get("/api/staff", incidents_api.list_staff)
     router.add_get("/api/openapi.json", openapi.document, name="public:openapi")

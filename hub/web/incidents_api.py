@@ -18,12 +18,13 @@ import time
 
 from aiohttp import BodyPartReader, web
 
+from hub.incidents.evidence import export
 from hub.incidents.model import KINDS, STATES, Incident, Refused
 from hub.incidents.photos import BadPhoto
 from hub.incidents.service import MAX_PHOTOS, IncidentService, NewReport, may_see
 from hub.incidents.store import MAX_LIST, Query
 from hub.safe.numbers import ascii_float, ascii_int
-from hub.web.access import SECURITY, principal, require
+from hub.web.access import SECURITY, principal, record_for, require
 from hub.web.bodies import json_object
 from hub.web.keys import INCIDENTS, INDEX
 from hub.web.middleware import json_error
@@ -65,8 +66,12 @@ async def list_incidents(request: web.Request) -> web.Response:
 
 
 async def get_incident(request: web.Request) -> web.Response:
+    """One incident with its history, the cameras near it and every file kept with it (photos, snapshots)."""
     incident = await _visible(request)
-    return web.json_response(_whole(request, incident))
+    files = await _service(request).listed_files(incident.id)
+    base = f"/api/incidents/{incident.id}/files/"
+    shown = [{"name": f.name, "kind": f.kind, "at": round(f.at, 3), "sha256": f.sha256, "url": base + f.name} for f in files]
+    return web.json_response(_whole(request, incident) | {"files": shown})
 
 
 async def change_incident(request: web.Request) -> web.Response:
@@ -88,6 +93,20 @@ async def get_file(request: web.Request) -> web.Response:
     if found is None:
         return json_error(404, f"no file {request.match_info['name']!r} with {incident.id}")
     return web.Response(body=found.body, content_type=found.media, headers={"Cache-Control": "private, max-age=3600"})
+
+
+async def export_incident(request: web.Request) -> web.Response:
+    """GET /api/incidents/{id}/export: the incident as one JSON file (history, photos, snapshots, each with
+    its SHA-256); the file's own SHA-256 goes in the audit trail and in the `X-Content-SHA256` header."""
+    who = require(request, "triage")
+    incident = await _visible(request)
+    service = _service(request)
+    files, cameras = await service.files_of(incident.id)
+    body, digest = export(incident, files, cameras, service.summary(incident), who.name)
+    record_for(request, "incident_exported", incident=incident.id, sha256=digest, bytes=len(body))
+    headers = {"Content-Disposition": f'attachment; filename="{incident.id}.json"', "X-Content-SHA256": digest,
+               "Cache-Control": "no-store"}  # fmt: skip
+    return web.Response(body=body, content_type="application/json", headers=headers)
 
 
 async def put_position(request: web.Request) -> web.Response:

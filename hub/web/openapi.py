@@ -235,6 +235,13 @@ def _incident_paths() -> dict:
                 ok={"description": "the file", "content": {"image/jpeg": {}}},
             )  # fmt: skip
         },
+        "/api/incidents/{id}/export": {
+            "get": _op(
+                "The incident as one JSON file, with its photos and snapshots (operators; audited with its hash)",
+                [incident_id],
+                ok={"description": "the file", "content": {"application/json": {}}},
+            )  # fmt: skip
+        },
         "/api/staff/position": {
             "put": _op(
                 'A grid worker\'s own position while on duty ({"on_duty": false} ends it)',

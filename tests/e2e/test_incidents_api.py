@@ -5,6 +5,8 @@ merged, an unacknowledged one escalates, staff positions, and all of it in /metr
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 
 import aiohttp
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support.estates import STREET, sim_for
-from support.hubrun import hub_config_text, provision, running_hub, until
+from support.hubrun import PATROL_MODES, hub_config_text, provision, running_hub, until
 
 SPOT = (31.7700, 117.3000)
 METRE = 1 / 111_195  # degrees of latitude in a metre
@@ -35,6 +37,11 @@ ESTATE = (
     + camera("far-gate", 2000, 0, "South")
 )
 sim = sim_for(ESTATE)
+
+
+def triage(incident: dict) -> list[str]:
+    """The history's steps, less the hub's evidence step (it comes when the pictures do)."""
+    return [s["action"] for s in incident["history"] if s["action"] != "evidence"]
 
 
 def jpeg_with_exif() -> bytes:
@@ -127,7 +134,7 @@ async def test_a_grid_worker_reports_from_a_phone_and_sees_no_video(hub):
     assert status == 200 and [c["id"] for c in whole["cameras"]] == ["gate-north", "lobby", "nursery", "shed"]
     assert whole["cameras"][0]["covers"] and not whole["cameras"][3]["covers"]
     assert 18 <= whole["cameras"][1]["distance_m"] <= 22
-    assert [s["action"] for s in whole["history"]] == ["reported"]
+    assert triage(whole) == ["reported"]
 
 
 async def test_operators_triage_within_their_sites_and_everything_is_counted(hub):
@@ -162,7 +169,7 @@ async def test_operators_triage_within_their_sites_and_everything_is_counted(hub
         async with north.patch(url, json={"severity": 1}) as reply:
             assert reply.status == 400 and "never lowered" in (await reply.json())["error"]
         assert now["state"] == "in_progress" and now["severity"] == 4 and now["team"] == "fire brigade"
-        assert [s["action"] for s in now["history"]] == ["reported", "state", "team", "state", "severity", "comment", "state"]
+        assert triage(now) == ["reported", "state", "team", "state", "severity", "comment", "state"]
         assert now["history"][-2]["text"] == "spreading to the hedge" and now["history"][1]["by"] == "op-north"
         async with north.patch(hub.url(f"/api/incidents/{second['id']}"), json={"merge_into": first["id"]}) as reply:
             assert reply.status == 200 and (await reply.json())["merged_into"] == first["id"]
@@ -187,7 +194,7 @@ async def test_an_unacknowledged_serious_incident_escalates_once(hub):
     async with hub.session.post(hub.url("/api/incidents"), data=form(severity="4")) as reply:
         made = await reply.json()
     escalated = await until(lambda: _escalated(hub, made["id"]), 30, "the severity-4 incident escalated after its 2 s deadline")
-    assert [s["action"] for s in escalated["history"]] == ["reported", "escalated"]
+    assert triage(escalated) == ["reported", "escalated"]
     async with hub.session.patch(hub.url(f"/api/incidents/{made['id']}"), json={"state": "acknowledged"}) as reply:
         assert reply.status == 200 and (await reply.json())["escalated"]
     status, audit = await hub.get_json("/api/audit?action=incident_escalated")
@@ -213,3 +220,56 @@ async def test_staff_positions_show_with_their_age(hub):
             assert reply.status == 200
         status, staff = await hub.get_json("/api/staff")
         assert staff["staff"] == []
+
+
+@pytest.fixture
+async def patrol_hub(sim, tmp_path):
+    path = tmp_path / "hub.toml"
+    monitor = "[monitor]\npatrol_period_s = 30\nprobe_interval_s = 2\nlive_grace_s = 1\n" + PATROL_MODES
+    path.write_text(hub_config_text(ESTATE, sim.rtsp, sim.control, monitor=monitor))
+    async with running_hub(path) as running:
+        for stream_id in ("gate-north", "lobby", "shed"):
+            record = await running.wait_for(stream_id, "online", timeout=60)
+            assert record["watching"] == "patrol"
+        yield running
+
+
+async def test_a_report_brings_its_cameras_live_keeps_their_pictures_and_exports_as_one_file(patrol_hub):
+    hub = patrol_hub
+    async with hub.session.post(hub.url("/api/incidents"), data=form(severity="3")) as reply:
+        made = await reply.json()
+    for stream_id in ("gate-north", "lobby", "shed"):  # patrolled cameras near it: live at once
+        await until(lambda sid=stream_id: _watching(hub, sid, "live"), 20, f"{stream_id} live for the incident")
+    whole = await until(lambda: _with_evidence(hub, made["id"]), 30, "the cameras' pictures kept as evidence")
+    snapshots = sorted(f["name"] for f in whole["files"] if f["kind"] == "snapshot")
+    assert snapshots == ["snapshot-gate-north.jpg", "snapshot-lobby.jpg", "snapshot-shed.jpg"], "childcare: never by itself"
+    (evidence,) = [s for s in whole["history"] if s["action"] == "evidence"]
+    assert evidence["no_picture"] == [] and evidence["taken_before_the_report"] == []
+    async with hub.session.get(hub.url(whole["files"][0]["url"])) as reply:
+        picture = await reply.read()
+        assert reply.content_type == "image/jpeg" and hashlib.sha256(picture).hexdigest() == whole["files"][0]["sha256"]
+    async with hub.session.get(hub.url(f"/api/incidents/{made['id']}/export")) as reply:
+        assert reply.status == 200
+        body = await reply.read()
+        digest = reply.headers["X-Content-SHA256"]
+    assert hashlib.sha256(body).hexdigest() == digest
+    exported = json.loads(body)
+    assert exported["incident"]["id"] == made["id"] and [s["action"] for s in exported["history"]][:1] == ["reported"]
+    for kept in exported["files"]:
+        assert hashlib.sha256(base64.b64decode(kept["base64"])).hexdigest() == kept["sha256"]
+    status, audit = await hub.get_json("/api/audit?action=incident_exported")
+    assert [e["detail"]["sha256"] for e in audit["entries"]] == [digest], "the export's hash is in the audit trail"
+    # Resolved: the cameras go back to patrol.
+    for state in ("acknowledged", "resolved"):
+        async with hub.session.patch(hub.url(f"/api/incidents/{made['id']}"), json={"state": state}) as reply:
+            assert reply.status == 200
+    await until(lambda: _watching(hub, "shed", "patrol"), 30, "shed back on patrol once the incident is resolved")
+
+
+async def _watching(hub, stream_id: str, how: str) -> bool:
+    return (await hub.record(stream_id))["watching"] == how
+
+
+async def _with_evidence(hub, incident_id: str) -> dict | None:
+    status, body = await hub.get_json(f"/api/incidents/{incident_id}")
+    return body if any(s["action"] == "evidence" for s in body["history"]) else None
