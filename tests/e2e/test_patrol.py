@@ -56,7 +56,8 @@ async def _sessions(sim: SimProcess, which: str = "sessions") -> dict[str, int]:
 async def test_patrolled_cameras_are_judged_by_visits_and_left_alone_between_them(patrol_hub, patrol_sim):
     record = await patrol_hub.wait_for("p-ok", "online", timeout=60)
     assert record["mode"] == "patrol" and not record["promoted"]
-    assert time.time() - record["checked_at"] < 30 and 20 <= record["fps"] <= 30 and record["width"] == 640
+    # A visit measures 2 s of flow: read while other tests load the machine, 25 fps can come out at 18.
+    assert time.time() - record["checked_at"] < 30 and 15 <= record["fps"] <= 30 and record["width"] == 640
     assert record["snapshot_at"] is not None, "a visit leaves a picture behind"
     for kind, (state, reason) in EXPECTED.items():
         found = await patrol_hub.wait_for(f"p-{kind}", state, reason, timeout=60)
