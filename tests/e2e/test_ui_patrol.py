@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
 from support.browser import hub_page
 from support.estates import SIM_ESTATE
-from support.hubrun import PATROL_MODES, hub_config_text, running_hub, until
+from support.hubrun import PATROL_MODES, hub_config_text, running_hub
 
-from hub.web.keys import INDEX
+from hub.web.keys import INDEX, MONITOR
 
 pytestmark = pytest.mark.chromium
 
@@ -31,7 +32,7 @@ async def test_the_popup_says_how_fresh_a_patrolled_verdict_is(patrol_ui):
     await page.wait_for_function("window.hubUI.record('h264-720')?.checked_at", timeout=15_000)
     await page.click("#stream-list li[data-stream-id='h264-720'] .name")
     freshness = page.locator(".leaflet-popup .freshness")
-    await freshness.wait_for()
+    await freshness.wait_for(timeout=90_000)  # generous: the suite's other files load the machine meanwhile
     text = await freshness.inner_text()
     pattern = r"on patrol \(configured patrol\) · picture checked (now|\d+ s ago)( · answered a probe (now|\d+ s ago))?"
     assert re.fullmatch(pattern, text), text
@@ -41,9 +42,14 @@ async def test_the_page_shows_the_hub_overloaded_and_recovered(patrol_ui):
     hub, page = patrol_ui
     banner = page.locator("#overload")
     index = hub.app[INDEX]
-    # A hub really late while it starts is overloaded (and says so) until 15 calm seconds have passed.
-    await until(lambda: not index.hub.get("overloaded"), 60, "a calm hub")
-    await banner.wait_for(state="hidden", timeout=10_000)
+    # The page is under test, not this machine's load: the hub's own meter stops publishing (on a machine
+    # busy with the rest of the suite it may stay overloaded for minutes), and the test says what it says.
+    meter = hub.app[MONITOR]._meter_task
+    meter.cancel()
+    await asyncio.gather(meter, return_exceptions=True)
+    calm = {"overloaded": False, "level": 0, "max_level": 6, "loop_lag_ms": 3.0, "cpu_share": 0.1}
+    index.publish("hub", calm)
+    await banner.wait_for(state="hidden", timeout=30_000)
     overloaded = {
         "overloaded": True,
         "level": 5,
