@@ -149,8 +149,9 @@ class IncidentService:
         if len(new.photos) > MAX_PHOTOS:
             raise Refused(f"at most {MAX_PHOTOS} photos a report")
         photos = [await asyncio.to_thread(clean_photo, data, self.settings.photo_max_bytes) for data in new.photos]
-        near_any = nearest([c for c, _ in self.estate.cameras(False)], lat, lon, self.settings.camera_radius_m, 1)
-        site = self._site_of(near_any[0].id) if near_any else ""
+        placed = self.estate.cameras(False)
+        near_any = nearest([c for c, _ in placed], lat, lon, self.settings.camera_radius_m, 1)
+        site = next((site for c, site in placed if c.id == near_any[0].id), "") if near_any else ""
         number = uuid.uuid4().hex[:8]
         incident = Incident(f"inc-{time.strftime('%Y%m%d', time.localtime(now))}-{number}", kind, severity, lat, lon,
                             text, who, now, client_id=client_id, site=site)  # fmt: skip
@@ -331,9 +332,6 @@ class IncidentService:
             "acknowledged_at": incident.acknowledged_at, "escalated": incident.escalated,
             "merged_into": incident.merged_into or None, "site": incident.site, "photos": len(incident.photos),
         }  # fmt: skip
-
-    def _site_of(self, camera_id: str) -> str:
-        return next((site for c, site in self.estate.cameras(False) if c.id == camera_id), "")
 
     def _count_ack(self, seconds: float) -> None:
         self.ack_counts[bisect.bisect_left(ACK_BUCKETS, seconds)] += 1

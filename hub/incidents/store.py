@@ -126,15 +126,6 @@ class IncidentStore(SqliteFile):
             self._steps(incident.id, new_steps, seq.fetchone()[0])
             self._files(incident.id, list(files))
 
-    def set_cameras(self, incident_id: str, cameras: list[dict]) -> None:
-        with self._db:
-            self._db.execute("UPDATE incidents SET cameras = ? WHERE id = ?", (json.dumps(cameras), incident_id))
-
-    def add_files(self, incident_id: str, files: list[StoredFile]) -> None:
-        with self._db:
-            self._db.execute("BEGIN")
-            self._files(incident_id, files)
-
     def search(self, query: Query) -> list[Incident]:
         """The operators' list: filtered, the most serious then the oldest first (open ones), or the newest
         first (history). Steps are not read: `get` gives one incident whole."""
@@ -166,10 +157,6 @@ class IncidentStore(SqliteFile):
             f"SELECT {COLUMNS} FROM incidents WHERE state IN ({marks}) AND merged_into = ''", tuple(OPEN_STATES)
         )
         return [self._incident(row) for row in rows.fetchall()]
-
-    def since(self, since: float, fields: str = "lat, lon, kind, severity") -> list[tuple]:
-        """Points of every incident reported since a time (the heat layer): no text, no history."""
-        return self._db.execute(f"SELECT {fields} FROM incidents WHERE reported_at >= ?", (since,)).fetchall()
 
     def file(self, incident_id: str, name: str) -> StoredFile | None:
         row = self._db.execute(
