@@ -37,6 +37,7 @@ from hub.incidents.model import (
     check_state_change,
     duplicates_of,
     escalation_due,
+    queue_order,
 )
 from hub.incidents.photos import clean_photo
 from hub.incidents.store import IncidentStore, Query, StoredFile
@@ -47,6 +48,7 @@ ACK_BUCKETS = (60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 86400.0)  # se
 MAX_PHOTOS = 3
 MAX_TEXT = 2000
 ESCALATE_EVERY_S = 5.0
+HEAT_CELL_DEG = 0.0005  # the heat layer's cell: about 55 m north-south, a block
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,22 @@ class IncidentService:
     async def file(self, incident_id: str, name: str) -> StoredFile | None:
         async with self._lock:
             return await asyncio.to_thread(self.store.file, incident_id, name)
+
+    def open_seen_by(self, rights: Rights, who: str) -> list[Incident]:
+        """The open incidents `who` may see, as the queue orders them (the most serious, then the oldest)."""
+        shown = [i for i in self.open.values() if may_see(rights, who, i.reporter, i.site)]
+        return sorted(shown, key=queue_order)
+
+    async def heat(self, rights: Rights, who: str, since: float) -> list[list[float]]:
+        """[lat, lon, count] per cell of the incidents reported since `since` that `who` may see by site (the
+        map's heat layer: where things happen, not what)."""
+        async with self._lock:
+            cells = await asyncio.to_thread(self.store.heat, since, HEAT_CELL_DEG)
+        counts: dict[tuple[float, float], int] = {}
+        for site, lat, lon, count in cells:
+            if may_see(rights, who, "", site):
+                counts[(lat, lon)] = counts.get((lat, lon), 0) + count
+        return [[lat, lon, count] for (lat, lon), count in sorted(counts.items())]
 
     def near(self, incident: Incident, online_only: bool = True) -> list[NearCamera]:
         cameras = [c for c, _ in self.estate.cameras(online_only)]

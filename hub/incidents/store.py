@@ -140,6 +140,15 @@ class IncidentStore(SqliteFile):
         )
         return [self._incident(row, with_steps=False) for row in rows]
 
+    def heat(self, since: float, cell_deg: float) -> list[tuple[str, float, float, int]]:
+        """Incidents reported since `since`, counted per site and per cell of `cell_deg` degrees (the map's heat
+        layer): (site, the cell's centre lat, lon, count). Read along the time index."""
+        rows = self._db.execute(
+            "SELECT site, ROUND(lat / ?), ROUND(lon / ?), COUNT(*) FROM incidents WHERE reported_at >= ? GROUP BY 1, 2, 3",
+            (cell_deg, cell_deg, since),
+        )
+        return [(site, round(y * cell_deg, 6), round(x * cell_deg, 6), count) for site, y, x, count in rows]
+
     def count_open(self) -> dict[tuple[str, int], int]:
         """Open incidents by kind and severity (for /metrics)."""
         marks = ", ".join("?" * len(OPEN_STATES))

@@ -30,7 +30,7 @@ def _me(request: web.Request, who) -> dict:
         "user": who.name,
         "role": who.rights.role,
         "csrf": who.session.csrf if who.session else None,
-        "can": {action: who.rights.can(action) for action in ("arrange", "acknowledge", "administer")},
+        "can": {action: who.rights.can(action) for action in ("arrange", "acknowledge", "administer", "triage")},
         "sensitive": {"categories": list(service.settings.sensitive_categories), "tags": list(service.settings.sensitive_tags)},
         "opened": sorted(who.session.opened) if who.session else [],
     }

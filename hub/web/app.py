@@ -277,6 +277,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/audit", audit_api.audit)
     router.add_post("/api/incidents", incidents_api.report)
     router.add_get("/api/incidents", incidents_api.list_incidents)
+    router.add_get("/api/incidents/map", incidents_api.map_view)  # before {id}: "map" is no incident
     router.add_get("/api/incidents/{id}", incidents_api.get_incident)
     router.add_patch("/api/incidents/{id}", incidents_api.change_incident)
     router.add_get("/api/incidents/{id}/files/{name}", incidents_api.get_file)

@@ -31,6 +31,7 @@ from hub.web.middleware import json_error
 
 FIELDS = ("kind", "severity", "lat", "lon", "text", "client_id")
 MAX_FIELD_BYTES = 8192
+HEAT_DAYS = 30  # the map's heat layer: where incidents were reported in the last 30 days
 REPORT_USAGE = '{"kind": "fire", "severity": 3, "lat": 31.77, "lon": 117.3, "text": "smoke by the gate", "client_id": "a1b2"}'
 
 
@@ -63,6 +64,22 @@ async def list_incidents(request: web.Request) -> web.Response:
     found = await service.search(query)
     shown = [service.summary(i) for i in found if may_see(who.rights, who.name, i.reporter, i.site)]
     return web.json_response({"incidents": shown, "count": len(shown)})
+
+
+async def map_view(request: web.Request) -> web.Response:
+    """GET /api/incidents/map: what the operators' map draws at once: every open incident the caller may see
+    (the queue's order), the heat of the last 30 days, the staff on duty, and the wall's rule."""
+    who = require(request, "watch")
+    service, now = _service(request), time.time()
+    settings = service.settings
+    heat = await service.heat(who.rights, who.name, now - HEAT_DAYS * 86400)
+    staff = [p.to_json(now, settings.position_stale_s) for p in service.positions.values()]
+    return web.json_response({
+        "incidents": [service.summary(i) for i in service.open_seen_by(who.rights, who.name)],
+        "heat": {"days": HEAT_DAYS, "points": heat},
+        "staff": sorted(staff, key=lambda p: p["who"]),
+        "wall_severity": settings.wall_severity, "position_stale_s": settings.position_stale_s, "now": round(now, 3),
+    })  # fmt: skip
 
 
 async def get_incident(request: web.Request) -> web.Response:

@@ -219,6 +219,9 @@ def _incident_paths() -> dict:
                 ],
             ),
         },
+        "/api/incidents/map": {
+            "get": _op("What the operators' map draws: the open incidents, the heat of 30 days, the staff on duty")
+        },
         "/api/incidents/{id}": {
             "get": _op("One incident with its history and the cameras near it", [incident_id]),
             "patch": _op(

@@ -14,28 +14,10 @@ import cv2
 import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from support.estates import STREET, sim_for
+from support.estates import sim_for
 from support.hubrun import PATROL_MODES, hub_config_text, provision, running_hub, until
+from support.incident_estate import ESTATE, METRE, SPOT
 
-SPOT = (31.7700, 117.3000)
-METRE = 1 / 111_195  # degrees of latitude in a metre
-
-
-def camera(stream_id: str, north_m: float, east_m: float, site: str, extra: str = "", category: str = "public-security") -> str:
-    lat, lon = SPOT[0] + north_m * METRE, SPOT[1] + east_m * METRE / 0.85  # cos(31.77 degrees) is about 0.85
-    return (
-        f'[[streams]]\nid = "{stream_id}"\nname = "{stream_id}"\ncategory = "{category}"\nsite = "{site}"\n'
-        f'position = [{lat:.7f}, {lon:.7f}]\nurl = "{STREET}"\n{extra}'
-    )
-
-
-ESTATE = (
-    camera("gate-north", -40, 0, "North", "heading = 0\nfov = 60\n")  # 40 m south of the spot, looking at it
-    + camera("lobby", 0, 20, "North")
-    + camera("nursery", 0, -30, "North", category="childcare")
-    + camera("shed", 120, 0, "North", "heading = 0\nfov = 60\n")  # north of the spot, looking away
-    + camera("far-gate", 2000, 0, "South")
-)
 sim = sim_for(ESTATE)
 
 

@@ -25,7 +25,8 @@ async def sign_in(page, hub, user: str = TEST_USER, password: str = TEST_PASSWOR
 
 @contextlib.asynccontextmanager
 async def hub_page(hub, user: str = TEST_USER, password: str = TEST_PASSWORD, on_page=None):
-    """The hub's page, loaded and ready (`window.hubUI.ready`); dialogs are recorded in `page.dialogs`;
+    """The hub's page, loaded and ready (`window.hubUI.ready`); dialogs are recorded in `page.dialogs` (and what
+    a prompt offered in `page.dialog_defaults`), and dismissed;
     `on_page(page)` runs before the first navigation (to listen to the console, say)."""
     async with async_playwright() as p:
         browser = await p.chromium.launch(
@@ -40,8 +41,12 @@ async def hub_page(hub, user: str = TEST_USER, password: str = TEST_PASSWORD, on
         try:
             # The hub forbids eval in its CSP; Playwright's wait_for_function needs it, so tests bypass CSP.
             page = await browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
-            page.dialogs = []
-            page.on("dialog", lambda d: (page.dialogs.append(d.message), asyncio.ensure_future(d.dismiss())))
+            page.dialogs, page.dialog_defaults = [], []
+            page.on(
+                "dialog",
+                lambda d: (page.dialogs.append(d.message), page.dialog_defaults.append(d.default_value),
+                           asyncio.ensure_future(d.dismiss())),
+            )  # fmt: skip
             if on_page is not None:
                 on_page(page)
             await sign_in(page, hub, user, password)

@@ -1,4 +1,6 @@
 // Wires the page together: the store (API + SSE), the map, the side panel and the wall.
+import { IncidentLayer } from "./incidents.js";
+import { IncidentWall } from "./incident_wall.js";
 import { MapView } from "./map.js";
 import { Side } from "./side.js";
 import { Store } from "./store.js";
@@ -127,6 +129,13 @@ const last = localStorage.getItem("hub.layout");
 if (last && layouts[last]) { wall.applyLayout(layouts[last]); savedSelect.value = last; document.getElementById("layout-name").value = last; }
 showView(localStorage.getItem("hub.view") || "map");
 
+// Incidents on the map, and the wall that comes to a serious one (after the operator's own wall is up).
+const incidents = new IncidentLayer(store, map);
+const incidentWall = new IncidentWall(store, wall, incidents, () => showView("wall"));
+store.addEventListener("connection", (e) => { if (e.detail.ok && incidents.loaded) incidents.load().then(() => incidentWall.decide()); });
+await incidents.load();
+await incidentWall.start();
+
 // A read-only window for tests and debugging: what the page shows, not how it works.
 window.hubUI = {
   ready: true,
@@ -140,6 +149,11 @@ window.hubUI = {
     && map.markers.size === [...store.records.values()].filter((r) => r.position).length
     && wall.tiles.every((t) => t.settled()),
   chunksForTile: (index) => wall.tiles[index]?.streamId ?? null,
+  incidentsShown: () => [...incidents.markers.keys()].filter((id) => incidents.layer.hasLayer(incidents.markers.get(id))),
+  incidentsLoaded: () => incidents.loaded,
+  heatCount: () => (incidents.heatPoints || []).reduce((sum, p) => sum + p[2], 0),
+  staff: () => [...incidents.staff.keys()],
+  wallIncident: () => incidentWall.shown?.id ?? null,
   // every tile as shown: its camera, the state and "live" it claims, its headline, and how long after it opened
   // the hub's first status reached it, the latest snapshot showed and the video moved
   tiles: () => wall.tiles.map((t) => ({

@@ -32,8 +32,8 @@ export class Store extends EventTarget {
     return sensitive && !this.me.opened.includes(record.id);
   }
 
-  async open(record) {
-    const reason = window.prompt(`"${record.name}" is a sensitive camera. Why do you need to open it? (kept in the audit trail)`);
+  async open(record, suggested = "") {
+    const reason = window.prompt(`"${record.name}" is a sensitive camera. Why do you need to open it? (kept in the audit trail)`, suggested);
     if (!reason || !reason.trim()) return false;
     const reply = await this.send("POST", `/api/streams/${encodeURIComponent(record.id)}/open`, { reason: reason.trim() });
     if (!reply.ok) { window.alert((await reply.json()).error); return false; }
@@ -104,6 +104,7 @@ export class Store extends EventTarget {
     });
     source.addEventListener("hub", (event) => this.emit("hub", JSON.parse(event.data)));
     source.addEventListener("cluster", (event) => this.emit("cluster", JSON.parse(event.data)));
+    for (const type of ["incident", "staff"]) source.addEventListener(type, (event) => this.emit(type, JSON.parse(event.data)));
     source.addEventListener("removed", (event) => this.forget([JSON.parse(event.data).id]));
     // The hub ends the stream when the session or token behind it ends, and says why.
     source.addEventListener("closed", (event) => { source.close(); signedOut(JSON.parse(event.data).reason); });
