@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from hub.health import UP_STATES
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -63,15 +65,56 @@ def covers(camera: Camera, lat: float, lon: float) -> bool:
     return abs(off) <= camera.fov / 2
 
 
-def nearest(cameras: list[Camera], lat: float, lon: float, radius_m: float, limit: int) -> list[NearCamera]:
+class CameraMap:
+    """Cameras placed once, asked many times which are near a spot: distances and bearings to all of them at
+    once (numpy), so that the cameras near several hundred open incidents are found in milliseconds. The
+    same sums as `distance_m`, `bearing_deg` and `covers`, on arrays."""
+
+    def __init__(self, cameras: list[Camera]):
+        self.cameras = cameras
+        n = len(cameras)
+        self._lat = np.radians(np.fromiter((c.lat for c in cameras), float, n))
+        self._lon = np.radians(np.fromiter((c.lon for c in cameras), float, n))
+        unset = float("nan")  # no view configured: never covers
+        self._heading = np.fromiter((unset if c.heading is None or c.fov is None else c.heading for c in cameras), float, n)
+        self._half_fov = np.fromiter((unset if c.heading is None or c.fov is None else c.fov / 2 for c in cameras), float, n)
+
+    def nearest(self, lat: float, lon: float, radius_m: float, limit: int) -> list[NearCamera]:
+        """The cameras within `radius_m` of the spot: those whose view covers it first, then by distance."""
+        if not self.cameras:
+            return []
+        p2, l2 = math.radians(lat), math.radians(lon)
+        a = np.sin((p2 - self._lat) / 2) ** 2 + np.cos(self._lat) * math.cos(p2) * np.sin((l2 - self._lon) / 2) ** 2
+        distances = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        near = np.flatnonzero(distances <= radius_m)
+        p1, dl = self._lat[near], l2 - self._lon[near]
+        y = np.sin(dl) * math.cos(p2)
+        x = np.cos(p1) * math.sin(p2) - np.sin(p1) * math.cos(p2) * np.cos(dl)
+        off = (np.degrees(np.arctan2(y, x)) % 360.0 - self._heading[near] + 180.0) % 360.0 - 180.0
+        seen = (np.abs(off) <= self._half_fov[near]) | ((distances[near] < 1.0) & ~np.isnan(self._heading[near]))
+        found = [NearCamera(self.cameras[i].id, float(distances[i]), bool(c)) for i, c in zip(near, seen, strict=True)]
+        found.sort(key=lambda c: (not c.covers, c.distance_m, c.id))
+        return found[:limit]
+
+
+def nearest(self, lat: float, lon: float, radius_m: float, limit: int) -> list[NearCamera]:
     """The cameras within `radius_m` of the spot: those whose view covers it first, then by distance."""
+    if not self.cameras:
+        return []
+    p, dl = math.radians(lat), self._lon - math.radians(lon)
+    a = np.sin((self._lat - p) / 2) ** 2 + math.cos(p) * np.cos(self._lat) * np.sin(dl / 2) ** 2
+    distances = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
     near = []
-    for camera in cameras:
-        d = distance_m(camera.lat, camera.lon, lat, lon)
-        if d <= radius_m:
-            near.append(NearCamera(camera.id, d, covers(camera, lat, lon)))
+    for i in np.flatnonzero(distances <= radius_m):
+        camera = self.cameras[i]
+        near.append(NearCamera(camera.id, float(distances[i]), covers(camera, lat, lon)))
     near.sort(key=lambda c: (not c.covers, c.distance_m, c.id))
     return near[:limit]
+
+
+def nearest(cameras: list[Camera], lat: float, lon: float, radius_m: float, limit: int) -> list[NearCamera]:
+    """The cameras within `radius_m` of the spot: those whose view covers it first, then by distance."""
+    return CameraMap(cameras).nearest(lat, lon, radius_m, limit)
 
 
 def cameras_of(records, online_only: bool) -> list[tuple[Camera, str]]:

@@ -26,7 +26,7 @@ from hub.auth.rights import EVERY_CATEGORY, Rights
 from hub.config.incidents import IncidentSettings
 from hub.incidents.estate import Estate
 from hub.incidents.evidence import keep_snapshots
-from hub.incidents.geo import NearCamera, nearest
+from hub.incidents.geo import CameraMap, NearCamera, nearest
 from hub.incidents.model import (
     KINDS,
     SEVERITIES,
@@ -108,6 +108,7 @@ class IncidentService:
         self.ack_sum = 0.0
         self._lock = asyncio.Lock()
         self._evidence: set[asyncio.Task] = set()
+        self._near: dict[str, set[str]] = {}  # the cameras held live for each open incident
 
     async def start(self) -> None:
         """Load the open incidents and the times to acknowledge from the store; hold their cameras live."""
@@ -117,7 +118,7 @@ class IncidentService:
         self.open = {i.id: i for i in opened}
         for seconds in acks:
             self._count_ack(seconds)
-        self.keep_live()
+        self.keep_live(refresh=True)
 
     async def run(self) -> None:
         """Escalate what waits too long and keep the cameras near open incidents live (vehicles move,
@@ -126,7 +127,7 @@ class IncidentService:
             while True:
                 try:
                     await self.escalate(time.time())
-                    self.keep_live()
+                    self.keep_live(refresh=True)
                 except Exception:  # noqa: BLE001 - one bad turn must not end escalation
                     log.exception("incidents: escalation check failed; trying again")
                 await asyncio.sleep(ESCALATE_EVERY_S)
@@ -134,10 +135,19 @@ class IncidentService:
             for task in list(self._evidence):
                 task.cancel()
 
-    def keep_live(self) -> None:
-        """The cameras near open incidents, live (patrolled ones too) while the incident is open."""
-        wanted = {c.id for incident in self.open.values() for c in self.near(incident, online_only=False)}
-        self.estate.keep_live(wanted)
+    def keep_live(self, refresh: bool = False) -> None:
+        """The cameras near open incidents, live (patrolled ones too) while the incident is open. `refresh`:
+        every incident's cameras found again (vehicles move, cameras come and go); otherwise only a new
+        incident's, so that a report costs the same with one open incident or a thousand."""
+        new = [i for i in self.open.values() if refresh or i.id not in self._near]
+        if new:
+            placed = CameraMap([c for c, _ in self.estate.cameras(False)])
+            radius, limit = self.settings.camera_radius_m, self.settings.cameras
+            for i in new:
+                self._near[i.id] = {c.id for c in placed.nearest(i.lat, i.lon, radius, limit)}
+        for closed in set(self._near) - set(self.open):
+            del self._near[closed]
+        self.estate.keep_live(set().union(*self._near.values()))
 
     async def report(self, who: str, new: NewReport, now: float) -> tuple[Incident, bool, list[Incident]]:
         """File a report: (the incident, whether it is new, open incidents it may duplicate). A report sent
