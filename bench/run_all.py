@@ -32,6 +32,7 @@ FULL = [
     ["cluster_scale.py"],
     ["cluster_reference.py"],
     ["incidents.py"],
+    ["incidents_map.py"],
 ]
 SMOKE = [
     ["sim_load.py", "--streams", "4", "--warmup", "1", "--window", "2"],
@@ -50,6 +51,7 @@ SMOKE = [
     ["cluster_scale.py", "--smoke"],
     ["cluster_reference.py", "--smoke"],
     ["incidents.py", "--smoke"],
+    ["incidents_map.py", "--smoke"],
 ]
 
 

@@ -63,14 +63,20 @@ export class IncidentWall {
     const records = incident.cameras.map((c) => this.store.records.get(c.id)).filter(Boolean);
     const ids = records.filter((r) => !this.store.needsReason(r)).map((r) => r.id);
     const offered = records.filter((r) => this.store.needsReason(r));
+    if (!ids.length) { // no camera online near it: the wall stays as it is, the banner says so
+      this.shown = { id, tiles: this.wall.layout(), offered, byHand };
+      this.say(incident);
+      return;
+    }
     if (!this.saved) {
       this.saved = { previous: this.wall.layout(), problems: this.wall.problems };
       localStorage.setItem(SAVED, JSON.stringify(this.saved));
     }
     this.wall.stopTour();
+    document.getElementById("tour-toggle").textContent = "Start tour";
     this.wall.setProblems(false);
     document.getElementById("problems-toggle").checked = false;
-    const size = this.store.ui.layout_sizes.find((s) => s >= Math.max(1, ids.length)) || this.store.ui.layout_sizes.at(-1);
+    const size = this.store.ui.layout_sizes.find((s) => s >= ids.length) || this.store.ui.layout_sizes.at(-1);
     this.wall.applyLayout({ size, tiles: ids });
     this.shown = { id, tiles: this.wall.layout(), offered, byHand };
     this.say(incident);
