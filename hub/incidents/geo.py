@@ -97,21 +97,6 @@ class CameraMap:
         return found[:limit]
 
 
-def nearest(self, lat: float, lon: float, radius_m: float, limit: int) -> list[NearCamera]:
-    """The cameras within `radius_m` of the spot: those whose view covers it first, then by distance."""
-    if not self.cameras:
-        return []
-    p, dl = math.radians(lat), self._lon - math.radians(lon)
-    a = np.sin((self._lat - p) / 2) ** 2 + math.cos(p) * np.cos(self._lat) * np.sin(dl / 2) ** 2
-    distances = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-    near = []
-    for i in np.flatnonzero(distances <= radius_m):
-        camera = self.cameras[i]
-        near.append(NearCamera(camera.id, float(distances[i]), covers(camera, lat, lon)))
-    near.sort(key=lambda c: (not c.covers, c.distance_m, c.id))
-    return near[:limit]
-
-
 def nearest(cameras: list[Camera], lat: float, lon: float, radius_m: float, limit: int) -> list[NearCamera]:
     """The cameras within `radius_m` of the spot: those whose view covers it first, then by distance."""
     return CameraMap(cameras).nearest(lat, lon, radius_m, limit)
