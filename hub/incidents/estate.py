@@ -22,6 +22,7 @@ class Estate:
     snapshot: Callable[[str], tuple[bytes, float] | None]  # a camera's latest picture (JPEG) and its wall time
     sensitive: Callable[[str], bool]  # a camera that needs a reason to be opened (childcare)
     keep_live: Callable[[set[str]], None]  # exactly these cameras held live for incidents (`LiveHold.keep`)
+    pulled_here: Callable[[str], bool] = lambda stream_id: True  # in a cluster: this node pulls the camera
 
 
 class LiveHold:

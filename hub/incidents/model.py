@@ -10,7 +10,9 @@ lowered: an incident that grew stays as serious as it got.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
 
 from hub.incidents.geo import distance_m
 
@@ -119,3 +121,44 @@ def duplicates_of(new: Incident, others: list[Incident], radius_m: float, window
 def queue_order(incident: Incident) -> tuple:
     """The operators' queue: the most serious first, then the oldest."""
     return (-incident.severity, incident.reported_at, incident.id)
+
+
+# Steps made at one instant, in the order a change makes them (`IncidentService._steps`): a history rebuilt
+# from two nodes' copies reads as it was written, the same on every node.
+ACTION_ORDER = {"reported": 0, "team": 1, "severity": 2, "merged": 3, "state": 4, "comment": 5, "escalated": 6, "evidence": 7}
+
+
+def step_key(step: Step) -> str:
+    """A step's identity wherever it is kept (two nodes' copies of one history are merged by it)."""
+    text = json.dumps([round(step.at, 6), step.by, step.action, step.detail], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def replay(reported: Incident, steps: list[Step]) -> Incident:
+    """The incident its history makes: `reported` gives what a report fixes (place, text, reporter, kind),
+    `steps` (in any order, from any node) the rest, taken in time order. Two nodes' histories merged give
+    one incident: the later state wins, but nothing reopens a closed incident; severity only rises; the
+    first acknowledgement is the one timed; an escalation noticed by two nodes at once counts once."""
+    incident = replace(reported, state="new", team="", acknowledged_at=None, escalated=False, merged_into="", history=[])
+    for step in sorted(
+        {step_key(s): s for s in steps}.values(), key=lambda s: (s.at, ACTION_ORDER.get(s.action, 9), step_key(s))
+    ):
+        detail = step.detail
+        if step.action == "escalated" and incident.escalated:
+            continue
+        if step.action == "reported":
+            incident.severity = int(detail.get("severity", incident.severity))
+        elif step.action == "state" and incident.state != "closed":
+            incident.state = detail["state"]
+            if incident.state == "acknowledged" and incident.acknowledged_at is None:
+                incident.acknowledged_at = step.at
+        elif step.action == "severity":
+            incident.severity = max(incident.severity, int(detail["severity"]))
+        elif step.action == "team":
+            incident.team = detail["team"]
+        elif step.action == "merged":
+            incident.merged_into = detail["into"]
+        elif step.action == "escalated":
+            incident.escalated = True
+        incident.history.append(step)
+    return incident

@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from hub.auth.rights import EVERY_CATEGORY, Rights
 from hub.config.incidents import IncidentSettings
@@ -38,46 +38,20 @@ from hub.incidents.model import (
     duplicates_of,
     escalation_due,
     queue_order,
+    replay,
+    step_key,
 )
 from hub.incidents.photos import clean_photo
+from hub.incidents.reports import MAX_TEXT, NewReport, checked
+from hub.incidents.staff import StaffBoard
 from hub.incidents.store import IncidentStore, Query, StoredFile
 
 log = logging.getLogger("hub.incidents")
 
 ACK_BUCKETS = (60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 86400.0)  # seconds to acknowledge
 MAX_PHOTOS = 3
-MAX_TEXT = 2000
 ESCALATE_EVERY_S = 5.0
 HEAT_CELL_DEG = 0.0005  # the heat layer's cell: about 55 m north-south, a block
-
-
-@dataclass(frozen=True)
-class StaffPosition:
-    """A grid worker's last fix, as their phone sent it while on duty."""
-
-    who: str
-    lat: float
-    lon: float
-    accuracy_m: float | None
-    at: float  # wall time of the fix
-
-    def to_json(self, now: float, stale_s: float) -> dict:
-        age = max(0.0, now - self.at)
-        return {"who": self.who, "position": [self.lat, self.lon], "accuracy_m": self.accuracy_m, "at": round(self.at, 3),
-                "age_s": round(age, 1), "stale": age > stale_s}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class NewReport:
-    """A report as the API read it, checked for types but not yet for sense."""
-
-    kind: object
-    severity: object
-    lat: object
-    lon: object
-    text: object
-    client_id: object = ""
-    photos: tuple[bytes, ...] = ()
 
 
 def may_see(rights: Rights, who: str, reporter: str, site: str) -> bool:
@@ -103,12 +77,13 @@ class IncidentService:
         self.settings, self.store, self.estate = settings, store, estate
         self._publish, self._audit = publish, audit
         self.open: dict[str, Incident] = {}
-        self.positions: dict[str, StaffPosition] = {}
+        self.staff = StaffBoard(publish, settings.position_stale_s)
         self.ack_counts = [0] * (len(ACK_BUCKETS) + 1)
         self.ack_sum = 0.0
         self._lock = asyncio.Lock()
         self._evidence: set[asyncio.Task] = set()
         self._near: dict[str, set[str]] = {}  # the cameras held live for each open incident
+        self.on_change: Callable[[str], None] = lambda incident_id: None  # a cluster node shares it (`hub.cluster.incidents`)
 
     async def start(self) -> None:
         """Load the open incidents and the times to acknowledge from the store; hold their cameras live."""
@@ -152,7 +127,7 @@ class IncidentService:
     async def report(self, who: str, new: NewReport, now: float) -> tuple[Incident, bool, list[Incident]]:
         """File a report: (the incident, whether it is new, open incidents it may duplicate). A report sent
         again with the same `client_id` (a phone that lost its answer) is the incident already kept."""
-        kind, severity, lat, lon, text, client_id = _checked(new)
+        kind, severity, lat, lon, text, client_id = checked(new)
         if client_id:
             async with self._lock:
                 kept = await asyncio.to_thread(self.store.by_client_id, who, client_id)
@@ -178,12 +153,10 @@ class IncidentService:
                 if again is None:
                     raise Refused("the report could not be kept; send it again")
                 return again, False, []
+        self.on_change(incident.id)
         self.open[incident.id] = incident
         self.keep_live()
-        shots = [c["id"] for c in cameras if not self.estate.sensitive(c["id"])]  # childcare: only with a reason
-        task = asyncio.get_running_loop().create_task(keep_snapshots(self, incident, shots), name=f"evidence-{incident.id}")
-        self._evidence.add(task)
-        task.add_done_callback(self._evidence.discard)
+        self._keep_evidence(incident, cameras)
         self._audit(who, "incident_reported", incident=incident.id, kind=kind, severity=severity)
         self._publish("incident", self.summary(incident) | {"change": "reported"})
         duplicates = duplicates_of(incident, list(self.open.values()), self.settings.duplicate_radius_m,
@@ -203,6 +176,7 @@ class IncidentService:
             if not steps:
                 raise Refused('nothing to change: send "state", "team", "severity", "comment" or "merge_into"')
             await asyncio.to_thread(self.store.update, changed, steps)
+            self.on_change(changed.id)
             changed.history += steps
             if changed.open:
                 self.open[changed.id] = changed
@@ -225,12 +199,52 @@ class IncidentService:
             changed = replace(incident, history=list(incident.history))
             step = Step(time.time(), "hub", "evidence", detail)
             await asyncio.to_thread(self.store.update, changed, [step], tuple(files))
+            self.on_change(incident_id)
             changed.history.append(step)
             if incident_id in self.open:
                 self.open[incident_id] = changed
         self._audit("hub", "incident_evidence", incident=incident_id, files=[f.name for f in files],
                     sha256=[f.sha256 for f in files])  # fmt: skip
         return changed
+
+    def _keep_evidence(self, incident: Incident, cameras: list[dict]) -> None:
+        """Pictures of the cameras near a new incident that this hub pulls (in a cluster, each node keeps
+        those of its own cameras); childcare ones are shown only with a reason, so never kept."""
+        shots = [c["id"] for c in cameras if not self.estate.sensitive(c["id"]) and self.estate.pulled_here(c["id"])]
+        task = asyncio.get_running_loop().create_task(keep_snapshots(self, incident, shots), name=f"evidence-{incident.id}")
+        self._evidence.add(task)
+        task.add_done_callback(self._evidence.discard)
+
+    async def merge_remote(self, reported: Incident, steps: list[Step], cameras: list[dict], files: list[StoredFile]) -> bool:
+        """Another node's copy of an incident (from the cluster): its history merged with this node's, the
+        incident as the merged history makes it (`replay`) kept, held live, told on the event stream, and
+        its cameras' pictures that this node pulls kept as evidence when it is new here. True when this
+        node has steps the cluster has not (they are still to be shared)."""
+        async with self._lock:
+            local = await self._current(reported.id)
+            mine = {step_key(s): s for s in (local.history if local is not None else [])}
+            theirs = {step_key(s): s for s in steps}
+            if local is not None and theirs.keys() <= mine.keys():
+                return len(mine) > len(theirs)
+            merged = replay(local or reported, list((mine | theirs).values()))
+            ahead = bool(mine.keys() - theirs.keys())
+            await asyncio.to_thread(self.store.merge, merged, None if local else cameras, files, not ahead)
+            if merged.open:
+                self.open[merged.id] = merged
+            else:
+                self.open.pop(merged.id, None)
+        if merged.acknowledged_at is not None and (local is None or local.acknowledged_at is None):
+            self._count_ack(merged.acknowledged_at - merged.reported_at)
+        self.keep_live()
+        if local is None and merged.open:
+            self._keep_evidence(merged, cameras)
+        self._publish("incident", self.summary(merged) | {"change": "reported" if local is None else "shared"})
+        return ahead
+
+    async def locked(self, call: Callable, *args):
+        """A call of the store in a worker thread, one at a time with the service's own (the cluster's sync)."""
+        async with self._lock:
+            return await asyncio.to_thread(call, *args)
 
     async def _current(self, incident_id: str) -> Incident | None:
         """The incident as last written (the caller holds `_lock`)."""
@@ -282,6 +296,7 @@ class IncidentService:
                 changed = replace(incident, escalated=True, history=list(incident.history))
                 step = Step(now, "hub", "escalated", {"waited_s": round(now - incident.reported_at, 1)})
                 await asyncio.to_thread(self.store.update, changed, [step])
+                self.on_change(changed.id)
                 changed.history.append(step)
                 self.open[changed.id] = changed
             escalated.append(changed)
@@ -335,16 +350,6 @@ class IncidentService:
         cameras = [c for c, _ in self.estate.cameras(online_only)]
         return nearest(cameras, incident.lat, incident.lon, self.settings.camera_radius_m, self.settings.cameras)
 
-    def report_position(self, who: str, lat: float, lon: float, accuracy_m: float | None, now: float) -> StaffPosition:
-        position = StaffPosition(who, lat, lon, accuracy_m, now)
-        self.positions[who] = position
-        self._publish("staff", position.to_json(now, self.settings.position_stale_s))
-        return position
-
-    def off_duty(self, who: str) -> None:
-        if self.positions.pop(who, None) is not None:
-            self._publish("staff", {"who": who, "off_duty": True})
-
     def open_counts(self) -> dict[tuple[str, int], int]:
         counts = {(kind, severity): 0 for kind in KINDS for severity in SEVERITIES}
         for incident in self.open.values():
@@ -364,22 +369,3 @@ class IncidentService:
     def _count_ack(self, seconds: float) -> None:
         self.ack_counts[bisect.bisect_left(ACK_BUCKETS, seconds)] += 1
         self.ack_sum += seconds
-
-
-def _checked(new: NewReport) -> tuple[str, int, float, float, str, str]:
-    if new.kind not in KINDS:
-        raise Refused(f'"kind" must be one of {", ".join(KINDS)}')
-    if not isinstance(new.severity, int) or isinstance(new.severity, bool) or new.severity not in SEVERITIES:
-        raise Refused('"severity" must be 1, 2, 3 or 4 (4 the most serious)')
-    lat, lon = new.lat, new.lon
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon)):
-        raise Refused('"lat" and "lon" must be numbers: where it happens')
-    if not (-90.0 <= float(lat) <= 90.0 and -180.0 <= float(lon) <= 180.0):  # type: ignore[arg-type]
-        raise Refused(f"({lat}, {lon}) is not a place on Earth")
-    text = new.text if isinstance(new.text, str) else None
-    if text is None or len(text) > MAX_TEXT:
-        raise Refused(f'"text" must be a description of at most {MAX_TEXT} characters')
-    client_id = new.client_id if isinstance(new.client_id, str) else None
-    if client_id is None or len(client_id) > 64 or not all(c.isalnum() or c in "-_" for c in client_id):
-        raise Refused('"client_id" must be up to 64 letters, digits, "-" or "_"')
-    return str(new.kind), int(new.severity), float(lat), float(lon), text.strip(), client_id  # type: ignore[arg-type]

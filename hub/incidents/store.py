@@ -33,6 +33,7 @@ CREATE INDEX IF NOT EXISTS incidents_reporter ON incidents(reporter, reported_at
 CREATE TABLE IF NOT EXISTS steps (
     incident TEXT NOT NULL REFERENCES incidents(id), seq INTEGER NOT NULL, at REAL NOT NULL, by TEXT NOT NULL,
     action TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (incident, seq));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     incident TEXT NOT NULL REFERENCES incidents(id), name TEXT NOT NULL, kind TEXT NOT NULL, media TEXT NOT NULL,
     at REAL NOT NULL, sha256 TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (incident, name));
@@ -80,6 +81,10 @@ class StoredFile:
 class IncidentStore(SqliteFile):
     def __init__(self, path: Path):
         super().__init__(path, SCHEMA, any_thread=True)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(incidents)")}
+        if "shared" not in columns:  # a store of an older hub: everything in it is to be shared with a cluster
+            self._db.execute("ALTER TABLE incidents ADD COLUMN shared INTEGER NOT NULL DEFAULT 0")
+            self._db.execute("CREATE INDEX IF NOT EXISTS incidents_unshared ON incidents(shared) WHERE shared = 0")
 
     def add(self, incident: Incident, cameras: list[dict], files: list[StoredFile]) -> Incident | None:
         """Keep a new incident with its first step and its photos; None if this reporter already sent this
@@ -118,13 +123,58 @@ class IncidentStore(SqliteFile):
             self._db.execute("BEGIN")
             self._db.execute(
                 "UPDATE incidents SET severity = ?, state = ?, team = ?, acknowledged_at = ?, escalated = ?, "
-                "merged_into = ?, updated_at = ? WHERE id = ?",
+                "merged_into = ?, updated_at = ?, shared = 0 WHERE id = ?",
                 (incident.severity, incident.state, incident.team, incident.acknowledged_at, int(incident.escalated),
                  incident.merged_into, new_steps[-1].at if new_steps else incident.reported_at, incident.id),
             )  # fmt: skip
             seq = self._db.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM steps WHERE incident = ?", (incident.id,))
             self._steps(incident.id, new_steps, seq.fetchone()[0])
             self._files(incident.id, list(files))
+
+    def merge(self, incident: Incident, cameras: list[dict] | None, files: list[StoredFile], shared: bool) -> None:
+        """Keep an incident as merged with another node's copy (`hub.incidents.model.replay`): its fields, its
+        whole history (replacing the steps kept), the files not kept yet; `cameras`: those near it when
+        reported (None: as kept); `shared`: whether the cluster has all of it now."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                f"INSERT INTO incidents ({COLUMNS}, updated_at, shared) VALUES ({', '.join('?' * 19)}) "
+                "ON CONFLICT(id) DO UPDATE SET severity = excluded.severity, state = excluded.state, "
+                "team = excluded.team, acknowledged_at = excluded.acknowledged_at, escalated = excluded.escalated, "
+                "merged_into = excluded.merged_into, updated_at = excluded.updated_at, shared = excluded.shared"
+                + (", cameras = excluded.cameras" if cameras is not None else ""),
+                (*_row(incident, cameras or []), max([incident.reported_at] + [s.at for s in incident.history]), int(shared)),
+            )  # fmt: skip
+            self._db.execute("DELETE FROM steps WHERE incident = ?", (incident.id,))
+            self._steps(incident.id, incident.history, 0)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(incident.id, f.name, f.kind, f.media, f.at, f.sha256, f.body) for f in files],
+            )
+
+    def unshared(self, limit: int) -> list[tuple[str, float]]:
+        """Incidents changed here that the cluster does not have yet: (id, the change's time)."""
+        rows = self._db.execute("SELECT id, updated_at FROM incidents WHERE shared = 0 LIMIT ?", (limit,))
+        return [(incident_id, at) for incident_id, at in rows]
+
+    def mark_shared(self, incident_id: str, updated_at: float) -> None:
+        """The cluster has the incident as it was at `updated_at` (a later change stays to be shared)."""
+        self._db.execute("UPDATE incidents SET shared = 1 WHERE id = ? AND updated_at = ?", (incident_id, updated_at))
+
+    def unshare_all(self) -> None:
+        """Everything to be shared again (the cluster's Redis is empty: new, or restarted without its data)."""
+        self._db.execute("UPDATE incidents SET shared = 0 WHERE shared = 1")
+
+    def updated_at(self, incident_id: str) -> float | None:
+        row = self._db.execute("SELECT updated_at FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
     def search(self, query: Query) -> list[Incident]:
         """The operators' list: filtered, the most serious then the oldest first (open ones), or the newest

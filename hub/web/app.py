@@ -18,6 +18,7 @@ from hub.auth.service import AccessService
 from hub.auth.users import users_db_for
 from hub.cluster.accounts import AccountsSync, LayoutRows
 from hub.cluster.audit import AuditShip
+from hub.cluster.incidents import IncidentSync
 from hub.cluster.node import ClusterNode
 from hub.cluster.reloads import ReloadSync
 from hub.cluster.sessions import SessionsSync
@@ -48,6 +49,7 @@ from hub.web.keys import (
     READ_DOOR,
     SHARED_ACCOUNTS,
     SHARED_AUDIT,
+    SHARED_INCIDENTS,
     SHARED_RELOADS,
     SHARED_SESSIONS,
     SNAPSHOTS,
@@ -102,7 +104,9 @@ async def _run_monitor(app: web.Application):
     if CLUSTER in app:  # a cluster node: the monitor pulls what the node holds
         chores.append(loop.create_task(app[CLUSTER].run(), name="cluster"))
         chores.append(loop.create_task(app[CHANNEL].run(), name="cluster-channel"))
-    shared = [app[key] for key in (SHARED_ACCOUNTS, SHARED_SESSIONS, SHARED_AUDIT, SHARED_RELOADS) if key in app]
+    shared = [
+        app[key] for key in (SHARED_ACCOUNTS, SHARED_SESSIONS, SHARED_AUDIT, SHARED_RELOADS, SHARED_INCIDENTS) if key in app
+    ]
     sharing = [loop.create_task(each.run(), name=f"cluster-{type(each).__name__}") for each in shared]
     yield
     for each in shared:  # stopped at their next turn, never cancelled in the middle of a Redis call
@@ -194,6 +198,7 @@ def _incidents(app: web.Application, config: Config, state: Path) -> IncidentSer
         snapshot=snapshot,
         sensitive=lambda stream_id: (r := index.records.get(stream_id)) is not None and sensitive.is_sensitive(r),
         keep_live=LiveHold(app[MONITOR].interest).keep,
+        pulled_here=app[CLUSTER].holds if CLUSTER in app else lambda stream_id: True,
     )
     store = IncidentStore(incidents_db_for(state))
     return IncidentService(config.incidents, store, estate, index.publish, functools.partial(_audit_incident, access))
@@ -236,6 +241,7 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
         reload = functools.partial(api.reload_after_another_node, app)
         app[SHARED_RELOADS] = ReloadSync(app[CLUSTER].store, app[CONFIG_PATH], reload)
         app[SHARED_AUDIT] = AuditShip(app[CLUSTER].store, audit_db_for(state), config.access.audit_retention_days * 86400)
+        app[SHARED_INCIDENTS] = IncidentSync(app[CLUSTER].store, app[INCIDENTS])
     csp = content_security_policy(config)
     app[CAP] = ConnectionCap(config.hub)  # installed on the server by whoever runs the app (`runner.server`)
     served = config.hub  # the door is started by whoever serves the app

@@ -21,7 +21,8 @@ from aiohttp import BodyPartReader, web
 from hub.incidents.evidence import export
 from hub.incidents.model import KINDS, STATES, Incident, Refused
 from hub.incidents.photos import BadPhoto
-from hub.incidents.service import MAX_PHOTOS, IncidentService, NewReport, may_see
+from hub.incidents.reports import NewReport
+from hub.incidents.service import MAX_PHOTOS, IncidentService, may_see
 from hub.incidents.store import MAX_LIST, Query
 from hub.safe.numbers import ascii_float, ascii_int
 from hub.web.access import SECURITY, principal, record_for, require
@@ -73,11 +74,10 @@ async def map_view(request: web.Request) -> web.Response:
     service, now = _service(request), time.time()
     settings = service.settings
     heat = await service.heat(who.rights, who.name, now - HEAT_DAYS * 86400)
-    staff = [p.to_json(now, settings.position_stale_s) for p in service.positions.values()]
     return web.json_response({
         "incidents": [service.summary(i) for i in service.open_seen_by(who.rights, who.name)],
         "heat": {"days": HEAT_DAYS, "points": heat},
-        "staff": sorted(staff, key=lambda p: p["who"]),
+        "staff": service.staff.listed(now),
         "wall_severity": settings.wall_severity, "position_stale_s": settings.position_stale_s, "now": round(now, 3),
     })  # fmt: skip
 
@@ -132,7 +132,7 @@ async def put_position(request: web.Request) -> web.Response:
     body = await json_object(request, '{"lat": 31.77, "lon": 117.3, "accuracy_m": 12}')
     service = _service(request)
     if body.get("on_duty") is False:
-        service.off_duty(who.name)
+        service.staff.off_duty(who.name, time.time())
         return web.json_response({"on_duty": False})
     lat, lon, accuracy = body.get("lat"), body.get("lon"), body.get("accuracy_m")
     numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon))
@@ -140,16 +140,15 @@ async def put_position(request: web.Request) -> web.Response:
         return json_error(400, '"lat" and "lon" must be numbers: a place on Earth')
     if accuracy is not None and (not isinstance(accuracy, (int, float)) or isinstance(accuracy, bool) or accuracy < 0):
         return json_error(400, '"accuracy_m" must be a number of metres, or left out')
-    position = service.report_position(who.name, float(lat), float(lon), accuracy, time.time())  # type: ignore[arg-type]
-    return web.json_response(position.to_json(time.time(), service.settings.position_stale_s))
+    position = service.staff.report_position(who.name, float(lat), float(lon), accuracy, time.time())  # type: ignore[arg-type]
+    return web.json_response(position.to_json(time.time(), service.staff.stale_s))
 
 
 async def list_staff(request: web.Request) -> web.Response:
     """GET /api/staff: the workers on duty, each with the age of its fix (stale ones marked)."""
     require(request, "watch")
     service, now = _service(request), time.time()
-    staff = [p.to_json(now, service.settings.position_stale_s) for p in service.positions.values()]
-    return web.json_response({"staff": sorted(staff, key=lambda p: p["who"])})
+    return web.json_response({"staff": service.staff.listed(now)})
 
 
 async def _visible(request: web.Request) -> Incident:

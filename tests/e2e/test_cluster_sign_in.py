@@ -194,3 +194,48 @@ async def test_the_page_says_when_its_node_cannot_reach_redis_and_stops_when_it_
         await expect(banner).to_contain_text("this node (n1) cannot reach Redis")
         redis_server.start()  # empty: the node joins again, and the banner goes
         await expect(banner).to_be_hidden(timeout=60_000)
+
+
+async def test_an_incident_reported_on_one_node_is_on_the_others_stream_and_triaged_there(two_nodes):
+    """One map from any door: a report filed through n1 reaches n2's list and event stream, n2's
+    acknowledgement reaches n1, and each camera's picture kept as evidence by whichever node pulls it is
+    on both."""
+    n1, n2 = two_nodes
+    bearer = {n: {"Authorization": f"Bearer {n.token}"} for n in (n1, n2)}
+    async with aiohttp.ClientSession() as client:
+
+        async def both_online() -> bool:
+            async with client.get(origin(n1) + "/api/streams", headers=bearer[n1]) as reply:
+                records = (await reply.json())["streams"]
+            return all(r["state"] == "online" and r.get("snapshot_at") for r in records)
+
+        await until(both_online, 60, "both cameras online with a picture")
+        events = await client.get(origin(n2) + "/api/events", headers=bearer[n2])
+        body = {"kind": "fire", "severity": 3, "lat": 31.775, "lon": 117.303, "text": "smoke", "client_id": "c-1"}
+        async with client.post(origin(n1) + "/api/incidents", json=body, headers=bearer[n1]) as reply:
+            assert reply.status == 201, await reply.text()
+            made = await reply.json()
+        async with asyncio.timeout(30):  # told on n2's event stream
+            told = None
+            while told is None:
+                line = (await events.content.readline()).decode()
+                if line.startswith("data:") and made["id"] in line and '"reported"' in line:
+                    told = line
+        events.release()
+        async with client.get(origin(n2) + f"/api/incidents/{made['id']}", headers=bearer[n2]) as reply:
+            on_n2 = await reply.json()
+        assert reply.status == 200 and on_n2["state"] == "new" and on_n2["kind"] == "fire"
+        assert {c["id"] for c in on_n2["cameras"]} == set(CAMERAS), "the cameras near it, whichever node pulls them"
+        async with client.patch(origin(n2) + f"/api/incidents/{made['id']}", json={"state": "acknowledged"},
+                                headers=bearer[n2]) as reply:  # fmt: skip
+            assert reply.status == 200, await reply.text()
+
+        async def on_n1() -> dict | None:
+            async with client.get(origin(n1) + f"/api/incidents/{made['id']}", headers=bearer[n1]) as reply:
+                whole = await reply.json()
+            pictures = {f["name"] for f in whole["files"]}
+            done = whole["state"] == "acknowledged" and pictures == {f"snapshot-{c}.jpg" for c in CAMERAS}
+            return whole if done else None
+
+        whole = await until(on_n1, 30, "acknowledged on n1, with both cameras' pictures")
+        assert [s["by"] for s in whole["history"] if s["action"] == "state"] == [TEST_USER]

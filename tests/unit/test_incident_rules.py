@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
 
 from hub.incidents.geo import Camera, CameraMap, bearing_deg, covers, distance_m, nearest
-from hub.incidents.model import Incident, Refused, check_severity, check_state_change, duplicates_of, escalation_due, queue_order
+from hub.incidents.history import generate
+from hub.incidents.model import (
+    Incident,
+    Refused,
+    Step,
+    check_severity,
+    check_state_change,
+    duplicates_of,
+    escalation_due,
+    queue_order,
+    replay,
+)
 
 SPOT = (31.7700, 117.3000)
 METRE_LAT = 1 / 111_195  # degrees of latitude in a metre
@@ -133,3 +145,38 @@ def test_a_report_of_the_same_kind_nearby_and_soon_is_offered_as_a_duplicate():
 def test_the_queue_puts_the_most_serious_then_the_oldest_first():
     items = [incident("a", severity=2, at=10.0), incident("b", severity=4, at=50.0), incident("c", severity=2, at=5.0)]
     assert [i.id for i in sorted(items, key=queue_order)] == ["b", "c", "a"]
+
+
+def test_a_history_replayed_gives_the_incident_it_made():
+    """Every incident of years of generated triage is what its own history makes (how a cluster node
+    rebuilds an incident from the steps it merged)."""
+    for made in generate(300, [(31.77, 117.3)], since=1.5e9, until=1.5e9 + 30 * 86400, seed=3):
+        again = replay(dataclasses.replace(made, history=[]), made.history)
+        fields = ("state", "severity", "team", "acknowledged_at", "escalated", "merged_into")
+        assert [getattr(again, f) for f in fields] == [getattr(made, f) for f in fields]
+        assert again.history == made.history
+
+
+def test_two_nodes_histories_merged_keep_every_step_and_one_incident():
+    base = Incident("i-1", "fire", 2, 31.77, 117.3, "smoke", "grid-1", 100.0)
+    reported = Step(100.0, "grid-1", "reported", {"kind": "fire", "severity": 2})
+    ack = Step(110.0, "duty-a", "state", {"state": "acknowledged"})
+    on_a = [reported, ack, Step(120.0, "duty-a", "comment", {"text": "on the way"})]
+    on_b = [reported, ack, Step(120.0, "duty-b", "severity", {"severity": 4}), Step(121.0, "duty-b", "team", {"team": "fire"})]
+    merged = replay(base, on_a + on_b)
+    assert [s.action for s in merged.history] == ["reported", "state", "severity", "comment", "team"], "each step once"
+    assert (merged.state, merged.severity, merged.team, merged.acknowledged_at) == ("acknowledged", 4, "fire", 110.0)
+    assert replay(base, on_b + on_a).history == merged.history, "the same whichever node's copy comes first"
+    # an escalation both nodes noticed counts once; a later reopen does not undo a close made elsewhere
+    late = [Step(300.0, "hub", "escalated", {"waited_s": 200.0}), Step(300.5, "hub", "escalated", {"waited_s": 200.5})]
+    closed = [Step(400.0, "duty-a", "state", {"state": "closed"}), Step(401.0, "duty-b", "state", {"state": "in_progress"})]
+    final = replay(base, on_a + late + closed)
+    assert [s.action for s in final.history].count("escalated") == 1 and final.escalated
+    assert final.state == "closed" and not final.open
+    assert (
+        replay(
+            base,
+            [reported, Step(200.0, "duty-a", "severity", {"severity": 3}), Step(200.0, "duty-b", "severity", {"severity": 2})],
+        ).severity
+        == 3
+    )
