@@ -92,15 +92,20 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
+def generate_history(config: Path, count: int) -> float:
+    """`hub incidents generate --count N` into the store beside `config`; the seconds it took."""
+    started = time.monotonic()
+    command = [sys.executable, "-m", "hub", "incidents", "generate", "--count", str(count), "--config", str(config)]
+    subprocess.run(command, check=True, capture_output=True)
+    return time.monotonic() - started
+
+
 async def run(args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         estate = folder / "estate.toml"
         estate.write_text(estate_config())
-        started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "hub", "incidents", "generate", "--count", str(args.count), "--config",
-                        str(estate)], check=True, capture_output=True)  # fmt: skip
-        generated_s = time.monotonic() - started
+        generated_s = generate_history(estate, args.count)
         config = folder / "hub.toml"
         config.write_text(TWO_CAMERAS)
         (folder / "estate.incidents.sqlite").rename(folder / "hub.incidents.sqlite")

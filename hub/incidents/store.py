@@ -10,6 +10,7 @@ history filter in milliseconds.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -134,7 +135,15 @@ class IncidentStore(SqliteFile):
     def merge(self, incident: Incident, cameras: list[dict] | None, files: list[StoredFile], shared: bool) -> None:
         """Keep an incident as merged with another node's copy (`hub.incidents.model.replay`): its fields, its
         whole history (replacing the steps kept), the files not kept yet; `cameras`: those near it when
-        reported (None: as kept); `shared`: whether the cluster has all of it now."""
+        reported (None: as kept); `shared`: whether the cluster has all of it now. A phone that sent one
+        report to two nodes (its queue retried through another) made two incidents: the second keeps no
+        `client_id` here, and the duplicates offer shows them side by side."""
+        try:
+            self._merge(incident, cameras, files, shared)
+        except sqlite3.IntegrityError:
+            self._merge(dataclasses.replace(incident, client_id=""), cameras, files, shared)
+
+    def _merge(self, incident: Incident, cameras: list[dict] | None, files: list[StoredFile], shared: bool) -> None:
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(

@@ -76,3 +76,29 @@ def test_history_looks_like_a_communitys_years(tmp_path):
         store.add_many([(i, []) for i in made])
         assert sum(store.count_open().values()) == len(opened)
         assert len(store.search(Query(limit=1000))) == 1000
+
+
+def test_what_is_not_shared_yet_is_known_and_another_nodes_copy_merges_in(tmp_path):
+    """A cluster node's store: its own changes wait to be shared (until marked), another node's copy comes
+    in whole (fields, history, files) without being shared back, and a phone's report that reached two
+    nodes stays two incidents rather than stopping the merge."""
+    with IncidentStore(tmp_path / "x.incidents.sqlite") as store:
+        mine = incident("inc-1", NOW, client_id="phone-7")
+        store.add(mine, [], [])
+        assert store.unshared(10) == [("inc-1", NOW)]
+        store.mark_shared("inc-1", NOW - 1)  # an older change's time: this one is still to be shared
+        assert store.unshared(10) == [("inc-1", NOW)]
+        store.mark_shared("inc-1", NOW)
+        assert store.unshared(10) == []
+        theirs = incident("inc-9", NOW + 5, reporter="grid-1", client_id="phone-7")  # the same phone, via another node
+        theirs.history.append(Step(NOW + 9, "op-b", "state", {"state": "acknowledged"}))
+        theirs.state, theirs.acknowledged_at = "acknowledged", NOW + 9
+        picture = StoredFile.of("snapshot-gate.jpg", "snapshot", "image/jpeg", NOW + 6, b"\xff\xd8gate")
+        store.merge(theirs, [{"id": "gate", "distance_m": 5.0, "covers": False}], [picture], shared=True)
+        kept = store.get("inc-9")
+        assert (kept.state, kept.acknowledged_at, kept.client_id) == ("acknowledged", NOW + 9, "")
+        assert [s.action for s in kept.history] == ["reported", "state"]
+        assert store.file("inc-9", "snapshot-gate.jpg").body == b"\xff\xd8gate"
+        assert store.by_client_id("grid-1", "phone-7").id == "inc-1" and store.unshared(10) == []
+        store.unshare_all()
+        assert sorted(i for i, _ in store.unshared(10)) == ["inc-1", "inc-9"], "Redis lost its data: share all again"
