@@ -111,6 +111,9 @@ async def test_the_wall_comes_to_a_serious_incident_and_goes_back_when_acknowled
             await page.check("#heat-toggle")
             await expect(page.locator("canvas.leaflet-heatmap-layer")).to_have_count(1)
             assert await page.evaluate("window.hubUI.heatCount()") == 2
+            await report(worker, hub, "traffic", 1)  # a new report joins the heat as it is drawn, once
+            await page.wait_for_function("window.hubUI.heatCount() === 3", timeout=15_000)
+            await expect(page.locator("#incident-count")).to_have_text("(2 open)")
             over_basemap = """() => Number(getComputedStyle(document.querySelector('canvas.leaflet-heatmap-layer')).zIndex)
                 > Number(getComputedStyle(document.querySelector('.leaflet-overlay-pane svg')).zIndex)"""
             assert await page.evaluate(over_basemap), "drawn over the offline basemap, not hidden under it"

@@ -151,7 +151,8 @@ window.hubUI = {
   chunksForTile: (index) => wall.tiles[index]?.streamId ?? null,
   incidentsShown: () => [...incidents.markers.keys()].filter((id) => incidents.layer.hasLayer(incidents.markers.get(id))),
   incidentsLoaded: () => incidents.loaded,
-  heatCount: () => (incidents.heatPoints || []).reduce((sum, p) => sum + p[2], 0),
+  // reports in the heat as drawn (the layer's own points while it is shown)
+  heatCount: () => (incidents.heat?._latlngs || incidents.heatPoints || []).reduce((sum, p) => sum + p[2], 0),
   staff: () => [...incidents.staff.keys()],
   wallIncident: () => incidentWall.shown?.id ?? null,
   // every tile as shown: its camera, the state and "live" it claims, its headline, and how long after it opened

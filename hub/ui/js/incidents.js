@@ -35,9 +35,12 @@ export class IncidentLayer extends EventTarget {
 
   // Everything at once: on opening, and again after the event stream was lost (events may have been missed).
   async load() {
+    this.heard = []; // what the event stream says while the answer is on its way is newer than the answer
     const reply = await fetch("/api/incidents/map", { cache: "no-store" });
-    if (!reply.ok) return false;
-    const body = await reply.json();
+    const body = reply.ok ? await reply.json() : null;
+    const heard = this.heard;
+    this.heard = null;
+    if (!body) return false;
     this.wallSeverity = body.wall_severity;
     this.staleS = body.position_stale_s;
     this.clockOffset = body.now - Date.now() / 1000; // ages on the hub's clock
@@ -50,6 +53,7 @@ export class IncidentLayer extends EventTarget {
     for (const who of [...this.staff.keys()]) if (!body.staff.some((p) => p.who === who)) this.placeStaff({ who, off_duty: true });
     for (const position of body.staff) this.placeStaff(position, Date.now() / 1000 - position.age_s);
     this.loaded = true;
+    for (const summary of heard) this.changed(summary, true);
     this.render();
     return true;
   }
@@ -73,12 +77,16 @@ export class IncidentLayer extends EventTarget {
   }
 
   // What the event stream says of an incident: reported, changed, escalated, merged, resolved.
-  changed(summary) {
+  // `again`: heard while the whole picture was loading, applied over it (its heat is in the picture already).
+  changed(summary, again = false) {
+    this.heard?.push(summary);
     const known = this.incidents.has(summary.id);
     const open = OPEN_STATES.includes(summary.state) && !summary.merged_into;
     if (open) this.incidents.set(summary.id, summary); else this.incidents.delete(summary.id);
-    if (summary.change === "reported" && this.heat) this.heat.addLatLng([...summary.position, 1]);
-    if (summary.change === "reported") this.heatPoints?.push([...summary.position, 1]);
+    if (summary.change === "reported" && !again) {
+      this.heatPoints?.push([...summary.position, 1]);
+      if (this.heat) this.heat.addLatLng([...summary.position, 1]);
+    }
     this.draw(summary);
     if (known || open) this.render();
     this.dispatchEvent(new CustomEvent("changed", { detail: summary }));
@@ -141,7 +149,7 @@ export class IncidentLayer extends EventTarget {
     if (!on || !this.heatPoints) return;
     const max = Math.max(1, ...this.heatPoints.map((p) => p[2]));
     // full strength from a district's zoom in (leaflet.heat fades points below `maxZoom` by 2x a level)
-    this.heat = L.heatLayer(this.heatPoints, { radius: 22, blur: 18, max, maxZoom: 15, minOpacity: 0.3 }).addTo(this.map);
+    this.heat = L.heatLayer([...this.heatPoints], { radius: 22, blur: 18, max, maxZoom: 15, minOpacity: 0.3 }).addTo(this.map);
   }
 
   placeStaff(position, fixedAt) {
