@@ -16,8 +16,9 @@ apt_need systemd
 cd "$ROOT"
 bash scripts/lint.sh
 # The end-to-end tests mostly wait on cameras and browsers, not on the CPU: several run at once, each
-# test file in one worker (its simulators and hubs are its own). HUB_TEST_WORKERS=0 runs them in turn.
-WORKERS="${HUB_TEST_WORKERS:-4}"
+# test file in one worker (its simulators and hubs are its own). Six at once on 2 cores: the whole suite
+# measured 7 min 10 s with four and 5 min 58 s with six, all green. HUB_TEST_WORKERS=0 runs them in turn.
+WORKERS="${HUB_TEST_WORKERS:-6}"
 PARALLEL=()
 if [ "$WORKERS" != "0" ]; then PARALLEL=(-n "$WORKERS" --dist loadfile); fi
 set +e
