@@ -75,12 +75,13 @@ async def test_reload_keeps_unchanged_restarts_changed_and_refuses_bad(sim, tmp_
 
         # A restarted stream reconnects at the first tick that may open a connection (a lagging hub opens
         # none until it is on time again): its new reader is a fresh one, not the old one carried over.
-        def new_supervisor():
+        def new_supervisor():  # once it has made its first connection attempt (on a busy machine, a moment later)
             supervisor = monitor.watched["h265-360"].supervisor
-            return None if supervisor is None or supervisor is old_h265 else supervisor
+            fresh = supervisor is not None and supervisor is not old_h265 and supervisor.generation >= 1
+            return supervisor if fresh else None
 
         restarted = await until(new_supervisor, 30, "a new supervisor for h265-360", every=0.05)
-        assert restarted.generation == 1
+        assert restarted.generation == 1, "a fresh reader, not the old one's count carried over"
         await hub.wait_for("h264-auth", "online")
         await hub.wait_for("h265-360", "online")
         after = await hub.record("h264-360")
