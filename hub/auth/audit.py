@@ -69,9 +69,11 @@ class Entry:
     stream: str
     address: str
     detail: dict
+    hash: str = ""
+    node: str = ""  # on a cluster: the node whose trail holds it
 
     def to_json(self) -> dict:
-        return {
+        shown = {
             "seq": self.seq,
             "at": round(self.at, 3),
             "who": self.who,
@@ -80,6 +82,26 @@ class Entry:
             "address": self.address,
             "detail": self.detail,
         }
+        return {**shown, "node": self.node} if self.node else shown
+
+
+def entry_of(row: tuple) -> Entry:
+    """An entry from a row of `FIELDS`, then its hash, then (a copy of another node's) its node."""
+    seq, at, who, action, stream, address, detail, digest, *node = row
+    return Entry(seq, at, who, action, stream, address, json.loads(detail), digest, node[0] if node else "")
+
+
+def where_clause(
+    since: float | None, until: float | None, who: str | None, action: str | None, stream: str | None
+) -> tuple[str, list]:
+    """The SQL condition (" WHERE ...", or "") and its arguments of the trail's filters."""
+    where, args = [], []
+    filters = (("at >= ?", since), ("at < ?", until), ("who = ?", who), ("action = ?", action), ("stream = ?", stream))
+    for clause, value in filters:
+        if value is not None:
+            where.append(clause)
+            args.append(value)
+    return (" WHERE " + " AND ".join(where) if where else ""), args
 
 
 def parse_when(text: str) -> float:
@@ -244,20 +266,10 @@ class AuditTrail(SqliteFile):
         limit: int = MAX_QUERY,
     ) -> list[Entry]:
         """Newest first, filtered."""
-        where, args = [], []
-        for clause, value in (
-            ("at >= ?", since),
-            ("at < ?", until),
-            ("who = ?", who),
-            ("action = ?", action),
-            ("stream = ?", stream),
-        ):
-            if value is not None:
-                where.append(clause)
-                args.append(value)
-        sql = "SELECT " + ", ".join(FIELDS) + " FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
+        where, args = where_clause(since, until, who, action, stream)
+        sql = "SELECT " + ", ".join(FIELDS) + ", hash FROM audit" + where
         rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, min(limit, MAX_QUERY)))
-        return [Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6])) for row in rows]
+        return [entry_of(row) for row in rows]
 
     def export_csv(self, since: float | None = None) -> Iterator[str]:
         """CSV lines, oldest first, with a header; times in ISO 8601 UTC."""

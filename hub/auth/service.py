@@ -177,7 +177,7 @@ class AccessService:
     def open_sensitive(self, principal: Principal, stream_id: str) -> None:
         """Remember that a reason was given for this stream: good for the session (a token: its max lifetime)."""
         if principal.session is not None:
-            principal.session.opened[stream_id] = time.time()
+            self.sessions.open(principal.session, stream_id)
         else:
             self._token_openings[(principal.key, stream_id)] = time.time()
 

@@ -12,7 +12,8 @@ for a while with the reason, so that the sockets and event streams it opened can
 On a cluster node, `shared` (`hub.cluster.sessions`) tells the other nodes when a session begins, ends
 or is used, and brings theirs here: a session begun elsewhere is known by the SHA-256 of its id only
 (`digest`) until its browser shows the id here, and then works as one begun here. Ends that come from
-another node are not told back.
+another node are not told back. A reason given to watch a sensitive camera counts for the session on
+every node.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class SharedSessions(Protocol):
     def begun(self, session: Session) -> None: ...
     def ended(self, key: str, why: str) -> None: ...
     def seen(self, key: str, at: float) -> None: ...
+    def opened(self, key: str, stream_id: str, at: float) -> None: ...
 
 
 class SessionStore:
@@ -106,7 +108,7 @@ class SessionStore:
         found = self._elsewhere.pop(digest(session_id), None)
         if found is None:
             return None
-        session = Session(session_id, found.user, found.csrf, found.created_at, found.seen_at, found.address)
+        session = Session(session_id, found.user, found.csrf, found.created_at, found.seen_at, found.address, found.opened)
         self._add(session)
         return session
 
@@ -127,13 +129,16 @@ class SessionStore:
         while len(self._ended) > MAX_ENDED:
             self._ended.pop(next(iter(self._ended)))
 
-    def begun_elsewhere(self, key: str, user: str, csrf: str, created_at: float, seen_at: float, address: str) -> None:
-        """Another node began a session (or this node did, before a restart): it works here once shown."""
+    def begun_elsewhere(
+        self, key: str, user: str, csrf: str, created_at: float, seen_at: float, address: str, opened: dict[str, float]
+    ) -> None:
+        """Another node began a session (or this node did, before a restart): it works here once shown,
+        with the sensitive cameras a reason was given for on any node (`opened`)."""
         if key in self._keys or key in self._ended:
             return
         while len(self._elsewhere) >= MAX_SESSIONS:
             self._elsewhere.pop(next(iter(self._elsewhere)))
-        self._elsewhere[key] = Session(key, user, csrf, created_at, seen_at, address)
+        self._elsewhere[key] = Session(key, user, csrf, created_at, seen_at, address, dict(opened))
 
     def ended_elsewhere(self, key: str, why: str) -> None:
         """Another node ended a session (signed out, user deleted ...): it ends here too, with its sockets."""
@@ -149,6 +154,18 @@ class SessionStore:
         session = self._sessions.get(self._keys.get(key, "")) or self._elsewhere.get(key)
         if session is not None:
             session.seen_at = max(session.seen_at, at)
+
+    def open(self, session: Session, stream_id: str) -> None:
+        """A reason was given in this session to watch a sensitive stream: good for the session, on every node."""
+        session.opened[stream_id] = at = self._clock()
+        if self.shared is not None:
+            self.shared.opened(digest(session.id), stream_id, at)
+
+    def opened_elsewhere(self, key: str, stream_id: str, at: float) -> None:
+        """A reason for `stream_id` was given in this session on another node: it counts here too."""
+        session = self._sessions.get(self._keys.get(key, "")) or self._elsewhere.get(key)
+        if session is not None:
+            session.opened.setdefault(stream_id, at)
 
     def drop_user(self, user: str, why: str) -> int:
         """Sign a user out everywhere (deleted, or password changed)."""

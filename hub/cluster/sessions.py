@@ -6,9 +6,10 @@ used, and the task writes them to Redis at its next turn (a fraction of a second
 nodes' here. A session is known beyond its node only by the SHA-256 of its id: the id, which is the
 browser's secret, is never written anywhere.
 
-Keys, under the cluster's prefix: `session:<digest>` (JSON: user, CSRF token, created, last seen and
-address; it expires with the session's absolute lifetime) and `sessions:log` (a Stream of begins, ends
-and uses, which the nodes follow). Writes are one Lua script per batch, fenced by the node's epoch; a
+Keys, under the cluster's prefix: `session:<digest>` (JSON: user, CSRF token, created, last seen,
+address and the sensitive streams a reason was given for, with when; it expires with the session's
+absolute lifetime) and `sessions:log` (a Stream of begins, ends, uses and reasons given, which the nodes
+follow). Writes are one Lua script per batch, fenced by the node's epoch; a
 node that is not joined keeps its batch until it is. A browser that reaches a node before that node has
 followed the log (it signed in on another node a moment ago) is looked up in Redis directly (`lookup`).
 Idle expiry stays each node's own decision, on a clock the others' uses restart.
@@ -28,7 +29,7 @@ log = logging.getLogger("hub.cluster")
 SYNC_EVERY_S = 0.2
 LOG_MAXLEN = 100_000
 MAX_PENDING = 100_000  # writes kept while Redis is away (beyond: the oldest uses are dropped first)
-BEGIN, END, SEEN = "begin", "end", "seen"
+BEGIN, END, SEEN, OPEN = "begin", "end", "seen", "open"
 
 # KEYS: my heartbeat, sessions log. ARGV: node, epoch, session key prefix, maxlen, then (op, key, value,
 # ttl ms) for each write -> 1 written, -1 my epoch is stale (nothing written)
@@ -47,7 +48,13 @@ for i = 5, #ARGV, 4 do
     local raw = redis.call('GET', name)
     if raw then
       local session = cjson.decode(raw)
-      session['seen_at'] = tonumber(value)
+      if op == 'seen' then
+        session['seen_at'] = tonumber(value)
+      else
+        local opening = cjson.decode(value)
+        if type(session['opened']) ~= 'table' then session['opened'] = {} end
+        session['opened'][opening['stream']] = opening['at']
+      end
       redis.call('SET', name, cjson.encode(session), 'KEEPTTL')
     end
   end
@@ -77,7 +84,7 @@ class SessionsSync(Repeating):
     # what the session store tells (on the event loop, no I/O: written at the task's next turn)
     def begun(self, session: Session) -> None:
         value = {"user": session.user, "csrf": session.csrf, "created_at": session.created_at,
-                 "seen_at": session.seen_at, "address": session.address}  # fmt: skip
+                 "seen_at": session.seen_at, "address": session.address, "opened": session.opened}  # fmt: skip
         ttl_ms = max(1, int((session.created_at + self.sessions.max_s - session.seen_at) * 1000))
         self._queue((BEGIN, digest(session.id), json.dumps(value), ttl_ms))
 
@@ -86,6 +93,9 @@ class SessionsSync(Repeating):
 
     def seen(self, key: str, at: float) -> None:
         self._queue((SEEN, key, repr(at), 0))
+
+    def opened(self, key: str, stream_id: str, at: float) -> None:
+        self._queue((OPEN, key, json.dumps({"stream": stream_id, "at": at}), 0))
 
     def _queue(self, write: tuple[str, str, str, int]) -> None:
         self._pending.append(write)
@@ -141,7 +151,9 @@ class SessionsSync(Repeating):
 
     def _begin(self, key: str, raw) -> None:
         value = json.loads(raw)
-        self.sessions.begun_elsewhere(key, value["user"], value["csrf"], value["created_at"], value["seen_at"], value["address"])
+        opened = value.get("opened") or {}  # cjson writes an empty table as [] (and older nodes wrote none)
+        self.sessions.begun_elsewhere(key, value["user"], value["csrf"], value["created_at"], value["seen_at"],
+                                      value["address"], opened if isinstance(opened, dict) else {})  # fmt: skip
 
     async def _follow(self) -> None:
         key = self.store.key("sessions:log")
@@ -164,6 +176,9 @@ class SessionsSync(Repeating):
                 self.sessions.ended_elsewhere(key, text_of(value))
             elif op == SEEN:
                 self.sessions.seen_elsewhere(key, float(text_of(value)))
+            elif op == OPEN:
+                opening = json.loads(value)
+                self.sessions.opened_elsewhere(key, opening["stream"], float(opening["at"]))
 
     async def lookup(self, session_id: str) -> bool:
         """A browser shows a session this node does not know (begun on another node a moment ago, not

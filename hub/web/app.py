@@ -18,6 +18,7 @@ from hub.auth.service import AccessService
 from hub.auth.users import users_db_for
 from hub.cluster.accounts import AccountsSync, LayoutRows
 from hub.cluster.audit import AuditShip
+from hub.cluster.audit_copies import AuditFollow, OtherTrails, audit_copies_db_for
 from hub.cluster.incidents import IncidentSync
 from hub.cluster.node import ClusterNode
 from hub.cluster.reloads import ReloadSync
@@ -49,6 +50,7 @@ from hub.web.keys import (
     READ_DOOR,
     SHARED_ACCOUNTS,
     SHARED_AUDIT,
+    SHARED_AUDIT_COPIES,
     SHARED_INCIDENTS,
     SHARED_RELOADS,
     SHARED_SESSIONS,
@@ -105,7 +107,9 @@ async def _run_monitor(app: web.Application):
         chores.append(loop.create_task(app[CLUSTER].run(), name="cluster"))
         chores.append(loop.create_task(app[CHANNEL].run(), name="cluster-channel"))
     shared = [
-        app[key] for key in (SHARED_ACCOUNTS, SHARED_SESSIONS, SHARED_AUDIT, SHARED_RELOADS, SHARED_INCIDENTS) if key in app
+        app[key]
+        for key in (SHARED_ACCOUNTS, SHARED_SESSIONS, SHARED_AUDIT, SHARED_AUDIT_COPIES, SHARED_RELOADS, SHARED_INCIDENTS)
+        if key in app
     ]
     sharing = [loop.create_task(each.run(), name=f"cluster-{type(each).__name__}") for each in shared]
     yield
@@ -129,6 +133,7 @@ async def _run_monitor(app: web.Application):
     if SHARED_ACCOUNTS in app:  # what the audit ship had not copied yet, it copies at the next start
         app[SHARED_ACCOUNTS].rows.close()
         app[SHARED_AUDIT].close()
+        app[SHARED_AUDIT_COPIES].close()
 
 
 async def _close_event_streams(app: web.Application) -> None:
@@ -240,7 +245,10 @@ def create_app(config: Config, config_path: str | None = None) -> web.Applicatio
         app[ACCESS].session_lookup = app[SHARED_SESSIONS].lookup
         reload = functools.partial(api.reload_after_another_node, app)
         app[SHARED_RELOADS] = ReloadSync(app[CLUSTER].store, app[CONFIG_PATH], reload)
-        app[SHARED_AUDIT] = AuditShip(app[CLUSTER].store, audit_db_for(state), config.access.audit_retention_days * 86400)
+        retention_s = config.access.audit_retention_days * 86400
+        app[SHARED_AUDIT] = AuditShip(app[CLUSTER].store, audit_db_for(state), retention_s)
+        copies = OtherTrails(audit_copies_db_for(state))  # `GET /api/audit` lists every node's entries
+        app[SHARED_AUDIT_COPIES] = AuditFollow(app[CLUSTER].store, copies, retention_s)
         app[SHARED_INCIDENTS] = IncidentSync(app[CLUSTER].store, app[INCIDENTS])
     csp = content_security_policy(config)
     app[CAP] = ConnectionCap(config.hub)  # installed on the server by whoever runs the app (`runner.server`)

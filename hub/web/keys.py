@@ -8,6 +8,7 @@ from aiohttp import web
 
 from hub.cluster.accounts import AccountsSync
 from hub.cluster.audit import AuditShip
+from hub.cluster.audit_copies import AuditFollow
 from hub.cluster.incidents import IncidentSync
 from hub.cluster.node import ClusterNode
 from hub.cluster.reloads import ReloadSync
@@ -37,6 +38,7 @@ CHANNEL = web.AppKey("channel", NodeChannel)  # a cluster node's side of the int
 SHARED_ACCOUNTS = web.AppKey("shared_accounts", AccountsSync)  # a cluster node: users, tokens, layouts kept alike
 SHARED_SESSIONS = web.AppKey("shared_sessions", SessionsSync)  # a cluster node: sessions work on every node
 SHARED_AUDIT = web.AppKey("shared_audit", AuditShip)  # a cluster node: its audit trail copied to Redis as written
+SHARED_AUDIT_COPIES = web.AppKey("shared_audit_copies", AuditFollow)  # a cluster node: the others' entries, for the API
 SHARED_INCIDENTS = web.AppKey("shared_incidents", IncidentSync)  # a cluster node: incidents alike on every node
 SHARED_RELOADS = web.AppKey("shared_reloads", ReloadSync)  # a cluster node: a reload on one node reloads all
 INCIDENTS = web.AppKey("incidents", IncidentService)  # reports, triage, staff positions

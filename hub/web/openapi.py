@@ -155,7 +155,7 @@ def describe() -> dict:
             "/api/logout": {"post": _op("Sign out")},
             "/api/audit": {
                 "get": _op(
-                    "The audit trail (admins), newest first",
+                    "The audit trail (admins), newest first (a cluster node: every node's, each entry with its node)",
                     [
                         _query("since", {"type": "string"}),
                         _query("until", {"type": "string"}),

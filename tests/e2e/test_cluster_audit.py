@@ -1,10 +1,12 @@
 """The cluster's audit trail on a real `redis-server` (loopback, a free port): each node's hash chain is
 copied as written, a copy that was tampered with fails verification, the export merges the nodes by
-time, and a node that stopped before copying copies the rest when it starts again."""
+time, a node that stopped before copying copies the rest when it starts again, and each node keeps a copy
+of the others' entries that the API lists with its own."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 
@@ -14,6 +16,7 @@ import redis
 from hub.auth.audit import AuditTrail, audit_db_for
 from hub.cluster.assign import NodeShare
 from hub.cluster.audit import AuditShip, export_cluster, verify_cluster
+from hub.cluster.audit_copies import AuditFollow, OtherTrails, audit_copies_db_for, merged
 from hub.cluster.store import ClusterStore
 
 redis_asyncio = pytest.importorskip("redis.asyncio")
@@ -159,3 +162,42 @@ async def test_a_node_whose_trail_was_replaced_keeps_its_old_copy_and_copies_the
     again.close()
     old.close()
     new.close()
+
+
+async def test_each_node_lists_the_others_entries_with_its_own_filtered_and_merged_by_time(tmp_path, joined, redis_server):
+    a_trail, b_trail = trail(tmp_path, "a"), trail(tmp_path, "b")
+    a_store = await joined("a")
+    b_ship = AuditShip(await joined("b"), b_trail.path, 90 * DAY)
+    a_trail.append("ann", "login", "", "10.0.0.1")
+    for n in range(1500):  # more than one read of the Stream
+        b_trail.append("bob", "snapshot", f"cam-{n % 7}", "10.0.0.2")
+    a_trail.append("ann", "stream_open", "cam-3", "10.0.0.1", reason="incident 7")
+    await copied(b_ship, 1500)
+    copies = OtherTrails(audit_copies_db_for(tmp_path / "a" / "hub.toml"))
+    follow = AuditFollow(a_store, copies, 90 * DAY)
+    await follow.step()
+    assert copies.followed().keys() == {"b"}, "a reads the others' Streams, never its own"
+
+    def listed(limit=5000, **filters):
+        keys = dict.fromkeys(("since", "until", "who", "action", "stream"))
+        own = [dataclasses.replace(e, node="a") for e in a_trail.entries(**{**keys, **filters}, limit=limit)]
+        return merged(own, copies.entries(*{**keys, **filters}.values(), limit=limit), limit)
+
+    everything = listed()
+    assert len(everything) == 1502 and [e.at for e in everything] == sorted((e.at for e in everything), reverse=True)
+    assert (everything[0].node, everything[0].action, everything[0].detail) == ("a", "stream_open", {"reason": "incident 7"})
+    assert {e.node for e in everything} == {"a", "b"} and everything[-1].who == "ann"
+    assert everything[1].to_json()["node"] == "b" and "hash" not in everything[1].to_json()
+    on_cam3 = listed(stream="cam-3")
+    assert [e.node for e in on_cam3] == ["a"] + ["b"] * sum(1 for n in range(1500) if n % 7 == 3)
+    assert [e.who for e in listed(limit=3, who="bob")] == ["bob"] * 3
+    b_trail.append("bob", "logout", "", "10.0.0.2")  # a later entry is read where the last read stopped
+    await copied(b_ship, 1501)
+    await follow.step()
+    assert [(e.node, e.action) for e in listed(limit=2)] == [("b", "logout"), ("a", "stream_open")]
+    await follow.step()  # read again: nothing is listed twice
+    assert len(listed()) == 1503
+    follow.close()
+    b_ship.close()
+    a_trail.close()
+    b_trail.close()

@@ -155,6 +155,15 @@ async def test_the_audit_trail_covers_both_nodes_and_a_killed_node_loses_no_entr
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "cluster node n1: " in verified.stdout and "cluster node n2: " in verified.stdout, verified.stdout
 
+    async def both_listed_by_n2() -> bool:  # the API on one node lists every node's entries, n1's too
+        async with page.get(origin(n2) + f"/api/audit?action=login&who={TEST_USER}") as reply:
+            assert reply.status == 200
+            return {entry["node"] for entry in (await reply.json())["entries"]} == {"n1", "n2"}
+
+    async with browser() as page:
+        assert (await sign_in(page, n2))[0] == 200
+        await until(both_listed_by_n2, 30, "n1's sign-in (before its kill) in n2's GET /api/audit")
+
 
 async def test_a_reload_on_one_node_reloads_the_others_from_their_own_copy_of_the_config(two_nodes, serving):
     n1, n2 = two_nodes

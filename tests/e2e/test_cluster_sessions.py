@@ -1,0 +1,85 @@
+"""Sessions shared by two nodes through a real `redis-server` (loopback, a free port): a reason given on one
+node to watch a sensitive camera counts for the session on the other, whether that node already knew the
+session, learns of it later, or starts afterwards. Each node's session store and sync run in this process;
+waits are on conditions with deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from support.hubrun import until
+
+from hub.auth.sessions import SessionStore
+from hub.cluster.assign import NodeShare
+from hub.cluster.sessions import SessionsSync
+from hub.cluster.store import ClusterStore
+
+redis_asyncio = pytest.importorskip("redis.asyncio")
+pytestmark = pytest.mark.redis
+SHARE = NodeShare(1.0, 100)
+TTL_S = 1.0
+
+
+class Node:
+    """One node's session store and its sync, joined to the cluster with a live heartbeat."""
+
+    def __init__(self, name: str, url: str):
+        self.store = ClusterStore(redis_asyncio.Redis.from_url(url), name, ttl_s=TTL_S)
+        self.sessions = SessionStore(idle_s=3600, max_s=8 * 3600)
+        self.sync = SessionsSync(self.store, self.sessions)
+        self.tasks: list[asyncio.Task] = []
+        self.stopping = False
+
+    async def start(self) -> Node:
+        await until(lambda: self.store.join(SHARE), 5 * TTL_S, f"{self.store.node} joining")
+        self.tasks = [asyncio.create_task(self._beat()), asyncio.create_task(self.sync.run())]
+        return self
+
+    async def _beat(self) -> None:
+        while not self.stopping:
+            await asyncio.sleep(TTL_S / 4)
+            await self.store.renew(SHARE)
+
+    async def stop(self) -> None:
+        self.stopping = True
+        self.sync.stop()
+        _, running = await asyncio.wait(self.tasks, timeout=10)
+        assert not running, "tasks that did not stop"
+        await self.store.client.aclose()
+
+
+@pytest.fixture
+async def nodes(redis_server):
+    made: list[Node] = []
+
+    async def make(name: str) -> Node:
+        made.append(await Node(name, redis_server.url).start())
+        return made[-1]
+
+    yield make
+    for node in made:
+        await node.stop()
+
+
+async def test_a_reason_given_on_one_node_counts_for_the_session_on_every_node(nodes):
+    a, b = await nodes("a"), await nodes("b")
+    early = a.sessions.create("olga", "127.0.0.1")
+    await until(lambda: b.sessions.peek(early.id), 10, "b hearing of the session begun on a")
+    a.sessions.open(a.sessions.get(early.id), "cc-nursery")  # b already serves this browser
+    await until(lambda: "cc-nursery" in b.sessions.peek(early.id).opened, 10, "the reason reaching b")
+    assert "cc-lobby" not in b.sessions.peek(early.id).opened
+
+    late = a.sessions.create("olga", "127.0.0.1")  # b has not seen this browser yet when the reason is given
+    a.sessions.open(late, "cc-lobby")
+    await a.sync.written()
+    await until(lambda: b.sessions.peek(late.id), 10, "b knowing the second session")
+    assert set(b.sessions.peek(late.id).opened) == {"cc-lobby"}
+
+    c = await nodes("c")  # a node started afterwards reads both sessions with their reasons from Redis
+    await until(lambda: c.sessions.peek(early.id) and c.sessions.peek(late.id), 10, "c reading the sessions")
+    assert set(c.sessions.peek(early.id).opened) == {"cc-nursery"}
+    assert set(c.sessions.peek(late.id).opened) == {"cc-lobby"}
+
+    b.sessions.drop(early.id)  # signed out on b: the reason goes with the session everywhere
+    await until(lambda: a.sessions.peek(early.id) is None and c.sessions.peek(early.id) is None, 10, "the sign-out")
