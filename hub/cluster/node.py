@@ -7,9 +7,9 @@ Who runs where: `ClusterNode.run` is a task on the hub's event loop (started wit
 does not answer it keeps what the node holds and moves nothing. The planner (`_converging`), as often,
 reads the cluster's view, works out the assignment (`hub.cluster.assign`, in a thread) and this step's
 moves (`hub.cluster.plan`), hands over what the node must give up (after its readers stopped; the new
-holder is told over the internal channel and pulls them at once), claims
-what it gets, and has the monitor pull exactly the cameras it holds (`Monitor.apply` with those
-streams: the same path as a hot reload). The third shares records (`hub.cluster.estate`).
+holder is told over the internal channel and pulls them at once), claims what it gets, and has the
+monitor pull exactly the cameras it holds (`Monitor.apply` with those streams: the same path as a hot
+reload). The third shares records (`hub.cluster.estate`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from hub.cluster.assign import Assigner, NodeShare, meaningful_change
+from hub.cluster.capacity import CapacityFloor
 from hub.cluster.estate import EstateSync
 from hub.cluster.lease import GAP_S, RENEW_EVERY_S, TTL_S, Lease
 from hub.cluster.plan import plan, releases
@@ -77,21 +78,21 @@ class ClusterNode:
         self.redis_latency_s = 0.0  # the last heartbeat renewal's round trip
         self.redis_errors = 0
         self.share_errors = 0
-        self.capacity = NO_CAP  # cameras this node can watch, as it last measured itself
+        self.capacity = NO_CAP  # cameras this node offers: the lowest it measured of itself in the last minutes
+        self._floor = CapacityFloor()
         # asks the other nodes how long ago each renewed its heartbeat (set by the app: the internal channel)
         self.peer_renewals: Callable[[], Awaitable[list[float]]] | None = None
         # tells a node the cameras just handed to its claims (set by the app: the internal channel)
         self.tell_taken: Callable[[str, int, list[str]], Awaitable[None]] | None = None
 
     def share(self) -> NodeShare:
-        """What this node offers, as it measures itself: its cores as weight; as capacity, the cameras its
-        live budget lets it watch live plus those its patrol can visit once a period at the pace it
-        measures (`Monitor.capacity`), or no cap until it has measured its patrol."""
+        """What this node offers: its cores as weight; as capacity, its live budget plus what its patrol can
+        visit once a period (`Monitor.capacity`), the lowest of the last minutes (`CapacityFloor`; no cap
+        until it has measured its patrol)."""
         report = self.monitor.capacity()
         patrol = report.get("patrol_capacity")
-        capacity = NO_CAP if patrol is None else int(report["live_budget"]) + int(patrol)
-        self.capacity = capacity
-        return NodeShare(float(max(self.monitor.meter.cores, 1)), capacity)
+        self.capacity = self._floor(NO_CAP if patrol is None else int(report["live_budget"]) + int(patrol))
+        return NodeShare(float(max(self.monitor.meter.cores, 1)), self.capacity)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -132,11 +133,8 @@ class ClusterNode:
                 stop_if_cancelled(error)
                 self.lease.failed(started)
                 self.redis_errors += 1
-                log.warning(
-                    "cluster: Redis did not answer (%s); keeping %d cameras, assignment frozen",
-                    type(error).__name__,
-                    len(self.held),
-                )
+                log.warning("cluster: Redis did not answer (%s); keeping %d cameras, assignment frozen",
+                            type(error).__name__, len(self.held))  # fmt: skip
                 await self._ask_peers()
             now = time.monotonic()
             self._tell_pages()

@@ -105,7 +105,7 @@ def _cluster_families(status: dict) -> list:
         "hub_cluster_epoch": ("This node's fencing epoch (new at each join)", status["epoch"]),
         "hub_cluster_claims": ("Cameras this node holds (and pulls)", status["held"]),
         "hub_cluster_capacity_cameras": (
-            "Cameras this node can watch as it measures itself: live budget plus patrol capacity (1e6: not measured yet)",
+            "Cameras this node offers: live budget plus patrol capacity, lowest of the last 5 min (1e6: not measured yet)",
             status["capacity"],
         ),
         "hub_cluster_unheld_cameras": ("Configured cameras with no live holder in the last view", status["unheld"]),
