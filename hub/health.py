@@ -147,11 +147,14 @@ def seeded(
     `down_for`: why the camera was known to be down (a stream gone live from patrol), until it sends video."""
     health = StreamHealth(settings, nominal_fps)
     if previous is not None:
-        # Only a still run carries over: a camera that was moving when the last connection ended starts
-        # afresh, since its first picture on the new one may well be the last one's again (a looping clip
-        # starts over, a quiet corridor), which says nothing of the picture in between.
-        if previous.latest is not None and previous.latest is not previous.reference:
-            health.reference, health.latest = _carried(previous.reference), _carried(previous.latest)
+        # Only a frozen picture carries over: a camera that was moving when the last connection ended, or
+        # still for less than the frozen rule's time, starts afresh, since its first picture on the new one
+        # may well be the last one's again (a looping clip starts over at the same place, a quiet corridor):
+        # one picture seen again says nothing of the minutes in between, and carried, it would call the
+        # camera frozen at its first picture (seen at every change of mode in the reference estate's run).
+        ref, latest = previous.reference, previous.latest
+        if ref is not None and latest is not None and latest is not ref and _still_span(ref, latest) >= frozen_for(settings):
+            health.reference, health.latest = _carried(ref), _carried(latest)
         health.size = previous.size
     health.close_reason = down_for
     return health
@@ -262,19 +265,23 @@ def expected_fps(health: StreamHealth) -> float | None:
     return health.opened.fps if health.opened and health.opened.fps else None
 
 
+def frozen_for(settings: HealthSettings) -> float:
+    """How long still pictures must span to call a camera frozen: the picture froze before its first frozen
+    sample, and a tenth of a sampling interval absorbs keyframe jitter."""
+    return settings.frozen_after_s - 0.1 * settings.picture_interval_s
+
+
 def failing_checks(health: StreamHealth, now: float) -> list[str]:
     """The picture and flow checks that fail now: black or frozen (never both), then low_fps."""
     settings, failing = health.settings, []
     ref, latest = health.reference, health.latest
-    # The picture froze before its first frozen sample; a tenth of a sampling interval absorbs keyframe jitter.
-    frozen_for = settings.frozen_after_s - 0.1 * settings.picture_interval_s
     black = latest is not None and is_black(latest.thumb)
     # A black picture never changes either; "black" is the more specific diagnosis, so it replaces "frozen".
     if black:
         failing.append("black")
     # The still pictures themselves must span the time: a slowed sampler that took the same keyframe of a
     # looping scene twice has no evidence of the time between its pictures.
-    elif ref is not None and latest is not None and latest is not ref and _still_span(ref, latest) >= frozen_for:
+    elif ref is not None and latest is not None and latest is not ref and _still_span(ref, latest) >= frozen_for(settings):
         failing.append("frozen")
     nominal = expected_fps(health)
     full_window = _rate_span(health, now) == FLOW_WINDOW_S

@@ -49,8 +49,7 @@ def visit_settled(health: h.StreamHealth, first_picture_at: float | None, now: f
     if h.is_black(latest.thumb):
         return True
     unchanged = reference is not None and reference.at <= first_picture_at
-    frozen_for = health.settings.frozen_after_s - 0.1 * health.settings.picture_interval_s
-    if unchanged and reference is not None and latest.at - reference.at < frozen_for:
+    if unchanged and reference is not None and latest.at - reference.at < h.frozen_for(health.settings):
         return False  # a still picture so far: read on until the frozen rule can decide
     nominal = h.expected_fps(health)
     fps = h.measured_fps(health, now)

@@ -295,11 +295,12 @@ def test_a_stream_whose_clock_stands_still_is_sampled_by_the_hubs_clock():
     assert len(phases) == 10
 
 
-def test_a_still_run_carries_over_to_the_next_connection_but_a_moving_cameras_last_picture_does_not():
+def test_a_frozen_picture_carries_over_to_the_next_connection_but_a_moving_cameras_last_picture_does_not():
     frozen = stream()
-    _still_pictures(frozen, [1.0, 3.0, 5.0], [101.0, 103.0, 105.0])  # still when the connection ended
+    _still_pictures(frozen, [1.0, 3.0, 5.0, 7.0, 9.0], [101.0, 103.0, 105.0, 107.0, 109.0])  # frozen when it ended
+    assert "frozen" in h.evaluate(frozen, 9.0).reasons
     again = h.seeded(SETTINGS, 25, frozen)
-    _still_pictures(again, [30.0], [7.0])  # the same picture, 25 s later, on the new connection
+    _still_pictures(again, [30.0], [7.0])  # the same picture, 21 s later, on the new connection
     assert "frozen" in h.evaluate(again, 30.0).reasons, "frozen since the same moment"
     moving = stream()
     for at, seed in ((1.0, 1), (3.0, 2), (5.0, 3)):
@@ -308,3 +309,16 @@ def test_a_still_run_carries_over_to_the_next_connection_but_a_moving_cameras_la
     h.observe(again, PacketBatch(GEN, (Packet(30.0, 2500, True, 0.0),)), 30.0)
     h.observe(again, Picture(GEN, 30.0, 640, 360, thumb(3), b"jpg", 0.0), 30.0)  # a looping clip starts over
     assert "frozen" not in h.evaluate(again, 30.0).reasons, "one picture seen again is no still run"
+
+
+def test_a_still_run_too_short_to_be_frozen_does_not_carry_over():
+    # A quiet scene showed the same picture twice before the connection ended (a visit, a live stream sent
+    # to patrol); minutes later, on a new connection (gone live again), its first picture matches once more.
+    quiet = stream()
+    _still_pictures(quiet, [1.0, 3.0, 5.0], [101.0, 103.0, 105.0])
+    assert "frozen" not in h.evaluate(quiet, 5.0).reasons
+    again = h.seeded(SETTINGS, 25, quiet)
+    _still_pictures(again, [300.0], [7.0])
+    assert "frozen" not in h.evaluate(again, 300.0).reasons, "one picture seen again says nothing of the minutes between"
+    _still_pictures(again, [302.0, 304.0, 306.0, 308.0], [9.0, 11.0, 13.0, 15.0])
+    assert "frozen" in h.evaluate(again, 308.0).reasons, "still for the frozen rule's time on this connection: frozen"
