@@ -137,7 +137,8 @@ def cluster_scale() -> str:
             "## Cluster at a city's scale (simulation)\n",
             f"`python bench/cluster_scale.py`: {r['cameras']:,} cameras over {r['nodes']} simulated nodes on one loopback "
             "`redis-server`, no video. Each node is a process running the real cluster node (heartbeat, assignment, "
-            "moves, fenced claims) with a monitor that pulls nothing; record sharing is left out. Fifty nodes on two "
+            "moves, fenced claims) with a monitor that pulls nothing; record sharing is left out (its cost is the "
+            "next section). Fifty nodes on two "
             f"cores would starve each other's heartbeats, so the nodes run their clockwork {r['dilation']:g} times "
             "slower and the figures are scaled back (rates times, durations divided by that factor); the assignment "
             "times are measured in one process at full speed.\n",
@@ -148,21 +149,74 @@ def cluster_scale() -> str:
     )
 
 
+def cluster_records() -> str:
+    r = load("cluster_records")
+    if r is None:
+        return ""
+    rows = []
+    for x in r["sizes"]:
+        both = x["writers_and_readers"]
+        rows.append([f"{x['cameras']:,}", x["nodes"], f"{x['records_per_s_needed']:,.0f}", f"{x['reads_per_s_needed']:,.0f}",
+                     f"{both['read_per_s']:,.0f} by {x['readers']} nodes" + ("" if x["read_kept_up"] else " (fell behind)"),
+                     f"{both['redis_cpu_share'] * 100:.1f} %", f"{x['redis_cpu_share_full_rate'] * 100:.1f} %",
+                     f"{x['redis_net_out_mbit_full_rate']:,.0f}", f"{x['node_cpu_share_full_rate'] * 100:.1f} %"])  # fmt: skip
+    return "\n".join(
+        [
+            "## Cluster records (simulation)\n",
+            "`python bench/cluster_records.py`: what sharing the cameras' records costs, with the real store code "
+            "(the fenced Lua write, the Stream read as each node's estate sync reads it) on one loopback "
+            "`redis-server`, no video. Each simulated node holds its share of the claims and writes its cameras' "
+            f"records at the rate `hub serve` does: a live camera's every {r['refresh_s']:g} s, a patrolled camera's "
+            f"once a period ({r['patrol_period_s']:g} s), with the reference run's share of live cameras "
+            f"({r['live_share']:.1%}); every node reads every record. Redis's CPU at the full rate is worked out from "
+            "its CPU per record written (writers alone) and per record read (writers and up to 8 of the nodes "
+            "reading), since this machine's one Python process cannot read for all the nodes of the largest "
+            "cluster. A "
+            f"node takes in another node's record (`EstateSync._apply`: parse, index, events) in "
+            f"{r['node_cpu_per_record_us']:g} µs.\n",
+            machine(r) + "\n",
+            table(
+                [
+                    "cameras",
+                    "nodes",
+                    "records written/s",
+                    "reads needed/s",
+                    "reads done/s here",
+                    "Redis CPU here",
+                    "Redis CPU at the full rate",
+                    "Redis out, Mbit/s",
+                    "a node's CPU to read",
+                ],
+                rows,
+            ),  # fmt: skip
+            "",
+        ]
+    )
+
+
 def cluster_sizing() -> str:
-    est, scale, fail = load("estate"), load("cluster_scale"), load("cluster")
+    est, scale, fail, rec = load("estate"), load("cluster_scale"), load("cluster"), load("cluster_records")
     if est is None or scale is None or est.get("estate") is None:
         return ""
     e = est["estate"]
     per_machine, cores = e["cameras"], est["machine"]["cores"]
     per_node_commands = scale["redis_commands_per_s"] / scale["nodes"]
+    records = {x["cameras"]: x for x in rec["sizes"]} if rec else {}
     rows = []
     for cameras in (1555, 10_000, 100_000):
         nodes = -(-cameras // per_machine) + 1  # N+1: the estate fits on all nodes but one
+        shared = records.get(cameras)
         redis = "one instance; Sentinel (3 sentinels, a replica) for its own failover"
         if nodes > 10:
             redis = "one instance on a machine of its own; Sentinel (3 sentinels, a replica)"
+        if shared and shared["redis_net_out_mbit_full_rate"] > 500:
+            redis += "; a 10 Gbit/s network for Redis (the records' reads)"
+        cost = "-" if shared is None else (
+            f"{shared['records_per_s_needed']:,.0f} written/s; Redis {shared['redis_cpu_share_full_rate'] * 100:.1f} % "
+            f"of a core, {shared['redis_net_out_mbit_full_rate']:,.0f} Mbit/s out"
+        )  # fmt: skip
         rows.append(
-            [f"{cameras:,}", f"{nodes} ({nodes - 1} carry it, 1 spare)", f"about {per_node_commands * nodes:,.0f}", redis]
+            [f"{cameras:,}", f"{nodes} ({nodes - 1} carry it, 1 spare)", f"about {per_node_commands * nodes:,.0f}", cost, redis]
         )
     failover = (
         ""
@@ -177,8 +231,9 @@ def cluster_sizing() -> str:
             f"node's cameras fit on the rest. The cluster's own Redis traffic (heartbeats, claims) is about "
             f"{per_node_commands:.1f} commands a second per node at steady state, from the {scale['cameras']:,}-camera "
             "simulation; the shared records come on top (a record at each state change and at most every 5 s while its "
-            f"measurements move, read by every node).{failover}\n",
-            table(["cameras", "nodes", "cluster commands/s at steady state", "Redis"], rows),
+            "measurements move, read by every node), from the records' simulation above: they grow with cameras times "
+            f"nodes, and at the largest size Redis's network out is what to provision.{failover}\n",
+            table(["cameras", "nodes", "cluster commands/s at steady state", "records (every node reading)", "Redis"], rows),
             "",
         ]
     )

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sections' modules beside this script
-from perfdoc_cluster import cluster, cluster_reference, cluster_scale, cluster_sizing  # noqa: E402
+from perfdoc_cluster import cluster, cluster_records, cluster_reference, cluster_scale, cluster_sizing  # noqa: E402
 from perfdoc_common import REPO, load, machine, met, table  # noqa: E402
 
 PAGE = REPO / "docs" / "performance.md"
@@ -689,6 +689,7 @@ only the process under test is measured (CPU from `/proc`, after a warm-up, over
         cluster(),
         cluster_reference(),
         cluster_scale(),
+        cluster_records(),
         incidents(),
         small_ones(),
     ]
