@@ -272,8 +272,9 @@ async def test_pictures_become_jpegs_when_somebody_looks(sim, tmp_path):
             # Two picture intervals; a hub that was late sheds load by sampling less often, and says so.
             interval = 2.0 * hub.app[MONITOR].throttle.factor
             assert float(response.headers["X-Snapshot-Age"]) <= 2 * interval, "an old picture, not the camera as it is now"
+        # The picture served may be the one already made (it was fresh enough: a hub shedding load samples
+        # less often, and the age above is judged by its interval); from now on every picture is a JPEG.
         looked = record.snapshot_seq
-        assert looked > seq
         deadline = asyncio.get_running_loop().time() + 3 * interval + 5
         while record.snapshot_seq == looked:  # while somebody looks, every picture is a JPEG
             assert asyncio.get_running_loop().time() < deadline, "no JPEG of the next picture while somebody looks"
