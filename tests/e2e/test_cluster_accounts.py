@@ -10,18 +10,16 @@ import time
 from pathlib import Path
 
 import pytest
+from support.cluster_member import Member
 
 from hub.auth.account_rows import AccountRows
 from hub.auth.tokens import TokenStore
 from hub.auth.users import UserStore, users_db_for
 from hub.cluster.accounts import AccountsSync, LayoutRows, may_found_accounts
-from hub.cluster.assign import NodeShare
-from hub.cluster.store import ClusterStore
 from hub.config.cluster import ClusterSettings
 
 redis_asyncio = pytest.importorskip("redis.asyncio")
 pytestmark = pytest.mark.redis
-SHARE = NodeShare(1.0, 100)
 TTL_S = 1.0  # short heartbeats: a stopped node's name is free again soon
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"  # a stored hash as the stores keep it (never checked here)
 
@@ -33,22 +31,15 @@ class Node:
         folder.mkdir(exist_ok=True)
         self.config = folder / "streams.toml"
         self.layouts = folder / "streams.layouts.json"
-        self.store = ClusterStore(redis_asyncio.Redis.from_url(url), name, ttl_s=TTL_S)
+        self.member = Member(url, name, ttl_s=TTL_S)
+        self.store = self.member.store
         self.rows = AccountRows(users_db_for(self.config))
         self.sync = AccountsSync(self.store, self.rows, LayoutRows(self.layouts))
-        self.tasks: list[asyncio.Task] = []
-        self.stopping = False
 
     async def start(self) -> Node:
         """Join (once a stopped self's heartbeat has expired), keep the heartbeat alive, and sync."""
-        await until_async(lambda: self.store.join(SHARE), deadline_s=5 * TTL_S)
-        self.tasks = [asyncio.create_task(self._beat()), asyncio.create_task(self.sync.run())]
+        await self.member.start(self.sync)
         return self
-
-    async def _beat(self) -> None:
-        while not self.stopping:
-            await asyncio.sleep(TTL_S / 4)
-            await self.store.renew(SHARE)
 
     def users(self) -> UserStore:
         return UserStore(users_db_for(self.config))
@@ -57,13 +48,8 @@ class Node:
         return TokenStore(users_db_for(self.config))
 
     async def stop(self) -> None:
-        self.stopping = True  # the loops end at their next turn: a Redis call is never cancelled halfway
-        self.sync.stop()
-        if self.tasks:
-            _, running = await asyncio.wait(self.tasks, timeout=10)
-            assert not running, f"tasks that did not stop: {[t.get_stack() for t in running]}"
+        await self.member.stop()
         self.rows.close()
-        await self.store.client.aclose()
 
 
 @pytest.fixture
@@ -82,13 +68,6 @@ async def node(tmp_path, redis_server):
 async def until(condition, deadline_s: float = 10.0) -> None:
     end = time.monotonic() + deadline_s
     while not condition():
-        assert time.monotonic() < end, "deadline passed"
-        await asyncio.sleep(0.05)
-
-
-async def until_async(condition, deadline_s: float = 10.0) -> None:
-    end = time.monotonic() + deadline_s
-    while not await condition():
         assert time.monotonic() < end, "deadline passed"
         await asyncio.sleep(0.05)
 

@@ -5,48 +5,28 @@ waits are on conditions with deadlines."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
+from support.cluster_member import Member
 from support.hubrun import until
 
 from hub.auth.sessions import SessionStore
-from hub.cluster.assign import NodeShare
 from hub.cluster.sessions import SessionsSync
-from hub.cluster.store import ClusterStore
 
 redis_asyncio = pytest.importorskip("redis.asyncio")
 pytestmark = pytest.mark.redis
-SHARE = NodeShare(1.0, 100)
-TTL_S = 1.0
 
 
 class Node:
     """One node's session store and its sync, joined to the cluster with a live heartbeat."""
 
     def __init__(self, name: str, url: str):
-        self.store = ClusterStore(redis_asyncio.Redis.from_url(url), name, ttl_s=TTL_S)
+        self.member = Member(url, name)
         self.sessions = SessionStore(idle_s=3600, max_s=8 * 3600)
-        self.sync = SessionsSync(self.store, self.sessions)
-        self.tasks: list[asyncio.Task] = []
-        self.stopping = False
+        self.sync = SessionsSync(self.member.store, self.sessions)
 
     async def start(self) -> Node:
-        await until(lambda: self.store.join(SHARE), 5 * TTL_S, f"{self.store.node} joining")
-        self.tasks = [asyncio.create_task(self._beat()), asyncio.create_task(self.sync.run())]
+        await self.member.start(self.sync)
         return self
-
-    async def _beat(self) -> None:
-        while not self.stopping:
-            await asyncio.sleep(TTL_S / 4)
-            await self.store.renew(SHARE)
-
-    async def stop(self) -> None:
-        self.stopping = True
-        self.sync.stop()
-        _, running = await asyncio.wait(self.tasks, timeout=10)
-        assert not running, "tasks that did not stop"
-        await self.store.client.aclose()
 
 
 @pytest.fixture
@@ -59,7 +39,7 @@ async def nodes(redis_server):
 
     yield make
     for node in made:
-        await node.stop()
+        await node.member.stop()
 
 
 async def test_a_reason_given_on_one_node_counts_for_the_session_on_every_node(nodes):
