@@ -166,11 +166,16 @@ export class MapView {
     this.spreadLater();
   }
 
-  focus(id) {
+  // `tries`: markercluster's zoom to a grouped marker calls back at the end of its own animation, and on a
+  // busy page (markers refreshed meanwhile) that end can pass unnoticed: the popup is asked for again.
+  focus(id, tries = 3) {
     const marker = this.markers.get(id);
     if (!marker) return;
-    if (this.grouped) this.cluster.zoomToShowLayer(marker, () => marker.openPopup());
-    else { this.map.setView(marker.getLatLng(), Math.max(this.map.getZoom(), 18)); marker.openPopup(); }
+    if (!this.grouped) { this.map.setView(marker.getLatLng(), Math.max(this.map.getZoom(), 18)); marker.openPopup(); return; }
+    this.cluster.zoomToShowLayer(marker, () => marker.openPopup());
+    if (tries > 1) {
+      setTimeout(() => { if (!marker.isPopupOpen() && this.markers.get(id) === marker && this.grouped) this.focus(id, tries - 1); }, 2000);
+    }
   }
 
   popup(record) {
