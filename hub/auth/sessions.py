@@ -151,7 +151,7 @@ class SessionStore:
 
     def seen_elsewhere(self, key: str, at: float) -> None:
         """Another node saw the session used at `at`: its idle clock restarts here too."""
-        session = self._sessions.get(self._keys.get(key, "")) or self._elsewhere.get(key)
+        session = self._known(key)
         if session is not None:
             session.seen_at = max(session.seen_at, at)
 
@@ -163,9 +163,13 @@ class SessionStore:
 
     def opened_elsewhere(self, key: str, stream_id: str, at: float) -> None:
         """A reason for `stream_id` was given in this session on another node: it counts here too."""
-        session = self._sessions.get(self._keys.get(key, "")) or self._elsewhere.get(key)
+        session = self._known(key)
         if session is not None:
             session.opened.setdefault(stream_id, at)
+
+    def _known(self, key: str) -> Session | None:
+        """The session of this digest, whether its browser was seen here or not yet."""
+        return self._sessions.get(self._keys.get(key, "")) or self._elsewhere.get(key)
 
     def drop_user(self, user: str, why: str) -> int:
         """Sign a user out everywhere (deleted, or password changed)."""
