@@ -3,10 +3,9 @@
 Runs on the event loop. Each connection attempt gets a new generation id and
 a new reader thread; observations from any older generation are ignored, so
 a reader that is slow to die can never publish over its successor. After a
-connection ends the supervisor waits through a tiered backoff (1, 5, 10, 30,
-60 s), which starts over after a healthy run; a stream that played and then
-ended (a server looping a file) is opened again at once. `stop()` returns once the
-reader thread has exited.
+connection ends the supervisor waits as `hub.ingest.retry.RetryPolicy` says
+(a tiered backoff; a stream that played and then ended, a server looping a
+file, is opened again at once). `stop()` returns once the reader thread has exited.
 """
 
 from __future__ import annotations
@@ -22,24 +21,15 @@ from hub.ingest.mailbox import Mailbox
 from hub.ingest.observations import ENDED, Closed, Observation, Opened, PacketBatch
 from hub.ingest.pull_lease import STOPPED
 from hub.ingest.reader import Reader, ReaderSettings
+from hub.ingest.retry import RetryPolicy
 from hub.ingest.shared import ReaderShared
 
 log = logging.getLogger("hub.ingest")
 
-BACKOFF_S = (1.0, 5.0, 10.0, 30.0, 60.0)
-HEALTHY_RUN_S = 30.0  # a connection that delivered frames this long resets the backoff
-RESUME_AFTER_PLAY_S = 2.0  # a stream that played this long and then ended is opened again at once
-RESUME_WINDOW_S = 5.0  # and retried every RESUME_RETRY_S this long after (its server starting over)
-RESUME_RETRY_S = 0.5
 LEASE_POLL_S = 0.2  # how often a supervisor held back by its node's lease looks again
 THREAD_JOIN_S = 8.0  # longest a reader can take to notice `stop` (an open in progress)
 
 Deliver = Callable[[list[Observation]], None]
-
-
-def backoff_delay(failures: int) -> float:
-    """Delay before the next attempt after `failures` consecutive failed runs (0 -> first step)."""
-    return BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
 
 
 class StreamSupervisor:
@@ -57,7 +47,7 @@ class StreamSupervisor:
         self.live = live
         self._deliver = deliver
         self.generation = 0
-        self.failures = 0
+        self.retries = RetryPolicy()
         self.retry_at: float | None = None  # loop time of the next attempt while backing off
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -68,7 +58,6 @@ class StreamSupervisor:
         self._dropped_before = 0  # observations dropped by earlier generations' mailboxes
         self._run_started = 0.0
         self._first_frame_at: float | None = None
-        self._resuming_until = 0.0  # loop time: quick retries after a stream that played was ended
 
     @property
     def dropped(self) -> int:
@@ -99,7 +88,9 @@ class StreamSupervisor:
             closed = await self._connect_once(loop)
             if self._stop.is_set():
                 break
-            delay = self._next_delay(closed, loop.time())
+            now = loop.time()
+            played = None if self._first_frame_at is None else now - self._first_frame_at
+            delay = self.retries.delay(closed.reason, played, now)
             log.info("stream %s: %s (%s); retrying in %.1f s", self.stream_id, closed.reason, closed.message, delay)
             self.retry_at = loop.time() + delay
             try:
@@ -115,21 +106,6 @@ class StreamSupervisor:
             await asyncio.wait_for(self._stop.wait(), LEASE_POLL_S)
         except TimeoutError:
             pass
-
-    def _next_delay(self, closed: Closed, now: float) -> float:
-        """How long to wait before the next attempt. A stream that played and was ended by its server (VLC
-        ends the session at every loop of its file) is opened again at once, and for `RESUME_WINDOW_S`
-        after, every `RESUME_RETRY_S` whatever happens (the server may refuse while it starts over):
-        health holds the camera's state for stall_after_s meanwhile, so a replay is a counted reconnect."""
-        played = 0.0 if self._first_frame_at is None else now - self._first_frame_at
-        if closed.reason == ENDED and played >= RESUME_AFTER_PLAY_S:
-            self.failures, self._resuming_until = 0, now + RESUME_WINDOW_S  # it played: failures forgiven
-            return 0.0
-        if now < self._resuming_until:
-            return RESUME_RETRY_S  # not counted: the backoff starts from its first step after the window
-        healthy = played >= HEALTHY_RUN_S
-        self.failures = 0 if healthy else self.failures + 1
-        return backoff_delay(0 if healthy else self.failures - 1)
 
     async def _connect_once(self, loop: asyncio.AbstractEventLoop) -> Closed:
         self.generation += 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.health import STATES
@@ -58,20 +61,32 @@ async def test_metrics_follow_the_index(hub):
                 assert {"stream", "category"} <= set(sample.labels), sample
 
 
-async def test_counters_grow_and_age_stays_small(hub):
-    await hub.wait_for("h264-360", "online")
-    first = await scrape(hub)
-    await hub.wait_for("h264-360", "online")
-    before = samples(first["hub_stream_frames"], stream="h264-360")[0].value
-    import asyncio
+async def _record(hub, stream_id: str) -> dict:
+    async with hub.session.get(hub.url(f"/api/streams/{stream_id}")) as response:
+        assert response.status == 200
+        return await response.json()
 
-    deadline = asyncio.get_running_loop().time() + 30
-    while True:
-        later = await scrape(hub)
-        after = samples(later["hub_stream_frames"], stream="h264-360")[0].value
-        if after > before or asyncio.get_running_loop().time() > deadline:
+
+async def test_counters_grow_and_the_frame_age_is_no_older_than_the_hubs_last_frame(hub):
+    """The age gauge counts from a frame at least as new as the last one the hub had before the body
+    was rendered. Checked against the stream's record, not against a fixed bound: a starved machine
+    (CI's) can hold every frame back for seconds, and then the gauge must say so. (The record the API
+    serves is a copy republished twice a second, so it cannot bound the gauge from the other side.)"""
+    await hub.wait_for("h264-360", "online")
+    before = await _record(hub, "h264-360")
+    deadline = time.monotonic() + 30
+    while True:  # a body rendered after the record above: it counts more frames
+        async with hub.session.get(hub.url("/metrics")) as response:
+            text, body_age = await response.text(), float(response.headers["X-Metrics-Age"])
+        answered = time.time()
+        families = {family.name: family for family in text_string_to_metric_families(text)}
+        frames = samples(families["hub_stream_frames"], stream="h264-360")[0].value
+        if frames > before["frames_total"] or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
-    assert after > before
-    age = samples(later["hub_stream_last_frame_age_seconds"], stream="h264-360")[0].value
-    assert 0 <= age < 5
+    assert frames > before["frames_total"], "the frame counter never grew"
+    age = samples(families["hub_stream_last_frame_age_seconds"], stream="h264-360")[0].value
+    assert age >= 0
+    # The body was rendered `body_age` before it was served, which was before `answered`.
+    latest = answered - body_age - age  # the latest moment the gauge can mean
+    assert latest >= before["last_frame_at"] - 0.01, "the gauge is older than the last frame the hub had before"

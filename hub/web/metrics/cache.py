@@ -30,7 +30,7 @@ class MetricsCache:
         self._render_body = render
         self._tick = tick  # the index's tick counter: nothing new to render without a new tick
         self._body: bytes | None = None
-        self._rendered_at = 0.0  # wall time of the last render
+        self._rendered_at = 0.0  # wall time the last render started (the clock its ages were counted by)
         self._rendered_tick = -1
         self._render_s = 0.0
         self._last_scrape = 0.0
@@ -56,10 +56,11 @@ class MetricsCache:
             tick = self._tick()
             if tick == self._rendered_tick and self._body is not None:
                 return
-            started = time.perf_counter()
+            started, started_at = time.perf_counter(), time.time()
             self._body = await self._render_body()
             self._render_s = time.perf_counter() - started
-            self._rendered_at, self._rendered_tick = time.time(), tick
+            # The body's ages are as of the render's start (its clock is read first), so its age counts from there
+            self._rendered_at, self._rendered_tick = started_at, tick
             self.renders += 1
 
     async def _keep_fresh(self) -> None:
