@@ -69,7 +69,6 @@ class AccessService:
         self._known_addresses: dict[str, None] = {}  # where sign-ins succeeded since the hub started
         self._data_version = -1
         self._repeats: dict[tuple, float] = {}
-        self._token_openings: dict[tuple[str, str], float] = {}
         # a cluster node: looks up in the cluster a session begun on another node (`hub.cluster.sessions`)
         self.session_lookup: Callable[[str], Awaitable[bool]] | None = None
 
@@ -175,17 +174,17 @@ class AccessService:
         self.record(principal, action, stream, address, **detail)
 
     def open_sensitive(self, principal: Principal, stream_id: str) -> None:
-        """Remember that a reason was given for this stream: good for the session (a token: its max lifetime)."""
+        """Remember that a reason was given for this stream: good for the session (a token: a session's
+        absolute lifetime), on every node of a cluster."""
         if principal.session is not None:
             self.sessions.open(principal.session, stream_id)
         else:
-            self._token_openings[(principal.key, stream_id)] = time.time()
+            self.sessions.open_token(principal.key, stream_id)
 
     def is_open(self, principal: Principal, stream_id: str) -> bool:
         if principal.session is not None:
             return stream_id in principal.session.opened
-        opened = self._token_openings.get((principal.key, stream_id))
-        return opened is not None and time.time() - opened < self.settings.session_max_h * 3600
+        return self.sessions.token_open(principal.key, stream_id)
 
     async def keep_tidy(self) -> None:
         """Drop audit entries past the retention, now and every hour, and write the summaries of refused

@@ -13,7 +13,8 @@ On a cluster node, `shared` (`hub.cluster.sessions`) tells the other nodes when 
 or is used, and brings theirs here: a session begun elsewhere is known by the SHA-256 of its id only
 (`digest`) until its browser shows the id here, and then works as one begun here. Ends that come from
 another node are not told back. A reason given to watch a sensitive camera counts for the session on
-every node.
+every node; one given with an API token counts for that token on every node, for a session's absolute
+lifetime (`open_token`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import Protocol
 
 MAX_SESSIONS = 10_000  # beyond this the oldest are dropped (a flood of logins cannot exhaust memory)
 MAX_ENDED = 10_000  # why recently ended sessions ended, for their open connections' close reasons
+MAX_TOKEN_OPENINGS = 100_000  # (token, stream) reasons kept (beyond: the oldest are forgotten, asked again)
+TOKEN_PREFIX = "token:"  # what a token's openings are known by: `token:<token id>` (never a digest)
 SIGNED_OUT, EXPIRED, DISPLACED = "signed out", "session expired", "session ended (too many sessions)"
 
 
@@ -64,6 +67,7 @@ class SessionStore:
         self._elsewhere: dict[str, Session] = {}  # digest -> a session begun on another node (id not seen yet)
         self._told_seen: dict[str, float] = {}  # id -> when its use was last told to the other nodes
         self._ended: dict[str, str] = {}  # digest -> why it ended (oldest first, bounded)
+        self._token_openings: dict[tuple[str, str], float] = {}  # (token key, stream id) -> when a reason was given
         self.changes = 0  # bumped when a session begins or ends (the read door's copy follows it)
         self.shared: SharedSessions | None = None
 
@@ -166,6 +170,27 @@ class SessionStore:
         session = self._known(key)
         if session is not None:
             session.opened.setdefault(stream_id, at)
+
+    def open_token(self, key: str, stream_id: str) -> None:
+        """A reason was given with an API token (`key`: `token:<id>`) to watch a sensitive stream: good for
+        the token for a session's absolute lifetime, on every node."""
+        at = self._clock()
+        self.token_opened_elsewhere(key, stream_id, at)
+        if self.shared is not None:
+            self.shared.opened(key, stream_id, at)
+
+    def token_opened_elsewhere(self, key: str, stream_id: str, at: float) -> None:
+        """A reason given with this token (here, or on another node at `at`)."""
+        openings = self._token_openings
+        before = openings.pop((key, stream_id), at)  # the newest last: the oldest are forgotten first
+        openings[(key, stream_id)] = max(at, before)
+        while len(openings) > MAX_TOKEN_OPENINGS:
+            openings.pop(next(iter(openings)))
+
+    def token_open(self, key: str, stream_id: str) -> bool:
+        """Whether a reason for `stream_id` was given with this token within a session's absolute lifetime."""
+        at = self._token_openings.get((key, stream_id))
+        return at is not None and self._clock() - at < self.max_s
 
     def _known(self, key: str) -> Session | None:
         """The session of this digest, whether its browser was seen here or not yet."""

@@ -6,13 +6,15 @@ used, and the task writes them to Redis at its next turn (a fraction of a second
 nodes' here. A session is known beyond its node only by the SHA-256 of its id: the id, which is the
 browser's secret, is never written anywhere.
 
-Keys, under the cluster's prefix: `session:<digest>` (JSON: user, CSRF token, created, last seen,
-address and the sensitive streams a reason was given for, with when; it expires with the session's
-absolute lifetime) and `sessions:log` (a Stream of begins, ends, uses and reasons given, which the nodes
-follow). Writes are one Lua script per batch, fenced by the node's epoch; a
-node that is not joined keeps its batch until it is. A browser that reaches a node before that node has
-followed the log (it signed in on another node a moment ago) is looked up in Redis directly (`lookup`).
-Idle expiry stays each node's own decision, on a clock the others' uses restart.
+Keys, under the cluster's prefix: `session:<digest>` (JSON: user, CSRF token, created, last seen, address
+and the sensitive streams a reason was given for, with when; it expires with the session's absolute
+lifetime), `token-opened:<token id>` (a hash: the sensitive streams a reason was given for with that API
+token, with when; it expires a session's absolute lifetime after the last) and `sessions:log` (a Stream
+of begins, ends, uses and reasons given, which the nodes follow). Writes are one Lua script per batch,
+fenced by the node's epoch; a node that is not joined keeps its batch until it is. A browser that reaches
+a node before that node has followed the log (it signed in on another node a moment ago) is looked up in
+Redis directly (`lookup`). Idle expiry stays each node's own decision, on a clock the others' uses
+restart.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import asyncio
 import json
 import logging
 
-from hub.auth.sessions import Session, SessionStore, digest
+from hub.auth.sessions import TOKEN_PREFIX, Session, SessionStore, digest
 from hub.cluster.store import ALIVE, field_of, stream_order, text_of
 from hub.safe.tasks import Repeating
 
@@ -31,16 +33,21 @@ LOG_MAXLEN = 100_000
 MAX_PENDING = 100_000  # writes kept while Redis is away (beyond: the oldest uses are dropped first)
 BEGIN, END, SEEN, OPEN = "begin", "end", "seen", "open"
 
-# KEYS: my heartbeat, sessions log. ARGV: node, epoch, session key prefix, maxlen, then (op, key, value,
-# ttl ms) for each write -> 1 written, -1 my epoch is stale (nothing written)
+# KEYS: my heartbeat, sessions log. ARGV: node, epoch, session key prefix, maxlen, token openings' key
+# prefix, then (op, key, value, ttl ms) for each write -> 1 written, -1 my epoch is stale (nothing written)
 WRITE = (
     ALIVE
     + """
 if not alive(KEYS[1], ARGV[2]) then return -1 end
-for i = 5, #ARGV, 4 do
+for i = 6, #ARGV, 4 do
   local op, key, value, ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local name = ARGV[3] .. key
-  if op == 'begin' then
+  if op == 'open' and string.sub(key, 1, 6) == 'token:' then
+    local opening = cjson.decode(value)
+    name = ARGV[5] .. string.sub(key, 7)
+    redis.call('HSET', name, opening['stream'], tostring(opening['at']))
+    redis.call('PEXPIRE', name, ttl)
+  elseif op == 'begin' then
     redis.call('SET', name, value, 'PX', ttl)
   elseif op == 'end' then
     redis.call('DEL', name)
@@ -95,7 +102,8 @@ class SessionsSync(Repeating):
         self._queue((SEEN, key, repr(at), 0))
 
     def opened(self, key: str, stream_id: str, at: float) -> None:
-        self._queue((OPEN, key, json.dumps({"stream": stream_id, "at": at}), 0))
+        ttl_ms = int(self.sessions.max_s * 1000) if key.startswith(TOKEN_PREFIX) else 0  # a token's openings' key
+        self._queue((OPEN, key, json.dumps({"stream": stream_id, "at": at}), ttl_ms))
 
     def _queue(self, write: tuple[str, str, str, int]) -> None:
         self._pending.append(write)
@@ -129,7 +137,7 @@ class SessionsSync(Repeating):
 
     async def _write_batch(self) -> None:
         batch = self._pending[:500]
-        args = [self.store.node, self.store.epoch, self.store.key("session:"), LOG_MAXLEN]
+        args = [self.store.node, self.store.epoch, self.store.key("session:"), LOG_MAXLEN, self.store.key("token-opened:")]
         for write in batch:
             args.extend(write)
         keys = [self.store.key(f"node:{self.store.node}"), self.store.key("sessions:log")]
@@ -147,7 +155,15 @@ class SessionsSync(Repeating):
             for name, raw in zip(part, await client.mget(part), strict=True):
                 if raw is not None:
                     self._begin(text_of(name)[len(prefix) :], raw)
+        await self._read_token_openings()
         self._log_id = text_of(last[0][0]) if last else "0-0"
+
+    async def _read_token_openings(self) -> None:
+        client, prefix = self.store.client, self.store.key("token-opened:")
+        async for name in client.scan_iter(match=prefix + "*", count=1000):
+            token_key = TOKEN_PREFIX + text_of(name)[len(prefix) :]
+            for stream_id, at in (await client.hgetall(name)).items():
+                self.sessions.token_opened_elsewhere(token_key, text_of(stream_id), float(text_of(at)))
 
     def _begin(self, key: str, raw) -> None:
         value = json.loads(raw)
@@ -178,7 +194,8 @@ class SessionsSync(Repeating):
                 self.sessions.seen_elsewhere(key, float(text_of(value)))
             elif op == OPEN:
                 opening = json.loads(value)
-                self.sessions.opened_elsewhere(key, opening["stream"], float(opening["at"]))
+                opened = self.sessions.token_opened_elsewhere if key.startswith(TOKEN_PREFIX) else self.sessions.opened_elsewhere
+                opened(key, opening["stream"], float(opening["at"]))
 
     async def lookup(self, session_id: str) -> bool:
         """A browser shows a session this node does not know (begun on another node a moment ago, not

@@ -1,5 +1,5 @@
 """Sessions shared by two nodes through a real `redis-server` (loopback, a free port): a reason given on one
-node to watch a sensitive camera counts for the session on the other, whether that node already knew the
+node to watch a sensitive camera counts for the session (or the API token) on the other, whether that node already knew the
 session, learns of it later, or starts afterwards. Each node's session store and sync run in this process;
 waits are on conditions with deadlines."""
 
@@ -63,3 +63,15 @@ async def test_a_reason_given_on_one_node_counts_for_the_session_on_every_node(n
 
     b.sessions.drop(early.id)  # signed out on b: the reason goes with the session everywhere
     await until(lambda: a.sessions.peek(early.id) is None and c.sessions.peek(early.id) is None, 10, "the sign-out")
+
+
+async def test_a_reason_given_with_an_api_token_counts_for_the_token_on_every_node(nodes):
+    a, b = await nodes("a"), await nodes("b")
+    a.sessions.open_token("token:t-night", "cc-nursery")  # a script behind a balancer gave its reason on a
+    await until(lambda: b.sessions.token_open("token:t-night", "cc-nursery"), 10, "the token's reason reaching b")
+    assert not b.sessions.token_open("token:t-night", "cc-lobby")
+    assert not b.sessions.token_open("token:t-other", "cc-nursery")  # another token gave none
+    await a.sync.written()
+    c = await nodes("c")  # a node started afterwards reads it from Redis
+    await until(lambda: c.sessions.token_open("token:t-night", "cc-nursery"), 10, "c reading the token's reason")
+    assert not c.sessions.token_open("token:t-night", "cc-lobby")

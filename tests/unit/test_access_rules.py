@@ -85,6 +85,21 @@ def test_sessions_expire_when_idle_and_at_their_absolute_lifetime():
     )
 
 
+def test_a_tokens_reason_lasts_a_sessions_absolute_lifetime_from_its_last_giving():
+    now = [1000.0]
+    store = SessionStore(idle_s=1800, max_s=12 * 3600, clock=lambda: now[0])
+    store.open_token("token:t1", "cc-1")
+    assert store.token_open("token:t1", "cc-1") and not store.token_open("token:t1", "cc-2")
+    assert not store.token_open("token:t2", "cc-1")
+    now[0] += 11 * 3600
+    store.token_opened_elsewhere("token:t1", "cc-1", now[0] - 3600)  # given again on another node an hour ago
+    store.token_opened_elsewhere("token:t1", "cc-1", 0.0)  # an older giving heard late changes nothing
+    now[0] += 10 * 3600
+    assert store.token_open("token:t1", "cc-1"), "11 hours after it was given again"
+    now[0] += 2 * 3600
+    assert not store.token_open("token:t1", "cc-1"), "past 12 hours"
+
+
 def test_failed_logins_are_limited_per_minute_and_per_hour():
     now = [0.0]
     limiter = FailureLimiter(clock=lambda: now[0])
