@@ -88,4 +88,12 @@ class Closed:
     had_frames: bool
 
 
-Observation = Opened | PacketBatch | Picture | PictureMeasured | DecodeFailed | Closed
+@dataclass(frozen=True)
+class ReaderLost:
+    """Told by the hub, not a reader: the worker process running the reader died (killed, crashed). The
+    camera's silence until the restarted worker's reader opens is the hub's doing, not the camera's."""
+
+    generation: int
+
+
+Observation = Opened | PacketBatch | Picture | PictureMeasured | DecodeFailed | Closed | ReaderLost

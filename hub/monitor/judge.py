@@ -15,7 +15,9 @@ reader's own evidence of the silence. Before it gives up, FFmpeg flushes the pac
 a read timed out: one late batch, then silence. So a stream's faults are held from its reader's second
 late batch in a row, and the hub's share of readers behind (`ReadersBehind`) counts a lone late batch
 only while the hub is busy: on a small site one flushed batch was a large share of a second's batches
-and held every camera's faults for 6 s.
+and held every camera's faults for 6 s. A reader whose worker process died (`ReaderLost`) has its faults
+held until the restarted worker's reader opens (its silence then counts from that open) or for
+`READER_LOST_HOLD_S`, whichever comes first: a killed worker is the hub's trouble, not its cameras'.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from hub.ingest.observations import (
     PacketBatch,
     Picture,
     PictureMeasured,
+    ReaderLost,
 )
 from hub.load.readers_behind import BEHIND_S, ReadersBehind
 from hub.monitor.watched import Watched, wall_time
@@ -46,6 +49,7 @@ from hub.patrol.verdict import ProbeOutcome, patrol_verdict
 from hub.patrol.visit import Visit
 
 log = logging.getLogger("hub.monitor")
+READER_LOST_HOLD_S = 30.0  # longest a dead worker's streams' faults are held while it restarts
 
 # What a starved hub can cause by itself: readers time out, fall behind real time, miss frames.
 OUR_DOING = frozenset({STALLED, UNREACHABLE, ENDED, "frozen", "low_fps", "decode_errors"})
@@ -87,8 +91,11 @@ class Judge:
                 watched.behind_until, watched.late_batches = 0.0, 0
                 if item.message != "stopped":  # stopped by the hub (a change of mode, a reload): no failure
                     watched.record.last_error = item.message
-            elif isinstance(item, Opened):
+            elif isinstance(item, Opened):  # a new connection starts afresh (after a dead worker's, too)
                 watched.record.last_error = None
+                watched.behind_until, watched.late_batches = 0.0, 0
+            elif isinstance(item, ReaderLost):
+                watched.behind_until = now + READER_LOST_HOLD_S
         if urgent:
             self.evaluate(watched, now, time.time(), 0.0)
 

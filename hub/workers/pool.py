@@ -33,7 +33,7 @@ from multiprocessing.process import BaseProcess
 
 from hub import health as h
 from hub.ingest.live_tap import LiveTap
-from hub.ingest.observations import Observation
+from hub.ingest.observations import Observation, ReaderLost
 from hub.ingest.reader import ReaderSettings
 from hub.patrol.verdict import ProbeOutcome, VisitOutcome
 from hub.patrol.visit import Visit
@@ -296,6 +296,9 @@ class WorkerPool:
             self._stopping.pop(ticket).stopped()
         if self._closing:
             return
+        for key in handle.feeds:  # their silence until the new worker's readers open is the hub's, not theirs
+            if (feed := self._feeds.get(key)) is not None and feed.handle is handle:
+                feed.received([ReaderLost(0)])
         handle.process.join(0)
         log.warning(
             "ingest worker %d died (exit code %s); starting it again with its %d feeds",

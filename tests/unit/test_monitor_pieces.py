@@ -13,8 +13,8 @@ from hub.config import parse_config
 from hub.diagnostics.outages import Member, OutageView
 from hub.diagnostics.service import Diagnostics
 from hub.index import Index, StreamRecord
-from hub.ingest.observations import Closed, Opened, Packet, PacketBatch, Picture
-from hub.monitor.judge import Judge
+from hub.ingest.observations import Closed, Opened, Packet, PacketBatch, Picture, ReaderLost
+from hub.monitor.judge import READER_LOST_HOLD_S, Judge
 from hub.monitor.modes import choose_shed, wants_live
 from hub.monitor.outages import publish_outages
 from hub.monitor.reload import plan_reload
@@ -126,6 +126,32 @@ def test_a_fault_the_late_hub_may_have_caused_is_held_until_confirmed():
     judge.late_until = 0.0
     judge.evaluate(watched, 21.0, 1021.0, 0.0)
     assert (watched.record.state, watched.record.reasons) == ("offline", ("stalled",))
+
+
+def test_a_killed_workers_streams_stay_as_they_were_until_its_new_reader_opens_then_count_from_there():
+    cfg = config(("slow", "public-security"), ("dead", "public-security"), ("never", "public-security"))
+    judge = Judge(cfg, Index(), Diagnostics(cfg.diagnostics))
+    slow, dead, never = (watched_live(cfg, name) for name in ("slow", "dead", "never"))
+    stall = cfg.health.stall_after_s
+    for watched in (slow, dead, never):
+        judge.deliver(watched, [Opened(1, "h264", 640, 360, 25.0)], 0.0)
+        for n in range(50):
+            judge.deliver(watched, [PacketBatch(1, (Packet(n / 25, 2500, n % 25 == 0, n / 25),))], n / 25)
+        judge.evaluate(watched, 2.0, 1002.0, 0.0)
+        judge.deliver(watched, [ReaderLost(0)], 2.0)  # their worker was killed at 2 s
+    restarted = 2.0 + stall + 3.0  # the new worker took longer than the stall rule's time to start
+    for watched in (slow, dead, never):
+        judge.evaluate(watched, restarted, 1000.0 + restarted, 0.0)
+        assert watched.record.state == "online", "the hub's own worker died: no camera fault"
+    judge.deliver(slow, [Opened(1, "h264", 640, 360, 25.0)], restarted)  # opened again, video soon after
+    judge.deliver(slow, [PacketBatch(1, (Packet(restarted + 1, 2500, True, restarted + 1),))], restarted + 1)
+    judge.deliver(dead, [Opened(1, "h264", 640, 360, 25.0)], restarted)  # opened again, and silent
+    judge.evaluate(slow, restarted + 2, 1000.0 + restarted + 2, 0.0)
+    assert slow.record.state == "online" and slow.health.reconnects == 1, "a counted reconnect"
+    judge.evaluate(dead, restarted + stall + 0.5, 1000.0 + restarted + stall + 0.5, 0.0)
+    assert dead.record.reasons == ("stalled",), "silent for the stall rule's time since its new reader opened"
+    judge.evaluate(never, 2.0 + READER_LOST_HOLD_S + 0.1, 1100.0, 0.0)
+    assert never.record.reasons == ("stalled",), "no new reader ever opened: shown once the hold is over"
 
 
 def test_a_failed_probe_of_a_patrolled_camera_asks_for_a_visit_and_is_shown():
