@@ -22,7 +22,7 @@ from hub.auth.limits import FailureLimiter
 from hub.auth.password_work import PasswordWork
 from hub.auth.refusals import RefusalSummary
 from hub.auth.rights import Rights, rights_under
-from hub.auth.sessions import Session, SessionStore
+from hub.auth.sessions import TOKEN_PREFIX, Session, SessionStore
 from hub.auth.tokens import Token, TokenStore
 from hub.auth.users import User, UserStore, users_db_for
 from hub.config.access import AccessSettings
@@ -50,7 +50,7 @@ class Principal:
     @property
     def key(self) -> str:
         """What sensitive-stream openings and repeats are remembered under."""
-        return self.session.id if self.session is not None else f"token:{self.token_id}"
+        return self.session.id if self.session is not None else f"{TOKEN_PREFIX}{self.token_id}"
 
 
 class AccessService:
